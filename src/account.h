@@ -1,0 +1,97 @@
+/*
+ * struct account: one resolved account profile (after [defaults],
+ * inherit and provider presets), as config.c produces it and the rest of
+ * the program reads it.  Plain data, no behaviour.
+ */
+#ifndef MAILSUB_ACCOUNT_H
+#define MAILSUB_ACCOUNT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+
+enum account_tls {
+	ACCOUNT_TLS_STARTTLS,
+	ACCOUNT_TLS_ON,  /* implicit TLS, RFC 8314 */
+	ACCOUNT_TLS_OFF,
+};
+
+enum account_auth {
+	ACCOUNT_AUTH_DEFAULT, /* on when user is set */
+	ACCOUNT_AUTH_ON,
+	ACCOUNT_AUTH_OFF,
+	ACCOUNT_AUTH_LIST,    /* auth_mechs names the mechanisms allowed */
+};
+
+enum account_from_header {
+	ACCOUNT_FROM_FIX,
+	ACCOUNT_FROM_KEEP,
+	ACCOUNT_FROM_FORCE,
+};
+
+enum account_on_tempfail {
+	ACCOUNT_TEMPFAIL_QUEUE,    /* queue, exit 75 */
+	ACCOUNT_TEMPFAIL_QUEUE_OK, /* queue, exit 0 */
+};
+
+struct account {
+	char *name;
+	char *config_path;  /* file the account came from */
+	bool  system;       /* from /etc/mailsub.conf */
+
+	/* Server */
+	char   **hosts;     /* failover order */
+	size_t   n_hosts;
+	const char *current_host; /* the host being tried (points into hosts) */
+	unsigned port;
+	char    *provider;
+	char    *domain;    /* EHLO name; NULL = the host's FQDN */
+	char    *source_ip;
+	unsigned timeout;          /* seconds per I/O step */
+	unsigned connect_timeout;  /* seconds */
+
+	/* TLS */
+	enum account_tls tls;
+	char *tls_trust_file;
+	char *tls_fingerprint;     /* "sha256:..." */
+	char *tls_cert_file;
+	char *tls_key_file;
+	char *tls_priorities;
+	char *tls_server_name;
+
+	/* Auth */
+	enum account_auth auth;
+	char  **auth_mechs;        /* upper case, for ACCOUNT_AUTH_LIST */
+	size_t  n_auth_mechs;
+	char   *user;
+	struct buf password;       /* the password key; wiped on free */
+	bool    has_password;
+	char   *password_file;
+	char   *password_command;
+	bool    allow_plaintext_auth;
+
+	/* Addresses */
+	char   *from;
+	char  **senders;           /* patterns: exact, *@domain, fnmatch */
+	size_t  n_senders;
+	char   *default_domain;
+	char   *aliases;           /* path to an /etc/aliases-format file */
+	bool    add_headers;       /* add_headers = auto */
+	enum account_from_header from_header;
+
+	/* DSN defaults */
+	char *dsn_notify;
+	char *dsn_return;
+
+	/* Reliability */
+	char *queue_dir;
+	long  queue_lifetime;      /* seconds */
+	enum account_on_tempfail on_tempfail;
+
+	/* Logging */
+	char *logfile;
+	int   syslog_facility;     /* -1 = off, else LOG_MAIL etc. */
+};
+
+#endif

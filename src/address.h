@@ -1,0 +1,71 @@
+/*
+ * RFC 5322 address lists (groups, comments, quoted local parts, display
+ * names with encoded words), envelope address checks, and completion of
+ * bare local names through aliases and default_domain.  Pure except for
+ * aliases_load().
+ */
+#ifndef MAILSUB_ADDRESS_H
+#define MAILSUB_ADDRESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct error;
+
+/* RFC 5321 4.5.3.1.3: 256 octets for a path; 64 local, 255 domain. */
+#define ADDRESS_MAX 256
+#define ALIASES_DEPTH_MAX 8
+
+struct address_list {
+	char  **addrs; /* addr-specs, no angle brackets */
+	size_t  n;
+	size_t  cap;
+};
+
+void address_list_init(struct address_list *l);
+void address_list_free(struct address_list *l);
+/* Append unless an equal address (domain case-insensitive, local part
+ * exact) is already there. */
+int address_list_add(struct address_list *l, const char *addr,
+    struct error *err);
+
+/*
+ * Parse an RFC 5322 address list ("a@x, Name <b@y>, grp: c@z;", comments,
+ * quoted strings, obsolete routes) and append each addr-spec to out.  Empty
+ * groups such as "undisclosed-recipients:;" add nothing.  Bad syntax is
+ * EX_DATAERR (header) -- callers parsing argv turn it into EX_USAGE.
+ */
+int address_parse_list(const char *text, size_t len, struct address_list *out,
+    struct error *err);
+
+/*
+ * Check an envelope address (from -f or a recipient after parsing): no
+ * CR, LF, NUL or other control characters, no unbalanced quotes or angle
+ * brackets, at most ADDRESS_MAX bytes, at most one unquoted '@'.
+ * EX_USAGE naming the (escaped) address.
+ */
+int address_check_envelope(const char *addr, struct error *err);
+
+/* True if the address has no '@' (a local name such as "root"). */
+bool address_is_bare(const char *addr);
+/* True if every byte is ASCII (otherwise SMTPUTF8 is needed). */
+bool address_is_ascii(const char *addr);
+
+struct aliases;
+
+/* Load an /etc/aliases-format file: "name: a, b" lines, continuation lines
+ * starting with white space, '#' comments.  ":include:", "|command" and
+ * "/file" targets are EX_CONFIG errors naming the file and line. */
+int aliases_load(const char *path, struct aliases **out, struct error *err);
+void aliases_free(struct aliases *a);
+
+/*
+ * Complete one address: a bare name is looked up in aliases (recursively,
+ * at most ALIASES_DEPTH_MAX deep; a name that maps to itself stops), and
+ * any bare result gets "@default_domain".  Results are added to out.  A
+ * bare name with no default_domain is left as is.  aliases may be NULL.
+ */
+int address_complete(const char *addr, const struct aliases *aliases,
+    const char *default_domain, struct address_list *out, struct error *err);
+
+#endif

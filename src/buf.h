@@ -1,0 +1,49 @@
+/*
+ * Growable byte buffer that is always NUL-terminated and never grows past
+ * a cap chosen by its owner (after git's strbuf).  Secrets live in buffers
+ * released with buf_wipe(), which clears the memory before freeing it.
+ */
+#ifndef MAILSUB_BUF_H
+#define MAILSUB_BUF_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct error;
+
+struct buf {
+	char  *data; /* always NUL-terminated once anything was added */
+	size_t len;
+	size_t cap;
+	size_t max; /* the buffer never holds more than this many bytes */
+};
+
+/* Initialise an empty buffer that may hold at most max bytes. */
+void buf_init(struct buf *b, size_t max);
+/* Release the memory; buf_free() on an initialised empty buffer is a no-op. */
+void buf_free(struct buf *b);
+/* Clear the bytes (explicit_bzero), then release them: for secrets. */
+void buf_wipe(struct buf *b);
+/* Forget the contents but keep the memory. */
+void buf_reset(struct buf *b);
+/* Append bytes; fails with EX_OSERR on
+ * out of memory and with the caller's code when the cap would be passed
+ * (error message names the cap).  Return 0 or -1. */
+int buf_append(struct buf *b, const void *p, size_t n, struct error *err);
+int buf_appends(struct buf *b, const char *s, struct error *err);
+int buf_addch(struct buf *b, char c, struct error *err);
+int buf_printf(struct buf *b, struct error *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int buf_vprintf(struct buf *b, struct error *err, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+/* The contents as a C string ("" for an empty buffer). */
+const char *buf_str(const struct buf *b);
+/* Hand the storage to the caller (NUL-terminated, never NULL on success) and
+ * leave the buffer empty. */
+char *buf_detach(struct buf *b);
+
+/* explicit_bzero where the C library has it, a volatile loop otherwise. */
+void secure_wipe(void *p, size_t n);
+
+#endif

@@ -1,0 +1,73 @@
+/*
+ * The sendmail-compatible command line -> struct options.  Pure: no I/O,
+ * no allocation that outlives argv except the recipient list.
+ */
+#ifndef MAILSUB_CLI_H
+#define MAILSUB_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct error;
+
+enum cli_mode {
+	CLI_MODE_DELIVER,      /* -bm, the default */
+	CLI_MODE_QUEUE_LIST,   /* -bp, mailq, --queue */
+	CLI_MODE_FLUSH,        /* -q, --flush */
+	CLI_MODE_NEWALIASES,   /* -bi, newaliases */
+	CLI_MODE_SMTP_STDIO,   /* -bs */
+	CLI_MODE_VERIFY,       /* -bv */
+	CLI_MODE_HELP,         /* --help */
+	CLI_MODE_VERSION,      /* --version */
+	CLI_MODE_SERVERINFO,   /* --serverinfo */
+	CLI_MODE_CHECK_CONFIG, /* --check-config */
+	CLI_MODE_CONFIGURE,    /* --configure ADDRESS */
+	CLI_MODE_QUEUE_DELETE, /* --queue-delete ID */
+	CLI_MODE_REQUEUE,      /* --requeue ID */
+};
+
+enum cli_delivery {
+	CLI_DELIVERY_INTERACTIVE, /* -odi */
+	CLI_DELIVERY_QUEUE,       /* -odq */
+	CLI_DELIVERY_BACKGROUND,  /* -odb */
+};
+
+struct options {
+	enum cli_mode     mode;
+	enum cli_delivery delivery;
+	const char *progname;        /* basename of argv[0] */
+	bool        read_recipients; /* -t */
+	bool        ignore_dots;     /* -i, -oi */
+	bool        verbose;         /* -v */
+	bool        json;            /* --json */
+	const char *envelope_from;   /* -f, -r */
+	const char *full_name;       /* -F */
+	const char *config_file;     /* -C */
+	const char *account;         /* -a, --account */
+	const char *dsn_notify;      /* -N */
+	const char *dsn_return;      /* -R */
+	const char *dsn_envid;       /* -V */
+	const char *body_type;       /* -B: "7BIT" or "8BITMIME" */
+	char        error_mode;      /* -oeX / -eX letter, or 0 */
+	const char *mode_argument;   /* --queue-delete/--requeue ID,
+	                                --configure ADDRESS */
+	const char **recipients;     /* argv strings as given (may hold
+	                                comma lists and Name <addr>) */
+	size_t      n_recipients;
+	const char **ignored;        /* options accepted and ignored, for -v */
+	size_t      n_ignored;
+};
+
+/*
+ * Parse argv.  The invocation name selects the mode for mailq and
+ * newaliases.  Unknown options and missing arguments are EX_USAGE; so are
+ * CR, LF or NUL in -f, -F and recipients, and invalid -N/-R/-B values.
+ * Returns 0 or -1; cli_free() releases the arrays.
+ */
+int cli_parse(struct options *opts, int argc, char **argv, struct error *err);
+void cli_free(struct options *opts);
+
+/* The whole synopsis, for usage errors and --help. */
+const char *cli_usage(void);
+
+#endif

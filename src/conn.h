@@ -1,0 +1,106 @@
+/*
+ * Buffered line I/O over a pluggable transport (socket, TLS, or the test
+ * suite's script).  The protocol code (smtp.c, auth.c, submit.c) sees only
+ * struct conn, so it runs unchanged over a socket, over TLS, and against a
+ * scripted dialogue in the unit tests.
+ */
+#ifndef MAILSUB_CONN_H
+#define MAILSUB_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "buf.h"
+
+struct account;
+struct error;
+
+/* Facts about an established TLS layer, for AUTH channel binding, -v and
+ * --serverinfo.  Filled by tls.c; strings are owned by the transport. */
+struct tls_info {
+	const char          *version;      /* "TLS1.3" */
+	const char          *cipher;       /* "AES-256-GCM" */
+	const unsigned char *cb_data;      /* channel binding data, or NULL */
+	size_t               cb_len;
+	const char          *cb_type;      /* "tls-exporter" or "tls-unique" */
+	const char          *peer_summary; /* certificate chain description */
+	bool                 resumed;      /* session resumption was used */
+};
+
+/*
+ * A transport moves bytes.  read() returns the number of bytes read (> 0),
+ * 0 at end of stream, -1 with err set (timeouts are EX_TEMPFAIL).
+ * write() writes all n bytes or fails.  starttls() turns the transport into
+ * a TLS one in place, replacing *t (tls_upgrade() from tls.c for sockets;
+ * the script transport pretends; NULL where TLS is impossible).  tls_info()
+ * returns NULL until TLS is up.  close() releases ctx.
+ */
+struct transport {
+	ssize_t (*read)(void *ctx, void *p, size_t n, int timeout_ms,
+	    struct error *err);
+	int (*write)(void *ctx, const void *p, size_t n, int timeout_ms,
+	    struct error *err);
+	int (*starttls)(struct transport *t, const struct account *acct,
+	    struct error *err);
+	const struct tls_info *(*tls_info)(void *ctx);
+	void (*close)(void *ctx);
+	void *ctx;
+};
+
+/* Called with every line the client sends (dir 'C') or receives ('S'),
+ * without the CRLF.  Lines are marked secret while AUTH runs. */
+typedef void (*conn_trace_fn)(void *arg, char dir, const char *line,
+    size_t len, bool secret);
+
+#define CONN_READ_BUFFER 16384
+/* Output is gathered up to this size before one write(). */
+#define CONN_WRITE_BUFFER 65536
+
+struct conn {
+	struct transport t;
+	char             rbuf[CONN_READ_BUFFER];
+	size_t           rpos, rlen;
+	struct buf       wbuf;
+	int              timeout_ms; /* per read/write step */
+	conn_trace_fn    trace;
+	void            *trace_arg;
+	bool             trace_secret; /* current client lines hold a secret */
+	bool             eof;
+	unsigned long long bytes_out;
+};
+
+/* Take ownership of transport t. */
+void conn_init(struct conn *c, const struct transport *t, int timeout_ms);
+/* Close the transport and release buffers (wiping the write buffer). */
+void conn_free(struct conn *c);
+
+/*
+ * Read one line ending in LF (CRLF or bare LF) into line (NUL-terminated,
+ * terminator stripped; *bare_lf tells which ending it had).  A line longer
+ * than max-1 bytes fails with EX_PROTOCOL; end of stream before a full line
+ * fails with EX_TEMPFAIL ("connection closed by server").
+ */
+int conn_read_line(struct conn *c, char *line, size_t max, size_t *len,
+    bool *bare_lf, struct error *err);
+/* Bytes received but not yet consumed (the STARTTLS injection check). */
+size_t conn_pending(const struct conn *c);
+
+/* Queue bytes for sending; flushes by itself when the buffer is full. */
+int conn_write(struct conn *c, const void *p, size_t n, struct error *err);
+/* Queue one command line: the text plus CRLF, traced (unless secret). */
+int conn_command(struct conn *c, struct error *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Send everything queued in one transport write. */
+int conn_flush(struct conn *c, struct error *err);
+/* Write a large block directly after flushing what is queued. */
+int conn_write_direct(struct conn *c, const void *p, size_t n,
+    struct error *err);
+
+/* Upgrade to TLS.  Fails with EX_PROTOCOL if the server already sent bytes
+ * that were not read (STARTTLS response injection, CVE-2011-0411). */
+int conn_starttls(struct conn *c, const struct account *acct,
+    struct error *err);
+const struct tls_info *conn_tls_info(const struct conn *c);
+
+#endif

@@ -1,0 +1,7 @@
+#include "autoconfig.h"
+int main(void);
+int
+main(void)
+{
+	return 70;
+}

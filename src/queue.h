@@ -1,0 +1,56 @@
+/*
+ * The durable queue under queue_dir: tmp/ (being written), new/ (waiting
+ * to be sent), failed/ (given up; kept for the user).  Every write is
+ * tmp -> fsync -> rename -> fsync(dir), so an exit status is only decided
+ * once the message is safe on disk.
+ */
+#ifndef MAILSUB_QUEUE_H
+#define MAILSUB_QUEUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+struct error;
+
+#define QUEUE_ID_MAX 64
+
+enum queue_area {
+	QUEUE_AREA_NEW,    /* waiting for delivery */
+	QUEUE_AREA_FAILED, /* saved after a permanent failure */
+};
+
+/* Everything needed to send a queued message later. */
+struct queue_envelope {
+	const char  *account;
+	const char  *sender;
+	const char *const *rcpts;
+	size_t       n_rcpts;
+	const char  *dsn_notify;
+	const char  *dsn_return;
+	const char  *dsn_envid;
+	bool         body_8bit;
+	unsigned     attempts;
+	time_t       first_attempt;
+	time_t       last_attempt;
+	const char  *last_error;   /* one line, escaped */
+};
+
+/* Create queue_dir and its tmp/, new/ and failed/ (mode 0700). */
+int queue_prepare(const char *queue_dir, struct error *err);
+
+/*
+ * Write a queue file holding env and size bytes of wire-form message read
+ * from msg_fd at offset 0, durably, into area.  The new ID goes to id (at
+ * least QUEUE_ID_MAX bytes) and the final path, malloc'd, to *path.  A
+ * failure is EX_CANTCREAT (cannot create) or EX_IOERR (write, fsync) and
+ * leaves no partial file.
+ */
+int queue_store(const char *queue_dir, enum queue_area area,
+    const struct queue_envelope *env, int msg_fd, unsigned long long size,
+    char *id, char **path, struct error *err);
+
+/* A fresh unique name: time, pid, counter and random bits. */
+void queue_make_id(char *id, size_t size);
+
+#endif

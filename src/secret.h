@@ -1,0 +1,28 @@
+/*
+ * Where a password comes from: the password key, password_file (first
+ * line, permissions checked), password_command (/bin/sh -c, stdin from
+ * /dev/null, bounded time and output) or a prompt on /dev/tty.
+ */
+#ifndef MAILSUB_SECRET_H
+#define MAILSUB_SECRET_H
+
+#include <stdbool.h>
+
+struct account;
+struct buf;
+struct error;
+
+#define SECRET_COMMAND_OUTPUT_MAX 65536
+#define SECRET_COMMAND_TIMEOUT_MS 30000
+
+/* Fill out (a buffer the caller wipes) with the account's password or
+ * token.  Failures are EX_CONFIG (bad file, permissions, command failed)
+ * or EX_TEMPFAIL (command timed out) and never include the secret. */
+int secret_get_password(const struct account *acct, struct buf *out,
+    struct error *err);
+
+/* 0 if path is owned by the user and not readable by group or others;
+ * else EX_CONFIG naming the file and its mode. */
+int secret_check_file_mode(const char *path, struct error *err);
+
+#endif
