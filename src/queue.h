@@ -15,6 +15,29 @@ struct error;
 
 #define QUEUE_ID_MAX 64
 
+/*
+ * A queue file is text lines, a blank line, then the message in wire form
+ * (CRLF line endings, dot-stuffed, without the final "."):
+ *
+ *   mailsub-queue 1
+ *   account: NAME
+ *   sender: ADDR            (empty for the null sender)
+ *   rcpt: ADDR              (one line per recipient)
+ *   dsn-notify: VALUE       (optional)
+ *   dsn-return: VALUE       (optional)
+ *   dsn-envid: VALUE        (optional)
+ *   body: 8bitmime | 7bit
+ *   attempts: N
+ *   first-attempt: EPOCH
+ *   last-attempt: EPOCH
+ *   last-error: TEXT        (one line, control characters escaped)
+ *   <empty line>
+ *   message...
+ *
+ * Files live in queue_dir/new/ID and queue_dir/failed/ID; the private spool
+ * of a message being read is queue_dir/tmp/spool-ID.
+ */
+
 enum queue_area {
 	QUEUE_AREA_NEW,    /* waiting for delivery */
 	QUEUE_AREA_FAILED, /* saved after a permanent failure */

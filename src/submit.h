@@ -55,6 +55,8 @@ struct message_source {
 };
 
 struct submit_session {
+	const char           *ehlo_name; /* set by the caller: acct->domain or
+	                                    the host's FQDN */
 	struct conn          *conn;
 	const struct account *acct;
 	struct smtp_caps      caps;
@@ -83,7 +85,7 @@ void submit_result_init(struct submit_result *res);
 void submit_result_free(struct submit_result *res);
 
 /*
- * Open the session over conn: greeting, EHLO (HELO fallback where allowed),
+ * Open the session over conn (s zeroed by the caller, s->ehlo_name set): greeting, EHLO (HELO fallback where allowed),
  * STARTTLS and EHLO again as the account demands, AUTH.  On failure the
  * error names the phase and the server's words; the session is unusable.
  */
