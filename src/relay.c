@@ -1,0 +1,109 @@
+/*
+ * Relay connection with failover.
+ */
+#include "autoconfig.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "error.h"
+#include "log.h"
+#include "net.h"
+#include "relay.h"
+#include "tls.h"
+
+/* Only failures that another relay could cure move on to the next host:
+ * an unreachable or busy server, or a TLS handshake that did not complete.
+ * A permanent refusal (5xx) would be the same everywhere. */
+static bool
+worth_next_host(const struct error *err, enum submit_phase phase)
+{
+	if (err->exit_code == EX_TEMPFAIL)
+		return true;
+	if (err->exit_code == EX_NOHOST)
+		return true;
+	return phase == SUBMIT_PHASE_TLS && err->exit_code == EX_UNAVAILABLE;
+}
+
+static int
+open_one(struct relay *r, const char *host, bool verbose,
+    enum submit_phase *phase, struct error *err)
+{
+	struct transport t;
+	struct account  *a = &r->acct;
+
+	a->current_host = host;
+	snprintf(r->where, sizeof(r->where), "%s:%u", host, a->port);
+	*phase = SUBMIT_PHASE_CONNECT;
+	log_verbose("connecting to %s (%s)", r->where,
+	    a->tls == ACCOUNT_TLS_ON ? "implicit TLS" :
+	    a->tls == ACCOUNT_TLS_STARTTLS ? "STARTTLS" : "no TLS");
+	if (net_connect(host, a->port, a->source_ip,
+		(int)a->connect_timeout * 1000, &t, err) == -1) {
+		error_prefix(err, "connect");
+		return -1;
+	}
+	t.starttls = tls_upgrade;
+	if (a->tls == ACCOUNT_TLS_ON) {
+		*phase = SUBMIT_PHASE_TLS;
+		if (tls_upgrade(&t, a, err) == -1) {
+			t.close(t.ctx);
+			error_prefix(err, "TLS");
+			return -1;
+		}
+	}
+	conn_init(&r->conn, &t, (int)a->timeout * 1000);
+	if (verbose) {
+		r->conn.trace = log_transcript;
+		r->conn.trace_arg = NULL;
+	}
+	memset(&r->session, 0, sizeof(r->session));
+	r->session.ehlo_name = r->ehlo_name;
+	if (submit_open(&r->session, &r->conn, a, err) == -1) {
+		*phase = r->session.phase;
+		conn_free(&r->conn);
+		return -1;
+	}
+	r->connected = true;
+	return 0;
+}
+
+int
+relay_open(struct relay *r, const struct account *acct, bool verbose,
+    struct error *err)
+{
+	enum submit_phase phase = SUBMIT_PHASE_CONNECT;
+	size_t            i;
+
+	memset(r, 0, sizeof(*r));
+	r->acct = *acct;
+	if (acct->domain != NULL)
+		snprintf(r->ehlo_name, sizeof(r->ehlo_name), "%s",
+		    acct->domain);
+	else
+		net_local_fqdn(r->ehlo_name, sizeof(r->ehlo_name));
+	if (acct->n_hosts == 0)
+		return error_set(err, EX_CONFIG, "no host configured");
+	for (i = 0; i < acct->n_hosts; i++) {
+		error_clear(err);
+		if (open_one(r, acct->hosts[i], verbose, &phase, err) == 0)
+			return 0;
+		error_prefix(err, "%s", r->where);
+		if (i + 1 < acct->n_hosts) {
+			if (!worth_next_host(err, phase))
+				break;
+			log_verbose("%s; trying the next host", err->message);
+		}
+	}
+	return -1;
+}
+
+void
+relay_close(struct relay *r)
+{
+	if (!r->connected)
+		return;
+	submit_close(&r->session);
+	conn_free(&r->conn);
+	r->connected = false;
+}
