@@ -36,7 +36,7 @@ void smtp_reply_free(struct smtp_reply *r);
 
 /*
  * Parse one reply line ("250-text" / "250 text" / "250").  Sets *code and
- * *more (continuation follows) and *text/*text_len (pointing into line).
+ * *more (continuation follows), *text and *text_len (into line).
  * Anything else (two-digit codes, letters, a code outside 200..599, a
  * fourth digit) fails with EX_PROTOCOL.
  */

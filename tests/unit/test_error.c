@@ -1,0 +1,123 @@
+/* Unit tests for error.c: setting, prefixing, escaping, the reply table. */
+#include "autoconfig.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "error.h"
+
+static void
+test_set_returns_minus_one(void **state)
+{
+	struct error err;
+
+	error_clear(&err);
+	assert_false(error_is_set(&err));
+	assert_int_equal(error_set(&err, EX_CONFIG, "bad %s", "key"), -1);
+	assert_int_equal(err.exit_code, EX_CONFIG);
+	assert_string_equal(err.message, "bad key");
+	assert_true(error_is_set(&err));
+}
+
+static void
+test_prefix(void **state)
+{
+	struct error err;
+
+	error_set(&err, EX_TEMPFAIL, "timed out");
+	error_prefix(&err, "%s:%u", "smtp.example.org", 587u);
+	error_prefix(&err, "work");
+	assert_string_equal(err.message, "work: smtp.example.org:587: timed out");
+	assert_int_equal(err.exit_code, EX_TEMPFAIL);
+}
+
+static void
+test_prefix_truncates_safely(void **state)
+{
+	struct error err;
+	char         big[2000];
+
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	error_set(&err, EX_SOFTWARE, "%s", big);
+	error_prefix(&err, "ctx");
+	assert_int_equal(strlen(err.message), ERROR_MESSAGE_MAX - 1);
+	assert_memory_equal(err.message, "ctx: aaa", 8);
+	error_prefix(&err, "%s", big);
+	assert_int_equal(strlen(err.message), ERROR_MESSAGE_MAX - 1);
+}
+
+static void
+test_reply_table(void **state)
+{
+	assert_int_equal(error_from_reply(ERROR_REPLY_GREETING, 421), EX_TEMPFAIL);
+	assert_int_equal(error_from_reply(ERROR_REPLY_GREETING, 554), EX_UNAVAILABLE);
+	assert_int_equal(error_from_reply(ERROR_REPLY_EHLO, 550), EX_UNAVAILABLE);
+	assert_int_equal(error_from_reply(ERROR_REPLY_STARTTLS, 454), EX_TEMPFAIL);
+	assert_int_equal(error_from_reply(ERROR_REPLY_STARTTLS, 501), EX_UNAVAILABLE);
+	assert_int_equal(error_from_reply(ERROR_REPLY_AUTH, 535), EX_NOPERM);
+	assert_int_equal(error_from_reply(ERROR_REPLY_AUTH, 454), EX_TEMPFAIL);
+	assert_int_equal(error_from_reply(ERROR_REPLY_MAIL, 530), EX_NOPERM);
+	assert_int_equal(error_from_reply(ERROR_REPLY_MAIL, 553), EX_UNAVAILABLE);
+	assert_int_equal(error_from_reply(ERROR_REPLY_MAIL, 552), EX_DATAERR);
+	assert_int_equal(error_from_reply(ERROR_REPLY_MAIL, 451), EX_TEMPFAIL);
+	assert_int_equal(error_from_reply(ERROR_REPLY_RCPT, 550), EX_NOUSER);
+	assert_int_equal(error_from_reply(ERROR_REPLY_RCPT, 450), EX_TEMPFAIL);
+	assert_int_equal(error_from_reply(ERROR_REPLY_RCPT, 452), EX_TEMPFAIL);
+	assert_int_equal(error_from_reply(ERROR_REPLY_DATA, 554), EX_UNAVAILABLE);
+	assert_int_equal(error_from_reply(ERROR_REPLY_END_OF_DATA, 554), EX_UNAVAILABLE);
+	assert_int_equal(error_from_reply(ERROR_REPLY_END_OF_DATA, 552), EX_DATAERR);
+	assert_int_equal(error_from_reply(ERROR_REPLY_END_OF_DATA, 421), EX_TEMPFAIL);
+	assert_int_equal(error_from_reply(ERROR_REPLY_OTHER, 250), EX_PROTOCOL);
+	assert_int_equal(error_from_reply(ERROR_REPLY_OTHER, 999), EX_PROTOCOL);
+}
+
+static void
+test_temporary(void **state)
+{
+	assert_true(error_is_temporary(EX_TEMPFAIL));
+	assert_false(error_is_temporary(EX_UNAVAILABLE));
+	assert_false(error_is_temporary(EX_OK));
+	assert_string_equal(error_exit_name(EX_TEMPFAIL), "EX_TEMPFAIL");
+	assert_string_equal(error_exit_name(EX_CONFIG), "EX_CONFIG");
+	assert_string_equal(error_exit_name(12345), "unknown");
+}
+
+static void
+test_escape(void **state)
+{
+	char out[64];
+
+	assert_string_equal(error_escape(out, sizeof(out), "ok", 2), "ok");
+	assert_string_equal(error_escape(out, sizeof(out), "a\r\nb", 4),
+	    "a\\x0d\\x0ab");
+	assert_string_equal(error_escape(out, sizeof(out), "\x1b[31m", 5),
+	    "\\x1b[31m");
+	assert_string_equal(error_escape(out, sizeof(out), "a\0b", 3),
+	    "a\\x00b");
+	assert_string_equal(error_escape(out, sizeof(out), "\\", 1), "\\x5c");
+	assert_string_equal(error_escape(out, sizeof(out), "\xc3\xa9", 2),
+	    "\\xc3\\xa9");
+	/* Never overflows, never cuts an escape in half. */
+	assert_string_equal(error_escape(out, 6, "\x01\x02", 2), "\\x01");
+	assert_string_equal(error_escape(out, 1, "abc", 3), "");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_set_returns_minus_one),
+		cmocka_unit_test(test_prefix),
+		cmocka_unit_test(test_prefix_truncates_safely),
+		cmocka_unit_test(test_reply_table),
+		cmocka_unit_test(test_temporary),
+		cmocka_unit_test(test_escape),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
