@@ -1,0 +1,138 @@
+#!/bin/sh
+# Socket level of the scenario files (tests/scenarios/README): for every
+# *.scn whose level is not "unit", tests/smtpserver.py plays the dialogue on
+# 127.0.0.1 and the real mailsub binary talks to it.  Checked: the exit
+# code, the stderr regex, where the message is (queue_dir/new, failed/ or
+# nowhere), that a kept message is the input in wire form after the headers
+# mailsub adds, and that the server played the whole script.
+#
+# Scenario config values may say @PKI@ for the directory of the test
+# certificates (tests/pki.sh), e.g. `config tls_trust_file = @PKI@/other-ca.crt`.
+# The server presents @PKI@/server.crt unless the scenario says
+# `cert NAME`; accounts with TLS trust @PKI@/ca.crt unless the scenario sets
+# tls_trust_file itself.  `tls = on` makes the server use implicit TLS.
+#
+# SCENARIOS="name1 name2" limits the run to those files.
+
+if [ -z "${SRCDIR:-}" ]; then
+	SRCDIR=$(cd "$(dirname "$0")/../.." && pwd)
+fi
+. "$SRCDIR/tests/lib.sh"
+
+t_init scenarios
+need_mailsub
+need_cmd certtool
+"$PYTHON3" -c 'import ssl' 2>/dev/null || t_skip_all "$PYTHON3 without ssl"
+
+PKI=$T/pki
+if ! sh "$SRCDIR/tests/pki.sh" "$PKI" >"$T/pki.log" 2>&1; then
+	cat "$T/pki.log"
+	echo "FAIL pki.sh"
+	exit 1
+fi
+"$PYTHON3" "$SCN" default-message >"$T/default.eml"
+
+found=0
+for f in "$SCENARIO_DIR"/*.scn; do
+	[ -f "$f" ] || continue
+	base=$(basename "$f" .scn)
+	if [ -n "${SCENARIOS:-}" ]; then
+		case " $SCENARIOS " in
+		*" $base "*) ;;
+		*) continue ;;
+		esac
+	fi
+	found=$((found + 1))
+	if ! vars=$("$PYTHON3" "$SCN" shell "$f" 2>"$T/parse.err"); then
+		t_err "does not parse: $(cat "$T/parse.err")"
+		t_result "$base"
+		continue
+	fi
+	eval "$vars"
+	if [ "$SCN_LEVEL" = unit ]; then
+		continue
+	fi
+
+	d=$T/s-$SCN_NAME
+	mkdir -p "$d/rec"
+	cert=${SCN_CERT:-server}
+	if [ ! -f "$PKI/$cert.crt" ]; then
+		t_err "cert $cert: no such certificate in tests/pki.sh"
+		t_result "$SCN_NAME"
+		continue
+	fi
+	implicit=
+	case $SCN_TLS in
+	on) implicit=--implicit-tls ;;
+	esac
+	if ! server_start "srv-$SCN_NAME" --scenario "$f" --record "$d/rec" \
+	    --once --tls-cert "$PKI/$cert.crt" --tls-key "$PKI/$cert.key" \
+	    $implicit; then
+		t_err "smtpserver.py did not start: $(tail -n 3 "$T/srv-$SCN_NAME.err")"
+		t_result "$SCN_NAME"
+		continue
+	fi
+	pid=$SRV_PID
+
+	# The account: the defaults of lib.sh, a trust file for TLS, then the
+	# scenario's own keys (which win).
+	trust=
+	if [ "$SCN_TLS" != off ]; then
+		case $(printf '%s' "$SCN_CONFIG" | tr 'A-Z' 'a-z') in
+		*tls_trust_file*) ;;
+		*) trust="tls_trust_file = $PKI/ca.crt" ;;
+		esac
+	fi
+	printf '%s' "$SCN_CONFIG" | sed "s|@PKI@|$PKI|g" |
+	    mk_config "$d/config" "queue_dir = $d/queue" "$trust" -
+
+	input=$T/default.eml
+	[ -z "$SCN_MESSAGE" ] || input=$SCN_MESSAGE
+	if [ "$SCN_ARGS_HAVE_F" = 1 ]; then
+		eval "run_mailsub \"\$input\" -C \"\$d/config\" $SCN_ARGS $SCN_RCPTS"
+	else
+		eval "run_mailsub \"\$input\" -C \"\$d/config\" -f \"\$SCN_FROM\" $SCN_ARGS $SCN_RCPTS"
+	fi
+	cp "$T/stderr" "$d/stderr"
+
+	expect_exit "$SCN_EXIT"
+	if [ "$SCN_HAS_STDERR" = 1 ]; then
+		expect_stderr "$SCN_STDERR"
+	fi
+	if expect_where "$SCN_WHERE" "$d/queue" && [ -n "$QFILE" ]; then
+		expect_queued_message "$QFILE" "$input"
+	fi
+
+	# The server side: it exits by itself after the one connection
+	# (--once); with no dialogue there must have been no connection.
+	if [ "$SCN_STEPS" = 0 ]; then
+		server_stop "$pid"
+		if [ -f "$d/rec/result-1.json" ]; then
+			t_err "mailsub connected, but the scenario has no dialogue"
+		fi
+	else
+		if ! wait_pid "$pid" 40; then
+			t_err "server still playing 40 s after mailsub exited"
+		fi
+		server_stop "$pid"
+		if [ ! -f "$d/rec/result-1.json" ]; then
+			t_err "mailsub never connected to the server"
+		elif ! why=$("$PYTHON3" -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+if r["status"] != "ok":
+    print("server: %s (scenario line %s)" % (r["reason"], r["line"]))
+    sys.exit(1)
+if r["steps_played"] != r["steps_total"]:
+    print("server: played %d of %d steps" % (r["steps_played"],
+                                             r["steps_total"]))
+    sys.exit(1)' "$d/rec/result-1.json"); then
+			t_err "$why"
+		fi
+	fi
+	t_result "$SCN_NAME"
+done
+
+if [ "$found" = 0 ]; then
+	t_skip_all "no scenario files in $SCENARIO_DIR"
+fi
+t_summary
