@@ -1,2 +1,528 @@
-/* placeholder: being written */
+/*
+ * Password sources: the password key, password_file, password_command and
+ * a prompt on /dev/tty, in that order.  Every buffer that held the secret
+ * is wiped; no error message ever quotes it.
+ */
 #include "autoconfig.h"
+
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "account.h"
+#include "buf.h"
+#include "error.h"
+#include "secret.h"
+
+/* A password file or a typed password longer than this is not a password. */
+#define SECRET_LINE_MAX 4096
+/* Descriptors closed in the child when close_range(2) is unavailable. */
+#define SECRET_FD_SCAN_MAX 4096
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Keep only the first line (without CR/LF) of what b holds. */
+static void
+first_line(struct buf *b)
+{
+	size_t n;
+
+	if (b->data == NULL)
+		return;
+	n = strcspn(b->data, "\r\n");
+	secure_wipe(b->data + n, b->len - n);
+	b->len = n;
+}
+
+static int
+check_stat(const struct stat *st, const char *path, struct error *err)
+{
+	if (!S_ISREG(st->st_mode))
+		return error_set(err, EX_CONFIG,
+		    "%s is not a regular file; a secret must be kept in one",
+		    path);
+	if (st->st_uid != geteuid())
+		return error_set(err, EX_CONFIG,
+		    "%s is owned by uid %lu, not by you (uid %lu); a file "
+		    "holding a secret must be your own",
+		    path, (unsigned long)st->st_uid, (unsigned long)geteuid());
+	if ((st->st_mode & (S_IRGRP | S_IROTH)) != 0)
+		return error_set(err, EX_CONFIG,
+		    "%s has mode %04o; a file holding a secret must not be "
+		    "readable by group or others (chmod 600 %s)",
+		    path, (unsigned)(st->st_mode & 07777), path);
+	return 0;
+}
+
+int
+secret_check_file_mode(const char *path, struct error *err)
+{
+	struct stat st;
+
+	if (stat(path, &st) == -1)
+		return error_set(err, EX_CONFIG, "%s: %s", path,
+		    strerror(errno));
+	return check_stat(&st, path, err);
+}
+
+/* "~/x" -> "$HOME/x"; anything else is used as it is. */
+static int
+expand_home(const char *path, char *out, size_t size, struct error *err)
+{
+	const char *home;
+	int         n;
+
+	if (strncmp(path, "~/", 2) == 0 && (home = getenv("HOME")) != NULL &&
+	    *home != '\0')
+		n = snprintf(out, size, "%s/%s", home, path + 2);
+	else
+		n = snprintf(out, size, "%s", path);
+	if (n < 0 || (size_t)n >= size)
+		return error_set(err, EX_CONFIG, "password_file: path too long");
+	return 0;
+}
+
+static int
+read_password_file(const char *cfg_path, struct buf *out, struct error *err)
+{
+	char        path[PATH_MAX];
+	char        chunk[512];
+	struct stat st;
+	ssize_t     n;
+	int         fd, rc = -1;
+
+	if (expand_home(cfg_path, path, sizeof(path), err) == -1)
+		return -1;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd == -1)
+		return error_set(err, EX_CONFIG, "password_file %s: %s", path,
+		    strerror(errno));
+	/* Check the file we opened, not the name: no race with a rename. */
+	if (fstat(fd, &st) == -1) {
+		error_set(err, EX_CONFIG, "password_file %s: %s", path,
+		    strerror(errno));
+		goto done;
+	}
+	if (check_stat(&st, path, err) == -1) {
+		error_prefix(err, "password_file");
+		goto done;
+	}
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			error_set(err, EX_CONFIG, "password_file %s: %s", path,
+			    strerror(errno));
+			goto done;
+		}
+		if (n == 0)
+			break;
+		if (out->len + (size_t)n > SECRET_LINE_MAX) {
+			error_set(err, EX_CONFIG,
+			    "password_file %s: first line longer than %d "
+			    "bytes",
+			    path, SECRET_LINE_MAX);
+			goto done;
+		}
+		if (buf_append(out, chunk, (size_t)n, err) == -1)
+			goto done;
+		if (memchr(chunk, '\n', (size_t)n) != NULL)
+			break;
+	}
+	first_line(out);
+	if (out->len == 0) {
+		error_set(err, EX_CONFIG, "password_file %s: first line is "
+		    "empty", path);
+		goto done;
+	}
+	rc = 0;
+done:
+	secure_wipe(chunk, sizeof(chunk));
+	close(fd);
+	return rc;
+}
+
+/* Runs in the forked child: never returns. */
+static void
+command_child(const char *command, int out_fd)
+{
+	sigset_t none;
+	int      null_fd, fd;
+
+	/* Its own process group, so a timeout kills everything it started. */
+	setpgid(0, 0);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	/* Out of the way of 0..2 in case the caller ran with those closed. */
+	if (out_fd <= STDERR_FILENO)
+		out_fd = fcntl(out_fd, F_DUPFD, STDERR_FILENO + 1);
+	/* stdin is /dev/null: the command can never eat the message. */
+	null_fd = open("/dev/null", O_RDONLY);
+	if (null_fd == -1 || dup2(null_fd, STDIN_FILENO) == -1 ||
+	    dup2(out_fd, STDOUT_FILENO) == -1)
+		_exit(126);
+	/* stderr stays: the command may ask or complain there. */
+#if defined(__GLIBC__) && __GLIBC_PREREQ(2, 34)
+	if (close_range(STDERR_FILENO + 1, ~0U, 0) == 0)
+		fd = SECRET_FD_SCAN_MAX;
+	else
+#endif
+		fd = STDERR_FILENO + 1;
+	for (; fd < SECRET_FD_SCAN_MAX; fd++)
+		close(fd);
+	execl("/bin/sh", "sh", "-c", command, (char *)NULL);
+	_exit(127);
+}
+
+static void
+kill_and_reap(pid_t pid)
+{
+	int status;
+
+	kill(-pid, SIGKILL);
+	kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+}
+
+static void
+format_duration(char *dst, size_t size, int ms)
+{
+	if (ms % 1000 == 0)
+		snprintf(dst, size, "%d s", ms / 1000);
+	else
+		snprintf(dst, size, "%d ms", ms);
+}
+
+static void
+format_size(char *dst, size_t size, size_t n)
+{
+	if (n % 1024 == 0)
+		snprintf(dst, size, "%zu KiB", n / 1024);
+	else
+		snprintf(dst, size, "%zu bytes", n);
+}
+
+/* Collect the child's stdout until EOF, the deadline or the cap.  Returns
+ * 0 at EOF, -1 with err set otherwise. */
+static int
+collect_output(int fd, long long deadline, int timeout_ms, size_t max_out,
+    struct buf *out, struct error *err)
+{
+	char          chunk[4096];
+	char          what[32];
+	struct pollfd pfd;
+	ssize_t       n;
+	long long     left;
+	int           rc = -1, pr;
+
+	for (;;) {
+		left = deadline - now_ms();
+		if (left <= 0) {
+			format_duration(what, sizeof(what), timeout_ms);
+			error_set(err, EX_TEMPFAIL,
+			    "password_command timed out after %s", what);
+			break;
+		}
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		pr = poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
+		if (pr == -1 && errno == EINTR)
+			continue;
+		if (pr == -1) {
+			error_set(err, EX_OSERR, "password_command: poll: %s",
+			    strerror(errno));
+			break;
+		}
+		if (pr == 0)
+			continue;
+		n = read(fd, chunk, sizeof(chunk));
+		if (n == -1 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n == -1) {
+			error_set(err, EX_OSERR, "password_command: read: %s",
+			    strerror(errno));
+			break;
+		}
+		if (n == 0) {
+			rc = 0;
+			break;
+		}
+		if ((size_t)n > max_out - out->len) {
+			format_size(what, sizeof(what), max_out);
+			error_set(err, EX_CONFIG,
+			    "password_command printed more than %s", what);
+			break;
+		}
+		if (buf_append(out, chunk, (size_t)n, err) == -1)
+			break;
+	}
+	secure_wipe(chunk, sizeof(chunk));
+	return rc;
+}
+
+/* Wait for the child until the deadline; -1 with err set on timeout. */
+static int
+reap(pid_t pid, long long deadline, int timeout_ms, int *status,
+    struct error *err)
+{
+	char  what[32];
+	pid_t r;
+
+	for (;;) {
+		r = waitpid(pid, status, WNOHANG);
+		if (r == pid)
+			return 0;
+		if (r == -1 && errno != EINTR) {
+			kill_and_reap(pid);
+			return error_set(err, EX_OSERR,
+			    "password_command: waitpid: %s", strerror(errno));
+		}
+		if (now_ms() >= deadline) {
+			kill_and_reap(pid);
+			format_duration(what, sizeof(what), timeout_ms);
+			return error_set(err, EX_TEMPFAIL,
+			    "password_command timed out after %s", what);
+		}
+		/* The command closed stdout but lingers: poll gently. */
+		poll(NULL, 0, 10);
+	}
+}
+
+int
+secret_run_command(const char *command, int timeout_ms, size_t max_out,
+    struct buf *out, struct error *err)
+{
+	struct sigaction sa, old_chld;
+	long long        deadline;
+	pid_t            pid;
+	int              pfd[2], status = 0, rc = -1;
+
+	/* waitpid() needs SIGCHLD not ignored; restore it afterwards. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGCHLD, &sa, &old_chld);
+
+	if (pipe2(pfd, O_CLOEXEC) == -1) {
+		error_set(err, EX_OSERR, "password_command: pipe: %s",
+		    strerror(errno));
+		goto restore;
+	}
+	deadline = now_ms() + timeout_ms;
+	pid = fork();
+	if (pid == -1) {
+		error_set(err, EX_OSERR, "password_command: fork: %s",
+		    strerror(errno));
+		close(pfd[0]);
+		close(pfd[1]);
+		goto restore;
+	}
+	if (pid == 0)
+		command_child(command, pfd[1]);
+	/* Also here, so kill(-pid) works even if the child is not yet
+	 * running; EACCES after its exec is harmless. */
+	setpgid(pid, pid);
+	close(pfd[1]);
+
+	if (collect_output(pfd[0], deadline, timeout_ms, max_out, out, err) ==
+	    -1) {
+		close(pfd[0]);
+		kill_and_reap(pid);
+		goto restore;
+	}
+	close(pfd[0]);
+	if (reap(pid, deadline, timeout_ms, &status, err) == -1)
+		goto restore;
+	if (WIFSIGNALED(status)) {
+		error_set(err, EX_CONFIG,
+		    "password_command failed (killed by signal %d)",
+		    WTERMSIG(status));
+		goto restore;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
+		error_set(err, EX_CONFIG, "password_command failed (exit %d)",
+		    WEXITSTATUS(status));
+		goto restore;
+	}
+	first_line(out);
+	if (out->len == 0) {
+		error_set(err, EX_CONFIG,
+		    "password_command printed nothing on its first line");
+		goto restore;
+	}
+	rc = 0;
+restore:
+	sigaction(SIGCHLD, &old_chld, NULL);
+	if (rc == -1)
+		buf_wipe(out);
+	return rc;
+}
+
+/* The prompt is interrupted by these; the terminal is restored first. */
+static const int prompt_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT,
+    SIGTSTP, SIGTTIN, SIGTTOU};
+#define N_PROMPT_SIGNALS (sizeof(prompt_signals) / sizeof(prompt_signals[0]))
+
+static volatile sig_atomic_t prompt_interrupted;
+
+static void
+on_prompt_signal(int sig)
+{
+	prompt_interrupted = sig;
+}
+
+static int
+read_tty_line(int fd, struct buf *out, struct error *err)
+{
+	char    c;
+	ssize_t n;
+	int     rc = -1;
+
+	for (;;) {
+		n = read(fd, &c, 1);
+		if (n == -1 && errno == EINTR) {
+			if (prompt_interrupted) {
+				error_set(err, EX_CONFIG,
+				    "password prompt interrupted");
+				break;
+			}
+			continue;
+		}
+		if (n == -1) {
+			error_set(err, EX_CONFIG, "reading the password from "
+			    "/dev/tty: %s", strerror(errno));
+			break;
+		}
+		if (n == 0 || c == '\n' || c == '\r') {
+			rc = 0;
+			break;
+		}
+		if (out->len >= SECRET_LINE_MAX) {
+			error_set(err, EX_CONFIG, "password longer than %d "
+			    "bytes", SECRET_LINE_MAX);
+			break;
+		}
+		if (buf_addch(out, c, err) == -1)
+			break;
+	}
+	secure_wipe(&c, sizeof(c));
+	return rc;
+}
+
+/* Ask on /dev/tty with echo off; 1 if there is no terminal to ask on. */
+static int
+prompt_password(const struct account *acct, struct buf *out,
+    struct error *err)
+{
+	struct sigaction sa, old[N_PROMPT_SIGNALS];
+	struct termios   saved, quiet;
+	char             prompt[600];
+	const char      *host;
+	size_t           i;
+	int              fd, rc;
+
+	fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd == -1)
+		return 1;
+	if (!isatty(fd) || tcgetattr(fd, &saved) == -1) {
+		close(fd);
+		return 1;
+	}
+	host = acct->current_host != NULL ? acct->current_host :
+	    acct->n_hosts > 0 ? acct->hosts[0] : "?";
+	if (acct->user != NULL)
+		snprintf(prompt, sizeof(prompt), "Password for %s@%s: ",
+		    acct->user, host);
+	else
+		snprintf(prompt, sizeof(prompt), "Password for account %s: ",
+		    acct->name != NULL ? acct->name : "?");
+
+	prompt_interrupted = 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_prompt_signal; /* no SA_RESTART: read() returns */
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < N_PROMPT_SIGNALS; i++)
+		sigaction(prompt_signals[i], &sa, &old[i]);
+
+	quiet = saved;
+	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK);
+	quiet.c_lflag |= ECHONL | ICANON;
+	rc = -1;
+	if (tcsetattr(fd, TCSAFLUSH, &quiet) == -1) {
+		error_set(err, EX_CONFIG, "/dev/tty: cannot turn echo off: %s",
+		    strerror(errno));
+	} else {
+		if (write(fd, prompt, strlen(prompt)) == -1) {
+			/* Still read: the user may see nothing but can type. */
+		}
+		rc = read_tty_line(fd, out, err);
+		/* Restore on every path, before anything else can happen. */
+		tcsetattr(fd, TCSAFLUSH, &saved);
+	}
+	for (i = 0; i < N_PROMPT_SIGNALS; i++)
+		sigaction(prompt_signals[i], &old[i], NULL);
+	close(fd);
+	if (rc == 0 && out->len == 0)
+		rc = error_set(err, EX_CONFIG, "no password entered");
+	if (rc == -1)
+		buf_wipe(out);
+	return rc;
+}
+
+int
+secret_get_password(const struct account *acct, struct buf *out,
+    struct error *err)
+{
+	int r;
+
+	if (acct->has_password) {
+		if (buf_append(out, buf_str(&acct->password),
+			acct->password.len, err) == -1) {
+			buf_wipe(out);
+			return -1;
+		}
+		first_line(out);
+		return 0;
+	}
+	if (acct->password_file != NULL) {
+		if (read_password_file(acct->password_file, out, err) == -1) {
+			buf_wipe(out);
+			return -1;
+		}
+		return 0;
+	}
+	if (acct->password_command != NULL)
+		return secret_run_command(acct->password_command,
+		    SECRET_COMMAND_TIMEOUT_MS, SECRET_COMMAND_OUTPUT_MAX, out,
+		    err);
+	r = prompt_password(acct, out, err);
+	if (r <= 0)
+		return r;
+	return error_set(err, EX_CONFIG,
+	    "no password configured for account %s (password, password_file "
+	    "or password_command)",
+	    acct->name != NULL ? acct->name : "?");
+}

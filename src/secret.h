@@ -7,6 +7,7 @@
 #define MAILSUB_SECRET_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct account;
 struct buf;
@@ -20,6 +21,14 @@ struct error;
  * or EX_TEMPFAIL (command timed out) and never include the secret. */
 int secret_get_password(const struct account *acct, struct buf *out,
     struct error *err);
+
+/* Run command with /bin/sh -c (stdin /dev/null, stdout a pipe, stderr
+ * inherited, in its own process group) and put the first line of its output
+ * into out.  More than max_out bytes -> EX_CONFIG, longer than timeout_ms ->
+ * EX_TEMPFAIL (the process group is killed), non-zero exit or nothing
+ * printed -> EX_CONFIG.  Exported with its limits as parameters for tests. */
+int secret_run_command(const char *command, int timeout_ms, size_t max_out,
+    struct buf *out, struct error *err);
 
 /* 0 if path is owned by the user and not readable by group or others;
  * else EX_CONFIG naming the file and its mode. */
