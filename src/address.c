@@ -1,2 +1,1097 @@
-/* placeholder: being written */
+/*
+ * Address lists (RFC 5322 3.4), envelope address checks (RFC 5321 4.1.2)
+ * and alias completion.  The list parser is a flat tokenizer plus a loop
+ * over addresses: no recursion, so hostile headers cost linear time and
+ * bounded stack.
+ */
 #include "autoconfig.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/types.h>
+
+#include "address.h"
+#include "buf.h"
+#include "error.h"
+
+/* Comments nest (RFC 5322 3.2.2); nobody needs more than this. */
+#define ADDRESS_COMMENT_DEPTH_MAX 32
+/* How much of the input an error message quotes. */
+#define ADDRESS_QUOTE_MAX 48
+/* Bound on alias lookups for one address, so a wide alias tree cannot
+ * make one recipient cost minutes. */
+#define ALIASES_LOOKUPS_MAX 100000
+/* A logical line of an aliases file (with its continuations). */
+#define ALIASES_LINE_MAX (1024 * 1024)
+
+/* ---------------------------------------------------------------------
+ * Address lists with a duplicate index
+ */
+
+static size_t
+unquoted_at(const char *a, size_t len)
+{
+	size_t i, at = len;
+	bool q = false;
+
+	for (i = 0; i < len; i++) {
+		if (q && a[i] == '\\' && i + 1 < len)
+			i++;
+		else if (a[i] == '"')
+			q = !q;
+		else if (!q && a[i] == '@')
+			at = i;
+	}
+	return at;
+}
+
+static char
+lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+/* FNV-1a over the local part as is and the domain in lower case. */
+static size_t
+addr_hash(const char *a)
+{
+	size_t len = strlen(a), at = unquoted_at(a, len), i;
+	uint64_t h = 14695981039346656037ULL;
+
+	for (i = 0; i < len; i++) {
+		h ^= (unsigned char)(i > at ? lower(a[i]) : a[i]);
+		h *= 1099511628211ULL;
+	}
+	return (size_t)(h ^ (h >> 29));
+}
+
+/* RFC 5321 2.4: the local part may be case-sensitive, the domain is not. */
+static bool
+addr_equal(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i;
+	size_t ata = unquoted_at(a, la), atb = unquoted_at(b, lb);
+
+	if (la != lb || ata != atb)
+		return false;
+	if (memcmp(a, b, ata) != 0)
+		return false;
+	for (i = ata; i < la; i++)
+		if (lower(a[i]) != lower(b[i]))
+			return false;
+	return true;
+}
+
+void
+address_list_init(struct address_list *l)
+{
+	memset(l, 0, sizeof(*l));
+}
+
+void
+address_list_free(struct address_list *l)
+{
+	size_t i;
+
+	if (l == NULL)
+		return;
+	for (i = 0; i < l->n; i++)
+		free(l->addrs[i]);
+	free(l->addrs);
+	free(l->slots);
+	memset(l, 0, sizeof(*l));
+}
+
+/* Slots hold index + 1; 0 is empty.  Linear probing, load <= 1/2. */
+static void
+index_insert(struct address_list *l, size_t idx)
+{
+	size_t mask = l->n_slots - 1;
+	size_t s = addr_hash(l->addrs[idx]) & mask;
+
+	while (l->slots[s] != 0)
+		s = (s + 1) & mask;
+	l->slots[s] = idx + 1;
+}
+
+static int
+index_rebuild(struct address_list *l, size_t want, struct error *err)
+{
+	size_t n = 16, i;
+	size_t *slots;
+
+	while (n < want * 2) {
+		if (n > SIZE_MAX / 2 / sizeof(*slots))
+			return error_set(err, EX_OSERR, "out of memory");
+		n *= 2;
+	}
+	slots = calloc(n, sizeof(*slots));
+	if (slots == NULL)
+		return error_set(err, EX_OSERR, "out of memory");
+	free(l->slots);
+	l->slots = slots;
+	l->n_slots = n;
+	for (i = 0; i < l->n; i++)
+		index_insert(l, i);
+	l->n_indexed = l->n;
+	return 0;
+}
+
+static bool
+index_contains(const struct address_list *l, const char *addr)
+{
+	size_t mask = l->n_slots - 1;
+	size_t s = addr_hash(addr) & mask;
+
+	while (l->slots[s] != 0) {
+		size_t idx = l->slots[s] - 1;
+
+		if (idx < l->n && addr_equal(l->addrs[idx], addr))
+			return true;
+		s = (s + 1) & mask;
+	}
+	return false;
+}
+
+int
+address_list_add(struct address_list *l, const char *addr, struct error *err)
+{
+	char *copy;
+
+	/* Rebuild when the table is too full, or when someone changed the
+	 * array behind our back. */
+	if (l->slots == NULL || l->n_indexed != l->n ||
+	    (l->n + 1) * 2 > l->n_slots)
+		if (index_rebuild(l, l->n + 1, err) == -1)
+			return -1;
+	if (index_contains(l, addr))
+		return 0;
+	if (l->n == l->cap) {
+		size_t ncap = l->cap == 0 ? 8 : l->cap * 2;
+		char **p;
+
+		if (ncap > SIZE_MAX / sizeof(*p))
+			return error_set(err, EX_OSERR, "out of memory");
+		p = realloc(l->addrs, ncap * sizeof(*p));
+		if (p == NULL)
+			return error_set(err, EX_OSERR, "out of memory");
+		l->addrs = p;
+		l->cap = ncap;
+	}
+	if ((copy = strdup(addr)) == NULL)
+		return error_set(err, EX_OSERR, "out of memory");
+	l->addrs[l->n] = copy;
+	index_insert(l, l->n);
+	l->n++;
+	l->n_indexed = l->n;
+	return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Tokenizer for RFC 5322 3.2 lexical tokens
+ */
+
+enum tok_type {
+	TOK_END,
+	TOK_ATOM,    /* run of atext; "." is a special of its own */
+	TOK_QUOTED,  /* quoted-string, quotes included */
+	TOK_LITERAL, /* domain-literal, brackets included */
+	TOK_SPECIAL, /* one of < > : ; @ , . */
+};
+
+struct token {
+	enum tok_type type;
+	size_t start;
+	size_t len;
+	char ch; /* for TOK_SPECIAL */
+};
+
+struct lexer {
+	const char *s;
+	size_t len;
+	size_t pos;
+};
+
+static bool
+is_wsp(char c)
+{
+	/* FWS (RFC 5322 3.2.2): CRLF followed by WSP folds.  A bare CR or LF
+	 * is folding done badly; either way it is white space here. */
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static bool
+is_ctl(char c)
+{
+	return ((unsigned char)c < 0x20 && !is_wsp(c)) ||
+	       (unsigned char)c == 0x7f;
+}
+
+static bool
+is_special(char c)
+{
+	return strchr("()<>[]:;@\\,.\"", c) != NULL;
+}
+
+static int
+syntax_error(
+    const struct lexer *lx, size_t at, const char *what, struct error *err)
+{
+	char q[ADDRESS_QUOTE_MAX * 4 + 8];
+	size_t n = lx->len > ADDRESS_QUOTE_MAX ? ADDRESS_QUOTE_MAX : lx->len;
+
+	error_escape(q, sizeof(q), lx->s, n);
+	return error_set(err, EX_DATAERR, "%s at byte %zu of \"%s%s\"", what,
+	    at, q, n < lx->len ? "..." : "");
+}
+
+/* Skip white space and comments (CFWS). */
+static int
+skip_cfws(struct lexer *lx, struct error *err)
+{
+	while (lx->pos < lx->len) {
+		char c = lx->s[lx->pos];
+		size_t open, depth;
+
+		if (is_wsp(c)) {
+			lx->pos++;
+			continue;
+		}
+		if (c != '(')
+			return 0;
+		open = lx->pos++;
+		depth = 1;
+		while (depth > 0) {
+			if (lx->pos >= lx->len)
+				return syntax_error(
+				    lx, open, "unbalanced '('", err);
+			c = lx->s[lx->pos++];
+			if (c == '\\') {
+				if (lx->pos >= lx->len)
+					return syntax_error(
+					    lx, open, "unbalanced '('", err);
+				c = lx->s[lx->pos++];
+			} else if (c == '(') {
+				if (++depth > ADDRESS_COMMENT_DEPTH_MAX)
+					return syntax_error(lx, lx->pos - 1,
+					    "comments nested too deeply", err);
+			} else if (c == ')')
+				depth--;
+			if (is_ctl(c))
+				return syntax_error(lx, lx->pos - 1,
+				    "control character in comment", err);
+		}
+	}
+	return 0;
+}
+
+/* Scan a quoted-string or domain-literal from its opening character. */
+static int
+scan_delimited(struct lexer *lx, char close, struct token *t, struct error *err)
+{
+	const char *what =
+	    close == '"' ? "unterminated quoted string" : "unbalanced '['";
+
+	lx->pos++;
+	for (;;) {
+		char c;
+
+		if (lx->pos >= lx->len)
+			return syntax_error(lx, t->start, what, err);
+		c = lx->s[lx->pos++];
+		if (c == close)
+			break;
+		if (c == '\\') {
+			/* quoted-pair (RFC 5322 3.2.1); a CR or LF in one
+			 * would reach the SMTP command line. */
+			if (lx->pos >= lx->len)
+				return syntax_error(lx, t->start, what, err);
+			c = lx->s[lx->pos++];
+			if (is_ctl(c) || c == '\r' || c == '\n')
+				return syntax_error(lx, lx->pos - 1,
+				    "control character after '\\'", err);
+			continue;
+		}
+		if (is_ctl(c))
+			return syntax_error(
+			    lx, lx->pos - 1, "control character", err);
+		if (close == ']' && c == '[')
+			return syntax_error(
+			    lx, lx->pos - 1, "'[' inside '[...]'", err);
+	}
+	t->len = lx->pos - t->start;
+	return 0;
+}
+
+static int
+next_token(struct lexer *lx, struct token *t, struct error *err)
+{
+	char c;
+
+	if (skip_cfws(lx, err) == -1)
+		return -1;
+	t->start = lx->pos;
+	t->len = 0;
+	t->ch = 0;
+	if (lx->pos >= lx->len) {
+		t->type = TOK_END;
+		return 0;
+	}
+	c = lx->s[lx->pos];
+	if (c == '"') {
+		t->type = TOK_QUOTED;
+		return scan_delimited(lx, '"', t, err);
+	}
+	if (c == '[') {
+		t->type = TOK_LITERAL;
+		return scan_delimited(lx, ']', t, err);
+	}
+	if (is_ctl(c))
+		return syntax_error(lx, lx->pos, "control character", err);
+	if (c == ')')
+		return syntax_error(lx, lx->pos, "unbalanced ')'", err);
+	if (c == ']')
+		return syntax_error(lx, lx->pos, "unbalanced ']'", err);
+	if (c == '\\')
+		return syntax_error(lx, lx->pos, "'\\' outside quotes", err);
+	if (is_special(c)) {
+		t->type = TOK_SPECIAL;
+		t->ch = c;
+		t->len = 1;
+		lx->pos++;
+		return 0;
+	}
+	/* atext, plus 8-bit bytes (RFC 6532 3.2) and encoded words. */
+	t->type = TOK_ATOM;
+	while (lx->pos < lx->len) {
+		c = lx->s[lx->pos];
+		if (is_wsp(c) || is_ctl(c) || is_special(c))
+			break;
+		lx->pos++;
+	}
+	t->len = lx->pos - t->start;
+	return 0;
+}
+
+static bool
+tok_is(const struct token *t, char c)
+{
+	return t->type == TOK_SPECIAL && t->ch == c;
+}
+
+/* Whether t ends an addr-spec: END or a special listed in stop. */
+static bool
+tok_stops(const struct token *t, const char *stop)
+{
+	return t->type == TOK_END ||
+	       (t->type == TOK_SPECIAL && strchr(stop, t->ch) != NULL);
+}
+
+/* Append a token's text without the CR/LF of folding. */
+static int
+append_token(struct buf *b, const struct lexer *lx, const struct token *t,
+    struct error *err)
+{
+	size_t i;
+
+	if (t->type == TOK_QUOTED || t->type == TOK_LITERAL) {
+		for (i = t->start; i < t->start + t->len; i++) {
+			char c = lx->s[i];
+
+			if (c == '\r' || c == '\n')
+				continue;
+			/* White space inside a domain-literal is FWS. */
+			if (t->type == TOK_LITERAL && is_wsp(c))
+				continue;
+			if (buf_addch(b, c, err) == -1)
+				return -1;
+		}
+		return 0;
+	}
+	return buf_append(b, lx->s + t->start, t->len, err);
+}
+
+/*
+ * Read an addr-spec (or a bare local part) from *t up to a token in stop,
+ * joining its tokens without white space: obs-local-part and obs-domain
+ * allow CFWS around the dots (RFC 5322 4.4).  On return *t is the stop
+ * token.
+ */
+static int
+read_addr_spec(struct lexer *lx, struct token *t, const char *stop,
+    struct buf *out, struct error *err)
+{
+	size_t first = t->start;
+	bool word = false, any_word = false;
+
+	buf_reset(out);
+	/* Local part: words and dots.  Dots are loose (RFC 5322 obs forms
+	 * and real addresses such as "a..b@x"), words must be separated. */
+	while (!tok_stops(t, stop) && !tok_is(t, '@')) {
+		if (t->type == TOK_ATOM || t->type == TOK_QUOTED) {
+			if (word)
+				return syntax_error(lx, t->start,
+				    "two words without '<address>' or ','",
+				    err);
+			word = any_word = true;
+		} else if (tok_is(t, '.'))
+			word = false;
+		else if (t->type == TOK_LITERAL)
+			return syntax_error(
+			    lx, t->start, "'[...]' in a local part", err);
+		else
+			return syntax_error(
+			    lx, t->start, "unexpected special character", err);
+		if (append_token(out, lx, t, err) == -1 ||
+		    next_token(lx, t, err) == -1)
+			return -1;
+	}
+	if (!any_word)
+		return syntax_error(lx, first, "empty local part", err);
+	if (tok_stops(t, stop))
+		return 0;
+
+	/* Domain: dot-atom or a domain-literal. */
+	if (buf_addch(out, '@', err) == -1 || next_token(lx, t, err) == -1)
+		return -1;
+	if (t->type == TOK_LITERAL) {
+		if (append_token(out, lx, t, err) == -1 ||
+		    next_token(lx, t, err) == -1)
+			return -1;
+	} else {
+		for (;;) {
+			if (t->type != TOK_ATOM)
+				return syntax_error(lx, t->start,
+				    tok_stops(t, stop) && out->data != NULL &&
+					    out->data[out->len - 1] == '@'
+					? "missing domain"
+					: "bad domain",
+				    err);
+			if (append_token(out, lx, t, err) == -1 ||
+			    next_token(lx, t, err) == -1)
+				return -1;
+			if (!tok_is(t, '.'))
+				break;
+			if (buf_addch(out, '.', err) == -1 ||
+			    next_token(lx, t, err) == -1)
+				return -1;
+		}
+	}
+	if (!tok_stops(t, stop))
+		return syntax_error(lx, t->start,
+		    t->type == TOK_SPECIAL && t->ch == '@'
+			? "second '@'"
+			: "text after the domain (missing ','?)",
+		    err);
+	return 0;
+}
+
+/* obs-route (RFC 5322 4.4): "@a,@b:" before the addr-spec; dropped. */
+static int
+skip_route(struct lexer *lx, struct token *t, struct error *err)
+{
+	while (!tok_is(t, ':')) {
+		if (tok_is(t, ',')) {
+			if (next_token(lx, t, err) == -1)
+				return -1;
+			continue;
+		}
+		if (!tok_is(t, '@'))
+			return syntax_error(
+			    lx, t->start, "bad route in '<...>'", err);
+		if (next_token(lx, t, err) == -1)
+			return -1;
+		if (t->type == TOK_LITERAL) {
+			if (next_token(lx, t, err) == -1)
+				return -1;
+			continue;
+		}
+		while (t->type == TOK_ATOM || tok_is(t, '.'))
+			if (next_token(lx, t, err) == -1)
+				return -1;
+	}
+	return next_token(lx, t, err);
+}
+
+/*
+ * Look ahead from *t to what ends the current phrase or addr-spec: '<',
+ * ':', ',', ';' or the end.  The lexer is restored.
+ */
+static int
+peek_terminator(struct lexer *lx, const struct token *t, struct token *end,
+    struct error *err)
+{
+	size_t save = lx->pos;
+
+	*end = *t;
+	while (!tok_stops(end, "<:,;")) {
+		if (tok_is(end, '>'))
+			return syntax_error(
+			    lx, end->start, "unbalanced '>'", err);
+		if (next_token(lx, end, err) == -1)
+			return -1;
+	}
+	lx->pos = save;
+	return 0;
+}
+
+static int
+parse_angle(
+    struct lexer *lx, struct token *t, struct buf *spec, struct error *err)
+{
+	size_t open = t->start;
+
+	if (next_token(lx, t, err) == -1)
+		return -1;
+	if (tok_is(t, '>'))
+		return syntax_error(lx, open, "empty address '<>'", err);
+	if (tok_is(t, '@') && skip_route(lx, t, err) == -1)
+		return -1;
+	if (t->type == TOK_END)
+		return syntax_error(lx, open, "unbalanced '<'", err);
+	if (tok_is(t, '<'))
+		return syntax_error(
+		    lx, t->start, "unexpected character inside '<...>'", err);
+	if (read_addr_spec(lx, t, "<>:;,", spec, err) == -1)
+		return -1;
+	if (!tok_is(t, '>'))
+		return syntax_error(lx, t->type == TOK_END ? open : t->start,
+		    t->type == TOK_END ? "unbalanced '<'"
+				       : "unexpected character inside '<...>'",
+		    err);
+	return next_token(lx, t, err);
+}
+
+int
+address_parse_list(
+    const char *text, size_t len, struct address_list *out, struct error *err)
+{
+	struct lexer lx = {text, len, 0};
+	struct token t, end;
+	struct buf spec;
+	bool in_group = false;
+	int rc = -1;
+
+	buf_init(&spec, len + 1);
+	if (next_token(&lx, &t, err) == -1)
+		goto out;
+	while (t.type != TOK_END) {
+		/* obs-addr-list allows empty elements: "a@x,,b@y". */
+		if (tok_is(&t, ',')) {
+			if (next_token(&lx, &t, err) == -1)
+				goto out;
+			continue;
+		}
+		if (tok_is(&t, ';')) {
+			if (!in_group) {
+				syntax_error(
+				    &lx, t.start, "';' outside a group", err);
+				goto out;
+			}
+			in_group = false;
+			if (next_token(&lx, &t, err) == -1)
+				goto out;
+			continue;
+		}
+		if (peek_terminator(&lx, &t, &end, err) == -1)
+			goto out;
+		if (tok_is(&end, ':')) {
+			/* group = display-name ":" [group-list] ";" */
+			if (in_group) {
+				syntax_error(
+				    &lx, end.start, "nested group", err);
+				goto out;
+			}
+			if (end.start == t.start) {
+				syntax_error(
+				    &lx, t.start, "group without a name", err);
+				goto out;
+			}
+			while (t.start < end.start) {
+				if (t.type == TOK_LITERAL || tok_is(&t, '@')) {
+					syntax_error(&lx, t.start,
+					    "bad group name", err);
+					goto out;
+				}
+				if (next_token(&lx, &t, err) == -1)
+					goto out;
+			}
+			in_group = true;
+			if (next_token(&lx, &t, err) == -1)
+				goto out;
+			continue;
+		}
+		if (tok_is(&end, '<')) {
+			/* name-addr: the display name (words, encoded words,
+			 * obs-phrase dots) carries nothing we need. */
+			while (t.start < end.start)
+				if (next_token(&lx, &t, err) == -1)
+					goto out;
+			if (parse_angle(&lx, &t, &spec, err) == -1)
+				goto out;
+			if (!tok_stops(&t, ",;")) {
+				syntax_error(&lx, t.start,
+				    "text after '>' (missing ','?)", err);
+				goto out;
+			}
+		} else if (read_addr_spec(&lx, &t, ",;", &spec, err) == -1)
+			goto out;
+		/* A ';' outside a group is reported at the top of the loop. */
+		if (address_list_add(out, buf_str(&spec), err) == -1)
+			goto out;
+	}
+	rc = 0;
+out:
+	buf_free(&spec);
+	return rc;
+}
+
+/* ---------------------------------------------------------------------
+ * Envelope checks
+ */
+
+int
+address_check_envelope(const char *addr, struct error *err)
+{
+	char q[ADDRESS_QUOTE_MAX * 4 + 8];
+	size_t len = strlen(addr), i, ats = 0, at = 0;
+	bool quoted = false;
+	const char *why = NULL;
+
+	/* Any control character could end the SMTP command line (RFC 5321
+	 * 4.1.2 allows none in a path): the most important thing to name. */
+	for (i = 0; i < len; i++)
+		if ((unsigned char)addr[i] < 0x20 ||
+		    (unsigned char)addr[i] == 0x7f)
+			why = "control character";
+	for (i = 0; i < len && why == NULL; i++) {
+		unsigned char c = (unsigned char)addr[i];
+
+		if (quoted) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				quoted = false;
+		} else if (c == '"')
+			quoted = true;
+		else if (c == '<' || c == '>')
+			why = "angle bracket";
+		else if (c == ' ')
+			why = "space outside quotes";
+		else if (c == '@') {
+			ats++;
+			at = i;
+		}
+	}
+	if (why == NULL) {
+		if (len == 0)
+			why = "empty address";
+		else if (quoted)
+			why = "unbalanced quote";
+		else if (ats > 1)
+			why = "more than one '@'";
+		else if (ats == 1 && at == 0)
+			why = "empty local part";
+		else if (ats == 1 && at == len - 1)
+			why = "empty domain";
+		else if (len > ADDRESS_MAX)
+			why = "longer than 256 octets (RFC 5321 4.5.3.1.3)";
+	}
+	if (why == NULL)
+		return 0;
+	i = len > ADDRESS_QUOTE_MAX ? ADDRESS_QUOTE_MAX : len;
+	error_escape(q, sizeof(q), addr, i);
+	return error_set(err, EX_USAGE, "invalid address \"%s%s\": %s", q,
+	    i < len ? "..." : "", why);
+}
+
+bool
+address_is_bare(const char *addr)
+{
+	size_t len = strlen(addr);
+
+	return unquoted_at(addr, len) == len;
+}
+
+bool
+address_is_ascii(const char *addr)
+{
+	for (; *addr != '\0'; addr++)
+		if ((unsigned char)*addr >= 0x80)
+			return false;
+	return true;
+}
+
+/* ---------------------------------------------------------------------
+ * Aliases (aliases(5)): a sorted array searched with bsearch
+ */
+
+struct alias {
+	char *name; /* lower case */
+	char **targets;
+	size_t n_targets;
+	size_t line; /* for "first definition wins" */
+};
+
+struct aliases {
+	struct alias *v;
+	size_t n;
+	size_t cap;
+};
+
+/* ASCII-only case folding: the locale must not change alias names. */
+static int
+name_cmp(const char *a, const char *b)
+{
+	for (; *a != '\0' && lower(*a) == lower(*b); a++, b++)
+		;
+	return (unsigned char)lower(*a) - (unsigned char)lower(*b);
+}
+
+static int
+alias_sort_cmp(const void *pa, const void *pb)
+{
+	const struct alias *a = pa, *b = pb;
+	int c = name_cmp(a->name, b->name);
+
+	if (c != 0)
+		return c;
+	return a->line < b->line ? -1 : a->line > b->line;
+}
+
+static int
+alias_find_cmp(const void *key, const void *elem)
+{
+	return name_cmp(key, ((const struct alias *)elem)->name);
+}
+
+static void
+alias_clear(struct alias *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->n_targets; i++)
+		free(a->targets[i]);
+	free(a->targets);
+	free(a->name);
+}
+
+void
+aliases_free(struct aliases *a)
+{
+	size_t i;
+
+	if (a == NULL)
+		return;
+	for (i = 0; i < a->n; i++)
+		alias_clear(&a->v[i]);
+	free(a->v);
+	free(a);
+}
+
+/*
+ * Refuse what a local MTA would run or write (aliases(5)): "|command",
+ * "/file" and ":include:" targets, quoted or not.  Top-level commas only,
+ * so "Name, Jr." <x@y> is one target.
+ */
+static int
+refuse_local_delivery(
+    const char *v, const char *path, size_t line, struct error *err)
+{
+	char q[ADDRESS_QUOTE_MAX * 4 + 8];
+	size_t i = 0, len = strlen(v);
+
+	while (i < len) {
+		size_t s, n, depth = 0;
+		bool quoted = false;
+		const char *kind = NULL;
+
+		while (i < len && is_wsp(v[i]))
+			i++;
+		s = i;
+		for (; i < len; i++) {
+			if (quoted && v[i] == '\\' && i + 1 < len)
+				i++;
+			else if (v[i] == '"')
+				quoted = !quoted;
+			else if (!quoted && v[i] == '(')
+				depth++;
+			else if (!quoted && v[i] == ')' && depth > 0)
+				depth--;
+			else if (!quoted && depth == 0 && v[i] == ',')
+				break;
+		}
+		n = i - s;
+		i++;
+		if (n > 0 && v[s] == '"') {
+			s++;
+			n--;
+		}
+		if (n > 0 && v[s] == '|')
+			kind = "pipe to a command";
+		else if (n > 0 && v[s] == '/')
+			kind = "file";
+		else if (n >= 9 && strncasecmp(v + s, ":include:", 9) == 0)
+			kind = ":include:";
+		if (kind != NULL) {
+			size_t m = n;
+
+			while (m > 0 && is_wsp(v[s + m - 1]))
+				m--;
+			if (m > ADDRESS_QUOTE_MAX)
+				m = ADDRESS_QUOTE_MAX;
+			return error_set(err, EX_CONFIG,
+			    "%s:%zu: %s target \"%s\" not supported (mailsub "
+			    "only submits mail)",
+			    path, line, kind,
+			    error_escape(q, sizeof(q), v + s, m));
+		}
+	}
+	return 0;
+}
+
+static int
+aliases_add_line(struct aliases *a, const char *text, const char *path,
+    size_t line, struct error *err)
+{
+	char q[ADDRESS_QUOTE_MAX * 4 + 8];
+	const char *colon = strchr(text, ':');
+	size_t n, i;
+	struct address_list l;
+	struct alias *al;
+
+	if (colon == NULL)
+		return error_set(
+		    err, EX_CONFIG, "%s:%zu: missing ':'", path, line);
+	n = (size_t)(colon - text);
+	while (n > 0 && is_wsp(text[n - 1]))
+		n--;
+	if (n == 0)
+		return error_set(
+		    err, EX_CONFIG, "%s:%zu: empty alias name", path, line);
+	for (i = 0; i < n; i++)
+		if (is_wsp(text[i]) || is_ctl(text[i]) || text[i] == '"' ||
+		    text[i] == '@')
+			return error_set(err, EX_CONFIG,
+			    "%s:%zu: bad alias name \"%s\"", path, line,
+			    error_escape(q, sizeof(q), text,
+				n > ADDRESS_QUOTE_MAX ? ADDRESS_QUOTE_MAX : n));
+	if (refuse_local_delivery(colon + 1, path, line, err) == -1)
+		return -1;
+	address_list_init(&l);
+	if (address_parse_list(colon + 1, strlen(colon + 1), &l, err) == -1) {
+		address_list_free(&l);
+		err->exit_code = EX_CONFIG;
+		error_prefix(err, "%s:%zu", path, line);
+		return -1;
+	}
+	if (l.n == 0) {
+		address_list_free(&l);
+		return error_set(err, EX_CONFIG,
+		    "%s:%zu: alias without targets", path, line);
+	}
+	if (a->n == a->cap) {
+		size_t ncap = a->cap == 0 ? 32 : a->cap * 2;
+		struct alias *p = realloc(a->v, ncap * sizeof(*p));
+
+		if (p == NULL) {
+			address_list_free(&l);
+			return error_set(err, EX_OSERR, "out of memory");
+		}
+		a->v = p;
+		a->cap = ncap;
+	}
+	al = &a->v[a->n];
+	if ((al->name = strndup(text, n)) == NULL) {
+		address_list_free(&l);
+		return error_set(err, EX_OSERR, "out of memory");
+	}
+	for (i = 0; i < n; i++)
+		al->name[i] = lower(al->name[i]);
+	/* Keep the strings, drop the index. */
+	al->targets = l.addrs;
+	al->n_targets = l.n;
+	al->line = line;
+	free(l.slots);
+	a->n++;
+	return 0;
+}
+
+static bool
+blank_or_comment(const char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	return *s == '\0' || *s == '#';
+}
+
+int
+aliases_load(const char *path, struct aliases **out, struct error *err)
+{
+	FILE *f;
+	struct aliases *a;
+	struct buf logical;
+	char *line = NULL;
+	size_t lsize = 0, lineno = 0, start = 0, i, j;
+	ssize_t got;
+	int rc = -1;
+
+	*out = NULL;
+	if ((f = fopen(path, "re")) == NULL)
+		return error_set(
+		    err, EX_CONFIG, "%s: %s", path, strerror(errno));
+	if ((a = calloc(1, sizeof(*a))) == NULL) {
+		fclose(f);
+		return error_set(err, EX_OSERR, "out of memory");
+	}
+	buf_init(&logical, ALIASES_LINE_MAX);
+	for (;;) {
+		errno = 0;
+		got = getline(&line, &lsize, f);
+		if (got == -1) {
+			if (ferror(f)) {
+				error_set(err, EX_CONFIG, "%s: %s", path,
+				    strerror(errno ? errno : EIO));
+				goto out;
+			}
+			break;
+		}
+		lineno++;
+		while (
+		    got > 0 && (line[got - 1] == '\n' || line[got - 1] == '\r'))
+			line[--got] = '\0';
+		if ((size_t)got != strlen(line)) {
+			error_set(
+			    err, EX_CONFIG, "%s:%zu: NUL byte", path, lineno);
+			goto out;
+		}
+		/* Postfix aliases(5): blank and comment lines are skipped
+		 * and do not end a logical line. */
+		if (blank_or_comment(line))
+			continue;
+		if (line[0] == ' ' || line[0] == '\t') {
+			if (start == 0) {
+				error_set(err, EX_CONFIG,
+				    "%s:%zu: continuation line without an "
+				    "alias",
+				    path, lineno);
+				goto out;
+			}
+		} else {
+			if (start != 0 && aliases_add_line(a, buf_str(&logical),
+					      path, start, err) == -1)
+				goto out;
+			buf_reset(&logical);
+			start = lineno;
+		}
+		if (buf_append(&logical, line, (size_t)got, err) == -1) {
+			err->exit_code = EX_CONFIG;
+			error_prefix(err, "%s:%zu", path, lineno);
+			goto out;
+		}
+	}
+	if (start != 0 &&
+	    aliases_add_line(a, buf_str(&logical), path, start, err) == -1)
+		goto out;
+	/* First definition wins, like Postfix's duplicate handling. */
+	if (a->n > 1)
+		qsort(a->v, a->n, sizeof(*a->v), alias_sort_cmp);
+	for (i = j = 0; i < a->n; i++) {
+		if (j > 0 && name_cmp(a->v[j - 1].name, a->v[i].name) == 0)
+			alias_clear(&a->v[i]);
+		else
+			a->v[j++] = a->v[i];
+	}
+	a->n = j;
+	*out = a;
+	a = NULL;
+	rc = 0;
+out:
+	free(line);
+	buf_free(&logical);
+	fclose(f);
+	aliases_free(a);
+	return rc;
+}
+
+static const struct alias *
+alias_find(const struct aliases *a, const char *name)
+{
+	if (a == NULL || a->n == 0)
+		return NULL;
+	return bsearch(name, a->v, a->n, sizeof(*a->v), alias_find_cmp);
+}
+
+static int
+emit(const char *addr, const char *domain, struct address_list *out,
+    struct error *err)
+{
+	char *full;
+	size_t la, ld;
+	int rc;
+
+	if (domain == NULL || domain[0] == '\0' || !address_is_bare(addr))
+		return address_list_add(out, addr, err);
+	la = strlen(addr);
+	ld = strlen(domain);
+	if ((full = malloc(la + ld + 2)) == NULL)
+		return error_set(err, EX_OSERR, "out of memory");
+	memcpy(full, addr, la);
+	full[la] = '@';
+	memcpy(full + la + 1, domain, ld + 1);
+	rc = address_list_add(out, full, err);
+	free(full);
+	return rc;
+}
+
+/* Recursion depth is bounded by ALIASES_DEPTH_MAX and the total work by
+ * ALIASES_LOOKUPS_MAX. */
+static int
+expand(const char *name, const struct aliases *a, const char *domain,
+    size_t depth, size_t *lookups, struct address_list *out, struct error *err)
+{
+	char q[ADDRESS_QUOTE_MAX * 4 + 8];
+	const struct alias *al;
+	size_t i;
+
+	if (++*lookups > ALIASES_LOOKUPS_MAX)
+		return error_set(err, EX_CONFIG,
+		    "aliases: expanding \"%s\" takes more than %d lookups",
+		    error_escape(q, sizeof(q), name, strnlen(name, 48)),
+		    ALIASES_LOOKUPS_MAX);
+	if ((al = alias_find(a, name)) == NULL)
+		return emit(name, domain, out, err);
+	if (depth >= ALIASES_DEPTH_MAX)
+		return error_set(err, EX_CONFIG,
+		    "aliases: alias loop (or nesting deeper than %d) at \"%s\"",
+		    ALIASES_DEPTH_MAX,
+		    error_escape(q, sizeof(q), name, strnlen(name, 48)));
+	for (i = 0; i < al->n_targets; i++) {
+		const char *t = al->targets[i];
+		int rc;
+
+		/* "root: root, admin@x" keeps root itself. */
+		if (!address_is_bare(t) || name_cmp(t, al->name) == 0)
+			rc = emit(t, domain, out, err);
+		else
+			rc = expand(t, a, domain, depth + 1, lookups, out, err);
+		if (rc == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+address_complete(const char *addr, const struct aliases *aliases,
+    const char *default_domain, struct address_list *out, struct error *err)
+{
+	size_t lookups = 0;
+
+	if (!address_is_bare(addr))
+		return address_list_add(out, addr, err);
+	return expand(addr, aliases, default_domain, 0, &lookups, out, err);
+}
