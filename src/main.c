@@ -129,7 +129,7 @@ decide_sender(struct run *r, struct error *err)
 
 	if (given == NULL)
 		given = r->acct->from;
-	if (given != NULL && given[0] == '\0') {
+	if (given != NULL && (given[0] == '\0' || strcmp(given, "<>") == 0)) {
 		r->sender = strdup(""); /* the null reverse-path */
 		return r->sender == NULL ?
 		    error_set(err, EX_OSERR, "out of memory") : 0;
