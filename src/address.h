@@ -1,8 +1,6 @@
 /*
  * RFC 5322 address lists (groups, comments, quoted local parts, display
- * names with encoded words), envelope address checks, and completion of
- * bare local names through aliases and default_domain.  Pure except for
- * aliases_load().
+ * names with encoded words) and envelope address checks.  Pure.
  */
 #ifndef MAILSUB_ADDRESS_H
 #define MAILSUB_ADDRESS_H
@@ -14,7 +12,6 @@ struct error;
 
 /* RFC 5321 4.5.3.1.3: 256 octets for a path; 64 local, 255 domain. */
 #define ADDRESS_MAX 256
-#define ALIASES_DEPTH_MAX 8
 
 struct address_list {
 	char  **addrs; /* addr-specs, no angle brackets */
@@ -57,21 +54,7 @@ bool address_is_bare(const char *addr);
 /* True if every byte is ASCII (otherwise SMTPUTF8 is needed). */
 bool address_is_ascii(const char *addr);
 
-struct aliases;
-
-/* Load an /etc/aliases-format file: "name: a, b" lines, continuation lines
- * starting with white space, '#' comments.  ":include:", "|command" and
- * "/file" targets are EX_CONFIG errors naming the file and line. */
-int aliases_load(const char *path, struct aliases **out, struct error *err);
-void aliases_free(struct aliases *a);
-
-/*
- * Complete one address: a bare name is looked up in aliases (recursively,
- * at most ALIASES_DEPTH_MAX deep; a name that maps to itself stops), and
- * any bare result gets "@default_domain".  Results are added to out.  A
- * bare name with no default_domain is left as is.  aliases may be NULL.
- */
-int address_complete(const char *addr, const struct aliases *aliases,
-    const char *default_domain, struct address_list *out, struct error *err);
+/* Alias completion is part of the address API for callers. */
+#include "aliases.h"
 
 #endif
