@@ -461,7 +461,9 @@ main(int argc, char **argv)
 	run_init(&r);
 	error_clear(&err);
 	if (cli_parse(&r.opts, argc, argv, &err) == -1) {
-		fprintf(stderr, "mailsub: %s\n%s", err.message, cli_usage());
+		fprintf(stderr, "mailsub: %s\nusage: mailsub [options] [--] "
+		    "[recipient ...] < message; mailsub --help lists the "
+		    "options\n", err.message);
 		run_free(&r);
 		return EX_USAGE;
 	}
