@@ -1,2 +1,1007 @@
-/* placeholder: being written */
+/*
+ * TLS with GnuTLS: credentials, verification (or sha256 pinning), the
+ * handshake with a deadline, and the TLS transport that replaces the socket
+ * transport.  Each failure is turned into a cause a user can act on.
+ */
 #include "autoconfig.h"
+
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/crypto.h>
+#include <gnutls/x509.h>
+
+#include "account.h"
+#include "buf.h"
+#include "error.h"
+#include "net.h"
+#include "tls.h"
+
+/* TLS 1.2 or newer (RFC 8996 deprecates 1.0 and 1.1). */
+#define TLS_DEFAULT_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+/* RFC 9266 2: the tls-exporter channel binding. */
+#define TLS_EXPORTER_LABEL "EXPORTER-Channel-Binding"
+#define TLS_EXPORTER_LEN 32
+#define TLS_CB_MAX 64
+#define TLS_SHA256_LEN 32
+/* Used when the account has no timeout (it always should). */
+#define TLS_DEFAULT_TIMEOUT_S 60
+/* A server asking to renegotiate this often is not worth talking to. */
+#define TLS_RENEGOTIATION_MAX 4
+/* Time granted to send close_notify when closing. */
+#define TLS_BYE_TIMEOUT_MS 1000
+
+struct tls {
+	gnutls_session_t                 session;
+	gnutls_certificate_credentials_t cred;
+	int                              fd;
+	bool                             eof;  /* close_notify or EOF seen */
+	bool                             dead; /* fatal error: no more I/O */
+	unsigned                         renegotiations;
+	struct tls_info                  info;
+	char                             version[32];
+	char                             cipher[64];
+	unsigned char                    cb[TLS_CB_MAX];
+	char                            *peer_summary;
+};
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait until fd is ready in the direction GnuTLS last wanted.  0 ready,
+ * 1 timed out, -1 poll failed. */
+static int
+wait_fd(int fd, bool want_write, long long deadline)
+{
+	struct pollfd pfd;
+	long long     left;
+	int           r;
+
+	for (;;) {
+		left = deadline < 0 ? -1 : deadline - now_ms();
+		if (deadline >= 0 && left <= 0)
+			return 1;
+		pfd.fd = fd;
+		pfd.events = want_write ? POLLOUT : POLLIN;
+		pfd.revents = 0;
+		r = poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			return -1;
+		if (r > 0)
+			return 0;
+	}
+}
+
+static long long
+deadline_after(int timeout_ms)
+{
+	return timeout_ms > 0 ? now_ms() + timeout_ms : -1;
+}
+
+/* GnuTLS's messages end in a full stop; ours continue after them. */
+static const char *
+tls_strerror(int code, char *buf, size_t size)
+{
+	size_t n;
+
+	snprintf(buf, size, "%s", gnutls_strerror(code));
+	n = strlen(buf);
+	if (n > 0 && buf[n - 1] == '.')
+		buf[n - 1] = '\0';
+	return buf;
+}
+
+static const char *
+alert_name(gnutls_session_t session)
+{
+	const char *name;
+
+	name = gnutls_alert_get_name(gnutls_alert_get(session));
+	return name != NULL ? name : "unknown alert";
+}
+
+static void
+format_time(time_t t, char *out, size_t size)
+{
+	struct tm tm;
+
+	if (t == (time_t)-1 || gmtime_r(&t, &tm) == NULL ||
+	    strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, size, "unknown");
+}
+
+static void
+hex(const unsigned char *p, size_t n, bool colons, char *out)
+{
+	static const char digits[] = "0123456789ABCDEF";
+	size_t            i;
+
+	for (i = 0; i < n; i++) {
+		if (colons && i > 0)
+			*out++ = ':';
+		*out++ = digits[p[i] >> 4];
+		*out++ = digits[p[i] & 0xf];
+	}
+	*out = '\0';
+}
+
+/* The peer's leaf certificate (DER), or NULL. */
+static const gnutls_datum_t *
+peer_leaf(gnutls_session_t session)
+{
+	const gnutls_datum_t *certs;
+	unsigned              n = 0;
+
+	certs = gnutls_certificate_get_peers(session, &n);
+	return certs != NULL && n > 0 ? &certs[0] : NULL;
+}
+
+static int
+sha256(const gnutls_datum_t *der, unsigned char out[TLS_SHA256_LEN])
+{
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, der->data, der->size, out) < 0)
+		return -1;
+	return 0;
+}
+
+/* Parse "sha256:AB:CD..." / "sha256:abcd..." into 32 bytes. */
+static int
+parse_fingerprint(const char *s, unsigned char out[TLS_SHA256_LEN],
+    struct error *err)
+{
+	size_t n = 0;
+	int    hi = -1, v;
+
+	if (strncasecmp(s, "sha256:", 7) != 0)
+		goto bad;
+	for (s += 7; *s != '\0'; s++) {
+		if (*s == ':' || *s == ' ')
+			continue;
+		if (*s >= '0' && *s <= '9')
+			v = *s - '0';
+		else if (*s >= 'a' && *s <= 'f')
+			v = *s - 'a' + 10;
+		else if (*s >= 'A' && *s <= 'F')
+			v = *s - 'A' + 10;
+		else
+			goto bad;
+		if (hi < 0) {
+			hi = v;
+			continue;
+		}
+		if (n == TLS_SHA256_LEN)
+			goto bad;
+		out[n++] = (unsigned char)(hi << 4 | v);
+		hi = -1;
+	}
+	if (n == TLS_SHA256_LEN && hi < 0)
+		return 0;
+bad:
+	return error_set(err, EX_CONFIG,
+	    "tls_fingerprint must be sha256: followed by 64 hex digits");
+}
+
+static bool
+is_ip_literal(const char *host)
+{
+	unsigned char addr[16];
+
+	return inet_pton(AF_INET, host, addr) == 1 ||
+	    inet_pton(AF_INET6, host, addr) == 1;
+}
+
+/* Names the certificate covers (DNS and IP subjectAltNames), for the
+ * name-mismatch message. */
+static void
+cert_names(gnutls_x509_crt_t crt, char *out, size_t size)
+{
+	char     name[256];
+	size_t   len, used = 0;
+	unsigned i;
+	int      type;
+
+	out[0] = '\0';
+	for (i = 0; i < 8 && used + 1 < size; i++) {
+		len = sizeof(name);
+		type = gnutls_x509_crt_get_subject_alt_name(crt, i, name, &len,
+		    NULL);
+		if (type < 0)
+			break;
+		if (type == GNUTLS_SAN_DNSNAME) {
+			name[sizeof(name) - 1] = '\0';
+		} else if (type == GNUTLS_SAN_IPADDRESS &&
+		    (len == 4 || len == 16)) {
+			char ip[INET6_ADDRSTRLEN];
+
+			if (inet_ntop(len == 4 ? AF_INET : AF_INET6, name, ip,
+				sizeof(ip)) == NULL)
+				continue;
+			snprintf(name, sizeof(name), "%s", ip);
+		} else {
+			continue;
+		}
+		used += (size_t)snprintf(out + used, size - used, "%s%s",
+		    used > 0 ? ", " : "", name);
+	}
+	if (used >= size)
+		out[size - 1] = '\0';
+}
+
+/* Turn the verification status bits into the causes a user can act on. */
+static void
+describe_status(gnutls_session_t session, unsigned status,
+    const char *hostname, char *out, size_t size)
+{
+	const gnutls_datum_t *leaf = peer_leaf(session);
+	gnutls_x509_crt_t     crt = NULL;
+	char                  when[32], names[200];
+	size_t                used = 0;
+
+#define ADD(...)                                                           \
+	do {                                                               \
+		if (used < size)                                           \
+			used += (size_t)snprintf(out + used, size - used,  \
+			    "%s", used > 0 ? "; " : "");                   \
+		if (used < size)                                           \
+			used += (size_t)snprintf(out + used, size - used,  \
+			    __VA_ARGS__);                                  \
+	} while (0)
+
+	out[0] = '\0';
+	if (leaf != NULL && (gnutls_x509_crt_init(&crt) < 0 ||
+	    gnutls_x509_crt_import(crt, leaf, GNUTLS_X509_FMT_DER) < 0)) {
+		if (crt != NULL)
+			gnutls_x509_crt_deinit(crt);
+		crt = NULL;
+	}
+	if (status & GNUTLS_CERT_SIGNER_NOT_FOUND)
+		ADD("issuer unknown (not signed by a trusted CA; see "
+		    "tls_trust_file)");
+	if (status & GNUTLS_CERT_SIGNER_NOT_CA)
+		ADD("issuer is not a CA");
+	if (status & GNUTLS_CERT_UNEXPECTED_OWNER) {
+		names[0] = '\0';
+		if (crt != NULL)
+			cert_names(crt, names, sizeof(names));
+		if (names[0] != '\0')
+			ADD("name mismatch (certificate is for %s, not %s)",
+			    names, hostname);
+		else
+			ADD("name mismatch (certificate is not for %s)",
+			    hostname);
+	}
+	if (status & GNUTLS_CERT_EXPIRED) {
+		if (crt != NULL) {
+			format_time(gnutls_x509_crt_get_expiration_time(crt),
+			    when, sizeof(when));
+			ADD("expired (not after %s)", when);
+		} else
+			ADD("expired");
+	}
+	if (status & GNUTLS_CERT_NOT_ACTIVATED) {
+		if (crt != NULL) {
+			format_time(gnutls_x509_crt_get_activation_time(crt),
+			    when, sizeof(when));
+			ADD("not yet valid (not before %s)", when);
+		} else
+			ADD("not yet valid");
+	}
+	if (status & GNUTLS_CERT_REVOKED)
+		ADD("revoked");
+	if (status & GNUTLS_CERT_INSECURE_ALGORITHM)
+		ADD("insecure algorithm");
+	if (status & GNUTLS_CERT_SIGNATURE_FAILURE)
+		ADD("bad signature");
+	if (status & GNUTLS_CERT_SIGNER_CONSTRAINTS_FAILURE)
+		ADD("issuer constraints violated");
+	if (status & GNUTLS_CERT_PURPOSE_MISMATCH)
+		ADD("not a TLS server certificate");
+	if (status & (GNUTLS_CERT_MISSING_OCSP_STATUS |
+	    GNUTLS_CERT_INVALID_OCSP_STATUS))
+		ADD("OCSP status missing or invalid");
+	if (out[0] == '\0') {
+		gnutls_datum_t text = {NULL, 0};
+
+		if (gnutls_certificate_verification_status_print(status,
+			GNUTLS_CRT_X509, &text, 0) == 0 && text.data != NULL)
+			ADD("%s", (const char *)text.data);
+		else
+			ADD("verification status 0x%x", status);
+		gnutls_free(text.data);
+	}
+#undef ADD
+	if (crt != NULL)
+		gnutls_x509_crt_deinit(crt);
+}
+
+static int
+handshake_error(gnutls_session_t session, int rc, const char *hostname,
+    int timeout_ms, bool implicit, struct error *err)
+{
+	char why[400], msg[200];
+
+	switch (rc) {
+	case GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR:
+		describe_status(session,
+		    gnutls_session_get_verify_cert_status(session), hostname,
+		    why, sizeof(why));
+		return error_set(err, EX_UNAVAILABLE,
+		    "certificate not trusted: %s", why);
+	case GNUTLS_E_FATAL_ALERT_RECEIVED:
+		return error_set(err, EX_UNAVAILABLE,
+		    "TLS handshake failed: server sent alert \"%s\"",
+		    alert_name(session));
+	case GNUTLS_E_PREMATURE_TERMINATION:
+	case GNUTLS_E_PULL_ERROR:
+	case GNUTLS_E_PUSH_ERROR:
+		return error_set(err, EX_TEMPFAIL,
+		    "TLS handshake: connection closed by server");
+	case GNUTLS_E_TIMEDOUT:
+		return error_set(err, EX_TEMPFAIL,
+		    "TLS handshake timed out after %d s",
+		    (timeout_ms + 999) / 1000);
+	case GNUTLS_E_UNEXPECTED_PACKET_LENGTH:
+	case GNUTLS_E_UNEXPECTED_PACKET:
+	case GNUTLS_E_UNSUPPORTED_VERSION_PACKET:
+		/* Mostly tls = on against a port that speaks plain SMTP. */
+		return error_set(err, EX_UNAVAILABLE,
+		    "TLS handshake failed: %s%s",
+		    tls_strerror(rc, msg, sizeof(msg)),
+		    implicit ? " (is this port speaking TLS? tls = on is "
+			       "implicit TLS, usually port 465)" :
+			       "");
+	default:
+		return error_set(err, EX_UNAVAILABLE,
+		    "TLS handshake failed: %s",
+		    tls_strerror(rc, msg, sizeof(msg)));
+	}
+}
+
+static int
+load_credentials(gnutls_certificate_credentials_t cred,
+    const struct account *acct, bool pinned, struct error *err)
+{
+	char msg[200];
+	int  r;
+
+	if (acct->tls_trust_file != NULL) {
+		if (access(acct->tls_trust_file, R_OK) == -1)
+			return error_set(err, EX_CONFIG, "tls_trust_file %s: %s",
+			    acct->tls_trust_file, strerror(errno));
+		r = gnutls_certificate_set_x509_trust_file(cred,
+		    acct->tls_trust_file, GNUTLS_X509_FMT_PEM);
+		if (r < 0)
+			return error_set(err, EX_CONFIG, "tls_trust_file %s: %s",
+			    acct->tls_trust_file,
+			    tls_strerror(r, msg, sizeof(msg)));
+		if (r == 0)
+			return error_set(err, EX_CONFIG,
+			    "tls_trust_file %s: no certificates in it",
+			    acct->tls_trust_file);
+	} else if (!pinned) {
+		r = gnutls_certificate_set_x509_system_trust(cred);
+		if (r <= 0)
+			return error_set(err, EX_CONFIG,
+			    "cannot load the system trust store (%s); install "
+			    "ca-certificates or set tls_trust_file",
+			    r < 0 ? tls_strerror(r, msg, sizeof(msg)) :
+				    "no certificates");
+	}
+	if ((acct->tls_cert_file == NULL) != (acct->tls_key_file == NULL))
+		return error_set(err, EX_CONFIG,
+		    "tls_cert_file and tls_key_file must be set together");
+	if (acct->tls_cert_file != NULL) {
+		if (access(acct->tls_cert_file, R_OK) == -1 ||
+		    access(acct->tls_key_file, R_OK) == -1)
+			return error_set(err, EX_CONFIG, "%s %s: %s",
+			    access(acct->tls_cert_file, R_OK) == -1 ?
+				"tls_cert_file" :
+				"tls_key_file",
+			    access(acct->tls_cert_file, R_OK) == -1 ?
+				acct->tls_cert_file :
+				acct->tls_key_file,
+			    strerror(errno));
+		r = gnutls_certificate_set_x509_key_file2(cred,
+		    acct->tls_cert_file, acct->tls_key_file,
+		    GNUTLS_X509_FMT_PEM, NULL, 0);
+		if (r < 0)
+			return error_set(err, EX_CONFIG,
+			    "tls_cert_file %s / tls_key_file %s: %s",
+			    acct->tls_cert_file, acct->tls_key_file,
+			    tls_strerror(r, msg, sizeof(msg)));
+	}
+	return 0;
+}
+
+/* One line on the leaf certificate, for -v. */
+static char *
+summarise_peer(gnutls_session_t session)
+{
+	const gnutls_datum_t *leaf = peer_leaf(session);
+	gnutls_x509_crt_t     crt;
+	gnutls_datum_t        subject = {NULL, 0}, issuer = {NULL, 0};
+	unsigned char         fp[TLS_SHA256_LEN];
+	char                  fphex[TLS_SHA256_LEN * 3 + 1], until[32];
+	char                 *s = NULL;
+	size_t                size;
+
+	if (leaf == NULL || gnutls_x509_crt_init(&crt) < 0)
+		return NULL;
+	if (gnutls_x509_crt_import(crt, leaf, GNUTLS_X509_FMT_DER) == 0 &&
+	    gnutls_x509_crt_get_dn3(crt, &subject, 0) == 0 &&
+	    gnutls_x509_crt_get_issuer_dn3(crt, &issuer, 0) == 0 &&
+	    sha256(leaf, fp) == 0) {
+		hex(fp, sizeof(fp), false, fphex);
+		format_time(gnutls_x509_crt_get_expiration_time(crt), until,
+		    sizeof(until));
+		size = subject.size + issuer.size + sizeof(fphex) + 100;
+		s = malloc(size);
+		if (s != NULL)
+			snprintf(s, size, "%s, issued by %s, valid until %s, "
+			    "sha256:%s",
+			    (const char *)subject.data,
+			    (const char *)issuer.data, until, fphex);
+	}
+	gnutls_free(subject.data);
+	gnutls_free(issuer.data);
+	gnutls_x509_crt_deinit(crt);
+	return s;
+}
+
+/* RFC 9266 tls-exporter on TLS 1.3; RFC 5929 tls-unique on TLS 1.2, and
+ * only with the extended master secret (RFC 7627), without which it does
+ * not identify the connection (the triple handshake attack). */
+static void
+channel_binding(struct tls *tls)
+{
+	gnutls_protocol_t ver = gnutls_protocol_get_version(tls->session);
+	gnutls_datum_t    cb = {NULL, 0};
+
+	if (ver == GNUTLS_TLS1_3) {
+		if (gnutls_prf_rfc5705(tls->session,
+			strlen(TLS_EXPORTER_LABEL), TLS_EXPORTER_LABEL, 0,
+			NULL, TLS_EXPORTER_LEN, (char *)tls->cb) == 0) {
+			tls->info.cb_data = tls->cb;
+			tls->info.cb_len = TLS_EXPORTER_LEN;
+			tls->info.cb_type = "tls-exporter";
+		}
+		return;
+	}
+	if (!gnutls_session_ext_master_secret_status(tls->session))
+		return;
+	if (gnutls_session_channel_binding(tls->session, GNUTLS_CB_TLS_UNIQUE,
+		&cb) == 0 &&
+	    cb.size > 0 && cb.size <= sizeof(tls->cb)) {
+		memcpy(tls->cb, cb.data, cb.size);
+		tls->info.cb_data = tls->cb;
+		tls->info.cb_len = cb.size;
+		tls->info.cb_type = "tls-unique";
+	}
+	gnutls_free(cb.data);
+}
+
+static void
+fill_info(struct tls *tls)
+{
+	const char *v, *c;
+
+	v = gnutls_protocol_get_name(gnutls_protocol_get_version(tls->session));
+	c = gnutls_cipher_get_name(gnutls_cipher_get(tls->session));
+	snprintf(tls->version, sizeof(tls->version), "%s", v ? v : "?");
+	snprintf(tls->cipher, sizeof(tls->cipher), "%s", c ? c : "?");
+	tls->info.version = tls->version;
+	tls->info.cipher = tls->cipher;
+	tls->info.resumed = gnutls_session_is_resumed(tls->session) != 0;
+	channel_binding(tls);
+	tls->peer_summary = summarise_peer(tls->session);
+	tls->info.peer_summary = tls->peer_summary;
+}
+
+static void
+tls_free(struct tls *tls)
+{
+	if (tls == NULL)
+		return;
+	if (tls->session != NULL)
+		gnutls_deinit(tls->session);
+	if (tls->cred != NULL)
+		gnutls_certificate_free_credentials(tls->cred);
+	if (tls->fd >= 0)
+		close(tls->fd);
+	free(tls->peer_summary);
+	secure_wipe(tls->cb, sizeof(tls->cb));
+	free(tls);
+}
+
+/* --- the TLS transport ------------------------------------------------ */
+
+static ssize_t
+tls_read(void *ctx, void *p, size_t n, int timeout_ms, struct error *err)
+{
+	struct tls *tls = ctx;
+	long long   deadline = deadline_after(timeout_ms);
+	char        msg[200];
+	ssize_t     r;
+	int         w;
+
+	/* After close_notify or EOF nothing more can come: keep saying so,
+	 * and touch nothing that closing will free. */
+	if (tls->eof)
+		return 0;
+	if (tls->dead)
+		return error_set(err, EX_TEMPFAIL, "TLS connection is broken");
+	for (;;) {
+		r = gnutls_record_recv(tls->session, p, n);
+		if (r > 0)
+			return r;
+		if (r == 0 || r == GNUTLS_E_PREMATURE_TERMINATION) {
+			tls->eof = true;
+			return 0;
+		}
+		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
+			w = wait_fd(tls->fd,
+			    gnutls_record_get_direction(tls->session) == 1,
+			    deadline);
+			if (w == 1)
+				return error_set(err, EX_TEMPFAIL,
+				    "timed out after %d s waiting for the "
+				    "server",
+				    (timeout_ms + 999) / 1000);
+			if (w == -1) {
+				tls->dead = true;
+				return error_set(err, EX_OSERR, "poll: %s",
+				    strerror(errno));
+			}
+			continue;
+		}
+		if (r == GNUTLS_E_REHANDSHAKE) {
+			/* TLS 1.2 HelloRequest: a client may decline
+			 * (RFC 5246 7.4.1.1); renegotiating mid-session only
+			 * widens the attack surface. */
+			if (++tls->renegotiations > TLS_RENEGOTIATION_MAX) {
+				tls->dead = true;
+				return error_set(err, EX_PROTOCOL,
+				    "server keeps asking to renegotiate TLS");
+			}
+			gnutls_alert_send(tls->session, GNUTLS_AL_WARNING,
+			    GNUTLS_A_NO_RENEGOTIATION);
+			continue;
+		}
+		if (r == GNUTLS_E_WARNING_ALERT_RECEIVED) {
+			if (deadline >= 0 && now_ms() > deadline)
+				return error_set(err, EX_TEMPFAIL,
+				    "timed out after %d s waiting for the "
+				    "server",
+				    (timeout_ms + 999) / 1000);
+			continue;
+		}
+		tls->dead = true;
+		if (r == GNUTLS_E_FATAL_ALERT_RECEIVED)
+			return error_set(err, EX_TEMPFAIL,
+			    "TLS alert from server: %s",
+			    alert_name(tls->session));
+		if (r == GNUTLS_E_PULL_ERROR)
+			return error_set(err, EX_TEMPFAIL,
+			    "connection reset by server");
+		return error_set(err, EX_TEMPFAIL, "TLS read: %s",
+		    tls_strerror((int)r, msg, sizeof(msg)));
+	}
+}
+
+static int
+tls_write(void *ctx, const void *p, size_t n, int timeout_ms,
+    struct error *err)
+{
+	struct tls          *tls = ctx;
+	const unsigned char *q = p;
+	long long            deadline = deadline_after(timeout_ms);
+	char                 msg[200];
+	ssize_t              r;
+	size_t               chunk;
+	int                  w;
+
+	if (tls->dead)
+		return error_set(err, EX_TEMPFAIL, "TLS connection is broken");
+	while (n > 0) {
+		chunk = n > 16384 ? 16384 : n;
+		r = gnutls_record_send(tls->session, q, chunk);
+		if (r > 0) {
+			q += r;
+			n -= (size_t)r;
+			/* Progress restarts the clock: the timeout is per
+			 * I/O step, not for the whole message. */
+			deadline = deadline_after(timeout_ms);
+			continue;
+		}
+		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
+			/* GnuTLS wants the same arguments again. */
+			w = wait_fd(tls->fd,
+			    gnutls_record_get_direction(tls->session) == 1,
+			    deadline);
+			if (w == 1)
+				return error_set(err, EX_TEMPFAIL,
+				    "timed out after %d s sending to the server",
+				    (timeout_ms + 999) / 1000);
+			if (w == -1) {
+				tls->dead = true;
+				return error_set(err, EX_OSERR, "poll: %s",
+				    strerror(errno));
+			}
+			continue;
+		}
+		tls->dead = true;
+		if (r == GNUTLS_E_PUSH_ERROR)
+			return error_set(err, EX_TEMPFAIL,
+			    "connection closed by server");
+		return error_set(err, EX_TEMPFAIL, "TLS write: %s",
+		    tls_strerror((int)r, msg, sizeof(msg)));
+	}
+	return 0;
+}
+
+static const struct tls_info *
+tls_info_of(void *ctx)
+{
+	struct tls *tls = ctx;
+
+	return &tls->info;
+}
+
+static void
+tls_close(void *ctx)
+{
+	struct tls *tls = ctx;
+	long long   deadline;
+	int         r, tries;
+
+	if (tls == NULL)
+		return;
+	/* close_notify, best effort and bounded: the server may be gone. */
+	if (!tls->dead) {
+		deadline = deadline_after(TLS_BYE_TIMEOUT_MS);
+		for (tries = 0; tries < 16; tries++) {
+			r = gnutls_bye(tls->session, GNUTLS_SHUT_WR);
+			if (r != GNUTLS_E_AGAIN && r != GNUTLS_E_INTERRUPTED)
+				break;
+			if (wait_fd(tls->fd,
+				gnutls_record_get_direction(tls->session) == 1,
+				deadline) != 0)
+				break;
+		}
+	}
+	tls_free(tls);
+}
+
+/* --- the handshake ---------------------------------------------------- */
+
+static int
+do_handshake(struct tls *tls, const char *hostname, int timeout_ms,
+    bool implicit, struct error *err)
+{
+	long long deadline = deadline_after(timeout_ms);
+	int       r, w;
+
+	for (;;) {
+		r = gnutls_handshake(tls->session);
+		if (r == 0)
+			return 0;
+		/* A server that trickles warning alerts still meets the
+		 * deadline. */
+		if (r == GNUTLS_E_WARNING_ALERT_RECEIVED && deadline >= 0 &&
+		    now_ms() > deadline)
+			r = GNUTLS_E_TIMEDOUT;
+		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
+			w = wait_fd(tls->fd,
+			    gnutls_record_get_direction(tls->session) == 1,
+			    deadline);
+			if (w == 1)
+				r = GNUTLS_E_TIMEDOUT;
+			else if (w == -1)
+				return error_set(err, EX_OSERR, "poll: %s",
+				    strerror(errno));
+			else
+				continue;
+		}
+		if (r == GNUTLS_E_WARNING_ALERT_RECEIVED)
+			continue;
+		/* Tell the server why (bad_certificate, ...), best effort:
+		 * GnuTLS leaves alerts to the application. */
+		if (r != GNUTLS_E_PREMATURE_TERMINATION &&
+		    r != GNUTLS_E_PULL_ERROR && r != GNUTLS_E_PUSH_ERROR &&
+		    r != GNUTLS_E_TIMEDOUT && r != GNUTLS_E_FATAL_ALERT_RECEIVED)
+			gnutls_alert_send_appropriate(tls->session, r);
+		return handshake_error(tls->session, r, hostname, timeout_ms,
+		    implicit, err);
+	}
+}
+
+/* Compare the leaf's SHA-256 with the pin, in time independent of where
+ * they differ. */
+static int
+check_pin(struct tls *tls, const unsigned char want[TLS_SHA256_LEN],
+    struct error *err)
+{
+	const gnutls_datum_t *leaf = peer_leaf(tls->session);
+	unsigned char         got[TLS_SHA256_LEN], diff = 0;
+	char                  gothex[TLS_SHA256_LEN * 3 + 1];
+	size_t                i;
+
+	if (leaf == NULL || sha256(leaf, got) == -1)
+		return error_set(err, EX_UNAVAILABLE,
+		    "certificate fingerprint mismatch: server sent no "
+		    "certificate");
+	for (i = 0; i < TLS_SHA256_LEN; i++)
+		diff |= (unsigned char)(got[i] ^ want[i]);
+	if (diff == 0)
+		return 0;
+	hex(got, sizeof(got), true, gothex);
+	return error_set(err, EX_UNAVAILABLE,
+	    "certificate fingerprint mismatch: got sha256:%s", gothex);
+}
+
+static int
+global_init(struct error *err)
+{
+	static bool done;
+	char        msg[200];
+	int         r;
+
+	/* Only TLS connections pay for this; GnuTLS >= 3.7 has usually
+	 * initialised itself already, and this is reference counted. */
+	if (done)
+		return 0;
+	r = gnutls_global_init();
+	if (r < 0)
+		return error_set(err, EX_SOFTWARE, "GnuTLS: %s",
+		    tls_strerror(r, msg, sizeof(msg)));
+	done = true;
+	return 0;
+}
+
+int
+tls_upgrade(struct transport *t, const struct account *acct,
+    struct error *err)
+{
+	unsigned char pin[TLS_SHA256_LEN];
+	const char   *name, *prio, *errpos = NULL;
+	char          host[256], msg[200];
+	struct tls   *tls;
+	bool          pinned = acct->tls_fingerprint != NULL;
+	int           fd, flags, timeout_ms, r;
+
+	fd = net_transport_get_fd(t);
+	if (fd == -1)
+		return error_set(err, EX_SOFTWARE,
+		    "TLS needs a socket connection");
+	if (pinned && parse_fingerprint(acct->tls_fingerprint, pin, err) == -1)
+		return -1;
+	name = acct->tls_server_name != NULL ? acct->tls_server_name :
+	    acct->current_host;
+	if (name == NULL)
+		name = "";
+	/* "[::1]" as written in a config names the address ::1. */
+	if (name[0] == '[' && strlen(name) > 2 &&
+	    name[strlen(name) - 1] == ']')
+		snprintf(host, sizeof(host), "%.*s", (int)strlen(name) - 2,
+		    name + 1);
+	else
+		snprintf(host, sizeof(host), "%s", name);
+	timeout_ms = (int)(acct->timeout > 0 ? acct->timeout :
+	    TLS_DEFAULT_TIMEOUT_S) * 1000;
+	if (global_init(err) == -1)
+		return -1;
+
+	tls = calloc(1, sizeof(*tls));
+	if (tls == NULL)
+		return error_set(err, EX_OSERR, "out of memory");
+	/* Our own descriptor for the same socket: the socket transport can
+	 * then be closed normally once TLS owns the connection. */
+	tls->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (tls->fd == -1) {
+		free(tls);
+		return error_set(err, EX_OSERR, "dup: %s", strerror(errno));
+	}
+	flags = fcntl(fd, F_GETFL);
+	if (flags == -1 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1) {
+		error_set(err, EX_OSERR, "fcntl: %s", strerror(errno));
+		flags = -1;
+		goto fail;
+	}
+
+	r = gnutls_certificate_allocate_credentials(&tls->cred);
+	if (r < 0) {
+		error_set(err, EX_OSERR, "GnuTLS: %s", tls_strerror(r, msg, sizeof(msg)));
+		goto fail;
+	}
+	if (load_credentials(tls->cred, acct, pinned, err) == -1)
+		goto fail;
+	r = gnutls_init(&tls->session, GNUTLS_CLIENT | GNUTLS_NONBLOCK |
+	    GNUTLS_NO_SIGNAL);
+	if (r < 0) {
+		tls->session = NULL;
+		error_set(err, EX_OSERR, "GnuTLS: %s", tls_strerror(r, msg, sizeof(msg)));
+		goto fail;
+	}
+	prio = acct->tls_priorities != NULL ? acct->tls_priorities :
+	    TLS_DEFAULT_PRIORITIES;
+	r = gnutls_priority_set_direct(tls->session, prio, &errpos);
+	if (r < 0) {
+		if (errpos != NULL)
+			error_set(err, EX_CONFIG,
+			    "tls_priorities \"%s\": invalid at \"%s\"", prio,
+			    errpos);
+		else
+			error_set(err, EX_CONFIG, "tls_priorities \"%s\": %s",
+			    prio, tls_strerror(r, msg, sizeof(msg)));
+		goto fail;
+	}
+	r = gnutls_credentials_set(tls->session, GNUTLS_CRD_CERTIFICATE,
+	    tls->cred);
+	if (r < 0) {
+		error_set(err, EX_SOFTWARE, "GnuTLS: %s", tls_strerror(r, msg, sizeof(msg)));
+		goto fail;
+	}
+	/* RFC 6066 3: SNI carries host names only, never address literals. */
+	if (host[0] != '\0' && !is_ip_literal(host)) {
+		r = gnutls_server_name_set(tls->session, GNUTLS_NAME_DNS, host,
+		    strlen(host));
+		if (r < 0) {
+			error_set(err, EX_CONFIG, "server name %s: %s", host,
+			    tls_strerror(r, msg, sizeof(msg)));
+			goto fail;
+		}
+	}
+	/* A pin replaces the chain and the name (self-signed servers);
+	 * otherwise GnuTLS checks both during the handshake (RFC 6125). */
+	if (!pinned)
+		gnutls_session_set_verify_cert(tls->session, host, 0);
+	gnutls_transport_set_int(tls->session, tls->fd);
+
+	if (do_handshake(tls, host, timeout_ms, acct->tls == ACCOUNT_TLS_ON,
+		err) == -1)
+		goto fail;
+	if (pinned && check_pin(tls, pin, err) == -1)
+		goto fail;
+	fill_info(tls);
+
+	/* Commit: the socket transport lets go of its descriptor. */
+	if (t->close != NULL)
+		t->close(t->ctx);
+	memset(t, 0, sizeof(*t));
+	t->read = tls_read;
+	t->write = tls_write;
+	t->starttls = NULL; /* TLS inside TLS makes no sense */
+	t->tls_info = tls_info_of;
+	t->close = tls_close;
+	t->ctx = tls;
+	secure_wipe(pin, sizeof(pin));
+	return 0;
+
+fail:
+	/* *t is untouched; give the descriptor back as it was. */
+	if (flags != -1)
+		fcntl(fd, F_SETFL, flags);
+	tls_free(tls);
+	return -1;
+}
+
+/* --- describing the chain for --serverinfo ---------------------------- */
+
+static int
+json_string(struct buf *out, const char *s, struct error *err)
+{
+	const unsigned char *p;
+
+	if (buf_addch(out, '"', err) == -1)
+		return -1;
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		int r;
+
+		if (*p == '"' || *p == '\\')
+			r = buf_printf(out, err, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			r = buf_printf(out, err, "\\u%04x", *p);
+		else
+			r = buf_addch(out, (char)*p, err);
+		if (r == -1)
+			return -1;
+	}
+	return buf_addch(out, '"', err);
+}
+
+static int
+describe_one(struct buf *out, const gnutls_datum_t *der, unsigned i,
+    bool json, struct error *err)
+{
+	gnutls_x509_crt_t crt;
+	gnutls_datum_t    subject = {NULL, 0}, issuer = {NULL, 0};
+	unsigned char     fp[TLS_SHA256_LEN];
+	char              fphex[TLS_SHA256_LEN * 3 + 1], from[32], until[32];
+	char              esc_s[600], esc_i[600];
+	int               rc = -1;
+
+	if (gnutls_x509_crt_init(&crt) < 0)
+		return error_set(err, EX_OSERR, "out of memory");
+	if (gnutls_x509_crt_import(crt, der, GNUTLS_X509_FMT_DER) < 0 ||
+	    gnutls_x509_crt_get_dn3(crt, &subject, 0) < 0 ||
+	    gnutls_x509_crt_get_issuer_dn3(crt, &issuer, 0) < 0 ||
+	    sha256(der, fp) == -1) {
+		error_set(err, EX_PROTOCOL, "certificate %u cannot be parsed",
+		    i);
+		goto done;
+	}
+	hex(fp, sizeof(fp), true, fphex);
+	format_time(gnutls_x509_crt_get_activation_time(crt), from,
+	    sizeof(from));
+	format_time(gnutls_x509_crt_get_expiration_time(crt), until,
+	    sizeof(until));
+	if (json) {
+		if (buf_printf(out, err, "%s{\"subject\":", i > 0 ? "," : "") ==
+			-1 ||
+		    json_string(out, (const char *)subject.data, err) == -1 ||
+		    buf_appends(out, ",\"issuer\":", err) == -1 ||
+		    json_string(out, (const char *)issuer.data, err) == -1 ||
+		    buf_printf(out, err,
+			",\"not_before\":\"%s\",\"not_after\":\"%s\","
+			"\"sha256\":\"%s\"}",
+			from, until, fphex) == -1)
+			goto done;
+	} else {
+		/* The server chose these bytes: escape before printing. */
+		error_escape(esc_s, sizeof(esc_s), (const char *)subject.data,
+		    subject.size);
+		error_escape(esc_i, sizeof(esc_i), (const char *)issuer.data,
+		    issuer.size);
+		if (buf_printf(out, err,
+			"certificate %u:\n  subject: %s\n  issuer: %s\n"
+			"  not before: %s\n  not after: %s\n  sha256: %s\n",
+			i, esc_s, esc_i, from, until, fphex) == -1)
+			goto done;
+	}
+	rc = 0;
+done:
+	gnutls_free(subject.data);
+	gnutls_free(issuer.data);
+	gnutls_x509_crt_deinit(crt);
+	return rc;
+}
+
+int
+tls_describe_chain(const struct transport *t, bool json, struct buf *out,
+    struct error *err)
+{
+	const struct tls     *tls;
+	const gnutls_datum_t *certs;
+	unsigned              n = 0, i;
+
+	if (t == NULL || t->read != tls_read || t->ctx == NULL)
+		return error_set(err, EX_SOFTWARE, "TLS is not active");
+	tls = t->ctx;
+	certs = gnutls_certificate_get_peers(tls->session, &n);
+	if (json && buf_addch(out, '[', err) == -1)
+		return -1;
+	for (i = 0; certs != NULL && i < n; i++)
+		if (describe_one(out, &certs[i], i, json, err) == -1)
+			return -1;
+	if (json && buf_addch(out, ']', err) == -1)
+		return -1;
+	return 0;
+}
