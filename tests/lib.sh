@@ -5,7 +5,8 @@
 # they fall back to the checkout and ./mailsub.
 #
 #   . "$SRCDIR/tests/lib.sh"
-#   t_init NAME                  temp dir $T (removed on exit), trap
+#   t_init NAME                  temp dir $T (removed on exit), trap;
+#                                T_ATEXIT holds commands run first on exit
 #   server_start NAME ARGS...    smtpserver.py ARGS in the background;
 #                                sets SRV_PID and SRV_PORT
 #   server_stop PID              SIGTERM, bounded wait, SIGKILL, reap
@@ -49,6 +50,7 @@ T_FAIL=0
 T_SKIP=0
 T_ERR=
 T_PIDS=
+T_ATEXIT=
 RC=
 QFILE=
 SRV_PID=
@@ -56,6 +58,10 @@ SRV_PORT=
 
 t_cleanup()
 {
+	if [ -n "$T_ATEXIT" ]; then
+		eval "$T_ATEXIT"
+		T_ATEXIT=
+	fi
 	for p in $T_PIDS; do
 		server_stop "$p"
 	done
