@@ -184,7 +184,7 @@ def parse(path):
             sc.steps.append(Step(EXPECT, lineno, arg=glob_to_regex(pat),
                                  text=pat))
             continue
-        if line.rstrip() == "D:":
+        if line.strip() == "D:":
             sc.steps.append(Step(DATA, lineno))
             continue
         words = line.strip().split(None, 1)

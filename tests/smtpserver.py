@@ -46,6 +46,8 @@ import sys
 import threading
 import time
 
+# No __pycache__ in the source tree (read-only under distcheck anyway).
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import scn  # noqa: E402
 
