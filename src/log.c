@@ -1,2 +1,324 @@
-/* placeholder: being written */
+/*
+ * The -v transcript and the per-message log record.  Everything printed is
+ * escaped (a server's words must not drive the terminal) and secrets are
+ * replaced by a placeholder before any formatting.
+ */
 #include "autoconfig.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "account.h"
+#include "error.h"
+#include "log.h"
+
+/* One record per write(2); O_APPEND makes each write land whole even
+ * from parallel runs (DESIGN 7), so the record is capped. */
+#define LOG_RECORD_MAX 8192
+/* Room kept for the "+N more" that replaces the recipients cut. */
+#define LOG_MORE_RESERVE 32
+#define LOG_REPLY_MAX	 2048
+#define LOG_LINE_MAX	 4096
+
+static bool verbose;
+static bool failure_noted;
+
+void
+log_set_verbose(bool on)
+{
+	verbose = on;
+}
+
+bool
+log_verbose_enabled(void)
+{
+	return verbose;
+}
+
+static void
+put_stderr(const char *p, size_t n)
+{
+	/* One write per line: lines from the transcript stay whole. */
+	while (n > 0) {
+		ssize_t w = write(STDERR_FILENO, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+void
+log_verbose(const char *fmt, ...)
+{
+	char raw[LOG_LINE_MAX], line[LOG_LINE_MAX * 4 + 16];
+	va_list ap;
+	int n;
+	size_t len;
+
+	if (!verbose)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(raw, sizeof(raw), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	len = (size_t)n < sizeof(raw) ? (size_t)n : sizeof(raw) - 1;
+	memcpy(line, "mailsub: ", 9);
+	error_escape(line + 9, sizeof(line) - 10, raw, len);
+	len = strlen(line);
+	line[len++] = '\n';
+	put_stderr(line, len);
+}
+
+void
+log_transcript(void *arg, char dir, const char *line, size_t len, bool secret)
+{
+	char out[LOG_LINE_MAX * 4 + 32];
+	size_t n;
+
+	if (!verbose)
+		return;
+	memcpy(out, dir == 'S' ? "<-- " : "--> ", 4);
+	if (secret) {
+		/* DESIGN 6: never a byte of a secret, not even its length. */
+		n = 4 + (size_t)snprintf(out + 4, sizeof(out) - 4, "%s",
+			    "(authentication data hidden)");
+	} else {
+		if (len > LOG_LINE_MAX)
+			len = LOG_LINE_MAX;
+		error_escape(out + 4, sizeof(out) - 5, line, len);
+		n = strlen(out);
+	}
+	out[n++] = '\n';
+	put_stderr(out, n);
+}
+
+/* Escape a value for the record: controls, DEL, bytes >= 0x80, '\\' and
+ * '"' become \xHH; spaces too unless the value is quoted, so the record
+ * stays key=value words. */
+static size_t
+escape_value(char *dst, size_t size, const char *s, bool quoted)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	if (size == 0)
+		return 0;
+	for (; s != NULL && *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+		bool plain = c > 0x20 && c < 0x7f && c != '\\' && c != '"';
+
+		if (c == ' ' && quoted)
+			plain = true;
+		if (plain) {
+			if (o + 1 >= size)
+				break;
+			dst[o++] = (char)c;
+		} else {
+			if (o + 4 >= size)
+				break;
+			dst[o++] = '\\';
+			dst[o++] = 'x';
+			dst[o++] = hex[c >> 4];
+			dst[o++] = hex[c & 15];
+		}
+	}
+	dst[o] = '\0';
+	return o;
+}
+
+struct out {
+	char *p;
+	size_t len, cap;
+};
+
+static void
+put(struct out *o, const char *s, size_t n)
+{
+	if (n > o->cap - 1 - o->len)
+		n = o->cap - 1 - o->len;
+	memcpy(o->p + o->len, s, n);
+	o->len += n;
+	o->p[o->len] = '\0';
+}
+
+static void
+puts_esc(struct out *o, const char *s)
+{
+	char tmp[LOG_LINE_MAX];
+
+	put(o, tmp, escape_value(tmp, sizeof(tmp), s, false));
+}
+
+static void putf(struct out *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+putf(struct out *o, const char *fmt, ...)
+{
+	char tmp[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		put(o, tmp,
+		    (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
+}
+
+/* The record without time and program name (syslog adds its own). */
+static size_t
+format_record(const struct log_record *rec, char *dst, size_t size)
+{
+	char tailbuf[LOG_REPLY_MAX + 1024], reply[LOG_REPLY_MAX];
+	char addr[LOG_LINE_MAX];
+	struct out o = {dst, 0, size}, t = {tailbuf, 0, sizeof(tailbuf)};
+	const char *id = rec->message_id;
+	size_t i, idlen, alen;
+
+	dst[0] = '\0';
+	put(&o, "account=", 8);
+	puts_esc(&o, rec->account);
+	put(&o, " host=", 6);
+	puts_esc(&o, rec->host);
+	put(&o, " from=<", 7);
+	puts_esc(&o, rec->sender);
+	put(&o, "> to=", 5);
+
+	/* The tail first, so the recipients get what room is left. */
+	putf(&t, " size=%llu", rec->size);
+	if (id != NULL && *id != '\0') {
+		idlen = strlen(id);
+		if (idlen >= 2 && id[0] == '<' && id[idlen - 1] == '>') {
+			char bare[LOG_LINE_MAX];
+
+			if (idlen - 2 >= sizeof(bare))
+				idlen = sizeof(bare) + 1;
+			memcpy(bare, id + 1, idlen - 2);
+			bare[idlen - 2] = '\0';
+			put(&t, " msgid=<", 8);
+			puts_esc(&t, bare);
+		} else {
+			put(&t, " msgid=<", 8);
+			puts_esc(&t, id);
+		}
+		put(&t, ">", 1);
+	}
+	putf(&t, " status=%s exit=%d",
+	    rec->status != NULL ? rec->status : "unknown", rec->exit_code);
+	if (rec->queue_id != NULL && *rec->queue_id != '\0') {
+		put(&t, " queue=", 7);
+		puts_esc(&t, rec->queue_id);
+	}
+	put(&t, " reply=\"", 8);
+	put(&t, reply, escape_value(reply, sizeof(reply), rec->reply, true));
+	put(&t, "\"", 1);
+
+	for (i = 0; i < rec->n_rcpts; i++) {
+		size_t room = size - 1 - o.len - t.len;
+
+		alen = escape_value(addr, sizeof(addr), rec->rcpts[i], false);
+		/* "<addr>," plus, unless it is the last, room to say how
+		 * many more were left out. */
+		if (alen + 3 + (i + 1 < rec->n_rcpts ? LOG_MORE_RESERVE : 0) >
+		    room) {
+			putf(&o, "%s+%zu more", i > 0 ? "," : "",
+			    rec->n_rcpts - i);
+			break;
+		}
+		if (i > 0)
+			put(&o, ",", 1);
+		put(&o, "<", 1);
+		put(&o, addr, alen);
+		put(&o, ">", 1);
+	}
+	put(&o, t.p, t.len);
+	return o.len;
+}
+
+static void
+note_failure(const char *what, const char *path, int errnum)
+{
+	char line[LOG_LINE_MAX + 128], esc[LOG_LINE_MAX];
+	int n;
+
+	/* One note per run; logging never changes the exit status. */
+	if (failure_noted)
+		return;
+	failure_noted = true;
+	error_escape(esc, sizeof(esc), path, strlen(path));
+	n = snprintf(line, sizeof(line), "mailsub: %s %s: %s\n", what, esc,
+	    strerror(errnum));
+	if (n > 0)
+		put_stderr(line,
+		    (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
+void
+log_record(const struct account *acct, const struct log_record *rec)
+{
+	char body[LOG_RECORD_MAX - 64], line[LOG_RECORD_MAX];
+	size_t blen;
+	struct tm tm;
+	time_t now;
+	int n, fd, prio;
+
+	if (acct == NULL || rec == NULL)
+		return;
+	if ((acct->logfile == NULL || *acct->logfile == '\0') &&
+	    acct->syslog_facility < 0)
+		return;
+	blen = format_record(rec, body, sizeof(body));
+
+	if (acct->logfile != NULL && *acct->logfile != '\0') {
+		now = time(NULL);
+		gmtime_r(&now, &tm);
+		n = snprintf(line, sizeof(line),
+		    "%04d-%02d-%02dT%02d:%02d:%02dZ mailsub[%ld]: %s\n",
+		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		    tm.tm_min, tm.tm_sec, (long)getpid(), body);
+		if (n < 0 || (size_t)n >= sizeof(line)) {
+			/* Cannot happen with the caps above; keep the
+			 * record one line anyway. */
+			n = (int)sizeof(line) - 1;
+			line[n - 1] = '\n';
+		}
+		fd = open(acct->logfile,
+		    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+		if (fd == -1) {
+			note_failure(
+			    "cannot open log file", acct->logfile, errno);
+		} else {
+			ssize_t w = write(fd, line, (size_t)n);
+
+			if (w != n)
+				note_failure("cannot write log file",
+				    acct->logfile, w < 0 ? errno : ENOSPC);
+			close(fd);
+		}
+	}
+	if (acct->syslog_facility >= 0) {
+		if (rec->status != NULL && strcmp(rec->status, "sent") == 0)
+			prio = LOG_INFO;
+		else if (rec->status != NULL &&
+			 strcmp(rec->status, "queued") == 0)
+			prio = LOG_WARNING;
+		else
+			prio = LOG_ERR;
+		openlog("mailsub", LOG_PID, acct->syslog_facility);
+		syslog(prio, "%.*s", (int)blen, body);
+		closelog();
+	}
+}

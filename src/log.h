@@ -15,11 +15,12 @@ struct account;
 void log_set_verbose(bool on);
 bool log_verbose_enabled(void);
 
-/* A -v note ("mailsub: connecting to host:port"). */
+/* A -v note: fmt without the prefix; printed as "mailsub: connecting to
+ * host:port" with control characters escaped. */
 void log_verbose(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* conn_trace_fn for the -v transcript: "<-- 250 ok" / "--> MAIL FROM:..."
- * with secret lines shown as "--> (secret)". */
+ * with secret lines shown as "--> (authentication data hidden)". */
 void log_transcript(void *arg, char dir, const char *line, size_t len,
     bool secret);
 

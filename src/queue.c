@@ -1,2 +1,654 @@
-/* placeholder: being written */
+/*
+ * The durable queue: unique names, the tmp -> fsync -> rename -> fsync(dir)
+ * store, and the strict parser of the queue file header.
+ */
 #include "autoconfig.h"
+
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "error.h"
+#include "queue.h"
+
+#define COPY_BLOCK	   (64 * 1024)
+#define QUEUE_VERSION_LINE "mailsub-queue 1"
+/* Creating a file with a fresh name only collides by accident. */
+#define STORE_TRIES 8
+
+static const char *const area_dirs[] = {
+    [QUEUE_AREA_NEW] = "new",
+    [QUEUE_AREA_FAILED] = "failed",
+};
+
+/* ---- directories ----------------------------------------------------------
+ */
+
+static int
+make_dir(const char *path, struct error *err)
+{
+	struct stat st;
+
+	if (mkdir(path, 0700) == 0)
+		return 0;
+	if (errno == EEXIST || errno == EACCES || errno == EROFS) {
+		int saved = errno;
+
+		if (stat(path, &st) == 0) {
+			if (S_ISDIR(st.st_mode))
+				return 0;
+			return error_set(err, EX_CANTCREAT,
+			    "cannot create %s: not a directory", path);
+		}
+		errno = saved;
+	}
+	return error_set(
+	    err, EX_CANTCREAT, "cannot create %s: %s", path, strerror(errno));
+}
+
+int
+queue_prepare(const char *queue_dir, struct error *err)
+{
+	static const char *const subdirs[] = {"tmp", "new", "failed"};
+	struct buf b;
+	size_t i;
+	int rc = -1;
+
+	if (queue_dir == NULL || *queue_dir == '\0')
+		return error_set(err, EX_CANTCREAT, "no queue directory");
+	buf_init(&b, PATH_MAX);
+	if (buf_appends(&b, queue_dir, err) == -1)
+		goto out;
+	/* mkdir -p: every missing parent too. */
+	for (i = 1; i < b.len; i++) {
+		if (b.data[i] != '/' || b.data[i - 1] == '/')
+			continue;
+		b.data[i] = '\0';
+		if (make_dir(b.data, err) == -1)
+			goto out;
+		b.data[i] = '/';
+	}
+	if (make_dir(b.data, err) == -1)
+		goto out;
+	for (i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
+		buf_reset(&b);
+		if (buf_printf(&b, err, "%s/%s", queue_dir, subdirs[i]) == -1 ||
+		    make_dir(b.data, err) == -1)
+			goto out;
+	}
+	rc = 0;
+out:
+	buf_free(&b);
+	return rc;
+}
+
+/* ---- names --------------------------------------------------------------- */
+
+void
+queue_make_id(char *id, size_t size)
+{
+	static unsigned counter;
+	unsigned char rnd[6];
+	struct timespec ts;
+	unsigned c;
+	size_t i;
+
+	c = __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd))
+		/* Time, pid and counter still make the name unique. */
+		for (i = 0; i < sizeof(rnd); i++)
+			rnd[i] = (unsigned char)((unsigned long)ts.tv_nsec >>
+						 (i % 4 * 8));
+	snprintf(id, size, "%llx.%ld.%u.%02x%02x%02x%02x%02x%02x",
+	    (unsigned long long)ts.tv_sec, (long)getpid(), c, rnd[0], rnd[1],
+	    rnd[2], rnd[3], rnd[4], rnd[5]);
+}
+
+/* ---- store -----------------------------------------------------------------
+ */
+
+static bool
+has_control(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
+static int
+add_field(struct buf *b, const char *key, const char *value, struct error *err)
+{
+	if (value == NULL)
+		value = "";
+	/* Addresses were checked long before: a line break here would be
+	 * a bug, and would let a value add a field. */
+	if (has_control(value))
+		return error_set(err, EX_SOFTWARE,
+		    "control character in queue field %s", key);
+	if (strlen(key) + 2 + strlen(value) + 1 > QUEUE_LINE_MAX)
+		return error_set(
+		    err, EX_SOFTWARE, "queue field %s too long", key);
+	return buf_printf(b, err, "%s: %s\n", key, value);
+}
+
+static int
+add_last_error(struct buf *b, const char *text, struct error *err)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t room = QUEUE_LINE_MAX - sizeof("last-error: ");
+
+	if (buf_appends(b, "last-error: ", err) == -1)
+		return -1;
+	/* One line: control characters escaped, the length capped. */
+	for (; *text != '\0' && room >= 4; text++) {
+		unsigned char c = (unsigned char)*text;
+
+		if (c < 0x20 || c == 0x7f) {
+			char e[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
+
+			if (buf_append(b, e, 4, err) == -1)
+				return -1;
+			room -= 4;
+		} else {
+			if (buf_addch(b, (char)c, err) == -1)
+				return -1;
+			room--;
+		}
+	}
+	return buf_addch(b, '\n', err);
+}
+
+static int
+format_header(
+    struct buf *b, const struct queue_envelope *env, struct error *err)
+{
+	size_t i;
+
+	if (buf_appends(b, QUEUE_VERSION_LINE "\n", err) == -1 ||
+	    add_field(b, "account", env->account, err) == -1 ||
+	    add_field(b, "sender", env->sender, err) == -1)
+		return -1;
+	for (i = 0; i < env->n_rcpts; i++) {
+		if (env->rcpts[i] == NULL || env->rcpts[i][0] == '\0')
+			return error_set(err, EX_SOFTWARE,
+			    "empty recipient in queue envelope");
+		if (add_field(b, "rcpt", env->rcpts[i], err) == -1)
+			return -1;
+	}
+	if ((env->dsn_notify != NULL &&
+		add_field(b, "dsn-notify", env->dsn_notify, err) == -1) ||
+	    (env->dsn_return != NULL &&
+		add_field(b, "dsn-return", env->dsn_return, err) == -1) ||
+	    (env->dsn_envid != NULL &&
+		add_field(b, "dsn-envid", env->dsn_envid, err) == -1))
+		return -1;
+	if (buf_printf(b, err,
+		"body: %s\nattempts: %u\n"
+		"first-attempt: %lld\nlast-attempt: %lld\n",
+		env->body_8bit ? "8bitmime" : "7bit", env->attempts,
+		env->first_attempt > 0 ? (long long)env->first_attempt : 0LL,
+		env->last_attempt > 0 ? (long long)env->last_attempt : 0LL) ==
+	    -1)
+		return -1;
+	if (env->last_error != NULL &&
+	    add_last_error(b, env->last_error, err) == -1)
+		return -1;
+	return buf_addch(b, '\n', err);
+}
+
+static int
+write_all(int fd, const char *p, size_t n, const char *path, struct error *err)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return error_set(err, EX_IOERR, "cannot write %s: %s",
+			    path, strerror(errno));
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int
+copy_message(int in, int out, unsigned long long size, const char *path,
+    struct error *err)
+{
+	unsigned long long left = size;
+	off_t off = 0;
+	char *block;
+
+#ifdef HAVE_COPY_FILE_RANGE
+	/* In-kernel copy (reflink where the file system can). */
+	while (left > 0) {
+		size_t chunk =
+		    left > (1ULL << 30) ? (size_t)1 << 30 : (size_t)left;
+		ssize_t n = copy_file_range(in, &off, out, NULL, chunk, 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EXDEV || errno == ENOSYS ||
+			    errno == EOPNOTSUPP || errno == EINVAL)
+				break; /* fall back to read/write */
+			return error_set(err, EX_IOERR, "cannot write %s: %s",
+			    path, strerror(errno));
+		}
+		if (n == 0)
+			return error_set(err, EX_IOERR,
+			    "cannot write %s: message spool is short", path);
+		off += n;
+		left -= (unsigned long long)n;
+	}
+	if (left == 0)
+		return 0;
+#endif
+	block = malloc(COPY_BLOCK);
+	if (block == NULL)
+		return error_set(err, EX_OSERR, "out of memory");
+	while (left > 0) {
+		size_t want = left > COPY_BLOCK ? COPY_BLOCK : (size_t)left;
+		ssize_t n = pread(in, block, want, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			error_set(err, EX_IOERR,
+			    "cannot read message spool: %s",
+			    n < 0 ? strerror(errno) : "file is short");
+			free(block);
+			return -1;
+		}
+		if (write_all(out, block, (size_t)n, path, err) == -1) {
+			free(block);
+			return -1;
+		}
+		off += n;
+		left -= (unsigned long long)n;
+	}
+	free(block);
+	return 0;
+}
+
+static int
+sync_dir(const char *dir, struct error *err)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd == -1)
+		return error_set(
+		    err, EX_IOERR, "cannot open %s: %s", dir, strerror(errno));
+	if (fsync(fd) == -1) {
+		error_set(
+		    err, EX_IOERR, "cannot fsync %s: %s", dir, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+int
+queue_store(const char *queue_dir, enum queue_area area,
+    const struct queue_envelope *env, int msg_fd, unsigned long long size,
+    char *id, char **path, struct error *err)
+{
+	struct buf head, tmp, dst, dir;
+	int fd = -1, tries, rc = -1;
+	bool placed = false;
+
+	*path = NULL;
+	buf_init(&head, QUEUE_HEADER_MAX);
+	buf_init(&tmp, PATH_MAX);
+	buf_init(&dst, PATH_MAX);
+	buf_init(&dir, PATH_MAX);
+	if (format_header(&head, env, err) == -1)
+		goto out;
+	for (tries = 0; fd == -1; tries++) {
+		queue_make_id(id, QUEUE_ID_MAX);
+		buf_reset(&tmp);
+		if (buf_printf(&tmp, err, "%s/tmp/%s", queue_dir, id) == -1)
+			goto out;
+		fd = open(tmp.data,
+		    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd == -1 && (errno != EEXIST || tries + 1 == STORE_TRIES)) {
+			error_set(err, EX_CANTCREAT, "cannot create %s: %s",
+			    tmp.data, strerror(errno));
+			goto out;
+		}
+	}
+	if (buf_printf(&dst, err, "%s/%s/%s", queue_dir, area_dirs[area], id) ==
+		-1 ||
+	    buf_printf(&dir, err, "%s/%s", queue_dir, area_dirs[area]) == -1)
+		goto fail;
+	if (write_all(fd, head.data, head.len, tmp.data, err) == -1 ||
+	    copy_message(msg_fd, fd, size, tmp.data, err) == -1)
+		goto fail;
+	if (fsync(fd) == -1) {
+		error_set(err, EX_IOERR, "cannot fsync %s: %s", tmp.data,
+		    strerror(errno));
+		goto fail;
+	}
+	if (close(fd) == -1) {
+		fd = -1;
+		error_set(err, EX_IOERR, "cannot write %s: %s", tmp.data,
+		    strerror(errno));
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp.data, dst.data) == -1) {
+		error_set(err, EX_CANTCREAT, "cannot rename %s to %s: %s",
+		    tmp.data, dst.data, strerror(errno));
+		goto fail;
+	}
+	placed = true;
+	/* Until the directory is synced the name may not survive a crash:
+	 * a file we cannot vouch for must not be reported as queued. */
+	if (sync_dir(dir.data, err) == -1)
+		goto fail;
+	*path = buf_detach(&dst);
+	rc = 0;
+	goto out;
+fail:
+	if (fd != -1)
+		close(fd);
+	unlink(placed ? dst.data : tmp.data);
+out:
+	buf_free(&head);
+	buf_free(&tmp);
+	buf_free(&dst);
+	buf_free(&dir);
+	return rc;
+}
+
+/* ---- read ------------------------------------------------------------------
+ */
+
+void
+queue_file_init(struct queue_file *qf)
+{
+	memset(qf, 0, sizeof(*qf));
+}
+
+void
+queue_file_free(struct queue_file *qf)
+{
+	size_t i;
+
+	free(qf->account);
+	free(qf->sender);
+	for (i = 0; i < qf->n_rcpts; i++)
+		free(qf->rcpts[i]);
+	free(qf->rcpts);
+	free(qf->dsn_notify);
+	free(qf->dsn_return);
+	free(qf->dsn_envid);
+	free(qf->last_error);
+	queue_file_init(qf);
+}
+
+void
+queue_file_envelope(const struct queue_file *qf, struct queue_envelope *env)
+{
+	env->account = qf->account;
+	env->sender = qf->sender;
+	env->rcpts = (const char *const *)qf->rcpts;
+	env->n_rcpts = qf->n_rcpts;
+	env->dsn_notify = qf->dsn_notify;
+	env->dsn_return = qf->dsn_return;
+	env->dsn_envid = qf->dsn_envid;
+	env->body_8bit = qf->body_8bit;
+	env->attempts = qf->attempts;
+	env->first_attempt = qf->first_attempt;
+	env->last_attempt = qf->last_attempt;
+	env->last_error = qf->last_error;
+}
+
+/* Read until the blank line that ends the header; *hlen is the header
+ * length including it. */
+static int
+read_header(int fd, struct buf *b, size_t *hlen, struct error *err)
+{
+	char block[COPY_BLOCK];
+	size_t scanned = 0;
+
+	for (;;) {
+		ssize_t n = pread(fd, block, sizeof(block), (off_t)b->len);
+		char *nn;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return error_set(err, EX_IOERR,
+			    "cannot read queue file: %s", strerror(errno));
+		}
+		if (n == 0)
+			return error_set(err, EX_DATAERR,
+			    "queue file header is not terminated");
+		if ((size_t)n > QUEUE_HEADER_MAX - b->len)
+			n = (ssize_t)(QUEUE_HEADER_MAX - b->len);
+		if (n == 0)
+			return error_set(err, EX_DATAERR,
+			    "queue file header larger than %d bytes",
+			    QUEUE_HEADER_MAX);
+		if (buf_append(b, block, (size_t)n, err) == -1)
+			return -1;
+		nn = memmem(b->data + scanned, b->len - scanned, "\n\n", 2);
+		if (nn != NULL) {
+			*hlen = (size_t)(nn - b->data) + 2;
+			return 0;
+		}
+		scanned = b->len - 1;
+	}
+}
+
+static int
+dup_value(char **dst, const char *v, const char *key, unsigned line,
+    struct error *err)
+{
+	if (*dst != NULL)
+		return error_set(err, EX_DATAERR,
+		    "queue file line %u: duplicate %s", line, key);
+	*dst = strdup(v);
+	if (*dst == NULL)
+		return error_set(err, EX_OSERR, "out of memory");
+	return 0;
+}
+
+static int
+parse_number(const char *v, unsigned long long max, unsigned long long *out,
+    const char *key, unsigned line, struct error *err)
+{
+	unsigned long long n = 0;
+	const char *p;
+
+	if (*v == '\0')
+		goto bad;
+	for (p = v; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9')
+			goto bad;
+		if (n > (max - (unsigned)(*p - '0')) / 10)
+			goto bad;
+		n = n * 10 + (unsigned)(*p - '0');
+	}
+	*out = n;
+	return 0;
+bad:
+	return error_set(
+	    err, EX_DATAERR, "queue file line %u: bad %s", line, key);
+}
+
+enum seen_bit {
+	SEEN_BODY = 1,
+	SEEN_ATTEMPTS = 2,
+	SEEN_FIRST = 4,
+	SEEN_LAST = 8,
+};
+
+static int
+parse_line(struct queue_file *qf, char *line, unsigned lineno, size_t *rcap,
+    unsigned *seen, struct error *err)
+{
+	unsigned long long n;
+	char *colon, *v, *p;
+	unsigned bit = 0;
+
+	for (p = line; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return error_set(err, EX_DATAERR,
+			    "queue file line %u: control character", lineno);
+	colon = strchr(line, ':');
+	if (colon == NULL)
+		return error_set(
+		    err, EX_DATAERR, "queue file line %u: no key", lineno);
+	*colon = '\0';
+	v = colon + 1;
+	if (*v == ' ')
+		v++;
+	else if (*v != '\0')
+		return error_set(err, EX_DATAERR,
+		    "queue file line %u: no space after ':'", lineno);
+
+	if (strcmp(line, "account") == 0)
+		return dup_value(&qf->account, v, line, lineno, err);
+	if (strcmp(line, "sender") == 0)
+		return dup_value(&qf->sender, v, line, lineno, err);
+	if (strcmp(line, "dsn-notify") == 0)
+		return dup_value(&qf->dsn_notify, v, line, lineno, err);
+	if (strcmp(line, "dsn-return") == 0)
+		return dup_value(&qf->dsn_return, v, line, lineno, err);
+	if (strcmp(line, "dsn-envid") == 0)
+		return dup_value(&qf->dsn_envid, v, line, lineno, err);
+	if (strcmp(line, "last-error") == 0)
+		return dup_value(&qf->last_error, v, line, lineno, err);
+	if (strcmp(line, "rcpt") == 0) {
+		if (*v == '\0')
+			return error_set(err, EX_DATAERR,
+			    "queue file line %u: empty rcpt", lineno);
+		if (qf->n_rcpts == *rcap) {
+			size_t ncap = *rcap ? *rcap * 2 : 8;
+			char **nr = reallocarray(qf->rcpts, ncap, sizeof(*nr));
+
+			if (nr == NULL)
+				return error_set(
+				    err, EX_OSERR, "out of memory");
+			qf->rcpts = nr;
+			*rcap = ncap;
+		}
+		qf->rcpts[qf->n_rcpts] = strdup(v);
+		if (qf->rcpts[qf->n_rcpts] == NULL)
+			return error_set(err, EX_OSERR, "out of memory");
+		qf->n_rcpts++;
+		return 0;
+	}
+	if (strcmp(line, "body") == 0) {
+		bit = SEEN_BODY;
+		if (strcmp(v, "8bitmime") == 0)
+			qf->body_8bit = true;
+		else if (strcmp(v, "7bit") != 0)
+			return error_set(err, EX_DATAERR,
+			    "queue file line %u: bad body", lineno);
+	} else if (strcmp(line, "attempts") == 0) {
+		bit = SEEN_ATTEMPTS;
+		if (parse_number(v, UINT_MAX, &n, line, lineno, err) == -1)
+			return -1;
+		qf->attempts = (unsigned)n;
+	} else if (strcmp(line, "first-attempt") == 0 ||
+		   strcmp(line, "last-attempt") == 0) {
+		bool first = line[0] == 'f';
+
+		bit = first ? SEEN_FIRST : SEEN_LAST;
+		/* time_t is 64 bits on every platform we build for. */
+		if (parse_number(v, INT64_MAX, &n, line, lineno, err) == -1)
+			return -1;
+		if (first)
+			qf->first_attempt = (time_t)n;
+		else
+			qf->last_attempt = (time_t)n;
+	} else {
+		return error_set(
+		    err, EX_DATAERR, "queue file line %u: unknown key", lineno);
+	}
+	if (*seen & bit)
+		return error_set(err, EX_DATAERR,
+		    "queue file line %u: duplicate %s", lineno, line);
+	*seen |= bit;
+	return 0;
+}
+
+int
+queue_read_envelope(int fd, struct queue_file *qf, struct error *err)
+{
+	struct buf b;
+	struct stat st;
+	size_t hlen, pos, rcap = 0;
+	unsigned lineno = 0, seen = 0;
+
+	queue_file_init(qf);
+	buf_init(&b, QUEUE_HEADER_MAX);
+	if (read_header(fd, &b, &hlen, err) == -1)
+		goto fail;
+	/* hlen - 1: the last header line's '\n' stays, the blank goes. */
+	for (pos = 0; pos < hlen - 1;) {
+		char *line = b.data + pos;
+		char *nl = memchr(line, '\n', hlen - 1 - pos);
+		size_t len = (size_t)(nl - line);
+
+		lineno++;
+		*nl = '\0';
+		if (len >= QUEUE_LINE_MAX) {
+			error_set(err, EX_DATAERR,
+			    "queue file line %u: too long", lineno);
+			goto fail;
+		}
+		if (lineno == 1) {
+			if (strcmp(line, QUEUE_VERSION_LINE) != 0) {
+				error_set(err, EX_DATAERR,
+				    "not a mailsub queue file (version 1)");
+				goto fail;
+			}
+		} else if (parse_line(qf, line, lineno, &rcap, &seen, err) ==
+			   -1)
+			goto fail;
+		pos += len + 1;
+	}
+	if (qf->account == NULL || qf->sender == NULL ||
+	    seen != (SEEN_BODY | SEEN_ATTEMPTS | SEEN_FIRST | SEEN_LAST)) {
+		error_set(err, EX_DATAERR, "queue file header incomplete");
+		goto fail;
+	}
+	if (fstat(fd, &st) == -1) {
+		error_set(err, EX_IOERR, "cannot stat queue file: %s",
+		    strerror(errno));
+		goto fail;
+	}
+	if ((unsigned long long)st.st_size < hlen) {
+		error_set(err, EX_DATAERR, "queue file is short");
+		goto fail;
+	}
+	qf->msg_offset = (off_t)hlen;
+	qf->msg_size = (unsigned long long)st.st_size - hlen;
+	buf_free(&b);
+	return 0;
+fail:
+	buf_free(&b);
+	queue_file_free(qf);
+	return -1;
+}

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include <time.h>
 
 struct error;
@@ -75,5 +76,44 @@ int queue_store(const char *queue_dir, enum queue_area area,
 
 /* A fresh unique name: time, pid, counter and random bits. */
 void queue_make_id(char *id, size_t size);
+
+/* The queue file header is bounded (100 000 recipients fit). */
+#define QUEUE_HEADER_MAX (32 * 1024 * 1024)
+/* One header line; longer last-error text is cut when stored. */
+#define QUEUE_LINE_MAX 4096
+
+/* A parsed queue file header; every string is owned. */
+struct queue_file {
+	char              *account;
+	char              *sender;     /* "" for the null sender */
+	char             **rcpts;
+	size_t             n_rcpts;
+	char              *dsn_notify; /* NULL when absent */
+	char              *dsn_return;
+	char              *dsn_envid;
+	bool               body_8bit;
+	unsigned           attempts;
+	time_t             first_attempt;
+	time_t             last_attempt;
+	char              *last_error; /* NULL when absent */
+	off_t              msg_offset; /* where the wire-form message starts */
+	unsigned long long msg_size;   /* its length (file size - offset) */
+};
+
+void queue_file_init(struct queue_file *qf);
+void queue_file_free(struct queue_file *qf);
+
+/*
+ * Parse the header of the queue file open on fd (read with pread from
+ * offset 0; the file position is not used).  Strict: the version line,
+ * known keys only, no duplicates, decimal numbers, LF-terminated lines,
+ * at most QUEUE_HEADER_MAX bytes; anything else is EX_DATAERR.  A read
+ * error is EX_IOERR.  On failure qf is left empty.
+ */
+int queue_read_envelope(int fd, struct queue_file *qf, struct error *err);
+
+/* A borrowed view of qf as an envelope (for storing it again). */
+void queue_file_envelope(const struct queue_file *qf,
+    struct queue_envelope *env);
 
 #endif

@@ -1,0 +1,399 @@
+/*
+ * Unit tests for log.c: the record format and its escaping, the size cap,
+ * whole records under parallel appends, the -v transcript (escaping and
+ * redacted secrets), and quiet failure.
+ */
+#include "autoconfig.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <fcntl.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "account.h"
+#include "log.h"
+
+static char tmpdir[64];
+static char logpath[128];
+static struct account account;
+
+static int
+setup(void **state)
+{
+	strcpy(tmpdir, "/tmp/test_log.XXXXXX");
+	if (mkdtemp(tmpdir) == NULL)
+		return -1;
+	snprintf(logpath, sizeof(logpath), "%s/mailsub.log", tmpdir);
+	memset(&account, 0, sizeof(account));
+	account.name = "work";
+	account.logfile = logpath;
+	account.syslog_facility = -1;
+	log_set_verbose(false);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char p[256];
+
+	unlink(logpath);
+	snprintf(p, sizeof(p), "%s/stderr", tmpdir);
+	unlink(p);
+	return rmdir(tmpdir);
+}
+
+static char *
+slurp(const char *path)
+{
+	struct stat st;
+	char *p;
+	int fd = open(path, O_RDONLY);
+
+	if (fd == -1)
+		return NULL;
+	assert_int_equal(fstat(fd, &st), 0);
+	p = malloc((size_t)st.st_size + 1);
+	assert_non_null(p);
+	assert_int_equal(read(fd, p, (size_t)st.st_size), st.st_size);
+	p[st.st_size] = '\0';
+	close(fd);
+	return p;
+}
+
+static void
+assert_matches(const char *s, const char *re)
+{
+	regex_t rx;
+
+	assert_int_equal(regcomp(&rx, re, REG_EXTENDED), 0);
+	if (regexec(&rx, s, 0, NULL, 0) != 0)
+		fail_msg("/%s/ does not match:\n%s", re, s);
+	regfree(&rx);
+}
+
+/* Run fn with stderr going to a file; return what it printed. */
+static char *
+capture_stderr(void (*fn)(void))
+{
+	char p[256];
+	int saved, fd;
+
+	snprintf(p, sizeof(p), "%s/stderr", tmpdir);
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd != -1);
+	fflush(stderr);
+	saved = dup(2);
+	assert_true(saved != -1);
+	dup2(fd, 2);
+	close(fd);
+	fn();
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	return slurp(p);
+}
+
+static const char *const two_rcpts[] = {"bob@example.org", "carol@example.net"};
+
+static void
+base_record(struct log_record *rec)
+{
+	memset(rec, 0, sizeof(*rec));
+	rec->account = "work";
+	rec->host = "smtp.example.com";
+	rec->sender = "alice@example.com";
+	rec->rcpts = two_rcpts;
+	rec->n_rcpts = 2;
+	rec->size = 1234;
+	rec->message_id = "<20240305.1.abc@example.com>";
+	rec->reply = "250 2.0.0 Ok: queued as 4Tq";
+	rec->exit_code = 0;
+	rec->status = "sent";
+}
+
+static void
+test_record_format(void **state)
+{
+	struct log_record rec;
+	char *text;
+
+	base_record(&rec);
+	log_record(&account, &rec);
+	text = slurp(logpath);
+	assert_non_null(text);
+	assert_matches(text,
+	    "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:"
+	    "[0-9]{2}Z mailsub\\[[0-9]+\\]: account=work "
+	    "host=smtp\\.example\\.com from=<alice@example\\.com> "
+	    "to=<bob@example\\.org>,<carol@example\\.net> size=1234 "
+	    "msgid=<20240305\\.1\\.abc@example\\.com> status=sent exit=0 "
+	    "reply=\"250 2\\.0\\.0 Ok: queued as 4Tq\"\n$");
+	free(text);
+}
+
+static void
+test_record_mode_and_append(void **state)
+{
+	struct log_record rec;
+	struct stat st;
+	char *text, *nl;
+
+	base_record(&rec);
+	rec.status = "queued";
+	rec.exit_code = 75;
+	rec.queue_id = "65f1.123.1.abcdef";
+	rec.message_id = "no-brackets@x";
+	log_record(&account, &rec);
+	log_record(&account, &rec);
+	assert_int_equal(stat(logpath, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	text = slurp(logpath);
+	nl = strchr(text, '\n');
+	assert_non_null(nl);
+	assert_non_null(strchr(nl + 1, '\n'));
+	assert_non_null(strstr(text, " status=queued exit=75 "
+				     "queue=65f1.123.1.abcdef reply="));
+	assert_non_null(strstr(text, " msgid=<no-brackets@x> "));
+	free(text);
+}
+
+static void
+test_record_escaping(void **state)
+{
+	struct log_record rec;
+	char *text;
+
+	base_record(&rec);
+	rec.account = "my acct";
+	rec.sender = "";
+	rec.message_id = NULL;
+	rec.reply = "550 \"no\" \\ \x1b[2Jsuch\r\nuser \xc3\xa9";
+	rec.status = "failed";
+	rec.exit_code = 67;
+	log_record(&account, &rec);
+	text = slurp(logpath);
+	assert_non_null(strstr(text, " account=my\\x20acct "));
+	assert_non_null(strstr(text, " from=<> "));
+	assert_null(strstr(text, "msgid="));
+	assert_non_null(
+	    strstr(text, " reply=\"550 \\x22no\\x22 \\x5c "
+			 "\\x1b[2Jsuch\\x0d\\x0auser \\xc3\\xa9\"\n"));
+	/* One line, nothing raw. */
+	assert_ptr_equal(strchr(text, '\n'), text + strlen(text) - 1);
+	assert_null(strchr(text, '\x1b'));
+	free(text);
+}
+
+static void
+test_record_capped(void **state)
+{
+	enum { N = 2000 };
+	struct log_record rec;
+	char **rcpts, *text, *more;
+	size_t i, shown = 0, n;
+
+	rcpts = calloc(N, sizeof(*rcpts));
+	assert_non_null(rcpts);
+	for (i = 0; i < N; i++) {
+		rcpts[i] = malloc(40);
+		assert_non_null(rcpts[i]);
+		snprintf(rcpts[i], 40, "recipient%04zu@example.org", i);
+	}
+	base_record(&rec);
+	rec.rcpts = (const char *const *)rcpts;
+	rec.n_rcpts = N;
+	log_record(&account, &rec);
+	text = slurp(logpath);
+	assert_true(strlen(text) <= 8192);
+	assert_ptr_equal(strchr(text, '\n'), text + strlen(text) - 1);
+	more = strstr(text, " more size=1234 ");
+	assert_non_null(more);
+	for (i = 0; i < N; i++)
+		if (strstr(text, rcpts[i]) != NULL)
+			shown++;
+	assert_true(shown > 100);
+	/* "+N more" accounts for exactly the ones left out. */
+	while (more > text && more[-1] != '+')
+		more--;
+	n = strtoul(more, NULL, 10);
+	assert_int_equal(shown + n, N);
+	assert_non_null(strstr(text, "reply=\"250 2.0.0 Ok: queued as 4Tq\""));
+	for (i = 0; i < N; i++)
+		free(rcpts[i]);
+	free(rcpts);
+	free(text);
+}
+
+static void
+test_parallel_records_whole(void **state)
+{
+	enum { PROCS = 16, EACH = 40 };
+	pid_t pids[PROCS];
+	char *text, *line, *save = NULL;
+	size_t i, lines = 0;
+	int status;
+
+	for (i = 0; i < PROCS; i++) {
+		pids[i] = fork();
+		assert_true(pids[i] != -1);
+		if (pids[i] == 0) {
+			struct log_record rec;
+			char **rcpts = calloc(200, sizeof(*rcpts));
+			int k;
+
+			if (rcpts == NULL)
+				_exit(1);
+			for (k = 0; k < 200; k++)
+				rcpts[k] =
+				    "someone.with.a.long.name@example.org";
+			base_record(&rec);
+			rec.rcpts = (const char *const *)rcpts;
+			rec.n_rcpts = 200;
+			for (k = 0; k < EACH; k++)
+				log_record(&account, &rec);
+			_exit(0);
+		}
+	}
+	for (i = 0; i < PROCS; i++) {
+		assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+		assert_int_equal(WEXITSTATUS(status), 0);
+	}
+	text = slurp(logpath);
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		assert_matches(line,
+		    "^[0-9]{4}-[^ ]+Z mailsub\\[[0-9]+\\]: "
+		    "account=work .* reply=\"250 2.0.0 Ok: queued as 4Tq\"$");
+		lines++;
+	}
+	assert_int_equal(lines, PROCS * EACH);
+	free(text);
+}
+
+static void
+test_no_destination_no_file(void **state)
+{
+	struct log_record rec;
+	struct stat st;
+
+	account.logfile = NULL;
+	base_record(&rec);
+	log_record(&account, &rec);
+	assert_int_equal(stat(logpath, &st), -1);
+	log_record(NULL, &rec);
+}
+
+static void
+test_syslog_does_not_disturb(void **state)
+{
+	struct log_record rec;
+
+	account.syslog_facility = LOG_LOCAL7;
+	base_record(&rec);
+	rec.status = "failed";
+	log_record(&account, &rec);
+	account.syslog_facility = -1;
+}
+
+static void
+unwritable_twice(void)
+{
+	struct log_record rec;
+
+	base_record(&rec);
+	log_record(&account, &rec);
+	log_record(&account, &rec);
+}
+
+static void
+test_log_failure_noted_once(void **state)
+{
+	char bad[256];
+	char *err;
+
+	snprintf(bad, sizeof(bad), "%s/missing/dir/log", tmpdir);
+	account.logfile = bad;
+	err = capture_stderr(unwritable_twice);
+	assert_non_null(err);
+	assert_non_null(strstr(err, "mailsub: cannot open log file"));
+	assert_non_null(strstr(err, "missing/dir/log"));
+	assert_ptr_equal(strchr(err, '\n'), err + strlen(err) - 1);
+	free(err);
+}
+
+static void
+transcript_lines(void)
+{
+	static const char secret[] = "AHVzZXIAc2VjcmV0LXBhc3N3b3Jk";
+
+	log_transcript(NULL, 'S', "250 ok", 6, false);
+	log_transcript(NULL, 'C', "MAIL FROM:<a@x>", 15, false);
+	log_transcript(NULL, 'C', secret, sizeof(secret) - 1, true);
+	log_transcript(NULL, 'S', "250 \x1b]0;pwned\x07", 14, false);
+	log_verbose("connecting to %s:%d", "smtp.example.com", 587);
+}
+
+static void
+test_transcript(void **state)
+{
+	char *out;
+
+	log_set_verbose(true);
+	assert_true(log_verbose_enabled());
+	out = capture_stderr(transcript_lines);
+	log_set_verbose(false);
+	assert_string_equal(out,
+	    "<-- 250 ok\n"
+	    "--> MAIL FROM:<a@x>\n"
+	    "--> (authentication data hidden)\n"
+	    "<-- 250 \\x1b]0;pwned\\x07\n"
+	    "mailsub: connecting to smtp.example.com:587\n");
+	assert_null(strstr(out, "c2VjcmV0"));
+	free(out);
+}
+
+static void
+test_transcript_quiet_without_v(void **state)
+{
+	char *out;
+
+	log_set_verbose(false);
+	assert_false(log_verbose_enabled());
+	out = capture_stderr(transcript_lines);
+	assert_string_equal(out, "");
+	free(out);
+}
+
+int
+main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+	const struct CMUnitTest tests[] = {
+	    T(test_record_format),
+	    T(test_record_mode_and_append),
+	    T(test_record_escaping),
+	    T(test_record_capped),
+	    T(test_parallel_records_whole),
+	    T(test_no_destination_no_file),
+	    T(test_syslog_does_not_disturb),
+	    T(test_log_failure_noted_once),
+	    T(test_transcript),
+	    T(test_transcript_quiet_without_v),
+	};
+#undef T
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
