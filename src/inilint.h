@@ -1,0 +1,57 @@
+/*
+ * A check of INI text for what iniparser 4.1 fails on or silently misreads
+ * (long lines, NUL bytes, a comment after a section header, ':' in a
+ * section name, a trailing backslash, unterminated quotes, duplicates),
+ * listing every section and key with its line number so that config.c can
+ * say FILE:LINE.  Pure: no I/O, and no value is kept, so nothing secret
+ * can leak from here.
+ */
+#ifndef MAILSUB_INILINT_H
+#define MAILSUB_INILINT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct error;
+
+/* iniparser 4.1 reads with fgets() into 1024 bytes and fails the whole
+ * file on a longer line: 1022 bytes and the newline fit. */
+#define INILINT_LINE_MAX 1022
+#define INILINT_NAME_MAX 64
+
+struct inilint_section {
+	char *name; /* lower case, as iniparser stores it */
+	unsigned line;
+};
+
+struct inilint_key {
+	size_t section; /* index into sections */
+	char *name;	/* lower case, as iniparser stores it */
+	unsigned line;
+	char cut;	/* ';' or '#' where iniparser ends the unquoted
+			   value, 0 if it keeps all of it */
+	bool cut_glued; /* the cut follows value text directly, so it
+			   was hardly meant as a comment */
+};
+
+struct inilint {
+	struct inilint_section *sections;
+	size_t n_sections, cap_sections;
+	struct inilint_key *keys;
+	size_t n_keys, cap_keys;
+	unsigned error_line; /* first problem; 0 if none */
+	char error[256];     /* what is wrong there: key and
+				section names only */
+};
+
+/*
+ * Scan len bytes of INI text into lint (zeroed by the caller).  A problem
+ * does not stop the scan: error_line and error describe the first one, and
+ * the lists hold every well-formed line.  Returns -1 only when out of
+ * memory (EX_OSERR); inilint_free() releases the lists either way.
+ */
+int inilint_scan(
+    const char *text, size_t len, struct inilint *lint, struct error *err);
+void inilint_free(struct inilint *lint);
+
+#endif
