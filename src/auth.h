@@ -30,7 +30,9 @@ int auth_choose(const struct account *acct, const char *server_mechs,
     struct error *err);
 
 /* Authenticate over c.  535 -> EX_NOPERM, 454 -> EX_TEMPFAIL, malformed
- * challenge or too many rounds -> EX_PROTOCOL.  Secrets are wiped. */
+ * challenge or too many rounds -> EX_PROTOCOL.  Secrets are wiped.  Does
+ * nothing (returns 0) when auth = off, or auth is the default and no user is
+ * set. */
 int auth_login(struct conn *c, const struct account *acct,
     const struct smtp_caps *caps, bool tls_active, struct error *err);
 
