@@ -1451,6 +1451,75 @@ test_check_account_files(void **state)
 	config_free(cfg);
 }
 
+static void
+test_design_example(void **state)
+{
+	/* DESIGN.md section 2 and mailsub.conf(5) EXAMPLES */
+	struct config *cfg = load_ok(
+	    "; [defaults] is inherited by every account\n"
+	    "[defaults]\n"
+	    "tls = starttls\n"
+	    "account = work            ; the default account\n"
+	    "\n"
+	    "[work]\n"
+	    "host = smtp.example.com\n"
+	    "port = 587\n"
+	    "user = alice@example.com\n"
+	    "password_command = pass show mail/work\n"
+	    "from = alice@example.com\n"
+	    "senders = alice@example.com, *@example.com   ; -f addresses\n"
+	    "\n"
+	    "[gmail]\n"
+	    "provider = gmail          ; fills host, port and tls\n"
+	    "user = alice@gmail.com\n"
+	    "password_file = ~/.config/mailsub/gmail.pw\n"
+	    "\n"
+	    "; everything from [work], then these\n"
+	    "[bulk]\n"
+	    "inherit = work\n"
+	    "host = relay1.example.com, relay2.example.com   ; in order\n");
+	const struct account *a;
+	struct error err;
+
+	assert_int_equal(cfg->n_accounts, 3);
+	assert_string_equal(cfg->default_account, "work");
+	assert_int_equal(cfg->n_warnings, 0);
+	a = get_acct(cfg, "gmail");
+	assert_string_equal(a->hosts[0], "smtp.gmail.com");
+	assert_int_equal(a->port, 465);
+	assert_int_equal(a->tls, ACCOUNT_TLS_ON);
+	a = get_acct(cfg, "bulk");
+	assert_int_equal(a->n_hosts, 2);
+	assert_string_equal(a->hosts[1], "relay2.example.com");
+	assert_string_equal(a->password_command, "pass show mail/work");
+	assert_int_equal(a->port, 587);
+	/* work comes first in the file, so -f picks it over bulk */
+	assert_int_equal(
+	    config_select(cfg, NULL, "x@example.com", &a, &err), 0);
+	assert_string_equal(a->name, "work");
+	config_free(cfg);
+}
+
+static void
+test_writable_warning_and_empty_quotes(void **state)
+{
+	char p[PATH_MAX];
+	struct config *cfg = NULL;
+	struct error err;
+
+	write_file(p, "shared.ini", "[a]\nhost = x.example\n", 0666);
+	error_clear(&err);
+	assert_int_equal(config_load(p, false, &cfg, &err), 0);
+	assert_int_equal(cfg->n_warnings, 1);
+	assert_contains(cfg->warnings[0], "writable by group/others (mode "
+					  "0666)");
+	config_free(cfg);
+	/* iniparser reads "" as an empty value: refused like any empty one */
+	load_fails("[a]\nhost = x.example\nuser = \"\"\n",
+	    "config.ini:3: [a] user: empty value", NULL);
+	config_free(NULL); /* harmless */
+}
+
 /* config.example -------------------------------------------------------- */
 
 static void
@@ -1571,6 +1640,10 @@ main(int argc, char **argv)
 		test_sender_matches, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_check_account_files, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_design_example, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_writable_warning_and_empty_quotes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_config_example_loads, setup, teardown),
 	};
