@@ -289,7 +289,7 @@ record_trace(void *arg, char dir, const char *line, size_t len, bool secret)
 		trace.secret_lines++;
 		if (trace.secret_lines == 1)
 			snprintf(trace.first_secret,
-			    sizeof(trace.first_secret), "%s", copy);
+			    sizeof(trace.first_secret), "%.500s", copy);
 		assert_int_equal(dir, 'C');
 		return;
 	}
