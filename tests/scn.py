@@ -11,6 +11,10 @@ tests/integration/scenarios.sh through the small command line below:
   scn.py queue-check QUEUEFILE INPUT
                            the queue file's message part must end with the
                            wire form of INPUT (mailsub adds headers on top)
+  scn.py result-check RESULT.json INPUT
+                           smtpserver.py played the whole script, and every
+                           message it received has INPUT's body (dot-stuffed
+                           CRLF for DATA, CRLF for BDAT)
 
 Standard library only (Debian's /usr/bin/python3).
 """
@@ -312,6 +316,60 @@ def wire_form(data):
     return bytes(res)
 
 
+def unstuffed_crlf(data):
+    """INPUT as BDAT carries it: CRLF lines, no transparency dots."""
+    return b"".join(line.replace(b"\r", b" ") + b"\r\n"
+                    for line in _lines(data))
+
+
+def _lines(data):
+    out = re.split(b"\r?\n", data)
+    if out and out[-1] == b"":
+        out.pop()
+    return out
+
+
+def body_of(wire):
+    """The part after the header section (None without an empty line)."""
+    if wire.startswith(b"\r\n"):
+        return wire[2:]
+    i = wire.find(b"\r\n\r\n")
+    return None if i < 0 else wire[i + 4:]
+
+
+def result_check(result_path, input_path):
+    """None, or why the server's result is not a success: a failed or
+    unfinished script, or a received body that differs from INPUT's."""
+    import json
+    with open(result_path) as f:
+        r = json.load(f)
+    if r["status"] != "ok":
+        return "%s (scenario line %s)" % (r["reason"], r["line"])
+    if r["steps_played"] != r["steps_total"]:
+        return "played %d of %d steps" % (r["steps_played"],
+                                          r["steps_total"])
+    with open(input_path, "rb") as f:
+        raw = f.read()
+    for i, m in enumerate(r.get("messages", []), 1):
+        if not m.get("wire_file"):
+            continue
+        with open(m["wire_file"], "rb") as f:
+            got = f.read()
+        if m.get("body") == "BDAT":
+            want = unstuffed_crlf(raw)
+        else:
+            want = wire_form(raw)
+        wb, gb = body_of(want), body_of(got)
+        if wb is None:
+            continue
+        if gb != wb:
+            return ("message %d: the body received (%s bytes) is not the "
+                    "input's body (%d bytes) in %s form" %
+                    (i, "no" if gb is None else len(gb), len(wb),
+                     "BDAT" if m.get("body") == "BDAT" else "wire"))
+    return None
+
+
 def queue_message(path):
     """The message part of a queue file (after the first empty line)."""
     with open(path, "rb") as f:
@@ -409,6 +467,15 @@ def main(argv):
               "(stored %d bytes, input %d bytes in wire form)" %
               (len(msg), len(want)))
         return 1
+    if cmd == "result-check" and len(argv) == 4:
+        try:
+            why = result_check(argv[2], argv[3])
+        except (ValueError, OSError, KeyError) as e:
+            why = str(e)
+        if why:
+            print(why)
+            return 1
+        return 0
     print(__doc__, file=sys.stderr)
     return 64
 

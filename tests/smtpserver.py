@@ -341,6 +341,7 @@ class Player:
         self.rcpts = []
         self.played = 0
         self.result = None
+        self.bdat = None            # BDAT message being received
 
     def note(self, direction, text):
         if len(self.transcript) < 10000:
@@ -383,6 +384,61 @@ class Player:
             self.rcpts = []
         elif u.startswith("RCPT TO:"):
             self.rcpts.append(s[8:].strip())
+        elif u.startswith("BDAT "):
+            m = re.match(r"BDAT (\d+)( LAST)?\Z", u)
+            if not m:
+                raise Failed("malformed BDAT command %r (RFC 3030 2.)" % s,
+                             step)
+            self.receive_bdat(step, int(m.group(1)), bool(m.group(2)))
+
+    def receive_bdat(self, step, n, last):
+        """RFC 3030 2.: "BDAT n" is followed by exactly n octets, which
+        belong to the message being built (kept like DATA's)."""
+        if self.bdat is None:
+            m = len(self.messages) + 1
+            path = None
+            if self.args.record:
+                path = os.path.join(self.args.record,
+                                    "data-%d-%d.bdat" % (self.n, m))
+            self.bdat = {"mail_from": self.mail_from,
+                         "rcpts": list(self.rcpts), "size": 0,
+                         "chunks": 0, "sha": hashlib.sha256(),
+                         "head": bytearray(), "wire_file": path,
+                         "f": open(path, "wb") if path else None}
+        b = self.bdat
+        if b["size"] + n > self.args.max_data:
+            raise Failed("BDAT data larger than --max-data %d"
+                         % self.args.max_data, step)
+        left = n
+        try:
+            while left > 0:
+                part = self.conn.read_exact(min(left, RECV_SIZE))
+                left -= len(part)
+                b["sha"].update(part)
+                if len(b["head"]) < INLINE_DATA_MAX:
+                    b["head"] += part[:INLINE_DATA_MAX - len(b["head"])]
+                if b["f"]:
+                    b["f"].write(part)
+        except StepTimeout:
+            raise Failed("timeout in BDAT data (%d of %d octets missing)"
+                         % (left, n), step)
+        except PeerGone:
+            raise Failed("client closed the connection in BDAT data "
+                         "(%d of %d octets missing)" % (left, n), step)
+        b["size"] += n
+        b["chunks"] += 1
+        self.note("C", "<%d octets of BDAT data>" % n)
+        if last:
+            if b["f"]:
+                b["f"].close()
+            msg = {"mail_from": b["mail_from"], "rcpts": b["rcpts"],
+                   "size": b["size"], "sha256": b["sha"].hexdigest(),
+                   "chunks": b["chunks"], "body": "BDAT",
+                   "wire_file": b["wire_file"]}
+            if b["size"] <= INLINE_DATA_MAX:
+                msg["data"] = show(bytes(b["head"]))
+            self.messages.append(msg)
+            self.bdat = None
 
     def receive_data(self, step):
         m = len(self.messages) + 1
@@ -573,6 +629,8 @@ class Player:
             status, reason = "failed", "server error: %r" % e
         finally:
             self.conn.close()
+            if self.bdat is not None and self.bdat["f"]:
+                self.bdat["f"].close()
         if status != "ok":
             self.note("note", "FAILED: %s" % reason)
         self.finish(status, reason, line)

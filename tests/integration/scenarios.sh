@@ -4,7 +4,9 @@
 # 127.0.0.1 and the real mailsub binary talks to it.  Checked: the exit
 # code, the stderr regex, where the message is (queue_dir/new, failed/ or
 # nowhere), that a kept message is the input in wire form after the headers
-# mailsub adds, and that the server played the whole script.
+# mailsub adds, that the server played the whole script, and that every
+# message it received has the input's body (wire form for DATA, CRLF lines
+# for BDAT).
 #
 # Scenario config values may say @PKI@ for the directory of the test
 # certificates (tests/pki.sh), e.g. `config tls_trust_file = @PKI@/other-ca.crt`.
@@ -117,16 +119,9 @@ for f in "$SCENARIO_DIR"/*.scn; do
 		server_stop "$pid"
 		if [ ! -f "$d/rec/result-1.json" ]; then
 			t_err "mailsub never connected to the server"
-		elif ! why=$("$PYTHON3" -c 'import json, sys
-r = json.load(open(sys.argv[1]))
-if r["status"] != "ok":
-    print("server: %s (scenario line %s)" % (r["reason"], r["line"]))
-    sys.exit(1)
-if r["steps_played"] != r["steps_total"]:
-    print("server: played %d of %d steps" % (r["steps_played"],
-                                             r["steps_total"]))
-    sys.exit(1)' "$d/rec/result-1.json"); then
-			t_err "$why"
+		elif ! why=$("$PYTHON3" "$SCN" result-check \
+		    "$d/rec/result-1.json" "$input"); then
+			t_err "server: $why"
 		fi
 	fi
 	t_result "$SCN_NAME"
