@@ -10,7 +10,6 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <time.h>
 
 #include "address.h"
 
@@ -59,10 +58,5 @@ void message_free(struct message *m);
  */
 int message_read(int in_fd, const char *spool_dir,
     const struct message_options *mo, struct message *m, struct error *err);
-
-/* RFC 5322 3.3 date-time of t in the local time zone with a numeric offset
- * and C-locale names ("Tue, 5 Mar 2024 14:03:22 +0100"); at least 40
- * bytes.  For Date headers. */
-void message_format_date(time_t t, char *dst, size_t size);
 
 #endif

@@ -33,6 +33,7 @@
 #include "account.h"
 #include "address.h"
 #include "error.h"
+#include "header.h"
 #include "message.h"
 
 static char tmpdir[64];
@@ -644,7 +645,7 @@ test_pipe_tiny_writes(void **state)
 	want = malloc(300000);
 	assert_non_null(in);
 	assert_non_null(want);
-	for (i = 0; i < 10000; i++) {
+	for (i = 0; i < 3000; i++) {
 		static const char *const pieces[] = {
 		    "line\n", ".dot\r\n", "x\ry\n", "\n"};
 		static const char *const wires[] = {
@@ -1246,15 +1247,15 @@ test_format_date(void **state)
 
 	setenv("TZ", "UTC0", 1);
 	tzset();
-	message_format_date(0, buf, sizeof(buf));
+	header_format_date(0, buf, sizeof(buf));
 	assert_string_equal(buf, "Thu, 1 Jan 1970 00:00:00 +0000");
 	setenv("TZ", "<+0530>-5:30", 1);
 	tzset();
-	message_format_date(1709647402, buf, sizeof(buf));
+	header_format_date(1709647402, buf, sizeof(buf));
 	assert_string_equal(buf, "Tue, 5 Mar 2024 19:33:22 +0530");
 	setenv("TZ", "<-03>3", 1);
 	tzset();
-	message_format_date(1709647402, buf, sizeof(buf));
+	header_format_date(1709647402, buf, sizeof(buf));
 	assert_string_equal(buf, "Tue, 5 Mar 2024 11:03:22 -0300");
 	if (saved != NULL)
 		setenv("TZ", saved, 1);
@@ -1262,6 +1263,172 @@ test_format_date(void **state)
 		unsetenv("TZ");
 	tzset();
 	free(saved);
+}
+
+static void
+test_random_input_wire_form(void **state)
+{
+	static const char alphabet[] = "\r\n.:ab \tTo@\x80";
+	unsigned seed = 777, i;
+	char in[400];
+
+	/* Whatever comes in, the spool is clean wire form, and the same
+	 * whichever way the input was cut into reads. */
+	account.add_headers = true;
+	mo.read_recipients = true;
+	for (i = 0; i < 200; i++) {
+		struct run whole, cut;
+		size_t n, k;
+
+		seed = seed * 1103515245 + 12345;
+		n = (seed >> 16) % sizeof(in);
+		for (k = 0; k < n; k++) {
+			seed = seed * 1103515245 + 12345;
+			in[k] = alphabet[(seed >> 16) % (sizeof(alphabet) - 1)];
+		}
+		run_len(in, n, &whole);
+		assert_wire(whole.out, whole.out_len);
+		seed = seed * 1103515245 + 12345;
+		run_split(in, n, n > 0 ? (seed >> 16) % n : 0,
+		    1 + (seed >> 8) % 5, &cut);
+		assert_int_equal(cut.rc, whole.rc);
+		/* Date and Message-ID may differ by a second: compare the
+		 * part after them. */
+		assert_int_equal(cut.m.size, whole.m.size);
+		assert_int_equal(cut.m.header_rcpts.n, whole.m.header_rcpts.n);
+		run_free(&whole);
+		run_free(&cut);
+	}
+}
+
+/* ---- header_process directly -----------------------------------------------
+ */
+
+struct collected {
+	char text[4096];
+	size_t len;
+	int fail_after; /* put fails from this line on; -1 never */
+};
+
+static int
+collect_line(void *arg, const char *line, size_t len)
+{
+	struct collected *c = arg;
+
+	if (c->fail_after == 0)
+		return -1;
+	if (c->fail_after > 0)
+		c->fail_after--;
+	if (c->len + len + 1 < sizeof(c->text)) {
+		memcpy(c->text + c->len, line, len);
+		c->text[c->len + len] = '|';
+		c->len += len + 1;
+		c->text[c->len] = '\0';
+	}
+	return 0;
+}
+
+static void
+test_header_process_odd_input(void **state)
+{
+	static const char odd[] = " starts folded\nno colon here\nTo:\n\tx";
+	struct collected c;
+	struct header_status st;
+	struct message m;
+	struct error err;
+
+	/* Not what message.c hands over, but it must not go wrong. */
+	mo.read_recipients = true;
+	message_init(&m);
+	memset(&c, 0, sizeof(c));
+	c.fail_after = -1;
+	error_clear(&err);
+	assert_int_equal(header_process(odd, sizeof(odd) - 1, &mo, collect_line,
+			     &c, &m, &st, &err),
+	    0);
+	assert_string_equal(c.text, " starts folded|no colon here|To:|\tx|");
+	assert_int_equal(st.lines, 4);
+	message_free(&m);
+
+	/* Nothing at all. */
+	message_init(&m);
+	memset(&c, 0, sizeof(c));
+	c.fail_after = -1;
+	assert_int_equal(
+	    header_process(NULL, 0, &mo, collect_line, &c, &m, &st, &err), 0);
+	assert_int_equal(st.lines, 0);
+	message_free(&m);
+}
+
+static void
+test_header_process_put_failure(void **state)
+{
+	static const char in[] = "From: root (x)\nTo: a@x\nSubject: s";
+	struct collected c;
+	struct header_status st;
+	struct message m;
+	struct error err;
+	int k;
+
+	account.add_headers = true;
+	account.default_domain = "example.org";
+	for (k = 0; k < 5; k++) {
+		message_init(&m);
+		memset(&c, 0, sizeof(c));
+		c.fail_after = k;
+		error_clear(&err);
+		assert_int_equal(header_process(in, sizeof(in) - 1, &mo,
+				     collect_line, &c, &m, &st, &err),
+		    k < 5 ? -1 : 0);
+		message_free(&m);
+	}
+}
+
+static void
+test_header_process_random(void **state)
+{
+	static const char alphabet[] = "abc@.<>\"(),;:\\ \t\nToCcBcFrom-Resnt"
+				       "\x80\xc3\xa9=?";
+	struct collected c;
+	struct header_status st;
+	struct message m;
+	struct error err;
+	unsigned seed = 12345, i, k;
+	char in[300];
+
+	mo.read_recipients = true;
+	account.add_headers = true;
+	account.default_domain = "example.org";
+	for (i = 0; i < 3000; i++) {
+		size_t n = 0;
+
+		/* Field-looking lines of random address characters. */
+		while (n < sizeof(in) - 40) {
+			static const char *const names[] = {"To: ", "Cc: ",
+			    "Bcc: ", "From: ", "Resent-To: ", " ", "X: "};
+
+			seed = seed * 1103515245 + 12345;
+			strcpy(in + n, names[(seed >> 16) % 7]);
+			n += strlen(in + n);
+			for (k = (seed >> 8) % 30; k > 0; k--) {
+				seed = seed * 1103515245 + 12345;
+				in[n++] = alphabet[(seed >> 16) %
+						   (sizeof(alphabet) - 1)];
+			}
+			in[n++] = '\n';
+			if ((seed >> 4) % 5 == 0)
+				break;
+		}
+		message_init(&m);
+		memset(&c, 0, sizeof(c));
+		c.fail_after = -1;
+		error_clear(&err);
+		assert_int_equal(
+		    header_process(in, n, &mo, collect_line, &c, &m, &st, &err),
+		    0);
+		assert_null(strstr(c.text, "Bcc:"));
+		message_free(&m);
+	}
 }
 
 int
@@ -1326,6 +1493,10 @@ main(void)
 	    T(test_spool_dir_missing),
 	    T(test_read_error),
 	    T(test_format_date),
+	    T(test_header_process_odd_input),
+	    T(test_header_process_put_failure),
+	    T(test_header_process_random),
+	    T(test_random_input_wire_form),
 	};
 #undef T
 
