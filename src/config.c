@@ -39,8 +39,7 @@
 #include "inilint.h"
 
 /* A configuration file is a few KiB; anything past this is a mistake. */
-#define FILE_MAX (1024 * 1024)
-/* iniparser reads lines with fgets(buf, 1024): 1022 bytes and a newline. */
+#define FILE_MAX		(1024 * 1024)
 #define NAME_MAX_LEN		INILINT_NAME_MAX
 #define INHERIT_DEPTH_MAX	8
 #define HOSTS_MAX		16
@@ -341,9 +340,7 @@ split_list(
 		if (s == e) {
 			free_list(items, n);
 			return error_set(err, EX_CONFIG,
-			    "item %zu of the list "
-			    "is empty",
-			    n + 1);
+			    "item %zu of the list is empty", n + 1);
 		}
 		if (n == max) {
 			free_list(items, n);
@@ -507,22 +504,19 @@ expand_path(const char *v, char **out, struct error *err)
 
 	if (v[0] == '~') {
 		if (v[1] != '\0' && v[1] != '/')
-			return error_set(err, EX_CONFIG,
-			    "only ~/ is "
-			    "expanded, not ~user");
+			return error_set(
+			    err, EX_CONFIG, "only ~/ is expanded, not ~user");
 		home = home_dir();
 		if (home == NULL)
-			return error_set(err, EX_CONFIG,
-			    "~ used but HOME "
-			    "is not set");
+			return error_set(
+			    err, EX_CONFIG, "~ used but HOME is not set");
 		/* HOME=/ (sudo, cron) must not give "//x". */
 		if (strcmp(home, "/") == 0 && v[1] == '/')
 			home = "";
 		p = join(home, v + 1, err);
 	} else if (v[0] != '/') {
 		return error_set(err, EX_CONFIG,
-		    "must be an absolute path "
-		    "or start with ~/");
+		    "must be an absolute path or start with ~/");
 	} else {
 		p = dup_str(v, err);
 	}
@@ -611,9 +605,7 @@ set_host(struct account *a, const char *v, struct error *err)
 		if (!is_host(hosts[i])) {
 			free_list(hosts, n);
 			return error_set(err, EX_CONFIG,
-			    "item %zu is not a "
-			    "host name or IP address",
-			    i + 1);
+			    "item %zu is not a host name or IP address", i + 1);
 		}
 	}
 	free_list(a->hosts, a->n_hosts);
@@ -629,9 +621,8 @@ set_port(struct account *a, const char *v, struct error *err)
 	unsigned long p;
 
 	if (parse_ulong(v, 65535, &p) == -1 || p == 0)
-		return error_set(err, EX_CONFIG,
-		    "must be a number from 1 to "
-		    "65535");
+		return error_set(
+		    err, EX_CONFIG, "must be a number from 1 to 65535");
 	a->port = (unsigned)p;
 	return 0;
 }
@@ -643,10 +634,8 @@ set_provider(struct account *a, const char *v, struct error *err)
 
 	if (config_provider_find(v) == NULL) {
 		provider_names(names, sizeof(names));
-		return error_set(err, EX_CONFIG,
-		    "unknown provider (known: "
-		    "%s)",
-		    names);
+		return error_set(
+		    err, EX_CONFIG, "unknown provider (known: %s)", names);
 	}
 	if (set_str(&a->provider, v, err) == -1)
 		return -1;
@@ -676,8 +665,8 @@ set_domain(struct account *a, const char *v, struct error *err)
 	}
 	if (!ok)
 		return error_set(err, EX_CONFIG,
-		    "must be a domain name or an "
-		    "address literal like [192.0.2.1]");
+		    "must be a domain name or an address literal like "
+		    "[192.0.2.1]");
 	return set_str(&a->domain, v, err);
 }
 
@@ -685,9 +674,8 @@ static int
 set_source_ip(struct account *a, const char *v, struct error *err)
 {
 	if (!is_ip(v))
-		return error_set(err, EX_CONFIG,
-		    "must be an IPv4 or IPv6 "
-		    "address");
+		return error_set(
+		    err, EX_CONFIG, "must be an IPv4 or IPv6 address");
 	return set_str(&a->source_ip, v, err);
 }
 
@@ -777,8 +765,8 @@ set_tls_fingerprint(struct account *a, const char *v, struct error *err)
 	return set_str(&a->tls_fingerprint, out, err);
 bad:
 	return error_set(err, EX_CONFIG,
-	    "must be sha256: followed by 64 hex "
-	    "digits (colons between bytes allowed)");
+	    "must be sha256: followed by 64 hex digits (colons between bytes "
+	    "allowed)");
 }
 
 static int
@@ -839,20 +827,17 @@ set_auth(struct account *a, const char *v, struct error *err)
 		if (!mech_known(mechs[i])) {
 			free_list(mechs, n);
 			return error_set(err, EX_CONFIG,
-			    "item %zu is not on, "
-			    "off or a known mechanism (SCRAM-SHA-256-PLUS, "
-			    "SCRAM-SHA-256, SCRAM-SHA-1-PLUS, SCRAM-SHA-1, "
-			    "PLAIN, LOGIN, CRAM-MD5, XOAUTH2, OAUTHBEARER, "
-			    "GSSAPI, EXTERNAL)",
+			    "item %zu is not on, off or a known mechanism "
+			    "(SCRAM-SHA-256-PLUS, SCRAM-SHA-256, "
+			    "SCRAM-SHA-1-PLUS, SCRAM-SHA-1, PLAIN, LOGIN, "
+			    "CRAM-MD5, XOAUTH2, OAUTHBEARER, GSSAPI, EXTERNAL)",
 			    i + 1);
 		}
 		for (j = 0; j < i; j++) {
 			if (strcmp(mechs[i], mechs[j]) == 0) {
 				free_list(mechs, n);
 				return error_set(err, EX_CONFIG,
-				    "item %zu is "
-				    "listed twice",
-				    i + 1);
+				    "item %zu is listed twice", i + 1);
 			}
 		}
 	}
@@ -935,8 +920,8 @@ set_from(struct account *a, const char *v, struct error *err)
 {
 	if (!address_ok(v))
 		return error_set(err, EX_CONFIG,
-		    "must be one address like "
-		    "user@example.com, without a display name");
+		    "must be one address like user@example.com, without a "
+		    "display name");
 	return set_str(&a->from, v, err);
 }
 
@@ -952,9 +937,7 @@ set_senders(struct account *a, const char *v, struct error *err)
 		if (strpbrk(list[i], " \t<>") != NULL) {
 			free_list(list, n);
 			return error_set(err, EX_CONFIG,
-			    "item %zu is not an "
-			    "address pattern",
-			    i + 1);
+			    "item %zu is not an address pattern", i + 1);
 		}
 	}
 	free_list(a->senders, a->n_senders);
@@ -1018,8 +1001,7 @@ set_dsn_notify(struct account *a, const char *v, struct error *err)
 
 	if (split_list(v, 4, &list, &n, err) == -1)
 		return error_set(err, err->exit_code,
-		    "must be never or a "
-		    "list of success, failure, delay");
+		    "must be never or a list of success, failure, delay");
 	for (i = 0; i < n; i++) {
 		upper(list[i]);
 		for (j = 0; j < NELEM(words); j++)
@@ -1027,16 +1009,15 @@ set_dsn_notify(struct account *a, const char *v, struct error *err)
 				break;
 		if (j == NELEM(words) || (seen & (1u << j)) != 0) {
 			error_set(err, EX_CONFIG,
-			    "must be never or a list of "
-			    "success, failure, delay");
+			    "must be never or a list of success, failure, "
+			    "delay");
 			goto out;
 		}
 		seen |= 1u << j;
 	}
 	if ((seen & 1u) != 0 && n > 1) {
 		error_set(err, EX_CONFIG,
-		    "never cannot be combined with "
-		    "other values");
+		    "never cannot be combined with other values");
 		goto out;
 	}
 	buf_init(&b, 64);
@@ -1077,8 +1058,7 @@ set_queue_lifetime(struct account *a, const char *v, struct error *err)
 
 	if (parse_duration(v, LIFETIME_MAX, &t) == -1 || t == 0)
 		return error_set(err, EX_CONFIG,
-		    "must be a duration like 5d, "
-		    "12h, 30m, 90s (at most 366d)");
+		    "must be a duration like 5d, 12h, 30m, 90s (at most 366d)");
 	a->queue_lifetime = t;
 	return 0;
 }
@@ -1134,8 +1114,8 @@ set_syslog(struct account *a, const char *v, struct error *err)
 		}
 	}
 	return error_set(err, EX_CONFIG,
-	    "must be on, off or a facility: mail, "
-	    "user, daemon, local0 ... local7");
+	    "must be on, off or a facility: mail, user, daemon, local0 ... "
+	    "local7");
 }
 
 static const struct key_def key_defs[K_COUNT] = {
@@ -1234,29 +1214,27 @@ check_secret_mode(const char *path, const struct stat *lst,
 
 	if (S_ISLNK(lst->st_mode))
 		return error_set(err, EX_CONFIG,
-		    "%s: holds a password but is "
-		    "a symbolic link; name the file itself",
+		    "%s: holds a password but is a symbolic link; name the "
+		    "file itself",
 		    path);
 	if (!S_ISREG(st->st_mode) || lst->st_dev != st->st_dev ||
 	    lst->st_ino != st->st_ino)
 		return error_set(err, EX_CONFIG,
-		    "%s: holds a password but is "
-		    "not a regular file",
-		    path);
+		    "%s: holds a password but is not a regular file", path);
 	if (st->st_uid != uid && !(system && st->st_uid == 0))
 		return error_set(err, EX_CONFIG,
-		    "%s: holds a password but is "
-		    "owned by uid %lu, not by you (uid %lu)",
+		    "%s: holds a password but is owned by uid %lu, not by you "
+		    "(uid %lu)",
 		    path, (unsigned long)st->st_uid, (unsigned long)uid);
 	if (system && (mode & S_IROTH) != 0)
 		return error_set(err, EX_CONFIG,
-		    "%s: holds a password but is "
-		    "readable by others (mode %04o); chmod o-rwx %s",
+		    "%s: holds a password but is readable by others (mode "
+		    "%04o); chmod o-rwx %s",
 		    path, mode, path);
 	if (!system && (mode & (S_IRGRP | S_IROTH)) != 0)
 		return error_set(err, EX_CONFIG,
-		    "%s: holds a password but is "
-		    "readable by group/others (mode %04o); chmod 600 %s",
+		    "%s: holds a password but is readable by group/others "
+		    "(mode %04o); chmod 600 %s",
 		    path, mode, path);
 	return 0;
 }
@@ -1294,8 +1272,8 @@ read_config(const char *path, int *fd_out, char **data, size_t *len,
 	}
 	if (st->st_uid != uid && st->st_uid != 0) {
 		error_set(err, EX_CONFIG,
-		    "%s: owned by uid %lu, neither you "
-		    "(uid %lu) nor root; refusing to read it",
+		    "%s: owned by uid %lu, neither you (uid %lu) nor root; "
+		    "refusing to read it",
 		    path, (unsigned long)st->st_uid, (unsigned long)uid);
 		goto fail;
 	}
@@ -1386,17 +1364,17 @@ ini_load(struct loader *ld, int fd, const struct stat *st, struct error *err)
 	if (ld->dict == NULL) {
 		if (ini_message[0] == '\0')
 			return error_set(err, EX_OSERR,
-			    "%s: iniparser could "
-			    "not load the file (out of memory?)",
+			    "%s: iniparser could not load the file (out of "
+			    "memory?)",
 			    ld->path);
 		if ((lp = strrchr(ini_message, '(')) != NULL)
 			line = (unsigned)strtoul(lp + 1, NULL, 10);
 		return error_set(err, EX_CONFIG,
-		    "%s:%u: iniparser rejected the "
-		    "file",
-		    ld->path, line);
+		    "%s:%u: iniparser rejected the file", ld->path, line);
 	}
-	if (iniparser_getnsec(ld->dict) != (int)ld->lint.n_sections)
+	/* every entry is a section or a key the scan listed */
+	if (iniparser_getnsec(ld->dict) != (int)ld->lint.n_sections ||
+	    ld->dict->n != (int)(ld->lint.n_sections + ld->n_keys))
 		goto mismatch;
 	for (i = 0; i < ld->lint.n_sections; i++) {
 		line = ld->lint.sections[i].line;
@@ -1416,8 +1394,8 @@ ini_load(struct loader *ld, int fd, const struct stat *st, struct error *err)
 	return 0;
 mismatch:
 	return error_set(err, EX_CONFIG,
-	    "%s:%u: iniparser read this file "
-	    "differently from mailsub's own check",
+	    "%s:%u: iniparser read this file differently from mailsub's own "
+	    "check",
 	    ld->path, line);
 }
 
@@ -1580,8 +1558,7 @@ inherit_chain(const struct loader *ld, size_t sec, size_t *chain, size_t *depth,
 		if (parent < 0 || parent == ld->defaults) {
 			account_names(ld, names, sizeof(names));
 			error_set(err, EX_CONFIG,
-			    parent < 0 ? "names no account "
-					 "(known: %s)"
+			    parent < 0 ? "names no account (known: %s)"
 				       : "[defaults] is inherited by every "
 					 "account already (known: %s)",
 			    names);
@@ -1597,9 +1574,7 @@ inherit_chain(const struct loader *ld, size_t sec, size_t *chain, size_t *depth,
 					buf_printf(&b, NULL, "%s -> ",
 					    ld->lint.sections[chain[j]].name);
 				error_set(err, EX_CONFIG,
-				    "inheritance cycle: "
-				    "%s%s",
-				    buf_str(&b),
+				    "inheritance cycle: %s%s", buf_str(&b),
 				    ld->lint.sections[parent].name);
 				buf_free(&b);
 				return key_error(ld, k, err);
@@ -1646,8 +1621,8 @@ default_queue_dir(bool system, char **out, struct error *err)
 		s = home_dir();
 	if (s == NULL || strcmp(s, "/") == 0)
 		return error_set(err, EX_CONFIG,
-		    "no home directory for the "
-		    "default queue_dir; set queue_dir");
+		    "no home directory for the default queue_dir; set "
+		    "queue_dir");
 	return (*out = join(s, "/.local/state/mailsub/queue", err)) != NULL
 		   ? 0
 		   : -1;
@@ -1692,16 +1667,15 @@ validate_account(const struct loader *ld, struct account *a, size_t sec,
 
 	if (a->n_hosts == 0)
 		return error_set(err, EX_CONFIG,
-		    "%s:%u: [%s]: no host (set "
-		    "host or provider here or in [defaults])",
+		    "%s:%u: [%s]: no host (set host or provider here or in "
+		    "[defaults])",
 		    ld->path, ld->lint.sections[sec].line, a->name);
 	if ((a->tls_cert_file == NULL) != (a->tls_key_file == NULL)) {
 		k = org[a->tls_cert_file != NULL ? K_TLS_CERT_FILE
 						 : K_TLS_KEY_FILE]
 			.key;
 		error_set(err, EX_CONFIG,
-		    "tls_cert_file and tls_key_file go "
-		    "together");
+		    "tls_cert_file and tls_key_file go together");
 		return key_error(ld, k, err);
 	}
 	if (a->tls == ACCOUNT_TLS_OFF && a->tls_fingerprint != NULL) {
@@ -1711,9 +1685,8 @@ validate_account(const struct loader *ld, struct account *a, size_t sec,
 	if ((a->auth == ACCOUNT_AUTH_ON ||
 		(a->auth == ACCOUNT_AUTH_LIST && auth_sends_secret(a))) &&
 	    a->user == NULL) {
-		error_set(err, EX_CONFIG,
-		    "authentication is on but no user is "
-		    "set");
+		error_set(
+		    err, EX_CONFIG, "authentication is on but no user is set");
 		return key_error(ld, org[K_AUTH].key, err);
 	}
 	for (i = 0; i < a->n_hosts; i++)
@@ -1725,21 +1698,19 @@ validate_account(const struct loader *ld, struct account *a, size_t sec,
 			k = org[K_TLS].key;
 			if (k == NULL)
 				return error_set(err, EX_CONFIG,
-				    "%s:%u: [%s]: "
-				    "tls = off with authentication would send "
-				    "the password in clear; set "
-				    "allow_plaintext_auth = on",
+				    "%s:%u: [%s]: tls = off with "
+				    "authentication would send the password in "
+				    "clear; set allow_plaintext_auth = on",
 				    ld->path, ld->lint.sections[sec].line,
 				    a->name);
 			error_set(err, EX_CONFIG,
-			    "tls = off with "
-			    "authentication would send the password in clear; "
-			    "set allow_plaintext_auth = on");
+			    "tls = off with authentication would send the "
+			    "password in clear; set allow_plaintext_auth = on");
 			return key_error(ld, k, err);
 		}
 		if (add_warning(ld->cfg, err,
-			"%s: [%s]: allow_plaintext_auth "
-			"= on: the password crosses the network unencrypted",
+			"%s: [%s]: allow_plaintext_auth = on: the password "
+			"crosses the network unencrypted",
 			ld->path, a->name) == -1)
 			return -1;
 	}
@@ -1747,16 +1718,15 @@ validate_account(const struct loader *ld, struct account *a, size_t sec,
 	    (a->has_password || a->password_file != NULL ||
 		a->password_command != NULL) &&
 	    add_warning(ld->cfg, err,
-		"%s: [%s]: a password is set but no "
-		"user, so mailsub will not authenticate",
+		"%s: [%s]: a password is set but no user, so mailsub will not "
+		"authenticate",
 		ld->path, a->name) == -1)
 		return -1;
 	if (a->tls == ACCOUNT_TLS_OFF &&
 	    (a->tls_trust_file != NULL || a->tls_cert_file != NULL ||
 		a->tls_server_name != NULL || a->tls_priorities != NULL) &&
 	    add_warning(ld->cfg, err,
-		"%s: [%s]: tls = off, so the tls_* keys "
-		"have no effect",
+		"%s: [%s]: tls = off, so the tls_* keys have no effect",
 		ld->path, a->name) == -1)
 		return -1;
 	return 0;
@@ -1847,9 +1817,9 @@ check_keys(const struct loader *ld, struct error *err)
 
 		if (k->id < 0 || (k->id == K_ACCOUNT && !in_defaults)) {
 			error_set(err, EX_CONFIG, "unknown key%s",
-			    k->id == K_ACCOUNT ? " (account belongs in "
-						 "[defaults])"
-					       : "");
+			    k->id == K_ACCOUNT
+				? " (account belongs in [defaults])"
+				: "");
 			return key_error(ld, k, err);
 		}
 		if (k->id == K_INHERIT && in_defaults) {
@@ -1866,8 +1836,7 @@ check_keys(const struct loader *ld, struct error *err)
 			if (ld->keys[j].section == k->section &&
 			    is_password_source(ld->keys[j].id)) {
 				error_set(err, EX_CONFIG,
-				    "only one of "
-				    "password, password_file and "
+				    "only one of password, password_file and "
 				    "password_command may be set (%s is on "
 				    "line %u)",
 				    ld->keys[j].name, ld->keys[j].line);
@@ -1901,8 +1870,8 @@ build_config(struct loader *ld, struct error *err)
 	}
 	if (cfg->n_accounts == 0)
 		return error_set(err, EX_CONFIG,
-		    "%s: no account: add a "
-		    "[NAME] section with host (see mailsub.conf(5))",
+		    "%s: no account: add a [NAME] section with host (see "
+		    "mailsub.conf(5))",
 		    ld->path);
 	if (ld->defaults >= 0 &&
 	    (k = section_key(ld, (size_t)ld->defaults, K_ACCOUNT)) != NULL) {
@@ -1953,10 +1922,9 @@ index_keys(struct loader *ld, struct error *err)
 			ld->has_password = true;
 		if (lk->cut != '\0' && (k->id == K_PASSWORD || lk->cut_glued) &&
 		    add_warning(ld->cfg, err,
-			"%s:%u: [%s] %s: the unquoted value "
-			"is cut at '%c' (iniparser reads the rest as a "
-			"comment); "
-			"quote the value",
+			"%s:%u: [%s] %s: the unquoted value is cut at '%c' "
+			"(iniparser reads the rest as a comment); quote the "
+			"value",
 			ld->path, lk->line, lint->sections[lk->section].name,
 			lk->name, lk->cut) == -1)
 			return -1;
@@ -2020,8 +1988,8 @@ config_load(
 	}
 	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 &&
 	    add_warning(ld.cfg, err,
-		"%s: writable by group/others (mode "
-		"%04o): whoever can change it can run password_command as you",
+		"%s: writable by group/others (mode %04o): whoever can change "
+		"it can run password_command as you",
 		path, (unsigned)(st.st_mode & 07777)) == -1)
 		goto out;
 	if (ini_load(&ld, fd, &st, err) == -1 || build_config(&ld, err) == -1)
@@ -2130,8 +2098,8 @@ config_locate(
 	for (i = 0; i < n; i++)
 		buf_printf(&tried, NULL, "%s%s", i ? ", " : "", cand[i]);
 	error_set(err, EX_CONFIG,
-	    "no configuration file (tried %s); create "
-	    "one or use -C FILE, see mailsub.conf(5)",
+	    "no configuration file (tried %s); create one or use -C FILE, see "
+	    "mailsub.conf(5)",
 	    buf_str(&tried));
 	buf_free(&tried);
 out:
@@ -2205,9 +2173,8 @@ config_select(const struct config *cfg, const char *account_name,
 		error_escape(shown, sizeof(shown), account_name,
 		    strnlen(account_name, NAME_MAX_LEN));
 		return error_set(err, EX_CONFIG,
-		    "%s: no account named %s "
-		    "(known: %s)",
-		    cfg->path, shown, names);
+		    "%s: no account named %s (known: %s)", cfg->path, shown,
+		    names);
 	}
 	if (envelope_from != NULL && *envelope_from != '\0') {
 		for (i = 0; i < cfg->n_accounts; i++) {
@@ -2230,8 +2197,8 @@ config_select(const struct config *cfg, const char *account_name,
 		return 0;
 	}
 	return error_set(err, EX_CONFIG,
-	    "%s: several accounts and none "
-	    "chosen: use -a NAME, or set account in [defaults] (known: %s)",
+	    "%s: several accounts and none chosen: use -a NAME, or set account "
+	    "in [defaults] (known: %s)",
 	    cfg->path, names);
 }
 

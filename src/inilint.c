@@ -135,9 +135,8 @@ section_line(struct inilint *lint, const char *s, const char *e, unsigned line,
 	if (rest < e) {
 		if (*rest == ';' || *rest == '#')
 			problem(lint, line,
-			    "comment after a section header "
-			    "(iniparser cannot parse it); put the comment on a "
-			    "line of its own");
+			    "comment after a section header (iniparser cannot "
+			    "parse it); put the comment on a line of its own");
 		else
 			problem(lint, line, "text after the section header");
 		return 0;
@@ -152,15 +151,15 @@ section_line(struct inilint *lint, const char *s, const char *e, unsigned line,
 	}
 	if (memchr(n, ':', (size_t)(ne - n)) != NULL) {
 		problem(lint, line,
-		    "section name contains ':' (iniparser uses "
-		    "it to separate section and key)");
+		    "section name contains ':' (iniparser uses it to separate "
+		    "section and key)");
 		return 0;
 	}
 	for (p = n; p < ne; p++) {
 		if (!name_char((unsigned char)*p, true)) {
 			problem(lint, line,
-			    "a section name may hold only "
-			    "letters, digits and . _ - @ +");
+			    "a section name may hold only letters, digits and "
+			    ". _ - @ +");
 			return 0;
 		}
 	}
@@ -176,13 +175,19 @@ section_line(struct inilint *lint, const char *s, const char *e, unsigned line,
 		if (strcmp(lint->sections[i].name, name) == 0) {
 			/* iniparser would merge the two silently */
 			problem(lint, line,
-			    "[%s] appears twice (first on line "
-			    "%u); section names are case-insensitive",
+			    "[%s] appears twice (first on line %u); section "
+			    "names are case-insensitive",
 			    name, lint->sections[i].line);
 			free(name);
 			*cur = (long)i;
 			return 0;
 		}
+	}
+	if (lint->n_sections == INILINT_SECTIONS_MAX) {
+		problem(
+		    lint, line, "more than %d sections", INILINT_SECTIONS_MAX);
+		free(name);
+		return 0;
 	}
 	tmp = grow_array(lint->sections, &lint->cap_sections, lint->n_sections,
 	    sizeof(*tmp));
@@ -223,8 +228,7 @@ key_line(struct inilint *lint, const char *s, const char *e, unsigned line,
 
 	if (eq == NULL) {
 		problem(lint, line,
-		    "not a [section] header, key = value line "
-		    "or comment");
+		    "not a [section] header, key = value line or comment");
 		return 0;
 	}
 	for (ke = eq; ke > s && is_blank((unsigned char)ke[-1]);)
@@ -236,8 +240,8 @@ key_line(struct inilint *lint, const char *s, const char *e, unsigned line,
 	for (p = s; p < ke; p++) {
 		if (!name_char((unsigned char)*p, false)) {
 			problem(lint, line,
-			    "a key name may hold only letters, "
-			    "digits, _ and -");
+			    "a key name may hold only letters, digits, _ and "
+			    "-");
 			return 0;
 		}
 	}
@@ -271,8 +275,7 @@ key_line(struct inilint *lint, const char *s, const char *e, unsigned line,
 				q++;
 			if (q < e && *q != ';' && *q != '#')
 				problem(lint, line,
-				    "[%s] %s: text after the "
-				    "closing quote",
+				    "[%s] %s: text after the closing quote",
 				    sec, name);
 		}
 	} else {
@@ -283,12 +286,17 @@ key_line(struct inilint *lint, const char *s, const char *e, unsigned line,
 		    strcmp(lint->keys[i].name, name) == 0) {
 			/* iniparser keeps the last one silently */
 			problem(lint, line,
-			    "[%s] %s: set twice (first on line "
-			    "%u); key names are case-insensitive",
+			    "[%s] %s: set twice (first on line %u); key names "
+			    "are case-insensitive",
 			    sec, name, lint->keys[i].line);
 			free(name);
 			return 0;
 		}
+	}
+	if (lint->n_keys == INILINT_KEYS_MAX) {
+		problem(lint, line, "more than %d keys", INILINT_KEYS_MAX);
+		free(name);
+		return 0;
 	}
 	tmp =
 	    grow_array(lint->keys, &lint->cap_keys, lint->n_keys, sizeof(*tmp));
@@ -315,8 +323,7 @@ scan_line(struct inilint *lint, const char *line, size_t len, unsigned lineno,
 
 	if (len > INILINT_LINE_MAX) {
 		problem(lint, lineno,
-		    "line longer than %d bytes (iniparser's "
-		    "limit)",
+		    "line longer than %d bytes (iniparser's limit)",
 		    INILINT_LINE_MAX);
 		return 0;
 	}
@@ -348,8 +355,8 @@ scan_line(struct inilint *lint, const char *line, size_t len, unsigned lineno,
 	 * even a comment, which then swallows the next key. */
 	if (e[-1] == '\\') {
 		problem(lint, lineno,
-		    "line ends in '\\', which iniparser joins "
-		    "with the next line; quote the value");
+		    "line ends in '\\', which iniparser joins with the next "
+		    "line; quote the value");
 		return 0;
 	}
 	if (*s == ';' || *s == '#')

@@ -18,6 +18,9 @@ struct error;
  * file on a longer line: 1022 bytes and the newline fit. */
 #define INILINT_LINE_MAX 1022
 #define INILINT_NAME_MAX 64
+/* Far beyond any real file; they bound the quadratic duplicate checks. */
+#define INILINT_SECTIONS_MAX 1000
+#define INILINT_KEYS_MAX     10000
 
 struct inilint_section {
 	char *name; /* lower case, as iniparser stores it */

@@ -23,6 +23,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "config.h"
 #include "error.h"
 
@@ -414,9 +415,7 @@ test_system_file_defaults(void **state)
 
 	/* the system file may be group-readable even with a password */
 	write_file(p, "system.conf",
-	    "[sys]\nhost = relay.example\nuser = u\n"
-	    "password = pw\n",
-	    0640);
+	    "[sys]\nhost = relay.example\nuser = u\npassword = pw\n", 0640);
 	error_clear(&err);
 	assert_int_equal(config_load(p, true, &cfg, &err), 0);
 	a = get_acct(cfg, "sys");
@@ -436,10 +435,9 @@ test_system_file_defaults(void **state)
 static void
 test_port_follows_tls(void **state)
 {
-	struct config *cfg =
-	    load_ok("[on]\nhost = a.example\ntls = on\n"
-		    "[off]\nhost = 127.0.0.1\ntls = OFF\n"
-		    "[set]\nhost = a.example\ntls = on\nport = 1465\n");
+	struct config *cfg = load_ok(
+	    "[on]\nhost = a.example\ntls = on\n[off]\nhost = 127.0.0.1\ntls = "
+	    "OFF\n[set]\nhost = a.example\ntls = on\nport = 1465\n");
 
 	assert_int_equal(get_acct(cfg, "on")->port, 465);
 	assert_int_equal(get_acct(cfg, "on")->tls, ACCOUNT_TLS_ON);
@@ -477,8 +475,8 @@ test_full_fixture_every_key(void **state)
 	assert_string_equal(
 	    a->tls_trust_file, "/etc/ssl/certs/ca-certificates.crt");
 	assert_string_equal(a->tls_fingerprint,
-	    "sha256:abcdef0123456789abcdef"
-	    "0123456789abcdef0123456789abcdef0123456789");
+	    "sha256:"
+	    "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789");
 	assert_string_equal(a->tls_cert_file, "/etc/ssl/client.pem");
 	fmt_into(want, sizeof(want), "%s/client.key", tmpdir);
 	assert_string_equal(a->tls_key_file, want);
@@ -568,9 +566,7 @@ test_inherit_cycle_and_errors(void **state)
 	assert_contains(err.message, "a -> b -> c -> a");
 
 	load_fails("[a]\nhost = x.example\ninherit = a\n",
-	    "config.ini:3: [a] "
-	    "inherit",
-	    "cycle");
+	    "config.ini:3: [a] inherit", "cycle");
 	load_fails("[a]\nhost = x.example\ninherit = nosuch\n[b]\nhost = y\n",
 	    "[a] inherit: names no account", "known: a, b");
 	load_fails("[defaults]\ninherit = a\n[a]\nhost = x\n",
@@ -590,14 +586,12 @@ static void
 test_provider_presets(void **state)
 {
 	struct config *cfg =
-	    load_ok("[defaults]\ntls = starttls\nhost = default.example\n"
-		    "[g]\nprovider = gmail\n"
-		    "[g587]\nprovider = GMail\ntls = starttls\n"
-		    "[gport]\nprovider = gmail\nport = 2525\n"
-		    "[ghost]\nprovider = gmail\nhost = relay.example\n"
-		    "[o365]\nprovider = office365\n"
-		    "[kid]\ninherit = g\n"
-		    "[plain]\nport = 26\n");
+	    load_ok("[defaults]\ntls = starttls\nhost = "
+		    "default.example\n[g]\nprovider = gmail\n[g587]\nprovider "
+		    "= GMail\ntls = starttls\n[gport]\nprovider = gmail\nport "
+		    "= 2525\n[ghost]\nprovider = gmail\nhost = "
+		    "relay.example\n[o365]\nprovider = "
+		    "office365\n[kid]\ninherit = g\n[plain]\nport = 26\n");
 	const struct account *a;
 
 	a = get_acct(cfg, "g"); /* the preset beats [defaults] */
@@ -628,8 +622,7 @@ test_provider_presets(void **state)
 	config_free(cfg);
 
 	load_fails("[a]\nprovider = nosuchmail\n",
-	    "config.ini:2: [a] provider:"
-	    " unknown provider",
+	    "config.ini:2: [a] provider: unknown provider",
 	    "gmail, workspace, outlook");
 }
 
@@ -672,8 +665,8 @@ test_provider_table(void **state)
 static void
 test_host_list(void **state)
 {
-	struct config *cfg = load_ok("[a]\nhost = a.example , 2001:db8::1,"
-				     "192.0.2.1\n");
+	struct config *cfg =
+	    load_ok("[a]\nhost = a.example , 2001:db8::1,192.0.2.1\n");
 	const struct account *a = get_acct(cfg, "a");
 
 	assert_int_equal(a->n_hosts, 3);
@@ -697,8 +690,9 @@ test_port_and_timeouts(void **state)
 	    "0", "3601", "abc", "-5", "1h1", "2h"};
 	char buf[256];
 	size_t i;
-	struct config *cfg = load_ok("[a]\nhost = x.example\nport = 65535\n"
-				     "timeout = 3600\nconnect_timeout = 90s\n");
+	struct config *cfg =
+	    load_ok("[a]\nhost = x.example\nport = 65535\ntimeout = "
+		    "3600\nconnect_timeout = 90s\n");
 
 	assert_int_equal(get_acct(cfg, "a")->port, 65535);
 	assert_int_equal(get_acct(cfg, "a")->timeout, 3600);
@@ -712,8 +706,7 @@ test_port_and_timeouts(void **state)
 	}
 	for (i = 0; i < sizeof(bad_times) / sizeof(bad_times[0]); i++) {
 		fmt_into(buf, sizeof(buf),
-		    "[a]\nhost = x.example\n"
-		    "connect_timeout = %s\n",
+		    "[a]\nhost = x.example\nconnect_timeout = %s\n",
 		    bad_times[i]);
 		load_fails(
 		    buf, "[a] connect_timeout: must be from 1 to 3600", NULL);
@@ -751,9 +744,7 @@ test_simple_keys_bad_values(void **state)
 	load_fails("[a]\nhost = x\ndefault_domain = -x.example\n",
 	    "[a] default_domain", NULL);
 	load_fails("[a]\nhost = x\nhost2 = y\n",
-	    "config.ini:3: [a] host2: "
-	    "unknown key",
-	    NULL);
+	    "config.ini:3: [a] host2: unknown key", NULL);
 	load_fails(
 	    "[a]\nhost = x\naccount = a\n", "[a] account: unknown key", NULL);
 	load_fails(
@@ -763,13 +754,13 @@ test_simple_keys_bad_values(void **state)
 static void
 test_simple_keys_good_values(void **state)
 {
-	struct config *cfg = load_ok(
-	    "[a]\nhost = x.example\n"
-	    "allow_plaintext_auth = TRUE\nsyslog = on\ndomain = [192.0.2.1]\n"
-	    "from_header = keep\non_tempfail = queue\ndsn_return = Full\n"
-	    "[b]\nhost = x.example\nallow_plaintext_auth = 0\nsyslog = user\n"
-	    "domain = [IPv6:2001:db8::1]\nfrom = root\n"
-	    "[c]\nhost = x.example\nsyslog = off\nallow_plaintext_auth = No\n");
+	struct config *cfg =
+	    load_ok("[a]\nhost = x.example\nallow_plaintext_auth = "
+		    "TRUE\nsyslog = on\ndomain = [192.0.2.1]\nfrom_header = "
+		    "keep\non_tempfail = queue\ndsn_return = Full\n[b]\nhost = "
+		    "x.example\nallow_plaintext_auth = 0\nsyslog = "
+		    "user\ndomain = [IPv6:2001:db8::1]\nfrom = root\n[c]\nhost "
+		    "= x.example\nsyslog = off\nallow_plaintext_auth = No\n");
 
 	assert_true(get_acct(cfg, "a")->allow_plaintext_auth);
 	assert_int_equal(get_acct(cfg, "a")->syslog_facility, LOG_MAIL);
@@ -805,26 +796,24 @@ test_fingerprint(void **state)
 	};
 	char buf[512];
 	size_t i;
-	struct config *cfg = load_ok(
-	    "[a]\nhost = x.example\ntls_fingerprint = "
-	    "SHA256:ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF"
-	    "0123456789\n");
+	struct config *cfg = load_ok("[a]\nhost = x.example\ntls_fingerprint = "
+				     "SHA256:"
+				     "ABCDEF0123456789ABCDEF0123456789ABCDEF012"
+				     "3456789ABCDEF0123456789\n");
 
 	assert_string_equal(get_acct(cfg, "a")->tls_fingerprint,
-	    "sha256:abcdef01"
-	    "23456789abcdef0123456789abcdef0123456789abcdef0123456789");
+	    "sha256:"
+	    "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789");
 	config_free(cfg);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		fmt_into(buf, sizeof(buf),
-		    "[a]\nhost = x.example\n"
-		    "tls_fingerprint = %s\n",
-		    bad[i]);
+		    "[a]\nhost = x.example\ntls_fingerprint = %s\n", bad[i]);
 		load_fails(buf, "[a] tls_fingerprint: must be sha256:", NULL);
 	}
-	load_fails(
-	    "[a]\nhost = 127.0.0.1\ntls = off\ntls_fingerprint = sha256:"
-	    "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789"
-	    "\n",
+	load_fails("[a]\nhost = 127.0.0.1\ntls = off\ntls_fingerprint = "
+		   "sha256:"
+		   "abcdef0123456789abcdef0123456789abcdef0123456789abcdef01234"
+		   "56789\n",
 	    "[a] tls_fingerprint", "tls = off");
 }
 
@@ -845,11 +834,10 @@ static void
 test_auth(void **state)
 {
 	struct config *cfg =
-	    load_ok("[a]\nhost = x.example\nuser = u\n"
-		    "auth = cram-md5,Scram-Sha-1-Plus, xoauth2\n"
-		    "[b]\nhost = x.example\nauth = OFF\n"
-		    "[c]\nhost = x.example\nauth = on\nuser = u\n"
-		    "[d]\nhost = x.example\nauth = external\n");
+	    load_ok("[a]\nhost = x.example\nuser = u\nauth = "
+		    "cram-md5,Scram-Sha-1-Plus, xoauth2\n[b]\nhost = "
+		    "x.example\nauth = OFF\n[c]\nhost = x.example\nauth = "
+		    "on\nuser = u\n[d]\nhost = x.example\nauth = external\n");
 	const struct account *a = get_acct(cfg, "a");
 
 	assert_int_equal(a->auth, ACCOUNT_AUTH_LIST);
@@ -874,14 +862,12 @@ test_password_sources(void **state)
 {
 	struct config *cfg;
 
-	load_fails("[a]\nhost = x\nuser = u\npassword_command = pass x\n"
-		   "password_file = /pw\n",
-	    "config.ini:5: [a] password_file: only "
-	    "one of",
-	    "line 4");
-	cfg = load_ok("[defaults]\npassword_command = pass show x\n"
-		      "[a]\nhost = x.example\nuser = u\npassword = secret\n"
-		      "[b]\nhost = x.example\nuser = u\n");
+	load_fails("[a]\nhost = x\nuser = u\npassword_command = pass "
+		   "x\npassword_file = /pw\n",
+	    "config.ini:5: [a] password_file: only one of", "line 4");
+	cfg = load_ok("[defaults]\npassword_command = pass show x\n[a]\nhost = "
+		      "x.example\nuser = u\npassword = secret\n[b]\nhost = "
+		      "x.example\nuser = u\n");
 	assert_true(get_acct(cfg, "a")->has_password);
 	assert_string_equal(buf_str(&get_acct(cfg, "a")->password), "secret");
 	assert_null(get_acct(cfg, "a")->password_command);
@@ -900,21 +886,19 @@ test_plaintext_auth_rule(void **state)
 	/* FAULTS A7 */
 	load_fails("[a]\nhost = smtp.example.com\nuser = u\ntls = off\n",
 	    "config.ini:4: [a] tls",
-	    "would send the password in clear; set "
-	    "allow_plaintext_auth = on");
-	load_fails("[a]\nhost = 127.0.0.1, smtp.example.com\ntls = off\n"
-		   "auth = plain\nuser = u\n",
+	    "would send the password in clear; set allow_plaintext_auth = on");
+	load_fails("[a]\nhost = 127.0.0.1, smtp.example.com\ntls = off\nauth = "
+		   "plain\nuser = u\n",
 	    "in clear", NULL);
 	load_fails("[defaults]\ntls = off\n[a]\nhost = 10.0.0.1\nuser = u\n",
 	    "config.ini:2: [defaults] tls", "in clear");
-	cfg = load_ok(
-	    "[lo4]\nhost = 127.0.0.9\nuser = u\ntls = off\n"
-	    "[lo6]\nhost = ::1\nuser = u\ntls = off\n"
-	    "[lon]\nhost = LocalHost\nuser = u\ntls = off\n"
-	    "[noauth]\nhost = smtp.example.com\ntls = off\n"
-	    "[ext]\nhost = smtp.example.com\ntls = off\nauth = external\n"
-	    "[ok]\nhost = smtp.example.com\nuser = u\ntls = off\n"
-	    "allow_plaintext_auth = on\n");
+	cfg =
+	    load_ok("[lo4]\nhost = 127.0.0.9\nuser = u\ntls = off\n[lo6]\nhost "
+		    "= ::1\nuser = u\ntls = off\n[lon]\nhost = LocalHost\nuser "
+		    "= u\ntls = off\n[noauth]\nhost = smtp.example.com\ntls = "
+		    "off\n[ext]\nhost = smtp.example.com\ntls = off\nauth = "
+		    "external\n[ok]\nhost = smtp.example.com\nuser = u\ntls = "
+		    "off\nallow_plaintext_auth = on\n");
 	assert_int_equal(cfg->n_accounts, 6);
 	/* the explicit opt-in still earns a warning */
 	for (i = 0; i < cfg->n_warnings; i++)
@@ -943,8 +927,7 @@ test_dsn_and_lifetime(void **state)
 
 	for (i = 0; i < sizeof(durations) / sizeof(durations[0]); i++) {
 		fmt_into(buf, sizeof(buf),
-		    "[a]\nhost = x.example\n"
-		    "queue_lifetime = %s\n",
+		    "[a]\nhost = x.example\nqueue_lifetime = %s\n",
 		    durations[i].in);
 		cfg = load_ok(buf);
 		assert_int_equal(
@@ -953,23 +936,19 @@ test_dsn_and_lifetime(void **state)
 	}
 	for (i = 0; i < sizeof(bad_life) / sizeof(bad_life[0]); i++) {
 		fmt_into(buf, sizeof(buf),
-		    "[a]\nhost = x.example\n"
-		    "queue_lifetime = %s\n",
+		    "[a]\nhost = x.example\nqueue_lifetime = %s\n",
 		    bad_life[i]);
 		load_fails(buf, "config.ini:3: [a] queue_lifetime", NULL);
 	}
-	cfg = load_ok(
-	    "[a]\nhost = x.example\ndsn_notify = Never\n"
-	    "[b]\nhost = x.example\ndsn_notify = delay , success,failure\n");
+	cfg = load_ok("[a]\nhost = x.example\ndsn_notify = Never\n[b]\nhost = "
+		      "x.example\ndsn_notify = delay , success,failure\n");
 	assert_string_equal(get_acct(cfg, "a")->dsn_notify, "NEVER");
 	assert_string_equal(
 	    get_acct(cfg, "b")->dsn_notify, "DELAY,SUCCESS,FAILURE");
 	config_free(cfg);
 	for (i = 0; i < sizeof(bad_dsn) / sizeof(bad_dsn[0]); i++) {
 		fmt_into(buf, sizeof(buf),
-		    "[a]\nhost = x.example\n"
-		    "dsn_notify = %s\n",
-		    bad_dsn[i]);
+		    "[a]\nhost = x.example\ndsn_notify = %s\n", bad_dsn[i]);
 		load_fails(buf, "config.ini:3: [a] dsn_notify", NULL);
 	}
 }
@@ -980,8 +959,8 @@ test_tilde_expansion(void **state)
 	struct config *cfg;
 	char want[PATH_MAX];
 
-	cfg = load_ok("[a]\nhost = x.example\npassword_file = ~/pw\n"
-		      "logfile = ~/log\nqueue_dir = /var/q\n");
+	cfg = load_ok("[a]\nhost = x.example\npassword_file = ~/pw\nlogfile = "
+		      "~/log\nqueue_dir = /var/q\n");
 	fmt_into(want, sizeof(want), "%s/pw", tmpdir);
 	assert_string_equal(get_acct(cfg, "a")->password_file, want);
 	assert_string_equal(get_acct(cfg, "a")->queue_dir, "/var/q");
@@ -998,8 +977,8 @@ test_tilde_expansion(void **state)
 static void
 test_names_are_case_insensitive(void **state)
 {
-	struct config *cfg = load_ok("[Work]\nHOST = x.example\nPort = 2525\n"
-				     "[DEFAULTS]\nAccount = WORK\n");
+	struct config *cfg = load_ok("[Work]\nHOST = x.example\nPort = "
+				     "2525\n[DEFAULTS]\nAccount = WORK\n");
 
 	assert_int_equal(cfg->n_accounts, 1);
 	assert_string_equal(cfg->accounts[0]->name, "work");
@@ -1007,13 +986,9 @@ test_names_are_case_insensitive(void **state)
 	assert_string_equal(cfg->default_account, "work");
 	config_free(cfg);
 	load_fails("[a]\nhost = x\n[A]\nport = 1\n",
-	    "config.ini:3: [a] "
-	    "appears twice (first on line 1)",
-	    NULL);
+	    "config.ini:3: [a] appears twice (first on line 1)", NULL);
 	load_fails("[a]\nhost = x\nHost = y\n",
-	    "config.ini:3: [a] host: set "
-	    "twice (first on line 2)",
-	    NULL);
+	    "config.ini:3: [a] host: set twice (first on line 2)", NULL);
 }
 
 static void
@@ -1025,9 +1000,7 @@ test_structure_errors(void **state)
 	load_fails("[defaults]\naccount = nosuch\n[a]\nhost = x\n",
 	    "config.ini:2: [defaults] account: names no account", "known: a");
 	load_fails("host = x\n[a]\n",
-	    "config.ini:1: host: key outside any "
-	    "[section]",
-	    NULL);
+	    "config.ini:1: host: key outside any [section]", NULL);
 	load_fails(
 	    "[a]\nhost = x\n= value\n", "config.ini:3: '=' without", NULL);
 	load_fails(
@@ -1036,6 +1009,31 @@ test_structure_errors(void **state)
 	load_fails(
 	    "[a]\nhost = x\n[b c]\n", "config.ini:3: a section name", NULL);
 	load_fails("[a]\nhost = x\n[b]x\n", "config.ini:3: text after", NULL);
+}
+
+static void
+test_size_limits(void **state)
+{
+	struct buf b;
+	struct config *cfg;
+	int i;
+
+	/* 1000 accounts load (and fast: the checks are bounded) */
+	buf_init(&b, 1 << 20);
+	for (i = 0; i < 1000; i++)
+		assert_int_equal(
+		    buf_printf(&b, NULL, "[a%d]\nhost = h%d.example\n%s%d\n", i,
+			i, i % 8 != 0 ? "inherit = a" : "; ", i - 1),
+		    0);
+	cfg = load_ok(buf_str(&b));
+	assert_int_equal(cfg->n_accounts, 1000);
+	assert_string_equal(get_acct(cfg, "a999")->hosts[0], "h999.example");
+	config_free(cfg);
+	assert_int_equal(
+	    buf_appends(&b, "[one-too-many]\nhost = x\n", NULL), 0);
+	load_fails(
+	    buf_str(&b), "config.ini:3001: more than 1000 sections", NULL);
+	buf_free(&b);
 }
 
 /* iniparser's traps ------------------------------------------------------ */
@@ -1081,9 +1079,8 @@ test_trap_long_line(void **state)
 	struct config *cfg;
 
 	/* 1022 bytes before the newline is iniparser's maximum */
-	n = (size_t)snprintf(buf, sizeof(buf),
-	    "[a]\nhost = x.example\n"
-	    "tls_priorities = ");
+	n = (size_t)snprintf(
+	    buf, sizeof(buf), "[a]\nhost = x.example\ntls_priorities = ");
 	memset(buf + n, 'N', 1022 - strlen("tls_priorities = "));
 	strcpy(buf + n + 1022 - strlen("tls_priorities = "), "\n");
 	cfg = load_ok(buf);
@@ -1091,9 +1088,8 @@ test_trap_long_line(void **state)
 	    1022 - strlen("tls_priorities = "));
 	config_free(cfg);
 	/* one more byte and iniparser would fail the whole file */
-	n = (size_t)snprintf(buf, sizeof(buf),
-	    "[a]\nhost = x.example\n"
-	    "tls_priorities = ");
+	n = (size_t)snprintf(
+	    buf, sizeof(buf), "[a]\nhost = x.example\ntls_priorities = ");
 	memset(buf + n, 'N', 1023 - strlen("tls_priorities = "));
 	strcpy(buf + n + 1023 - strlen("tls_priorities = "), "\n");
 	load_fails(buf, "config.ini:3: line longer than 1022 bytes", NULL);
@@ -1127,10 +1123,8 @@ test_trap_bytes(void **state)
 	load_fails("[a]\nhost = x.example\nuser = a\rb\n",
 	    "config.ini:3: control character", NULL);
 	/* CRLF line ends are fine, and so is UTF-8 */
-	cfg = load_ok("[a]\r\nhost = x.example\r\nuser = J\xc3\xb6"
-		      "rg\r\n");
-	assert_string_equal(get_acct(cfg, "a")->user, "J\xc3\xb6"
-						      "rg");
+	cfg = load_ok("[a]\r\nhost = x.example\r\nuser = J\xc3\xb6rg\r\n");
+	assert_string_equal(get_acct(cfg, "a")->user, "J\xc3\xb6rg");
 	config_free(cfg);
 }
 
@@ -1141,9 +1135,8 @@ test_quotes_and_comment_warnings(void **state)
 	size_t i;
 
 	/* quoted: ; and # are part of the value */
-	cfg = load_ok(
-	    "[a]\nhost = x.example ; the relay\nuser = u\n"
-	    "password = \"p;a#ss\" ; quoted\ntls_priorities = 'NORMAL:#x'\n");
+	cfg = load_ok("[a]\nhost = x.example ; the relay\nuser = u\npassword = "
+		      "\"p;a#ss\" ; quoted\ntls_priorities = 'NORMAL:#x'\n");
 	assert_string_equal(buf_str(&get_acct(cfg, "a")->password), "p;a#ss");
 	assert_string_equal(get_acct(cfg, "a")->tls_priorities, "NORMAL:#x");
 	assert_string_equal(get_acct(cfg, "a")->hosts[0], "x.example");
@@ -1151,8 +1144,8 @@ test_quotes_and_comment_warnings(void **state)
 	config_free(cfg);
 
 	/* unquoted and glued to the value: iniparser cuts it, we warn */
-	cfg = load_ok("[a]\nhost = x.example\nuser = u\npassword = ab;cd\n"
-		      "tls_priorities = NORMAL#x\n");
+	cfg = load_ok("[a]\nhost = x.example\nuser = u\npassword = "
+		      "ab;cd\ntls_priorities = NORMAL#x\n");
 	assert_string_equal(buf_str(&get_acct(cfg, "a")->password), "ab");
 	assert_int_equal(cfg->n_warnings, 2);
 	assert_contains(cfg->warnings[0], "config.ini:4: [a] password:");
@@ -1170,9 +1163,7 @@ test_quotes_and_comment_warnings(void **state)
 	config_free(cfg);
 
 	load_fails("[a]\nhost = x.example\nuser = \"u\"x\n",
-	    "config.ini:3: "
-	    "[a] user: text after the closing quote",
-	    NULL);
+	    "config.ini:3: [a] user: text after the closing quote", NULL);
 }
 
 /* Permissions ------------------------------------------------------------ */
@@ -1203,8 +1194,8 @@ test_password_file_mode(void **state)
 		assert_int_equal(err.exit_code, EX_CONFIG);
 		fmt_into(want, sizeof(want), "(mode %04o)", (unsigned)bad[i]);
 		assert_contains(err.message, want);
-		assert_contains(err.message, "holds a password but is readable "
-					     "by group/others");
+		assert_contains(err.message,
+		    "holds a password but is readable by group/others");
 		assert_contains(err.message, "chmod 600");
 		assert_contains(err.message, p);
 		assert_null(strstr(err.message, "CANARY"));
@@ -1232,9 +1223,7 @@ test_foreign_owner_refused(void **state)
 	if (geteuid() != 0)
 		skip(); /* only root can give a file away */
 	write_file(p, "foreign.ini",
-	    "[a]\nhost = x.example\nuser = "
-	    "topsecret-value\n",
-	    0600);
+	    "[a]\nhost = x.example\nuser = topsecret-value\n", 0600);
 	assert_int_equal(chown(p, 65534, 65534), 0);
 	error_clear(&err);
 	assert_int_equal(config_load(p, false, &cfg, &err), -1);
@@ -1414,10 +1403,9 @@ test_check_account_files(void **state)
 	write_file(pw, "pw", "CANARY-pw\n", 0600);
 	write_file(ca, "ca.pem", "not really\n", 0644);
 	fmt_into(cfgtext, sizeof(cfgtext),
-	    "[a]\nhost = x.example\nuser = u\n"
-	    "password_file = ~/pw\ntls_trust_file = %s\naliases = ~/aliases\n"
-	    "[b]\nhost = x.example\ntls_trust_file = ~/nosuch.pem\n"
-	    "[c]\nhost = x.example\n",
+	    "[a]\nhost = x.example\nuser = u\npassword_file = "
+	    "~/pw\ntls_trust_file = %s\naliases = ~/aliases\n[b]\nhost = "
+	    "x.example\ntls_trust_file = ~/nosuch.pem\n[c]\nhost = x.example\n",
 	    ca);
 	cfg = load_ok(cfgtext);
 
@@ -1456,28 +1444,16 @@ test_design_example(void **state)
 {
 	/* DESIGN.md section 2 and mailsub.conf(5) EXAMPLES */
 	struct config *cfg = load_ok(
-	    "; [defaults] is inherited by every account\n"
-	    "[defaults]\n"
-	    "tls = starttls\n"
-	    "account = work            ; the default account\n"
-	    "\n"
-	    "[work]\n"
-	    "host = smtp.example.com\n"
-	    "port = 587\n"
-	    "user = alice@example.com\n"
-	    "password_command = pass show mail/work\n"
-	    "from = alice@example.com\n"
-	    "senders = alice@example.com, *@example.com   ; -f addresses\n"
-	    "\n"
-	    "[gmail]\n"
-	    "provider = gmail          ; fills host, port and tls\n"
-	    "user = alice@gmail.com\n"
-	    "password_file = ~/.config/mailsub/gmail.pw\n"
-	    "\n"
-	    "; everything from [work], then these\n"
-	    "[bulk]\n"
-	    "inherit = work\n"
-	    "host = relay1.example.com, relay2.example.com   ; in order\n");
+	    "; [defaults] is inherited by every account\n[defaults]\ntls = "
+	    "starttls\naccount = work            ; the default "
+	    "account\n\n[work]\nhost = smtp.example.com\nport = 587\nuser = "
+	    "alice@example.com\npassword_command = pass show mail/work\nfrom = "
+	    "alice@example.com\nsenders = alice@example.com, *@example.com   ; "
+	    "-f addresses\n\n[gmail]\nprovider = gmail          ; fills host, "
+	    "port and tls\nuser = alice@gmail.com\npassword_file = "
+	    "~/.config/mailsub/gmail.pw\n\n; everything from [work], then "
+	    "these\n[bulk]\ninherit = work\nhost = relay1.example.com, "
+	    "relay2.example.com   ; in order\n");
 	const struct account *a;
 	struct error err;
 
@@ -1511,8 +1487,8 @@ test_writable_warning_and_empty_quotes(void **state)
 	error_clear(&err);
 	assert_int_equal(config_load(p, false, &cfg, &err), 0);
 	assert_int_equal(cfg->n_warnings, 1);
-	assert_contains(cfg->warnings[0], "writable by group/others (mode "
-					  "0666)");
+	assert_contains(
+	    cfg->warnings[0], "writable by group/others (mode 0666)");
 	config_free(cfg);
 	/* iniparser reads "" as an empty value: refused like any empty one */
 	load_fails("[a]\nhost = x.example\nuser = \"\"\n",
@@ -1642,6 +1618,7 @@ main(int argc, char **argv)
 		test_check_account_files, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_design_example, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_size_limits, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_writable_warning_and_empty_quotes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
