@@ -1,2 +1,249 @@
-/* placeholder: being written */
+/*
+ * Buffered line I/O over a struct transport.  Reads fill rbuf with whatever
+ * the transport has; writes are gathered in wbuf and leave in one transport
+ * write per flush, so a pipelined command group is one TCP segment.
+ */
 #include "autoconfig.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "account.h"
+#include "conn.h"
+#include "error.h"
+
+void
+conn_init(struct conn *c, const struct transport *t, int timeout_ms)
+{
+	memset(c, 0, sizeof(*c));
+	c->t = *t;
+	buf_init(&c->wbuf, CONN_WRITE_BUFFER);
+	c->timeout_ms = timeout_ms;
+}
+
+void
+conn_free(struct conn *c)
+{
+	if (c == NULL)
+		return;
+	if (c->t.close != NULL)
+		c->t.close(c->t.ctx);
+	memset(&c->t, 0, sizeof(c->t));
+	/* The write buffer may have held an AUTH line; replies may have held
+	 * a server challenge. */
+	buf_wipe(&c->wbuf);
+	secure_wipe(c->rbuf, sizeof(c->rbuf));
+	c->rpos = c->rlen = 0;
+}
+
+static int
+fill(struct conn *c, struct error *err)
+{
+	ssize_t n;
+
+	if (c->eof)
+		return error_set(
+		    err, EX_TEMPFAIL, "connection closed by server");
+	if (c->t.read == NULL)
+		return error_set(err, EX_SOFTWARE, "connection is closed");
+	c->rpos = c->rlen = 0;
+	n = c->t.read(c->t.ctx, c->rbuf, sizeof(c->rbuf), c->timeout_ms, err);
+	if (n < 0) {
+		c->io_failed = true;
+		return -1;
+	}
+	if (n == 0) {
+		c->eof = true;
+		return error_set(
+		    err, EX_TEMPFAIL, "connection closed by server");
+	}
+	c->rlen = (size_t)n;
+	return 0;
+}
+
+int
+conn_read_line(struct conn *c, char *line, size_t max, size_t *len,
+    bool *bare_lf, struct error *err)
+{
+	size_t n = 0;
+	bool held_cr = false; /* a CR that did not fit, if LF follows */
+
+	if (max == 0)
+		return error_set(err, EX_SOFTWARE, "line buffer of size 0");
+	for (;;) {
+		const char *p, *nl;
+		size_t avail, take;
+
+		if (c->rpos == c->rlen && fill(c, err) == -1)
+			return -1;
+		p = c->rbuf + c->rpos;
+		avail = c->rlen - c->rpos;
+		if (held_cr) {
+			if (*p != '\n')
+				goto too_long;
+			c->rpos++;
+			*bare_lf = false;
+			break;
+		}
+		nl = memchr(p, '\n', avail);
+		take = nl != NULL ? (size_t)(nl - p) : avail;
+		if (take > max - 1 - n) {
+			/* Only a CR right before the LF may pass the limit:
+			 * it is part of the terminator, not of the line. */
+			if (take == max - n && p[take - 1] == '\r') {
+				memcpy(line + n, p, take - 1);
+				n += take - 1;
+				c->rpos += take;
+				if (nl == NULL) {
+					held_cr = true;
+					continue;
+				}
+				c->rpos++;
+				*bare_lf = false;
+				break;
+			}
+			goto too_long;
+		}
+		memcpy(line + n, p, take);
+		n += take;
+		c->rpos += take;
+		if (nl != NULL) {
+			c->rpos++; /* the LF */
+			*bare_lf = true;
+			if (n > 0 && line[n - 1] == '\r') {
+				n--;
+				*bare_lf = false;
+			}
+			break;
+		}
+	}
+	line[n] = '\0';
+	*len = n;
+	if (c->trace != NULL)
+		c->trace(c->trace_arg, 'S', line, n, false);
+	return 0;
+too_long:
+	return error_set(err, EX_PROTOCOL,
+	    "server sent a line longer than %zu bytes", max - 1);
+}
+
+size_t
+conn_pending(const struct conn *c)
+{
+	return c->rlen - c->rpos;
+}
+
+static int
+send_bytes(struct conn *c, const void *p, size_t n, struct error *err)
+{
+	if (n == 0)
+		return 0;
+	if (c->t.write == NULL)
+		return error_set(err, EX_SOFTWARE, "connection is closed");
+	if (c->t.write(c->t.ctx, p, n, c->timeout_ms, err) == -1) {
+		c->io_failed = true;
+		return -1;
+	}
+	c->bytes_out += n;
+	return 0;
+}
+
+int
+conn_flush(struct conn *c, struct error *err)
+{
+	int rc;
+
+	if (c->wbuf.len == 0)
+		return 0;
+	rc = send_bytes(c, c->wbuf.data, c->wbuf.len, err);
+	/* Commands may carry AUTH data: never leave them behind. */
+	secure_wipe(c->wbuf.data, c->wbuf.len);
+	buf_reset(&c->wbuf);
+	return rc;
+}
+
+int
+conn_write(struct conn *c, const void *p, size_t n, struct error *err)
+{
+	if (n > CONN_WRITE_BUFFER - c->wbuf.len && conn_flush(c, err) == -1)
+		return -1;
+	/* A block as large as the buffer gains nothing from a copy. */
+	if (n >= CONN_WRITE_BUFFER)
+		return send_bytes(c, p, n, err);
+	return buf_append(&c->wbuf, p, n, err);
+}
+
+int
+conn_write_direct(struct conn *c, const void *p, size_t n, struct error *err)
+{
+	if (conn_flush(c, err) == -1)
+		return -1;
+	return send_bytes(c, p, n, err);
+}
+
+int
+conn_command(struct conn *c, struct error *err, const char *fmt, ...)
+{
+	struct buf line;
+	va_list ap;
+	int rc;
+
+	/* RFC 4954 4: an AUTH line may reach 12288 octets with its initial
+	 * response; XOAUTH2 tokens are a few KiB. */
+	buf_init(&line, CONN_WRITE_BUFFER - 2);
+	va_start(ap, fmt);
+	rc = buf_vprintf(&line, err, fmt, ap);
+	va_end(ap);
+	if (rc == -1) {
+		buf_wipe(&line);
+		if (err != NULL && err->exit_code == EX_DATAERR)
+			error_set(err, EX_SOFTWARE, "command line too long");
+		return -1;
+	}
+	/* Addresses were checked long before; this is the last line of
+	 * defence against command injection (CR, LF, NUL). */
+	if (strcspn(buf_str(&line), "\r\n") != line.len) {
+		buf_wipe(&line);
+		return error_set(err, EX_SOFTWARE,
+		    "refusing to send a command containing a line break");
+	}
+	if (c->trace != NULL)
+		c->trace(c->trace_arg, 'C', buf_str(&line), line.len,
+		    c->trace_secret);
+	rc = buf_append(&line, "\r\n", 2, err);
+	if (rc == 0)
+		rc = conn_write(c, line.data, line.len, err);
+	buf_wipe(&line);
+	return rc;
+}
+
+int
+conn_starttls(struct conn *c, const struct account *acct, struct error *err)
+{
+	if (conn_flush(c, err) == -1)
+		return -1;
+	/* RFC 3207 6 and CVE-2011-0411: anything after the 220 was sent in
+	 * plaintext by someone, and must not be read as if it came over
+	 * TLS. */
+	if (conn_pending(c) > 0)
+		return error_set(err, EX_PROTOCOL,
+		    "server sent data before the TLS handshake "
+		    "(STARTTLS injection)");
+	if (c->t.starttls == NULL)
+		return error_set(err, EX_SOFTWARE,
+		    "TLS is not available on this connection");
+	if (c->t.starttls(&c->t, acct, err) == -1)
+		return -1;
+	c->rpos = c->rlen = 0;
+	c->eof = false;
+	return 0;
+}
+
+const struct tls_info *
+conn_tls_info(const struct conn *c)
+{
+	if (c->t.tls_info == NULL)
+		return NULL;
+	return c->t.tls_info(c->t.ctx);
+}

@@ -67,6 +67,7 @@ struct conn {
 	void            *trace_arg;
 	bool             trace_secret; /* current client lines hold a secret */
 	bool             eof;
+	bool             io_failed;    /* a read or write failed: link unusable */
 	unsigned long long bytes_out;
 };
 

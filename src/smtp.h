@@ -85,6 +85,9 @@ bool smtp_caps_has_auth(const struct smtp_caps *caps, const char *mech);
  * with CRLF endings, so sending is copying blocks from fd.  Sends size bytes
  * from offset, then ".\r\n" (for DATA) or as BDAT chunks (CHUNKING; the spool
  * is then un-stuffed on the fly).  Bytes are flushed in large blocks.
+ * smtp_send_bdat reads the reply to every chunk but the last (a failure
+ * reply is mapped like one to DATA); the reply to "BDAT n LAST", like the
+ * one after the final dot, is left for the caller to read.
  */
 int smtp_send_data(struct conn *c, int fd, off_t offset,
     unsigned long long size, struct error *err);

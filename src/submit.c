@@ -1,2 +1,844 @@
-/* placeholder: being written */
+/*
+ * The SMTP dialogue as straight-line code.  Every reply is checked where
+ * it is read; a 421, a broken reply or a dead link marks the session closed
+ * (no further command, not even QUIT: RFC 5321 3.8), anything else leaves
+ * it usable for QUIT or RSET.
+ */
 #include "autoconfig.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "account.h"
+#include "auth.h"
+#include "buf.h"
+#include "conn.h"
+#include "error.h"
+#include "smtp.h"
+#include "submit.h"
+
+/* RFC 5321 4.5.3.2.8 allows the server 5 minutes for QUIT; we are only
+ * being polite, so wait briefly. */
+#define QUIT_TIMEOUT_MS 5000
+/* Room for the MAIL parameters and for lists of refused recipients. */
+#define PARAMS_MAX    2048
+#define LIST_TEXT_MAX 4096
+/* RFC 3461 4.4: ENVID is at most 100 characters (before xtext). */
+#define DSN_ENVID_MAX 100
+
+const char *
+submit_phase_name(enum submit_phase phase)
+{
+	switch (phase) {
+	case SUBMIT_PHASE_CONNECT:
+		return "connect";
+	case SUBMIT_PHASE_GREETING:
+		return "greeting";
+	case SUBMIT_PHASE_EHLO:
+		return "EHLO";
+	case SUBMIT_PHASE_STARTTLS:
+		return "STARTTLS";
+	case SUBMIT_PHASE_TLS:
+		return "TLS";
+	case SUBMIT_PHASE_AUTH:
+		return "AUTH";
+	case SUBMIT_PHASE_MAIL:
+		return "MAIL FROM";
+	case SUBMIT_PHASE_RCPT:
+		return "RCPT TO";
+	case SUBMIT_PHASE_DATA:
+		return "DATA";
+	case SUBMIT_PHASE_END_OF_DATA:
+		return "end of data";
+	case SUBMIT_PHASE_RSET:
+		return "RSET";
+	case SUBMIT_PHASE_QUIT:
+		return "QUIT";
+	case SUBMIT_PHASE_DONE:
+		return "done";
+	}
+	return "unknown";
+}
+
+void
+submit_result_init(struct submit_result *res)
+{
+	memset(res, 0, sizeof(*res));
+}
+
+static void
+free_list(char **list, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+}
+
+void
+submit_result_free(struct submit_result *res)
+{
+	if (res == NULL)
+		return;
+	free_list(res->refused, res->n_refused);
+	free_list(res->deferred, res->n_deferred);
+	submit_result_init(res);
+}
+
+static int
+list_add(char ***list, size_t *n, const char *s, struct error *err)
+{
+	char **l;
+	char *copy;
+
+	copy = strdup(s);
+	if (copy == NULL)
+		return error_set(err, EX_OSERR, "out of memory");
+	l = realloc(*list, (*n + 1) * sizeof(*l));
+	if (l == NULL) {
+		free(copy);
+		return error_set(err, EX_OSERR, "out of memory");
+	}
+	l[(*n)++] = copy;
+	*list = l;
+	return 0;
+}
+
+/*
+ * Read one reply.  A read or parse failure and a 421 end the session; the
+ * error names what the reply answered.  res, when given, keeps the
+ * server's last words.
+ */
+static int
+read_reply(struct submit_session *s, struct smtp_reply *r, const char *what,
+    struct submit_result *res, struct error *err)
+{
+	char sum[SMTP_REPLY_LINE_MAX];
+
+	if (smtp_read_reply(s->conn, r, err) == -1) {
+		s->closed = true;
+		error_prefix(err, "%s", what);
+		return -1;
+	}
+	smtp_reply_summary(r, sum, sizeof(sum));
+	if (res != NULL)
+		memcpy(res->final_reply, sum, sizeof(res->final_reply));
+	/* RFC 5321 3.8: 421 means the server is closing the channel. */
+	if (r->code == 421) {
+		s->closed = true;
+		return error_set(err, EX_TEMPFAIL, "%s: %s", what, sum);
+	}
+	return 0;
+}
+
+/* A reply that is not the one hoped for: 4xx and 5xx through the one
+ * table in error.c; anything else is the server breaking the protocol. */
+static int
+reply_error(struct submit_session *s, const struct smtp_reply *r,
+    enum error_reply_context ctx, const char *what, struct error *err)
+{
+	char sum[SMTP_REPLY_LINE_MAX];
+
+	smtp_reply_summary(r, sum, sizeof(sum));
+	if (r->code >= 400 && r->code <= 599)
+		return error_set(
+		    err, error_from_reply(ctx, r->code), "%s: %s", what, sum);
+	s->closed = true;
+	return error_set(
+	    err, EX_PROTOCOL, "%s: unexpected reply %s", what, sum);
+}
+
+/* Queue a command; a failure means the link is unusable. */
+static int
+io_failed(struct submit_session *s, const char *what, struct error *err)
+{
+	s->closed = true;
+	error_prefix(err, "%s", what);
+	return -1;
+}
+
+static int
+flush(struct submit_session *s, const char *what, struct error *err)
+{
+	if (conn_flush(s->conn, err) == -1)
+		return io_failed(s, what, err);
+	return 0;
+}
+
+/* QUIT, and read the reply briefly: whatever it is, the session is over
+ * (a garbled 221 changes nothing). */
+static void
+quit(struct submit_session *s)
+{
+	struct smtp_reply r;
+	struct error e;
+	int saved;
+
+	if (s->closed || s->conn == NULL)
+		return;
+	s->closed = true;
+	error_clear(&e);
+	smtp_reply_init(&r);
+	saved = s->conn->timeout_ms;
+	if (conn_command(s->conn, &e, "QUIT") == 0 &&
+	    conn_flush(s->conn, &e) == 0) {
+		if (saved <= 0 || saved > QUIT_TIMEOUT_MS)
+			s->conn->timeout_ms = QUIT_TIMEOUT_MS;
+		(void)smtp_read_reply(s->conn, &r, &e);
+		s->conn->timeout_ms = saved;
+	}
+	smtp_reply_free(&r);
+}
+
+/* RSET to abandon a transaction; failures only close the session. */
+static void
+rset_quietly(struct submit_session *s)
+{
+	struct smtp_reply r;
+	struct error e;
+
+	if (s->closed)
+		return;
+	error_clear(&e);
+	smtp_reply_init(&r);
+	if (conn_command(s->conn, &e, "RSET") == -1 ||
+	    conn_flush(s->conn, &e) == -1 ||
+	    read_reply(s, &r, "RSET", NULL, &e) == -1)
+		s->closed = true;
+	else if (r.code / 100 != 2)
+		/* A server that will not reset cannot be trusted with the
+		 * next transaction. */
+		quit(s);
+	smtp_reply_free(&r);
+}
+
+static int
+ehlo(struct submit_session *s, bool helo_allowed, struct error *err)
+{
+	struct smtp_reply r;
+	const char *name = s->ehlo_name != NULL && *s->ehlo_name
+			       ? s->ehlo_name
+			       : "localhost.localdomain";
+	int rc = -1;
+
+	smtp_reply_init(&r);
+	s->phase = SUBMIT_PHASE_EHLO;
+	memset(&s->caps, 0, sizeof(s->caps));
+	if (conn_command(s->conn, err, "EHLO %s", name) == -1) {
+		io_failed(s, "EHLO", err);
+		goto out;
+	}
+	if (flush(s, "EHLO", err) == -1 ||
+	    read_reply(s, &r, "EHLO", NULL, err) == -1)
+		goto out;
+	if (r.code / 100 == 2) {
+		smtp_parse_ehlo(r.text, &s->caps);
+		s->helo_only = false;
+		rc = 0;
+		goto out;
+	}
+	/* RFC 5321 3.2: a server that does not know EHLO answers 500/502;
+	 * HELO then works, but without any extension, so only when we need
+	 * none (no STARTTLS, no AUTH). */
+	if (r.code / 100 != 5 || !helo_allowed) {
+		reply_error(s, &r, ERROR_REPLY_EHLO, "EHLO", err);
+		goto out;
+	}
+	if (conn_command(s->conn, err, "HELO %s", name) == -1) {
+		io_failed(s, "HELO", err);
+		goto out;
+	}
+	if (flush(s, "HELO", err) == -1 ||
+	    read_reply(s, &r, "HELO", NULL, err) == -1)
+		goto out;
+	if (r.code / 100 != 2) {
+		reply_error(s, &r, ERROR_REPLY_EHLO, "HELO", err);
+		goto out;
+	}
+	s->helo_only = true;
+	rc = 0;
+out:
+	smtp_reply_free(&r);
+	return rc;
+}
+
+static int
+starttls(struct submit_session *s, struct error *err)
+{
+	struct smtp_reply r;
+	int rc = -1;
+
+	smtp_reply_init(&r);
+	s->phase = SUBMIT_PHASE_STARTTLS;
+	/* RFC 3207 4 and FAULTS 33: a missing STARTTLS may be an attacker
+	 * stripping it; never continue in plaintext. */
+	if (!(s->caps.flags & SMTP_CAP_STARTTLS)) {
+		error_set(err, EX_UNAVAILABLE,
+		    "STARTTLS: server does not offer STARTTLS");
+		goto out;
+	}
+	if (conn_command(s->conn, err, "STARTTLS") == -1) {
+		io_failed(s, "STARTTLS", err);
+		goto out;
+	}
+	if (flush(s, "STARTTLS", err) == -1 ||
+	    read_reply(s, &r, "STARTTLS", NULL, err) == -1)
+		goto out;
+	if (r.code != 220) {
+		reply_error(s, &r, ERROR_REPLY_STARTTLS, "STARTTLS", err);
+		goto out;
+	}
+	s->phase = SUBMIT_PHASE_TLS;
+	if (conn_starttls(s->conn, s->acct, err) == -1) {
+		io_failed(
+		    s, err->exit_code == EX_PROTOCOL ? "STARTTLS" : "TLS", err);
+		goto out;
+	}
+	s->tls_active = true;
+	/* RFC 3207 4.2: forget everything learnt before TLS. */
+	s->caps_before_tls = s->caps;
+	memset(&s->caps, 0, sizeof(s->caps));
+	rc = ehlo(s, false, err);
+out:
+	smtp_reply_free(&r);
+	return rc;
+}
+
+static bool
+auth_needed(const struct account *acct)
+{
+	switch (acct->auth) {
+	case ACCOUNT_AUTH_ON:
+	case ACCOUNT_AUTH_LIST:
+		return true;
+	case ACCOUNT_AUTH_DEFAULT:
+		return acct->user != NULL && acct->user[0] != '\0';
+	case ACCOUNT_AUTH_OFF:
+		break;
+	}
+	return false;
+}
+
+static int
+authenticate(struct submit_session *s, struct error *err)
+{
+	s->phase = SUBMIT_PHASE_AUTH;
+	if (auth_login(s->conn, s->acct, &s->caps, s->tls_active, err) == 0) {
+		s->authenticated = true;
+		return 0;
+	}
+	/* A broken exchange, a dead link or a 421 (auth.c words it
+	 * "...: 421 ...") leave nothing to QUIT; a refusal (535, 454, no
+	 * usable mechanism, no password) leaves the session alive. */
+	if (err->exit_code == EX_PROTOCOL || s->conn->eof ||
+	    s->conn->io_failed || strstr(err->message, ": 421 ") != NULL)
+		s->closed = true;
+	if (strncmp(err->message, "AUTH", 4) != 0)
+		error_prefix(err, "AUTH");
+	return -1;
+}
+
+int
+submit_open(struct submit_session *s, struct conn *conn,
+    const struct account *acct, struct error *err)
+{
+	struct smtp_reply r;
+	bool need_tls, need_auth;
+
+	smtp_reply_init(&r);
+	s->conn = conn;
+	s->acct = acct;
+	s->closed = false;
+	s->authenticated = false;
+	s->helo_only = false;
+	s->tls_active = conn_tls_info(conn) != NULL;
+	need_tls = acct->tls == ACCOUNT_TLS_STARTTLS && !s->tls_active;
+	need_auth = auth_needed(acct);
+
+	s->phase = SUBMIT_PHASE_GREETING;
+	if (acct->tls == ACCOUNT_TLS_ON && !s->tls_active) {
+		error_set(err, EX_SOFTWARE, "TLS: implicit TLS is not active");
+		s->closed = true;
+		goto fail;
+	}
+	if (read_reply(s, &r, "greeting", NULL, err) == -1)
+		goto fail;
+	smtp_reply_summary(&r, s->greeting, sizeof(s->greeting));
+	/* RFC 5321 3.1: 554 instead of 220 means no service here; the
+	 * client should still say QUIT. */
+	if (r.code != 220) {
+		reply_error(s, &r, ERROR_REPLY_GREETING, "greeting", err);
+		goto fail;
+	}
+	smtp_reply_free(&r);
+	if (ehlo(s, !need_tls && !need_auth, err) == -1)
+		goto fail;
+	if (need_tls && starttls(s, err) == -1)
+		goto fail;
+	if (need_auth && authenticate(s, err) == -1)
+		goto fail;
+	return 0;
+fail:
+	smtp_reply_free(&r);
+	quit(s);
+	return -1;
+}
+
+/* "full"/"hdrs" -> RET=; NULL when absent or unknown (checked by cli). */
+static const char *
+dsn_ret(const char *v)
+{
+	if (v == NULL)
+		return NULL;
+	if (strcasecmp(v, "full") == 0)
+		return "FULL";
+	if (strcasecmp(v, "hdrs") == 0)
+		return "HDRS";
+	return NULL;
+}
+
+static bool
+is_ascii(const char *p)
+{
+	for (; *p != '\0'; p++)
+		if ((unsigned char)*p >= 0x80)
+			return false;
+	return true;
+}
+
+static int
+mail_params(struct submit_session *s, const struct envelope *env,
+    const struct message_source *msg, bool use_dsn, struct buf *p,
+    struct error *err)
+{
+	unsigned flags = s->caps.flags;
+
+	/* RFC 1870 6: declare the size so the server can refuse early. */
+	if ((flags & SMTP_CAP_SIZE) &&
+	    buf_printf(p, err, " SIZE=%llu", msg->size) == -1)
+		return -1;
+	/* RFC 6152: without 8BITMIME we send anyway (most servers pass 8-bit
+	 * data through); declaring it is only possible when offered. */
+	if (env->body_8bit && (flags & SMTP_CAP_8BITMIME) &&
+	    buf_appends(p, " BODY=8BITMIME", err) == -1)
+		return -1;
+	if (env->needs_smtputf8 && buf_appends(p, " SMTPUTF8", err) == -1)
+		return -1;
+	if (use_dsn) {
+		const char *ret = dsn_ret(env->dsn_return);
+
+		if (ret != NULL && buf_printf(p, err, " RET=%s", ret) == -1)
+			return -1;
+		if (env->dsn_envid != NULL) {
+			char x[DSN_ENVID_MAX * 3 + 1];
+
+			if (strlen(env->dsn_envid) > DSN_ENVID_MAX ||
+			    smtp_xtext(env->dsn_envid, x, sizeof(x)) == -1)
+				return error_set(err, EX_USAGE,
+				    "DSN envelope "
+				    "id longer than %d characters",
+				    DSN_ENVID_MAX);
+			if (buf_printf(p, err, " ENVID=%s", x) == -1)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+rcpt_params(const struct envelope *env, const char *rcpt, bool use_dsn,
+    struct buf *p, struct error *err)
+{
+	buf_reset(p);
+	if (!use_dsn)
+		return 0;
+	if (env->dsn_notify != NULL) {
+		const char *q;
+
+		if (buf_appends(p, " NOTIFY=", err) == -1)
+			return -1;
+		/* RFC 3461 4.1: NEVER or a list of SUCCESS, FAILURE, DELAY;
+		 * cli.c checked the words. */
+		for (q = env->dsn_notify; *q != '\0'; q++) {
+			char c = *q;
+
+			if (c >= 'a' && c <= 'z')
+				c = (char)(c - 'a' + 'A');
+			if ((c < 'A' || c > 'Z') && c != ',')
+				return error_set(
+				    err, EX_USAGE, "invalid DSN NOTIFY value");
+			if (buf_addch(p, c, err) == -1)
+				return -1;
+		}
+	}
+	/* RFC 3461 4.2: ORCPT keeps the address as given; a non-ASCII one
+	 * would need RFC 6533's utf-8 type, so it is left out. */
+	if (is_ascii(rcpt)) {
+		char x[SMTP_COMMAND_LINE_MAX * 3];
+
+		if (smtp_xtext(rcpt, x, sizeof(x)) == 0 &&
+		    buf_printf(p, err, " ORCPT=rfc822;%s", x) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* The outcome of the RCPT commands of one transaction. */
+struct rcpt_state {
+	size_t accepted;
+	size_t refused;
+	size_t deferred;
+	struct buf refused_text; /* "RCPT TO:<a>: 550 ...; ..." */
+	struct buf deferred_text;
+};
+
+static void
+note_rcpt(struct buf *text, const char *what, const struct smtp_reply *r)
+{
+	char sum[SMTP_REPLY_LINE_MAX];
+
+	smtp_reply_summary(r, sum, sizeof(sum));
+	/* The list is for a human and capped: a lost tail is fine. */
+	if (text->len > 0)
+		(void)buf_appends(text, "; ", NULL);
+	(void)buf_printf(text, NULL, "%s: %s", what, sum);
+}
+
+/*
+ * Sort one RCPT reply.  Returns 1 when the recipient goes into a later
+ * transaction (RFC 5321 4.5.3.1.10: 452 after some were accepted means
+ * "too many recipients"), 0 otherwise, -1 on a broken reply.
+ */
+static int
+classify_rcpt(struct submit_session *s, struct rcpt_state *st, const char *rcpt,
+    const char *what, const struct smtp_reply *r, struct submit_result *res,
+    struct error *err)
+{
+	if (r->code / 100 == 2) {
+		st->accepted++;
+		return 0;
+	}
+	if (r->code == 452 && st->accepted > 0)
+		return 1;
+	if (r->code / 100 == 4) {
+		st->deferred++;
+		note_rcpt(&st->deferred_text, what, r);
+		return list_add(&res->deferred, &res->n_deferred, rcpt, err);
+	}
+	if (r->code / 100 == 5) {
+		st->refused++;
+		note_rcpt(&st->refused_text, what, r);
+		return list_add(&res->refused, &res->n_refused, rcpt, err);
+	}
+	return reply_error(s, r, ERROR_REPLY_RCPT, what, err);
+}
+
+static void
+rcpt_what(char *what, size_t size, const char *rcpt)
+{
+	snprintf(what, size, "RCPT TO:<%.300s>", rcpt);
+}
+
+/*
+ * One transaction for rcpts[0..n).  Recipients put off by a 452 are
+ * returned in later/n_later for the next one.
+ */
+static int
+transaction(struct submit_session *s, const struct envelope *env,
+    char *const *rcpts, size_t n, const struct message_source *msg,
+    const char *mparams, bool use_dsn, struct submit_result *res, char **later,
+    size_t *n_later, struct error *err)
+{
+	struct rcpt_state st;
+	struct smtp_reply r;
+	struct buf rp;
+	char mail_what[SMTP_COMMAND_LINE_MAX], what[400];
+	bool pipelining = (s->caps.flags & SMTP_CAP_PIPELINING) != 0;
+	bool chunking = (s->caps.flags & SMTP_CAP_CHUNKING) != 0;
+	bool data_pipelined = pipelining && !chunking;
+	int data_code = 0, rc = -1, k;
+	size_t i;
+
+	memset(&st, 0, sizeof(st));
+	buf_init(&st.refused_text, LIST_TEXT_MAX);
+	buf_init(&st.deferred_text, LIST_TEXT_MAX);
+	buf_init(&rp, PARAMS_MAX);
+	smtp_reply_init(&r);
+	*n_later = 0;
+	snprintf(
+	    mail_what, sizeof(mail_what), "MAIL FROM:<%.300s>", env->sender);
+
+	s->phase = SUBMIT_PHASE_MAIL;
+	if (conn_command(
+		s->conn, err, "MAIL FROM:<%s>%s", env->sender, mparams) == -1) {
+		io_failed(s, mail_what, err);
+		goto out;
+	}
+	if (pipelining) {
+		/* RFC 2920 3.1: MAIL, every RCPT and DATA may go in one
+		 * group; the replies come back in order. */
+		for (i = 0; i < n; i++) {
+			if (rcpt_params(env, rcpts[i], use_dsn, &rp, err) == -1)
+				goto out;
+			if (conn_command(s->conn, err, "RCPT TO:<%s>%s",
+				rcpts[i], buf_str(&rp)) == -1) {
+				io_failed(s, "RCPT TO", err);
+				goto out;
+			}
+		}
+		if (data_pipelined &&
+		    conn_command(s->conn, err, "DATA") == -1) {
+			io_failed(s, "DATA", err);
+			goto out;
+		}
+	}
+	if (flush(s, mail_what, err) == -1 ||
+	    read_reply(s, &r, mail_what, res, err) == -1)
+		goto out;
+	if (r.code / 100 != 2) {
+		struct error scratch;
+
+		reply_error(s, &r, ERROR_REPLY_MAIL, mail_what, err);
+		if (!pipelining || s->closed)
+			goto out;
+		/* The rest of the group was answered too (503 need MAIL):
+		 * read it so the session stays in step. */
+		error_clear(&scratch);
+		for (i = 0; i < n + (data_pipelined ? 1 : 0); i++)
+			if (read_reply(s, &r, "RCPT TO", NULL, &scratch) == -1)
+				goto out;
+		if (data_pipelined && r.code == 354)
+			s->closed = true;
+		goto out;
+	}
+
+	s->phase = SUBMIT_PHASE_RCPT;
+	for (i = 0; i < n; i++) {
+		rcpt_what(what, sizeof(what), rcpts[i]);
+		if (!pipelining) {
+			if (rcpt_params(env, rcpts[i], use_dsn, &rp, err) == -1)
+				goto out;
+			if (conn_command(s->conn, err, "RCPT TO:<%s>%s",
+				rcpts[i], buf_str(&rp)) == -1) {
+				io_failed(s, what, err);
+				goto out;
+			}
+			if (flush(s, what, err) == -1)
+				goto out;
+		}
+		if (read_reply(s, &r, what, res, err) == -1)
+			goto out;
+		k = classify_rcpt(s, &st, rcpts[i], what, &r, res, err);
+		if (k == -1)
+			goto out;
+		if (k == 1) {
+			later[(*n_later)++] = rcpts[i];
+			if (!pipelining) {
+				/* Stop here; the rest goes later too. */
+				for (i++; i < n; i++)
+					later[(*n_later)++] = rcpts[i];
+				break;
+			}
+		}
+	}
+
+	if (data_pipelined) {
+		s->phase = SUBMIT_PHASE_DATA;
+		if (read_reply(s, &r, "DATA", res, err) == -1)
+			goto out;
+		data_code = r.code;
+	}
+
+	/* All recipients or none (DESIGN 4): a refused or deferred one
+	 * abandons the transaction before any data. */
+	if (st.refused > 0 || st.deferred > 0 || st.accepted == 0) {
+		if (data_code == 354)
+			/* RFC 2920 3.1 leaves no way back from an accepted
+			 * DATA but the data itself: drop the link instead of
+			 * sending the final dot. */
+			s->closed = true;
+		else
+			rset_quietly(s);
+		if (st.refused > 0)
+			error_set(
+			    err, EX_NOUSER, "%s", buf_str(&st.refused_text));
+		else if (st.deferred > 0)
+			error_set(
+			    err, EX_TEMPFAIL, "%s", buf_str(&st.deferred_text));
+		else
+			error_set(
+			    err, EX_PROTOCOL, "RCPT TO: no recipient accepted");
+		s->phase = SUBMIT_PHASE_RCPT;
+		goto out;
+	}
+
+	s->phase = SUBMIT_PHASE_DATA;
+	if (chunking) {
+		/* RFC 3030: BDAT carries the message without dot-stuffing
+		 * and needs no 354 round trip. */
+		if (smtp_send_bdat(
+			s->conn, msg->fd, msg->offset, msg->size, err) == -1) {
+			io_failed(s, "BDAT", err);
+			goto out;
+		}
+	} else {
+		if (!data_pipelined) {
+			if (conn_command(s->conn, err, "DATA") == -1) {
+				io_failed(s, "DATA", err);
+				goto out;
+			}
+			if (flush(s, "DATA", err) == -1 ||
+			    read_reply(s, &r, "DATA", res, err) == -1)
+				goto out;
+			data_code = r.code;
+		}
+		if (data_code != 354) {
+			reply_error(s, &r, ERROR_REPLY_DATA, "DATA", err);
+			rset_quietly(s);
+			goto out;
+		}
+		if (smtp_send_data(
+			s->conn, msg->fd, msg->offset, msg->size, err) == -1) {
+			io_failed(s, "DATA", err);
+			goto out;
+		}
+	}
+	res->data_sent = true;
+
+	/* From here a lost link leaves us not knowing whether the server
+	 * took the message: it stays queued (a duplicate beats a loss). */
+	s->phase = SUBMIT_PHASE_END_OF_DATA;
+	if (read_reply(s, &r, "end of data", res, err) == -1)
+		goto out;
+	if (r.code / 100 != 2) {
+		reply_error(s, &r, ERROR_REPLY_END_OF_DATA, "end of data", err);
+		goto out;
+	}
+	rc = 0;
+out:
+	smtp_reply_free(&r);
+	buf_free(&rp);
+	buf_free(&st.refused_text);
+	buf_free(&st.deferred_text);
+	return rc;
+}
+
+int
+submit_send(struct submit_session *s, const struct envelope *env,
+    const struct message_source *msg, struct submit_result *res,
+    struct error *err)
+{
+	struct buf mp;
+	char **cur = NULL, **later = NULL;
+	size_t n_cur, n_later = 0;
+	bool want_dsn, use_dsn;
+	int rc = -1;
+
+	res->phase = s->phase;
+	if (s->closed || s->conn == NULL)
+		return error_set(err, EX_SOFTWARE, "the session is closed");
+	if (env->n_rcpts == 0)
+		return error_set(err, EX_DATAERR, "no recipients");
+	s->phase = SUBMIT_PHASE_MAIL;
+	/* RFC 1870 6.1: better refused here than after sending it all. */
+	if ((s->caps.flags & SMTP_CAP_SIZE) && s->caps.size_limit > 0 &&
+	    msg->size > s->caps.size_limit) {
+		res->phase = s->phase;
+		return error_set(err, EX_DATAERR,
+		    "message is %llu bytes, server limit is %llu", msg->size,
+		    s->caps.size_limit);
+	}
+	/* RFC 6531 3.4: a non-ASCII address needs SMTPUTF8; there is no
+	 * downgrade. */
+	if (env->needs_smtputf8 && !(s->caps.flags & SMTP_CAP_SMTPUTF8)) {
+		res->phase = s->phase;
+		return error_set(
+		    err, EX_DATAERR, "address needs SMTPUTF8, server lacks it");
+	}
+	want_dsn = env->dsn_notify != NULL || env->dsn_return != NULL ||
+		   env->dsn_envid != NULL;
+	use_dsn = want_dsn && (s->caps.flags & SMTP_CAP_DSN);
+	if (want_dsn && !use_dsn)
+		res->dsn_ignored = true;
+
+	buf_init(&mp, PARAMS_MAX);
+	/* Every parameter is checked before the first command is queued. */
+	if (rcpt_params(env, "", use_dsn, &mp, err) == -1)
+		goto out;
+	buf_reset(&mp);
+	if (mail_params(s, env, msg, use_dsn, &mp, err) == -1)
+		goto out;
+	cur = calloc(env->n_rcpts, sizeof(*cur));
+	later = calloc(env->n_rcpts, sizeof(*later));
+	if (cur == NULL || later == NULL) {
+		error_set(err, EX_OSERR, "out of memory");
+		goto out;
+	}
+	memcpy(cur, env->rcpts, env->n_rcpts * sizeof(*cur));
+	n_cur = env->n_rcpts;
+	/* Each round delivers to at least one recipient (a 452 only puts
+	 * one off after another was accepted), so this ends. */
+	while (n_cur > 0) {
+		char **swap;
+
+		if (transaction(s, env, cur, n_cur, msg, buf_str(&mp), use_dsn,
+			res, later, &n_later, err) == -1)
+			goto out;
+		swap = cur;
+		cur = later;
+		later = swap;
+		n_cur = n_later;
+	}
+	s->messages_sent++;
+	s->phase = SUBMIT_PHASE_DONE;
+	rc = 0;
+out:
+	res->phase = s->phase;
+	free(cur);
+	free(later);
+	buf_free(&mp);
+	return rc;
+}
+
+int
+submit_reset(struct submit_session *s, struct error *err)
+{
+	struct smtp_reply r;
+	int rc = -1;
+
+	if (s->closed || s->conn == NULL)
+		return error_set(err, EX_SOFTWARE, "the session is closed");
+	smtp_reply_init(&r);
+	s->phase = SUBMIT_PHASE_RSET;
+	if (conn_command(s->conn, err, "RSET") == -1) {
+		io_failed(s, "RSET", err);
+		goto out;
+	}
+	if (flush(s, "RSET", err) == -1 ||
+	    read_reply(s, &r, "RSET", NULL, err) == -1)
+		goto out;
+	if (r.code / 100 != 2) {
+		reply_error(s, &r, ERROR_REPLY_OTHER, "RSET", err);
+		goto out;
+	}
+	rc = 0;
+out:
+	smtp_reply_free(&r);
+	return rc;
+}
+
+void
+submit_close(struct submit_session *s)
+{
+	if (s == NULL)
+		return;
+	if (!s->closed && s->conn != NULL) {
+		s->phase = SUBMIT_PHASE_QUIT;
+		quit(s);
+	}
+	s->closed = true;
+	s->phase = SUBMIT_PHASE_DONE;
+}

@@ -79,6 +79,8 @@ struct submit_result {
 	char            **deferred;       /* recipients deferred (4xx), owned */
 	size_t            n_deferred;
 	bool              data_sent;      /* the final dot went out */
+	bool              dsn_ignored;    /* DSN asked for, server lacks it:
+	                                     the caller prints a warning */
 };
 
 void submit_result_init(struct submit_result *res);
