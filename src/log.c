@@ -227,7 +227,8 @@ format_record(const struct log_record *rec, char *dst, size_t size)
 	put(&t, "\"", 1);
 
 	for (i = 0; i < rec->n_rcpts; i++) {
-		size_t room = size - 1 - o.len - t.len;
+		size_t room =
+		    o.len + t.len + 1 < size ? size - 1 - o.len - t.len : 0;
 
 		alen = escape_value(addr, sizeof(addr), rec->rcpts[i], false);
 		/* "<addr>," plus, unless it is the last, room to say how

@@ -295,9 +295,11 @@ header_overflow(struct reader *r, const char *p, size_t n)
 	content_error(r, &e);
 	r->phase = PHASE_BODY;
 	r->line_start = true;
-	if (put_lines(r, r->hdr.data, r->cur) == -1 ||
-	    body_data(r, r->hdr.data + r->cur, r->hdr.len - r->cur) == -1 ||
-	    body_data(r, p, n) == -1)
+	if (r->hdr.data != NULL &&
+	    (put_lines(r, r->hdr.data, r->cur) == -1 ||
+		body_data(r, r->hdr.data + r->cur, r->hdr.len - r->cur) == -1))
+		return -1;
+	if (body_data(r, p, n) == -1)
 		return -1;
 	buf_free(&r->hdr);
 	return 0;
