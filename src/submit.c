@@ -581,8 +581,12 @@ transaction(struct submit_session *s, const struct envelope *env,
 		/* RFC 2920 3.1: MAIL, every RCPT and DATA may go in one
 		 * group; the replies come back in order. */
 		for (i = 0; i < n; i++) {
-			if (rcpt_params(env, rcpts[i], use_dsn, &rp, err) == -1)
+			if (rcpt_params(env, rcpts[i], use_dsn, &rp, err) ==
+			    -1) {
+				/* MAIL is queued: the session is out of step */
+				s->closed = true;
 				goto out;
+			}
 			if (conn_command(s->conn, err, "RCPT TO:<%s>%s",
 				rcpts[i], buf_str(&rp)) == -1) {
 				io_failed(s, "RCPT TO", err);
@@ -619,8 +623,12 @@ transaction(struct submit_session *s, const struct envelope *env,
 	for (i = 0; i < n; i++) {
 		rcpt_what(what, sizeof(what), rcpts[i]);
 		if (!pipelining) {
-			if (rcpt_params(env, rcpts[i], use_dsn, &rp, err) == -1)
+			if (rcpt_params(env, rcpts[i], use_dsn, &rp, err) ==
+			    -1) {
+				/* MAIL is queued: the session is out of step */
+				s->closed = true;
 				goto out;
+			}
 			if (conn_command(s->conn, err, "RCPT TO:<%s>%s",
 				rcpts[i], buf_str(&rp)) == -1) {
 				io_failed(s, what, err);
