@@ -1,0 +1,449 @@
+/*
+ * One message from the caller to the relay: the envelope, the spool, the
+ * submission and, when it does not go out, the durable copy in new/ or
+ * failed/ (DESIGN 5).
+ */
+#include "autoconfig.h"
+
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "address.h"
+#include "cli.h"
+#include "config.h"
+#include "deliver.h"
+#include "error.h"
+#include "log.h"
+#include "message.h"
+#include "net.h"
+#include "queue.h"
+#include "relay.h"
+#include "submit.h"
+
+int
+delivery_load_config(
+    const struct options *opts, struct config **cfg, struct error *err)
+{
+	char *path = NULL;
+	bool system = false;
+	int rc;
+
+	*cfg = NULL;
+	if (config_locate(opts->config_file, &path, &system, err) == -1)
+		return -1;
+	rc = config_load(path, system, cfg, err);
+	free(path);
+	return rc;
+}
+
+void
+delivery_init(
+    struct delivery *d, const struct options *opts, const struct config *cfg)
+{
+	memset(d, 0, sizeof(*d));
+	d->opts = opts;
+	d->cfg = cfg;
+	address_list_init(&d->rcpts);
+	message_init(&d->msg);
+}
+
+void
+delivery_free(struct delivery *d)
+{
+	message_free(&d->msg);
+	address_list_free(&d->rcpts);
+	aliases_free(d->aliases);
+	free(d->sender);
+	free(d->saved_path);
+	memset(d, 0, sizeof(*d));
+	d->msg.fd = -1;
+}
+
+int
+delivery_select(
+    struct delivery *d, const char *envelope_from, struct error *err)
+{
+	aliases_free(d->aliases);
+	d->aliases = NULL;
+	d->acct = NULL;
+	if (config_select(
+		d->cfg, d->opts->account, envelope_from, &d->acct, err) == -1)
+		return -1;
+	if (config_check_account_files(d->acct, err) == -1)
+		return -1;
+	if (d->acct->aliases != NULL &&
+	    aliases_load(d->acct->aliases, &d->aliases, err) == -1)
+		return -1;
+	return 0;
+}
+
+static const char *
+login_name(void)
+{
+	struct passwd *pw = getpwuid(getuid());
+
+	return pw != NULL ? pw->pw_name : "nobody";
+}
+
+/* The full name for a generated From: -F, else the GECOS field up to its
+ * first comma (the rest is office and phone). */
+static const char *
+full_name(const struct options *opts, char *buf, size_t size)
+{
+	struct passwd *pw;
+	size_t n;
+
+	if (opts->full_name != NULL)
+		return opts->full_name;
+	pw = getpwuid(getuid());
+	if (pw == NULL || pw->pw_gecos == NULL || pw->pw_gecos[0] == '\0')
+		return NULL;
+	n = strcspn(pw->pw_gecos, ",");
+	if (n == 0 || n >= size)
+		return NULL;
+	memcpy(buf, pw->pw_gecos, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+int
+delivery_add_recipient(struct delivery *d, const char *addr, struct error *err)
+{
+	if (address_check_envelope(addr, err) == -1)
+		return -1;
+	return address_complete(
+	    addr, d->aliases, d->acct->default_domain, &d->rcpts, err);
+}
+
+int
+delivery_add_recipients(struct delivery *d, const char *text, struct error *err)
+{
+	struct address_list parsed;
+	size_t i;
+	int rc = -1;
+
+	address_list_init(&parsed);
+	if (address_parse_list(text, strlen(text), &parsed, err) == -1) {
+		err->exit_code = EX_USAGE;
+		error_prefix(err, "invalid recipient");
+		goto out;
+	}
+	for (i = 0; i < parsed.n; i++)
+		if (delivery_add_recipient(d, parsed.addrs[i], err) == -1)
+			goto out;
+	rc = 0;
+out:
+	address_list_free(&parsed);
+	return rc;
+}
+
+int
+delivery_set_sender(struct delivery *d, const char *given, struct error *err)
+{
+	struct address_list l;
+	char host[256];
+
+	free(d->sender);
+	d->sender = NULL;
+	if (given == NULL)
+		given = d->acct->from;
+	if (given != NULL && (given[0] == '\0' || strcmp(given, "<>") == 0)) {
+		d->sender = strdup(""); /* the null reverse-path */
+		return d->sender == NULL
+			   ? error_set(err, EX_OSERR, "out of memory")
+			   : 0;
+	}
+	if (given == NULL) {
+		const char *dom = d->acct->default_domain;
+
+		if (dom == NULL) {
+			net_local_fqdn(host, sizeof(host));
+			dom = host;
+		}
+		if (asprintf(&d->sender, "%s@%s", login_name(), dom) == -1) {
+			d->sender = NULL;
+			return error_set(err, EX_OSERR, "out of memory");
+		}
+		return 0;
+	}
+	/* <addr> and "Name <addr>" forms are accepted for -f too. */
+	address_list_init(&l);
+	if (address_parse_list(given, strlen(given), &l, err) == -1 ||
+	    l.n != 1) {
+		address_list_free(&l);
+		if (!error_is_set(err) || err->exit_code != EX_OSERR) {
+			char esc[200];
+
+			error_set(err, EX_USAGE, "invalid sender address '%s'",
+			    error_escape(
+				esc, sizeof(esc), given, strlen(given)));
+		}
+		return -1;
+	}
+	if (address_check_envelope(l.addrs[0], err) == -1) {
+		address_list_free(&l);
+		return -1;
+	}
+	if (address_is_bare(l.addrs[0]) && d->acct->default_domain != NULL) {
+		if (asprintf(&d->sender, "%s@%s", l.addrs[0],
+			d->acct->default_domain) == -1)
+			d->sender = NULL;
+	} else
+		d->sender = strdup(l.addrs[0]);
+	address_list_free(&l);
+	return d->sender == NULL ? error_set(err, EX_OSERR, "out of memory")
+				 : 0;
+}
+
+static bool
+needs_smtputf8(const struct delivery *d)
+{
+	size_t i;
+
+	if (!address_is_ascii(d->sender))
+		return true;
+	for (i = 0; i < d->rcpts.n; i++)
+		if (!address_is_ascii(d->rcpts.addrs[i]))
+			return true;
+	return false;
+}
+
+static void
+fill_envelope(const struct delivery *d, struct envelope *env)
+{
+	const struct account *a = d->acct;
+	const struct options *o = d->opts;
+
+	memset(env, 0, sizeof(*env));
+	env->sender = d->sender;
+	env->rcpts = d->rcpts.addrs;
+	env->n_rcpts = d->rcpts.n;
+	env->dsn_notify = o->dsn_notify ? o->dsn_notify : a->dsn_notify;
+	env->dsn_return = o->dsn_return ? o->dsn_return : a->dsn_return;
+	env->dsn_envid = o->dsn_envid;
+	if (o->body_type != NULL)
+		env->body_8bit = strcasecmp(o->body_type, "8BITMIME") == 0;
+	else
+		env->body_8bit = d->msg.has_8bit;
+	env->needs_smtputf8 = needs_smtputf8(d);
+}
+
+/*
+ * Keep the message: into new/ for a temporary failure (the caller may be
+ * told 75), into failed/ otherwise.  If that write fails the exit status
+ * becomes the queue's (73/74): the caller still holds the message.
+ */
+static void
+keep_message(struct delivery *d, enum queue_area area, struct error *err)
+{
+	struct queue_envelope qe;
+	struct error qerr;
+	struct envelope env;
+	char msg[ERROR_MESSAGE_MAX];
+	time_t now = time(NULL);
+
+	if (!d->msg_read || d->msg.fd < 0)
+		return;
+	fill_envelope(d, &env);
+	memset(&qe, 0, sizeof(qe));
+	qe.account = d->acct->name;
+	qe.sender = d->sender != NULL ? d->sender : "";
+	qe.rcpts = (const char *const *)d->rcpts.addrs;
+	qe.n_rcpts = d->rcpts.n;
+	qe.dsn_notify = env.dsn_notify;
+	qe.dsn_return = env.dsn_return;
+	qe.dsn_envid = env.dsn_envid;
+	qe.body_8bit = env.body_8bit;
+	qe.attempts = d->opts->delivery == CLI_DELIVERY_QUEUE ? 0 : 1;
+	qe.first_attempt = now;
+	qe.last_attempt = now;
+	qe.last_error = err->message;
+	error_clear(&qerr);
+	if (queue_store(d->acct->queue_dir, area, &qe, d->msg.fd, d->msg.size,
+		d->queue_id, &d->saved_path, &qerr) == -1) {
+		snprintf(msg, sizeof(msg),
+		    "%.200s; and the message could not "
+		    "be kept: %.250s",
+		    err->message, qerr.message);
+		error_set(err, qerr.exit_code, "%s", msg);
+		d->status = "failed";
+		return;
+	}
+	d->status = area == QUEUE_AREA_NEW ? "queued" : "failed";
+	snprintf(msg, sizeof(msg), "%.300s; %s %s", err->message,
+	    area == QUEUE_AREA_NEW ? "message queued as" : "message saved as",
+	    d->saved_path);
+	memcpy(err->message, msg, sizeof(err->message));
+}
+
+void
+delivery_log(struct delivery *d, int exit_code, const char *reply)
+{
+	struct log_record rec;
+
+	if (d->acct == NULL || d->logged)
+		return;
+	memset(&rec, 0, sizeof(rec));
+	rec.account = d->acct->name;
+	rec.host = d->where[0] ? d->where
+			       : (d->acct->n_hosts ? d->acct->hosts[0] : "");
+	rec.sender = d->sender ? d->sender : "";
+	rec.rcpts = (const char *const *)d->rcpts.addrs;
+	rec.n_rcpts = d->rcpts.n;
+	rec.size = d->msg.size;
+	rec.message_id = d->msg.message_id ? d->msg.message_id : "";
+	rec.reply = reply;
+	rec.exit_code = exit_code;
+	rec.queue_id = d->queue_id[0] ? d->queue_id : NULL;
+	rec.status =
+	    d->status ? d->status : (exit_code == 0 ? "sent" : "failed");
+	log_record(d->acct, &rec);
+	d->logged = true;
+}
+
+/* Submit the spooled message through the account's relay. */
+static int
+submit(struct delivery *d, struct error *err)
+{
+	struct relay relay;
+	struct envelope env;
+	struct message_source src;
+	struct submit_result res;
+	int rc;
+
+	if (relay_open(&relay, d->acct, d->opts->verbose, err) == -1) {
+		snprintf(d->where, sizeof(d->where), "%s", relay.where);
+		return -1;
+	}
+	snprintf(d->where, sizeof(d->where), "%s", relay.where);
+	fill_envelope(d, &env);
+	src.fd = d->msg.fd;
+	src.offset = 0;
+	src.size = d->msg.size;
+	submit_result_init(&res);
+	rc = submit_send(&relay.session, &env, &src, &res, err);
+	if (rc == -1)
+		error_prefix(err, "%s", relay.where);
+	else
+		snprintf(d->final_reply, sizeof(d->final_reply), "%s",
+		    res.final_reply);
+	if (rc == 0 && res.dsn_ignored)
+		snprintf(d->warning, sizeof(d->warning),
+		    "%s: warning: the "
+		    "server does not offer DSN; delivery status notifications "
+		    "were not requested",
+		    relay.where);
+	submit_result_free(&res);
+	relay_close(&relay);
+	return rc;
+}
+
+int
+delivery_read(struct delivery *d, int fd, bool stop_at_dot, struct error *err)
+{
+	struct message_options mo;
+	char hostname[256], namebuf[256], spool_dir[4096];
+	size_t i;
+
+	if (queue_prepare(d->acct->queue_dir, err) == -1)
+		return -1;
+	net_local_fqdn(hostname, sizeof(hostname));
+	memset(&mo, 0, sizeof(mo));
+	mo.read_recipients = d->opts->read_recipients;
+	mo.stop_at_dot = stop_at_dot;
+	mo.envelope_from = d->sender;
+	mo.full_name = full_name(d->opts, namebuf, sizeof(namebuf));
+	mo.hostname = hostname;
+	mo.acct = d->acct;
+	mo.aliases = d->aliases;
+	snprintf(spool_dir, sizeof(spool_dir), "%s/tmp", d->acct->queue_dir);
+
+	/* From here on the message is read: every failure keeps it. */
+	if (message_read(fd, spool_dir, &mo, &d->msg, err) == -1) {
+		if (d->msg.fd < 0)
+			return -1; /* nothing kept: the caller holds it */
+		d->msg_read = true;
+		keep_message(d, QUEUE_AREA_FAILED, err);
+		return -1;
+	}
+	d->msg_read = true;
+	for (i = 0; i < d->msg.header_rcpts.n; i++)
+		if (address_list_add(
+			&d->rcpts, d->msg.header_rcpts.addrs[i], err) == -1)
+			return -1;
+	if (d->rcpts.n == 0) {
+		error_set(err, EX_DATAERR,
+		    "no recipients: the message has no "
+		    "To, Cc or Bcc and none were given as arguments");
+		keep_message(d, QUEUE_AREA_FAILED, err);
+		return -1;
+	}
+	for (i = 0; i < d->rcpts.n; i++)
+		if (address_check_envelope(d->rcpts.addrs[i], err) == -1) {
+			err->exit_code = EX_DATAERR;
+			keep_message(d, QUEUE_AREA_FAILED, err);
+			return -1;
+		}
+	return 0;
+}
+
+int
+delivery_send(struct delivery *d, struct error *err)
+{
+	if (d->opts->delivery == CLI_DELIVERY_QUEUE) {
+		error_set(err, EX_TEMPFAIL, "queued on request (-odq)");
+		keep_message(d, QUEUE_AREA_NEW, err);
+		if (err->exit_code != EX_TEMPFAIL)
+			return -1;
+		error_clear(err);
+		return 0;
+	}
+	if (submit(d, err) == 0) {
+		d->status = "sent";
+		return 0;
+	}
+	if (!error_is_temporary(err->exit_code)) {
+		keep_message(d, QUEUE_AREA_FAILED, err);
+		return -1;
+	}
+	keep_message(d, QUEUE_AREA_NEW, err);
+	if (err->exit_code == EX_TEMPFAIL &&
+	    d->acct->on_tempfail == ACCOUNT_TEMPFAIL_QUEUE_OK) {
+		/* The account asked for queued to count as done: log the
+		 * failure now, report success. */
+		snprintf(d->warning, sizeof(d->warning), "%s", err->message);
+		delivery_log(d, EX_OK, err->message);
+		error_clear(err);
+		return 0;
+	}
+	return -1;
+}
+
+int
+delivery_run_stdin(struct delivery *d, struct error *err)
+{
+	const struct options *o = d->opts;
+	size_t i;
+
+	if (delivery_select(d, o->envelope_from, err) == -1)
+		return -1;
+	if (delivery_set_sender(d, o->envelope_from, err) == -1)
+		return -1;
+	for (i = 0; i < o->n_recipients; i++)
+		if (delivery_add_recipients(d, o->recipients[i], err) == -1)
+			return -1;
+	if (!o->read_recipients && d->rcpts.n == 0)
+		return error_set(err, EX_USAGE,
+		    "no recipients given (name them as arguments or use -t)");
+	/* DESIGN 1: read to EOF unless a person types the message at a
+	 * terminal without -i. */
+	if (delivery_read(d, STDIN_FILENO,
+		isatty(STDIN_FILENO) && !o->ignore_dots, err) == -1)
+		return -1;
+	return delivery_send(d, err);
+}

@@ -1,0 +1,97 @@
+/*
+ * One message from the caller to the relay: account choice, envelope
+ * sender and recipients (aliases, default_domain), reading into the spool,
+ * submission, and keeping the message in new/ or failed/ when it did not
+ * go out.  Shared by the stdin mode and the -bs SMTP server; prints
+ * nothing (main.c and smtpd.c report).
+ */
+#ifndef MAILSUB_DELIVER_H
+#define MAILSUB_DELIVER_H
+
+#include <stdbool.h>
+
+#include "address.h"
+#include "error.h"
+#include "message.h"
+#include "queue.h"
+#include "smtp.h"
+
+struct account;
+struct aliases;
+struct config;
+struct options;
+
+struct delivery {
+	const struct options *opts; /* borrowed: -N/-R/-V/-B, -odq, -v */
+	const struct config *cfg;   /* borrowed */
+	const struct account *acct; /* borrowed from cfg; NULL until chosen */
+	struct aliases *aliases;
+	char *sender; /* "" is the null reverse-path */
+	struct address_list rcpts;
+	struct message msg;
+	bool msg_read;
+	char queue_id[QUEUE_ID_MAX];
+	char *saved_path;   /* where a kept message is */
+	const char *status; /* sent, queued, failed */
+	bool logged;
+	char final_reply[SMTP_REPLY_LINE_MAX];
+	char where[300];		 /* "host:port" of the relay */
+	char warning[ERROR_MESSAGE_MAX]; /* for stderr, or "" */
+};
+
+/* Find and load the configuration opts names (-C, $MAILSUB_CONFIG, XDG,
+ * /etc/mailsub.conf). */
+int delivery_load_config(
+    const struct options *opts, struct config **cfg, struct error *err);
+
+void delivery_init(
+    struct delivery *d, const struct options *opts, const struct config *cfg);
+/* Release everything; the spool is removed unless kept. */
+void delivery_free(struct delivery *d);
+
+/*
+ * Choose the account (-a, else the senders matching envelope_from, else
+ * the default), check the files it names, load its aliases.
+ */
+int delivery_select(
+    struct delivery *d, const char *envelope_from, struct error *err);
+
+/* DESIGN 3: given (-f, "<>" or "" for the null sender), else the account's
+ * from, else user@default_domain (or the host's name).  A bare name gets
+ * @default_domain.  Bad addresses are EX_USAGE. */
+int delivery_set_sender(
+    struct delivery *d, const char *given, struct error *err);
+
+/* Recipients from one argv string (a comma list, Name <addr> forms), each
+ * checked and completed (aliases, default_domain).  EX_USAGE when bad. */
+int delivery_add_recipients(
+    struct delivery *d, const char *text, struct error *err);
+/* One addr-spec (an SMTP RCPT path), checked and completed. */
+int delivery_add_recipient(
+    struct delivery *d, const char *addr, struct error *err);
+
+/*
+ * Read the message from fd into the spool (stop_at_dot: a lone "." line
+ * ends it), add the -t recipients and check the recipient set.  A content
+ * error (NUL bytes, header too large, no recipients: EX_DATAERR) saves the
+ * message to failed/; a read or spool error leaves it with the caller.
+ */
+int delivery_read(
+    struct delivery *d, int fd, bool stop_at_dot, struct error *err);
+
+/*
+ * Send the read message (or queue it for -odq).  On failure the message
+ * is kept: new/ for a temporary failure (exit 75, or 0 with on_tempfail =
+ * queue-ok: then the record is already logged and d->warning says so),
+ * failed/ otherwise; err ends with where it is.
+ */
+int delivery_send(struct delivery *d, struct error *err);
+
+/* The whole stdin run of `mailsub [options] rcpt... < message`. */
+int delivery_run_stdin(struct delivery *d, struct error *err);
+
+/* One log record (logfile, syslog) for the message; a no-op before an
+ * account is chosen or once logged. */
+void delivery_log(struct delivery *d, int exit_code, const char *reply);
+
+#endif
