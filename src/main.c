@@ -18,6 +18,7 @@
 #include "deliver.h"
 #include "error.h"
 #include "log.h"
+#include "smtpd.h"
 
 /* What main() holds for any mode. */
 struct run {
@@ -124,6 +125,13 @@ main(int argc, char **argv)
 		break;
 	case CLI_MODE_DELIVER:
 		code = mode_deliver(&r.opts);
+		break;
+	case CLI_MODE_SMTP_STDIO:
+		code = EX_OK;
+		if (smtpd_run(STDIN_FILENO, STDOUT_FILENO, &r.opts, &err) == -1) {
+			fprintf(stderr, "mailsub: %s\n", err.message);
+			code = err.exit_code;
+		}
 		break;
 	default:
 		fprintf(stderr, "mailsub: this mode is not available in this "
