@@ -1,0 +1,831 @@
+#!/usr/bin/python3
+"""mailsub against msmtp, side by side, on the same local servers.
+
+Run by bench/run, which installs the tools, builds mailsub, starts the
+sinks and stops them; this script writes the configurations and messages,
+runs the scenarios and writes RESULTS.md.
+
+Every timed run is one process started by spawn.c (vfork, exec) and
+reaped with wait4(2): wall time from spawn to reap, CPU as the child's user + system
+time, peak RSS as its ru_maxrss (what /usr/bin/time -v prints).  The two
+clients alternate run by run (ABBA order), so a change in machine load
+hits both.  Instructions come from one run under valgrind --tool=callgrind
+(user space only: the kernel's share is not counted).
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+KIB = 1024
+MIB = 1024 * 1024
+GIB = 1024 * MIB
+
+
+def log(*a):
+    print("bench:", *a, file=sys.stderr, flush=True)
+
+
+# ---- measuring ----------------------------------------------------------
+
+
+class Sample:
+    __slots__ = ("wall", "cpu", "rss", "rc")
+
+    def __init__(self, wall, cpu, rss, rc):
+        self.wall, self.cpu, self.rss, self.rc = wall, cpu, rss, rc
+
+
+SPAWN = None  # the launcher binary (spawn.c), set by main()
+
+
+def spawn(argv, stdin_path, env, errpath, count=1):
+    """Run argv count times in sequence through the launcher, stdin from
+    stdin_path: one Sample (for count > 1: total wall, summed CPU, the
+    largest RSS, the first non-zero exit code)."""
+    out = subprocess.run([SPAWN, "-n", str(count), "-i", stdin_path,
+                          "-e", errpath, "--"] + argv, env=env,
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError("spawn failed: %s" % out.stderr.strip())
+    wall, cpu, rss, rc = out.stdout.split()
+    return Sample(float(wall), float(cpu), int(rss) * KIB, int(rc))
+
+
+def callgrind(argv, stdin_path, env, outdir, tag):
+    """Instructions (Ir) of one run under callgrind, or None."""
+    out = os.path.join(outdir, "callgrind.%s.out" % tag)
+    vg = shutil.which("valgrind")
+    if vg is None:
+        return None
+    cmd = [vg, "--tool=callgrind", "--callgrind-out-file=" + out] + argv
+    with open(stdin_path, "rb") as fin, \
+            open(os.path.join(outdir, "callgrind.%s.log" % tag), "wb") as e:
+        rc = subprocess.call(cmd, stdin=fin, stdout=subprocess.DEVNULL,
+                             stderr=e, env=env)
+    if rc != 0:
+        log("callgrind run of %s exited %d" % (tag, rc))
+        return None
+    total = None
+    with open(out) as f:
+        for line in f:
+            if line.startswith("summary:") or line.startswith("totals:"):
+                total = int(line.split()[1])
+    return total
+
+
+class Result:
+    """Samples per client for one scenario."""
+
+    def __init__(self, key, title, clients):
+        self.key, self.title = key, title
+        self.samples = {c: [] for c in clients}
+        self.instr = {c: None for c in clients}
+        self.note = ""
+        self.skipped = None
+        self.bytes = None
+
+    def ok(self, c):
+        return [s for s in self.samples[c] if s.rc == 0]
+
+    def failed(self, c):
+        return len(self.samples[c]) - len(self.ok(c))
+
+    def stat(self, c, field):
+        vals = [getattr(s, field) for s in self.ok(c)]
+        if not vals:
+            return None
+        return (statistics.median(vals), min(vals), max(vals))
+
+    def ratio(self, field, a="mailsub", b="msmtp"):
+        x, y = self.stat(a, field), self.stat(b, field)
+        if x is None or y is None or y[0] == 0:
+            return None
+        return x[0] / y[0]
+
+    def instr_ratio(self):
+        a, b = self.instr.get("mailsub"), self.instr.get("msmtp")
+        if not a or not b:
+            return None
+        return a / b
+
+
+def measure(key, title, cmds, stdin_path, env, runs, warmup, logdir,
+            loop=1, prepare=None):
+    """cmds: {client: argv}.  Interleaved ABBA; prepare(client) runs before
+    every timed run, outside the timing."""
+    res = Result(key, title, list(cmds))
+    names = list(cmds)
+    errpath = os.path.join(logdir, "%s.stderr" % key)
+    for i in range(warmup + runs):
+        order = names if i % 2 == 0 else list(reversed(names))
+        for c in order:
+            if prepare:
+                prepare(c)
+            s = spawn(cmds[c], stdin_path, env, errpath, loop)
+            if i >= warmup:
+                res.samples[c].append(s)
+            if s.rc != 0:
+                log("%s: %s exited %d (see %s)" % (key, c, s.rc, errpath))
+    return res
+
+
+# ---- messages and configurations ---------------------------------------
+
+
+def make_message(path, size, rcpt):
+    """A text message of about size bytes: 72-character lines, one in 64
+    starting with a dot (dot-stuffing has work to do), Date and Message-ID
+    present so that neither client adds headers."""
+    hdr = ("From: Bench Sender <a@example.org>\n"
+           "To: %s\n"
+           "Subject: mailsub bench, %d bytes\n"
+           "Date: Mon, 1 Jan 2024 00:00:00 +0000\n"
+           "Message-ID: <bench-%d@example.org>\n"
+           "\n" % (rcpt, size, size)).encode()
+    lines = []
+    for i in range(4096):
+        body = ("%05d the quick brown fox jumps over the lazy dog "
+                "0123456789 abcdefghij" % i)[:71]
+        if i % 64 == 63:
+            body = "." + body[1:]
+        lines.append(body + "\n")
+    block = "".join(lines).encode()
+    with open(path, "wb") as f:
+        f.write(hdr)
+        left = size - len(hdr)
+        while left > 0:
+            chunk = block[:left] if left < len(block) else block
+            if left < len(block):
+                # end on a whole line
+                cut = chunk.rfind(b"\n") + 1
+                chunk = chunk[:cut] if cut > 0 else b"x\n"
+            f.write(chunk)
+            left -= len(chunk)
+
+
+def write_private(path, text):
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+
+
+def mailsub_config(path, work, sink_port, front):
+    t = ["[defaults]",
+         "from = a@example.org",
+         "queue_dir = %s/queue" % work,
+         "add_headers = auto",
+         "account = plain",
+         "",
+         "[plain]",
+         "host = 127.0.0.1",
+         "port = %d" % sink_port,
+         "tls = off",
+         ""]
+    if front:
+        t += ["[starttls]",
+              "host = 127.0.0.1",
+              "port = %s" % front["STARTTLS_PORT"],
+              "tls = starttls",
+              "tls_trust_file = %s" % front["FRONT_CA"],
+              "",
+              "[smtps]",
+              "host = 127.0.0.1",
+              "port = %s" % front["SMTPS_PORT"],
+              "tls = on",
+              "tls_trust_file = %s" % front["FRONT_CA"],
+              ""]
+        for acct, mech, user, pw in (
+                ("authplain", "PLAIN", front["PLAIN_USER"],
+                 front["PLAIN_PASSWORD"]),
+                ("authscram", "SCRAM-SHA-256", front["SCRAM_USER"],
+                 front["SCRAM_PASSWORD"])):
+            t += ["[%s]" % acct,
+                  "host = 127.0.0.1",
+                  "port = %s" % front["SUBMIT_PORT"],
+                  "tls = starttls",
+                  "tls_trust_file = %s" % front["FRONT_CA"],
+                  "auth = %s" % mech,
+                  "user = %s" % user,
+                  'password = "%s"' % pw,
+                  ""]
+    write_private(path, "\n".join(t))
+
+
+def msmtp_config(path, sink_port, front):
+    t = ["defaults",
+         "from a@example.org",
+         "",
+         "account plain",
+         "host 127.0.0.1",
+         "port %d" % sink_port,
+         "tls off",
+         "auth off",
+         ""]
+    if front:
+        tls = ["host 127.0.0.1", "tls on",
+               "tls_trust_file %s" % front["FRONT_CA"]]
+        t += ["account starttls"] + tls + [
+            "port %s" % front["STARTTLS_PORT"], "tls_starttls on",
+            "auth off", ""]
+        t += ["account smtps"] + tls + [
+            "port %s" % front["SMTPS_PORT"], "tls_starttls off",
+            "auth off", ""]
+        for acct, mech, user, pw in (
+                ("authplain", "plain", front["PLAIN_USER"],
+                 front["PLAIN_PASSWORD"]),
+                ("authscram", "scram-sha-256", front["SCRAM_USER"],
+                 front["SCRAM_PASSWORD"])):
+            t += ["account %s" % acct] + tls + [
+                "port %s" % front["SUBMIT_PORT"], "tls_starttls on",
+                "auth %s" % mech, "user %s" % user,
+                "password %s" % pw, ""]
+    t += ["account default : plain", ""]
+    write_private(path, "\n".join(t))
+
+
+def read_ports(path):
+    d = {}
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if "=" in line:
+                k, v = line.split("=", 1)
+                d[k] = v.strip("'")
+    return d
+
+
+# ---- floors --------------------------------------------------------------
+
+
+def loopback_throughput(path, size):
+    """Bytes per second of sendfile() from path to a reader that discards,
+    over 127.0.0.1: what any client's data path can at best reach."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    port = srv.getsockname()[1]
+    got = [0]
+
+    def reader():
+        c, _ = srv.accept()
+        buf = bytearray(1024 * 1024)
+        while True:
+            n = c.recv_into(buf)
+            if n == 0:
+                break
+            got[0] += n
+        c.close()
+
+    th = threading.Thread(target=reader)
+    th.start()
+    s = socket.create_connection(("127.0.0.1", port))
+    t0 = time.perf_counter()
+    with open(path, "rb") as f:
+        s.sendfile(f, 0, size)
+    s.shutdown(socket.SHUT_WR)
+    th.join()
+    dt = time.perf_counter() - t0
+    s.close()
+    srv.close()
+    return got[0] / dt
+
+
+# ---- report ------------------------------------------------------------
+
+
+def fmt_time(v):
+    if v is None:
+        return "-"
+    if v < 1e-3:
+        return "%.0f µs" % (v * 1e6)
+    if v < 1:
+        return "%.1f ms" % (v * 1e3)
+    return "%.2f s" % v
+
+
+def fmt_rss(v):
+    if v is None:
+        return "-"
+    return "%.1f MiB" % (v / MIB)
+
+
+def fmt_instr(v):
+    if v is None:
+        return "-"
+    if v >= 1e9:
+        return "%.2f G" % (v / 1e9)
+    if v >= 1e6:
+        return "%.2f M" % (v / 1e6)
+    return "%.0f k" % (v / 1e3)
+
+
+def fmt_ratio(v):
+    return "-" if v is None else "%.3f" % v
+
+
+def trio(st, f):
+    if st is None:
+        return "-"
+    return "%s (%s – %s)" % (f(st[0]), f(st[1]), f(st[2]))
+
+
+def scenario_table(r):
+    out = []
+    if r.skipped:
+        return ["_skipped: %s_" % r.skipped, ""]
+    out.append("| client | wall: median (min – max) | CPU user+sys: median "
+               "(min – max) | peak RSS: median | instructions | runs "
+               "(failed) |")
+    out.append("|---|---|---|---|---|---|")
+    for c in r.samples:
+        rss = r.stat(c, "rss")
+        out.append("| %s | %s | %s | %s | %s | %d (%d) |" % (
+            c, trio(r.stat(c, "wall"), fmt_time),
+            trio(r.stat(c, "cpu"), fmt_time),
+            fmt_rss(rss[0] if rss else None), fmt_instr(r.instr[c]),
+            len(r.samples[c]), r.failed(c)))
+    if len(r.samples) == 2:
+        out.append("| **mailsub/msmtp** | **%s** | **%s** | **%s** | "
+                   "**%s** | |" % (
+                       fmt_ratio(r.ratio("wall")), fmt_ratio(r.ratio("cpu")),
+                       fmt_ratio(r.ratio("rss")),
+                       fmt_ratio(r.instr_ratio())))
+    if r.note:
+        out += ["", r.note]
+    out.append("")
+    return out
+
+
+# ---- main ----------------------------------------------------------------
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--mailsub", required=True)
+    ap.add_argument("--msmtp", default=shutil.which("msmtp"))
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--sink-port", type=int, required=True)
+    ap.add_argument("--front", help="front.sh's ports file")
+    ap.add_argument("--spawn", required=True, help="bench/lib/spawn.c, "
+                    "built")
+    ap.add_argument("--floor-bin", help="the empty program linked to "
+                    "GnuTLS and libgsasl")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--only", default="",
+                    help="comma list of scenario keys (S1,S2,...)")
+    ap.add_argument("--no-callgrind", action="store_true")
+    ap.add_argument("--command", default="bench/run",
+                    help="the command line, for the report")
+    a = ap.parse_args()
+    global SPAWN
+    SPAWN = a.spawn
+
+    work = a.work
+    logdir = os.path.join(work, "logs")
+    os.makedirs(logdir, exist_ok=True)
+    os.makedirs(os.path.join(work, "queue"), mode=0o700, exist_ok=True)
+    only = set(x.strip() for x in a.only.split(",") if x.strip())
+    want = (lambda k: not only or k in only)
+    front = read_ports(a.front) if a.front and os.path.exists(a.front) \
+        else None
+    q = a.quick
+    runs_small = 3 if q else 30
+    warm = 1 if q else 3
+    do_cg = not a.no_callgrind
+
+    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+           "HOME": work,
+           "XDG_STATE_HOME": os.path.join(work, "state"),
+           "XDG_CONFIG_HOME": os.path.join(work, "config"),
+           "LANG": os.environ.get("LANG", "C.UTF-8")}
+    os.makedirs(env["XDG_STATE_HOME"], mode=0o700, exist_ok=True)
+
+    mcfg = os.path.join(work, "mailsub.ini")
+    rcfg = os.path.join(work, "msmtprc")
+    mailsub_config(mcfg, work, a.sink_port, front)
+    msmtp_config(rcfg, a.sink_port, front)
+    M = [a.mailsub, "-C", mcfg]
+    R = [a.msmtp, "-C", rcfg]
+    rcpt = "rcpt@example.org"
+
+    msgs = {}
+
+    def msg(size):
+        if size not in msgs:
+            p = os.path.join(work, "msg-%d.txt" % size)
+            make_message(p, size, rcpt)
+            msgs[size] = p
+        return msgs[size]
+
+    results = []
+    t_start = time.time()
+
+    def scenario(key, title, margs, rargs, stdin, runs, loop=1, **kw):
+        if not want(key):
+            return None
+        log("%s: %s (%d runs%s)" % (key, title, runs,
+                                   ", %d invocations each" % loop
+                                   if loop > 1 else ""))
+        r = measure(key, title, {"mailsub": M + margs, "msmtp": R + rargs},
+                    stdin, env, runs, warm if loop == 1 else 0, logdir,
+                    loop=loop, **kw)
+        results.append(r)
+        return r
+
+    def instr(r, margs, rargs, stdin, tag=None):
+        if r is None or not do_cg or (q and r.key != "S1"):
+            return
+        tag = tag or r.key
+        r.instr["mailsub"] = callgrind(M + margs, stdin, env, logdir,
+                                       tag + ".mailsub")
+        r.instr["msmtp"] = callgrind(R + rargs, stdin, env, logdir,
+                                     tag + ".msmtp")
+
+    one_k = msg(1024)
+
+    # S1
+    r = scenario("S1", "1 KB, plain SMTP", [rcpt], [rcpt], one_k, runs_small)
+    instr(r, [rcpt], [rcpt], one_k)
+    s1 = r
+    hf = None
+    if r and shutil.which("hyperfine"):
+        hf = hyperfine_check(M + [rcpt], R + [rcpt], one_k, env, logdir,
+                             3 if q else 20)
+
+    # S2, S3, S7
+    tls_cases = [
+        ("S2", "1 KB, STARTTLS with certificate verification", "starttls"),
+        ("S3", "1 KB, implicit TLS (port 465 style) with verification",
+         "smtps"),
+        ("S7-PLAIN", "1 KB, STARTTLS + AUTH PLAIN", "authplain"),
+        ("S7-SCRAM", "1 KB, STARTTLS + AUTH SCRAM-SHA-256", "authscram"),
+    ]
+    for key, title, acct in tls_cases:
+        if not want(key):
+            continue
+        if front is None:
+            r = Result(key, title, ["mailsub", "msmtp"])
+            r.skipped = "no TLS front (needs root, postfix and dovecot)"
+            results.append(r)
+            continue
+        args = ["-a", acct, rcpt]
+        r = scenario(key, title, args, args, one_k, runs_small)
+        instr(r, args, args, one_k)
+
+    # S4
+    if q:
+        big = [("S4-100M", "large message, plain (quick: 256 KiB)",
+                256 * KIB, 3), ("S4-1G", "larger message, plain (quick: "
+                                "1 MiB)", 1 * MIB, 3)]
+        cg_size = 256 * KIB
+    else:
+        big = [("S4-100M", "100 MB message, plain", 100 * MIB, 5),
+               ("S4-1G", "1 GB message, plain", 1 * GIB, 3)]
+        cg_size = 10 * MIB
+    s4 = []
+    for key, title, size, runs in big:
+        for variant, margs, rargs in (("argv", [rcpt], [rcpt]),
+                                      ("-t", ["-t"], ["-t"])):
+            k = "%s-%s" % (key, "t" if variant == "-t" else "argv")
+            if not want(k) and not want(key) and not want("S4"):
+                continue
+            p = msg(size)
+            r = scenario(k, "%s, recipient %s" % (
+                title, "in argv" if variant == "argv" else "from the "
+                "header (-t)"), margs, rargs, p, runs)
+            if r:
+                r.bytes = os.path.getsize(p)
+                s4.append(r)
+    cg = None
+    if (want("S4") or want("S4-100M") or want("S4-100M-argv")) and do_cg:
+        p = msg(cg_size)
+        cg = {}
+        for c, argv in (("mailsub", M + [rcpt]), ("msmtp", R + [rcpt])):
+            total = callgrind(argv, p, env, logdir, "S4-cg." + c)
+            base = s1.instr[c] if s1 else None
+            cg[c] = (total, base)
+        cg_bytes = os.path.getsize(p)
+
+    # S5
+    n_rcpts = 100 if q else 10000
+    many = ["r%05d@example.org" % i for i in range(n_rcpts)]
+    r = scenario("S5", "one 1 KB message to %d recipients" % n_rcpts,
+                 many, many, one_k, 3 if q else 10)
+    instr(r, many, many, one_k)
+
+    # S6
+    n_inv = 10 if q else 1000
+    s6 = scenario("S6", "%d messages of 1 KB by %d invocations, plain"
+                  % (n_inv, n_inv), [rcpt], [rcpt], one_k,
+                  2 if q else 3, loop=n_inv)
+    if s6:
+        s6.note = ("One run is %d invocations in sequence; CPU is their "
+                   "sum, RSS the largest." % n_inv)
+
+    # Q: the queue flush, when this mailsub has one.
+    qres = None
+    if want("Q"):
+        qres = queue_flush(a, M, env, work, logdir, rcpt, one_k,
+                           n_inv, 2 if q else 3, s6)
+        if qres:
+            results.append(qres)
+
+    # Floors
+    floors = []
+    if want("floors"):
+        floors = measure_floors(a, env, logdir, runs_small, warm, do_cg,
+                                msg(100 * MIB if not q else 1 * MIB))
+
+    elapsed = time.time() - t_start
+    write_report(a, results, s1, s4, cg, cg_bytes if cg else None, s6,
+                 qres, floors, elapsed, n_inv, hf)
+    log("wrote %s in %.0f s" % (a.out, elapsed))
+
+
+def hyperfine_check(margv, rargv, stdin, env, logdir, runs):
+    """S1 again with hyperfine (a public tool, its own spawning and
+    statistics), as a cross-check of the launcher's numbers."""
+    import shlex
+    out = os.path.join(logdir, "hyperfine-S1.json")
+    cmds = ["%s < %s" % (shlex.join(c), shlex.quote(stdin))
+            for c in (margv, rargv)]
+    rc = subprocess.call(["hyperfine", "--style", "none", "-w", "3", "-r",
+                          str(runs), "--export-json", out] + cmds,
+                         env=env, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    if rc != 0:
+        log("hyperfine exited %d" % rc)
+        return None
+    with open(out) as f:
+        data = json.load(f)["results"]
+    return [(name, d["mean"], d["stddev"], d["median"], d["user"],
+             d["system"]) for name, d in zip(("mailsub", "msmtp"), data)]
+
+
+def queue_flush(a, M, env, work, logdir, rcpt, one_k, n, runs, s6):
+    """mailsub -q over n queued messages; compared with S6's msmtp runs
+    (n invocations of msmtp, the only way msmtp sends n messages)."""
+    qdir = os.path.join(work, "queue")
+    errpath = os.path.join(logdir, "Q.stderr")
+    probe = spawn(M + ["-q"], one_k, env, errpath)
+    if probe.rc not in (0,):
+        log("Q: this mailsub has no working -q (exit %d): skipped" %
+            probe.rc)
+        r = Result("Q", "%d queued messages flushed with mailsub -q" % n,
+                   ["mailsub", "msmtp"])
+        r.skipped = "mailsub -q is not available in this build (exit %d)" \
+            % probe.rc
+        return r
+    # Fill the queue once with -odq, keep a copy, restore it before each
+    # run.
+    tmpl = os.path.join(work, "queue-template")
+    shutil.rmtree(tmpl, ignore_errors=True)
+    s = spawn(M + ["-odq", rcpt], one_k, env, errpath, n)
+    if s.rc != 0:
+        log("Q: -odq exited %d" % s.rc)
+    shutil.copytree(qdir, tmpl, symlinks=True)
+    r = Result("Q", "%d queued messages flushed with mailsub -q" % n,
+               ["mailsub", "msmtp"])
+    for i in range(runs):
+        shutil.rmtree(qdir)
+        shutil.copytree(tmpl, qdir, symlinks=True)
+        s = spawn(M + ["-q"], one_k, env, errpath)
+        left = len(os.listdir(os.path.join(qdir, "new"))) \
+            if os.path.isdir(os.path.join(qdir, "new")) else 0
+        if left:
+            log("Q: %d messages left in the queue" % left)
+            s.rc = s.rc or 1
+        r.samples["mailsub"].append(s)
+    if s6:
+        r.samples["msmtp"] = list(s6.samples["msmtp"])
+    r.note = ("msmtp has no queue: its column is S6's %d msmtp invocations "
+              "from this same run.  The queue is refilled (a copy made "
+              "with -odq) before each flush, outside the timing." % n)
+    return r
+
+
+def measure_floors(a, env, logdir, runs, warm, do_cg, big):
+    floors = []
+    cmds = {"/bin/true": ["/bin/true"]}
+    if a.floor_bin:
+        cmds["empty program linked to GnuTLS and libgsasl"] = [a.floor_bin]
+    r = measure("floors", "start-up floors", cmds, "/dev/null", env, runs,
+                warm, logdir)
+    if do_cg:
+        for c, argv in cmds.items():
+            r.instr[c] = callgrind(argv, "/dev/null", env, logdir,
+                                   "floor." + os.path.basename(argv[0]))
+    floors.append(r)
+    size = os.path.getsize(big)
+    rates = [loopback_throughput(big, size) for _ in range(3)]
+    floors.append(("loopback", size, rates))
+    return floors
+
+
+TARGETS = [
+    # key, metric, op, bound, label
+    ("S1", "wall", "<=", 0.1, "S1 wall"),
+    ("S1", "cpu", "<=", 0.6, "S1 CPU"),
+    ("S1", "rss", "<=", 0.7, "S1 peak RSS"),
+    ("S2", "wall", "<=", 0.15, "S2 wall"),
+    ("S2", "cpu", "<=", 0.7, "S2 CPU"),
+    ("S3", "wall", "<=", 0.15, "S3 wall"),
+    ("S3", "cpu", "<=", 0.7, "S3 CPU"),
+    ("S7-PLAIN", "cpu", "<=", 0.7, "S7 PLAIN CPU"),
+    ("S7-SCRAM", "cpu", "<=", 0.5, "S7 SCRAM-SHA-256 CPU"),
+    ("S5", "wall", "<=", 0.3, "S5 wall"),
+    ("S6", "wall", "<=", 0.1, "S6 wall"),
+]
+
+
+def write_report(a, results, s1, s4, cg, cg_bytes, s6, qres, floors,
+                 elapsed, n_inv, hf):
+    by = {r.key: r for r in results}
+    L = []
+    L.append("# mailsub against msmtp: benchmark results")
+    L.append("")
+    L.append("Written by `%s` on %s in %.0f s%s." % (
+        a.command, datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        elapsed, " (**quick mode: tiny sizes, few runs; not for "
+        "comparison**)" if a.quick else ""))
+    L.append("")
+    cpu = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    ver = subprocess.run([a.mailsub, "--version"], capture_output=True,
+                         text=True).stdout.strip()
+    mver = subprocess.run([a.msmtp, "--version"], capture_output=True,
+                          text=True).stdout.splitlines()
+    L.append("- Machine: %s, %d CPUs, Linux %s; load average at the end "
+             "%.2f." % (cpu, os.cpu_count(), platform.release(),
+                        os.getloadavg()[0]))
+    L.append("- Clients: %s (built by bench/run, -O2, no sanitizers); %s "
+             "(Debian package)." % (ver, mver[0] if mver else "msmtp"))
+    L.append("- Servers, all on 127.0.0.1 and started by the bench: "
+             "Postfix's `smtp-sink` for plain SMTP; for TLS and AUTH a "
+             "private Postfix `smtpd` (TLS, Dovecot SASL) that hands every "
+             "transaction to that smtp-sink as a before-queue proxy filter, "
+             "so nothing is queued or fsync'd (bench/lib/front.sh).  "
+             "Certificates from tests/pki.sh; both clients verify against "
+             "the test CA (`tls_trust_file`).")
+    L.append("- Method: the two clients alternate run by run (ABBA), each "
+             "run started by a small static launcher (bench/lib/spawn.c); "
+             "wall time from vfork to wait4, CPU = the child's user + "
+             "system time, peak RSS = ru_maxrss (as `/usr/bin/time -v`); "
+             "instructions from one run under `valgrind --tool=callgrind` "
+             "(user space only).  Medians with (min – max); every ratio is "
+             "mailsub/msmtp from this run.")
+    L.append("")
+
+    # Targets
+    L.append("## Targets (issue 7)")
+    L.append("")
+    L.append("| target | bound | measured | met |")
+    L.append("|---|---|---|---|")
+
+    def row(label, bound, val, ok):
+        L.append("| %s | %s | %s | %s |" % (
+            label, bound, val, "-" if ok is None else
+            ("yes" if ok else "**no**")))
+
+    for key, metric, op, bound, label in TARGETS:
+        r = by.get(key)
+        v = r.ratio(metric) if r and not r.skipped else None
+        row(label + " (mailsub/msmtp)", "≤ %.2f" % bound, fmt_ratio(v),
+            None if v is None else v <= bound)
+    if cg:
+        (mt, mb), (rt, rb) = cg["mailsub"], cg["msmtp"]
+        ipb = {}
+        for c, (t, b) in cg.items():
+            if t is not None:
+                ipb[c] = (t - (b or 0)) / cg_bytes
+        if "mailsub" in ipb and "msmtp" in ipb:
+            v = ipb["mailsub"] / ipb["msmtp"]
+            row("S4 instructions per byte (mailsub/msmtp)", "≤ 0.10",
+                fmt_ratio(v), v <= 0.1)
+            row("S4 instructions per byte, mailsub", "≤ 15",
+                "%.2f" % ipb["mailsub"], ipb["mailsub"] <= 15)
+    big = [r for r in s4 if not r.skipped]
+    if big:
+        worst = max((r.ratio("rss") or 0) for r in big)
+        row("S4 peak RSS (mailsub/msmtp), worst case", "≤ 0.50",
+            fmt_ratio(worst), worst <= 0.5)
+        if s1:
+            base = s1.stat("mailsub", "rss")
+            top = max(r.stat("mailsub", "rss")[2] for r in big
+                      if r.stat("mailsub", "rss"))
+            if base:
+                grow = top - base[0]
+                row("S4 mailsub peak RSS flat from 1 KB to the largest "
+                    "size", "growth ≤ 1 MiB", "%+.2f MiB" % (grow / MIB),
+                    grow <= MIB)
+    if qres and not qres.skipped:
+        v = qres.ratio("wall", "msmtp", "mailsub")
+        row("Q speed-up: msmtp %d runs / mailsub -q" % n_inv, "≥ 50x",
+            "-" if v is None else "%.1fx" % v, None if v is None
+            else v >= 50)
+    elif qres:
+        row("Q speed-up", "≥ 50x", "skipped: " + qres.skipped, None)
+    L.append("")
+
+    L.append("## Scenarios")
+    L.append("")
+    for r in results:
+        L.append("### %s: %s" % (r.key, r.title))
+        L.append("")
+        L += scenario_table(r)
+        if r.bytes:
+            for c in r.samples:
+                st = r.stat(c, "wall")
+                if st:
+                    L.append("- %s: %.0f MB/s (median)" % (
+                        c, r.bytes / st[0] / 1e6))
+            L.append("")
+    if cg:
+        L.append("### S4: instructions per byte (callgrind, %s message)"
+                 % ("%.0f MiB" % (cg_bytes / MIB) if cg_bytes >= MIB
+                    else "%.0f KiB" % (cg_bytes / KIB)))
+        L.append("")
+        L.append("| client | instructions | minus the 1 KB run | per byte |")
+        L.append("|---|---|---|---|")
+        for c, (t, b) in cg.items():
+            if t is None:
+                L.append("| %s | - | - | - |" % c)
+                continue
+            L.append("| %s | %s | %s | %.2f |" % (
+                c, fmt_instr(t), fmt_instr(t - (b or 0)),
+                (t - (b or 0)) / cg_bytes))
+        L.append("")
+        L.append("Per byte = (instructions of this run − those of the 1 KB "
+                 "run) / bytes: the cost of the data path without "
+                 "start-up.  User space only; the kernel's copies are "
+                 "extra for both.")
+        L.append("")
+
+    if hf:
+        L.append("### S1 cross-check with hyperfine")
+        L.append("")
+        L.append("hyperfine runs each client through `sh -c` with the "
+                 "message redirected (it subtracts the shell's start-up), "
+                 "all runs of one client, then the other's.")
+        L.append("")
+        L.append("| client | wall: mean ± σ | median | user | system |")
+        L.append("|---|---|---|---|---|")
+        for name, mean, sd, med, usr, sys_ in hf:
+            L.append("| %s | %s ± %s | %s | %s | %s |" % (
+                name, fmt_time(mean), fmt_time(sd), fmt_time(med),
+                fmt_time(usr), fmt_time(sys_)))
+        if hf[1][3]:
+            L.append("")
+            L.append("Median wall ratio mailsub/msmtp: %.3f." %
+                     (hf[0][3] / hf[1][3]))
+        L.append("")
+    if floors:
+        L.append("## Floors")
+        L.append("")
+        fr = floors[0]
+        L.append("| program | wall: median (min – max) | CPU: median "
+                 "(min – max) | peak RSS | instructions |")
+        L.append("|---|---|---|---|---|")
+        for c in fr.samples:
+            rss = fr.stat(c, "rss")
+            L.append("| %s | %s | %s | %s | %s |" % (
+                c, trio(fr.stat(c, "wall"), fmt_time),
+                trio(fr.stat(c, "cpu"), fmt_time),
+                fmt_rss(rss[0] if rss else None), fmt_instr(fr.instr[c])))
+        L.append("")
+        for f in floors[1:]:
+            if f[0] == "loopback":
+                _, size, rates = f
+                L.append("Raw loopback throughput (Python `socket.sendfile` "
+                         "of the %.0f MiB message to a reader that discards, "
+                         "3 runs): %s MB/s; at this rate 1 GiB takes %.2f s."
+                         % (size / MIB, ", ".join("%.0f" % (x / 1e6)
+                                                  for x in rates),
+                            GIB / max(rates)))
+        L.append("")
+    tmp = a.out + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("\n".join(L))
+    os.replace(tmp, a.out)
+
+
+if __name__ == "__main__":
+    main()
