@@ -97,7 +97,8 @@ expand_home(const char *path, char *out, size_t size, struct error *err)
 	else
 		n = snprintf(out, size, "%s", path);
 	if (n < 0 || (size_t)n >= size)
-		return error_set(err, EX_CONFIG, "password_file: path too long");
+		return error_set(err, EX_CONFIG,
+		    "password_file: path too long");
 	return 0;
 }
 
@@ -394,23 +395,38 @@ on_prompt_signal(int sig)
 	prompt_interrupted = sig;
 }
 
+/* How often the prompt looks at prompt_interrupted: a signal that lands
+ * just before read() would otherwise leave it waiting for ever. */
+#define SECRET_PROMPT_POLL_MS 100
+
 static int
 read_tty_line(int fd, struct buf *out, struct error *err)
 {
-	char    c;
-	ssize_t n;
-	int     rc = -1;
+	struct pollfd pfd;
+	char          c;
+	ssize_t       n;
+	int           rc = -1;
 
 	for (;;) {
-		n = read(fd, &c, 1);
-		if (n == -1 && errno == EINTR) {
-			if (prompt_interrupted) {
-				error_set(err, EX_CONFIG,
-				    "password prompt interrupted");
-				break;
-			}
-			continue;
+		if (prompt_interrupted) {
+			error_set(err, EX_CONFIG,
+			    "password prompt interrupted");
+			break;
 		}
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		n = poll(&pfd, 1, SECRET_PROMPT_POLL_MS);
+		if (n == 0 || (n == -1 && errno == EINTR))
+			continue; /* look at the flag again */
+		if (n == -1) {
+			error_set(err, EX_CONFIG, "/dev/tty: poll: %s",
+			    strerror(errno));
+			break;
+		}
+		n = read(fd, &c, 1);
+		if (n == -1 && (errno == EINTR || errno == EAGAIN))
+			continue;
 		if (n == -1) {
 			error_set(err, EX_CONFIG, "reading the password from "
 			    "/dev/tty: %s", strerror(errno));

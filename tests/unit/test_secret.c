@@ -505,6 +505,7 @@ prompt_child(const char *slave, int report_fd)
 	char           msg[600];
 	int            fd, rc;
 
+	alarm(20); /* a hung prompt fails the test instead of hanging it */
 	setsid();
 	fd = open(slave, O_RDWR); /* becomes the controlling terminal */
 	if (fd < 0)
@@ -588,11 +589,23 @@ prompt_session(const char *input, char *report, size_t size)
 
 	memset(report, 0, size);
 	{
-		size_t  got = 0;
-		ssize_t n;
+		struct pollfd pfd = {p[0], POLLIN, 0};
+		long long     end = now_ms() + 10000;
+		size_t        got = 0;
+		ssize_t       n = 1;
 
-		while ((n = read(p[0], report + got, size - 1 - got)) > 0)
-			got += (size_t)n;
+		while (n > 0 && now_ms() < end) {
+			if (poll(&pfd, 1, 100) <= 0)
+				continue;
+			n = read(p[0], report + got, size - 1 - got);
+			if (n > 0)
+				got += (size_t)n;
+		}
+		if (n != 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			fail_msg("the prompt did not finish: \"%s\"", report);
+		}
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
