@@ -710,7 +710,7 @@ oauth_step_fn(struct exchange *x, const char *in, size_t in_len, char **out,
 	return 0;
 }
 
-/* --- entry point ----------------------------------------------------------- */
+/* --- entry point --------------------------------------------------------- */
 
 int
 auth_login(struct conn *c, const struct account *acct,

@@ -384,13 +384,14 @@ load_credentials(gnutls_certificate_credentials_t cred,
 
 	if (acct->tls_trust_file != NULL) {
 		if (access(acct->tls_trust_file, R_OK) == -1)
-			return error_set(err, EX_CONFIG, "tls_trust_file %s: %s",
-			    acct->tls_trust_file, strerror(errno));
+			return error_set(err, EX_CONFIG,
+			    "tls_trust_file %s: %s", acct->tls_trust_file,
+			    strerror(errno));
 		r = gnutls_certificate_set_x509_trust_file(cred,
 		    acct->tls_trust_file, GNUTLS_X509_FMT_PEM);
 		if (r < 0)
-			return error_set(err, EX_CONFIG, "tls_trust_file %s: %s",
-			    acct->tls_trust_file,
+			return error_set(err, EX_CONFIG,
+			    "tls_trust_file %s: %s", acct->tls_trust_file,
 			    tls_strerror(r, msg, sizeof(msg)));
 		if (r == 0)
 			return error_set(err, EX_CONFIG,
@@ -638,7 +639,8 @@ tls_write(void *ctx, const void *p, size_t n, int timeout_ms,
 			    deadline);
 			if (w == 1)
 				return error_set(err, EX_TEMPFAIL,
-				    "timed out after %d s sending to the server",
+				    "timed out after %d s sending to the "
+				    "server",
 				    (timeout_ms + 999) / 1000);
 			if (w == -1) {
 				tls->dead = true;
@@ -726,7 +728,8 @@ do_handshake(struct tls *tls, const char *hostname, int timeout_ms,
 		 * GnuTLS leaves alerts to the application. */
 		if (r != GNUTLS_E_PREMATURE_TERMINATION &&
 		    r != GNUTLS_E_PULL_ERROR && r != GNUTLS_E_PUSH_ERROR &&
-		    r != GNUTLS_E_TIMEDOUT && r != GNUTLS_E_FATAL_ALERT_RECEIVED)
+		    r != GNUTLS_E_TIMEDOUT &&
+		    r != GNUTLS_E_FATAL_ALERT_RECEIVED)
 			gnutls_alert_send_appropriate(tls->session, r);
 		return handshake_error(tls->session, r, hostname, timeout_ms,
 		    implicit, err);
@@ -828,7 +831,8 @@ tls_upgrade(struct transport *t, const struct account *acct,
 
 	r = gnutls_certificate_allocate_credentials(&tls->cred);
 	if (r < 0) {
-		error_set(err, EX_OSERR, "GnuTLS: %s", tls_strerror(r, msg, sizeof(msg)));
+		error_set(err, EX_OSERR, "GnuTLS: %s",
+		    tls_strerror(r, msg, sizeof(msg)));
 		goto fail;
 	}
 	if (load_credentials(tls->cred, acct, pinned, err) == -1)
@@ -837,7 +841,8 @@ tls_upgrade(struct transport *t, const struct account *acct,
 	    GNUTLS_NO_SIGNAL);
 	if (r < 0) {
 		tls->session = NULL;
-		error_set(err, EX_OSERR, "GnuTLS: %s", tls_strerror(r, msg, sizeof(msg)));
+		error_set(err, EX_OSERR, "GnuTLS: %s",
+		    tls_strerror(r, msg, sizeof(msg)));
 		goto fail;
 	}
 	prio = acct->tls_priorities != NULL ? acct->tls_priorities :
@@ -856,7 +861,8 @@ tls_upgrade(struct transport *t, const struct account *acct,
 	r = gnutls_credentials_set(tls->session, GNUTLS_CRD_CERTIFICATE,
 	    tls->cred);
 	if (r < 0) {
-		error_set(err, EX_SOFTWARE, "GnuTLS: %s", tls_strerror(r, msg, sizeof(msg)));
+		error_set(err, EX_SOFTWARE, "GnuTLS: %s",
+		    tls_strerror(r, msg, sizeof(msg)));
 		goto fail;
 	}
 	/* RFC 6066 3: SNI carries host names only, never address literals. */

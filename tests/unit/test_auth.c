@@ -399,7 +399,7 @@ expect_error(struct session *s, int rc, int code, const char *part)
 		fail_msg("\"%s\" lacks \"%s\"", s->err.message, part);
 }
 
-/* --- auth_choose ----------------------------------------------------------- */
+/* --- auth_choose --------------------------------------------------------- */
 
 static void
 choose_ok(const struct account *a, const char *server, bool tls, bool cb,
@@ -434,8 +434,9 @@ static void
 test_choose_preference(void **state)
 {
 	struct account a;
-	const char    *all = "PLAIN LOGIN CRAM-MD5 SCRAM-SHA-1 SCRAM-SHA-1-PLUS "
-			     "SCRAM-SHA-256 SCRAM-SHA-256-PLUS";
+	const char    *all = "PLAIN LOGIN CRAM-MD5 SCRAM-SHA-1 "
+			     "SCRAM-SHA-1-PLUS SCRAM-SHA-256 "
+			     "SCRAM-SHA-256-PLUS";
 
 	(void)state;
 	memset(&a, 0, sizeof(a));
@@ -737,7 +738,9 @@ test_scram_early_235(void **state)
 	const char *const script[] = {"C: AUTH SCRAM-SHA-256 *",
 		"S: 235 2.7.0 ok", NULL};
 	const char *const script2[] = {"C: AUTH SCRAM-SHA-256 *",
-		"S: 334 cj1meWtvK2QybGJiRmdPTlJ2OXFreGRhd0wzcmZjTkhZSlkxWlZ2V1ZzN2oscz1RU1hDUitRNnNlazhiZjkyLGk9NDA5Ng==",
+		/* RFC 5802 5's server-first: its nonce is not ours */
+		"S: 334 cj1meWtvK2QybGJiRmdPTlJ2OXFreGRhd0wzcmZjTkhZSlkxWlZ2"
+		"V1ZzN2oscz1RU1hDUitRNnNlazhiZjkyLGk9NDA5Ng==",
 		"C: *", NULL};
 
 	(void)state;
@@ -929,7 +932,10 @@ test_oauthbearer(void **state)
 	set_list(&s, "OAUTHBEARER", NULL);
 	split[0] = "C: AUTH OAUTHBEARER";
 	split[1] = "S: 334 ";
-	split[2] = "C: bixhPXVzZXIsAWhvc3Q9c210cC5leGFtcGxlLm9yZwFwb3J0PTU4NwFhdXRoPUJlYXJlciB0dHR0*";
+	/* base64 of "n,a=user,\1host=smtp.example.org\1port=587\1auth=Bearer
+	 * tttt", and the rest */
+	split[2] = "C: bixhPXVzZXIsAWhvc3Q9c210cC5leGFtcGxlLm9yZwFwb3J0PTU4Nw"
+		   "FhdXRoPUJlYXJlciB0dHR0*";
 	split[3] = "S: 235 2.7.0 ok";
 	split[4] = NULL;
 	s.fake.script = split;

@@ -941,7 +941,8 @@ test_describe_chain(void **state)
 	assert_int_equal(tls_describe_chain(&c.t, true, &out, &err), 0);
 	s = buf_str(&out);
 	assert_true(s[0] == '[' && s[strlen(s) - 1] == ']');
-	assert_non_null(strstr(s, "[{\"subject\":\"CN=localhost\",\"issuer\":"));
+	assert_non_null(
+	    strstr(s, "[{\"subject\":\"CN=localhost\",\"issuer\":"));
 	assert_non_null(strstr(s, "},{\"subject\":"));
 	snprintf(want, sizeof(want), "\"sha256\":\"%s\"", fp);
 	assert_non_null(strstr(s, want));
