@@ -13,12 +13,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "checkconfig.h"
 #include "cli.h"
 #include "config.h"
 #include "deliver.h"
+#include "discover.h"
 #include "error.h"
 #include "log.h"
 #include "smtpd.h"
+#include "verify.h"
 
 /* What main() holds for any mode. */
 struct run {
@@ -45,6 +48,16 @@ print_error(const struct delivery *d, const struct error *err)
 		    err->message);
 	else
 		fprintf(stderr, "mailsub: %s\n", err->message);
+}
+
+/* A mode's result: 0, or its one error line and exit status. */
+static int
+report(int rc, const struct error *err)
+{
+	if (rc == 0)
+		return EX_OK;
+	fprintf(stderr, "mailsub: %s\n", err->message);
+	return err->exit_code;
 }
 
 /* The default mode: one message from stdin, delivered or kept. */
@@ -125,6 +138,16 @@ main(int argc, char **argv)
 		break;
 	case CLI_MODE_DELIVER:
 		code = mode_deliver(&r.opts);
+		break;
+	case CLI_MODE_VERIFY:
+		code = report(verify_run(&r.opts, stdout, &err), &err);
+		break;
+	case CLI_MODE_CHECK_CONFIG:
+		code = report(checkconfig_run(&r.opts, stdout, &err), &err);
+		break;
+	case CLI_MODE_CONFIGURE:
+		code = report(discover_run(r.opts.mode_argument, stdout, &err),
+		    &err);
 		break;
 	case CLI_MODE_SMTP_STDIO:
 		code = EX_OK;
