@@ -33,6 +33,12 @@ struct parser {
 	int i; /* the argv element being read */
 	size_t rcpt_cap;
 	size_t ign_cap;
+	size_t to_cap;
+	size_t cc_cap;
+	size_t hdr_cap;
+	size_t att_cap;
+	bool date_header;  /* --header Date: given */
+	bool msgid_header; /* --header Message-ID: given */
 };
 
 static const char usage_text[] =
@@ -71,7 +77,14 @@ static const char usage_text[] =
     "  --configure address\n"
     "                print an account section for an address\n"
     "  --flush, --queue, --queue-delete id, --requeue id\n"
-    "                flush, list, delete from, or return to the queue\n";
+    "                flush, list, delete from, or return to the queue\n"
+    "compose mode (mailsub builds the MIME message; stdin is the body):\n"
+    "  -s, --subject text       --body text       --body-file file\n"
+    "  --html file              (with a text body: multipart/alternative)\n"
+    "  --attach file[;type=type/subtype][;name=name]   (repeatable)\n"
+    "  --header 'Name: value'   (repeatable)\n"
+    "  --from addr, --to addr, --cc addr, --bcc addr, --reply-to addr\n"
+    "  --print                  write the message to stdout, send nothing\n";
 
 const char *
 cli_usage(void)
@@ -143,6 +156,24 @@ add_recipient(struct parser *p, const char *s, struct error *err)
 	if (grow(&o->recipients, &p->rcpt_cap, o->n_recipients, err) == -1)
 		return -1;
 	o->recipients[o->n_recipients++] = s;
+	return 0;
+}
+
+/* --to, --cc, --bcc: the envelope gets every one; To and Cc headers only
+ * theirs (a plain argument is a To in compose mode). */
+static int
+add_compose_rcpt(struct parser *p, const char ***arr, size_t *cap, size_t *n,
+    const char *s, struct error *err)
+{
+	if (add_recipient(p, s, err) == -1)
+		return -1;
+	if (arr == NULL) {
+		(*n)++;
+		return 0;
+	}
+	if (grow(arr, cap, *n, err) == -1)
+		return -1;
+	(*arr)[(*n)++] = s;
 	return 0;
 }
 
@@ -434,6 +465,13 @@ parse_short(struct parser *p, const char *s, struct error *err)
 				return -1;
 			o->full_name = v;
 			return 0;
+		case 's': /* mail(1)'s subject: selects compose mode */
+			if (take_arg(p, c, s + 1, &v, err) == -1 ||
+			    check_control(opt, v, err) == -1)
+				return -1;
+			o->compose.active = true;
+			o->compose.subject = v;
+			return 0;
 		case 'C':
 			if (take_arg(p, c, s + 1, &v, err) == -1)
 				return -1;
@@ -492,6 +530,209 @@ parse_short(struct parser *p, const char *s, struct error *err)
 	return 0;
 }
 
+/* ---- compose mode ------------------------------------------------------ */
+
+/* Fields compose writes itself, and the option that sets each. */
+static const struct {
+	const char *name;
+	const char *use;
+} compose_fields[] = {
+    {"From", "--from"},
+    {"To", "--to or a recipient argument"},
+    {"Cc", "--cc"},
+    {"Bcc", "--bcc (Bcc is never written into the message)"},
+    {"Reply-To", "--reply-to"},
+    {"Subject", "-s"},
+    {"MIME-Version", "--body, --html and --attach (compose writes the "
+		     "MIME structure)"},
+};
+
+/* RFC 5322 3.6.8: field-name = 1*ftext, printable ASCII except ':'. */
+static bool
+is_field_name(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > CLI_QUOTE_MAX)
+		return false;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 33 || (unsigned char)s[i] > 126)
+			return false;
+	return true;
+}
+
+/*
+ * --header 'Name: value': a colon after a field name, no control
+ * character (a CR or LF would start a header line of its own), and not
+ * a field compose writes from its own options.  Date and Message-ID
+ * replace the generated ones, once each.
+ */
+static int
+parse_header(struct parser *p, const char *v, struct error *err)
+{
+	struct compose_options *c = &p->opts->compose;
+	char q[CLI_QUOTE_MAX * 4 + 8];
+	const char *colon = strchr(v, ':');
+	size_t n, k;
+	bool *seen = NULL;
+
+	if (check_control("--header", v, err) == -1)
+		return -1;
+	if (colon == NULL)
+		return error_set(err, EX_USAGE,
+		    "--header \"%s\": not 'Name: value' (no colon)",
+		    quote(q, sizeof(q), v));
+	n = (size_t)(colon - v);
+	if (!is_field_name(v, n))
+		return error_set(err, EX_USAGE,
+		    "--header \"%s\": bad field name (RFC 5322 3.6.8: 1 to "
+		    "%d printable characters, no space)",
+		    quote(q, sizeof(q), v), CLI_QUOTE_MAX);
+	for (k = 0; k < sizeof(compose_fields) / sizeof(compose_fields[0]); k++)
+		if (strlen(compose_fields[k].name) == n &&
+		    strncasecmp(compose_fields[k].name, v, n) == 0)
+			return error_set(err, EX_USAGE,
+			    "--header %s: compose writes this field; use %s",
+			    compose_fields[k].name, compose_fields[k].use);
+	if (n > 8 && strncasecmp(v, "Content-", 8) == 0)
+		return error_set(err, EX_USAGE,
+		    "--header %.*s: compose writes the MIME fields; use "
+		    "--attach FILE;type=TYPE for a content type",
+		    (int)n, v);
+	if (n == 4 && strncasecmp(v, "Date", 4) == 0)
+		seen = &p->date_header;
+	else if (n == 10 && strncasecmp(v, "Message-ID", 10) == 0)
+		seen = &p->msgid_header;
+	if (seen != NULL) {
+		if (*seen)
+			return error_set(err, EX_USAGE,
+			    "--header %.*s given twice", (int)n, v);
+		*seen = true;
+	}
+	if (grow(&c->headers, &p->hdr_cap, c->n_headers, err) == -1)
+		return -1;
+	c->headers[c->n_headers++] = v;
+	return 0;
+}
+
+/* RFC 2045 5.1: token, any printable ASCII except tspecials. */
+static bool
+is_token(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0)
+		return false;
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch <= 32 || ch >= 127 || strchr("()<>@,;:\\\"/[]?=", ch))
+			return false;
+	}
+	return true;
+}
+
+static int
+check_type(const char *t, struct error *err)
+{
+	char q[CLI_QUOTE_MAX * 4 + 8];
+	const char *slash = strchr(t, '/');
+
+	if (slash == NULL || !is_token(t, (size_t)(slash - t)) ||
+	    !is_token(slash + 1, strlen(slash + 1)))
+		return error_set(err, EX_USAGE,
+		    "--attach: type \"%s\" is not TYPE/SUBTYPE (RFC 2045 5.1)",
+		    quote(q, sizeof(q), t));
+	/* RFC 2046 5.1.1 and 5.2.1: composite types allow only 7bit, 8bit
+	 * or binary, and attachments are always sent as base64. */
+	if (strncasecmp(t, "multipart/", 10) == 0 ||
+	    strncasecmp(t, "message/", 8) == 0)
+		return error_set(err, EX_USAGE,
+		    "--attach: type %s cannot be sent base64-encoded (RFC 2046 "
+		    "5.2.1); attach it as application/octet-stream",
+		    quote(q, sizeof(q), t));
+	return 0;
+}
+
+static void
+free_attachment(struct compose_attachment *a)
+{
+	free(a->path);
+	free(a->type);
+	free(a->name);
+	memset(a, 0, sizeof(*a));
+}
+
+/*
+ * --attach FILE[;type=T][;name=N]: the options are taken from the right,
+ * so a file name may itself hold a ';' (not ";type=" or ";name=").
+ */
+static int
+parse_attach(struct parser *p, const char *v, struct error *err)
+{
+	struct compose_options *c = &p->opts->compose;
+	struct compose_attachment a;
+	size_t len = strlen(v);
+
+	memset(&a, 0, sizeof(a));
+	for (;;) {
+		const char *semi = NULL, *key;
+		size_t i, klen;
+		char **slot;
+
+		for (i = len; i > 0; i--)
+			if (v[i - 1] == ';') {
+				semi = v + i - 1;
+				break;
+			}
+		if (semi == NULL)
+			break;
+		key = semi + 1;
+		klen = len - (size_t)(key - v);
+		if (klen >= 5 && strncasecmp(key, "type=", 5) == 0)
+			slot = &a.type;
+		else if (klen >= 5 && strncasecmp(key, "name=", 5) == 0)
+			slot = &a.name;
+		else
+			break;
+		if (*slot != NULL)
+			break;
+		if ((*slot = strndup(key + 5, klen - 5)) == NULL)
+			goto oom;
+		len = (size_t)(semi - v);
+	}
+	if ((a.path = strndup(v, len)) == NULL)
+		goto oom;
+	if (a.path[0] == '\0') {
+		free_attachment(&a);
+		return error_set(err, EX_USAGE, "--attach: no file name");
+	}
+	if (a.name != NULL && a.name[0] == '\0') {
+		error_set(err, EX_USAGE, "--attach %s: empty name=", a.path);
+		free_attachment(&a);
+		return -1;
+	}
+	if (a.type != NULL && check_type(a.type, err) == -1) {
+		free_attachment(&a);
+		return -1;
+	}
+	if (c->n_attach >= p->att_cap) {
+		size_t ncap = p->att_cap == 0 ? 8 : p->att_cap * 2;
+		struct compose_attachment *na;
+
+		if (ncap > SIZE_MAX / sizeof(*na) ||
+		    (na = realloc(c->attach, ncap * sizeof(*na))) == NULL)
+			goto oom;
+		c->attach = na;
+		p->att_cap = ncap;
+	}
+	c->attach[c->n_attach++] = a;
+	return 0;
+oom:
+	free_attachment(&a);
+	return error_set(err, EX_OSERR, "out of memory");
+}
+
 enum long_id {
 	LONG_HELP,
 	LONG_VERSION,
@@ -505,26 +746,105 @@ enum long_id {
 	LONG_REQUEUE,
 	LONG_ACCOUNT,
 	LONG_VERBOSE,
+	LONG_SUBJECT,
+	LONG_BODY,
+	LONG_BODY_FILE,
+	LONG_HTML,
+	LONG_ATTACH,
+	LONG_HEADER,
+	LONG_FROM,
+	LONG_TO,
+	LONG_CC,
+	LONG_BCC,
+	LONG_REPLY_TO,
+	LONG_PRINT,
+};
+
+/* How a long option takes its argument. */
+enum long_arg {
+	ARG_NONE,
+	ARG_ONE,   /* required, not empty, no control characters */
+	ARG_EMPTY, /* required, may be empty (-s ''), no control characters */
+	ARG_TEXT,  /* required, anything: --body is text with newlines */
 };
 
 static const struct {
 	const char *name;
-	bool has_arg;
+	enum long_arg arg;
 	enum long_id id;
 } long_options[] = {
-    {"help", false, LONG_HELP},
-    {"version", false, LONG_VERSION},
-    {"serverinfo", false, LONG_SERVERINFO},
-    {"json", false, LONG_JSON},
-    {"check-config", false, LONG_CHECK_CONFIG},
-    {"configure", true, LONG_CONFIGURE},
-    {"flush", false, LONG_FLUSH},
-    {"queue", false, LONG_QUEUE},
-    {"queue-delete", true, LONG_QUEUE_DELETE},
-    {"requeue", true, LONG_REQUEUE},
-    {"account", true, LONG_ACCOUNT},
-    {"verbose", false, LONG_VERBOSE},
+    {"help", ARG_NONE, LONG_HELP},
+    {"version", ARG_NONE, LONG_VERSION},
+    {"serverinfo", ARG_NONE, LONG_SERVERINFO},
+    {"json", ARG_NONE, LONG_JSON},
+    {"check-config", ARG_NONE, LONG_CHECK_CONFIG},
+    {"configure", ARG_ONE, LONG_CONFIGURE},
+    {"flush", ARG_NONE, LONG_FLUSH},
+    {"queue", ARG_NONE, LONG_QUEUE},
+    {"queue-delete", ARG_ONE, LONG_QUEUE_DELETE},
+    {"requeue", ARG_ONE, LONG_REQUEUE},
+    {"account", ARG_ONE, LONG_ACCOUNT},
+    {"verbose", ARG_NONE, LONG_VERBOSE},
+    {"subject", ARG_EMPTY, LONG_SUBJECT},
+    {"body", ARG_TEXT, LONG_BODY},
+    {"body-file", ARG_ONE, LONG_BODY_FILE},
+    {"html", ARG_ONE, LONG_HTML},
+    {"attach", ARG_ONE, LONG_ATTACH},
+    {"header", ARG_ONE, LONG_HEADER},
+    {"from", ARG_ONE, LONG_FROM},
+    {"to", ARG_ONE, LONG_TO},
+    {"cc", ARG_ONE, LONG_CC},
+    {"bcc", ARG_ONE, LONG_BCC},
+    {"reply-to", ARG_ONE, LONG_REPLY_TO},
+    {"print", ARG_NONE, LONG_PRINT},
 };
+
+static int
+parse_compose_long(
+    struct parser *p, enum long_id id, const char *v, struct error *err)
+{
+	struct compose_options *c = &p->opts->compose;
+
+	c->active = true;
+	switch (id) {
+	case LONG_SUBJECT:
+		c->subject = v;
+		return 0;
+	case LONG_BODY:
+		c->body = v;
+		return 0;
+	case LONG_BODY_FILE:
+		c->body_file = v;
+		return 0;
+	case LONG_HTML:
+		c->html_file = v;
+		return 0;
+	case LONG_ATTACH:
+		return parse_attach(p, v, err);
+	case LONG_HEADER:
+		return parse_header(p, v, err);
+	case LONG_FROM:
+		c->from = v;
+		return 0;
+	case LONG_TO:
+		return add_compose_rcpt(
+		    p, &c->to, &p->to_cap, &c->n_to, v, err);
+	case LONG_CC:
+		return add_compose_rcpt(
+		    p, &c->cc, &p->cc_cap, &c->n_cc, v, err);
+	case LONG_BCC:
+		return add_compose_rcpt(p, NULL, NULL, &c->n_bcc, v, err);
+	case LONG_REPLY_TO:
+		c->reply_to = v;
+		return 0;
+	case LONG_PRINT:
+		c->print = true;
+		return 0;
+	default:
+		break;
+	}
+	return error_set(err, EX_SOFTWARE, "unhandled option");
+}
 
 /* "--name", "--name value" or "--name=value"; s is after the dashes. */
 static int
@@ -545,7 +865,7 @@ parse_long(struct parser *p, const char *s, struct error *err)
 	if (k == sizeof(long_options) / sizeof(long_options[0]))
 		return error_set(err, EX_USAGE, "unknown option --%s",
 		    quote(q, sizeof(q), s));
-	if (long_options[k].has_arg) {
+	if (long_options[k].arg != ARG_NONE) {
 		if (eq != NULL)
 			v = eq + 1;
 		else if (p->i + 1 < p->argc && p->argv[p->i + 1] != NULL)
@@ -554,12 +874,13 @@ parse_long(struct parser *p, const char *s, struct error *err)
 			return error_set(err, EX_USAGE,
 			    "option --%s requires an argument",
 			    long_options[k].name);
-		if (v[0] == '\0')
+		if (v[0] == '\0' && long_options[k].arg == ARG_ONE)
 			return error_set(err, EX_USAGE,
 			    "option --%s: empty argument",
 			    long_options[k].name);
 		snprintf(what, sizeof(what), "--%s", long_options[k].name);
-		if (check_control(what, v, err) == -1)
+		if (long_options[k].arg != ARG_TEXT &&
+		    check_control(what, v, err) == -1)
 			return -1;
 	} else if (eq != NULL)
 		return error_set(err, EX_USAGE, "option --%s takes no argument",
@@ -605,6 +926,8 @@ parse_long(struct parser *p, const char *s, struct error *err)
 	case LONG_VERBOSE:
 		o->verbose = true;
 		break;
+	default:
+		return parse_compose_long(p, long_options[k].id, v, err);
 	}
 	return 0;
 }
@@ -620,6 +943,25 @@ base_name(const char *path)
 	if (slash == NULL)
 		return path;
 	return slash[1] != '\0' ? slash + 1 : "mailsub";
+}
+
+/* What compose mode cannot be combined with. */
+static int
+check_compose(const struct options *o, struct error *err)
+{
+	if (o->mode != CLI_MODE_DELIVER)
+		return error_set(err, EX_USAGE,
+		    "compose options (-s, --body, --attach, ...) only go with "
+		    "delivering a message, not with another mode");
+	if (o->read_recipients)
+		return error_set(err, EX_USAGE,
+		    "-t reads recipients from a message's own headers; in "
+		    "compose mode name them with --to, --cc, --bcc or as "
+		    "arguments");
+	if (o->compose.body != NULL && o->compose.body_file != NULL)
+		return error_set(err, EX_USAGE,
+		    "give either --body or --body-file, not both");
+	return 0;
 }
 
 int
@@ -649,7 +991,8 @@ cli_parse(struct options *opts, int argc, char **argv, struct error *err)
 		 * makes everything after it a recipient, even "-oi" (FAULTS
 		 * 20). A lone "-" is not an option. */
 		if (only_recipients || a[0] != '-' || a[1] == '\0')
-			rc = add_recipient(&p, a, err);
+			rc = add_compose_rcpt(&p, &opts->compose.to, &p.to_cap,
+			    &opts->compose.n_to, a, err);
 		else if (a[1] == '-' && a[2] == '\0') {
 			only_recipients = true;
 			rc = 0;
@@ -661,6 +1004,10 @@ cli_parse(struct options *opts, int argc, char **argv, struct error *err)
 			cli_free(opts);
 			return -1;
 		}
+	}
+	if (opts->compose.active && check_compose(opts, err) == -1) {
+		cli_free(opts);
+		return -1;
 	}
 	return 0;
 }
@@ -676,6 +1023,13 @@ cli_free(struct options *opts)
 		free((void *)(uintptr_t)opts->ignored[i]);
 	free(opts->ignored);
 	free(opts->recipients);
+	for (i = 0; i < opts->compose.n_attach; i++)
+		free_attachment(&opts->compose.attach[i]);
+	free(opts->compose.attach);
+	free(opts->compose.to);
+	free(opts->compose.cc);
+	free(opts->compose.headers);
+	memset(&opts->compose, 0, sizeof(opts->compose));
 	opts->ignored = NULL;
 	opts->recipients = NULL;
 	opts->n_ignored = 0;

@@ -32,6 +32,37 @@ enum cli_delivery {
 	CLI_DELIVERY_BACKGROUND,  /* -odb */
 };
 
+/* One --attach FILE[;type=TYPE/SUBTYPE][;name=NAME], cut apart. */
+struct compose_attachment {
+	char *path; /* malloc'd, like type and name */
+	char *type; /* NULL: libmagic, then the extension table */
+	char *name; /* NULL: the file's base name */
+};
+
+/*
+ * Compose mode (DESIGN 1): any of these options selects it, and mailsub
+ * builds the MIME message itself (compose.h).  Strings point into argv.
+ */
+struct compose_options {
+	bool        active;     /* any compose option was given */
+	bool        print;      /* --print: write the message to stdout */
+	const char *subject;    /* -s, --subject */
+	const char *body;       /* --body TEXT (may hold newlines) */
+	const char *body_file;  /* --body-file FILE */
+	const char *html_file;  /* --html FILE */
+	const char *from;       /* --from: the From header only */
+	const char *reply_to;   /* --reply-to */
+	const char **to;        /* --to and the plain recipient arguments */
+	size_t      n_to;
+	const char **cc;        /* --cc */
+	size_t      n_cc;
+	size_t      n_bcc;      /* --bcc: envelope only, never a header */
+	const char **headers;   /* --header "Name: value", checked */
+	size_t      n_headers;
+	struct compose_attachment *attach;
+	size_t      n_attach;
+};
+
 struct options {
 	enum cli_mode     mode;
 	enum cli_delivery delivery;
@@ -56,12 +87,17 @@ struct options {
 	size_t      n_recipients;
 	const char **ignored;        /* options accepted and ignored, for -v */
 	size_t      n_ignored;
+	struct compose_options compose; /* --to, --cc and --bcc are also in
+	                                   recipients (the envelope) */
 };
 
 /*
  * Parse argv.  The invocation name selects the mode for mailq and
  * newaliases.  Unknown options and missing arguments are EX_USAGE; so are
- * CR, LF or NUL in -f, -F and recipients, and invalid -N/-R/-B values.
+ * CR, LF or NUL in -f, -F and recipients, and invalid -N/-R/-B values;
+ * in compose mode a --header without a colon, with a control character or
+ * naming a field compose writes itself, a bad --attach type, --body with
+ * --body-file, -t, and a mode other than delivery.
  * Returns 0 or -1; cli_free() releases the arrays.
  */
 int cli_parse(struct options *opts, int argc, char **argv, struct error *err);

@@ -15,6 +15,7 @@
 
 #include "address.h"
 #include "cli.h"
+#include "compose.h"
 #include "config.h"
 #include "deliver.h"
 #include "error.h"
@@ -363,8 +364,15 @@ delivery_read(struct delivery *d, int fd, bool stop_at_dot, struct error *err)
 	mo.aliases = d->aliases;
 	snprintf(spool_dir, sizeof(spool_dir), "%s/tmp", d->acct->queue_dir);
 
-	/* From here on the message is read: every failure keeps it. */
-	if (message_read(fd, spool_dir, &mo, &d->msg, err) == -1) {
+	if (d->opts->compose.print) {
+		d->logged = true; /* --print sends nothing: no log record */
+		return compose_print(&d->opts->compose, fd, STDOUT_FILENO, &mo,
+		    err);
+	}
+	/* From here on the message is read: every failure keeps it.  In
+	 * compose mode (compose.h) the message is built, not read. */
+	if (compose_read(&d->opts->compose, fd, spool_dir, &mo, &d->msg,
+		err) == -1) {
 		if (d->msg.fd < 0)
 			return -1; /* nothing kept: the caller holds it */
 		d->msg_read = true;
@@ -437,7 +445,7 @@ delivery_run_stdin(struct delivery *d, struct error *err)
 	for (i = 0; i < o->n_recipients; i++)
 		if (delivery_add_recipients(d, o->recipients[i], err) == -1)
 			return -1;
-	if (!o->read_recipients && d->rcpts.n == 0)
+	if (!o->read_recipients && !o->compose.print && d->rcpts.n == 0)
 		return error_set(err, EX_USAGE,
 		    "no recipients given (name them as arguments or use -t)");
 	/* DESIGN 1: read to EOF unless a person types the message at a
@@ -445,5 +453,7 @@ delivery_run_stdin(struct delivery *d, struct error *err)
 	if (delivery_read(d, STDIN_FILENO,
 		isatty(STDIN_FILENO) && !o->ignore_dots, err) == -1)
 		return -1;
+	if (o->compose.print)
+		return 0; /* written to stdout instead */
 	return delivery_send(d, err);
 }

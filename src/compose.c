@@ -1,0 +1,1272 @@
+/*
+ * Compose mode: the MIME message is built from the command line and
+ * written block by block.  compose_read() runs the writer in a thread that
+ * feeds a pipe, and message_read() on the main thread turns the pipe into
+ * the spool exactly as it does stdin, so compose mode gets the wire form,
+ * the header rules and the queue for free with one disk write.  (A
+ * temporary file would write every byte twice; a child process would need
+ * its own channel for the error.)
+ */
+#include "autoconfig.h"
+
+#include <sys/stat.h>
+#include <sys/random.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifdef HAVE_LIBMAGIC
+#include <magic.h>
+#endif
+
+#include "address.h"
+#include "buf.h"
+#include "cli.h"
+#include "compose.h"
+#include "error.h"
+#include "header.h"
+#include "message.h"
+#include "mime.h"
+
+/* How much of a pipe body is read ahead to choose its encoding: a body
+ * that ends within it is scanned whole. */
+#define READ_AHEAD (256 * 1024)
+/* Text is read and encoded in blocks of this size. */
+#define TEXT_BLOCK (32 * 1024)
+/* Attachments: 1024 base64 lines per block (RFC 2045 6.8). */
+#define B64_BLOCK (MIME_B64_LINE_BYTES * 1024)
+#define OUT_BLOCK (64 * 1024)
+/* What libmagic looks at. */
+#define MAGIC_PEEK (64 * 1024)
+/* The header block compose builds is held in memory. */
+#define HEAD_MAX MESSAGE_HEADER_MAX
+/* RFC 2046 5.1.1: a boundary is at most 70 characters. */
+#define BOUNDARY_SIZE 72
+#define RANDOM_HEX    32
+
+enum part_kind {
+	PART_TEXT,
+	PART_HTML,
+	PART_ATTACHMENT,
+};
+
+enum cte {
+	CTE_7BIT,
+	CTE_QP,
+	CTE_BASE64,
+};
+
+/* Where a part's bytes come from: memory (--body, a read-ahead), then a
+ * descriptor. */
+struct source {
+	char *label; /* file name, or "standard input" */
+	int fd;	     /* -1: nothing more to read */
+	bool own_fd;
+	const unsigned char *mem; /* --body, or ahead */
+	size_t mem_len;
+	size_t mem_pos;
+	unsigned char *ahead; /* malloc'd read-ahead */
+	bool limited;	      /* read exactly left more bytes: a file
+				 scanned when opened */
+	unsigned long long left;
+};
+
+struct part {
+	enum part_kind kind;
+	struct source src;
+	enum cte cte;
+	bool empty;
+	struct buf head; /* its Content-* fields, folded */
+};
+
+struct compose {
+	struct buf head; /* From .. MIME-Version, folded */
+	struct part text, html;
+	bool has_text, has_html;
+	struct part *att;
+	size_t n_att;
+	char mixed[BOUNDARY_SIZE], alt[BOUNDARY_SIZE];
+
+	/* The writer. */
+	int out_fd;
+	const char *out_label;
+	char *obuf;
+	size_t olen;
+	unsigned char *ibuf;
+	char *ebuf;
+
+	/* compose_read()'s writer thread reports here. */
+	int wrc;
+	struct error werr;
+};
+
+/* ---- small helpers ------------------------------------------------------- */
+
+static void
+random_hex(char *dst, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char rnd[RANDOM_HEX / 2];
+	size_t i;
+
+	if (n > sizeof(rnd) * 2)
+		n = sizeof(rnd) * 2;
+	if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) !=
+	    (ssize_t)sizeof(rnd)) {
+		/* Unpredictability is not needed (mime_scan_7bit() keeps
+		 * "=_" out of the content); uniqueness comes from time and
+		 * pid too. */
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		for (i = 0; i < sizeof(rnd); i++)
+			rnd[i] =
+			    (unsigned char)(((unsigned long)ts.tv_nsec ^
+						(unsigned long)getpid() << 7) >>
+					    (i % 8 * 4));
+	}
+	for (i = 0; i < n; i++)
+		dst[i] = hex[(rnd[i / 2] >> (i % 2 ? 0 : 4)) & 15];
+	dst[n] = '\0';
+}
+
+static bool
+is_ascii(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			return false;
+	return true;
+}
+
+/* RFC 5322 3.2.3 atext, and the space between words. */
+static bool
+phrase_char(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	       (c >= '0' && c <= '9') || c == ' ' ||
+	       strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
+}
+
+/* A display name as a phrase: encoded-words when it is not ASCII, a
+ * quoted string when it holds specials, else as it is. */
+static int
+append_phrase(struct buf *b, const char *name, size_t len, struct error *err)
+{
+	size_t i;
+	bool plain = true;
+
+	if (!is_ascii(name, len) || mime_needs_words(name, len))
+		return mime_encode_words(b, name, len, err);
+	for (i = 0; i < len; i++)
+		if (!phrase_char((unsigned char)name[i]))
+			plain = false;
+	if (plain)
+		return buf_append(b, name, len, err);
+	if (buf_addch(b, '"', err) == -1)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if ((name[i] == '"' || name[i] == '\\') &&
+		    buf_addch(b, '\\', err) == -1)
+			return -1;
+		if (buf_addch(b, name[i], err) == -1)
+			return -1;
+	}
+	return buf_addch(b, '"', err);
+}
+
+static void
+trim(const char **s, size_t *n)
+{
+	while (*n > 0 && (**s == ' ' || **s == '\t')) {
+		(*s)++;
+		(*n)--;
+	}
+	while (*n > 0 && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t'))
+		(*n)--;
+}
+
+/*
+ * One mailbox of an address argument, for a header: as given when it is
+ * ASCII; "Jörg <j@x>" with its display name as encoded-words (RFC 2047
+ * 5(3)).  Anything else non-ASCII (an internationalized address, a
+ * comment) stays as it is and needs SMTPUTF8 like the address itself.
+ */
+static int
+append_mailbox(struct buf *b, const char *s, size_t n, struct error *err)
+{
+	size_t i, lt = n;
+	bool quoted = false;
+	int depth = 0;
+	const char *name;
+	size_t nlen;
+
+	trim(&s, &n);
+	if (is_ascii(s, n))
+		return buf_append(b, s, n, err);
+	for (i = 0; i < n && lt == n; i++) {
+		if (quoted) {
+			if (s[i] == '\\')
+				i++;
+			else if (s[i] == '"')
+				quoted = false;
+		} else if (s[i] == '"')
+			quoted = true;
+		else if (s[i] == '(')
+			depth++;
+		else if (s[i] == ')' && depth > 0)
+			depth--;
+		else if (s[i] == '<' && depth == 0)
+			lt = i;
+	}
+	name = s;
+	nlen = lt;
+	trim(&name, &nlen);
+	if (lt == n || nlen == 0 || memchr(name, '(', nlen) != NULL ||
+	    !is_ascii(s + lt, n - lt))
+		return buf_append(b, s, n, err);
+	if (nlen >= 2 && name[0] == '"' && name[nlen - 1] == '"') {
+		struct buf plain;
+		int rc;
+
+		buf_init(&plain, nlen);
+		for (i = 1; i + 1 < nlen; i++) {
+			if (name[i] == '\\' && i + 2 < nlen)
+				i++;
+			if (buf_addch(&plain, name[i], err) == -1) {
+				buf_free(&plain);
+				return -1;
+			}
+		}
+		rc = append_phrase(b, buf_str(&plain), plain.len, err);
+		buf_free(&plain);
+		if (rc == -1)
+			return -1;
+	} else if (append_phrase(b, name, nlen, err) == -1)
+		return -1;
+	if (buf_addch(b, ' ', err) == -1)
+		return -1;
+	return buf_append(b, s + lt, n - lt, err);
+}
+
+/* An address argument (one mailbox or a comma list) for a header: split
+ * at the commas outside quotes, comments and angle brackets.  A group
+ * ("team: a@x, b@y;") is written as it is. */
+static int
+append_address_arg(struct buf *b, const char *s, struct error *err)
+{
+	size_t n = strlen(s), i, start = 0;
+	bool quoted = false, first = true;
+	int depth = 0, angle = 0;
+
+	for (i = 0; i < n; i++) {
+		if (quoted) {
+			if (s[i] == '\\' && i + 1 < n)
+				i++;
+			else if (s[i] == '"')
+				quoted = false;
+		} else if (s[i] == '"')
+			quoted = true;
+		else if (s[i] == '(')
+			depth++;
+		else if (s[i] == ')' && depth > 0)
+			depth--;
+		else if (s[i] == '<' && depth == 0)
+			angle++;
+		else if (s[i] == '>' && depth == 0 && angle > 0)
+			angle--;
+		else if (s[i] == ':' && depth == 0 && angle == 0)
+			return buf_appends(b, s, err);
+	}
+	quoted = false;
+	depth = angle = 0;
+	for (i = 0; i <= n; i++) {
+		if (i < n) {
+			if (quoted) {
+				if (s[i] == '\\' && i + 1 < n)
+					i++;
+				else if (s[i] == '"')
+					quoted = false;
+				continue;
+			}
+			if (s[i] == '"')
+				quoted = true;
+			else if (s[i] == '(')
+				depth++;
+			else if (s[i] == ')' && depth > 0)
+				depth--;
+			else if (s[i] == '<' && depth == 0)
+				angle++;
+			else if (s[i] == '>' && depth == 0 && angle > 0)
+				angle--;
+			if (s[i] != ',' || depth > 0 || angle > 0)
+				continue;
+		}
+		{
+			const char *m = s + start;
+			size_t mlen = i - start;
+
+			trim(&m, &mlen);
+			start = i + 1;
+			if (mlen == 0)
+				continue;
+			if (!first && buf_appends(b, ", ", err) == -1)
+				return -1;
+			first = false;
+			if (append_mailbox(b, m, mlen, err) == -1)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* An address field from arguments, each checked as an address list. */
+static int
+put_address_field(struct buf *head, const char *field, const char *const *args,
+    size_t n, struct error *err)
+{
+	struct buf v;
+	size_t i;
+	int rc = -1;
+
+	buf_init(&v, HEAD_MAX);
+	for (i = 0; i < n; i++) {
+		struct address_list l;
+
+		address_list_init(&l);
+		if (address_parse_list(args[i], strlen(args[i]), &l, err) ==
+		    -1) {
+			address_list_free(&l);
+			if (err->exit_code != EX_OSERR)
+				err->exit_code = EX_USAGE;
+			error_prefix(err, "%s", field);
+			goto out;
+		}
+		address_list_free(&l);
+		if (v.len > 0 && buf_appends(&v, ", ", err) == -1)
+			goto out;
+		if (append_address_arg(&v, args[i], err) == -1)
+			goto out;
+	}
+	rc = mime_fold(head, field, buf_str(&v), v.len, err);
+	if (rc == -1 && err->exit_code == EX_DATAERR)
+		err->exit_code = EX_USAGE;
+out:
+	buf_free(&v);
+	return rc;
+}
+
+/* Unstructured text (Subject, an extra field): encoded-words when it is
+ * not plain ASCII that folds. */
+static int
+put_text_field(
+    struct buf *head, const char *field, const char *value, struct error *err)
+{
+	size_t n = strlen(value);
+	struct buf v;
+	int rc;
+
+	if (!mime_needs_words(value, n))
+		rc = mime_fold(head, field, value, n, err);
+	else {
+		buf_init(&v, HEAD_MAX);
+		rc = mime_encode_words(&v, value, n, err);
+		if (rc == 0)
+			rc = mime_fold(head, field, buf_str(&v), v.len, err);
+		buf_free(&v);
+	}
+	if (rc == -1 && err->exit_code == EX_DATAERR)
+		err->exit_code = EX_USAGE;
+	return rc;
+}
+
+/* ---- sources --------------------------------------------------------------
+ */
+
+static void
+source_close(struct source *s)
+{
+	if (s->own_fd && s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	free(s->ahead);
+	free(s->label);
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+}
+
+/* Open a file named on the command line: 66 when it cannot be read. */
+static int
+source_open(
+    struct source *s, const char *what, const char *path, struct error *err)
+{
+	struct stat st;
+	int e;
+
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+	if ((s->label = strdup(path)) == NULL)
+		return error_set(err, EX_OSERR, "out of memory");
+	s->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (s->fd == -1) {
+		e = errno;
+		return error_set(err,
+		    e == EMFILE || e == ENFILE || e == ENOMEM ? EX_OSERR
+							      : EX_NOINPUT,
+		    "%s %s: %s", what, path, strerror(e));
+	}
+	s->own_fd = true;
+	if (fstat(s->fd, &st) == -1)
+		return error_set(
+		    err, EX_NOINPUT, "%s %s: %s", what, path, strerror(errno));
+	if (S_ISDIR(st.st_mode))
+		return error_set(
+		    err, EX_NOINPUT, "%s %s: is a directory", what, path);
+	return 0;
+}
+
+static ssize_t
+read_fd(int fd, void *p, size_t n)
+{
+	for (;;) {
+		ssize_t got = read(fd, p, n);
+
+		if (got >= 0)
+			return got;
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			/* A non-blocking stdin: wait for it. */
+			struct pollfd pfd = {.fd = fd, .events = POLLIN};
+
+			if (poll(&pfd, 1, -1) == -1 && errno != EINTR)
+				return -1;
+			continue;
+		}
+		return -1;
+	}
+}
+
+/* Up to n bytes: what memory holds first, then the descriptor.  0 is the
+ * end.  A scanned file that ends early has changed under us. */
+static ssize_t
+source_read(struct source *s, void *p, size_t n, struct error *err)
+{
+	ssize_t got;
+
+	if (s->mem_pos < s->mem_len) {
+		size_t k = s->mem_len - s->mem_pos;
+
+		if (k > n)
+			k = n;
+		memcpy(p, s->mem + s->mem_pos, k);
+		s->mem_pos += k;
+		return (ssize_t)k;
+	}
+	if (s->fd < 0)
+		return 0;
+	if (s->limited) {
+		if (s->left == 0)
+			return 0;
+		if (n > s->left)
+			n = (size_t)s->left;
+	}
+	got = read_fd(s->fd, p, n);
+	if (got < 0) {
+		error_set(err, EX_IOERR, "cannot read %s: %s", s->label,
+		    strerror(errno));
+		return -1;
+	}
+	if (got == 0 && s->limited) {
+		error_set(
+		    err, EX_IOERR, "%s got shorter while being read", s->label);
+		return -1;
+	}
+	if (s->limited)
+		s->left -= (unsigned long long)got;
+	return got;
+}
+
+/* Fill p with n bytes unless the source ends first. */
+static ssize_t
+source_read_full(
+    struct source *s, unsigned char *p, size_t n, struct error *err)
+{
+	size_t have = 0;
+
+	while (have < n) {
+		ssize_t got = source_read(s, p + have, n - have, err);
+
+		if (got < 0)
+			return -1;
+		if (got == 0)
+			break;
+		have += (size_t)got;
+	}
+	return (ssize_t)have;
+}
+
+/*
+ * Choose a text part's transfer encoding and charset by reading it:
+ * memory and regular files whole (a file is then sent exactly as long as
+ * it was), anything else READ_AHEAD bytes ahead.
+ */
+static int
+scan_text(struct part *pt, const char **charset, struct error *err)
+{
+	struct source *s = &pt->src;
+	struct mime_scan sc;
+	struct stat st;
+	bool whole = true;
+	off_t off;
+
+	mime_scan_init(&sc);
+	if (s->fd < 0) {
+		mime_scan_feed(&sc, s->mem, s->mem_len);
+	} else if (fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		   (off = lseek(s->fd, 0, SEEK_CUR)) != (off_t)-1) {
+		unsigned char *blk = malloc(TEXT_BLOCK);
+		ssize_t got;
+
+		if (blk == NULL)
+			return error_set(err, EX_OSERR, "out of memory");
+		while ((got = read_fd(s->fd, blk, TEXT_BLOCK)) > 0)
+			mime_scan_feed(&sc, blk, (size_t)got);
+		free(blk);
+		if (got < 0)
+			return error_set(err, EX_IOERR, "cannot read %s: %s",
+			    s->label, strerror(errno));
+		if (lseek(s->fd, off, SEEK_SET) == (off_t)-1)
+			return error_set(err, EX_IOERR, "cannot rewind %s: %s",
+			    s->label, strerror(errno));
+		s->limited = true;
+		s->left = sc.bytes;
+	} else {
+		ssize_t got;
+
+		if ((s->ahead = malloc(READ_AHEAD)) == NULL)
+			return error_set(err, EX_OSERR, "out of memory");
+		got = source_read_full(s, s->ahead, READ_AHEAD, err);
+		if (got < 0)
+			return -1;
+		s->mem = s->ahead;
+		s->mem_len = (size_t)got;
+		mime_scan_feed(&sc, s->ahead, (size_t)got);
+		if ((size_t)got < READ_AHEAD) {
+			/* All of it: nothing more to read. */
+			if (s->own_fd)
+				close(s->fd);
+			s->fd = -1;
+		} else
+			whole = false;
+	}
+	pt->empty = whole && sc.bytes == 0;
+	pt->cte = whole && mime_scan_7bit(&sc) ? CTE_7BIT : CTE_QP;
+	/* RFC 1428: bytes known not to be UTF-8 are labelled unknown. */
+	*charset = !whole || mime_scan_utf8(&sc) ? "utf-8" : "unknown-8bit";
+	return 0;
+}
+
+static int
+text_head(struct part *pt, const char *subtype, const char *charset,
+    struct error *err)
+{
+	buf_init(&pt->head, HEAD_MAX);
+	return buf_printf(&pt->head, err,
+	    "Content-Type: text/%s; charset=%s\n"
+	    "Content-Transfer-Encoding: %s\n",
+	    subtype, charset,
+	    pt->cte == CTE_7BIT ? "7bit" : "quoted-printable");
+}
+
+/* ---- attachments -----------------------------------------------------------
+ */
+
+static bool
+type_is(const char *type, const char *prefix)
+{
+	return strncasecmp(type, prefix, strlen(prefix)) == 0;
+}
+
+/* Formats libmagic reports as generic text (text/plain) but the extension
+ * names precisely. */
+static bool
+textual(const char *type)
+{
+	return type_is(type, "text/") || type_is(type, "application/json") ||
+	       type_is(type, "application/xml") ||
+	       type_is(type, "application/yaml") ||
+	       type_is(type, "application/sql");
+}
+
+/*
+ * The content type of an attachment: libmagic on its first bytes, made
+ * precise by the extension where libmagic only says "text" or "zip"; the
+ * extension table alone when libmagic cannot tell or is not built in.
+ * Never a message or multipart type: attachments are base64 (RFC 2046
+ * 5.2.1).  dst gets "type/subtype" and maybe "; charset=X".
+ */
+static void
+detect_type(void **cookie, int fd, const char *name, char *dst, size_t size)
+{
+	const char *ext = mime_type_by_name(name);
+	const char *found = NULL;
+	char type[128] = "", charset[64] = "";
+
+#ifdef HAVE_LIBMAGIC
+	unsigned char *peek = malloc(MAGIC_PEEK);
+	ssize_t got = -1;
+
+	if (peek != NULL)
+		got = pread(fd, peek, MAGIC_PEEK, 0);
+	if (got > 0 && *cookie == NULL) {
+		magic_t m = magic_open(MAGIC_MIME_TYPE | MAGIC_MIME_ENCODING);
+
+		if (m != NULL && magic_load(m, NULL) == -1) {
+			magic_close(m);
+			m = NULL;
+		}
+		*cookie = m;
+	}
+	if (got > 0 && *cookie != NULL)
+		found = magic_buffer(*cookie, peek, (size_t)got);
+	if (found != NULL) {
+		size_t tl = strcspn(found, "; ");
+		const char *cs = strstr(found, "charset=");
+
+		if (tl < sizeof(type)) {
+			memcpy(type, found, tl);
+			type[tl] = '\0';
+		}
+		if (cs != NULL && strlen(cs + 8) < sizeof(charset))
+			snprintf(charset, sizeof(charset), "%s", cs + 8);
+	}
+	free(peek);
+#else
+	(void)cookie;
+	(void)fd;
+	(void)found;
+#endif
+	if (type[0] == '\0' || strchr(type, '/') == NULL ||
+	    strcasecmp(type, "application/octet-stream") == 0 ||
+	    type_is(type, "message/") || type_is(type, "multipart/") ||
+	    type_is(type, "inode/") ||
+	    strcasecmp(type, "application/x-empty") == 0) {
+		snprintf(dst, size, "%s",
+		    ext != NULL ? ext : "application/octet-stream");
+		return;
+	}
+	if (ext != NULL &&
+	    ((strcasecmp(type, "text/plain") == 0 && textual(ext)) ||
+		strcasecmp(type, "application/zip") == 0))
+		snprintf(type, sizeof(type), "%s", ext);
+	if (type_is(type, "text/") && charset[0] != '\0' &&
+	    strcasecmp(charset, "binary") != 0)
+		snprintf(dst, size, "%s; charset=%s", type, charset);
+	else
+		snprintf(dst, size, "%s", type);
+}
+
+static const char *
+base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash != NULL && slash[1] != '\0' ? slash + 1 : path;
+}
+
+static int
+open_attachment(struct part *pt, const struct compose_attachment *a,
+    void **cookie, struct error *err)
+{
+	const char *name = a->name != NULL ? a->name : base_name(a->path);
+	char type[256];
+
+	pt->kind = PART_ATTACHMENT;
+	pt->cte = CTE_BASE64;
+	buf_init(&pt->head, HEAD_MAX);
+	if (source_open(&pt->src, "attachment", a->path, err) == -1)
+		return -1;
+	if (a->type != NULL)
+		snprintf(type, sizeof(type), "%s", a->type);
+	else
+		detect_type(cookie, pt->src.fd, name, type, sizeof(type));
+	/* RFC 2183 2.3 filename, and the older Content-Type name that some
+	 * readers still look at; RFC 2231 for either when not ASCII. */
+	if (buf_printf(&pt->head, err, "Content-Type: %s", type) == -1 ||
+	    mime_param(&pt->head, "name", name, err) == -1 ||
+	    buf_appends(&pt->head, "\nContent-Disposition: attachment", err) ==
+		-1 ||
+	    mime_param(&pt->head, "filename", name, err) == -1 ||
+	    buf_appends(
+		&pt->head, "\nContent-Transfer-Encoding: base64\n", err) == -1)
+		return -1;
+	return 0;
+}
+
+/* ---- the header block
+ * --------------------------------------------------------- */
+
+static int
+put_from(struct buf *head, const struct compose_options *co,
+    const struct message_options *mo, struct error *err)
+{
+	const char *sender = mo->envelope_from;
+	const char *name = mo->full_name;
+	struct buf v;
+	int rc = -1;
+
+	if (co->from != NULL)
+		return put_address_field(head, "From", &co->from, 1, err);
+	if (sender == NULL || sender[0] == '\0')
+		return error_set(err, EX_USAGE,
+		    "no From address for the message (the envelope sender "
+		    "is empty): give --from");
+	buf_init(&v, HEAD_MAX);
+	if (name != NULL && name[0] != '\0') {
+		if (append_phrase(&v, name, strlen(name), err) == -1 ||
+		    buf_printf(&v, err, " <%s>", sender) == -1)
+			goto out;
+	} else if (buf_appends(&v, sender, err) == -1)
+		goto out;
+	rc = mime_fold(head, "From", buf_str(&v), v.len, err);
+out:
+	buf_free(&v);
+	return rc;
+}
+
+/* The value of a --header that names field, or NULL. */
+static const char *
+given_header(const struct compose_options *co, const char *field)
+{
+	size_t i, n = strlen(field);
+
+	for (i = 0; i < co->n_headers; i++) {
+		const char *h = co->headers[i];
+
+		if (strncasecmp(h, field, n) == 0 && h[n] == ':') {
+			h += n + 1;
+			while (*h == ' ' || *h == '\t')
+				h++;
+			return h;
+		}
+	}
+	return NULL;
+}
+
+static int
+put_message_id(
+    struct buf *head, const struct message_options *mo, struct error *err)
+{
+	const char *at =
+	    mo->envelope_from != NULL ? strrchr(mo->envelope_from, '@') : NULL;
+	const char *domain;
+	char rnd[RANDOM_HEX + 1];
+	struct tm tm;
+	time_t now = time(NULL);
+
+	if (at != NULL && at[1] != '\0')
+		domain = at + 1;
+	else if (mo->hostname != NULL && mo->hostname[0] != '\0')
+		domain = mo->hostname;
+	else
+		domain = "localhost";
+	gmtime_r(&now, &tm);
+	random_hex(rnd, 16);
+	/* RFC 5322 3.6.4: unique; time, pid and randomness make it so. */
+	return buf_printf(head, err,
+	    "Message-ID: <%04d%02d%02d%02d%02d%02d.%ld.%s@%s>\n",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	    tm.tm_sec, (long)getpid(), rnd, domain);
+}
+
+static int
+build_head(struct compose *c, const struct compose_options *co,
+    const struct message_options *mo, struct error *err)
+{
+	const char *v;
+	size_t i;
+
+	buf_init(&c->head, HEAD_MAX);
+	if (put_from(&c->head, co, mo, err) == -1)
+		return -1;
+	if (co->n_to > 0 &&
+	    put_address_field(&c->head, "To", co->to, co->n_to, err) == -1)
+		return -1;
+	/* RFC 5322 3.6.3 allows no To; an empty group says so to people. */
+	if (co->n_to == 0 && co->n_cc == 0 &&
+	    buf_appends(&c->head, "To: undisclosed-recipients:;\n", err) == -1)
+		return -1;
+	if (co->n_cc > 0 &&
+	    put_address_field(&c->head, "Cc", co->cc, co->n_cc, err) == -1)
+		return -1;
+	if (co->reply_to != NULL && put_address_field(&c->head, "Reply-To",
+					&co->reply_to, 1, err) == -1)
+		return -1;
+	if (co->subject != NULL &&
+	    put_text_field(&c->head, "Subject", co->subject, err) == -1)
+		return -1;
+	if ((v = given_header(co, "Date")) != NULL) {
+		if (put_text_field(&c->head, "Date", v, err) == -1)
+			return -1;
+	} else {
+		char date[64];
+
+		header_format_date(time(NULL), date, sizeof(date));
+		if (buf_printf(&c->head, err, "Date: %s\n", date) == -1)
+			return -1;
+	}
+	if ((v = given_header(co, "Message-ID")) != NULL) {
+		if (put_text_field(&c->head, "Message-ID", v, err) == -1)
+			return -1;
+	} else if (put_message_id(&c->head, mo, err) == -1)
+		return -1;
+	for (i = 0; i < co->n_headers; i++) {
+		const char *h = co->headers[i], *colon = strchr(h, ':');
+		char name[80];
+
+		if (colon == NULL || (size_t)(colon - h) >= sizeof(name))
+			return error_set(err, EX_USAGE, "bad --header");
+		memcpy(name, h, (size_t)(colon - h));
+		name[colon - h] = '\0';
+		if (strcasecmp(name, "Date") == 0 ||
+		    strcasecmp(name, "Message-ID") == 0)
+			continue;
+		v = colon + 1;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		if (put_text_field(&c->head, name, v, err) == -1)
+			return -1;
+	}
+	return buf_appends(&c->head, "MIME-Version: 1.0\n", err);
+}
+
+/* ---- compose_open
+ * ------------------------------------------------------------ */
+
+static int
+open_parts(struct compose *c, const struct compose_options *co, int in_fd,
+    struct error *err)
+{
+	const char *charset;
+	bool from_stdin = false;
+	void *cookie = NULL;
+	size_t i;
+	int rc = -1;
+
+	c->text.src.fd = -1;
+	c->html.src.fd = -1;
+	c->text.kind = PART_TEXT;
+	c->html.kind = PART_HTML;
+	if (co->body != NULL) {
+		c->text.src.mem = (const unsigned char *)co->body;
+		c->text.src.mem_len = strlen(co->body);
+		c->has_text = true;
+	} else if (co->body_file != NULL) {
+		if (source_open(
+			&c->text.src, "body file", co->body_file, err) == -1)
+			return -1;
+		c->has_text = true;
+	} else if (!isatty(in_fd)) {
+		if ((c->text.src.label = strdup("standard input")) == NULL)
+			return error_set(err, EX_OSERR, "out of memory");
+		c->text.src.fd = in_fd;
+		c->has_text = from_stdin = true;
+	}
+	if (co->html_file != NULL) {
+		if (source_open(
+			&c->html.src, "HTML file", co->html_file, err) == -1)
+			return -1;
+		c->has_html = true;
+	}
+	if (co->n_attach > 0) {
+		c->att = calloc(co->n_attach, sizeof(*c->att));
+		if (c->att == NULL)
+			return error_set(err, EX_OSERR, "out of memory");
+		for (i = 0; i < co->n_attach; i++)
+			c->att[i].src.fd = -1;
+	}
+	/* Every file is open before the body is read: a missing one fails
+	 * before stdin is consumed. */
+	for (i = 0; i < co->n_attach; i++) {
+		c->n_att = i + 1;
+		if (open_attachment(&c->att[i], &co->attach[i], &cookie, err) ==
+		    -1)
+			goto out;
+	}
+	if (c->has_text) {
+		if (scan_text(&c->text, &charset, err) == -1 ||
+		    text_head(&c->text, "plain", charset, err) == -1)
+			goto out;
+		/* An empty stdin adds nothing beside HTML or attachments. */
+		if (from_stdin && c->text.empty &&
+		    (c->has_html || c->n_att > 0))
+			c->has_text = false;
+	}
+	if (c->has_html && (scan_text(&c->html, &charset, err) == -1 ||
+			       text_head(&c->html, "html", charset, err) == -1))
+		goto out;
+	if (!c->has_text && !c->has_html && c->n_att == 0) {
+		/* Nothing at all: an empty text body. */
+		c->has_text = true;
+		c->text.cte = CTE_7BIT;
+		if (text_head(&c->text, "plain", "utf-8", err) == -1)
+			goto out;
+	}
+	rc = 0;
+out:
+#ifdef HAVE_LIBMAGIC
+	/* The magic database is large: gone before the streaming starts. */
+	if (cookie != NULL)
+		magic_close(cookie);
+#endif
+	return rc;
+}
+
+int
+compose_open(const struct compose_options *co, int in_fd,
+    const struct message_options *mo, struct compose **out, struct error *err)
+{
+	struct compose *c = calloc(1, sizeof(*c));
+	char rnd[RANDOM_HEX + 1];
+
+	*out = NULL;
+	if (c == NULL)
+		return error_set(err, EX_OSERR, "out of memory");
+	c->out_fd = -1;
+	/* The arguments first: a usage error reads no file. */
+	if (build_head(c, co, mo, err) == -1 ||
+	    open_parts(c, co, in_fd, err) == -1) {
+		compose_free(c);
+		return -1;
+	}
+	random_hex(rnd, RANDOM_HEX);
+	snprintf(
+	    c->mixed, sizeof(c->mixed), "%s%s_m", MIME_BOUNDARY_PREFIX, rnd);
+	snprintf(c->alt, sizeof(c->alt), "%s%s_a", MIME_BOUNDARY_PREFIX, rnd);
+	*out = c;
+	return 0;
+}
+
+static void
+part_free(struct part *pt)
+{
+	source_close(&pt->src);
+	buf_free(&pt->head);
+}
+
+void
+compose_free(struct compose *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	buf_free(&c->head);
+	part_free(&c->text);
+	part_free(&c->html);
+	for (i = 0; i < c->n_att; i++)
+		part_free(&c->att[i]);
+	free(c->att);
+	free(c->obuf);
+	free(c->ibuf);
+	free(c->ebuf);
+	free(c);
+}
+
+/* ---- the writer
+ * ---------------------------------------------------------------- */
+
+static int
+write_all(struct compose *c, const char *p, size_t n, struct error *err)
+{
+	while (n > 0) {
+		ssize_t w = write(c->out_fd, p, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return error_set(err, EX_IOERR, "cannot write %s: %s",
+			    c->out_label, strerror(errno));
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int
+flush_out(struct compose *c, struct error *err)
+{
+	if (c->olen > 0 && write_all(c, c->obuf, c->olen, err) == -1)
+		return -1;
+	c->olen = 0;
+	return 0;
+}
+
+static int
+put(struct compose *c, const char *p, size_t n, struct error *err)
+{
+	if (n >= OUT_BLOCK) {
+		if (flush_out(c, err) == -1)
+			return -1;
+		return write_all(c, p, n, err);
+	}
+	if (c->olen + n > OUT_BLOCK && flush_out(c, err) == -1)
+		return -1;
+	memcpy(c->obuf + c->olen, p, n);
+	c->olen += n;
+	return 0;
+}
+
+static int
+puts_(struct compose *c, const char *s, struct error *err)
+{
+	return put(c, s, strlen(s), err);
+}
+
+static int
+write_text(struct compose *c, struct part *pt, struct error *err)
+{
+	struct mime_qp qp;
+	ssize_t got;
+	size_t n;
+
+	mime_qp_init(&qp);
+	while ((got = source_read(&pt->src, c->ibuf, TEXT_BLOCK, err)) > 0) {
+		if (pt->cte == CTE_7BIT) {
+			if (put(c, (char *)c->ibuf, (size_t)got, err) == -1)
+				return -1;
+			continue;
+		}
+		n = mime_qp_encode(&qp, c->ibuf, (size_t)got, c->ebuf);
+		if (put(c, c->ebuf, n, err) == -1)
+			return -1;
+	}
+	if (got < 0)
+		return -1;
+	if (pt->cte == CTE_QP) {
+		n = mime_qp_finish(&qp, c->ebuf);
+		return put(c, c->ebuf, n, err);
+	}
+	return 0;
+}
+
+static int
+write_base64(struct compose *c, struct part *pt, struct error *err)
+{
+	for (;;) {
+		ssize_t got =
+		    source_read_full(&pt->src, c->ibuf, B64_BLOCK, err);
+		size_t n;
+
+		if (got < 0)
+			return -1;
+		if (got == 0)
+			return 0;
+		n = mime_base64_lines(c->ibuf, (size_t)got, c->ebuf);
+		if (put(c, c->ebuf, n, err) == -1)
+			return -1;
+		if ((size_t)got < B64_BLOCK)
+			return 0;
+	}
+}
+
+/* A part: its fields, the empty line, the content (RFC 2045 3). */
+static int
+write_part(struct compose *c, struct part *pt, struct error *err)
+{
+	if (put(c, pt->head.data, pt->head.len, err) == -1 ||
+	    put(c, "\n", 1, err) == -1)
+		return -1;
+	return pt->cte == CTE_BASE64 ? write_base64(c, pt, err)
+				     : write_text(c, pt, err);
+}
+
+/* RFC 2046 5.1.1: the line break before a delimiter belongs to it, so
+ * every delimiter after content starts with one.  Content always ends
+ * with a line break of its own (or is empty), which it keeps. */
+static int
+delimiter(
+    struct compose *c, const char *b, bool first, bool close, struct error *err)
+{
+	if ((!first && put(c, "\n", 1, err) == -1) ||
+	    put(c, "--", 2, err) == -1 || puts_(c, b, err) == -1)
+		return -1;
+	return puts_(c, close ? "--\n" : "\n", err);
+}
+
+static int
+multipart_head(struct compose *c, const char *subtype, const char *b, bool top,
+    struct error *err)
+{
+	if (puts_(c, "Content-Type: multipart/", err) == -1 ||
+	    puts_(c, subtype, err) == -1 ||
+	    puts_(c, ";\n boundary=\"", err) == -1 || puts_(c, b, err) == -1 ||
+	    puts_(c, "\"\n\n", err) == -1)
+		return -1;
+	/* RFC 2046 5.1.1: a preamble for readers that know no MIME. */
+	return top ? puts_(c, "This is a multi-part message in MIME format.\n",
+			 err)
+		   : 0;
+}
+
+/* The text, the HTML, or both as multipart/alternative (RFC 2046 5.1.4:
+ * the plainest first). */
+static int
+write_body(struct compose *c, bool top, struct error *err)
+{
+	if (!(c->has_text && c->has_html))
+		return write_part(c, c->has_text ? &c->text : &c->html, err);
+	if (multipart_head(c, "alternative", c->alt, top, err) == -1 ||
+	    delimiter(c, c->alt, true, false, err) == -1 ||
+	    write_part(c, &c->text, err) == -1 ||
+	    delimiter(c, c->alt, false, false, err) == -1 ||
+	    write_part(c, &c->html, err) == -1)
+		return -1;
+	return delimiter(c, c->alt, false, true, err);
+}
+
+int
+compose_write(
+    struct compose *c, int out_fd, const char *out_label, struct error *err)
+{
+	bool first = true;
+	size_t i;
+	int rc = -1;
+
+	c->out_fd = out_fd;
+	c->out_label = out_label;
+	c->olen = 0;
+	if (c->obuf == NULL) {
+		c->obuf = malloc(OUT_BLOCK);
+		c->ibuf =
+		    malloc(B64_BLOCK > TEXT_BLOCK ? B64_BLOCK : TEXT_BLOCK);
+		c->ebuf = malloc(
+		    MIME_B64_LINES_SIZE(B64_BLOCK) > MIME_QP_OUT_MAX(TEXT_BLOCK)
+			? MIME_B64_LINES_SIZE(B64_BLOCK)
+			: MIME_QP_OUT_MAX(TEXT_BLOCK));
+		if (c->obuf == NULL || c->ibuf == NULL || c->ebuf == NULL)
+			return error_set(err, EX_OSERR, "out of memory");
+	}
+	if (put(c, c->head.data, c->head.len, err) == -1)
+		return -1;
+	if (c->n_att == 0) {
+		if (write_body(c, true, err) == -1)
+			return -1;
+	} else {
+		/* RFC 2046 5.1.3: the body, then each attachment. */
+		if (multipart_head(c, "mixed", c->mixed, true, err) == -1)
+			return -1;
+		if (c->has_text || c->has_html) {
+			if (delimiter(c, c->mixed, true, false, err) == -1 ||
+			    write_body(c, false, err) == -1)
+				return -1;
+			first = false;
+		}
+		for (i = 0; i < c->n_att; i++) {
+			if (delimiter(c, c->mixed, first, false, err) == -1 ||
+			    write_part(c, &c->att[i], err) == -1)
+				return -1;
+			first = false;
+		}
+		if (delimiter(c, c->mixed, false, true, err) == -1)
+			return -1;
+	}
+	rc = flush_out(c, err);
+	return rc;
+}
+
+/* ---- compose_read, compose_print -------------------------------------------
+ */
+
+static void *
+writer_main(void *arg)
+{
+	struct compose *c = arg;
+	sigset_t set;
+
+	/* A reader that stopped early makes write() fail with EPIPE; the
+	 * signal stays pending on this thread and dies with it. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	error_clear(&c->werr);
+	c->wrc = compose_write(c, c->out_fd, "the spool pipe", &c->werr);
+	close(c->out_fd);
+	c->out_fd = -1;
+	return NULL;
+}
+
+int
+compose_read(const struct compose_options *co, int in_fd, const char *spool_dir,
+    const struct message_options *mo, struct message *m, struct error *err)
+{
+	struct message_options cmo;
+	struct compose *c;
+	pthread_t th;
+	int fds[2], rc, e;
+
+	if (!co->active)
+		return message_read(in_fd, spool_dir, mo, m, err);
+	if (compose_open(co, in_fd, mo, &c, err) == -1)
+		return -1;
+	if (pipe2(fds, O_CLOEXEC) == -1) {
+		error_set(err, EX_OSERR, "pipe: %s", strerror(errno));
+		compose_free(c);
+		return -1;
+	}
+	c->out_fd = fds[1];
+	if ((e = pthread_create(&th, NULL, writer_main, c)) != 0) {
+		error_set(
+		    err, EX_OSERR, "cannot start a thread: %s", strerror(e));
+		close(fds[0]);
+		close(fds[1]);
+		compose_free(c);
+		return -1;
+	}
+	/* The header block is ours: no -t, and a lone "." is text. */
+	cmo = *mo;
+	cmo.read_recipients = false;
+	cmo.stop_at_dot = false;
+	rc = message_read(fds[0], spool_dir, &cmo, m, err);
+	close(fds[0]);
+	pthread_join(th, NULL);
+	if (rc == -1 && m->fd < 0) {
+		/* The spool failed; the writer's EPIPE says nothing more. */
+	} else if (c->wrc == -1) {
+		/* Half a message must not be sent or kept. */
+		*err = c->werr;
+		message_free(m);
+		rc = -1;
+	}
+	compose_free(c);
+	return rc;
+}
+
+int
+compose_print(const struct compose_options *co, int in_fd, int out_fd,
+    const struct message_options *mo, struct error *err)
+{
+	struct compose *c;
+	int rc;
+
+	if (compose_open(co, in_fd, mo, &c, err) == -1)
+		return -1;
+	rc = compose_write(c, out_fd, "standard output", err);
+	compose_free(c);
+	return rc;
+}
