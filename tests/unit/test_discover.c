@@ -1,0 +1,362 @@
+/*
+ * Unit tests for discover.c (--configure): the DNS SRV answer parser on
+ * canned packets (compression, loops, truncation, hostile targets, error
+ * RCODEs), the choice between records, address checks and the printed
+ * section for a preset.  No DNS server is ever asked.
+ */
+#include "autoconfig.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "discover.h"
+#include "error.h"
+
+/* A packet under construction. */
+struct pkt {
+	unsigned char b[2048];
+	size_t n;
+};
+
+static void
+put(struct pkt *p, const void *data, size_t n)
+{
+	assert_true(p->n + n <= sizeof(p->b));
+	memcpy(p->b + p->n, data, n);
+	p->n += n;
+}
+
+static void
+put16(struct pkt *p, unsigned v)
+{
+	unsigned char b[2] = {(unsigned char)(v >> 8), (unsigned char)v};
+
+	put(p, b, 2);
+}
+
+/* A name in labels: "a.b.c" -> 1a1b1c0. */
+static void
+put_name(struct pkt *p, const char *name)
+{
+	while (*name != '\0') {
+		size_t l = strcspn(name, ".");
+		unsigned char c = (unsigned char)l;
+
+		put(p, &c, 1);
+		put(p, name, l);
+		name += l;
+		if (*name == '.')
+			name++;
+	}
+	put(p, "", 1);
+}
+
+static void
+header(struct pkt *p, unsigned rcode, unsigned qd, unsigned an)
+{
+	p->n = 0;
+	put16(p, 0x1234);
+	put16(p, 0x8180 | rcode); /* response, RD, RA */
+	put16(p, qd);
+	put16(p, an);
+	put16(p, 0);
+	put16(p, 0);
+}
+
+static void
+question(struct pkt *p, const char *name)
+{
+	put_name(p, name);
+	put16(p, 33);
+	put16(p, 1);
+}
+
+/* An SRV answer whose owner is a pointer to the question (offset 12). */
+static void
+srv(struct pkt *p, unsigned prio, unsigned weight, unsigned port,
+    const char *target)
+{
+	struct pkt t;
+
+	t.n = 0;
+	put_name(&t, target);
+	put16(p, 0xc00c);
+	put16(p, 33);
+	put16(p, 1);
+	put16(p, 0);
+	put16(p, 300);
+	put16(p, (unsigned)(6 + t.n));
+	put16(p, prio);
+	put16(p, weight);
+	put16(p, port);
+	put(p, t.b, t.n);
+}
+
+static void
+test_parse_two_records(void **state)
+{
+	struct pkt p;
+	struct discover_srv out[4];
+	struct error err;
+	size_t n;
+	const struct discover_srv *best;
+
+	header(&p, 0, 1, 2);
+	question(&p, "_submissions._tcp.example.com");
+	srv(&p, 10, 5, 465, "backup.example.com");
+	srv(&p, 0, 1, 465, "mail.example.com");
+	error_clear(&err);
+	assert_int_equal(discover_parse_srv(p.b, p.n, out, 4, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(out[0].target, "backup.example.com");
+	assert_int_equal(out[1].port, 465);
+	best = discover_pick(out, n);
+	assert_non_null(best);
+	assert_string_equal(best->target, "mail.example.com");
+}
+
+static void
+test_pick_weight_and_dot(void **state)
+{
+	struct discover_srv s[3];
+
+	memset(s, 0, sizeof(s));
+	s[0].priority = 5;
+	s[0].weight = 1;
+	s[0].port = 587;
+	strcpy(s[0].target, "a.example");
+	s[1] = s[0];
+	s[1].weight = 9;
+	strcpy(s[1].target, "b.example");
+	assert_string_equal(discover_pick(s, 2)->target, "b.example");
+	/* RFC 2782: "." alone means no service. */
+	strcpy(s[2].target, ".");
+	s[2].priority = 0;
+	s[2].port = 0;
+	assert_null(discover_pick(&s[2], 1));
+	assert_null(discover_pick(s, 0));
+}
+
+static void
+test_parse_compressed_target(void **state)
+{
+	struct pkt p;
+	struct discover_srv out[2];
+	struct error err;
+	size_t n;
+
+	/* Target "smtp" + pointer to "example.com" inside the question. */
+	header(&p, 0, 1, 1);
+	question(&p, "_submission._tcp.example.com");
+	put16(&p, 0xc00c);
+	put16(&p, 33);
+	put16(&p, 1);
+	put16(&p, 0);
+	put16(&p, 60);
+	put16(&p, 6 + 5 + 2);
+	put16(&p, 0);
+	put16(&p, 0);
+	put16(&p, 587);
+	put(&p, "\x04smtp", 5);
+	/* "example.com" starts after 1+11 ("_submission") + 1+4 ("_tcp"). */
+	put16(&p, 0xc000 | (12 + 12 + 5));
+	error_clear(&err);
+	assert_int_equal(discover_parse_srv(p.b, p.n, out, 2, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(out[0].target, "smtp.example.com");
+	assert_int_equal(out[0].port, 587);
+}
+
+static void
+test_parse_rejects(void **state)
+{
+	struct pkt p;
+	struct discover_srv out[2];
+	struct error err;
+	size_t n, cut;
+
+	/* Too short, and not a response. */
+	error_clear(&err);
+	assert_int_equal(
+	    discover_parse_srv((const unsigned char *)"x", 1, out, 2, &n, &err),
+	    -1);
+	assert_int_equal(err.exit_code, EX_PROTOCOL);
+	header(&p, 0, 0, 0);
+	p.b[2] = 0x01;
+	assert_int_equal(discover_parse_srv(p.b, p.n, out, 2, &n, &err), -1);
+
+	/* NXDOMAIN: no records, no error. */
+	header(&p, 3, 1, 0);
+	question(&p, "_submissions._tcp.example.com");
+	error_clear(&err);
+	assert_int_equal(discover_parse_srv(p.b, p.n, out, 2, &n, &err), 0);
+	assert_int_equal(n, 0);
+
+	/* Every truncation of a good packet fails or yields no record, and
+	 * never reads outside (ASan watches). */
+	header(&p, 0, 1, 1);
+	question(&p, "_submissions._tcp.example.com");
+	srv(&p, 0, 0, 465, "mail.example.com");
+	for (cut = 0; cut < p.n; cut++) {
+		unsigned char *copy = malloc(cut ? cut : 1);
+
+		memcpy(copy, p.b, cut);
+		error_clear(&err);
+		if (discover_parse_srv(copy, cut, out, 2, &n, &err) == 0)
+			assert_int_equal(n, 0);
+		free(copy);
+	}
+
+	/* A compression loop. */
+	header(&p, 0, 1, 0);
+	put16(&p, 0xc00c); /* points at itself */
+	put16(&p, 33);
+	put16(&p, 1);
+	error_clear(&err);
+	assert_int_equal(discover_parse_srv(p.b, p.n, out, 2, &n, &err), -1);
+
+	/* A record whose data runs past the packet. */
+	header(&p, 0, 1, 1);
+	question(&p, "_submissions._tcp.example.com");
+	srv(&p, 0, 0, 465, "mail.example.com");
+	p.b[p.n - 26] = 0xff; /* rdlength high byte */
+	error_clear(&err);
+	assert_int_equal(discover_parse_srv(p.b, p.n, out, 2, &n, &err), -1);
+}
+
+static void
+test_parse_hostile_target(void **state)
+{
+	struct pkt p;
+	struct discover_srv out[4];
+	struct error err;
+	size_t n;
+
+	/* A target with a newline or '=' would write its own config line:
+	 * skipped; the good record stays. */
+	header(&p, 0, 1, 3);
+	question(&p, "_submissions._tcp.example.com");
+	srv(&p, 0, 0, 465, "evil\npassword_command = x.example");
+	srv(&p, 0, 0, 465, "a;b.example");
+	srv(&p, 5, 0, 465, "ok.example.com");
+	error_clear(&err);
+	assert_int_equal(discover_parse_srv(p.b, p.n, out, 4, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(out[0].target, "ok.example.com");
+
+	/* More records than room: the first max are kept. */
+	header(&p, 0, 1, 3);
+	question(&p, "_submissions._tcp.example.com");
+	srv(&p, 0, 0, 465, "a.example");
+	srv(&p, 0, 0, 465, "b.example");
+	srv(&p, 0, 0, 465, "c.example");
+	assert_int_equal(discover_parse_srv(p.b, p.n, out, 2, &n, &err), 0);
+	assert_int_equal(n, 2);
+}
+
+static void
+test_check_address(void **state)
+{
+	struct error err;
+	const char *dom;
+
+	error_clear(&err);
+	assert_int_equal(
+	    discover_check_address("alice@example.com", &dom, &err), 0);
+	assert_string_equal(dom, "example.com");
+	assert_int_equal(discover_check_address("alice", &dom, &err), -1);
+	assert_int_equal(err.exit_code, EX_USAGE);
+	assert_int_equal(
+	    discover_check_address("@example.com", &dom, &err), -1);
+	assert_int_equal(discover_check_address("a@localhost", &dom, &err), -1);
+	assert_int_equal(
+	    discover_check_address("a;b@example.com", &dom, &err), -1);
+	assert_int_equal(
+	    discover_check_address("a@b@example.com", &dom, &err), -1);
+	assert_int_equal(
+	    discover_check_address("a\n@example.com", &dom, &err), -1);
+	assert_int_equal(
+	    discover_check_address("a@ex_ample.com", &dom, &err), -1);
+}
+
+static char *
+run_to_string(const char *address, int *rc)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	struct error err;
+
+	assert_non_null(f);
+	error_clear(&err);
+	*rc = discover_run(address, f, &err);
+	fclose(f);
+	return text;
+}
+
+static void
+test_run_preset(void **state)
+{
+	int rc;
+	char *out = run_to_string("alice@gmail.com", &rc);
+
+	/* A preset domain: no DNS lookup, the provider key. */
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "\n[gmail]\n"));
+	assert_non_null(strstr(out, "\nprovider = gmail\n"));
+	assert_non_null(strstr(out, "\nuser = alice@gmail.com\n"));
+	assert_non_null(strstr(out, "\nfrom = alice@gmail.com\n"));
+	assert_non_null(strstr(out, "app password"));
+	assert_null(strstr(out, "\nhost = "));
+	free(out);
+	out = run_to_string("bad address@x.com", &rc);
+	assert_int_equal(rc, -1);
+	free(out);
+}
+
+static void
+test_format_srv(void **state)
+{
+	struct discover_result r;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	memset(&r, 0, sizeof(r));
+	strcpy(r.section, "example");
+	strcpy(r.host, "mail.example.com");
+	r.port = 465;
+	r.tls = ACCOUNT_TLS_ON;
+	strcpy(r.source, "from the SRV record _submissions._tcp.example.com");
+	discover_format("bob@example.com", &r, f);
+	fclose(f);
+	assert_non_null(strstr(text, "\n[example]\nhost = mail.example.com\n"
+				     "port = 465\ntls = on\n"));
+	assert_non_null(strstr(text, "\npassword_file = "));
+	free(text);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_parse_two_records),
+	    cmocka_unit_test(test_pick_weight_and_dot),
+	    cmocka_unit_test(test_parse_compressed_target),
+	    cmocka_unit_test(test_parse_rejects),
+	    cmocka_unit_test(test_parse_hostile_target),
+	    cmocka_unit_test(test_check_address),
+	    cmocka_unit_test(test_run_preset),
+	    cmocka_unit_test(test_format_srv),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
