@@ -5,9 +5,11 @@
  */
 #include "autoconfig.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "account.h"
 #include "conn.h"
@@ -37,10 +39,75 @@ conn_free(struct conn *c)
 	c->rpos = c->rlen = 0;
 }
 
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+conn_set_deadline(struct conn *c, long long ms)
+{
+	c->deadline_ms = ms > 0 ? now_ms() + ms : 0;
+	c->deadline_total = ms > 0 ? ms : 0;
+	c->deadline_bytes = c->bytes_out;
+}
+
+/* Milliseconds left before the deadline (LLONG_MAX without one). */
+static long long
+time_left(const struct conn *c)
+{
+	if (c->deadline_ms == 0)
+		return LLONG_MAX;
+	return c->deadline_ms +
+	       (long long)((c->bytes_out - c->deadline_bytes) /
+			   CONN_DEADLINE_RATE) -
+	       now_ms();
+}
+
+static int
+deadline_error(struct conn *c, struct error *err)
+{
+	c->io_failed = true;
+	return error_set(err, EX_TEMPFAIL,
+	    "time limit of %lld s for the session exceeded",
+	    (c->deadline_total + 999) / 1000);
+}
+
+/* The timeout of the next step: the per-step one, cut to the time left. */
+static int
+step_timeout(struct conn *c, int *ms, struct error *err)
+{
+	long long left = time_left(c);
+
+	*ms = c->timeout_ms;
+	if (left == LLONG_MAX)
+		return 0;
+	if (left <= 0)
+		return deadline_error(c, err);
+	if (*ms <= 0 || left < *ms)
+		*ms = left > INT_MAX ? INT_MAX : (int)left;
+	return 0;
+}
+
+/* After a failed step: if the deadline cut it, say so. */
+static void
+step_failed(struct conn *c, struct error *err)
+{
+	c->io_failed = true;
+	if (c->deadline_ms != 0 && time_left(c) <= 0 && err != NULL &&
+	    err->exit_code == EX_TEMPFAIL)
+		deadline_error(c, err);
+}
+
 static int
 fill(struct conn *c, struct error *err)
 {
 	ssize_t n;
+	int ms;
 
 	if (c->eof)
 		return error_set(
@@ -48,9 +115,11 @@ fill(struct conn *c, struct error *err)
 	if (c->t.read == NULL)
 		return error_set(err, EX_SOFTWARE, "connection is closed");
 	c->rpos = c->rlen = 0;
-	n = c->t.read(c->t.ctx, c->rbuf, sizeof(c->rbuf), c->timeout_ms, err);
+	if (step_timeout(c, &ms, err) == -1)
+		return -1;
+	n = c->t.read(c->t.ctx, c->rbuf, sizeof(c->rbuf), ms, err);
 	if (n < 0) {
-		c->io_failed = true;
+		step_failed(c, err);
 		return -1;
 	}
 	if (n == 0) {
@@ -137,12 +206,16 @@ conn_pending(const struct conn *c)
 static int
 send_bytes(struct conn *c, const void *p, size_t n, struct error *err)
 {
+	int ms;
+
 	if (n == 0)
 		return 0;
 	if (c->t.write == NULL)
 		return error_set(err, EX_SOFTWARE, "connection is closed");
-	if (c->t.write(c->t.ctx, p, n, c->timeout_ms, err) == -1) {
-		c->io_failed = true;
+	if (step_timeout(c, &ms, err) == -1)
+		return -1;
+	if (c->t.write(c->t.ctx, p, n, ms, err) == -1) {
+		step_failed(c, err);
 		return -1;
 	}
 	c->bytes_out += n;

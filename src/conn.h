@@ -69,10 +69,28 @@ struct conn {
 	bool             eof;
 	bool             io_failed;    /* a read or write failed: link unusable */
 	unsigned long long bytes_out;
+	/* The total deadline (conn_set_deadline); 0 = none. */
+	long long          deadline_ms;    /* CLOCK_MONOTONIC milliseconds */
+	long long          deadline_total; /* the span it was set for, ms */
+	unsigned long long deadline_bytes; /* bytes_out when it was set */
 };
 
 /* Take ownership of transport t. */
 void conn_init(struct conn *c, const struct transport *t, int timeout_ms);
+
+/* A link sending data earns this many bytes per millisecond of extra
+ * time (8 KB/s): a large message over a slow link is progress, a server
+ * reading one byte a second is not. */
+#define CONN_DEADLINE_RATE 8
+/*
+ * DESIGN 4, total run time bounded: from now on the exchange must end
+ * within ms milliseconds, plus one for every CONN_DEADLINE_RATE bytes sent
+ * after this call; ms <= 0 removes the deadline.  Every read and write step
+ * is cut to the time left (per-step timeouts alone let a server that
+ * answers just in time, line by line, hold a run for hours), and a step
+ * that starts after it fails with EX_TEMPFAIL.
+ */
+void conn_set_deadline(struct conn *c, long long ms);
 /* Close the transport and release buffers (wiping the write buffer). */
 void conn_free(struct conn *c);
 

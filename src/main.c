@@ -19,6 +19,7 @@
 #include "deliver.h"
 #include "discover.h"
 #include "error.h"
+#include "flush.h"
 #include "log.h"
 #include "smtpd.h"
 #include "verify.h"
@@ -62,13 +63,22 @@ report(int rc, const struct error *err)
 
 /* The default mode: one message from stdin, delivered or kept. */
 static int
-mode_deliver(const struct options *opts)
+mode_deliver(const struct options *given)
 {
+	const struct options *opts = given;
+	struct options  bg;
 	struct config  *cfg = NULL;
 	struct delivery d;
 	struct error    err;
 	int             code = EX_OK;
 
+	/* -odb: queue as -odq does, then deliver from the queue in a
+	 * detached child (flush.c). */
+	if (given->delivery == CLI_DELIVERY_BACKGROUND) {
+		bg = *given;
+		bg.delivery = CLI_DELIVERY_QUEUE;
+		opts = &bg;
+	}
 	error_clear(&err);
 	delivery_init(&d, opts, NULL);
 	if (delivery_load_config(opts, &cfg, &err) == 0) {
@@ -79,6 +89,19 @@ mode_deliver(const struct options *opts)
 				    d.acct->name, d.warning);
 			delivery_log(&d, EX_OK, d.final_reply[0] ?
 			    d.final_reply : "queued");
+			/* DESIGN 5: queued messages also go out after the
+			 * next successful submission through the account. */
+			if (given->delivery == CLI_DELIVERY_BACKGROUND &&
+			    d.queue_id[0] != '\0' &&
+			    flush_background(cfg, d.acct, given, d.queue_id,
+				&err) == -1)
+				fprintf(stderr, "mailsub: %s: %s; the message "
+				    "stays queued\n", d.acct->name,
+				    err.message);
+			else if (d.status != NULL &&
+			    strcmp(d.status, "sent") == 0)
+				flush_after_delivery(cfg, d.acct, opts,
+				    stderr);
 		} else
 			code = -1;
 	} else
@@ -155,6 +178,12 @@ main(int argc, char **argv)
 			fprintf(stderr, "mailsub: %s\n", err.message);
 			code = err.exit_code;
 		}
+		break;
+	case CLI_MODE_QUEUE_LIST:
+	case CLI_MODE_FLUSH:
+	case CLI_MODE_QUEUE_DELETE:
+	case CLI_MODE_REQUEUE:
+		code = flush_command(&r.opts, stdout, stderr);
 		break;
 	default:
 		fprintf(stderr, "mailsub: this mode is not available in this "

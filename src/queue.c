@@ -4,13 +4,16 @@
  */
 #include "autoconfig.h"
 
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -228,11 +231,11 @@ write_all(int fd, const char *p, size_t n, const char *path, struct error *err)
 }
 
 static int
-copy_message(int in, int out, unsigned long long size, const char *path,
-    struct error *err)
+copy_message(int in, off_t from, int out, unsigned long long size,
+    const char *path, struct error *err)
 {
 	unsigned long long left = size;
-	off_t off = 0;
+	off_t off = from;
 	char *block;
 
 #ifdef HAVE_COPY_FILE_RANGE
@@ -305,47 +308,78 @@ sync_dir(const char *dir, struct error *err)
 	return 0;
 }
 
+/*
+ * Write env and size bytes of msg_fd from offset into a new file in tmp/
+ * named after a fresh ID (in *tmp), locked so that queue_recover() leaves
+ * it alone, and fsync'd.  On failure the file is gone.
+ */
+static int
+write_tmp(const char *queue_dir, const struct queue_envelope *env, int msg_fd,
+    off_t offset, unsigned long long size, char *id, struct buf *tmp,
+    int *out_fd, struct error *err)
+{
+	struct buf head;
+	int fd = -1, tries;
+
+	*out_fd = -1;
+	buf_init(&head, QUEUE_HEADER_MAX);
+	if (format_header(&head, env, err) == -1)
+		goto fail;
+	for (tries = 0; fd == -1; tries++) {
+		queue_make_id(id, QUEUE_ID_MAX);
+		buf_reset(tmp);
+		if (buf_printf(tmp, err, "%s/tmp/%s", queue_dir, id) == -1)
+			goto fail;
+		/* Read-write: queue_rewrite() hands it on as the file. */
+		fd = open(tmp->data,
+		    O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd == -1 && (errno != EEXIST || tries + 1 == STORE_TRIES)) {
+			error_set(err, EX_CANTCREAT, "cannot create %s: %s",
+			    tmp->data, strerror(errno));
+			goto fail;
+		}
+	}
+	/* Nobody else knows the name yet: the lock cannot be refused. */
+	(void)flock(fd, LOCK_EX | LOCK_NB);
+	if (write_all(fd, head.data, head.len, tmp->data, err) == -1 ||
+	    copy_message(msg_fd, offset, fd, size, tmp->data, err) == -1)
+		goto fail_unlink;
+	if (fsync(fd) == -1) {
+		error_set(err, EX_IOERR, "cannot fsync %s: %s", tmp->data,
+		    strerror(errno));
+		goto fail_unlink;
+	}
+	buf_free(&head);
+	*out_fd = fd;
+	return 0;
+fail_unlink:
+	close(fd);
+	unlink(tmp->data);
+fail:
+	buf_free(&head);
+	return -1;
+}
+
 int
 queue_store(const char *queue_dir, enum queue_area area,
     const struct queue_envelope *env, int msg_fd, unsigned long long size,
     char *id, char **path, struct error *err)
 {
-	struct buf head, tmp, dst, dir;
-	int fd = -1, tries, rc = -1;
+	struct buf tmp, dst, dir;
+	int fd = -1, rc = -1;
 	bool placed = false;
 
 	*path = NULL;
-	buf_init(&head, QUEUE_HEADER_MAX);
 	buf_init(&tmp, PATH_MAX);
 	buf_init(&dst, PATH_MAX);
 	buf_init(&dir, PATH_MAX);
-	if (format_header(&head, env, err) == -1)
+	if (write_tmp(queue_dir, env, msg_fd, 0, size, id, &tmp, &fd, err) ==
+	    -1)
 		goto out;
-	for (tries = 0; fd == -1; tries++) {
-		queue_make_id(id, QUEUE_ID_MAX);
-		buf_reset(&tmp);
-		if (buf_printf(&tmp, err, "%s/tmp/%s", queue_dir, id) == -1)
-			goto out;
-		fd = open(tmp.data,
-		    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (fd == -1 && (errno != EEXIST || tries + 1 == STORE_TRIES)) {
-			error_set(err, EX_CANTCREAT, "cannot create %s: %s",
-			    tmp.data, strerror(errno));
-			goto out;
-		}
-	}
 	if (buf_printf(&dst, err, "%s/%s/%s", queue_dir, area_dirs[area], id) ==
 		-1 ||
 	    buf_printf(&dir, err, "%s/%s", queue_dir, area_dirs[area]) == -1)
 		goto fail;
-	if (write_all(fd, head.data, head.len, tmp.data, err) == -1 ||
-	    copy_message(msg_fd, fd, size, tmp.data, err) == -1)
-		goto fail;
-	if (fsync(fd) == -1) {
-		error_set(err, EX_IOERR, "cannot fsync %s: %s", tmp.data,
-		    strerror(errno));
-		goto fail;
-	}
 	if (close(fd) == -1) {
 		fd = -1;
 		error_set(err, EX_IOERR, "cannot write %s: %s", tmp.data,
@@ -371,7 +405,6 @@ fail:
 		close(fd);
 	unlink(placed ? dst.data : tmp.data);
 out:
-	buf_free(&head);
 	buf_free(&tmp);
 	buf_free(&dst);
 	buf_free(&dir);
@@ -651,4 +684,383 @@ fail:
 	buf_free(&b);
 	queue_file_free(qf);
 	return -1;
+}
+
+/* ---- the queue runner's primitives ------------------------------------
+ */
+
+const char *
+queue_area_name(enum queue_area area)
+{
+	return area_dirs[area];
+}
+
+char *
+queue_path(const char *queue_dir, enum queue_area area, const char *id)
+{
+	char *p;
+
+	if (asprintf(&p, "%s/%s/%s", queue_dir, area_dirs[area], id) == -1)
+		return NULL;
+	return p;
+}
+
+static char *
+area_dir(const char *queue_dir, const char *name)
+{
+	char *p;
+
+	if (asprintf(&p, "%s/%s", queue_dir, name) == -1)
+		return NULL;
+	return p;
+}
+
+bool
+queue_id_valid(const char *id)
+{
+	size_t n;
+
+	if (id == NULL ||
+	    !((*id >= '0' && *id <= '9') || (*id >= 'a' && *id <= 'z') ||
+		(*id >= 'A' && *id <= 'Z')))
+		return false;
+	for (n = 0; id[n] != '\0'; n++) {
+		char c = id[n];
+
+		if (n + 1 >= QUEUE_ID_MAX)
+			return false;
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+			(c >= 'A' && c <= 'Z') || c == '.' || c == '_' ||
+			c == '-'))
+			return false;
+	}
+	return true;
+}
+
+static int
+cmp_ids(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void
+queue_ids_free(char **ids, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+}
+
+int
+queue_list(const char *queue_dir, enum queue_area area, char ***ids, size_t *n,
+    struct error *err)
+{
+	char *dir = area_dir(queue_dir, area_dirs[area]);
+	char **list = NULL;
+	size_t cap = 0, cnt = 0;
+	struct dirent *e;
+	DIR *d;
+
+	*ids = NULL;
+	*n = 0;
+	if (dir == NULL)
+		return error_set(err, EX_OSERR, "out of memory");
+	d = opendir(dir);
+	if (d == NULL) {
+		int saved = errno;
+
+		if (saved == ENOENT) {
+			free(dir);
+			return 0;
+		}
+		error_set(
+		    err, EX_IOERR, "cannot read %s: %s", dir, strerror(saved));
+		free(dir);
+		return -1;
+	}
+	for (;;) {
+		errno = 0;
+		e = readdir(d);
+		if (e == NULL)
+			break;
+		if (!queue_id_valid(e->d_name))
+			continue;
+		if (cnt == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			char **nl = reallocarray(list, ncap, sizeof(*nl));
+
+			if (nl == NULL)
+				goto oom;
+			list = nl;
+			cap = ncap;
+		}
+		list[cnt] = strdup(e->d_name);
+		if (list[cnt] == NULL)
+			goto oom;
+		cnt++;
+	}
+	if (errno != 0) {
+		error_set(
+		    err, EX_IOERR, "cannot read %s: %s", dir, strerror(errno));
+		goto fail;
+	}
+	closedir(d);
+	free(dir);
+	if (cnt > 0)
+		qsort(list, cnt, sizeof(*list), cmp_ids);
+	*ids = list;
+	*n = cnt;
+	return 0;
+oom:
+	error_set(err, EX_OSERR, "out of memory");
+fail:
+	closedir(d);
+	free(dir);
+	queue_ids_free(list, cnt);
+	return -1;
+}
+
+int
+queue_lock(const char *queue_dir, enum queue_area area, const char *id, int *fd,
+    struct error *err)
+{
+	struct stat fst, pst;
+	char *path;
+	int f;
+
+	*fd = -1;
+	if (!queue_id_valid(id))
+		return error_set(err, EX_USAGE, "invalid queue ID");
+	path = queue_path(queue_dir, area, id);
+	if (path == NULL)
+		return error_set(err, EX_OSERR, "out of memory");
+	f = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (f == -1) {
+		int saved = errno;
+
+		if (saved == ENOENT) {
+			free(path);
+			return QUEUE_LOCK_GONE;
+		}
+		error_set(
+		    err, EX_IOERR, "cannot open %s: %s", path, strerror(saved));
+		free(path);
+		return -1;
+	}
+	if (flock(f, LOCK_EX | LOCK_NB) == -1) {
+		int saved = errno;
+
+		close(f);
+		if (saved == EWOULDBLOCK) {
+			free(path);
+			return QUEUE_LOCK_BUSY;
+		}
+		error_set(
+		    err, EX_IOERR, "cannot lock %s: %s", path, strerror(saved));
+		free(path);
+		return -1;
+	}
+	/* The holder we waited for may have sent and removed it, or stored
+	 * a new version under the name: only the file still at the name
+	 * counts. */
+	if (fstat(f, &fst) == -1 || !S_ISREG(fst.st_mode) ||
+	    stat(path, &pst) == -1 || fst.st_ino != pst.st_ino ||
+	    fst.st_dev != pst.st_dev) {
+		close(f);
+		free(path);
+		return QUEUE_LOCK_GONE;
+	}
+	free(path);
+	*fd = f;
+	return 0;
+}
+
+int
+queue_remove(const char *queue_dir, enum queue_area area, const char *id,
+    struct error *err)
+{
+	char *path = queue_path(queue_dir, area, id);
+	char *dir = area_dir(queue_dir, area_dirs[area]);
+	int rc = -1;
+
+	if (path == NULL || dir == NULL) {
+		error_set(err, EX_OSERR, "out of memory");
+		goto out;
+	}
+	if (unlink(path) == -1 && errno != ENOENT) {
+		error_set(err, EX_IOERR, "cannot remove %s: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	rc = sync_dir(dir, err);
+out:
+	free(path);
+	free(dir);
+	return rc;
+}
+
+int
+queue_rewrite(const char *queue_dir, const char *id, enum queue_area from,
+    enum queue_area to, const struct queue_envelope *env,
+    const struct queue_file *qf, int *fd, struct error *err)
+{
+	char tmp_id[QUEUE_ID_MAX];
+	struct buf tmp;
+	char *dst = NULL, *src = NULL, *dst_dir = NULL, *src_dir = NULL;
+	int nfd = -1, rc = -1;
+
+	buf_init(&tmp, PATH_MAX);
+	dst = queue_path(queue_dir, to, id);
+	src = queue_path(queue_dir, from, id);
+	dst_dir = area_dir(queue_dir, area_dirs[to]);
+	src_dir = area_dir(queue_dir, area_dirs[from]);
+	if (dst == NULL || src == NULL || dst_dir == NULL || src_dir == NULL) {
+		error_set(err, EX_OSERR, "out of memory");
+		goto out;
+	}
+	if (write_tmp(queue_dir, env, *fd, qf->msg_offset, qf->msg_size, tmp_id,
+		&tmp, &nfd, err) == -1)
+		goto out;
+	if (rename(tmp.data, dst) == -1) {
+		error_set(err, EX_CANTCREAT, "cannot rename %s to %s: %s",
+		    tmp.data, dst, strerror(errno));
+		close(nfd);
+		unlink(tmp.data);
+		goto out;
+	}
+	/* The new file (locked) is now the one at the name. */
+	close(*fd);
+	*fd = nfd;
+	if (sync_dir(dst_dir, err) == -1)
+		goto out; /* the old name stays too: never a loss */
+	if (from != to) {
+		if (unlink(src) == -1 && errno != ENOENT) {
+			error_set(err, EX_IOERR, "cannot remove %s: %s", src,
+			    strerror(errno));
+			goto out;
+		}
+		if (sync_dir(src_dir, err) == -1)
+			goto out;
+	}
+	rc = 0;
+out:
+	buf_free(&tmp);
+	free(dst);
+	free(src);
+	free(dst_dir);
+	free(src_dir);
+	return rc;
+}
+
+int
+queue_move(const char *queue_dir, const char *id, enum queue_area from,
+    enum queue_area to, struct error *err)
+{
+	char *src = queue_path(queue_dir, from, id);
+	char *dst = queue_path(queue_dir, to, id);
+	char *src_dir = area_dir(queue_dir, area_dirs[from]);
+	char *dst_dir = area_dir(queue_dir, area_dirs[to]);
+	int rc = -1;
+
+	if (src == NULL || dst == NULL || src_dir == NULL || dst_dir == NULL) {
+		error_set(err, EX_OSERR, "out of memory");
+		goto out;
+	}
+	if (rename(src, dst) == -1) {
+		error_set(err, EX_CANTCREAT, "cannot rename %s to %s: %s", src,
+		    dst, strerror(errno));
+		goto out;
+	}
+	if (sync_dir(dst_dir, err) == -1 || sync_dir(src_dir, err) == -1)
+		goto out;
+	rc = 0;
+out:
+	free(src);
+	free(dst);
+	free(src_dir);
+	free(dst_dir);
+	return rc;
+}
+
+/* The process that made an ID (queue_make_id: "TIME.PID.N.RANDOM"), or 0
+ * when the name does not say. */
+static pid_t
+id_pid(const char *name)
+{
+	const char *p = strchr(name, '.');
+	long long v = 0;
+
+	if (p == NULL)
+		return 0;
+	for (p++; *p >= '0' && *p <= '9'; p++) {
+		v = v * 10 + (*p - '0');
+		if (v > INT_MAX)
+			return 0;
+	}
+	return *p == '.' ? (pid_t)v : 0;
+}
+
+static bool
+process_alive(pid_t pid)
+{
+	if (pid <= 0)
+		return false;
+	if (pid == getpid())
+		return true;
+	return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+int
+queue_recover(
+    const char *queue_dir, time_t max_age, size_t *removed, struct error *err)
+{
+	char *dir = area_dir(queue_dir, "tmp");
+	time_t now = time(NULL);
+	struct dirent *e;
+	DIR *d;
+
+	*removed = 0;
+	if (dir == NULL)
+		return error_set(err, EX_OSERR, "out of memory");
+	d = opendir(dir);
+	if (d == NULL) {
+		int saved = errno;
+
+		free(dir);
+		if (saved == ENOENT)
+			return 0;
+		return error_set(err, EX_IOERR, "cannot read %s/tmp: %s",
+		    queue_dir, strerror(saved));
+	}
+	while ((e = readdir(d)) != NULL) {
+		const char *id = e->d_name;
+		struct stat st;
+		int f;
+
+		if (strncmp(id, "spool-", 6) == 0)
+			id += 6;
+		if (!queue_id_valid(id))
+			continue;
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) ==
+			-1 ||
+		    !S_ISREG(st.st_mode) || st.st_mtime > now - max_age)
+			continue;
+		/* A writer reading a slow stdin may leave its spool
+		 * untouched for hours: while it lives, the file is its. */
+		if (process_alive(id_pid(id)))
+			continue;
+		f = openat(dirfd(d), e->d_name,
+		    O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+		if (f == -1)
+			continue;
+		if (flock(f, LOCK_EX | LOCK_NB) == 0 &&
+		    unlinkat(dirfd(d), e->d_name, 0) == 0)
+			(*removed)++;
+		close(f);
+	}
+	closedir(d);
+	free(dir);
+	return 0;
 }

@@ -116,4 +116,76 @@ int queue_read_envelope(int fd, struct queue_file *qf, struct error *err);
 void queue_file_envelope(const struct queue_file *qf,
     struct queue_envelope *env);
 
+/* ---- the queue runner's primitives (flush.c) ---- */
+
+/*
+ * Whether id can name a queue file: what queue_make_id() makes, letters,
+ * digits, '.', '_' and '-', not starting with '.', shorter than
+ * QUEUE_ID_MAX.  A user-given ID (--queue-delete) can then never name a
+ * path outside its area.
+ */
+bool queue_id_valid(const char *id);
+
+/*
+ * The IDs in queue_dir/AREA, sorted (IDs begin with the time in hex, so
+ * oldest first; names that are not IDs are skipped).  *ids is malloc'd;
+ * queue_ids_free() releases it.  A missing area is an empty list.
+ */
+int queue_list(const char *queue_dir, enum queue_area area, char ***ids,
+    size_t *n, struct error *err);
+void queue_ids_free(char **ids, size_t n);
+
+/* queue_lock() results besides 0 and -1. */
+#define QUEUE_LOCK_BUSY 1 /* another run holds it: it is being sent */
+#define QUEUE_LOCK_GONE 2 /* removed or moved since it was listed */
+
+/*
+ * Open queue_dir/AREA/ID and take its lock: flock(LOCK_EX | LOCK_NB), so
+ * parallel runs never send one message twice.  0: *fd is open (read-write)
+ * and locked until it is closed; QUEUE_LOCK_BUSY or QUEUE_LOCK_GONE: *fd is
+ * -1 and the caller skips the file; -1: err set (EX_IOERR).
+ */
+int queue_lock(const char *queue_dir, enum queue_area area, const char *id,
+    int *fd, struct error *err);
+
+/* Remove queue_dir/AREA/ID (locked by the caller) and fsync the
+ * directory, so a sent message does not come back after a crash. */
+int queue_remove(const char *queue_dir, enum queue_area area, const char *id,
+    struct error *err);
+
+/*
+ * Store the locked file fd (queue_dir/FROM/ID, parsed into qf) again with
+ * the header env, in area to under the same ID: a new file in tmp/,
+ * locked, fsync'd, renamed over to/ID, directory fsync'd; then, when the
+ * area changes, FROM/ID is removed and its directory fsync'd.  The message
+ * is in one area or the other at every instant (both after a crash between
+ * the two steps: a duplicate, never a loss).  On success *fd is the new,
+ * locked file (the old one is closed); on failure nothing has changed and
+ * *fd is still the old file.
+ */
+int queue_rewrite(const char *queue_dir, const char *id, enum queue_area from,
+    enum queue_area to, const struct queue_envelope *env,
+    const struct queue_file *qf, int *fd, struct error *err);
+
+/*
+ * Remove stale files from queue_dir/tmp: spools (spool-ID) and half-written
+ * queue files older than max_age seconds whose writer is gone (not locked,
+ * and the process named in the ID no longer exists).  A spool was never
+ * acknowledged to any caller and a half-written queue file never renamed
+ * into place, so nothing that was promised is lost.  *removed counts them.
+ */
+int queue_recover(const char *queue_dir, time_t max_age, size_t *removed,
+    struct error *err);
+
+/* Move the locked file queue_dir/FROM/ID to TO as it is (a damaged file
+ * the parser refuses): rename, then fsync both directories. */
+int queue_move(const char *queue_dir, const char *id, enum queue_area from,
+    enum queue_area to, struct error *err);
+
+/* The path of queue_dir/AREA/ID, malloc'd (NULL when out of memory). */
+char *queue_path(const char *queue_dir, enum queue_area area, const char *id);
+
+/* The name of an area's directory: "new" or "failed". */
+const char *queue_area_name(enum queue_area area);
+
 #endif

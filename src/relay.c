@@ -53,6 +53,7 @@ open_one(struct relay *r, const char *host, bool verbose,
 		}
 	}
 	conn_init(&r->conn, &t, (int)a->timeout * 1000);
+	relay_next_message(r);
 	if (verbose) {
 		r->conn.trace = log_transcript;
 		r->conn.trace_arg = NULL;
@@ -66,6 +67,26 @@ open_one(struct relay *r, const char *host, bool verbose,
 	}
 	r->connected = true;
 	return 0;
+}
+
+void
+relay_next_message(struct relay *r)
+{
+	conn_set_deadline(&r->conn,
+	    (long long)RELAY_DEADLINE_TIMEOUTS * r->acct.timeout * 1000);
+}
+
+/* Keep the failures of earlier hosts: "(after a:25: connect: ...)".  The
+ * last attempt stays in front, so the line keeps its HOST:PORT: form. */
+static void
+add_attempt(char *earlier, size_t size, const struct error *err)
+{
+	size_t n = strlen(earlier);
+
+	if (n + 3 >= size)
+		return;
+	snprintf(earlier + n, size - n, "%s%.300s", n ? "; " : "",
+	    err->message);
 }
 
 int
@@ -93,7 +114,15 @@ relay_open(struct relay *r, const struct account *acct, bool verbose,
 			if (!worth_next_host(err, phase))
 				break;
 			log_verbose("%s; trying the next host", err->message);
+			add_attempt(r->earlier, sizeof(r->earlier), err);
 		}
+	}
+	if (r->earlier[0] != '\0') {
+		char msg[ERROR_MESSAGE_MAX];
+
+		snprintf(msg, sizeof(msg), "%.250s (after %.250s)",
+		    err->message, r->earlier);
+		memcpy(err->message, msg, sizeof(err->message));
 	}
 	return -1;
 }

@@ -11,6 +11,7 @@
 
 #include "account.h"
 #include "conn.h"
+#include "error.h"
 #include "submit.h"
 
 struct error;
@@ -22,16 +23,27 @@ struct relay {
 	char                  ehlo_name[256];
 	bool                  connected;
 	char                  where[300]; /* "host:port" of the open relay */
+	char                  earlier[ERROR_MESSAGE_MAX]; /* the failures of the
+	                                       hosts tried before, "; "-separated,
+	                                       or "" */
 };
+
+/* DESIGN 4: a session (opening and one message) must end within this
+ * many times the account's timeout, plus the time the data itself earns
+ * (conn_set_deadline); each further message on it gets the same again. */
+#define RELAY_DEADLINE_TIMEOUTS 10
 
 /*
  * Connect and open the session.  A connection failure, a 4xx/421 greeting
  * or a TLS handshake failure moves on to the next host; a permanent refusal
  * does not.  On failure err names "HOST:PORT: PHASE: reason" of the last
- * attempt; r needs no cleanup.
+ * attempt, followed by the earlier ones; r needs no cleanup.
  */
 int relay_open(struct relay *r, const struct account *acct, bool verbose,
     struct error *err);
+/* Start the deadline of the next message on an open session. */
+void relay_next_message(struct relay *r);
+
 /* QUIT and close; a no-op on a relay that is not connected. */
 void relay_close(struct relay *r);
 

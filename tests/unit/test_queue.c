@@ -1,7 +1,9 @@
 /*
  * Unit tests for queue.c: directories, unique names, the durable store
  * (round trip through queue_read_envelope, failed/ area, no partial file
- * after a write failure under RLIMIT_FSIZE), and the strict header parser.
+ * after a write failure under RLIMIT_FSIZE), the strict header parser, and
+ * the queue runner's primitives (IDs, listing, locks, rewrite, move,
+ * removal, recovery of stale tmp/ files).
  */
 #include "autoconfig.h"
 
@@ -11,8 +13,10 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 
 #include <dirent.h>
@@ -668,6 +672,389 @@ test_read_many_rcpts(void **state)
 	free(rcpts);
 }
 
+
+/* ---- the queue runner's primitives ---- */
+
+/* Store msg in area with base_env() and its attempts; returns the ID. */
+static void
+store_one(enum queue_area area, const char *msg, unsigned attempts, char *id)
+{
+	struct queue_envelope env;
+	struct error err;
+	char *path;
+	int fd;
+
+	base_env(&env);
+	env.attempts = attempts;
+	fd = make_spool(msg, strlen(msg));
+	error_clear(&err);
+	assert_int_equal(
+	    queue_store(qdir, area, &env, fd, strlen(msg), id, &path, &err), 0);
+	free(path);
+	close(fd);
+}
+
+static void
+test_id_valid(void **state)
+{
+	char id[QUEUE_ID_MAX], longid[QUEUE_ID_MAX + 2];
+
+	queue_make_id(id, sizeof(id));
+	assert_true(queue_id_valid(id));
+	assert_true(queue_id_valid("abc-1_2.x"));
+	assert_false(queue_id_valid(NULL));
+	assert_false(queue_id_valid(""));
+	assert_false(queue_id_valid("."));
+	assert_false(queue_id_valid(".."));
+	assert_false(queue_id_valid(".hidden"));
+	assert_false(queue_id_valid("-rf"));
+	assert_false(queue_id_valid("../new/x"));
+	assert_false(queue_id_valid("a/b"));
+	assert_false(queue_id_valid("a b"));
+	assert_false(queue_id_valid("a\nb"));
+	memset(longid, 'a', sizeof(longid) - 1);
+	longid[sizeof(longid) - 1] = '\0';
+	assert_false(queue_id_valid(longid));
+	longid[QUEUE_ID_MAX - 1] = '\0';
+	assert_true(queue_id_valid(longid));
+}
+
+static void
+test_list_sorted_and_filtered(void **state)
+{
+	char id1[QUEUE_ID_MAX], id2[QUEUE_ID_MAX], p[256];
+	struct error err;
+	char **ids;
+	size_t n;
+	int fd;
+
+	error_clear(&err);
+	assert_int_equal(queue_list(qdir, QUEUE_AREA_NEW, &ids, &n, &err), 0);
+	assert_int_equal(n, 0);
+	queue_ids_free(ids, n);
+	store_one(QUEUE_AREA_NEW, "a\r\n", 0, id1);
+	store_one(QUEUE_AREA_NEW, "b\r\n", 0, id2);
+	store_one(QUEUE_AREA_FAILED, "c\r\n", 0, p);
+	/* Editor droppings and dot files are not messages. */
+	snprintf(p, sizeof(p), "%s/new/.x", qdir);
+	fd = open(p, O_WRONLY | O_CREAT, 0600);
+	close(fd);
+	snprintf(p, sizeof(p), "%s/new/a b", qdir);
+	fd = open(p, O_WRONLY | O_CREAT, 0600);
+	close(fd);
+	assert_int_equal(queue_list(qdir, QUEUE_AREA_NEW, &ids, &n, &err), 0);
+	assert_int_equal(n, 2);
+	/* Same second, same pid: the counter orders them. */
+	assert_true(strcmp(ids[0], ids[1]) < 0);
+	assert_true(strcmp(ids[0], id1) == 0 || strcmp(ids[1], id1) == 0);
+	queue_ids_free(ids, n);
+	assert_int_equal(
+	    queue_list(qdir, QUEUE_AREA_FAILED, &ids, &n, &err), 0);
+	assert_int_equal(n, 1);
+	queue_ids_free(ids, n);
+
+	/* A queue_dir that does not exist is empty, not an error. */
+	assert_int_equal(queue_list("/nonexistent/q", QUEUE_AREA_NEW, &ids,
+			     &n, &err),
+	    0);
+	assert_int_equal(n, 0);
+	queue_ids_free(ids, n);
+}
+
+static void
+test_lock_busy_gone(void **state)
+{
+	char id[QUEUE_ID_MAX];
+	struct error err;
+	int fd1, fd2;
+
+	store_one(QUEUE_AREA_NEW, "x\r\n", 0, id);
+	error_clear(&err);
+	assert_int_equal(queue_lock(qdir, QUEUE_AREA_NEW, id, &fd1, &err), 0);
+	assert_true(fd1 >= 0);
+	/* flock locks belong to the open file: a second open is refused
+	 * even in the same process, as in another run. */
+	assert_int_equal(queue_lock(qdir, QUEUE_AREA_NEW, id, &fd2, &err),
+	    QUEUE_LOCK_BUSY);
+	assert_int_equal(fd2, -1);
+	/* Sent and removed while the other waited: gone. */
+	assert_int_equal(queue_remove(qdir, QUEUE_AREA_NEW, id, &err), 0);
+	close(fd1);
+	assert_int_equal(queue_lock(qdir, QUEUE_AREA_NEW, id, &fd2, &err),
+	    QUEUE_LOCK_GONE);
+	assert_int_equal(count_dir("new"), 0);
+	/* A removal of what is not there is no error. */
+	assert_int_equal(queue_remove(qdir, QUEUE_AREA_NEW, id, &err), 0);
+	/* Invalid IDs never reach the file system. */
+	assert_int_equal(
+	    queue_lock(qdir, QUEUE_AREA_NEW, "../x", &fd2, &err), -1);
+	assert_int_equal(err.exit_code, EX_USAGE);
+}
+
+static void
+test_lock_sees_replacement(void **state)
+{
+	static const char msg[] = "Subject: r\r\n\r\nbody\r\n";
+	char id[QUEUE_ID_MAX], p[256];
+	struct queue_envelope env;
+	struct queue_file qf;
+	struct error err;
+	int fd, old;
+
+	store_one(QUEUE_AREA_NEW, msg, 1, id);
+	error_clear(&err);
+	/* A run that opened the old version before a rewrite replaced it
+	 * must not take it for the current one. */
+	snprintf(p, sizeof(p), "%s/new/%s", qdir, id);
+	old = open(p, O_RDONLY);
+	assert_true(old != -1);
+	assert_int_equal(queue_lock(qdir, QUEUE_AREA_NEW, id, &fd, &err), 0);
+	assert_int_equal(queue_read_envelope(fd, &qf, &err), 0);
+	queue_file_envelope(&qf, &env);
+	env.attempts = 2;
+	env.last_error = "451 later";
+	assert_int_equal(queue_rewrite(qdir, id, QUEUE_AREA_NEW,
+			     QUEUE_AREA_NEW, &env, &qf, &fd, &err),
+	    0);
+	queue_file_free(&qf);
+	/* The new file is locked by us too. */
+	assert_int_equal(flock(old, LOCK_EX | LOCK_NB), 0);
+	close(old);
+	{
+		int other;
+
+		assert_int_equal(
+		    queue_lock(qdir, QUEUE_AREA_NEW, id, &other, &err),
+		    QUEUE_LOCK_BUSY);
+	}
+	close(fd);
+	assert_int_equal(count_dir("tmp"), 0);
+}
+
+static void
+test_rewrite_keeps_message(void **state)
+{
+	static const char msg[] = "Subject: w\r\n\r\n..dot\r\nline\r\n";
+	char id[QUEUE_ID_MAX], p[256], *data;
+	struct queue_envelope env;
+	struct queue_file qf, qf2;
+	struct error err;
+	size_t len;
+	int fd;
+
+	store_one(QUEUE_AREA_NEW, msg, 1, id);
+	error_clear(&err);
+	assert_int_equal(queue_lock(qdir, QUEUE_AREA_NEW, id, &fd, &err), 0);
+	assert_int_equal(queue_read_envelope(fd, &qf, &err), 0);
+	queue_file_envelope(&qf, &env);
+	env.attempts = qf.attempts + 1;
+	env.last_attempt = 1800000000;
+	env.last_error = "127.0.0.1:25: RCPT TO:<b@x>: 451 try\nlater";
+	assert_int_equal(queue_rewrite(qdir, id, QUEUE_AREA_NEW,
+			     QUEUE_AREA_NEW, &env, &qf, &fd, &err),
+	    0);
+	queue_file_free(&qf);
+	assert_int_equal(queue_read_envelope(fd, &qf2, &err), 0);
+	assert_int_equal(qf2.attempts, 2);
+	assert_int_equal(qf2.first_attempt, 1700000000);
+	assert_int_equal(qf2.last_attempt, 1800000000);
+	assert_string_equal(
+	    qf2.last_error, "127.0.0.1:25: RCPT TO:<b@x>: 451 try\\x0alater");
+	assert_int_equal(qf2.msg_size, sizeof(msg) - 1);
+	close(fd);
+	/* Same ID, same place, the message byte for byte after the header. */
+	snprintf(p, sizeof(p), "%s/new/%s", qdir, id);
+	data = slurp(p, &len);
+	assert_int_equal(len - (size_t)qf2.msg_offset, sizeof(msg) - 1);
+	assert_memory_equal(data + qf2.msg_offset, msg, sizeof(msg) - 1);
+	free(data);
+	queue_file_free(&qf2);
+	assert_int_equal(count_dir("new"), 1);
+	assert_int_equal(count_dir("tmp"), 0);
+
+	/* new -> failed: one place at a time, same ID. */
+	assert_int_equal(queue_lock(qdir, QUEUE_AREA_NEW, id, &fd, &err), 0);
+	assert_int_equal(queue_read_envelope(fd, &qf, &err), 0);
+	queue_file_envelope(&qf, &env);
+	env.last_error = "expired";
+	assert_int_equal(queue_rewrite(qdir, id, QUEUE_AREA_NEW,
+			     QUEUE_AREA_FAILED, &env, &qf, &fd, &err),
+	    0);
+	queue_file_free(&qf);
+	close(fd);
+	assert_int_equal(count_dir("new"), 0);
+	assert_int_equal(count_dir("failed"), 1);
+	snprintf(p, sizeof(p), "%s/failed/%s", qdir, id);
+	data = slurp(p, &len);
+	assert_non_null(strstr(data, "last-error: expired\n"));
+	assert_non_null(strstr(data, "\n\nSubject: w\r\n\r\n..dot\r\n"));
+	free(data);
+}
+
+static void
+test_rewrite_failure_changes_nothing(void **state)
+{
+	static const char msg[] = "Subject: f\r\n\r\nbody\r\n";
+	char id[QUEUE_ID_MAX], tmp[256], *before, *after, p[256];
+	struct queue_envelope env;
+	struct queue_file qf;
+	struct error err;
+	size_t l1, l2;
+	int fd;
+
+	store_one(QUEUE_AREA_NEW, msg, 1, id);
+	snprintf(p, sizeof(p), "%s/new/%s", qdir, id);
+	before = slurp(p, &l1);
+	error_clear(&err);
+	assert_int_equal(queue_lock(qdir, QUEUE_AREA_NEW, id, &fd, &err), 0);
+	assert_int_equal(queue_read_envelope(fd, &qf, &err), 0);
+	queue_file_envelope(&qf, &env);
+	env.attempts = 9;
+	/* No room in tmp/: the rewrite fails, the message is untouched. */
+	snprintf(tmp, sizeof(tmp), "%s/tmp", qdir);
+	assert_int_equal(rmdir(tmp), 0);
+	assert_int_equal(queue_rewrite(qdir, id, QUEUE_AREA_NEW,
+			     QUEUE_AREA_FAILED, &env, &qf, &fd, &err),
+	    -1);
+	assert_int_equal(err.exit_code, EX_CANTCREAT);
+	assert_int_equal(mkdir(tmp, 0700), 0);
+	queue_file_free(&qf);
+	assert_int_equal(queue_read_envelope(fd, &qf, &err), 0);
+	assert_int_equal(qf.attempts, 1);
+	queue_file_free(&qf);
+	close(fd);
+	after = slurp(p, &l2);
+	assert_int_equal(l1, l2);
+	assert_memory_equal(before, after, l1);
+	free(before);
+	free(after);
+	assert_int_equal(count_dir("failed"), 0);
+}
+
+static void
+test_move_damaged(void **state)
+{
+	char p[256], q[256];
+	struct error err;
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/new/1.2.3.abc", qdir);
+	fd = open(p, O_WRONLY | O_CREAT, 0600);
+	assert_int_equal(write(fd, "garbage\n", 8), 8);
+	close(fd);
+	error_clear(&err);
+	assert_int_equal(queue_lock(qdir, QUEUE_AREA_NEW, "1.2.3.abc", &fd,
+			     &err),
+	    0);
+	assert_int_equal(queue_move(qdir, "1.2.3.abc", QUEUE_AREA_NEW,
+			     QUEUE_AREA_FAILED, &err),
+	    0);
+	close(fd);
+	snprintf(q, sizeof(q), "%s/failed/1.2.3.abc", qdir);
+	assert_int_equal(access(p, F_OK), -1);
+	assert_int_equal(access(q, F_OK), 0);
+	assert_int_equal(queue_move(qdir, "1.2.3.abc", QUEUE_AREA_NEW,
+			     QUEUE_AREA_FAILED, &err),
+	    -1);
+	assert_string_equal(queue_area_name(QUEUE_AREA_FAILED), "failed");
+}
+
+/* A file in tmp/ with a given name, mtime age seconds ago. */
+static void
+make_tmp(const char *name, time_t age)
+{
+	struct timeval tv[2];
+	char p[256];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/tmp/%s", qdir, name);
+	fd = open(p, O_WRONLY | O_CREAT, 0600);
+	assert_true(fd != -1);
+	close(fd);
+	tv[0].tv_sec = tv[1].tv_sec = time(NULL) - age;
+	tv[0].tv_usec = tv[1].tv_usec = 0;
+	assert_int_equal(utimes(p, tv), 0);
+}
+
+static bool
+tmp_exists(const char *name)
+{
+	char p[256];
+
+	snprintf(p, sizeof(p), "%s/tmp/%s", qdir, name);
+	return access(p, F_OK) == 0;
+}
+
+static void
+test_recover_stale_tmp(void **state)
+{
+	char dead[64], alive[64], young[64], locked[64], p[256];
+	struct error err;
+	size_t removed;
+	pid_t pid;
+	int status, fd;
+
+	/* A pid that surely no longer runs: a child that has been reaped. */
+	pid = fork();
+	assert_true(pid != -1);
+	if (pid == 0)
+		_exit(0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	snprintf(dead, sizeof(dead), "spool-65000000.%ld.1.aabbccddeeff",
+	    (long)pid);
+	make_tmp(dead, 7200);
+	snprintf(p, sizeof(p), "65000000.%ld.2.aabbccddeeff", (long)pid);
+	make_tmp(p, 7200); /* a half-written queue file */
+	/* The writer still runs (reading a slow stdin): kept. */
+	snprintf(alive, sizeof(alive), "spool-65000000.%ld.1.aabbccddeeff",
+	    (long)getppid());
+	make_tmp(alive, 7200);
+	/* Young: kept whoever wrote it. */
+	snprintf(young, sizeof(young), "spool-65000000.%ld.3.aabbccddeeff",
+	    (long)pid);
+	make_tmp(young, 10);
+	/* Locked by a writer: kept. */
+	snprintf(locked, sizeof(locked), "65000000.%ld.4.aabbccddeeff",
+	    (long)pid);
+	make_tmp(locked, 7200);
+	snprintf(p, sizeof(p), "%s/tmp/%s", qdir, locked);
+	fd = open(p, O_RDONLY);
+	assert_int_equal(flock(fd, LOCK_EX), 0);
+	/* Not ours: kept. */
+	make_tmp(".other", 7200);
+	make_tmp("not an id", 7200);
+
+	error_clear(&err);
+	assert_int_equal(queue_recover(qdir, 3600, &removed, &err), 0);
+	assert_int_equal(removed, 2);
+	assert_false(tmp_exists(dead));
+	assert_true(tmp_exists(alive));
+	assert_true(tmp_exists(young));
+	assert_true(tmp_exists(locked));
+	assert_true(tmp_exists(".other"));
+	assert_true(tmp_exists("not an id"));
+	close(fd);
+	assert_int_equal(queue_recover(qdir, 3600, &removed, &err), 0);
+	assert_int_equal(removed, 1);
+	assert_false(tmp_exists(locked));
+	/* A queue without tmp/ has nothing to recover. */
+	assert_int_equal(queue_recover("/nonexistent/q", 3600, &removed, &err),
+	    0);
+	assert_int_equal(removed, 0);
+}
+
+static void
+test_path(void **state)
+{
+	char *p = queue_path("/q", QUEUE_AREA_NEW, "abc");
+
+	assert_string_equal(p, "/q/new/abc");
+	free(p);
+	p = queue_path("/q", QUEUE_AREA_FAILED, "abc");
+	assert_string_equal(p, "/q/failed/abc");
+	free(p);
+}
+
 int
 main(void)
 {
@@ -688,6 +1075,15 @@ main(void)
 	    T(test_read_rejects_garbage),
 	    T(test_read_long_line_and_bounded_header),
 	    T(test_read_many_rcpts),
+	    T(test_id_valid),
+	    T(test_list_sorted_and_filtered),
+	    T(test_lock_busy_gone),
+	    T(test_lock_sees_replacement),
+	    T(test_rewrite_keeps_message),
+	    T(test_rewrite_failure_changes_nothing),
+	    T(test_move_damaged),
+	    T(test_recover_stale_tmp),
+	    T(test_path),
 	};
 #undef T
 

@@ -1,0 +1,94 @@
+/*
+ * The queue runner: list (-bp, mailq, --queue), flush (-q, --flush),
+ * --queue-delete, --requeue and expiry, plus the bounded flush after a
+ * successful submission and the -odb background delivery.  Messages are
+ * sent grouped per account over one connection each (RSET between them),
+ * each queue file locked while it is being sent.  queue.c is the storage
+ * underneath; this file decides what happens to each message.
+ */
+#ifndef MAILSUB_FLUSH_H
+#define MAILSUB_FLUSH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <time.h>
+
+struct account;
+struct buf;
+struct config;
+struct error;
+struct options;
+
+/* A tmp/ file untouched this long, whose writer is gone, is stale. */
+#define FLUSH_STALE_TMP_SECONDS 3600
+/* The flush after a successful submission is bounded: the caller is
+ * waiting (cron, git send-email). */
+#define FLUSH_AFTER_MESSAGES 100
+#define FLUSH_AFTER_SECONDS  60
+/* A connection that dies in the middle of a flush is opened again at most
+ * this many times per account and run. */
+#define FLUSH_RECONNECTS_MAX 3
+
+/*
+ * -bp/mailq/--queue, -q/--flush, --queue-delete ID and --requeue ID: load
+ * the configuration and run the mode (opts->mode), reporting on out
+ * (listing, messages sent) and errout (one line per failure).  Returns the
+ * exit status:
+ *   -bp: 0, or the configuration's / the queue's error;
+ *   -q: 0 when every message tried went out (or the queue was empty);
+ *       75 when some stay queued for a temporary reason; the code of the
+ *       first permanent failure (moved to failed/, or a refusal such as
+ *       77 at AUTH that leaves the messages queued) otherwise;
+ *   --queue-delete, --requeue: 0; 64 for an invalid ID; 66 when no queue
+ *       holds it; 75 when it is being sent right now.
+ */
+int flush_command(const struct options *opts, FILE *out, FILE *errout);
+
+/*
+ * After a message went out through acct: send what waits in acct's queue
+ * for the same account, at most FLUSH_AFTER_MESSAGES messages or
+ * FLUSH_AFTER_SECONDS.  Quiet but for what the user must learn: a message
+ * that expired or failed permanently gets its line on errout.
+ */
+void flush_after_delivery(const struct config *cfg, const struct account *acct,
+    const struct options *opts, FILE *errout);
+
+/*
+ * -odb: the message id is queued; deliver it in a detached child (fork,
+ * setsid, stdio on /dev/null) and return at once in the parent (0).  The
+ * child never returns: it sends the message (and then, bounded, the rest
+ * of the account's queue) and ends with _exit().  -1 when fork fails: the
+ * message simply stays queued.
+ */
+int flush_background(const struct config *cfg, const struct account *acct,
+    const struct options *opts, const char *id, struct error *err);
+
+/* The result of a flush, for the exit status and the tests. */
+struct flush_stats {
+	size_t sent;
+	size_t deferred; /* still queued after a temporary failure */
+	size_t failed;	 /* moved to failed/: permanent failure */
+	size_t expired;	 /* moved to failed/: queue_lifetime passed */
+	size_t busy;	 /* locked by another run: left to it */
+	size_t untried;	 /* not tried (connection failed, limits) */
+	int permanent;	 /* exit code of the first permanent failure, or 0 */
+};
+
+/* The exit status of a flush with these results (see flush_command). */
+int flush_exit_code(const struct flush_stats *st);
+
+/* "2h05m"-style age of a message queued at first (for the listing);
+ * pure, exported for the tests. */
+void flush_format_age(time_t now, time_t first, char *buf, size_t size);
+
+/* The Message-ID of a wire-form message (the header block in the first
+ * bytes of text[0..len)), without surrounding space, or "" when absent;
+ * pure, exported for the tests. */
+void flush_find_message_id(
+    const char *text, size_t len, char *out, size_t size);
+
+/* Append s to a JSON string literal (quotes included) in out; pure. */
+int flush_json_string(struct buf *out, const char *s, struct error *err);
+
+#endif
