@@ -406,13 +406,14 @@ int
 mime_fold(struct buf *out, const char *name, const char *value, size_t len,
     struct error *err)
 {
-	size_t nlen = strlen(name), total, line, i, best;
+	size_t nlen = strlen(name), total, line, i, best, text, last;
 	struct buf u;
 	const char *p;
 	int rc = -1;
 
-	/* The unfolded field, then cut: a break goes before a space that
-	 * is followed by more text, so no line is only whitespace. */
+	/* The unfolded field, then cut before whitespace: every line keeps
+	 * some text (RFC 5322 3.2.2: no line of only whitespace), the first
+	 * at least one character of the value. */
 	buf_init(&u, nlen + len + 3);
 	if (buf_append(&u, name, nlen, err) == -1 ||
 	    buf_append(&u, ": ", 2, err) == -1 ||
@@ -420,27 +421,27 @@ mime_fold(struct buf *out, const char *name, const char *value, size_t len,
 		goto out;
 	p = u.data;
 	total = u.len;
+	for (last = total; last > nlen + 2 && is_wsp(p[last - 1]); last--)
+		;
 	line = 0;
 	while (total - line > MIME_FOLD_WIDTH) {
-		/* The first line keeps at least one word of the value. */
-		size_t min = line == 0 ? nlen + 2 : line + 1;
-
+		text = line == 0 ? nlen + 2 : line;
+		while (text < last && is_wsp(p[text]))
+			text++;
 		best = 0;
-		for (i = min; i < total; i++) {
-			if (!is_wsp(p[i]) || i + 1 >= total || is_wsp(p[i + 1]))
+		for (i = text + 1; i + 1 < last; i++) {
+			if (!is_wsp(p[i]))
 				continue;
-			if (i > min && i - line <= MIME_FOLD_WIDTH)
+			if (i - line <= MIME_FOLD_WIDTH)
 				best = i;
-			else if (i > min) {
+			else {
 				if (best == 0)
 					best = i; /* the word is too long */
 				break;
 			}
 		}
-		if (best == 0)
-			break; /* no break point left: the rest is one line */
-		if (best - line > MIME_LINE_MAX)
-			break;
+		if (best == 0 || best - line > MIME_LINE_MAX)
+			break; /* the rest is one line, or too long */
 		if (buf_append(out, p + line, best - line, err) == -1 ||
 		    buf_addch(out, '\n', err) == -1)
 			goto out;

@@ -683,7 +683,9 @@ test_usage_text(void **state)
 	    "-X", "-L", "-O", "-h", "-G", "-U", "--help", "--version",
 	    "--serverinfo", "--json", "--check-config", "--configure",
 	    "--flush", "--queue", "--queue-delete", "--requeue", "mailq",
-	    "newaliases"};
+	    "newaliases", "-s", "--subject", "--body", "--body-file", "--html",
+	    "--attach", "--header", "--from", "--to", "--cc", "--bcc",
+	    "--reply-to", "--print"};
 	const char *u = cli_usage();
 	size_t i;
 
@@ -706,6 +708,171 @@ test_free_is_idempotent(void **state)
 	assert_null(opts.ignored);
 	cli_free(&opts);
 	cli_free(NULL);
+}
+
+/* ---- compose mode ------------------------------------------------------ */
+
+static void
+test_compose_options(void **state)
+{
+	(void)state;
+	assert_int_equal(PARSE("mailsub", "a@x"), 0);
+	assert_false(opts.compose.active);
+	/* Plain recipients are To in compose mode, and in the envelope. */
+	assert_int_equal(PARSE("mailsub", "-s", "Backup done", "--attach",
+			     "/var/log/b.log", "admin@example.com"),
+	    0);
+	assert_true(opts.compose.active);
+	assert_false(opts.compose.print);
+	assert_string_equal(opts.compose.subject, "Backup done");
+	assert_int_equal(opts.compose.n_attach, 1);
+	assert_string_equal(opts.compose.attach[0].path, "/var/log/b.log");
+	assert_null(opts.compose.attach[0].type);
+	assert_null(opts.compose.attach[0].name);
+	assert_int_equal(opts.compose.n_to, 1);
+	assert_string_equal(opts.compose.to[0], "admin@example.com");
+	assert_int_equal(opts.n_recipients, 1);
+	/* --to, --cc, --bcc: every one in the envelope, Bcc in no header. */
+	assert_int_equal(PARSE("mailsub", "--to", "a@x", "--cc=c@x", "--bcc",
+			     "b@x", "p@x", "--to", "Zo\xc3\xab <z@x>"),
+	    0);
+	assert_true(opts.compose.active);
+	assert_int_equal(opts.n_recipients, 5);
+	assert_int_equal(opts.compose.n_to, 3);
+	assert_string_equal(opts.compose.to[0], "a@x");
+	assert_string_equal(opts.compose.to[1], "p@x");
+	assert_string_equal(opts.compose.to[2], "Zo\xc3\xab <z@x>");
+	assert_int_equal(opts.compose.n_cc, 1);
+	assert_string_equal(opts.compose.cc[0], "c@x");
+	assert_int_equal(opts.compose.n_bcc, 1);
+	assert_string_equal(opts.recipients[2], "b@x");
+	/* Every option, with both spellings. */
+	assert_int_equal(
+	    PARSE("mailsub", "--subject=S", "--body", "line 1\nline 2",
+		"--html", "p.html", "--from", "Me <me@x>", "--reply-to", "r@x",
+		"--print", "-sT", "--header", "X-A: 1",
+		"--header=In-Reply-To: <a@b>"),
+	    0);
+	assert_string_equal(opts.compose.subject, "T");
+	assert_string_equal(opts.compose.body, "line 1\nline 2");
+	assert_string_equal(opts.compose.html_file, "p.html");
+	assert_string_equal(opts.compose.from, "Me <me@x>");
+	assert_string_equal(opts.compose.reply_to, "r@x");
+	assert_true(opts.compose.print);
+	assert_int_equal(opts.compose.n_headers, 2);
+	assert_string_equal(opts.compose.headers[1], "In-Reply-To: <a@b>");
+	assert_int_equal(opts.n_recipients, 0);
+	/* An empty subject and an empty body are allowed. */
+	assert_int_equal(PARSE("mailsub", "-s", "", "--body", "", "a@x"), 0);
+	assert_string_equal(opts.compose.subject, "");
+	assert_string_equal(opts.compose.body, "");
+	assert_int_equal(PARSE("mailsub", "--body-file", "b.txt", "a@x"), 0);
+	assert_string_equal(opts.compose.body_file, "b.txt");
+	/* --print alone selects compose mode too. */
+	assert_int_equal(PARSE("mailsub", "--print"), 0);
+	assert_true(opts.compose.active);
+}
+
+static void
+test_compose_attach_spec(void **state)
+{
+	(void)state;
+	assert_int_equal(PARSE("mailsub", "--attach",
+			     "r.bin;type=application/pdf", "--attach",
+			     "a;b.txt;name=Gr\xc3\xbc\xc3\x9f"
+			     "e.txt",
+			     "--attach", "x;name=n;type=text/csv", "--attach",
+			     "y;type=text/plain;name=a;b", "a@x"),
+	    0);
+	assert_int_equal(opts.compose.n_attach, 4);
+	assert_string_equal(opts.compose.attach[0].path, "r.bin");
+	assert_string_equal(opts.compose.attach[0].type, "application/pdf");
+	/* Taken from the right: a ';' in the file name stays. */
+	assert_string_equal(opts.compose.attach[1].path, "a;b.txt");
+	assert_string_equal(opts.compose.attach[1].name, "Gr\xc3\xbc\xc3\x9f"
+							 "e.txt");
+	assert_string_equal(opts.compose.attach[2].path, "x");
+	assert_string_equal(opts.compose.attach[2].name, "n");
+	assert_string_equal(opts.compose.attach[2].type, "text/csv");
+	/* "b" is no option: name=a;b is not cut at its ';'. */
+	assert_string_equal(
+	    opts.compose.attach[3].path, "y;type=text/plain;name=a;b");
+	assert_null(opts.compose.attach[3].type);
+
+	EXPECT_USAGE("mailsub", "--attach", "f;type=pdf", "a@x");
+	assert_non_null(strstr(err.message, "TYPE/SUBTYPE"));
+	EXPECT_USAGE("mailsub", "--attach", "f;type=text/pl ain", "a@x");
+	EXPECT_USAGE("mailsub", "--attach", "f;type=/x", "a@x");
+	/* RFC 2046 5.2.1: never base64. */
+	EXPECT_USAGE("mailsub", "--attach", "m.eml;type=message/rfc822", "a@x");
+	EXPECT_USAGE("mailsub", "--attach", "m;type=Multipart/mixed", "a@x");
+	EXPECT_USAGE("mailsub", "--attach", "f;name=", "a@x");
+	EXPECT_USAGE("mailsub", "--attach", ";type=text/plain", "a@x");
+	EXPECT_USAGE("mailsub", "--attach", "", "a@x");
+	EXPECT_USAGE("mailsub", "--attach", "f\nx", "a@x");
+	assert_null(opts.compose.attach);
+}
+
+static void
+test_compose_header_arg(void **state)
+{
+	(void)state;
+	assert_int_equal(PARSE("mailsub", "--header", "X-Empty:", "--header",
+			     "Date: Mon, 1 Jan 2024 00:00:00 +0000", "--header",
+			     "message-id: <x@y>", "a@x"),
+	    0);
+	assert_int_equal(opts.compose.n_headers, 3);
+	/* 64: no colon, CR or LF, no name, a space in the name. */
+	EXPECT_USAGE("mailsub", "--header", "X-Foo bar", "a@x");
+	assert_non_null(strstr(err.message, "colon"));
+	EXPECT_USAGE("mailsub", "--header", "X-Foo: a\r\nBcc: victim@x", "a@x");
+	EXPECT_USAGE("mailsub", "--header", "X-Foo: a\nb", "a@x");
+	EXPECT_USAGE("mailsub", "--header", ": value", "a@x");
+	EXPECT_USAGE("mailsub", "--header", "X Foo: value", "a@x");
+	EXPECT_USAGE("mailsub", "--header", "X-\xc3\xa9: value", "a@x");
+	/* Fields compose writes itself name their option. */
+	EXPECT_USAGE("mailsub", "--header", "Subject: x", "a@x");
+	assert_non_null(strstr(err.message, "-s"));
+	EXPECT_USAGE("mailsub", "--header", "bcc: v@x", "a@x");
+	assert_non_null(strstr(err.message, "--bcc"));
+	EXPECT_USAGE("mailsub", "--header", "FROM: v@x", "a@x");
+	EXPECT_USAGE("mailsub", "--header", "To: v@x", "a@x");
+	EXPECT_USAGE("mailsub", "--header", "Cc: v@x", "a@x");
+	EXPECT_USAGE("mailsub", "--header", "Reply-To: v@x", "a@x");
+	EXPECT_USAGE("mailsub", "--header", "MIME-Version: 1.0", "a@x");
+	EXPECT_USAGE("mailsub", "--header", "Content-Type: text/html", "a@x");
+	EXPECT_USAGE(
+	    "mailsub", "--header", "Content-Transfer-Encoding: 8bit", "a@x");
+	/* Date and Message-ID replace the generated ones: once. */
+	EXPECT_USAGE(
+	    "mailsub", "--header", "Date: a", "--header", "date: b", "a@x");
+	assert_non_null(strstr(err.message, "twice"));
+	EXPECT_USAGE("mailsub", "--header", "Message-ID: <a@b>", "--header",
+	    "Message-Id: <c@d>", "a@x");
+}
+
+static void
+test_compose_conflicts(void **state)
+{
+	(void)state;
+	/* -t reads a message's own headers: there are none to read. */
+	EXPECT_USAGE("mailsub", "-t", "-s", "x");
+	assert_non_null(strstr(err.message, "-t"));
+	EXPECT_USAGE("mailsub", "-s", "x", "-bp");
+	EXPECT_USAGE("mailsub", "--attach", "f", "-q");
+	EXPECT_USAGE("mailq", "-s", "x");
+	EXPECT_USAGE("mailsub", "--body", "a", "--body-file", "b", "a@x");
+	/* Missing arguments and control characters where they are not
+	 * text. */
+	EXPECT_USAGE("mailsub", "-s");
+	EXPECT_USAGE("mailsub", "a@x", "--attach");
+	EXPECT_USAGE("mailsub", "-s", "a\r\nBcc: v@x", "a@x");
+	EXPECT_USAGE("mailsub", "--from", "a@x\r\nRCPT TO:<v@x>", "a@x");
+	EXPECT_USAGE("mailsub", "--to", "v@x\n", "a@x");
+	EXPECT_USAGE("mailsub", "--bcc", "", "a@x");
+	EXPECT_USAGE("mailsub", "--print=yes");
+	/* --body is text: newlines and tabs are its content. */
+	assert_int_equal(PARSE("mailsub", "--body", "a\r\n\tb\n", "a@x"), 0);
 }
 
 int
@@ -747,6 +914,10 @@ main(void)
 	    cmocka_unit_test_teardown(test_real_callers, teardown),
 	    cmocka_unit_test_teardown(test_usage_text, teardown),
 	    cmocka_unit_test_teardown(test_free_is_idempotent, teardown),
+	    cmocka_unit_test_teardown(test_compose_options, teardown),
+	    cmocka_unit_test_teardown(test_compose_attach_spec, teardown),
+	    cmocka_unit_test_teardown(test_compose_header_arg, teardown),
+	    cmocka_unit_test_teardown(test_compose_conflicts, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
