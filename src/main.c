@@ -21,6 +21,7 @@
 #include "error.h"
 #include "flush.h"
 #include "log.h"
+#include "serverinfo.h"
 #include "smtpd.h"
 #include "verify.h"
 
@@ -167,6 +168,9 @@ main(int argc, char **argv)
 		break;
 	case CLI_MODE_CHECK_CONFIG:
 		code = report(checkconfig_run(&r.opts, stdout, &err), &err);
+		break;
+	case CLI_MODE_SERVERINFO:
+		code = report(serverinfo_run(&r.opts, stdout, &err), &err);
 		break;
 	case CLI_MODE_CONFIGURE:
 		code = report(discover_run(r.opts.mode_argument, stdout, &err),
