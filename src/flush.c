@@ -113,14 +113,18 @@ flush_exit_code(const struct flush_stats *st)
 void
 flush_format_age(time_t now, time_t first, char *buf, size_t size)
 {
-	long long s = first > 0 && now > first ? (long long)(now - first) : 0;
+	long long s = now > first ? (long long)(now - first) : 0;
 
 	if (s < 60)
 		snprintf(buf, size, "%llds", s);
 	else if (s < 3600)
 		snprintf(buf, size, "%lldm", s / 60);
+	else if (s < 86400 && s % 3600 == 0)
+		snprintf(buf, size, "%lldh", s / 3600);
 	else if (s < 86400)
 		snprintf(buf, size, "%lldh%02lldm", s / 3600, s % 3600 / 60);
+	else if (s % 86400 == 0)
+		snprintf(buf, size, "%lldd", s / 86400);
 	else
 		snprintf(
 		    buf, size, "%lldd%02lldh", s / 86400, s % 86400 / 3600);
@@ -492,14 +496,14 @@ static void
 expire(
     struct runner *rn, const struct account *acct, struct qmsg *m, time_t now)
 {
-	char why[ERROR_MESSAGE_MAX], age[32];
+	char why[ERROR_MESSAGE_MAX], age[32], life[32];
 
 	flush_format_age(now, m->qf.first_attempt, age, sizeof(age));
+	flush_format_age(acct->queue_lifetime, 0, life, sizeof(life));
 	snprintf(why, sizeof(why),
-	    "message %s expired: queued %s ago, queue_lifetime is %lds, "
+	    "message %s expired: queued %s ago, queue_lifetime is %s, "
 	    "%u attempt%s; last error: %.300s",
-	    m->id, age, acct->queue_lifetime, m->qf.attempts,
-	    m->qf.attempts == 1 ? "" : "s",
+	    m->id, age, life, m->qf.attempts, m->qf.attempts == 1 ? "" : "s",
 	    m->qf.last_error != NULL ? m->qf.last_error : "none");
 	give_up(rn, acct, m, NULL, why, EX_UNAVAILABLE, "expired");
 }
@@ -536,8 +540,17 @@ send_one(struct runner *rn, const struct account *acct, struct relay *relay,
 			    relay->where, res.final_reply);
 			fflush(rn->out);
 		}
-		log_message(
-		    acct, m, relay->where, res.final_reply, EX_OK, "sent");
+		/* The log names the hosts that failed before this one. */
+		if (relay->earlier[0] != '\0') {
+			char reply[SMTP_REPLY_LINE_MAX + ERROR_MESSAGE_MAX + 16];
+
+			snprintf(reply, sizeof(reply), "%s (after %s)",
+			    res.final_reply, relay->earlier);
+			log_message(
+			    acct, m, relay->where, reply, EX_OK, "sent");
+		} else
+			log_message(acct, m, relay->where, res.final_reply,
+			    EX_OK, "sent");
 	} else {
 		error_prefix(&err, "%s", relay->where);
 		if (error_is_temporary(err.exit_code))
@@ -840,7 +853,7 @@ text_entry(struct lister *ls, const char *id, const char *state,
 		col += strlen(esc) + 3;
 	}
 	fputc('\n', ls->out);
-	if (qf->attempts == 0)
+	if (qf->attempts == 0 && strcmp(state, "queued") == 0)
 		fprintf(ls->out, "    not tried yet%s%s\n",
 		    qf->last_error != NULL ? ": " : "",
 		    qf->last_error != NULL ? qf->last_error : "");

@@ -78,8 +78,9 @@ struct flush_stats {
 /* The exit status of a flush with these results (see flush_command). */
 int flush_exit_code(const struct flush_stats *st);
 
-/* "2h05m"-style age of a message queued at first (for the listing);
- * pure, exported for the tests. */
+/* The time from first to now as "45s", "12m", "2h05m", "3d04h" (whole
+ * hours and days without the smaller unit); first = 0 formats now as a
+ * duration.  Pure, exported for the tests. */
 void flush_format_age(time_t now, time_t first, char *buf, size_t size);
 
 /* The Message-ID of a wire-form message (the header block in the first

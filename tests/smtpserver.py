@@ -16,7 +16,7 @@ Sink mode is a well-behaved ESMTP server that keeps every message:
       [--auth USER:PASS] [--chunking] [--dsn] [--size N]
       [--reject-rcpt ADDR]... [--defer-rcpt ADDR]...
 
-Listens on 127.0.0.1 only.  Exits on SIGTERM/SIGINT, after the first
+Listens on 127.0.0.1 only (or another loopback address: --bind).  Exits on SIGTERM/SIGINT, after the first
 connection with --once, and after --lifetime seconds in any case.  Every
 read has a timeout and every buffer a cap.  Standard library only: Debian's
 /usr/bin/python3.
@@ -1022,9 +1022,10 @@ class Server:
                 self.stop.set()
 
     def serve(self):
-        ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        fam = socket.AF_INET6 if ":" in self.args.bind else socket.AF_INET
+        ls = socket.socket(fam, socket.SOCK_STREAM)
         ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        ls.bind(("127.0.0.1", self.args.port))
+        ls.bind((self.args.bind, self.args.port))
         ls.listen(128)
         port = ls.getsockname()[1]
         if self.args.pidfile:
@@ -1032,7 +1033,7 @@ class Server:
         if self.args.portfile:
             write_atomic(self.args.portfile, b"%d\n" % port)
         if self.args.verbose:
-            print("smtpserver: listening on 127.0.0.1:%d" % port,
+            print("smtpserver: listening on %s:%d" % (self.args.bind, port),
                   file=sys.stderr)
         deadline = time.monotonic() + self.args.lifetime
         threads = []
@@ -1094,6 +1095,9 @@ def main():
     g.add_argument("--sink", action="store_true",
                    help="well-behaved ESMTP server keeping every message")
     p.add_argument("--port", type=int, default=0)
+    p.add_argument("--bind", default="127.0.0.1",
+                   help="loopback address to listen on (127.x.y.z or ::1; "
+                   "two servers on one port for the failover tests)")
     p.add_argument("--portfile")
     p.add_argument("--pidfile")
     p.add_argument("--record", help="directory for results and messages")
@@ -1133,6 +1137,8 @@ def main():
 
     if bool(args.tls_cert) != bool(args.tls_key):
         p.error("--tls-cert and --tls-key go together")
+    if not (args.bind.startswith("127.") or args.bind == "::1"):
+        p.error("--bind takes a loopback address (127.x.y.z or ::1)")
     if args.implicit_tls and not args.tls_cert:
         p.error("--implicit-tls needs --tls-cert and --tls-key")
     if args.sink and not args.record:
