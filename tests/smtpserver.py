@@ -312,7 +312,8 @@ def tls_context(args, cert=None, key=None):
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     ctx.load_cert_chain(cert or args.tls_cert, key or args.tls_key)
     if args.tls_client_ca:
-        ctx.verify_mode = ssl.CERT_OPTIONAL
+        ctx.verify_mode = (ssl.CERT_REQUIRED if args.tls_client_required
+                           else ssl.CERT_OPTIONAL)
         ctx.load_verify_locations(args.tls_client_ca)
     return ctx
 
@@ -1107,6 +1108,8 @@ def main():
     p.add_argument("--tls-key")
     p.add_argument("--tls-client-ca",
                    help="ask for a client certificate signed by this CA")
+    p.add_argument("--tls-client-required", action="store_true",
+                   help="with --tls-client-ca: refuse clients without one")
     p.add_argument("--implicit-tls", action="store_true")
     p.add_argument("--timeout", type=float, default=15.0,
                    help="seconds per read (default 15)")
