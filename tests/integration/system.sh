@@ -1,0 +1,208 @@
+#!/bin/sh
+# System-wide use (DESIGN 2, 7; issue 4 item 3): callers that run with
+# HOME=/ or no HOME at all (sudo, cron, atd, daemons) get /etc/mailsub.conf;
+# every message leaves a syslog record and a logfile record, also when it
+# fails and nobody reads the exit status; `make install-sendmail` installs
+# the sendmail, mailq and newaliases links.
+#
+# /etc/mailsub.conf and /dev/log are never touched on the host: each case
+# runs in a private mount namespace (unshare -m) with an overlay over /etc
+# holding the test's mailsub.conf and an overlay over /dev whose /dev/log
+# points at a socket this test reads.  Needs root, unshare and overlayfs.
+if [ -z "${SRCDIR:-}" ]; then
+	SRCDIR=$(cd "$(dirname "$0")/../.." && pwd)
+fi
+. "$SRCDIR/tests/lib.sh"
+
+t_init system
+need_mailsub
+
+SINK=$T/rec
+Q=$T/sysqueue
+LOG=$T/mailsub.log
+SINKCHECK=$SRCDIR/tests/sinkcheck.py
+
+# ---- make install-sendmail (no root needed) -------------------------------
+
+if [ -f "$BUILDDIR/Makefile" ] && command -v make >/dev/null 2>&1; then
+	if make -s -C "$BUILDDIR" install-sendmail DESTDIR="$T/dest" \
+	    prefix=/usr >"$T/install.out" 2>&1; then
+		for l in usr/sbin/sendmail usr/lib/sendmail usr/bin/mailq \
+		    usr/bin/newaliases; do
+			tgt=$(readlink "$T/dest/$l" 2>/dev/null)
+			[ "$tgt" = /usr/bin/mailsub ] ||
+			    t_err "$l -> '$tgt', want /usr/bin/mailsub"
+		done
+		[ -x "$T/dest/usr/bin/mailsub" ] || t_err "mailsub not installed"
+		make -s -C "$BUILDDIR" uninstall-sendmail DESTDIR="$T/dest" \
+		    prefix=/usr >>"$T/install.out" 2>&1 ||
+		    t_err "uninstall-sendmail failed"
+		[ -e "$T/dest/usr/sbin/sendmail" ] ||
+		    [ -h "$T/dest/usr/sbin/sendmail" ] &&
+		    t_err "uninstall-sendmail left the sendmail link"
+	else
+		t_err "make install-sendmail failed: $(tail -n 3 "$T/install.out")"
+	fi
+	t_result "make install-sendmail: sendmail, lib/sendmail, mailq, newaliases links"
+else
+	t_skip "make install-sendmail" "no build directory Makefile"
+fi
+
+# ---- the namespace cases ----------------------------------------------------
+
+if [ "$(id -u)" != 0 ]; then
+	t_skip "system config" "needs root (private mount namespace)"
+	t_summary
+fi
+need_cmd unshare
+if ! unshare -m true 2>/dev/null; then
+	t_skip "system config" "unshare -m is not permitted here"
+	t_summary
+fi
+
+server_start sink --sink --record "$SINK" \
+    --reject-rcpt refused@example.org || t_skip_all "the sink did not start"
+
+# The system file: what /etc/mailsub.conf would hold on a server.
+cat >"$T/system.conf" <<EOF
+; /etc/mailsub.conf for tests/integration/system.sh
+[defaults]
+account = relay
+
+[relay]
+host = 127.0.0.1
+port = $SRV_PORT
+tls = off
+from = server@example.org
+default_domain = example.org
+aliases = $T/aliases
+queue_dir = $Q
+logfile = $LOG
+timeout = 10
+EOF
+printf 'root: admin@example.org\n' >"$T/aliases"
+
+# The syslog socket: records land in $T/syslog, one per datagram.
+"$PYTHON3" - "$T/devlog.sock" "$T/syslog" "$T/syslog.ready" <<'EOF' &
+import os, signal, socket, sys, time
+path, out, ready = sys.argv[1:4]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(path)
+os.chmod(path, 0o666)
+open(ready, "w").write("1")
+s.settimeout(1.0)
+end = time.monotonic() + 600
+with open(out, "ab", buffering=0) as f:
+    while time.monotonic() < end:
+        try:
+            d = s.recv(65536)
+        except socket.timeout:
+            continue
+        f.write(d.replace(b"\n", b" ") + b"\n")
+EOF
+SYSLOG_PID=$!
+T_PIDS="$T_PIDS $SYSLOG_PID"
+wait_file "$T/syslog.ready" 10 "$SYSLOG_PID" || t_skip_all "no syslog socket"
+: >"$T/syslog"
+
+mkdir -p "$T/etc.up" "$T/etc.work" "$T/dev.up" "$T/dev.work"
+cp "$T/system.conf" "$T/etc.up/mailsub.conf"
+chmod 600 "$T/etc.up/mailsub.conf"
+ln -s "$T/devlog.sock" "$T/dev.up/log"
+
+# in_ns CMD...: CMD inside a private mount namespace that sees our
+# /etc/mailsub.conf and /dev/log.  stdin, stdout and stderr pass through.
+in_ns()
+{
+	unshare -m sh -c '
+		mount -t overlay overlay -o "lowerdir=/etc,upperdir=$1/etc.up,workdir=$1/etc.work" /etc &&
+		mount -t overlay overlay -o "lowerdir=/dev,upperdir=$1/dev.up,workdir=$1/dev.work" /dev || exit 99
+		shift
+		exec "$@"' sh "$T" "$@"
+}
+
+if ! in_ns test -f /etc/mailsub.conf 2>"$T/ns.err"; then
+	t_skip "system config" "no overlay mounts here: $(head -n 1 "$T/ns.err")"
+	t_summary
+fi
+
+syslog_has()
+{
+	i=0
+	while [ $i -lt 40 ]; do
+		grep -q -E "$1" "$T/syslog" 2>/dev/null && return 0
+		i=$((i + 1))
+		sleep 0.05
+	done
+	t_err "no syslog record matching /$1/; have: $(tail -n 2 "$T/syslog")"
+	return 1
+}
+
+PATHV=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin
+printf 'To: root\nSubject: from a daemon\n\nbody\n' >"$T/in"
+
+rm -f "$SINK"/msg-*
+in_ns env -i PATH=$PATHV HOME=/ "$MAILSUB" -t <"$T/in" >"$T/stdout" \
+    2>"$T/stderr"
+RC=$?
+expect_exit 0 &&
+    "$PYTHON3" "$SINKCHECK" "$SINK" --count 1 --rcpts admin@example.org \
+	--from server@example.org >/dev/null || t_err "not delivered as configured"
+t_result "HOME=/: /etc/mailsub.conf is used"
+
+rm -f "$SINK"/msg-*
+in_ns env -i PATH=$PATHV "$MAILSUB" root <"$T/in" >"$T/stdout" 2>"$T/stderr"
+RC=$?
+expect_exit 0 && "$PYTHON3" "$SINKCHECK" "$SINK" --count 1 >/dev/null ||
+    t_err "not delivered"
+t_result "no HOME, no XDG: /etc/mailsub.conf is used"
+
+rm -f "$SINK"/msg-*
+mkdir -p "$T/emptyhome"
+in_ns env -i PATH=$PATHV HOME="$T/emptyhome" "$MAILSUB" root <"$T/in" \
+    >"$T/stdout" 2>"$T/stderr"
+RC=$?
+expect_exit 0 && "$PYTHON3" "$SINKCHECK" "$SINK" --count 1 >/dev/null ||
+    t_err "not delivered"
+t_result "a HOME without a user config: /etc/mailsub.conf is used"
+
+# syslog: one record per message, with the facts (DESIGN 7).
+: >"$T/syslog"
+rm -f "$SINK"/msg-* "$LOG"
+in_ns env -i PATH=$PATHV HOME=/ "$MAILSUB" -f cron root <"$T/in" \
+    >"$T/stdout" 2>"$T/stderr"
+RC=$?
+expect_exit 0
+syslog_has 'mailsub\[[0-9]+\]: .*account=relay .*from=<cron@example\.org> to=.*admin@example\.org.*status=sent exit=0'
+[ "$(grep -c . "$T/syslog")" = 1 ] || t_err "want one syslog record, have $(grep -c . "$T/syslog")"
+grep -q '^<2[0-9]>' "$T/syslog" || t_err "not the mail facility: $(head -c 60 "$T/syslog")"
+grep -q 'status=sent exit=0' "$LOG" 2>/dev/null ||
+    t_err "no logfile record"
+t_result "syslog and logfile: one record per message"
+
+# sudo: -t, HOME=/, stderr closed; the recipient is refused and nobody
+# reads the exit status: the syslog record is what is left.
+: >"$T/syslog"
+printf 'To: refused@example.org\nSubject: *** SECURITY information ***\n\nsudo\n' \
+    >"$T/sudo.in"
+in_ns env -i PATH=$PATHV HOME=/ USER=root LOGNAME=root SUDO_USER=alice \
+    "$MAILSUB" -t <"$T/sudo.in" >"$T/stdout" 2>&-
+RC=$?
+expect_exit 67
+syslog_has 'status=failed exit=67'
+syslog_has 'refused@example\.org'
+[ -n "$(ls "$Q/failed" 2>/dev/null)" ] || t_err "not saved to failed/"
+t_result "sudo: -t, HOME=/, stderr closed, refused: 67, syslog, failed/"
+
+# A relay that is down: queued (75), and the syslog record says so.
+: >"$T/syslog"
+sed "s/^port = .*/port = $(free_port)/" "$T/system.conf" >"$T/etc.up/mailsub.conf"
+in_ns env -i PATH=$PATHV HOME=/ "$MAILSUB" root <"$T/in" >"$T/stdout" \
+    2>"$T/stderr"
+RC=$?
+expect_exit 75
+syslog_has 'status=queued exit=75'
+cp "$T/system.conf" "$T/etc.up/mailsub.conf"
+t_result "relay down: queued, 75, syslog record"
+
+t_summary
