@@ -542,7 +542,8 @@ send_one(struct runner *rn, const struct account *acct, struct relay *relay,
 		}
 		/* The log names the hosts that failed before this one. */
 		if (relay->earlier[0] != '\0') {
-			char reply[SMTP_REPLY_LINE_MAX + ERROR_MESSAGE_MAX + 16];
+			char
+			    reply[SMTP_REPLY_LINE_MAX + ERROR_MESSAGE_MAX + 16];
 
 			snprintf(reply, sizeof(reply), "%s (after %s)",
 			    res.final_reply, relay->earlier);
@@ -570,6 +571,17 @@ limits_reached(const struct runner *rn)
 	return rn->end_ms > 0 && now_ms() >= rn->end_ms;
 }
 
+/* The rest of a group is left for a later run. */
+static void
+leave_rest(struct runner *rn, const struct account *acct, size_t rest)
+{
+	if (rest == 0)
+		return;
+	rn->st.untried += rest;
+	report(rn, false, acct->name, "%zu more message%s stay%s queued", rest,
+	    rest == 1 ? "" : "s", rest == 1 ? "s" : "");
+}
+
 /*
  * Send ids[0..n) (all naming acct) over one connection; RSET between
  * messages.  A session that dies after having carried a message is
@@ -590,7 +602,7 @@ run_group(struct runner *rn, const char *qdir, const struct account *acct,
 		struct error err;
 
 		if (limits_reached(rn)) {
-			rn->st.untried += n - i;
+			leave_rest(rn, acct, n - i);
 			break;
 		}
 		if (load(rn, qdir, ids[i], &m) != 0)
@@ -608,7 +620,7 @@ run_group(struct runner *rn, const char *qdir, const struct account *acct,
 				open = false;
 				if (++reconnects > FLUSH_RECONNECTS_MAX) {
 					qmsg_close(&m);
-					rn->st.untried += n - i;
+					leave_rest(rn, acct, n - i);
 					break;
 				}
 			}
@@ -634,14 +646,7 @@ run_group(struct runner *rn, const char *qdir, const struct account *acct,
 					    "queued");
 				}
 				qmsg_close(&m);
-				if (i + 1 < n) {
-					rn->st.untried += n - i - 1;
-					report(rn, false, acct->name,
-					    "%zu more message%s stay%s queued",
-					    n - i - 1,
-					    n - i - 1 == 1 ? "" : "s",
-					    n - i - 1 == 1 ? "s" : "");
-				}
+				leave_rest(rn, acct, n - i - 1);
 				return;
 			}
 			open = true;
@@ -658,8 +663,7 @@ run_group(struct runner *rn, const char *qdir, const struct account *acct,
 			 * connection in the same run. */
 			if ((rn->st.sent == sent_before && on_session == 1) ||
 			    ++reconnects > FLUSH_RECONNECTS_MAX) {
-				if (i + 1 < n)
-					rn->st.untried += n - i - 1;
+				leave_rest(rn, acct, n - i - 1);
 				break;
 			}
 		}
