@@ -667,9 +667,10 @@ client_line(struct script *sc, const char *line, size_t len)
 		return;
 	}
 	st = &sc->steps[sc->pos];
-	if (st->kind == SCRIPT_DROP) {
-		/* The server is gone: the write fails as with EPIPE (over a
-		 * socket it may also succeed; the next read then sees EOF). */
+	if (st->kind == SCRIPT_DROP || st->kind == SCRIPT_CLOSE_NOTIFY) {
+		/* The server is gone (or ended TLS, which is the same to the
+		 * client): the write fails as with EPIPE (over a socket it
+		 * may also succeed; the next read then sees EOF). */
 		sc->pos++;
 		sc->dropped = true;
 		return;
