@@ -88,7 +88,7 @@ checkconfig_run(const struct options *opts, FILE *out, struct error *err)
 
 		error_clear(&serr);
 		if (config_select(cfg, opts->account, NULL, &a, &serr) == -1) {
-			fprintf(out, "%s: %s\n", cfg->path, serr.message);
+			fprintf(out, "%s\n", serr.message);
 			bad++;
 		}
 	}
