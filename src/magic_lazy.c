@@ -41,8 +41,8 @@ load_lib(void)
 		return -1;
 	lib.open = (magic_t(*)(int))dlsym(h, "magic_open");
 	lib.close = (void (*)(magic_t))dlsym(h, "magic_close");
-	lib.buffer = (const char *(*)(magic_t, const void *, size_t))dlsym(h,
-	    "magic_buffer");
+	lib.buffer = (const char *(*)(magic_t, const void *, size_t))dlsym(
+	    h, "magic_buffer");
 	lib.error = (const char *(*)(magic_t))dlsym(h, "magic_error");
 	lib.load = (int (*)(magic_t, const char *))dlsym(h, "magic_load");
 	if (lib.open == NULL || lib.close == NULL || lib.buffer == NULL ||

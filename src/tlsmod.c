@@ -35,36 +35,36 @@
  * with "undefined symbol", which the TLS tests show at once.
  */
 __attribute__((used)) static void (*const module_imports[])(void) = {
-	(void (*)(void))buf_addch,
-	(void (*)(void))buf_append,
-	(void (*)(void))buf_appends,
-	(void (*)(void))buf_detach,
-	(void (*)(void))buf_init,
-	(void (*)(void))buf_printf,
-	(void (*)(void))buf_str,
-	(void (*)(void))buf_wipe,
-	(void (*)(void))conn_command,
-	(void (*)(void))conn_flush,
-	(void (*)(void))conn_tls_info,
-	(void (*)(void))error_clear,
-	(void (*)(void))error_escape,
-	(void (*)(void))error_from_reply,
-	(void (*)(void))error_set,
-	(void (*)(void))net_transport_get_fd,
-	(void (*)(void))secret_get_password,
-	(void (*)(void))secure_wipe,
-	(void (*)(void))smtp_read_reply,
-	(void (*)(void))smtp_reply_free,
-	(void (*)(void))smtp_reply_init,
-	(void (*)(void))smtp_reply_summary,
+    (void (*)(void))buf_addch,
+    (void (*)(void))buf_append,
+    (void (*)(void))buf_appends,
+    (void (*)(void))buf_detach,
+    (void (*)(void))buf_init,
+    (void (*)(void))buf_printf,
+    (void (*)(void))buf_str,
+    (void (*)(void))buf_wipe,
+    (void (*)(void))conn_command,
+    (void (*)(void))conn_flush,
+    (void (*)(void))conn_tls_info,
+    (void (*)(void))error_clear,
+    (void (*)(void))error_escape,
+    (void (*)(void))error_from_reply,
+    (void (*)(void))error_set,
+    (void (*)(void))net_transport_get_fd,
+    (void (*)(void))secret_get_password,
+    (void (*)(void))secure_wipe,
+    (void (*)(void))smtp_read_reply,
+    (void (*)(void))smtp_reply_free,
+    (void (*)(void))smtp_reply_init,
+    (void (*)(void))smtp_reply_summary,
 };
 
 static struct {
 	void *handle;
-	int (*tls_upgrade)(struct transport *, const struct account *,
-	    struct error *);
-	int (*tls_describe_chain)(const struct transport *, bool,
-	    struct buf *, struct error *);
+	int (*tls_upgrade)(
+	    struct transport *, const struct account *, struct error *);
+	int (*tls_describe_chain)(
+	    const struct transport *, bool, struct buf *, struct error *);
 	int (*auth_choose)(const struct account *, const char *, bool, bool,
 	    char *, size_t, struct error *);
 	int (*auth_login)(struct conn *, const struct account *,
@@ -128,8 +128,8 @@ load(struct error *err)
 		return error_set(err, EX_SOFTWARE,
 		    "%s is from another build of mailsub", path);
 	}
-	mod.tls_upgrade = (int (*)(struct transport *,
-	    const struct account *, struct error *))dlsym(h, "tls_upgrade");
+	mod.tls_upgrade = (int (*)(struct transport *, const struct account *,
+	    struct error *))dlsym(h, "tls_upgrade");
 	mod.tls_describe_chain = (int (*)(const struct transport *, bool,
 	    struct buf *, struct error *))dlsym(h, "tls_describe_chain");
 	mod.auth_choose = (int (*)(const struct account *, const char *, bool,
@@ -141,16 +141,15 @@ load(struct error *err)
 	    mod.auth_choose == NULL || mod.auth_login == NULL) {
 		dlclose(h);
 		memset(&mod, 0, sizeof(mod));
-		return error_set(err, EX_SOFTWARE,
-		    "%s lacks an entry point", path);
+		return error_set(
+		    err, EX_SOFTWARE, "%s lacks an entry point", path);
 	}
 	mod.handle = h;
 	return 0;
 }
 
 int
-tls_upgrade(struct transport *t, const struct account *acct,
-    struct error *err)
+tls_upgrade(struct transport *t, const struct account *acct, struct error *err)
 {
 	if (load(err) == -1)
 		return -1;
@@ -158,8 +157,8 @@ tls_upgrade(struct transport *t, const struct account *acct,
 }
 
 int
-tls_describe_chain(const struct transport *t, bool json, struct buf *out,
-    struct error *err)
+tls_describe_chain(
+    const struct transport *t, bool json, struct buf *out, struct error *err)
 {
 	if (load(err) == -1)
 		return -1;
@@ -168,8 +167,8 @@ tls_describe_chain(const struct transport *t, bool json, struct buf *out,
 
 int
 auth_choose(const struct account *acct, const char *server_mechs,
-    bool tls_active, bool have_channel_binding, char *mech,
-    size_t mech_size, struct error *err)
+    bool tls_active, bool have_channel_binding, char *mech, size_t mech_size,
+    struct error *err)
 {
 	if (load(err) == -1)
 		return -1;

@@ -25,14 +25,14 @@
  * tlsmod_abi(), computed from the same expression when it was built, and a
  * module from another build is refused rather than trusted.
  */
-#define TLSMOD_ABI                                                         \
-	((unsigned long)sizeof(struct account) * 1u +                      \
-	    (unsigned long)sizeof(struct conn) * 3u +                      \
-	    (unsigned long)sizeof(struct transport) * 7u +                 \
-	    (unsigned long)sizeof(struct tls_info) * 11u +                 \
-	    (unsigned long)sizeof(struct smtp_caps) * 13u +                \
-	    (unsigned long)sizeof(struct smtp_reply) * 17u +               \
-	    (unsigned long)sizeof(struct error) * 19u +                    \
+#define TLSMOD_ABI                                                             \
+	((unsigned long)sizeof(struct account) * 1u +                          \
+	    (unsigned long)sizeof(struct conn) * 3u +                          \
+	    (unsigned long)sizeof(struct transport) * 7u +                     \
+	    (unsigned long)sizeof(struct tls_info) * 11u +                     \
+	    (unsigned long)sizeof(struct smtp_caps) * 13u +                    \
+	    (unsigned long)sizeof(struct smtp_reply) * 17u +                   \
+	    (unsigned long)sizeof(struct error) * 19u +                        \
 	    (unsigned long)sizeof(struct buf) * 23u)
 
 /* In the module (tlsmod_abi.c): TLSMOD_ABI as the module saw it, and the
