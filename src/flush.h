@@ -24,8 +24,8 @@ struct options;
 #define FLUSH_STALE_TMP_SECONDS 3600
 /* The flush after a successful submission is bounded: the caller is
  * waiting (cron, git send-email). */
-#define FLUSH_AFTER_MESSAGES 100
-#define FLUSH_AFTER_SECONDS  60
+#define FLUSH_AFTER_MESSAGES 20
+#define FLUSH_AFTER_SECONDS  10
 /* A connection that dies in the middle of a flush is opened again at most
  * this many times per account and run. */
 #define FLUSH_RECONNECTS_MAX 3
