@@ -949,6 +949,9 @@ base_name(const char *path)
 static int
 check_compose(const struct options *o, struct error *err)
 {
+	/* --help and --version answer whatever else is given. */
+	if (o->mode == CLI_MODE_HELP || o->mode == CLI_MODE_VERSION)
+		return 0;
 	if (o->mode != CLI_MODE_DELIVER)
 		return error_set(err, EX_USAGE,
 		    "compose options (-s, --body, --attach, ...) only go with "

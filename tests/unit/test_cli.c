@@ -862,6 +862,11 @@ test_compose_conflicts(void **state)
 	EXPECT_USAGE("mailsub", "--attach", "f", "-q");
 	EXPECT_USAGE("mailq", "-s", "x");
 	EXPECT_USAGE("mailsub", "--body", "a", "--body-file", "b", "a@x");
+	/* --help and --version still answer. */
+	assert_int_equal(PARSE("mailsub", "-s", "x", "--help"), 0);
+	assert_int_equal(opts.mode, CLI_MODE_HELP);
+	assert_int_equal(PARSE("mailsub", "--version", "-t", "-s", "x"), 0);
+	assert_int_equal(opts.mode, CLI_MODE_VERSION);
 	/* Missing arguments and control characters where they are not
 	 * text. */
 	EXPECT_USAGE("mailsub", "-s");
