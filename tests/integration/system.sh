@@ -24,9 +24,13 @@ SINKCHECK=$SRCDIR/tests/sinkcheck.py
 
 # ---- make install-sendmail (no root needed) -------------------------------
 
+# -o: use the mailsub and Makefile as they are; relinking or regenerating
+# them here would pull the binary from under the tests running beside this
+# one.
 if [ -f "$BUILDDIR/Makefile" ] && command -v make >/dev/null 2>&1; then
-	if make -s -C "$BUILDDIR" install-sendmail DESTDIR="$T/dest" \
-	    prefix=/usr >"$T/install.out" 2>&1; then
+	if make -s -C "$BUILDDIR" -o Makefile -o mailsub -o libmailsub.a \
+	    install-sendmail DESTDIR="$T/dest" prefix=/usr \
+	    >"$T/install.out" 2>&1; then
 		for l in usr/sbin/sendmail usr/lib/sendmail usr/bin/mailq \
 		    usr/bin/newaliases; do
 			tgt=$(readlink "$T/dest/$l" 2>/dev/null)
@@ -34,8 +38,8 @@ if [ -f "$BUILDDIR/Makefile" ] && command -v make >/dev/null 2>&1; then
 			    t_err "$l -> '$tgt', want /usr/bin/mailsub"
 		done
 		[ -x "$T/dest/usr/bin/mailsub" ] || t_err "mailsub not installed"
-		make -s -C "$BUILDDIR" uninstall-sendmail DESTDIR="$T/dest" \
-		    prefix=/usr >>"$T/install.out" 2>&1 ||
+		make -s -C "$BUILDDIR" -o Makefile uninstall-sendmail \
+		    DESTDIR="$T/dest" prefix=/usr >>"$T/install.out" 2>&1 ||
 		    t_err "uninstall-sendmail failed"
 		[ -e "$T/dest/usr/sbin/sendmail" ] ||
 		    [ -h "$T/dest/usr/sbin/sendmail" ] &&
