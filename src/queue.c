@@ -255,9 +255,9 @@ copy_message(int in, off_t from, int out, unsigned long long size,
 			    path, strerror(errno));
 		}
 		if (n == 0)
-			return error_set(err, EX_IOERR,
-			    "cannot write %s: message spool is short", path);
-		off += n;
+			break; /* the spool is short: read/write says so */
+		/* The kernel has moved off along (copy_file_range(2)):
+		 * adding n again would skip data after a partial copy. */
 		left -= (unsigned long long)n;
 	}
 	if (left == 0)
