@@ -5,8 +5,9 @@
 # refused recipient -> 67 and failed/, nothing delivered; a deferred one ->
 # 75 and new/), the submission port (STARTTLS + AUTH with every mechanism
 # Dovecot offers), implicit TLS, STARTTLS offered but optional, and a wrong
-# password -> 77.  The password is a unique string searched for in every
-# output and in the queue (secret canary).  Needs root (Postfix).
+# password -> 77; --serverinfo --json on the three ports.  The password is a
+# unique string searched for in every output and in the queue (secret
+# canary).  Needs root (Postfix).
 
 if [ -z "${SRCDIR:-}" ]; then
 	SRCDIR=$(cd "$(dirname "$0")/../.." && pwd)
@@ -213,5 +214,57 @@ tls_case "starttls port: STARTTLS optional, AUTH after it" \
     "$STARTTLS_PORT" starttls on "$PW" 0
 tls_case "submission: wrong password -> 77" \
     "$SUBMISSION_PORT" starttls on "wrong-$PW" 77
+
+# --- --serverinfo -------------------------------------------------------------
+# serverinfo_case NAME PORT TLS PYTHON-EXPR...: --serverinfo --json on the
+# port is JSON (json.tool) for which every expression holds (as j); the
+# account has a password, which must neither be used nor printed.
+serverinfo_case()
+{
+	name=$1
+	tag=$(echo "$name" | tr -c 'a-zA-Z0-9\n' '-')
+	mk_config "$T/$tag.ini" "port = $2" "tls = $3" \
+	    "tls_trust_file = $RIG_CA" "user = alice@$D" "password = \"$PW\"" \
+	    "queue_dir = $Q" "domain = client.example.test"
+	shift 3
+	run_mailsub /dev/null -C "$T/$tag.ini" --serverinfo --json
+	if [ "$RC" != 0 ] && lacks_feature; then
+		t_skip "$name" "mailsub: $(head -n 1 "$T/stderr")"
+		return
+	fi
+	expect_exit 0
+	if ! "$PYTHON3" -m json.tool "$T/stdout" >/dev/null 2>&1; then
+		t_err "not JSON: $(head -c 200 "$T/stdout")"
+	elif ! why=$("$PYTHON3" - "$T/stdout" "$@" <<'EOF'
+import json, sys
+j = json.load(open(sys.argv[1]))
+for expr in sys.argv[2:]:
+    if not eval(expr):
+        sys.exit("does not hold: %s" % expr)
+EOF
+	); then
+		t_err "$why"
+	fi
+	canary "$PW"
+	t_result "$name"
+}
+
+MECHS='set(["PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-1", "SCRAM-SHA-256"])'
+serverinfo_case "--serverinfo: submission (STARTTLS, AUTH after it)" \
+    "$SUBMISSION_PORT" starttls \
+    'j["greeting"].startswith("220 ")' \
+    '"STARTTLS" in j["capabilities_before_tls"]' \
+    'not any(c.startswith("AUTH") for c in j["capabilities_before_tls"])' \
+    '"STARTTLS" not in j["capabilities"]' \
+    "$MECHS <= set(j['auth_mechanisms'])" \
+    'j["tls"]["version"] in ("TLS1.2", "TLS1.3")' \
+    'len(j["tls"]["certificates"]) >= 1' \
+    'all(len(c["sha256"]) == 95 for c in j["tls"]["certificates"])'
+serverinfo_case "--serverinfo: smtps (implicit TLS)" "$SMTPS_PORT" on \
+    'j["tls_mode"] == "implicit" and j["capabilities_before_tls"] is None' \
+    "$MECHS <= set(j['auth_mechanisms'])" 'j["tls"]["cipher"]'
+serverinfo_case "--serverinfo: plain port, no TLS" "$PLAIN_PORT" off \
+    'j["tls"] is None and j["tls_mode"] == "off"' \
+    'j["auth_mechanisms"] == []'
 
 t_summary
