@@ -190,7 +190,10 @@ skip_quoted(const char *v, size_t n, size_t i)
 static bool
 is_word_delim(char c)
 {
-	return strchr(" \t\n()<>,;:\"", c) != NULL;
+	/* strchr() finds the terminating NUL too: a NUL byte in a field
+	 * would end a word without being consumed, and scan_mailboxes()
+	 * would never move past it (found by tests/fuzz/fuzz_header). */
+	return c != '\0' && strchr(" \t\n()<>,;:\"", c) != NULL;
 }
 
 static int
