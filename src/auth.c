@@ -17,6 +17,7 @@
 #include "account.h"
 #include "auth.h"
 #include "buf.h"
+#include "cache.h"
 #include "conn.h"
 #include "error.h"
 #include "secret.h"
@@ -312,6 +313,9 @@ struct exchange {
 	bool                  done;   /* the client side has finished */
 	bool                  oauth_error; /* the server sent its JSON error */
 	char                  server_said[160]; /* that error, escaped */
+	bool                  scram_cached; /* the salted password came from
+	                                       the cache (RFC 5802 5.1) */
+	bool                  scram_no_cache; /* retrying without it */
 };
 
 static int
@@ -561,6 +565,110 @@ gsasl_step_fn(struct exchange *x, const char *in, size_t in_len, char **out,
 	    x->mech, gsasl_strerror(r));
 }
 
+/* --- the SCRAM salted-password cache ---------------------------------- */
+
+/*
+ * RFC 5802 5.1: a client may cache SaltedPassword for a given salt and
+ * iteration count, which saves the PBKDF2 (4096 rounds and more) of every
+ * login.  SaltedPassword lets its holder log in as the user, so it is kept
+ * like the password (cache.h).  The entry names the account, server, user
+ * and mechanism it was made for and the salt and count; any difference is
+ * a miss.
+ */
+static void
+scram_cache_name(const struct exchange *x, char *out, size_t size)
+{
+	const char *a = x->acct->name != NULL ? x->acct->name : "";
+	size_t      o = 0;
+
+	o = (size_t)snprintf(out, size, "scram-%s-", x->mech);
+	for (; *a != '\0' && o + 1 < size; a++) {
+		char c = *a;
+
+		out[o++] = ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '-') ? c : '_';
+	}
+	out[o < size ? o : size - 1] = '\0';
+}
+
+/* What the entry must match: everything but the value itself. */
+static int
+scram_cache_id(const struct exchange *x, const char *salt, const char *iter,
+    struct buf *id)
+{
+	return buf_printf(id, NULL,
+	    "mailsub-scram 1\n%s\n%s\n%u\n%s\n%s\n%s\n%s\n",
+	    x->acct->name != NULL ? x->acct->name : "",
+	    x->acct->current_host != NULL ? x->acct->current_host : "",
+	    x->acct->port, x->acct->user != NULL ? x->acct->user : "",
+	    x->mech, salt, iter);
+}
+
+/* libgsasl asks for GSASL_SCRAM_SALTED_PASSWORD once it has the server's
+ * salt and count; the cached value answers, or the password is used. */
+static int
+scram_callback(Gsasl *ctx, Gsasl_session *gs, Gsasl_property prop)
+{
+	struct exchange *x = gsasl_session_hook_get(gs);
+	const char      *salt, *iter;
+	unsigned char   *val;
+	struct buf       id;
+	char             name[CACHE_NAME_MAX];
+	size_t           len;
+	int              rc = GSASL_NO_CALLBACK;
+
+	if (prop != GSASL_SCRAM_SALTED_PASSWORD || x == NULL ||
+	    x->scram_no_cache)
+		return GSASL_NO_CALLBACK;
+	salt = gsasl_property_fast(gs, GSASL_SCRAM_SALT);
+	iter = gsasl_property_fast(gs, GSASL_SCRAM_ITER);
+	if (salt == NULL || iter == NULL)
+		return GSASL_NO_CALLBACK;
+	val = malloc(CACHE_VALUE_MAX + 1);
+	if (val == NULL)
+		return GSASL_NO_CALLBACK;
+	buf_init(&id, CACHE_VALUE_MAX);
+	scram_cache_name(x, name, sizeof(name));
+	if (scram_cache_id(x, salt, iter, &id) == 0 &&
+	    cache_load(name, val, CACHE_VALUE_MAX, &len) && len > id.len &&
+	    memcmp(val, id.data, id.len) == 0) {
+		val[len] = '\0';
+		val[strcspn((char *)val + id.len, "\n") + id.len] = '\0';
+		if (gsasl_property_set(gs, GSASL_SCRAM_SALTED_PASSWORD,
+			(char *)val + id.len) == GSASL_OK) {
+			x->scram_cached = true;
+			rc = GSASL_OK;
+		}
+	}
+	secure_wipe(val, CACHE_VALUE_MAX + 1);
+	free(val);
+	buf_free(&id);
+	return rc;
+}
+
+/* After a successful login: keep what libgsasl derived. */
+static void
+scram_cache_keep(const struct exchange *x)
+{
+	const char *salt, *iter, *salted;
+	struct buf  entry;
+	char        name[CACHE_NAME_MAX];
+
+	if (x->scram_cached || strncmp(x->mech, "SCRAM-", 6) != 0)
+		return;
+	salt = gsasl_property_fast(x->gs, GSASL_SCRAM_SALT);
+	iter = gsasl_property_fast(x->gs, GSASL_SCRAM_ITER);
+	salted = gsasl_property_fast(x->gs, GSASL_SCRAM_SALTED_PASSWORD);
+	if (salt == NULL || iter == NULL || salted == NULL)
+		return;
+	buf_init(&entry, CACHE_VALUE_MAX);
+	scram_cache_name(x, name, sizeof(name));
+	if (scram_cache_id(x, salt, iter, &entry) == 0 &&
+	    buf_printf(&entry, NULL, "%s\n", salted) == 0)
+		cache_store(name, entry.data, entry.len);
+	buf_wipe(&entry);
+}
+
 /* libgsasl keeps copies of these; clear them before it frees them. */
 static void
 wipe_gsasl_properties(Gsasl_session *gs)
@@ -599,6 +707,7 @@ run_gsasl(struct exchange *x, const struct buf *password,
 	if (r != GSASL_OK)
 		return error_set(err, EX_SOFTWARE, "libgsasl: %s",
 		    gsasl_strerror(r));
+	gsasl_callback_set(ctx, scram_callback);
 	r = gsasl_client_start(ctx, x->mech, &x->gs);
 	if (r != GSASL_OK) {
 		x->gs = NULL;
@@ -606,6 +715,7 @@ run_gsasl(struct exchange *x, const struct buf *password,
 		    gsasl_strerror(r));
 		goto out;
 	}
+	gsasl_session_hook_set(x->gs, x);
 	if (x->acct->user != NULL &&
 	    set_property(x->gs, GSASL_AUTHID, x->acct->user, err) == -1)
 		goto out;
@@ -635,6 +745,8 @@ run_gsasl(struct exchange *x, const struct buf *password,
 	}
 	x->step = gsasl_step_fn;
 	rc = run_exchange(x, err);
+	if (rc == 0)
+		scram_cache_keep(x);
 out:
 	wipe_str(cb);
 	if (x->gs != NULL) {
@@ -758,6 +870,24 @@ auth_login(struct conn *c, const struct account *acct,
 	} else {
 		rc = run_gsasl(&x, (m->flags & MECH_PASSWORD) ? &password :
 		    NULL, tls_active ? info : NULL, err);
+		/* A cached SCRAM value the server refused is stale (a new
+		 * password under the old salt): forget it and log in once
+		 * more with the password itself (RFC 4954 4 allows another
+		 * AUTH after a failed one). */
+		if (rc == -1 && x.scram_cached && err->exit_code == EX_NOPERM &&
+		    !c->io_failed && !c->eof) {
+			char name[CACHE_NAME_MAX];
+
+			scram_cache_name(&x, name, sizeof(name));
+			cache_forget(name);
+			error_clear(err);
+			x.scram_cached = false;
+			x.scram_no_cache = true;
+			x.done = false;
+			x.oauth_error = false;
+			rc = run_gsasl(&x, &password, tls_active ? info : NULL,
+			    err);
+		}
 	}
 	buf_wipe(&password);
 	return rc;

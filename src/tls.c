@@ -23,6 +23,7 @@
 
 #include "account.h"
 #include "buf.h"
+#include "cache.h"
 #include "error.h"
 #include "net.h"
 #include "tls.h"
@@ -53,6 +54,10 @@ struct tls {
 	char                             cipher[64];
 	unsigned char                    cb[TLS_CB_MAX];
 	char                            *peer_summary;
+	/* Session resumption across runs (cache.h): the entry of this
+	 * account, server and verification setup, or "" for none. */
+	char                             cache_name[CACHE_NAME_MAX];
+	bool                             ticket_saved;
 };
 
 static long long
@@ -534,6 +539,82 @@ tls_free(struct tls *tls)
 
 /* --- the TLS transport ------------------------------------------------ */
 
+/*
+ * The cache entry for a session: a hash of everything the verification of
+ * the original handshake depended on (account, name, port, trust file or
+ * pin, client certificate, priorities), so a ticket is only offered to the
+ * server that was verified the same way (RFC 8446 4.6.1, 2.2).
+ */
+static void
+session_cache_name(const struct account *acct, const char *host,
+    char *out, size_t size)
+{
+	gnutls_datum_t key;
+	unsigned char  digest[TLS_SHA256_LEN];
+	char           hexs[TLS_SHA256_LEN * 3 + 1], *text = NULL;
+	int            n;
+
+	out[0] = '\0';
+	n = asprintf(&text, "%s\n%s\n%u\n%s\n%s\n%s\n%s\n%s",
+	    acct->name ? acct->name : "", host, acct->port,
+	    acct->tls_trust_file ? acct->tls_trust_file : "(system)",
+	    acct->tls_fingerprint ? acct->tls_fingerprint : "",
+	    acct->tls_cert_file ? acct->tls_cert_file : "",
+	    acct->tls_priorities ? acct->tls_priorities : "",
+	    acct->tls_server_name ? acct->tls_server_name : "");
+	if (n < 0)
+		return;
+	key.data = (unsigned char *)text;
+	key.size = (unsigned)n;
+	if (sha256(&key, digest) == 0) {
+		hex(digest, 16, false, hexs);
+		snprintf(out, size, "tls-session-%s", hexs);
+	}
+	free(text);
+}
+
+/* Offer the cached session, if any; GnuTLS falls back to a full
+ * handshake by itself when the server declines or the ticket expired. */
+static void
+session_offer(struct tls *tls)
+{
+	unsigned char *data;
+	size_t         len;
+
+	if (tls->cache_name[0] == '\0')
+		return;
+	data = malloc(CACHE_VALUE_MAX);
+	if (data == NULL)
+		return;
+	if (cache_load(tls->cache_name, data, CACHE_VALUE_MAX, &len) &&
+	    gnutls_session_set_data(tls->session, data, len) < 0)
+		cache_forget(tls->cache_name);
+	secure_wipe(data, CACHE_VALUE_MAX);
+	free(data);
+}
+
+/* Keep the session for the next run, once it can be resumed: TLS 1.3
+ * tickets arrive after the handshake, with the first records read. */
+static void
+session_keep(struct tls *tls)
+{
+	gnutls_datum_t d = {NULL, 0};
+
+	if (tls->ticket_saved || tls->cache_name[0] == '\0')
+		return;
+	if (gnutls_protocol_get_version(tls->session) == GNUTLS_TLS1_3 &&
+	    !(gnutls_session_get_flags(tls->session) &
+		GNUTLS_SFLAGS_SESSION_TICKET))
+		return;
+	tls->ticket_saved = true;
+	if (gnutls_session_get_data2(tls->session, &d) == 0 && d.size > 0)
+		cache_store(tls->cache_name, d.data, d.size);
+	if (d.data != NULL) {
+		secure_wipe(d.data, d.size);
+		gnutls_free(d.data);
+	}
+}
+
 static ssize_t
 tls_read(void *ctx, void *p, size_t n, int timeout_ms, struct error *err)
 {
@@ -551,8 +632,10 @@ tls_read(void *ctx, void *p, size_t n, int timeout_ms, struct error *err)
 		return error_set(err, EX_TEMPFAIL, "TLS connection is broken");
 	for (;;) {
 		r = gnutls_record_recv(tls->session, p, n);
-		if (r > 0)
+		if (r > 0) {
+			session_keep(tls);
 			return r;
+		}
 		if (r == 0 || r == GNUTLS_E_PREMATURE_TERMINATION) {
 			tls->eof = true;
 			return 0;
@@ -880,6 +963,9 @@ tls_upgrade(struct transport *t, const struct account *acct,
 	if (!pinned)
 		gnutls_session_set_verify_cert(tls->session, host, 0);
 	gnutls_transport_set_int(tls->session, tls->fd);
+	session_cache_name(acct, host, tls->cache_name,
+	    sizeof(tls->cache_name));
+	session_offer(tls);
 
 	if (do_handshake(tls, host, timeout_ms, acct->tls == ACCOUNT_TLS_ON,
 		err) == -1)

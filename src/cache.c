@@ -1,0 +1,190 @@
+/*
+ * The cache of small secrets (cache.h): one file per entry under a
+ * directory that only the user can enter, every open checked on the
+ * descriptor (owner, mode, type) so that a symlink or a file planted by
+ * someone else is never read or written.
+ */
+#include "autoconfig.h"
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cache.h"
+
+/* Only the user: no group or other bits. */
+static bool
+private_to_us(const struct stat *st)
+{
+	return st->st_uid == geteuid() && (st->st_mode & 077) == 0;
+}
+
+/* mkdir -p with mode 0700 for what is created. */
+static bool
+make_dirs(char *path)
+{
+	char *p;
+
+	for (p = path + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0700) == -1 && errno != EEXIST) {
+			*p = '/';
+			return false;
+		}
+		*p = '/';
+	}
+	return mkdir(path, 0700) == 0 || errno == EEXIST;
+}
+
+bool
+cache_dir(char *out, size_t size)
+{
+	const char *state = getenv("XDG_STATE_HOME");
+	const char *home = getenv("HOME");
+	struct stat st;
+	int n;
+
+	/* XDG base directories must be absolute; otherwise ignored. */
+	if (state != NULL && state[0] == '/')
+		n = snprintf(out, size, "%s/mailsub/cache", state);
+	else if (home != NULL && home[0] == '/' && strcmp(home, "/") != 0)
+		n = snprintf(out, size, "%s/.local/state/mailsub/cache", home);
+	else
+		return false;
+	if (n < 0 || (size_t)n >= size)
+		return false;
+	if (!make_dirs(out))
+		return false;
+	if (lstat(out, &st) == -1 || !S_ISDIR(st.st_mode) ||
+	    !private_to_us(&st))
+		return false;
+	return true;
+}
+
+bool
+cache_name_ok(const char *name)
+{
+	size_t i, n = strlen(name);
+
+	if (n == 0 || n >= CACHE_NAME_MAX || name[0] == '.')
+		return false;
+	for (i = 0; i < n; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			(c >= '0' && c <= '9') || c == '.' || c == '_' ||
+			c == '-'))
+			return false;
+	}
+	return true;
+}
+
+static int
+open_dir(void)
+{
+	char dir[4096];
+
+	if (!cache_dir(dir, sizeof(dir)))
+		return -1;
+	return open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+bool
+cache_load(const char *name, unsigned char *out, size_t size, size_t *len)
+{
+	struct stat st;
+	size_t got = 0;
+	int dfd, fd;
+
+	*len = 0;
+	if (!cache_name_ok(name) || (dfd = open_dir()) == -1)
+		return false;
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	close(dfd);
+	if (fd == -1)
+		return false;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    !private_to_us(&st) || st.st_size <= 0 ||
+	    (unsigned long long)st.st_size > size ||
+	    st.st_size > CACHE_VALUE_MAX) {
+		close(fd);
+		return false;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t r = read(fd, out + got, (size_t)st.st_size - got);
+
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	if (got != (size_t)st.st_size) {
+		secure_wipe(out, got);
+		return false;
+	}
+	*len = got;
+	return true;
+}
+
+bool
+cache_store(const char *name, const void *p, size_t n)
+{
+	char tmp[CACHE_NAME_MAX + 32];
+	const char *q = p;
+	bool ok = true;
+	int dfd, fd;
+
+	if (!cache_name_ok(name) || n == 0 || n > CACHE_VALUE_MAX ||
+	    (dfd = open_dir()) == -1)
+		return false;
+	snprintf(tmp, sizeof(tmp), ".%s.%ld", name, (long)getpid());
+	(void)unlinkat(dfd, tmp, 0);
+	fd = openat(dfd, tmp,
+	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		close(dfd);
+		return false;
+	}
+	while (n > 0 && ok) {
+		ssize_t w = write(fd, q, n);
+
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			ok = false;
+		else {
+			q += w;
+			n -= (size_t)w;
+		}
+	}
+	if (close(fd) == -1)
+		ok = false;
+	if (ok && renameat(dfd, tmp, dfd, name) == -1)
+		ok = false;
+	if (!ok)
+		(void)unlinkat(dfd, tmp, 0);
+	close(dfd);
+	return ok;
+}
+
+void
+cache_forget(const char *name)
+{
+	int dfd;
+
+	if (!cache_name_ok(name) || (dfd = open_dir()) == -1)
+		return;
+	(void)unlinkat(dfd, name, 0);
+	close(dfd);
+}
