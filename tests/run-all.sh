@@ -1,8 +1,11 @@
 #!/bin/sh
 # The whole test suite, as CI runs it: install what the build and the tests
-# need, then build and run `make check` twice (normal build with -Werror,
-# and AddressSanitizer + UBSan), compile once with clang, and run
-# `make distcheck`.  Build trees go under build-*/ in the checkout.
+# need, then build and run `make check` twice: a gcc build with -Werror, and
+# a clang build with AddressSanitizer + UBSan (which also keeps the code
+# warning-free under clang); then `make distcheck` (unit tests and a quick
+# integration test from the tarball: the full suite already ran twice) and a
+# check that the tarball holds every tracked file it should.  Build trees go
+# under build-*/ in the checkout.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -46,20 +49,35 @@ run_check() {
 
 run_build normal --enable-werror
 run_check normal
-run_build asan --enable-werror --enable-sanitizers
+sanitizer_cc=gcc
+command -v clang >/dev/null 2>&1 && sanitizer_cc=clang
+CC=$sanitizer_cc run_build asan --enable-werror --enable-sanitizers
 ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	run_check asan
-if command -v clang >/dev/null 2>&1; then
-	CC=clang run_build clang --enable-werror
-fi
 echo "=== make distcheck"
-(cd build-normal && make -s distcheck DISTCHECK_CONFIGURE_FLAGS=--enable-werror >distcheck.log 2>&1) || {
+(cd build-normal && make -s -j"$jobs" distcheck \
+    DISTCHECK_CONFIGURE_FLAGS=--enable-werror \
+    TESTS='$(UNIT_TESTS) tests/integration/exit-codes.sh tests/integration/manlint.sh' \
+    >distcheck.log 2>&1) || {
 	tail -n 80 build-normal/distcheck.log
 	echo "make distcheck failed"
 	exit 1
 }
 grep -E 'archives ready|mailsub-.*tar.gz' build-normal/distcheck.log | head -n 3
+# Every tracked file but the repository's own plumbing must ship.
+if command -v git >/dev/null 2>&1 && git rev-parse --git-dir >/dev/null 2>&1; then
+	(cd build-normal && make -s dist >/dev/null 2>&1)
+	tar tzf build-normal/mailsub-*.tar.gz | sed 's|^[^/]*/||' | sort >build-normal/dist.lst
+	git ls-files | grep -v -e '^\.gitignore$' -e '/\.keep$' | sort >build-normal/git.lst
+	missing=$(comm -23 build-normal/git.lst build-normal/dist.lst)
+	if [ -n "$missing" ]; then
+		echo "files missing from the tarball (add them to EXTRA_DIST or a _SOURCES list):"
+		echo "$missing"
+		exit 1
+	fi
+	echo "tarball holds every tracked file"
+fi
 # The summary line CI reads.
 passed=0 failed=0 skipped=0
 for trs in build-normal/tests/*/*.trs build-asan/tests/*/*.trs; do
