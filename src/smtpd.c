@@ -65,6 +65,7 @@ struct session {
 	struct delivery d;
 	unsigned messages;
 	unsigned errors;
+	unsigned commands;
 	bool quit;
 	bool timed_out;
 	bool out_broken;   /* a reply could not be written */
@@ -920,6 +921,13 @@ smtpd_run(int in_fd, int out_fd, const struct options *opts, struct error *err)
 		r = read_command(s, line, &len);
 		if (r == READ_EOF || r == READ_ERROR)
 			break;
+		if (++s->commands > SMTPD_COMMANDS_MAX) {
+			reply(s, 421, "4.7.0",
+			    "%s %u commands in one session; "
+			    "closing",
+			    s->hostname, SMTPD_COMMANDS_MAX);
+			break;
+		}
 		if (r == READ_TOO_LONG) {
 			bad_command(s, 500, "5.5.2", "line too long");
 			continue;

@@ -26,6 +26,8 @@ struct options;
 /* Messages in one session, and bad commands before we hang up. */
 #define SMTPD_MESSAGES_MAX 1000
 #define SMTPD_ERRORS_MAX   20
+/* Commands in one session, so that NOOPs cannot keep it open forever. */
+#define SMTPD_COMMANDS_MAX 100000
 /* RFC 5321 4.5.3.2.7: the server waits at least 5 minutes for a command. */
 #define SMTPD_TIMEOUT_MS (5 * 60 * 1000)
 

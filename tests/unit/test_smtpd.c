@@ -427,6 +427,17 @@ test_session_bounds(void **state)
 	free(out);
 	free(client);
 
+	/* Commands without end: NOOPs cannot keep a session open forever. */
+	len = (SMTPD_COMMANDS_MAX + 10) * 6;
+	client = malloc(len + 1);
+	for (i = 0; i < SMTPD_COMMANDS_MAX + 10; i++)
+		memcpy(client + i * 6, "NOOP\r\n", 6);
+	out = session(client, len, cfgpath, &rc, &err);
+	assert_int_equal(count_prefix(out, "250 "), SMTPD_COMMANDS_MAX);
+	assert_int_equal(count_prefix(out, "421 "), 1);
+	free(out);
+	free(client);
+
 	/* A NUL in a command. */
 	{
 		static const char c3[] = "NO\0OP\r\nQUIT\r\n";
