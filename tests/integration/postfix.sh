@@ -210,6 +210,10 @@ for mech in plain login cram-md5 scram-sha-1 scram-sha-256; do
 	    "$SUBMISSION_PORT" starttls "$mech" "$PW" 0
 done
 tls_case "smtps: implicit TLS + AUTH" "$SMTPS_PORT" on on "$PW" 0
+for mech in plain login cram-md5 scram-sha-1 scram-sha-256; do
+	tls_case "smtps: implicit TLS + AUTH $mech" \
+	    "$SMTPS_PORT" on "$mech" "$PW" 0
+done
 tls_case "starttls port: STARTTLS optional, AUTH after it" \
     "$STARTTLS_PORT" starttls on "$PW" 0
 tls_case "submission: wrong password -> 77" \
