@@ -1,0 +1,81 @@
+#!/bin/sh
+# TLS and SASL on demand (src/tlsmod.h): the binary itself links neither
+# GnuTLS nor libgsasl; a plain delivery never loads them; a TLS delivery
+# loads mailsub-tls.so from beside the binary; without the module a TLS
+# account fails cleanly (exit 70, the message kept) and a plain one still
+# works.
+. "$SRCDIR/tests/lib.sh"
+t_init tlsmod
+need_mailsub
+
+msg=$T/msg.txt
+printf 'From: a@example.org\nTo: b@example.org\nSubject: t\n\nhello\n' >"$msg"
+
+if command -v ldd >/dev/null 2>&1; then
+	if ldd "$MAILSUB" | grep -Eq 'libgnutls|libgsasl|libmagic'; then
+		t_err "mailsub links $(ldd "$MAILSUB" |
+		    grep -Eo 'lib(gnutls|gsasl|magic)[^ ]*' | tr '\n' ' ')"
+	fi
+	t_result "the binary links no TLS, SASL or libmagic library"
+else
+	t_skip "the binary links no TLS library" "no ldd"
+fi
+[ -f "$(dirname "$MAILSUB")/mailsub-tls.so" ] ||
+    t_err "no mailsub-tls.so beside $MAILSUB"
+t_result "the module is built beside the binary"
+
+PKI=$T/pki
+if ! sh "$SRCDIR/tests/pki.sh" "$PKI" >"$T/pki.log" 2>&1; then
+	t_skip_all "pki.sh failed (certtool missing?)"
+fi
+
+# Plain: delivered, and GnuTLS never mapped (strace shows every open).
+server_start plain --sink --record "$T/rec-plain"
+mk_config "$T/plain.ini"
+if command -v strace >/dev/null 2>&1; then
+	strace -f -e trace=openat,open -o "$T/strace" \
+	    "$MAILSUB" -C "$T/plain.ini" b@example.org <"$msg" \
+	    >"$T/stdout" 2>"$T/stderr"
+	RC=$?
+	expect_exit 0
+	grep -Eq 'libgnutls|libgsasl|mailsub-tls\.so' "$T/strace" &&
+	    t_err "a plain run opened $(grep -Eo '[^"]*(libgnutls|libgsasl|mailsub-tls\.so)[^"]*' \
+		"$T/strace" | head -3 | tr '\n' ' ')"
+	t_result "a plain delivery loads no TLS library"
+else
+	run_mailsub "$msg" -C "$T/plain.ini" b@example.org
+	expect_exit 0
+	t_result "plain delivery"
+fi
+server_stop "$SRV_PID"
+
+# STARTTLS through the module.
+server_start tls --sink --record "$T/rec-tls" --tls-cert "$PKI/server.crt" \
+    --tls-key "$PKI/server.key"
+mk_config "$T/tls.ini" "tls = starttls" "tls_trust_file = $PKI/ca.crt"
+run_mailsub "$msg" -C "$T/tls.ini" b@example.org
+expect_exit 0
+t_result "STARTTLS delivery through mailsub-tls.so"
+
+# The binary alone, without its module (and none installed): TLS fails
+# with 70 and keeps the message; plain still works.
+mkdir "$T/bin"
+cp "$MAILSUB" "$T/bin/mailsub"
+installed=
+for d in $(strings "$MAILSUB" 2>/dev/null | grep '^/.*/mailsub$'); do
+	[ -f "$d/mailsub-tls.so" ] && installed=$d
+done
+if [ -n "$installed" ]; then
+	t_skip "without the module" "a module is installed"
+else
+	rm -rf "$T/queue"
+	MAILSUB_SAVED=$MAILSUB
+	MAILSUB=$T/bin/mailsub
+	run_mailsub "$msg" -C "$T/tls.ini" b@example.org
+	MAILSUB=$MAILSUB_SAVED
+	expect_exit 70 && expect_stderr 'TLS and SASL module' &&
+	    expect_where failed "$T/queue"
+	t_result "without the module: exit 70, message saved"
+fi
+server_stop "$SRV_PID"
+t_summary
