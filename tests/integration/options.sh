@@ -306,6 +306,17 @@ expect_exit 0 && expect_where new "$Q"
 [ "$(received)" = 0 ] || t_err "-odq sent the message"
 t_result "-odq: queued, not sent, exit 0"
 
+fresh
+send -odb odb@example.org
+expect_exit 0
+i=0
+while [ "$(received)" = 0 ] && [ $i -lt 200 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+check --count 1 --rcpts odb@example.org
+t_result "-odb: exit 0 at once, delivered in the background"
+
 for mode in -oem -oep -oeq -oew -oee -em -ep -eq -ew; do
 	fresh
 	send "$mode" ok@example.org
