@@ -34,34 +34,28 @@ if ! sh "$SRCDIR/tests/pki.sh" "$PKI" >"$T/pki.log" 2>&1; then
 fi
 "$PYTHON3" "$SCN" default-message >"$T/default.eml"
 
-found=0
-for f in "$SCENARIO_DIR"/*.scn; do
-	[ -f "$f" ] || continue
-	base=$(basename "$f" .scn)
-	if [ -n "${SCENARIOS:-}" ]; then
-		case " $SCENARIOS " in
-		*" $base "*) ;;
-		*) continue ;;
-		esac
-	fi
-	found=$((found + 1))
-	if ! vars=$("$PYTHON3" "$SCN" shell "$f" 2>"$T/parse.err"); then
-		t_err "does not parse: $(cat "$T/parse.err")"
-		t_result "$base"
-		continue
+# One scenario, run in a subshell with its own directory as $T (so the
+# stdout/stderr files of run_mailsub are its own); prints its result line.
+run_one()
+{
+	f=$1
+	d=$2
+	if ! vars=$("$PYTHON3" "$SCN" shell "$f" 2>"$d/parse.err"); then
+		t_err "does not parse: $(cat "$d/parse.err")"
+		t_result "$(basename "$f" .scn)"
+		return
 	fi
 	eval "$vars"
 	if [ "$SCN_LEVEL" = unit ]; then
-		continue
+		return
 	fi
-
-	d=$T/s-$SCN_NAME
+	T=$d
 	mkdir -p "$d/rec"
 	cert=${SCN_CERT:-server}
 	if [ ! -f "$PKI/$cert.crt" ]; then
 		t_err "cert $cert: no such certificate in tests/pki.sh"
 		t_result "$SCN_NAME"
-		continue
+		return
 	fi
 	implicit=
 	case $SCN_TLS in
@@ -72,7 +66,7 @@ for f in "$SCENARIO_DIR"/*.scn; do
 	    $implicit; then
 		t_err "smtpserver.py did not start: $(tail -n 3 "$T/srv-$SCN_NAME.err")"
 		t_result "$SCN_NAME"
-		continue
+		return
 	fi
 	pid=$SRV_PID
 
@@ -88,14 +82,13 @@ for f in "$SCENARIO_DIR"/*.scn; do
 	printf '%s' "$SCN_CONFIG" | sed "s|@PKI@|$PKI|g" |
 	    mk_config "$d/config" "queue_dir = $d/queue" "$trust" -
 
-	input=$T/default.eml
+	input=$DEFAULT_MSG
 	[ -z "$SCN_MESSAGE" ] || input=$SCN_MESSAGE
 	if [ "$SCN_ARGS_HAVE_F" = 1 ]; then
 		eval "run_mailsub \"\$input\" -C \"\$d/config\" $SCN_ARGS $SCN_RCPTS"
 	else
 		eval "run_mailsub \"\$input\" -C \"\$d/config\" -f \"\$SCN_FROM\" $SCN_ARGS $SCN_RCPTS"
 	fi
-	cp "$T/stderr" "$d/stderr"
 
 	expect_exit "$SCN_EXIT"
 	if [ "$SCN_HAS_STDERR" = 1 ]; then
@@ -125,6 +118,44 @@ for f in "$SCENARIO_DIR"/*.scn; do
 		fi
 	fi
 	t_result "$SCN_NAME"
+}
+
+# Scenarios spend most of their time waiting (timeouts, delays, a Python
+# server starting), so a few run at once.
+DEFAULT_MSG=$T/default.eml
+jobs=${SCENARIO_JOBS:-4}
+found=0
+running=0
+names=
+for f in "$SCENARIO_DIR"/*.scn; do
+	[ -f "$f" ] || continue
+	base=$(basename "$f" .scn)
+	if [ -n "${SCENARIOS:-}" ]; then
+		case " $SCENARIOS " in
+		*" $base "*) ;;
+		*) continue ;;
+		esac
+	fi
+	found=$((found + 1))
+	names="$names $base"
+	mkdir -p "$T/s-$base"
+	(run_one "$f" "$T/s-$base" >"$T/s-$base/result" 2>&1) &
+	running=$((running + 1))
+	if [ "$running" -ge "$jobs" ]; then
+		wait
+		running=0
+	fi
+done
+wait
+for base in $names; do
+	r=$T/s-$base/result
+	[ -s "$r" ] || continue
+	cat "$r"
+	if grep -q '^ok ' "$r"; then
+		T_PASS=$((T_PASS + 1))
+	else
+		T_FAIL=$((T_FAIL + 1))
+	fi
 done
 
 if [ "$found" = 0 ]; then
