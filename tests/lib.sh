@@ -77,6 +77,7 @@ t_cleanup()
 
 t_init()
 {
+	T_STARTED=$(date +%s)
 	T=$(mktemp -d "/tmp/mailsub-${1:-test}.XXXXXX") || {
 		echo "cannot create a temp dir" >&2
 		exit 99
@@ -156,6 +157,9 @@ t_skip()
 
 t_summary()
 {
+	# The suite has a time budget (20 minutes on 2 cores): say what each
+	# file costs.
+	echo "# elapsed: $(($(date +%s) - ${T_STARTED:-$(date +%s)})) s"
 	echo "$T_PASS passed, $T_FAIL failed, $T_SKIP skipped"
 	if [ "$T_FAIL" -gt 0 ]; then
 		exit 1

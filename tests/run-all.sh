@@ -45,6 +45,8 @@ run_check() {
 		exit 1
 	fi
 	cat "build-$name"/test-suite.log | sed -n '1,/^====/p' | head -n 20
+	grep -H '^# elapsed' "build-$name"/tests/*/*.log | sort -t: -k3 -n -r |
+	    head -n 8
 }
 
 run_build normal --enable-werror
