@@ -1,10 +1,10 @@
 /*
- * The queue runner: list (-bp, mailq, --queue), flush (-q, --flush),
- * --queue-delete, --requeue and expiry, plus the bounded flush after a
+ * The queue runner: -q/--flush, expiry, the bounded flush after a
  * successful submission and the -odb background delivery.  Messages are
  * sent grouped per account over one connection each (RSET between them),
  * each queue file locked while it is being sent.  queue.c is the storage
- * underneath; this file decides what happens to each message.
+ * underneath; this file decides what happens to each message; mailq.c has
+ * the commands that look at the queue (-bp, --queue-delete, --requeue).
  */
 #ifndef MAILSUB_FLUSH_H
 #define MAILSUB_FLUSH_H
@@ -15,7 +15,6 @@
 #include <time.h>
 
 struct account;
-struct buf;
 struct config;
 struct error;
 struct options;
@@ -31,19 +30,17 @@ struct options;
 #define FLUSH_RECONNECTS_MAX 3
 
 /*
- * -bp/mailq/--queue, -q/--flush, --queue-delete ID and --requeue ID: load
- * the configuration and run the mode (opts->mode), reporting on out
- * (listing, messages sent) and errout (one line per failure).  Returns the
- * exit status:
- *   -bp: 0, or the configuration's / the queue's error;
- *   -q: 0 when every message tried went out (or the queue was empty);
- *       75 when some stay queued for a temporary reason; the code of the
- *       first permanent failure (moved to failed/, or a refusal such as
- *       77 at AUTH that leaves the messages queued) otherwise;
- *   --queue-delete, --requeue: 0; 64 for an invalid ID; 66 when no queue
- *       holds it; 75 when it is being sent right now.
+ * -q/--flush: send every message in the configuration's queue directories
+ * (only's directory and messages when only is given), reporting on out
+ * ("ID: sent via HOST:PORT: reply") and errout (one line per failure).
+ * Returns the exit status: 0 when every message tried went out (or the
+ * queue was empty); 75 when some stay queued for a temporary reason; the
+ * code of the first permanent failure (a message moved to failed/, or a
+ * refusal such as 77 at AUTH that leaves the messages queued) otherwise.
+ * -1 with err set when a queue directory cannot be read.
  */
-int flush_command(const struct options *opts, FILE *out, FILE *errout);
+int flush_run(const struct config *cfg, const struct account *only,
+    const struct options *opts, FILE *out, FILE *errout, struct error *err);
 
 /*
  * After a message went out through acct: send what waits in acct's queue
@@ -89,7 +86,13 @@ void flush_format_age(time_t now, time_t first, char *buf, size_t size);
 void flush_find_message_id(
     const char *text, size_t len, char *out, size_t size);
 
-/* Append s to a JSON string literal (quotes included) in out; pure. */
-int flush_json_string(struct buf *out, const char *s, struct error *err);
+/*
+ * The queue directories of the configuration: only's, or every account's
+ * once (accounts usually share the default queue_dir; the same directory
+ * under two spellings counts once).  *dirs (malloc'd) holds borrowed
+ * strings.
+ */
+int flush_queue_dirs(const struct config *cfg, const struct account *only,
+    const char ***dirs, size_t *n, struct error *err);
 
 #endif

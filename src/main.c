@@ -21,6 +21,7 @@
 #include "error.h"
 #include "flush.h"
 #include "log.h"
+#include "mailq.h"
 #include "serverinfo.h"
 #include "smtpd.h"
 #include "verify.h"
@@ -187,7 +188,7 @@ main(int argc, char **argv)
 	case CLI_MODE_FLUSH:
 	case CLI_MODE_QUEUE_DELETE:
 	case CLI_MODE_REQUEUE:
-		code = flush_command(&r.opts, stdout, stderr);
+		code = mailq_command(&r.opts, stdout, stderr);
 		break;
 	default:
 		fprintf(stderr, "mailsub: this mode is not available in this "
