@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "account.h"
+#include "presets.h" /* config_provider_find() and the rest */
 
 struct error;
 
@@ -60,24 +61,6 @@ int config_select(const struct config *cfg, const char *account_name,
  * exist and have safe permissions: for --check-config and before use. */
 int config_check_account_files(const struct account *acct,
     struct error *err);
-
-/* A provider preset (mailsub.conf(5) "provider"): what provider = NAME
- * fills in, and the note error hints and --check-config show. */
-struct config_provider {
-	const char      *name;
-	const char      *host;
-	unsigned         port;
-	enum account_tls tls;
-	const char      *note; /* e.g. "app password (needs 2-step ...)" */
-};
-
-/* The preset called name (case-insensitive), or NULL. */
-const struct config_provider *config_provider_find(const char *name);
-/* The preset's note, or NULL for an unknown name. */
-const char *config_provider_note(const char *name);
-/* The preset serving addresses @domain (gmail.com -> gmail), or NULL:
- * for --configure. */
-const struct config_provider *config_provider_for_domain(const char *domain);
 
 /* Whether address matches a senders pattern (exact, case-insensitive;
  * "*@domain"; fnmatch(3) wildcards).  Pure; exported for tests. */
