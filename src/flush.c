@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,6 +38,8 @@
 #include "relay.h"
 #include "submit.h"
 
+/* The -odb child closes inherited descriptors up to this number. */
+#define FLUSH_CLOSE_FDS_MAX 65536
 /* The header block is searched for the Message-ID in this many bytes. */
 #define MESSAGE_ID_SCAN 16384
 
@@ -767,6 +770,7 @@ flush_background(const struct config *cfg, const struct account *acct,
 	struct runner rn;
 	struct error e;
 	pid_t pid;
+	long max;
 	int fd;
 
 	fflush(stdout);
@@ -776,16 +780,23 @@ flush_background(const struct config *cfg, const struct account *acct,
 		return error_set(err, EX_OSERR, "fork: %s", strerror(errno));
 	if (pid > 0)
 		return 0;
-	/* The child: no terminal, no caller's pipes held open. */
+	/* The child: no terminal, and none of the caller's pipes or sockets
+	 * held open (a caller reading our output until EOF must not wait
+	 * for the delivery).  syslog's socket goes first, through closelog(),
+	 * so that syslog() never writes to a descriptor number we reuse. */
 	(void)setsid();
+	closelog();
 	fd = open("/dev/null", O_RDWR);
 	if (fd != -1) {
 		(void)dup2(fd, STDIN_FILENO);
 		(void)dup2(fd, STDOUT_FILENO);
 		(void)dup2(fd, STDERR_FILENO);
-		if (fd > STDERR_FILENO)
-			close(fd);
 	}
+	max = sysconf(_SC_OPEN_MAX);
+	if (max < 0 || max > FLUSH_CLOSE_FDS_MAX)
+		max = FLUSH_CLOSE_FDS_MAX;
+	for (fd = STDERR_FILENO + 1; fd < max; fd++)
+		(void)close(fd);
 	runner_init(&rn, cfg, opts, NULL, NULL);
 	rn.quiet = true;
 	rn.only_account = acct->name;

@@ -189,6 +189,30 @@ done
 expect_where none "$Q"
 t_result "-odb delivers in the background"
 
+# -odb with a slow relay: the caller is not kept waiting, not even one
+# that reads a pipe until EOF (PHP, subprocess): the child holds none of
+# its descriptors.
+reset_queue
+mkdir -p "$T/slow.rec"
+server_start slow --sink --record "$T/slow.rec" --delay-ms 1500
+slow=$SRV_PID
+mk_config "$T/slow.ini" "logfile = $T/log"
+msg 15
+t0=$(date +%s)
+( "$MAILSUB" -C "$T/slow.ini" -odb b@example.org <"$T/m15.txt" \
+    3>&1 >/dev/null 2>&1; echo "rc=$?" >"$T/odb.rc" ) | cat >/dev/null
+el=$(($(date +%s) - t0))
+[ "$(cat "$T/odb.rc")" = rc=0 ] || t_err "-odb: $(cat "$T/odb.rc")"
+[ $el -le 4 ] || t_err "the caller waited ${el}s"
+i=0
+while [ "$(sink_count "$T/slow.rec")" = 0 ] && [ $i -lt 300 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+[ "$(sink_count "$T/slow.rec")" = 1 ] || t_err "not delivered by the child"
+server_stop "$slow"
+t_result "-odb detaches from the caller"
+
 # A file locked by another run is left to it.
 reset_queue
 queue_one "$T/q.ini" 12
