@@ -495,10 +495,32 @@ limits_reached(const struct runner *rn)
 	return rn->end_ms > 0 && now_ms() >= rn->end_ms;
 }
 
-/* The rest of a group is left for a later run. */
+/*
+ * ids[from..n) are left for a later run.  When a connection failed, they
+ * are still looked at: a message past queue_lifetime must expire even
+ * while its relay is down.
+ */
 static void
-leave_rest(struct runner *rn, const struct account *acct, size_t rest)
+leave_rest(struct runner *rn, const char *qdir, const struct account *acct,
+    char **ids, size_t from, size_t n, bool check_expiry)
 {
+	size_t i, rest = 0;
+
+	for (i = from; i < n; i++) {
+		struct qmsg m;
+
+		if (!check_expiry) {
+			rest++;
+			continue;
+		}
+		if (load(rn, qdir, ids[i], &m) != 0)
+			continue;
+		if (expired(acct, &m.qf, time(NULL)))
+			expire(rn, acct, &m, time(NULL));
+		else
+			rest++;
+		qmsg_close(&m);
+	}
 	if (rest == 0)
 		return;
 	rn->st.untried += rest;
@@ -526,7 +548,7 @@ run_group(struct runner *rn, const char *qdir, const struct account *acct,
 		struct error err;
 
 		if (limits_reached(rn)) {
-			leave_rest(rn, acct, n - i);
+			leave_rest(rn, qdir, acct, ids, i, n, false);
 			break;
 		}
 		if (load(rn, qdir, ids[i], &m) != 0)
@@ -544,7 +566,8 @@ run_group(struct runner *rn, const char *qdir, const struct account *acct,
 				open = false;
 				if (++reconnects > FLUSH_RECONNECTS_MAX) {
 					qmsg_close(&m);
-					leave_rest(rn, acct, n - i);
+					leave_rest(
+					    rn, qdir, acct, ids, i, n, true);
 					break;
 				}
 			}
@@ -570,7 +593,7 @@ run_group(struct runner *rn, const char *qdir, const struct account *acct,
 					    "queued");
 				}
 				qmsg_close(&m);
-				leave_rest(rn, acct, n - i - 1);
+				leave_rest(rn, qdir, acct, ids, i + 1, n, true);
 				return;
 			}
 			open = true;
@@ -587,7 +610,7 @@ run_group(struct runner *rn, const char *qdir, const struct account *acct,
 			 * connection in the same run. */
 			if ((rn->st.sent == sent_before && on_session == 1) ||
 			    ++reconnects > FLUSH_RECONNECTS_MAX) {
-				leave_rest(rn, acct, n - i - 1);
+				leave_rest(rn, qdir, acct, ids, i + 1, n, true);
 				break;
 			}
 		}

@@ -273,6 +273,23 @@ expect_exit 75 && expect_stderr "127\.0\.0\.1:$dead: connect: .*stays queued" &&
 [ "$(queue_header "$Q/new/$QID" attempts)" = 0 ] || t_err "second was tried"
 t_result "-q with the relay down"
 
+# Expiry while the relay is down: the messages after the one whose
+# connection failed are still checked.
+reset_queue
+mk_config "$T/deadlife.ini" port="$dead" "logfile = $T/log" queue_lifetime=2d
+queue_one "$T/deadlife.ini" 16
+fresh=$QID
+sleep 1
+queue_one "$T/deadlife.ini" 17
+old=$(($(date +%s) - 3 * 86400))
+sed -i "s/^first-attempt: .*/first-attempt: $old/" "$Q/new/$QID"
+run_mailsub /dev/null -C "$T/deadlife.ini" -q
+expect_exit 69 && expect_stderr "connect: .*message $fresh stays queued" &&
+    expect_stderr "message $QID expired"
+[ -f "$Q/new/$fresh" ] && [ -f "$Q/failed/$QID" ] ||
+    t_err "new/: $(ls "$Q/new"); failed/: $(ls "$Q/failed")"
+t_result "expiry while the relay is down"
+
 # Several accounts: each queue_dir once; -a limits to one account.
 reset_queue
 cat >"$T/multi.ini" <<EOF
