@@ -1,8 +1,8 @@
 #!/bin/sh
 # The whole test suite, as CI runs it: install what the build and the tests
-# need, then build and run `make check` twice: a gcc build with -Werror, and
-# a clang build with AddressSanitizer + UBSan (which also keeps the code
-# warning-free under clang); then `make distcheck` (unit tests and a quick
+# need, then build and run `make check` twice: a clang build with -Werror,
+# and a gcc build with AddressSanitizer + UBSan and -Werror (so both
+# compilers keep the code warning-free); then `make distcheck` (unit tests and a quick
 # integration test from the tarball: the full suite already ran twice) and a
 # check that the tarball holds every tracked file it should.  Build trees go
 # under build-*/ in the checkout.
@@ -49,11 +49,13 @@ run_check() {
 	    head -n 8
 }
 
-run_build normal --enable-werror
+normal_cc=gcc
+command -v clang >/dev/null 2>&1 && normal_cc=clang
+CC=$normal_cc run_build normal --enable-werror
 run_check normal
-sanitizer_cc=gcc
-command -v clang >/dev/null 2>&1 && sanitizer_cc=clang
-CC=$sanitizer_cc run_build asan --enable-werror --enable-sanitizers
+# gcc's sanitizers: libfaketime (the certificate clock tests) deadlocks
+# at start-up under clang's ASan runtime.
+CC=gcc run_build asan --enable-werror --enable-sanitizers
 ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	run_check asan
