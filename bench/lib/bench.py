@@ -528,6 +528,13 @@ def main():
         hf = hyperfine_check(M + [rcpt], R + [rcpt], one_k, env, logdir,
                              3 if q else 20)
 
+    # The floors next to the small-message scenarios, so that both see the
+    # same machine load.
+    floors = []
+    if want("floors"):
+        floors = measure_floors(a, env, logdir, runs_small, warm, do_cg,
+                                msg(100 * MIB if not q else 1 * MIB))
+
     # S2, S3, S7
     warm_note = ("; mailsub's caches warm (TLS session resumed, SCRAM "
             "salted password cached), as from the second run of a cron "
@@ -640,11 +647,6 @@ def main():
         if qres:
             results.append(qres)
 
-    # Floors
-    floors = []
-    if want("floors"):
-        floors = measure_floors(a, env, logdir, runs_small, warm, do_cg,
-                                msg(100 * MIB if not q else 1 * MIB))
 
     elapsed = time.time() - t_start
     write_report(a, results, s1, s4, cg, cg_bytes if cg else None, s6,
