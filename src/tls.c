@@ -32,8 +32,18 @@
 #include "net.h"
 #include "tls.h"
 
-/* TLS 1.2 or newer (RFC 8996 deprecates 1.0 and 1.1). */
-#define TLS_DEFAULT_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+/*
+ * TLS 1.2 or newer (RFC 8996 deprecates 1.0 and 1.1).  The same groups as
+ * NORMAL, X25519 moved first: GnuTLS sends a TLS 1.3 key share for the
+ * first group, and X25519 costs a fraction of a P-256 share and shared
+ * secret (about 0.5 M instructions a handshake, bench/RESULTS.md); every
+ * other group is still offered, so a server without X25519 picks one.
+ */
+#define TLS_DEFAULT_PRIORITIES                                                 \
+	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-GROUP-ALL:+GROUP-X25519:" \
+	"+GROUP-SECP256R1:+GROUP-SECP384R1:+GROUP-SECP521R1:+GROUP-X448:"      \
+	"+GROUP-FFDHE2048:+GROUP-FFDHE3072:+GROUP-FFDHE4096:"                  \
+	"+GROUP-FFDHE6144:+GROUP-FFDHE8192"
 /* RFC 9266 2: the tls-exporter channel binding. */
 #define TLS_EXPORTER_LABEL "EXPORTER-Channel-Binding"
 #define TLS_EXPORTER_LEN 32

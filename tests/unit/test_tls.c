@@ -138,6 +138,7 @@ run_server(int fd, const struct server *o)
 	ssize_t r;
 	unsigned type, status = 1;
 	int    h;
+	const char *group;
 
 	alarm(30); /* never outlive a broken test */
 	if (o->action == SRV_CLOSE) {
@@ -192,8 +193,10 @@ run_server(int fd, const struct server *o)
 	    (gnutls_certificate_verify_peers2(s, &status) < 0 ||
 		gnutls_certificate_get_peers(s, &type) == NULL))
 		status = 1;
-	snprintf(greet, sizeof(greet), "hello sni=%s cb=%s client=%s\n", name,
-	    cb, status == 0 ? "ok" : "none");
+	group = gnutls_group_get_name(gnutls_group_get(s));
+	snprintf(greet, sizeof(greet),
+	    "hello sni=%s cb=%s group=%s client=%s\n", name, cb,
+	    group != NULL ? group : "-", status == 0 ? "ok" : "none");
 	srv_send(s, greet);
 
 	switch (o->action) {
@@ -359,6 +362,9 @@ read_line(struct client *c, char *out, size_t size)
 	out[n] = '\0';
 }
 
+/* The key exchange group the server saw in the last greeting. */
+static char last_group[64];
+
 static void
 greeting(struct client *c, char *sni, char *cb, char *client)
 {
@@ -371,6 +377,9 @@ greeting(struct client *c, char *sni, char *cb, char *client)
 	p = strtok(NULL, " ");
 	assert_true(strncmp(p, "cb=", 3) == 0);
 	strcpy(cb, p + 3);
+	p = strtok(NULL, " ");
+	assert_true(strncmp(p, "group=", 6) == 0);
+	snprintf(last_group, sizeof(last_group), "%s", p + 6);
 	p = strtok(NULL, "\n");
 	assert_true(strncmp(p, "client=", 7) == 0);
 	strcpy(client, p + 7);
@@ -479,6 +488,34 @@ test_success_tls12(void **state)
 	greeting(&c, sni, cb, cl);
 	hexify(info->cb_data, info->cb_len, hexcb);
 	assert_string_equal(cb, hexcb);
+	client_close(&c);
+}
+
+/* The default priorities put X25519 first (tls.c); a server without it
+ * still gets a group it has, through a HelloRetryRequest. */
+static void
+test_key_exchange_groups(void **state)
+{
+	struct server o = {"server.crt", NULL, SRV_ECHO, false};
+	struct server nist = {
+	    "server.crt", "NORMAL:-GROUP-ALL:+GROUP-SECP384R1", SRV_ECHO, false};
+	struct client c;
+	struct error  err;
+	char          sni[256], cb[200], cl[16];
+
+	(void)state;
+	client_init(&c);
+	if (connect_to(&c, &o, &err) == -1)
+		fail_msg("%s", err.message);
+	greeting(&c, sni, cb, cl);
+	assert_string_equal(last_group, "X25519");
+	client_close(&c);
+
+	client_init(&c);
+	if (connect_to(&c, &nist, &err) == -1)
+		fail_msg("%s", err.message);
+	greeting(&c, sni, cb, cl);
+	assert_string_equal(last_group, "SECP384R1");
 	client_close(&c);
 }
 
@@ -995,6 +1032,7 @@ main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_success_tls13),
 		cmocka_unit_test(test_success_tls12),
+		cmocka_unit_test(test_key_exchange_groups),
 		cmocka_unit_test(test_ip_literal_no_sni),
 		cmocka_unit_test(test_chain_and_intermediate),
 		cmocka_unit_test(test_unknown_issuer),
