@@ -1,7 +1,7 @@
 /*
- * The mailsub binary's side of the TLS module (tlsmod.h): the entry points
- * of tls.h and auth.h, each loading mailsub-tls.so on first use and
- * forwarding to it.  Linked into the binary only; the unit tests link
+ * The mailsub binary's side of the TLS and SASL modules (tlsmod.h): the
+ * entry points of tls.h and auth.h, each loading its module
+ * (mailsub-tls.so, mailsub-sasl.so) on first use and forwarding to it.  Linked into the binary only; the unit tests link
  * tls.c and auth.c themselves.
  */
 #include "autoconfig.h"
@@ -15,6 +15,7 @@
 #include "account.h"
 #include "auth.h"
 #include "buf.h"
+#include "cache.h"
 #include "conn.h"
 #include "error.h"
 #include "net.h"
@@ -39,10 +40,14 @@ __attribute__((used)) static void (*const module_imports[])(void) = {
     (void (*)(void))buf_append,
     (void (*)(void))buf_appends,
     (void (*)(void))buf_detach,
+    (void (*)(void))buf_free,
     (void (*)(void))buf_init,
     (void (*)(void))buf_printf,
     (void (*)(void))buf_str,
     (void (*)(void))buf_wipe,
+    (void (*)(void))cache_forget,
+    (void (*)(void))cache_load,
+    (void (*)(void))cache_store,
     (void (*)(void))conn_command,
     (void (*)(void))conn_flush,
     (void (*)(void))conn_tls_info,
@@ -59,28 +64,41 @@ __attribute__((used)) static void (*const module_imports[])(void) = {
     (void (*)(void))smtp_reply_summary,
 };
 
+/* One module: its file name, what it brings (for the error message), and
+ * its handle once loaded. */
+struct module {
+	const char *file;
+	const char *what;
+	void       *handle;
+};
+
+static struct module tls_module = {TLSMOD_TLS_NAME, "TLS", NULL};
+static struct module sasl_module = {TLSMOD_SASL_NAME, "SASL", NULL};
+
 static struct {
-	void *handle;
 	int (*tls_upgrade)(
 	    struct transport *, const struct account *, struct error *);
 	int (*tls_describe_chain)(
 	    const struct transport *, bool, struct buf *, struct error *);
+} tls_entry;
+
+static struct {
 	int (*auth_choose)(const struct account *, const char *, bool, bool,
 	    char *, size_t, struct error *);
 	int (*auth_login)(struct conn *, const struct account *,
 	    const struct smtp_caps *, bool, struct error *);
-} mod;
+} sasl_entry;
 
 bool
 tlsmod_loaded(void)
 {
-	return mod.handle != NULL;
+	return tls_module.handle != NULL || sasl_module.handle != NULL;
 }
 
 /* The module beside the executable (/proc/self/exe, so a symlink such as
  * /usr/sbin/sendmail finds the real directory), into path. */
 static bool
-beside_exe(char *path, size_t size)
+beside_exe(const char *file, char *path, size_t size)
 {
 	char exe[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -93,31 +111,31 @@ beside_exe(char *path, size_t size)
 	if (slash == NULL)
 		return false;
 	*slash = '\0';
-	if ((size_t)snprintf(path, size, "%s/%s", exe, TLSMOD_NAME) >= size)
+	if ((size_t)snprintf(path, size, "%s/%s", exe, file) >= size)
 		return false;
 	return access(path, F_OK) == 0;
 }
 
+/* dlopen the module and check that it comes from this build; its handle
+ * in m->handle.  The caller looks up the entry points. */
 static int
-load(struct error *err)
+load(struct module *m, struct error *err)
 {
-	char path[PATH_MAX + sizeof(TLSMOD_NAME) + 1];
+	char path[PATH_MAX + 64];
 	unsigned long (*abi)(void);
 	const char *(*version)(void);
 	const char *why;
 	void *h;
 
-	if (mod.handle != NULL)
-		return 0;
-	if (!beside_exe(path, sizeof(path)))
-		snprintf(path, sizeof(path), "%s/%s", PKGLIBDIR, TLSMOD_NAME);
+	if (!beside_exe(m->file, path, sizeof(path)))
+		snprintf(path, sizeof(path), "%s/%s", PKGLIBDIR, m->file);
 	/* RTLD_NOW: a missing symbol shows here, not in the middle of a
 	 * handshake. */
 	h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (h == NULL) {
 		why = dlerror();
 		return error_set(err, EX_SOFTWARE,
-		    "cannot load the TLS and SASL module: %s",
+		    "cannot load the %s module: %s", m->what,
 		    why != NULL ? why : path);
 	}
 	abi = (unsigned long (*)(void))dlsym(h, "tlsmod_abi");
@@ -128,41 +146,70 @@ load(struct error *err)
 		return error_set(err, EX_SOFTWARE,
 		    "%s is from another build of mailsub", path);
 	}
-	mod.tls_upgrade = (int (*)(struct transport *, const struct account *,
-	    struct error *))dlsym(h, "tls_upgrade");
-	mod.tls_describe_chain = (int (*)(const struct transport *, bool,
-	    struct buf *, struct error *))dlsym(h, "tls_describe_chain");
-	mod.auth_choose = (int (*)(const struct account *, const char *, bool,
-	    bool, char *, size_t, struct error *))dlsym(h, "auth_choose");
-	mod.auth_login = (int (*)(struct conn *, const struct account *,
-	    const struct smtp_caps *, bool, struct error *))dlsym(h,
-	    "auth_login");
-	if (mod.tls_upgrade == NULL || mod.tls_describe_chain == NULL ||
-	    mod.auth_choose == NULL || mod.auth_login == NULL) {
-		dlclose(h);
-		memset(&mod, 0, sizeof(mod));
-		return error_set(
-		    err, EX_SOFTWARE, "%s lacks an entry point", path);
-	}
-	mod.handle = h;
+	m->handle = h;
+	return 0;
+}
+
+static int
+missing_entry(struct module *m, struct error *err)
+{
+	dlclose(m->handle);
+	m->handle = NULL;
+	return error_set(err, EX_SOFTWARE, "%s lacks an entry point", m->file);
+}
+
+static int
+load_tls(struct error *err)
+{
+	if (tls_module.handle != NULL)
+		return 0;
+	if (load(&tls_module, err) == -1)
+		return -1;
+	tls_entry.tls_upgrade = (int (*)(struct transport *,
+	    const struct account *, struct error *))dlsym(tls_module.handle,
+	    "tls_upgrade");
+	tls_entry.tls_describe_chain = (int (*)(const struct transport *, bool,
+	    struct buf *, struct error *))dlsym(tls_module.handle,
+	    "tls_describe_chain");
+	if (tls_entry.tls_upgrade == NULL ||
+	    tls_entry.tls_describe_chain == NULL)
+		return missing_entry(&tls_module, err);
+	return 0;
+}
+
+static int
+load_sasl(struct error *err)
+{
+	if (sasl_module.handle != NULL)
+		return 0;
+	if (load(&sasl_module, err) == -1)
+		return -1;
+	sasl_entry.auth_choose = (int (*)(const struct account *, const char *,
+	    bool, bool, char *, size_t, struct error *))dlsym(
+	    sasl_module.handle, "auth_choose");
+	sasl_entry.auth_login = (int (*)(struct conn *, const struct account *,
+	    const struct smtp_caps *, bool, struct error *))dlsym(
+	    sasl_module.handle, "auth_login");
+	if (sasl_entry.auth_choose == NULL || sasl_entry.auth_login == NULL)
+		return missing_entry(&sasl_module, err);
 	return 0;
 }
 
 int
 tls_upgrade(struct transport *t, const struct account *acct, struct error *err)
 {
-	if (load(err) == -1)
+	if (load_tls(err) == -1)
 		return -1;
-	return mod.tls_upgrade(t, acct, err);
+	return tls_entry.tls_upgrade(t, acct, err);
 }
 
 int
 tls_describe_chain(
     const struct transport *t, bool json, struct buf *out, struct error *err)
 {
-	if (load(err) == -1)
+	if (load_tls(err) == -1)
 		return -1;
-	return mod.tls_describe_chain(t, json, out, err);
+	return tls_entry.tls_describe_chain(t, json, out, err);
 }
 
 int
@@ -170,9 +217,9 @@ auth_choose(const struct account *acct, const char *server_mechs,
     bool tls_active, bool have_channel_binding, char *mech, size_t mech_size,
     struct error *err)
 {
-	if (load(err) == -1)
+	if (load_sasl(err) == -1)
 		return -1;
-	return mod.auth_choose(acct, server_mechs, tls_active,
+	return sasl_entry.auth_choose(acct, server_mechs, tls_active,
 	    have_channel_binding, mech, mech_size, err);
 }
 
@@ -186,7 +233,7 @@ auth_login(struct conn *c, const struct account *acct,
 	    (acct->auth == ACCOUNT_AUTH_DEFAULT &&
 		(acct->user == NULL || acct->user[0] == '\0')))
 		return 0;
-	if (load(err) == -1)
+	if (load_sasl(err) == -1)
 		return -1;
-	return mod.auth_login(c, acct, caps, tls_active, err);
+	return sasl_entry.auth_login(c, acct, caps, tls_active, err);
 }

@@ -1,11 +1,12 @@
 /*
- * TLS and SASL on demand.  tls.c and auth.c, with GnuTLS and libgsasl, are
- * built into a module (mailsub-tls.so) that the mailsub binary loads the
- * first time a run needs TLS or AUTH; tlsmod.c holds the entry points of
- * tls.h and auth.h that forward to it.  A plain run never maps those
- * libraries: loading and relocating them costs more CPU and memory than
- * the rest of a plain submission (bench/RESULTS.md, floors).  The unit
- * tests link tls.c and auth.c directly, as before.
+ * TLS and SASL on demand.  tls.c with GnuTLS is built into mailsub-tls.so,
+ * auth.c with libgsasl into mailsub-sasl.so; the mailsub binary loads each
+ * the first time a run needs it, and tlsmod.c holds the entry points of
+ * tls.h and auth.h that forward to them.  A plain run maps neither
+ * library, a TLS run without AUTH maps no libgsasl (nor the libraries it
+ * pulls in): loading and relocating them costs more CPU than the rest of
+ * a plain submission (bench/RESULTS.md, floors).  The unit tests link
+ * tls.c and auth.c directly.
  */
 #ifndef MAILSUB_TLSMOD_H
 #define MAILSUB_TLSMOD_H
@@ -16,9 +17,10 @@
 #include "error.h"
 #include "smtp.h"
 
-/* The module's file name, looked for beside the running executable (the
+/* The modules' file names, looked for beside the running executable (the
  * build tree, or a relocated install), then in PKGLIBDIR. */
-#define TLSMOD_NAME "mailsub-tls.so"
+#define TLSMOD_TLS_NAME  "mailsub-tls.so"
+#define TLSMOD_SASL_NAME "mailsub-sasl.so"
 
 /*
  * Both sides must agree on the structures they pass: the module exports
@@ -35,12 +37,12 @@
 	    (unsigned long)sizeof(struct error) * 19u +                        \
 	    (unsigned long)sizeof(struct buf) * 23u)
 
-/* In the module (tlsmod_abi.c): TLSMOD_ABI as the module saw it, and the
+/* In each module (tlsmod_abi.c): TLSMOD_ABI as the module saw it, and the
  * package version it was built from. */
 unsigned long tlsmod_abi(void);
 const char *tlsmod_version(void);
 
-/* In the binary (tlsmod.c): whether the module is loaded (for tests and
+/* In the binary (tlsmod.c): whether a module is loaded (for tests and
  * -v). */
 bool tlsmod_loaded(void);
 

@@ -1,9 +1,9 @@
 #!/bin/sh
 # TLS and SASL on demand (src/tlsmod.h): the binary itself links neither
 # GnuTLS nor libgsasl; a plain delivery never loads them; a TLS delivery
-# loads mailsub-tls.so from beside the binary; without the module a TLS
-# account fails cleanly (exit 70, the message kept) and a plain one still
-# works.
+# loads mailsub-tls.so from beside the binary and, without AUTH, neither
+# mailsub-sasl.so nor libgsasl; without the module a TLS account fails
+# cleanly (exit 70, the message kept) and a plain one still works.
 . "$SRCDIR/tests/lib.sh"
 t_init tlsmod
 need_mailsub
@@ -20,9 +20,10 @@ if command -v ldd >/dev/null 2>&1; then
 else
 	t_skip "the binary links no TLS library" "no ldd"
 fi
-[ -f "$(dirname "$MAILSUB")/mailsub-tls.so" ] ||
-    t_err "no mailsub-tls.so beside $MAILSUB"
-t_result "the module is built beside the binary"
+for so in mailsub-tls.so mailsub-sasl.so; do
+	[ -f "$(dirname "$MAILSUB")/$so" ] || t_err "no $so beside $MAILSUB"
+done
+t_result "the modules are built beside the binary"
 
 PKI=$T/pki
 if ! sh "$SRCDIR/tests/pki.sh" "$PKI" >"$T/pki.log" 2>&1; then
@@ -59,6 +60,21 @@ mk_config "$T/tls.ini" "tls = starttls" "tls_trust_file = $PKI/ca.crt"
 run_mailsub "$msg" -C "$T/tls.ini" b@example.org
 expect_exit 0
 t_result "STARTTLS delivery through mailsub-tls.so"
+if command -v strace >/dev/null 2>&1; then
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+	    strace -f -e trace=openat,open -o "$T/strace-tls" \
+	    "$MAILSUB" -C "$T/tls.ini" b@example.org <"$msg" \
+	    >"$T/stdout" 2>"$T/stderr"
+	RC=$?
+	expect_exit 0
+	grep -q 'mailsub-tls\.so' "$T/strace-tls" ||
+	    t_err "the STARTTLS run did not open mailsub-tls.so"
+	grep -Eq 'libgsasl|mailsub-sasl\.so' "$T/strace-tls" &&
+	    t_err "a TLS run without AUTH opened $(grep -Eo \
+		'[^"]*(libgsasl|mailsub-sasl\.so)[^"]*' "$T/strace-tls" |
+		head -2 | tr '\n' ' ')"
+	t_result "a TLS delivery without AUTH loads no SASL library"
+fi
 
 # The binary alone, without its module (and none installed): TLS fails
 # with 70 and keeps the message; plain still works.
@@ -76,9 +92,31 @@ else
 	MAILSUB=$T/bin/mailsub
 	run_mailsub "$msg" -C "$T/tls.ini" b@example.org
 	MAILSUB=$MAILSUB_SAVED
-	expect_exit 70 && expect_stderr 'TLS and SASL module' &&
+	expect_exit 70 && expect_stderr 'cannot load the TLS module' &&
 	    expect_where failed "$T/queue"
 	t_result "without the module: exit 70, message saved"
+fi
+server_stop "$SRV_PID"
+
+# AUTH loads mailsub-sasl.so; without it (the TLS module present) an AUTH
+# account fails cleanly too.
+server_start auth --sink --record "$T/rec-auth" --tls-cert "$PKI/server.crt" \
+    --tls-key "$PKI/server.key" --auth "u@example.org:s3cret-pw"
+mk_config "$T/auth.ini" "tls = starttls" "tls_trust_file = $PKI/ca.crt" \
+    "auth = PLAIN" "user = u@example.org" "password = s3cret-pw"
+rm -rf "$T/queue"
+run_mailsub "$msg" -C "$T/auth.ini" b@example.org
+expect_exit 0 && expect_where none "$T/queue"
+t_result "AUTH PLAIN through mailsub-sasl.so"
+if [ -z "$installed" ]; then
+	cp "$(dirname "$MAILSUB")/mailsub-tls.so" "$T/bin/"
+	MAILSUB_SAVED=$MAILSUB
+	MAILSUB=$T/bin/mailsub
+	run_mailsub "$msg" -C "$T/auth.ini" b@example.org
+	MAILSUB=$MAILSUB_SAVED
+	expect_exit 70 && expect_stderr 'cannot load the SASL module' &&
+	    expect_where failed "$T/queue"
+	t_result "without the SASL module: exit 70, message saved"
 fi
 server_stop "$SRV_PID"
 t_summary
