@@ -21,6 +21,7 @@ struct address_list {
 	 * check stays O(1) for 100 000 recipients (FAULTS 43).  Change the
 	 * list only through address_list_add. */
 	size_t *slots;
+	size_t *hashes; /* beside slots: the hash of each slot's address */
 	size_t  n_slots;
 	size_t  n_indexed;
 };

@@ -255,6 +255,50 @@ conn_write_direct(struct conn *c, const void *p, size_t n, struct error *err)
 	return send_bytes(c, p, n, err);
 }
 
+/* Send the command line in small (len bytes, room for two more): the
+ * last check, the transcript, CRLF, and the wipe. */
+static int
+send_small(struct conn *c, char *small, size_t len, struct error *err)
+{
+	int rc;
+
+	/* Addresses were checked long before; this is the last line of
+	 * defence against command injection (CR, LF, NUL). */
+	if (strcspn(small, "\r\n") != len)
+		rc = error_set(err, EX_SOFTWARE,
+		    "refusing to send a command containing a line break");
+	else {
+		if (c->trace != NULL)
+			c->trace(
+			    c->trace_arg, 'C', small, len, c->trace_secret);
+		small[len] = '\r';
+		small[len + 1] = '\n';
+		rc = conn_write(c, small, len + 2, err);
+	}
+	secure_wipe(small, len + 2);
+	return rc;
+}
+
+int
+conn_command_path(struct conn *c, struct error *err, const char *verb,
+    const char *path, const char *params)
+{
+	char small[1024];
+	size_t lv = strlen(verb), lp = strlen(path), lq = strlen(params);
+	size_t len = lv + 1 + lp + 1 + lq;
+
+	/* Without printf: one of these per recipient (bench S5). */
+	if (len + 3 > sizeof(small))
+		return conn_command(c, err, "%s<%s>%s", verb, path, params);
+	memcpy(small, verb, lv);
+	small[lv] = '<';
+	memcpy(small + lv + 1, path, lp);
+	small[lv + 1 + lp] = '>';
+	memcpy(small + lv + 2 + lp, params, lq);
+	small[len] = '\0';
+	return send_small(c, small, len, err);
+}
+
 int
 conn_command(struct conn *c, struct error *err, const char *fmt, ...)
 {
@@ -291,6 +335,10 @@ conn_command(struct conn *c, struct error *err, const char *fmt, ...)
 		p = line.data;
 		len = line.len;
 	}
+	if (p == small) {
+		buf_wipe(&line);
+		return send_small(c, small, len, err);
+	}
 	/* Addresses were checked long before; this is the last line of
 	 * defence against command injection (CR, LF, NUL). */
 	if (strcspn(p, "\r\n") != len) {
@@ -300,20 +348,11 @@ conn_command(struct conn *c, struct error *err, const char *fmt, ...)
 	}
 	if (c->trace != NULL)
 		c->trace(c->trace_arg, 'C', p, len, c->trace_secret);
-	if (p == small) {
-		small[len] = '\r';
-		small[len + 1] = '\n';
-		rc = conn_write(c, small, len + 2, err);
-	} else {
-		rc = buf_append(&line, "\r\n", 2, err);
-		if (rc == 0)
-			rc = conn_write(c, line.data, line.len, err);
-	}
+	rc = buf_append(&line, "\r\n", 2, err);
+	if (rc == 0)
+		rc = conn_write(c, line.data, line.len, err);
 out:
 	/* The line may have carried an AUTH secret. */
-	if (p == small)
-		secure_wipe(small, len + 2 < sizeof(small) ? len + 2 :
-		    sizeof(small));
 	buf_wipe(&line);
 	return rc;
 }

@@ -110,6 +110,10 @@ int conn_write(struct conn *c, const void *p, size_t n, struct error *err);
 /* Queue one command line: the text plus CRLF, traced (unless secret). */
 int conn_command(struct conn *c, struct error *err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Queue "verb<path>params" (MAIL FROM:, RCPT TO:) as conn_command does,
+ * without printf. */
+int conn_command_path(struct conn *c, struct error *err, const char *verb,
+    const char *path, const char *params);
 /* Send everything queued in one transport write. */
 int conn_flush(struct conn *c, struct error *err);
 /* Write a large block directly after flushing what is queued. */

@@ -731,6 +731,43 @@ test_aliases_many(void **state)
 	aliases_free(a);
 }
 
+/* address_parse_list takes a plain dot-atom@dot-atom as it is; the same
+ * text behind a space goes through the tokenizer, and both must agree,
+ * in what they accept and in what they give back. */
+static void
+test_plain_fast_path(void **state)
+{
+	static const char *const inputs[] = {"r00001@example.org",
+	    "a@b", "first.last@sub.example.org", "x!#$%&'*+-/=?^_`{|}~@y.z",
+	    "UPPER@EXAMPLE.ORG", ".a@b", "a.@b", "a..b@c", "a@b.", "a@.b",
+	    "a@b..c", "a@@b", "a@b@c", "@b", "a@", "a", "", "a@b,c@d",
+	    "a(b)@c", "\"q\"@x", "a@[1.2.3.4]", "\xc3\xa4@b.c", "a b@c"};
+	struct address_list fast, slow;
+	struct error e1, e2;
+	char padded[64];
+	size_t i, j;
+	int r1, r2;
+
+	(void)state;
+	for (i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
+		address_list_init(&fast);
+		address_list_init(&slow);
+		error_clear(&e1);
+		error_clear(&e2);
+		snprintf(padded, sizeof(padded), " %s", inputs[i]);
+		r1 = address_parse_list(
+		    inputs[i], strlen(inputs[i]), &fast, &e1);
+		r2 = address_parse_list(padded, strlen(padded), &slow, &e2);
+		if (r1 != r2)
+			fail_msg("\"%s\": %d against %d", inputs[i], r1, r2);
+		assert_int_equal(fast.n, slow.n);
+		for (j = 0; j < fast.n; j++)
+			assert_string_equal(fast.addrs[j], slow.addrs[j]);
+		address_list_free(&fast);
+		address_list_free(&slow);
+	}
+}
+
 int
 main(void)
 {
@@ -738,6 +775,7 @@ main(void)
 #define A(f) cmocka_unit_test_setup_teardown(f, alias_setup, alias_teardown)
 	const struct CMUnitTest tests[] = {
 	    T(test_plain),
+	    T(test_plain_fast_path),
 	    T(test_name_addr),
 	    T(test_quoted_display_name),
 	    T(test_comments),
