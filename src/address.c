@@ -54,7 +54,7 @@ lower(char c)
  * calls equal (the domain in any case) hash alike, in one pass; local
  * parts that differ only in case collide, and addr_equal tells them
  * apart. */
-static size_t
+static uint32_t
 addr_hash(const char *a)
 {
 	uint64_t h = 14695981039346656037ULL;
@@ -63,7 +63,7 @@ addr_hash(const char *a)
 		h ^= (unsigned char)lower(*a);
 		h *= 1099511628211ULL;
 	}
-	return (size_t)(h ^ (h >> 29));
+	return (uint32_t)(h ^ (h >> 32));
 }
 
 /* RFC 5321 2.4: the local part may be case-sensitive, the domain is not. */
@@ -100,74 +100,67 @@ address_list_free(struct address_list *l)
 		free(l->addrs[i]);
 	free(l->addrs);
 	free(l->slots);
-	free(l->hashes);
 	memset(l, 0, sizeof(*l));
 }
 
 /*
- * Slots hold index + 1; 0 is empty.  Linear probing, load <= 1/2.  Each
- * slot keeps its address's hash beside it, so growing the table hashes
- * nothing again and a probe compares strings only on equal hashes.
+ * Each slot holds an index + 1 (0: empty) and that address's hash, side by
+ * side: a probe touches one place, compares strings only on equal
+ * hashes, and growing the table hashes nothing again.  Linear probing,
+ * load <= 1/2.
  */
 static void
-index_put(struct address_list *l, size_t idx, size_t hash)
+index_put(struct address_list *l, size_t idx, uint32_t hash)
 {
 	size_t mask = l->n_slots - 1;
 	size_t s = hash & mask;
 
-	while (l->slots[s] != 0)
+	while (l->slots[s].idx1 != 0)
 		s = (s + 1) & mask;
-	l->slots[s] = idx + 1;
-	l->hashes[s] = hash;
+	l->slots[s].idx1 = (uint32_t)idx + 1;
+	l->slots[s].hash = hash;
 }
 
 static int
 index_rebuild(struct address_list *l, size_t want, struct error *err)
 {
 	size_t n = 16, i, old_n = l->n_slots;
-	size_t *slots, *hashes, *old_slots = l->slots, *old_hashes = l->hashes;
+	struct address_slot *slots, *old = l->slots;
 	/* Growing a table that indexes every address: move the hashes. */
-	bool reuse = old_slots != NULL && l->n_indexed == l->n;
+	bool reuse = old != NULL && l->n_indexed == l->n;
 
-	while (n < want * 2) {
-		if (n > SIZE_MAX / 2 / sizeof(*slots))
-			return error_set(err, EX_OSERR, "out of memory");
+	if (want >= UINT32_MAX / 2)
+		return error_set(err, EX_USAGE, "too many addresses");
+	while (n < want * 2)
 		n *= 2;
-	}
 	slots = calloc(n, sizeof(*slots));
-	hashes = malloc(n * sizeof(*hashes));
-	if (slots == NULL || hashes == NULL) {
-		free(slots);
-		free(hashes);
+	if (slots == NULL)
 		return error_set(err, EX_OSERR, "out of memory");
-	}
 	l->slots = slots;
-	l->hashes = hashes;
 	l->n_slots = n;
 	if (reuse) {
 		for (i = 0; i < old_n; i++)
-			if (old_slots[i] != 0)
-				index_put(l, old_slots[i] - 1, old_hashes[i]);
+			if (old[i].idx1 != 0)
+				index_put(l, old[i].idx1 - 1, old[i].hash);
 	} else {
 		for (i = 0; i < l->n; i++)
 			index_put(l, i, addr_hash(l->addrs[i]));
 	}
-	free(old_slots);
-	free(old_hashes);
+	free(old);
 	l->n_indexed = l->n;
 	return 0;
 }
 
 static bool
-index_contains(const struct address_list *l, const char *addr, size_t hash)
+index_contains(const struct address_list *l, const char *addr, uint32_t hash)
 {
 	size_t mask = l->n_slots - 1;
 	size_t s = hash & mask;
 
-	while (l->slots[s] != 0) {
-		size_t idx = l->slots[s] - 1;
+	while (l->slots[s].idx1 != 0) {
+		size_t idx = l->slots[s].idx1 - 1;
 
-		if (l->hashes[s] == hash && idx < l->n &&
+		if (l->slots[s].hash == hash && idx < l->n &&
 		    addr_equal(l->addrs[idx], addr))
 			return true;
 		s = (s + 1) & mask;
@@ -175,11 +168,46 @@ index_contains(const struct address_list *l, const char *addr, size_t hash)
 	return false;
 }
 
+/* Room in addrs for want addresses. */
+static int
+reserve_addrs(struct address_list *l, size_t want, struct error *err)
+{
+	size_t ncap = l->cap == 0 ? 8 : l->cap;
+	char **p;
+
+	if (want <= l->cap)
+		return 0;
+	while (ncap < want) {
+		if (ncap > SIZE_MAX / 2 / sizeof(*p))
+			return error_set(err, EX_OSERR, "out of memory");
+		ncap *= 2;
+	}
+	p = realloc(l->addrs, ncap * sizeof(*p));
+	if (p == NULL)
+		return error_set(err, EX_OSERR, "out of memory");
+	l->addrs = p;
+	l->cap = ncap;
+	return 0;
+}
+
+int
+address_list_reserve(struct address_list *l, size_t n, struct error *err)
+{
+	if (n > SIZE_MAX - l->n)
+		return error_set(err, EX_OSERR, "out of memory");
+	if (reserve_addrs(l, l->n + n, err) == -1)
+		return -1;
+	if (l->slots == NULL || l->n_indexed != l->n ||
+	    (l->n + n) * 2 > l->n_slots)
+		return index_rebuild(l, l->n + n, err);
+	return 0;
+}
+
 int
 address_list_add(struct address_list *l, const char *addr, struct error *err)
 {
 	char *copy;
-	size_t hash;
+	uint32_t hash;
 
 	/* Rebuild when the table is too full, or when someone changed the
 	 * array behind our back. */
@@ -190,18 +218,8 @@ address_list_add(struct address_list *l, const char *addr, struct error *err)
 	hash = addr_hash(addr);
 	if (index_contains(l, addr, hash))
 		return 0;
-	if (l->n == l->cap) {
-		size_t ncap = l->cap == 0 ? 8 : l->cap * 2;
-		char **p;
-
-		if (ncap > SIZE_MAX / sizeof(*p))
-			return error_set(err, EX_OSERR, "out of memory");
-		p = realloc(l->addrs, ncap * sizeof(*p));
-		if (p == NULL)
-			return error_set(err, EX_OSERR, "out of memory");
-		l->addrs = p;
-		l->cap = ncap;
-	}
+	if (reserve_addrs(l, l->n + 1, err) == -1)
+		return -1;
 	if ((copy = strdup(addr)) == NULL)
 		return error_set(err, EX_OSERR, "out of memory");
 	l->addrs[l->n] = copy;
@@ -596,14 +614,9 @@ is_ascii_atext(unsigned char c)
 	return memchr("!#$%&'*+-/=?^_`{|}~", c, 19) != NULL;
 }
 
-/*
- * Whether text is one dot-atom "@" dot-atom and nothing else, the form of
- * nearly every recipient on a command line: the tokenizer would give back
- * the same bytes, so address_parse_list takes it as it is (10,000
- * recipients are 10,000 of these, bench S5).
- */
-static bool
-plain_addr_spec(const char *text, size_t len)
+/* address.h; 10,000 recipients are 10,000 of these (bench S5). */
+bool
+address_is_plain(const char *text, size_t len)
 {
 	size_t i, ats = 0;
 	bool after_sep = true; /* at the start, after a '.' or the '@' */
@@ -633,14 +646,12 @@ address_parse_list(
 	bool in_group = false;
 	int rc = -1;
 
-	if (plain_addr_spec(text, len)) {
+	if (address_is_plain(text, len) && len <= ADDRESS_MAX) {
 		char one[ADDRESS_MAX + 1];
 
-		if (len < sizeof(one)) {
-			memcpy(one, text, len);
-			one[len] = '\0';
-			return address_list_add(out, one, err);
-		}
+		memcpy(one, text, len);
+		one[len] = '\0';
+		return address_list_add(out, one, err);
 	}
 	buf_init(&spec, len + 1);
 	if (next_token(&lx, &t, err) == -1)
@@ -728,10 +739,26 @@ address_check_envelope(const char *addr, struct error *err)
 	bool quoted = false, escaped = false;
 	const char *why = NULL, *first = NULL;
 
-	/* One pass; a control character could end the SMTP command line
-	 * (RFC 5321 4.1.2 allows none in a path), escaped or not, so it is
-	 * named before anything found earlier in the address. */
+	/* Most addresses hold nothing but printable ASCII outside quotes
+	 * and brackets: count the '@' and go straight to the last checks. */
 	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)addr[i];
+
+		if (c <= ' ' || c >= 0x7f || c == '"' || c == '<' || c == '>')
+			break;
+		if (c == '@') {
+			ats++;
+			at = i;
+		}
+	}
+	/* Otherwise one pass from the start; a control character could end
+	 * the SMTP command line (RFC 5321 4.1.2 allows none in a path),
+	 * escaped or not, so it is named before anything found earlier. */
+	if (i < len) {
+		ats = 0;
+		at = 0;
+	}
+	for (i = i < len ? 0 : len; i < len; i++) {
 		unsigned char c = (unsigned char)addr[i];
 
 		if (c < 0x20 || c == 0x7f) {
@@ -785,8 +812,12 @@ address_check_envelope(const char *addr, struct error *err)
 bool
 address_is_bare(const char *addr)
 {
-	size_t len = strlen(addr);
+	size_t len;
 
+	/* Without quotes any '@' is unquoted: two quick scans. */
+	if (strchr(addr, '"') == NULL)
+		return strchr(addr, '@') == NULL;
+	len = strlen(addr);
 	return unquoted_at(addr, len) == len;
 }
 

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct error;
 
@@ -20,8 +21,10 @@ struct address_list {
 	/* Private to address.c: a hash index over addrs so the duplicate
 	 * check stays O(1) for 100 000 recipients (FAULTS 43).  Change the
 	 * list only through address_list_add. */
-	size_t *slots;
-	size_t *hashes; /* beside slots: the hash of each slot's address */
+	struct address_slot {
+		uint32_t idx1; /* index into addrs + 1; 0: empty */
+		uint32_t hash;
+	} *slots;
 	size_t  n_slots;
 	size_t  n_indexed;
 };
@@ -32,6 +35,16 @@ void address_list_free(struct address_list *l);
  * exact) is already there. */
 int address_list_add(struct address_list *l, const char *addr,
     struct error *err);
+/* Make room for n more addresses at once (a caller that knows how many
+ * are coming saves the growing). */
+int address_list_reserve(struct address_list *l, size_t n, struct error *err);
+
+/*
+ * Whether text is one dot-atom "@" dot-atom (ASCII atext) and nothing
+ * else, the form of nearly every recipient on a command line: parsed, it
+ * gives back the same bytes, so callers may take it as it is.
+ */
+bool address_is_plain(const char *text, size_t len);
 
 /*
  * Parse an RFC 5322 address list ("a@x, Name <b@y>, grp: c@z;", comments,

@@ -234,7 +234,6 @@ aliases_add_line(struct aliases *a, const char *text, const char *path,
 	al->n_targets = l.n;
 	al->line = line;
 	free(l.slots);
-	free(l.hashes);
 	a->n++;
 	return 0;
 }

@@ -115,10 +115,18 @@ full_name(const struct options *opts, char *buf, size_t size)
 int
 delivery_add_recipient(struct delivery *d, const char *addr, struct error *err)
 {
+	size_t before = d->rcpts.n;
+
 	if (address_check_envelope(addr, err) == -1)
 		return -1;
-	return address_complete(
-	    addr, d->aliases, d->acct->default_domain, &d->rcpts, err);
+	if (address_complete(
+		addr, d->aliases, d->acct->default_domain, &d->rcpts, err) == -1)
+		return -1;
+	/* An address with a domain is added as it is, checked just now;
+	 * what an alias gives is checked once the list is complete. */
+	if (d->rcpts_checked == before && !address_is_bare(addr))
+		d->rcpts_checked = d->rcpts.n;
+	return 0;
 }
 
 int
@@ -128,6 +136,9 @@ delivery_add_recipients(struct delivery *d, const char *text, struct error *err)
 	size_t i;
 	int rc = -1;
 
+	/* The common case, without a list in between. */
+	if (address_is_plain(text, strlen(text)))
+		return delivery_add_recipient(d, text, err);
 	address_list_init(&parsed);
 	if (address_parse_list(text, strlen(text), &parsed, err) == -1) {
 		err->exit_code = EX_USAGE;
@@ -391,7 +402,7 @@ delivery_read(struct delivery *d, int fd, bool stop_at_dot, struct error *err)
 		keep_message(d, QUEUE_AREA_FAILED, err);
 		return -1;
 	}
-	for (i = 0; i < d->rcpts.n; i++)
+	for (i = d->rcpts_checked; i < d->rcpts.n; i++)
 		if (address_check_envelope(d->rcpts.addrs[i], err) == -1) {
 			err->exit_code = EX_DATAERR;
 			keep_message(d, QUEUE_AREA_FAILED, err);
@@ -441,6 +452,9 @@ delivery_run_stdin(struct delivery *d, struct error *err)
 	if (delivery_select(d, o->envelope_from, err) == -1)
 		return -1;
 	if (delivery_set_sender(d, o->envelope_from, err) == -1)
+		return -1;
+	/* One argument is usually one address: size the list once. */
+	if (address_list_reserve(&d->rcpts, o->n_recipients, err) == -1)
 		return -1;
 	for (i = 0; i < o->n_recipients; i++)
 		if (delivery_add_recipients(d, o->recipients[i], err) == -1)

@@ -28,6 +28,8 @@ struct delivery {
 	struct aliases *aliases;
 	char *sender; /* "" is the null reverse-path */
 	struct address_list rcpts;
+	/* rcpts[0..rcpts_checked) passed address_check_envelope already. */
+	size_t rcpts_checked;
 	struct message msg;
 	bool msg_read;
 	char queue_id[QUEUE_ID_MAX];
