@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +73,15 @@ struct tls {
 	 * account, server and verification setup, or "" for none. */
 	char                             cache_name[CACHE_NAME_MAX];
 	bool                             ticket_saved;
+	/* Certificate verification, done by verify_peer() when the server
+	 * shows a certificate: a resumed session shows none, and then the
+	 * trust store is never loaded. */
+	const struct account            *acct;
+	const char                      *host;
+	bool                             trust_loaded;
+	bool                             verify_failed;
+	unsigned                         verify_status;
+	struct error                     trust_err;
 };
 
 static long long
@@ -408,9 +418,15 @@ handshake_error(gnutls_session_t session, int rc, const char *hostname,
 	}
 }
 
+/*
+ * The trust anchors: tls_trust_file, or the system's store unless a pin
+ * replaces the chain.  The system store is some 140 certificates, about
+ * 70 M instructions to parse: more than the rest of a run, and needless
+ * when the session is resumed (verify_peer).
+ */
 static int
-load_credentials(gnutls_certificate_credentials_t cred,
-    const struct account *acct, bool pinned, struct error *err)
+load_trust(gnutls_certificate_credentials_t cred, const struct account *acct,
+    bool pinned, struct error *err)
 {
 	char msg[200];
 	int  r;
@@ -439,6 +455,17 @@ load_credentials(gnutls_certificate_credentials_t cred,
 			    r < 0 ? tls_strerror(r, msg, sizeof(msg)) :
 				    "no certificates");
 	}
+	return 0;
+}
+
+/* The client certificate, when the account has one. */
+static int
+load_client_cert(gnutls_certificate_credentials_t cred,
+    const struct account *acct, struct error *err)
+{
+	char msg[200];
+	int  r;
+
 	if ((acct->tls_cert_file == NULL) != (acct->tls_key_file == NULL))
 		return error_set(err, EX_CONFIG,
 		    "tls_cert_file and tls_key_file must be set together");
@@ -805,6 +832,44 @@ tls_close(void *ctx)
 
 /* --- the handshake ---------------------------------------------------- */
 
+/*
+ * GnuTLS calls this when the server's certificate has arrived (never on a
+ * resumed session): load the trust anchors now, then check the chain, the
+ * name (RFC 6125) and the purpose as gnutls_session_set_verify_cert()
+ * would.  Non-zero fails the handshake; do_handshake() reports why.
+ */
+static int
+verify_peer(gnutls_session_t session)
+{
+	struct tls *tls = gnutls_session_get_ptr(session);
+	gnutls_typed_vdata_st data[2];
+	unsigned status = 0;
+
+	/* No certificate is checked after the handshake (renegotiation is
+	 * refused). */
+	if (tls == NULL || tls->host == NULL)
+		return -1;
+	if (!tls->trust_loaded) {
+		if (load_trust(tls->cred, tls->acct, false, &tls->trust_err) ==
+		    -1)
+			return -1;
+		tls->trust_loaded = true;
+	}
+	memset(data, 0, sizeof(data));
+	data[0].type = GNUTLS_DT_DNS_HOSTNAME;
+	data[0].data = (unsigned char *)(uintptr_t)tls->host;
+	data[1].type = GNUTLS_DT_KEY_PURPOSE_OID;
+	data[1].data = (unsigned char *)(uintptr_t)GNUTLS_KP_TLS_WWW_SERVER;
+	if (gnutls_certificate_verify_peers(session, data, 2, &status) < 0 &&
+	    status == 0)
+		status = GNUTLS_CERT_INVALID;
+	if (status == 0)
+		return 0;
+	tls->verify_failed = true;
+	tls->verify_status = status;
+	return -1;
+}
+
 static int
 do_handshake(struct tls *tls, const char *hostname, int timeout_ms,
     bool implicit, struct error *err)
@@ -842,6 +907,18 @@ do_handshake(struct tls *tls, const char *hostname, int timeout_ms,
 		    r != GNUTLS_E_TIMEDOUT &&
 		    r != GNUTLS_E_FATAL_ALERT_RECEIVED)
 			gnutls_alert_send_appropriate(tls->session, r);
+		if (error_is_set(&tls->trust_err)) {
+			*err = tls->trust_err;
+			return -1;
+		}
+		if (tls->verify_failed) {
+			char why[400];
+
+			describe_status(tls->session, tls->verify_status,
+			    hostname, why, sizeof(why));
+			return error_set(err, EX_UNAVAILABLE,
+			    "certificate not trusted: %s", why);
+		}
 		return handshake_error(tls->session, r, hostname, timeout_ms,
 		    implicit, err);
 	}
@@ -946,8 +1023,21 @@ tls_upgrade(struct transport *t, const struct account *acct,
 		    tls_strerror(r, msg, sizeof(msg)));
 		goto fail;
 	}
-	if (load_credentials(tls->cred, acct, pinned, err) == -1)
+	/* Without a pin the trust anchors wait for a certificate to check
+	 * (verify_peer); a missing tls_trust_file is still named now. */
+	if (pinned) {
+		if (load_trust(tls->cred, acct, true, err) == -1)
+			goto fail;
+	} else if (acct->tls_trust_file != NULL &&
+		   access(acct->tls_trust_file, R_OK) == -1) {
+		error_set(err, EX_CONFIG, "tls_trust_file %s: %s",
+		    acct->tls_trust_file, strerror(errno));
 		goto fail;
+	}
+	if (load_client_cert(tls->cred, acct, err) == -1)
+		goto fail;
+	tls->acct = acct;
+	error_clear(&tls->trust_err);
 	r = gnutls_init(&tls->session, GNUTLS_CLIENT | GNUTLS_NONBLOCK |
 	    GNUTLS_NO_SIGNAL);
 	if (r < 0) {
@@ -987,9 +1077,13 @@ tls_upgrade(struct transport *t, const struct account *acct,
 		}
 	}
 	/* A pin replaces the chain and the name (self-signed servers);
-	 * otherwise GnuTLS checks both during the handshake (RFC 6125). */
-	if (!pinned)
-		gnutls_session_set_verify_cert(tls->session, host, 0);
+	 * otherwise verify_peer checks both during the handshake (RFC
+	 * 6125). */
+	if (!pinned) {
+		tls->host = host;
+		gnutls_session_set_ptr(tls->session, tls);
+		gnutls_session_set_verify_function(tls->session, verify_peer);
+	}
 	gnutls_transport_set_int(tls->session, tls->fd);
 	session_cache_name(acct, host, tls->cache_name,
 	    sizeof(tls->cache_name));
@@ -998,6 +1092,7 @@ tls_upgrade(struct transport *t, const struct account *acct,
 	if (do_handshake(tls, host, timeout_ms, acct->tls == ACCOUNT_TLS_ON,
 		err) == -1)
 		goto fail;
+	tls->host = NULL; /* host[] is ours only until we return */
 	if (pinned && check_pin(tls, pin, err) == -1)
 		goto fail;
 	fill_info(tls);

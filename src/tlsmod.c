@@ -54,6 +54,7 @@ __attribute__((used)) static void (*const module_imports[])(void) = {
     (void (*)(void))error_clear,
     (void (*)(void))error_escape,
     (void (*)(void))error_from_reply,
+    (void (*)(void))error_is_set,
     (void (*)(void))error_set,
     (void (*)(void))net_transport_get_fd,
     (void (*)(void))secret_get_password,

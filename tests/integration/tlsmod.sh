@@ -69,12 +69,23 @@ if command -v strace >/dev/null 2>&1; then
 	expect_exit 0
 	grep -q 'mailsub-tls\.so' "$T/strace-tls" ||
 	    t_err "the STARTTLS run did not open mailsub-tls.so"
+	# The run before left a session ticket: this one resumes, and a
+	# resumed session shows no certificate, so the trust anchors are
+	# never read (tls.c, verify_peer).
+	grep -q 'ca\.crt' "$T/strace-tls" &&
+	    t_err "a resumed session read the trust file"
 	grep -Eq 'libgsasl|mailsub-sasl\.so' "$T/strace-tls" &&
 	    t_err "a TLS run without AUTH opened $(grep -Eo \
 		'[^"]*(libgsasl|mailsub-sasl\.so)[^"]*' "$T/strace-tls" |
 		head -2 | tr '\n' ' ')"
 	t_result "a TLS delivery without AUTH loads no SASL library"
+	t_result "a resumed TLS session loads no trust anchors"
 fi
+"$MAILSUB" -C "$T/tls.ini" --serverinfo >"$T/si.out" 2>&1 ||
+    t_err "--serverinfo failed: $(head -3 "$T/si.out")"
+grep -q 'session resumed' "$T/si.out" ||
+    t_err "the session was not resumed: $(grep TLS "$T/si.out" | tr '\n' ' ')"
+t_result "the TLS session is resumed from the ticket cache"
 
 # The binary alone, without its module (and none installed): TLS fails
 # with 70 and keeps the message; plain still works.
