@@ -196,13 +196,13 @@ def mailsub_config(path, work, sink_port, front):
               "host = 127.0.0.1",
               "port = %s" % front["STARTTLS_PORT"],
               "tls = starttls",
-              "tls_trust_file = %s" % front["FRONT_CA"],
+              "tls_trust_file = %s" % front["TRUST"],
               "",
               "[smtps]",
               "host = 127.0.0.1",
               "port = %s" % front["SMTPS_PORT"],
               "tls = on",
-              "tls_trust_file = %s" % front["FRONT_CA"],
+              "tls_trust_file = %s" % front["TRUST"],
               ""]
         for acct, mech, user, pw in (
                 ("authplain", "PLAIN", front["PLAIN_USER"],
@@ -213,7 +213,7 @@ def mailsub_config(path, work, sink_port, front):
                   "host = 127.0.0.1",
                   "port = %s" % front["SUBMIT_PORT"],
                   "tls = starttls",
-                  "tls_trust_file = %s" % front["FRONT_CA"],
+                  "tls_trust_file = %s" % front["TRUST"],
                   "auth = %s" % mech,
                   "user = %s" % user,
                   'password = "%s"' % pw,
@@ -233,7 +233,7 @@ def msmtp_config(path, sink_port, front):
          ""]
     if front:
         tls = ["host 127.0.0.1", "tls on",
-               "tls_trust_file %s" % front["FRONT_CA"]]
+               "tls_trust_file %s" % front["TRUST"]]
         t += ["account starttls"] + tls + [
             "port %s" % front["STARTTLS_PORT"], "tls_starttls on",
             "auth off", ""]
@@ -251,6 +251,34 @@ def msmtp_config(path, sink_port, front):
                 "password %s" % pw, ""]
     t += ["account default : plain", ""]
     write_private(path, "\n".join(t))
+
+
+SYSTEM_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+
+
+def trust_bundle(work, test_ca):
+    """The trust file both clients verify against: the system's CA
+    certificates plus the test CA, so each parses as many anchors as
+    with its default (the system store) while the test server's
+    certificate still verifies.  Returns (path, sentence for the
+    report)."""
+    path = os.path.join(work, "trust-bundle.pem")
+    n = 0
+    with open(path, "wb") as out:
+        if os.path.exists(SYSTEM_CA_BUNDLE):
+            with open(SYSTEM_CA_BUNDLE, "rb") as f:
+                data = f.read()
+            n = data.count(b"-----BEGIN CERTIFICATE-----")
+            out.write(data)
+        with open(test_ca, "rb") as f:
+            out.write(f.read())
+    if n == 0:
+        return path, ("both clients verify against the test CA alone "
+                      "(`tls_trust_file`; no %s here)" % SYSTEM_CA_BUNDLE)
+    return path, ("both clients verify against a `tls_trust_file` of the "
+                  "%d CA certificates of %s plus the test CA: as many "
+                  "trust anchors as their default, the system store"
+                  % (n, SYSTEM_CA_BUNDLE))
 
 
 def read_ports(path):
@@ -465,6 +493,9 @@ def main():
            "LANG": os.environ.get("LANG", "C.UTF-8")}
     os.makedirs(env["XDG_STATE_HOME"], mode=0o700, exist_ok=True)
 
+    trust_note = None
+    if front:
+        front["TRUST"], trust_note = trust_bundle(work, front["FRONT_CA"])
     mcfg = os.path.join(work, "mailsub.ini")
     rcfg = os.path.join(work, "msmtprc")
     mailsub_config(mcfg, work, a.sink_port, front)
@@ -650,7 +681,7 @@ def main():
 
     elapsed = time.time() - t_start
     write_report(a, results, s1, s4, cg, cg_bytes if cg else None, s6,
-                 qres, floors, elapsed, n_inv, hf)
+                 qres, floors, elapsed, n_inv, hf, trust_note)
     log("wrote %s in %.0f s" % (a.out, elapsed))
 
 
@@ -757,7 +788,7 @@ TARGETS = [
 
 
 def write_report(a, results, s1, s4, cg, cg_bytes, s6, qres, floors,
-                 elapsed, n_inv, hf):
+                 elapsed, n_inv, hf, trust_note=None):
     by = {r.key: r for r in results}
     L = []
     L.append("# mailsub against msmtp: benchmark results")
@@ -790,8 +821,8 @@ def write_report(a, results, s1, s4, cg, cg_bytes, s6, qres, floors,
              "private Postfix `smtpd` (TLS, Dovecot SASL) that hands every "
              "transaction to that smtp-sink as a before-queue proxy filter, "
              "so nothing is queued or fsync'd (bench/lib/front.sh).  "
-             "Certificates from tests/pki.sh; both clients verify against "
-             "the test CA (`tls_trust_file`).")
+             "Certificates from tests/pki.sh; %s." % (
+                 trust_note or "no TLS front in this run"))
     L.append("- Method: the two clients alternate run by run (ABBA), each "
              "run started by a small static launcher (bench/lib/spawn.c); "
              "wall time from vfork to wait4, CPU = the child's user + "
