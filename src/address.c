@@ -803,10 +803,10 @@ address_check_envelope(const char *addr, struct error *err)
 	}
 	if (why == NULL)
 		return 0;
-	i = len > ADDRESS_QUOTE_MAX ? ADDRESS_QUOTE_MAX : len;
-	error_escape(q, sizeof(q), addr, i);
+	error_escape(q, sizeof(q), addr,
+	    len > ADDRESS_QUOTE_MAX ? ADDRESS_QUOTE_MAX : len);
 	return error_set(err, EX_USAGE, "invalid address \"%s%s\": %s", q,
-	    i < len ? "..." : "", why);
+	    len > ADDRESS_QUOTE_MAX ? "..." : "", why);
 }
 
 bool

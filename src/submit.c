@@ -116,8 +116,6 @@ static int
 read_reply(struct submit_session *s, struct smtp_reply *r, const char *what,
     struct submit_result *res, struct error *err)
 {
-	char sum[SMTP_REPLY_LINE_MAX];
-
 	if (smtp_read_reply(s->conn, r, err) == -1) {
 		s->closed = true;
 		error_prefix(err, "%s", what);
@@ -125,6 +123,8 @@ read_reply(struct submit_session *s, struct smtp_reply *r, const char *what,
 	}
 	/* RFC 5321 3.8: 421 means the server is closing the channel. */
 	if (r->code == 421) {
+		char sum[SMTP_REPLY_LINE_MAX];
+
 		s->closed = true;
 		smtp_reply_summary(r, sum, sizeof(sum));
 		if (res != NULL)

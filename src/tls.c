@@ -32,6 +32,7 @@
 #include "error.h"
 #include "net.h"
 #include "tls.h"
+#include "trust.h"
 
 /*
  * TLS 1.2 or newer (RFC 8996 deprecates 1.0 and 1.1).  The same groups as
@@ -463,13 +464,13 @@ static int
 load_client_cert(gnutls_certificate_credentials_t cred,
     const struct account *acct, struct error *err)
 {
-	char msg[200];
-	int  r;
-
 	if ((acct->tls_cert_file == NULL) != (acct->tls_key_file == NULL))
 		return error_set(err, EX_CONFIG,
 		    "tls_cert_file and tls_key_file must be set together");
 	if (acct->tls_cert_file != NULL) {
+		char msg[200];
+		int  r;
+
 		if (access(acct->tls_cert_file, R_OK) == -1 ||
 		    access(acct->tls_key_file, R_OK) == -1)
 			return error_set(err, EX_CONFIG, "%s %s: %s",
@@ -832,6 +833,42 @@ tls_close(void *ctx)
 
 /* --- the handshake ---------------------------------------------------- */
 
+/* The bundle GnuTLS reads as the system store on Debian (and where most
+ * distributions keep their TLS server CAs). */
+#define TLS_SYSTEM_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
+/* More certificates than any real chain has. */
+#define TLS_CHAIN_NAMES_MAX 32
+
+/*
+ * The anchors this server's chain needs (trust.h): from tls_trust_file,
+ * or from the system bundle, only the certificates named as issuer or
+ * subject in the chain; the whole store, as load_trust() reads it, when
+ * none of them matches (or the file cannot be read): the result, and the
+ * error message if any, are then exactly those of loading everything.
+ */
+static int
+load_trust_for_chain(struct tls *tls, struct error *err)
+{
+	const char *bundle = tls->acct->tls_trust_file;
+	const gnutls_datum_t *peers;
+	struct trust_name names[TLS_CHAIN_NAMES_MAX];
+	unsigned n_peers = 0, i;
+	size_t n = 0;
+
+	if (bundle == NULL && access(TLS_SYSTEM_BUNDLE, R_OK) == 0)
+		bundle = TLS_SYSTEM_BUNDLE;
+	peers = gnutls_certificate_get_peers(tls->session, &n_peers);
+	for (i = 0; bundle != NULL && peers != NULL && i < n_peers &&
+		    n + 2 <= TLS_CHAIN_NAMES_MAX;
+	     i++)
+		if (trust_der_names(
+			peers[i].data, peers[i].size, &names[n], &names[n + 1]))
+			n += 2;
+	if (n > 0 && trust_load_matching(tls->cred, bundle, names, n) > 0)
+		return 0;
+	return load_trust(tls->cred, tls->acct, false, err);
+}
+
 /*
  * GnuTLS calls this when the server's certificate has arrived (never on a
  * resumed session): load the trust anchors now, then check the chain, the
@@ -850,8 +887,7 @@ verify_peer(gnutls_session_t session)
 	if (tls == NULL || tls->host == NULL)
 		return -1;
 	if (!tls->trust_loaded) {
-		if (load_trust(tls->cred, tls->acct, false, &tls->trust_err) ==
-		    -1)
+		if (load_trust_for_chain(tls, &tls->trust_err) == -1)
 			return -1;
 		tls->trust_loaded = true;
 	}

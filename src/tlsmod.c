@@ -125,7 +125,6 @@ load(struct module *m, struct error *err)
 	char path[PATH_MAX + 64];
 	unsigned long (*abi)(void);
 	const char *(*version)(void);
-	const char *why;
 	void *h;
 
 	if (!beside_exe(m->file, path, sizeof(path)))
@@ -134,7 +133,8 @@ load(struct module *m, struct error *err)
 	 * handshake. */
 	h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (h == NULL) {
-		why = dlerror();
+		const char *why = dlerror();
+
 		return error_set(err, EX_SOFTWARE,
 		    "cannot load the %s module: %s", m->what,
 		    why != NULL ? why : path);

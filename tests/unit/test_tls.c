@@ -36,6 +36,7 @@
 #include "error.h"
 #include "net.h"
 #include "tls.h"
+#include "trust.h"
 
 static const char *argv0;
 static char        pki[64];
@@ -516,6 +517,106 @@ test_key_exchange_groups(void **state)
 		fail_msg("%s", err.message);
 	greeting(&c, sni, cb, cl);
 	assert_string_equal(last_group, "SECP384R1");
+	client_close(&c);
+}
+
+/* trust.h: names out of DER, and only the matching anchors loaded. */
+static void
+test_trust_selection(void **state)
+{
+	gnutls_datum_t pem, der, ca_der;
+	struct trust_name issuer, subject, ca_issuer, ca_subject, other;
+	gnutls_certificate_credentials_t cred;
+	char path[PATH_MAX], bundle[PATH_MAX];
+	const char *sys = "/etc/ssl/certs/ca-certificates.crt";
+	FILE *out;
+	size_t cut;
+
+	(void)state;
+	pki_path(path, sizeof(path), "server.crt");
+	assert_int_equal(gnutls_load_file(path, &pem), 0);
+	assert_int_equal(
+	    gnutls_pem_base64_decode2("CERTIFICATE", &pem, &der), 0);
+	gnutls_free(pem.data);
+	pki_path(path, sizeof(path), "ca.crt");
+	assert_int_equal(gnutls_load_file(path, &pem), 0);
+	assert_int_equal(
+	    gnutls_pem_base64_decode2("CERTIFICATE", &pem, &ca_der), 0);
+	gnutls_free(pem.data);
+
+	assert_true(trust_der_names(der.data, der.size, &issuer, &subject));
+	assert_true(trust_der_names(
+	    ca_der.data, ca_der.size, &ca_issuer, &ca_subject));
+	/* The server's issuer is the CA's subject, byte for byte. */
+	assert_int_equal(issuer.len, ca_subject.len);
+	assert_memory_equal(issuer.der, ca_subject.der, issuer.len);
+	assert_false(subject.len == issuer.len &&
+		     memcmp(subject.der, issuer.der, issuer.len) == 0);
+	/* Anything cut short, or not a certificate, is refused. */
+	for (cut = 0; cut < der.size; cut += 7)
+		assert_false(trust_der_names(der.data, cut, &other, &other));
+	assert_false(trust_der_names(
+	    (const unsigned char *)"\x30\x84\xff\xff\xff\xff", 6, &other,
+	    &other));
+	/* The server sends these bytes: every one changed, in a copy
+	 * sized exactly, must stay inside it (ASan watches). */
+	for (cut = 0; cut < der.size; cut++) {
+		static const unsigned char evil[] = {0x00, 0x30, 0x80, 0x84,
+		    0xff};
+		unsigned char *copy = malloc(der.size);
+		size_t k;
+
+		assert_non_null(copy);
+		for (k = 0; k < sizeof(evil); k++) {
+			memcpy(copy, der.data, der.size);
+			copy[cut] = evil[k];
+			(void)trust_der_names(copy, der.size, &other, &other);
+		}
+		free(copy);
+	}
+
+	/* A bundle of the system's CAs (when there) and ours: one anchor
+	 * for this chain, none for a name nobody has. */
+	snprintf(bundle, sizeof(bundle), "%s/bundle.pem", pki);
+	out = fopen(bundle, "w");
+	assert_non_null(out);
+	if (access(sys, R_OK) == 0) {
+		assert_int_equal(gnutls_load_file(sys, &pem), 0);
+		assert_int_equal(fwrite(pem.data, 1, pem.size, out), pem.size);
+		gnutls_free(pem.data);
+	}
+	assert_int_equal(gnutls_load_file(path, &pem), 0);
+	assert_int_equal(fwrite(pem.data, 1, pem.size, out), pem.size);
+	gnutls_free(pem.data);
+	assert_int_equal(fclose(out), 0);
+	assert_int_equal(gnutls_certificate_allocate_credentials(&cred), 0);
+	assert_int_equal(trust_load_matching(cred, bundle, &issuer, 1), 1);
+	assert_int_equal(trust_load_matching(cred, bundle, &subject, 1), 0);
+	assert_int_equal(
+	    trust_load_matching(cred, "/nonexistent/bundle.pem", &issuer, 1),
+	    -1);
+	gnutls_certificate_free_credentials(cred);
+	gnutls_free(der.data);
+	gnutls_free(ca_der.data);
+}
+
+/* A full handshake verifies against a big bundle that holds our CA. */
+static void
+test_bundle_verification(void **state)
+{
+	struct server o = {"server.crt", NULL, SRV_ECHO, false};
+	struct client c;
+	struct error  err;
+	char          bundle[PATH_MAX];
+
+	(void)state;
+	snprintf(bundle, sizeof(bundle), "%s/bundle.pem", pki);
+	if (access(bundle, R_OK) != 0)
+		skip();
+	client_init(&c);
+	c.acct.tls_trust_file = bundle;
+	if (connect_to(&c, &o, &err) == -1)
+		fail_msg("%s", err.message);
 	client_close(&c);
 }
 
@@ -1033,6 +1134,8 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_success_tls13),
 		cmocka_unit_test(test_success_tls12),
 		cmocka_unit_test(test_key_exchange_groups),
+		cmocka_unit_test(test_trust_selection),
+		cmocka_unit_test(test_bundle_verification),
 		cmocka_unit_test(test_ip_literal_no_sni),
 		cmocka_unit_test(test_chain_and_intermediate),
 		cmocka_unit_test(test_unknown_issuer),
