@@ -79,6 +79,8 @@ struct tls {
 	 * trust store is never loaded. */
 	const struct account            *acct;
 	const char                      *host;
+	bool                             client_cert; /* one is configured */
+	bool                             got_data; /* read since handshake */
 	bool                             trust_loaded;
 	bool                             verify_failed;
 	unsigned                         verify_status;
@@ -671,6 +673,65 @@ session_keep(struct tls *tls)
 	}
 }
 
+/*
+ * A fatal alert after the handshake.  In TLS 1.3 (RFC 8446 4.4.2.4) a
+ * server judges our client certificate, or its absence, only after our
+ * Finished, so its refusal arrives here, with the first reply: that is a
+ * setup to fix, not a failure to retry (69, as when the handshake itself
+ * fails).  Any other alert may pass (75).
+ */
+static int
+alert_error(struct tls *tls, struct error *err)
+{
+	switch (gnutls_alert_get(tls->session)) {
+	case GNUTLS_A_BAD_CERTIFICATE:
+	case GNUTLS_A_UNSUPPORTED_CERTIFICATE:
+	case GNUTLS_A_CERTIFICATE_REVOKED:
+	case GNUTLS_A_CERTIFICATE_EXPIRED:
+	case GNUTLS_A_CERTIFICATE_UNKNOWN:
+	case GNUTLS_A_UNKNOWN_CA:
+	case GNUTLS_A_CERTIFICATE_REQUIRED:
+		if (tls->client_cert)
+			return error_set(err, EX_UNAVAILABLE,
+			    "server refused our client certificate (TLS "
+			    "alert: %s)",
+			    alert_name(tls->session));
+		return error_set(err, EX_UNAVAILABLE,
+		    "server requires a client certificate (TLS alert: %s); "
+		    "set tls_cert_file and tls_key_file",
+		    alert_name(tls->session));
+	default:
+		return error_set(err, EX_TEMPFAIL, "TLS alert from server: %s",
+		    alert_name(tls->session));
+	}
+}
+
+/*
+ * The link closed before the server said a word after the handshake, and
+ * it had asked for a client certificate: in TLS 1.3 that is how a server
+ * refuses ours, or its absence (RFC 8446 4.4.2.4), the alert lost when
+ * the connection was reset under our first command.  True, with the
+ * error set (69, as alert_error() says it when the alert arrives).
+ */
+static bool
+refused_client_cert(struct tls *tls, struct error *err)
+{
+	if (tls->got_data ||
+	    gnutls_certificate_client_get_request_status(tls->session) == 0)
+		return false;
+	tls->dead = true;
+	if (tls->client_cert)
+		error_set(err, EX_UNAVAILABLE,
+		    "server refused our client certificate (it asked for one "
+		    "and closed the connection)");
+	else
+		error_set(err, EX_UNAVAILABLE,
+		    "server requires a client certificate (it asked for one "
+		    "and closed the connection); set tls_cert_file and "
+		    "tls_key_file");
+	return true;
+}
+
 static ssize_t
 tls_read(void *ctx, void *p, size_t n, int timeout_ms, struct error *err)
 {
@@ -689,9 +750,14 @@ tls_read(void *ctx, void *p, size_t n, int timeout_ms, struct error *err)
 	for (;;) {
 		r = gnutls_record_recv(tls->session, p, n);
 		if (r > 0) {
+			tls->got_data = true;
 			session_keep(tls);
 			return r;
 		}
+		if ((r == 0 || r == GNUTLS_E_PREMATURE_TERMINATION ||
+			r == GNUTLS_E_PULL_ERROR) &&
+		    refused_client_cert(tls, err))
+			return -1;
 		if (r == 0 || r == GNUTLS_E_PREMATURE_TERMINATION) {
 			tls->eof = true;
 			return 0;
@@ -735,9 +801,7 @@ tls_read(void *ctx, void *p, size_t n, int timeout_ms, struct error *err)
 		}
 		tls->dead = true;
 		if (r == GNUTLS_E_FATAL_ALERT_RECEIVED)
-			return error_set(err, EX_TEMPFAIL,
-			    "TLS alert from server: %s",
-			    alert_name(tls->session));
+			return alert_error(tls, err);
 		if (r == GNUTLS_E_PULL_ERROR)
 			return error_set(err, EX_TEMPFAIL,
 			    "connection reset by server");
@@ -789,6 +853,8 @@ tls_write(void *ctx, const void *p, size_t n, int timeout_ms,
 			continue;
 		}
 		tls->dead = true;
+		if (r == GNUTLS_E_PUSH_ERROR && refused_client_cert(tls, err))
+			return -1;
 		if (r == GNUTLS_E_PUSH_ERROR)
 			return error_set(err, EX_TEMPFAIL,
 			    "connection closed by server");
@@ -1073,6 +1139,7 @@ tls_upgrade(struct transport *t, const struct account *acct,
 	if (load_client_cert(tls->cred, acct, err) == -1)
 		goto fail;
 	tls->acct = acct;
+	tls->client_cert = acct->tls_cert_file != NULL;
 	error_clear(&tls->trust_err);
 	r = gnutls_init(&tls->session, GNUTLS_CLIENT | GNUTLS_NONBLOCK |
 	    GNUTLS_NO_SIGNAL);
