@@ -319,7 +319,8 @@ put_from(struct buf *head, const struct compose_options *co,
     const struct message_options *mo, struct error *err)
 {
 	const char *sender = mo->envelope_from;
-	const char *name = mo->full_name;
+	char namebuf[256];
+	const char *name = message_full_name(mo, namebuf, sizeof(namebuf));
 	struct buf v;
 	int rc = -1;
 

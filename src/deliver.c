@@ -91,27 +91,6 @@ login_name(void)
 	return pw != NULL ? pw->pw_name : "nobody";
 }
 
-/* The full name for a generated From: -F, else the GECOS field up to its
- * first comma (the rest is office and phone). */
-static const char *
-full_name(const struct options *opts, char *buf, size_t size)
-{
-	struct passwd *pw;
-	size_t n;
-
-	if (opts->full_name != NULL)
-		return opts->full_name;
-	pw = getpwuid(getuid());
-	if (pw == NULL || pw->pw_gecos == NULL || pw->pw_gecos[0] == '\0')
-		return NULL;
-	n = strcspn(pw->pw_gecos, ",");
-	if (n == 0 || n >= size)
-		return NULL;
-	memcpy(buf, pw->pw_gecos, n);
-	buf[n] = '\0';
-	return buf;
-}
-
 int
 delivery_add_recipient(struct delivery *d, const char *addr, struct error *err)
 {
@@ -359,7 +338,7 @@ int
 delivery_read(struct delivery *d, int fd, bool stop_at_dot, struct error *err)
 {
 	struct message_options mo;
-	char hostname[256], namebuf[256], spool_dir[4096];
+	char hostname[256], spool_dir[4096];
 	size_t i;
 
 	if (queue_prepare(d->acct->queue_dir, err) == -1)
@@ -369,7 +348,8 @@ delivery_read(struct delivery *d, int fd, bool stop_at_dot, struct error *err)
 	mo.read_recipients = d->opts->read_recipients;
 	mo.stop_at_dot = stop_at_dot;
 	mo.envelope_from = d->sender;
-	mo.full_name = full_name(d->opts, namebuf, sizeof(namebuf));
+	mo.full_name = d->opts->full_name;
+	mo.passwd_name = true;
 	mo.hostname = hostname;
 	mo.acct = d->acct;
 	mo.aliases = d->aliases;

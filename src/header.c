@@ -710,7 +710,8 @@ oom:
 static int
 put_generated_from(struct header_ctx *h)
 {
-	const char *name = h->mo->full_name;
+	char namebuf[256];
+	const char *name = message_full_name(h->mo, namebuf, sizeof(namebuf));
 	struct buf out;
 	int rc = -1;
 

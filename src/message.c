@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,6 +88,25 @@ message_init(struct message *m)
 	memset(m, 0, sizeof(*m));
 	m->fd = -1;
 	address_list_init(&m->header_rcpts);
+}
+
+const char *
+message_full_name(const struct message_options *mo, char *buf, size_t size)
+{
+	struct passwd *pw;
+	size_t n;
+
+	if (mo->full_name != NULL || !mo->passwd_name)
+		return mo->full_name;
+	pw = getpwuid(getuid());
+	if (pw == NULL || pw->pw_gecos == NULL || pw->pw_gecos[0] == '\0')
+		return NULL;
+	n = strcspn(pw->pw_gecos, ",");
+	if (n == 0 || n >= size)
+		return NULL;
+	memcpy(buf, pw->pw_gecos, n);
+	buf[n] = '\0';
+	return buf;
 }
 
 void

@@ -24,7 +24,8 @@ struct message_options {
 	bool        read_recipients;  /* -t */
 	bool        stop_at_dot;      /* stdin is a terminal and no -i */
 	const char *envelope_from;    /* the decided envelope sender */
-	const char *full_name;        /* -F, or from the password database */
+	const char *full_name;        /* -F */
+	bool        passwd_name;      /* else the password database's */
 	const char *hostname;         /* for Message-ID */
 	const struct account *acct;   /* add_headers, from_header,
 	                                 default_domain */
@@ -47,6 +48,11 @@ struct message {
 void message_init(struct message *m);
 /* Close and remove the spool (unless it has been moved elsewhere). */
 void message_free(struct message *m);
+/* The name for a generated From: -F, else (passwd_name) the GECOS field
+ * of the password database up to its first comma (the rest is office and
+ * phone), looked up only when a From is made; NULL when there is none. */
+const char *message_full_name(const struct message_options *mo, char *buf,
+    size_t size);
 
 /*
  * Read everything from in_fd into a new spool file in spool_dir (mode 0600,

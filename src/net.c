@@ -394,8 +394,9 @@ is_localhost(const char *name)
 	       strncasecmp(name, "localhost.", 10) == 0;
 }
 
-void
-net_local_fqdn(char *name, size_t size)
+/* net_local_fqdn without the memory. */
+static void
+fqdn_lookup(char *name, size_t size)
 {
 	struct addrinfo hints, *res = NULL;
 	char host[256];
@@ -428,4 +429,17 @@ net_local_fqdn(char *name, size_t size)
 		snprintf(name, size, "%s", host);
 	else
 		snprintf(name, size, "localhost.localdomain");
+}
+
+void
+net_local_fqdn(char *name, size_t size)
+{
+	/* Asked for the Message-ID and again for EHLO: one lookup a run. */
+	static char known[256];
+
+	if (size == 0)
+		return;
+	if (known[0] == '\0')
+		fqdn_lookup(known, sizeof(known));
+	snprintf(name, size, "%s", known);
 }
