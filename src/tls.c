@@ -33,7 +33,7 @@
 #include "net.h"
 #include "tls.h"
 #include "tls_cert.h"
-#include "trust.h"
+#include "tls_trust.h"
 
 /*
  * TLS 1.2 or newer (RFC 8996 deprecates 1.0 and 1.1).  The same groups as
@@ -703,7 +703,7 @@ tls_close(void *ctx)
 #define TLS_CHAIN_NAMES_MAX 32
 
 /*
- * The anchors this server's chain needs (trust.h): from tls_trust_file,
+ * The anchors this server's chain needs (tls_trust.h): from tls_trust_file,
  * or from the system bundle, only the certificates named as issuer or
  * subject in the chain; the whole store, as load_trust() reads it, when
  * none of them matches (or the file cannot be read): the result, and the

@@ -36,7 +36,7 @@
 #include "error.h"
 #include "net.h"
 #include "tls.h"
-#include "trust.h"
+#include "tls_trust.h"
 
 static const char *argv0;
 static char        pki[64];
@@ -520,7 +520,7 @@ test_key_exchange_groups(void **state)
 	client_close(&c);
 }
 
-/* trust.h: names out of DER, and only the matching anchors loaded. */
+/* tls_trust.h: names out of DER, and only the matching anchors loaded. */
 static void
 test_trust_selection(void **state)
 {

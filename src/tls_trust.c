@@ -1,5 +1,5 @@
 /*
- * Trust anchors on demand (trust.h): from a PEM bundle, only the
+ * Trust anchors on demand (tls_trust.h): from a PEM bundle, only the
  * certificates a given chain can lead to.
  */
 #include "autoconfig.h"
@@ -14,7 +14,7 @@
 
 #include <gnutls/gnutls.h>
 
-#include "trust.h"
+#include "tls_trust.h"
 
 /* Bundles are a few hundred KiB; anything this large is not one. */
 #define TRUST_BUNDLE_MAX (16u << 20)

@@ -7,8 +7,8 @@
  * verification fail, never pass (GnuTLS still checks every signature),
  * and tls.c loads the whole bundle when none matches.
  */
-#ifndef MAILSUB_TRUST_H
-#define MAILSUB_TRUST_H
+#ifndef MAILSUB_TLS_TRUST_H
+#define MAILSUB_TLS_TRUST_H
 
 #include <stdbool.h>
 #include <stddef.h>
