@@ -30,17 +30,23 @@ if ! sh "$SRCDIR/tests/pki.sh" "$PKI" >"$T/pki.log" 2>&1; then
 	t_skip_all "pki.sh failed (certtool missing?)"
 fi
 
+# traced_send OUT CONFIG: one delivery under strace, every file it opens
+# in OUT; sets RC.  LeakSanitizer cannot run under ptrace; leaks are
+# checked by every other run of the same delivery.
+traced_send()
+{
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+	    strace -f -e trace=openat,open -o "$1" \
+	    "$MAILSUB" -C "$2" b@example.org <"$msg" \
+	    >"$T/stdout" 2>"$T/stderr"
+	RC=$?
+}
+
 # Plain: delivered, and GnuTLS never mapped (strace shows every open).
 server_start plain --sink --record "$T/rec-plain"
 mk_config "$T/plain.ini"
 if command -v strace >/dev/null 2>&1; then
-	# LeakSanitizer cannot run under ptrace; leaks are checked by every
-	# other run of this same plain delivery.
-	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
-	    strace -f -e trace=openat,open -o "$T/strace" \
-	    "$MAILSUB" -C "$T/plain.ini" b@example.org <"$msg" \
-	    >"$T/stdout" 2>"$T/stderr"
-	RC=$?
+	traced_send "$T/strace" "$T/plain.ini"
 	expect_exit 0
 	grep -Eq 'libgnutls|libgsasl|mailsub-tls\.so' "$T/strace" &&
 	    t_err "a plain run opened $(grep -Eo '[^"]*(libgnutls|libgsasl|mailsub-tls\.so)[^"]*' \
@@ -61,11 +67,7 @@ run_mailsub "$msg" -C "$T/tls.ini" b@example.org
 expect_exit 0
 t_result "STARTTLS delivery through mailsub-tls.so"
 if command -v strace >/dev/null 2>&1; then
-	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
-	    strace -f -e trace=openat,open -o "$T/strace-tls" \
-	    "$MAILSUB" -C "$T/tls.ini" b@example.org <"$msg" \
-	    >"$T/stdout" 2>"$T/stderr"
-	RC=$?
+	traced_send "$T/strace-tls" "$T/tls.ini"
 	expect_exit 0
 	grep -q 'mailsub-tls\.so' "$T/strace-tls" ||
 	    t_err "the STARTTLS run did not open mailsub-tls.so"
