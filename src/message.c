@@ -65,7 +65,7 @@ struct reader {
 	struct error *err;
 
 	enum phase phase;
-	bool pending_cr;  /* a CR ended the last block */
+	struct message_lines lines;
 	bool line_start;  /* body: the next byte begins a line */
 	bool dot_pending; /* body, stop_at_dot: the line so far is "." */
 
@@ -417,8 +417,10 @@ any_8bit(const char *p, size_t n)
 }
 
 static int
-line_data(struct reader *r, const char *p, size_t n)
+line_data(void *arg, const char *p, size_t n)
 {
+	struct reader *r = arg;
+
 	if (n == 0)
 		return 0;
 	if (!r->m->has_8bit && any_8bit(p, n))
@@ -436,18 +438,28 @@ line_data(struct reader *r, const char *p, size_t n)
 	return 0;
 }
 
+/* The end of a line, however it ended (message_lines); 1 once a lone "."
+ * has stopped a terminal's input. */
 static int
-line_eol(struct reader *r)
+line_eol(void *arg, enum message_eol how)
 {
+	struct reader *r = arg;
+	int rc = 0;
+
+	(void)how;
 	switch (r->phase) {
 	case PHASE_HEADER:
-		return header_eol(r);
+		rc = header_eol(r);
+		break;
 	case PHASE_BODY:
-		return body_eol(r);
+		rc = body_eol(r);
+		break;
 	case PHASE_STOPPED:
 		break;
 	}
-	return 0;
+	if (rc == -1)
+		return -1;
+	return r->phase == PHASE_STOPPED ? 1 : 0;
 }
 
 /*
@@ -455,24 +467,29 @@ line_eol(struct reader *r)
  * space (in place: the block is ours).  A CR at the end of a block is held
  * until the next byte shows whether an LF follows.
  */
-static int
-feed(struct reader *r, char *p, size_t n)
+ssize_t
+message_lines_feed(struct message_lines *ml, char *p, size_t n)
 {
-	char *end = p + n;
+	char *start = p, *end = p + n;
 
-	while (p < end && r->phase != PHASE_STOPPED) {
+	while (p < end) {
+		enum message_eol how = MESSAGE_EOL_LF;
 		char *lf, *stop, *s, *cr;
 		size_t len;
+		int rc;
 
-		if (r->pending_cr) {
-			r->pending_cr = false;
+		if (ml->pending_cr) {
+			ml->pending_cr = false;
 			if (*p == '\n') {
 				p++;
-				if (line_eol(r) == -1)
+				if ((rc = ml->eol(ml->arg, MESSAGE_EOL_CRLF)) ==
+				    -1)
 					return -1;
+				if (rc > 0)
+					break;
 				continue;
 			}
-			if (line_data(r, " ", 1) == -1)
+			if (ml->data(ml->arg, " ", 1) == -1)
 				return -1;
 			continue;
 		}
@@ -488,18 +505,33 @@ feed(struct reader *r, char *p, size_t n)
 			/* The CR right before the LF, or at block end. */
 			len--;
 			if (lf == NULL)
-				r->pending_cr = true;
+				ml->pending_cr = true;
+			else
+				how = MESSAGE_EOL_CRLF;
 			break;
 		}
-		if (line_data(r, p, len) == -1)
+		if (len > 0 && ml->data(ml->arg, p, len) == -1)
 			return -1;
-		if (lf == NULL)
+		if (lf == NULL) {
+			p = end;
 			break;
-		if (line_eol(r) == -1)
-			return -1;
+		}
 		p = lf + 1;
+		if ((rc = ml->eol(ml->arg, how)) == -1)
+			return -1;
+		if (rc > 0)
+			break;
 	}
-	return 0;
+	return p - start;
+}
+
+int
+message_lines_finish(struct message_lines *ml)
+{
+	if (!ml->pending_cr)
+		return 0;
+	ml->pending_cr = false;
+	return ml->data(ml->arg, " ", 1);
 }
 
 static int
@@ -507,18 +539,15 @@ finish_input(struct reader *r)
 {
 	bool open_line;
 
-	if (r->pending_cr) {
-		/* A lone CR at the very end: a space, like any lone CR. */
-		r->pending_cr = false;
-		if (line_data(r, " ", 1) == -1)
-			return -1;
-	}
+	if (message_lines_finish(&r->lines) == -1)
+		return -1;
 	if (r->phase == PHASE_HEADER)
 		open_line = r->kind != LINE_START;
 	else
 		open_line = !r->line_start || r->dot_pending;
 	/* A last line without a newline is terminated. */
-	if (r->phase != PHASE_STOPPED && open_line && line_eol(r) == -1)
+	if (r->phase != PHASE_STOPPED && open_line &&
+	    line_eol(r, MESSAGE_EOL_LF) == -1)
 		return -1;
 	if (r->phase == PHASE_HEADER) {
 		if (finish_headers(r, r->cur, HEADER_END_EOF) == -1)
@@ -571,6 +600,9 @@ message_read(int in_fd, const char *spool_dir, const struct message_options *mo,
 	r.phase = PHASE_HEADER;
 	r.line_start = true;
 	r.kind = LINE_START;
+	r.lines.data = line_data;
+	r.lines.eol = line_eol;
+	r.lines.arg = &r;
 	buf_init(&r.hdr, MESSAGE_HEADER_MAX + 1);
 	m->size = 0;
 	m->input_bytes = 0;
@@ -605,7 +637,7 @@ message_read(int in_fd, const char *spool_dir, const struct message_options *mo,
 		if (got == 0)
 			break;
 		m->input_bytes += (unsigned long long)got;
-		if (feed(&r, in, (size_t)got) == -1)
+		if (message_lines_feed(&r.lines, in, (size_t)got) == -1)
 			goto hard;
 	}
 	if (finish_input(&r) == -1)

@@ -8,6 +8,8 @@
 #ifndef MAILSUB_MESSAGE_H
 #define MAILSUB_MESSAGE_H
 
+#include <sys/types.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -64,5 +66,34 @@ const char *message_full_name(const struct message_options *mo, char *buf,
  */
 int message_read(int in_fd, const char *spool_dir,
     const struct message_options *mo, struct message *m, struct error *err);
+
+/*
+ * The line rule of every message mailsub reads, from stdin (message_read)
+ * and in -bs DATA (smtpd.c) alike: LF and CRLF end a line, a lone CR is a
+ * space, so nothing but CRLF can end a line on the wire.  The input comes
+ * in blocks of any size; a CR that ends a block waits for the next byte.
+ * How a line ended is told, for SMTP, where only CRLF ends a line
+ * (RFC 5321 2.3.8).
+ */
+enum message_eol {
+	MESSAGE_EOL_LF,	  /* a bare LF */
+	MESSAGE_EOL_CRLF,
+};
+
+struct message_lines {
+	/* Bytes of the current line, which may come in several pieces. */
+	int (*data)(void *arg, const char *p, size_t n);
+	/* The end of the current line: 0 go on, 1 stop after it, -1 fail. */
+	int (*eol)(void *arg, enum message_eol how);
+	void *arg;
+	bool pending_cr; /* a CR ended the last block */
+};
+
+/* Cut p[0, n) into lines (lone CRs are replaced in place).  Returns the
+ * bytes used: n, or fewer when eol asked to stop; -1 when a callback
+ * failed. */
+ssize_t message_lines_feed(struct message_lines *ml, char *p, size_t n);
+/* The end of input: a lone CR held back is a space, like any other. */
+int message_lines_finish(struct message_lines *ml);
 
 #endif

@@ -28,6 +28,7 @@
 #include "config.h"
 #include "deliver.h"
 #include "error.h"
+#include "message.h"
 #include "net.h"
 #include "queue.h"
 #include "smtpd.h"
@@ -295,53 +296,96 @@ spool_put(struct spool *sp, const char *p, size_t n)
 }
 
 /*
- * DATA: lines up to the lone "." (RFC 5321 4.1.1.4), transparency dots
- * removed (4.5.2), into the spool.  Lines of any length are streamed; the
- * total is bounded by SMTPD_SIZE_MAX (the rest is read and dropped).
+ * DATA (RFC 5321 4.1.1.4): the client's lines, cut by the line rule of
+ * stdin mode (message_lines_feed: LF and CRLF end a line, a lone CR is a
+ * space), into the spool as text with LF line ends; message_read() then
+ * makes the wire form of it exactly as of stdin.  For SMTP only CRLF ends
+ * a line (RFC 5321 2.3.8), and a bare LF is text (SMTP smuggling, SEC
+ * Consult 2023):
+ *  - a line begins, for SMTP, at the start of DATA or after a CRLF, never
+ *    after a bare LF (nor at a lone CR, which ends no line anywhere);
+ *  - there, "." CRLF ends the data, and no other dot line does;
+ *  - there, a leading dot is a transparency dot (4.5.2) and is removed,
+ *    unless the line is a lone "." ended by a bare LF: that is the text
+ *    ".", as is a "." after a bare LF;
+ *  - after a bare LF a leading dot is text.
+ * A dot that begins a line of the text is doubled again in the wire form.
+ * Lines of any length are streamed; the total is bounded by
+ * SMTPD_SIZE_MAX (the rest is read and dropped).
  */
+struct data_reader {
+	struct spool *sp;
+	bool smtp_bol; /* the next byte begins a line for SMTP */
+	bool dot;      /* the line so far is that line's first dot */
+	bool done;     /* "." CRLF came */
+};
+
+static int
+data_bytes(void *arg, const char *p, size_t n)
+{
+	struct data_reader *dr = arg;
+
+	if (n == 0)
+		return 0;
+	if (dr->smtp_bol) {
+		dr->smtp_bol = false;
+		if (p[0] == '.') {
+			dr->dot = true;
+			p++;
+			n--;
+		}
+	}
+	if (n == 0)
+		return 0;
+	dr->dot = false; /* more than a dot: the dot was for transparency */
+	spool_put(dr->sp, p, n);
+	return 0;
+}
+
+static int
+data_eol(void *arg, enum message_eol how)
+{
+	struct data_reader *dr = arg;
+
+	if (dr->dot) {
+		dr->dot = false;
+		if (how == MESSAGE_EOL_CRLF) {
+			dr->done = true;
+			return 1;
+		}
+		spool_put(dr->sp, ".", 1); /* ".<LF>": text */
+	}
+	spool_put(dr->sp, "\n", 1);
+	dr->smtp_bol = how == MESSAGE_EOL_CRLF;
+	return 0;
+}
+
 static enum read_status
 read_data(struct session *s, struct spool *sp)
 {
-	bool bol = true; /* at the beginning of a line */
+	struct data_reader dr = {.sp = sp, .smtp_bol = true};
+	struct message_lines ml = {
+	    .data = data_bytes, .eol = data_eol, .arg = &dr};
 
 	for (;;) {
-		const char *p, *lf;
-		size_t avail, take;
+		ssize_t used;
 
-		if (s->ipos == s->ilen ||
-		    (bol && s->in[s->ipos] == '.' && s->ilen - s->ipos < 3 &&
-			memchr(s->in + s->ipos, '\n', s->ilen - s->ipos) ==
-			    NULL)) {
+		if (s->ipos == s->ilen) {
 			enum read_status r = fill(s);
 
 			if (r != READ_LINE)
 				return r;
 			continue;
 		}
-		p = s->in + s->ipos;
-		avail = s->ilen - s->ipos;
-		if (bol && p[0] == '.') {
-			if (avail >= 2 && p[1] == '\n') {
-				s->ipos += 2;
-				return READ_LINE;
-			}
-			if (avail >= 3 && p[1] == '\r' && p[2] == '\n') {
-				s->ipos += 3;
-				return READ_LINE;
-			}
-			/* A transparency dot: drop it. */
-			s->ipos++;
-			p++;
-			avail--;
-			bol = false;
-			if (avail == 0)
-				continue;
+		used =
+		    message_lines_feed(&ml, s->in + s->ipos, s->ilen - s->ipos);
+		if (used < 0) { /* the callbacks do not fail */
+			error_set(&s->fail, EX_SOFTWARE, "-bs: DATA reader");
+			return READ_ERROR;
 		}
-		lf = memchr(p, '\n', avail);
-		take = lf != NULL ? (size_t)(lf - p) + 1 : avail;
-		spool_put(sp, p, take);
-		s->ipos += take;
-		bol = lf != NULL;
+		s->ipos += (size_t)used;
+		if (dr.done)
+			return READ_LINE;
 	}
 }
 

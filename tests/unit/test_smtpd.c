@@ -356,14 +356,15 @@ test_session_sequence_errors(void **state)
 static void
 test_session_pipelined_two_messages(void **state)
 {
-	/* Everything in one write, bare LF line ends, lowercase verbs. */
+	/* Everything in one write, commands with bare LF line ends and
+	 * lowercase verbs; DATA ends only at CRLF "." CRLF. */
 	static const char client[] =
 	    "ehlo c\n"
 	    "mail from:<a@example.org>\nrcpt to:<b@example.org>\ndata\n"
-	    "Subject: one\n\nfirst\n.\n"
+	    "Subject: one\n\nfirst\r\n.\r\n"
 	    "rset\n"
 	    "mail from:<>\nrcpt to:<c@example.org>\ndata\n"
-	    "Subject: two\n\n..\n...\n.x\n.\n"
+	    "Subject: two\r\n\r\n..\r\n...\r\n.x\r\n.\r\n"
 	    "quit\n";
 	struct error err;
 	int rc;
@@ -518,6 +519,242 @@ test_session_bad_sender(void **state)
 	free(out);
 }
 
+/*
+ * SMTP smuggling (SEC Consult, 2023): a body holding a dot line that is
+ * not CRLF "." CRLF, followed by commands.  Only CRLF "." CRLF ends DATA;
+ * everything else is text, so exactly one envelope is queued and its body
+ * holds the would-be commands, in wire form: CRLF only, a dot that begins
+ * a line doubled.
+ */
+struct smuggle {
+	const char *sep;  /* between "hello" and the smuggled commands */
+	const char *wire; /* the body's start as queued */
+};
+
+static const char smuggled_cmds[] = "MAIL FROM:<evil@example.org>\r\n"
+				    "RCPT TO:<victim@example.net>\r\n"
+				    "DATA\r\n"
+				    "Subject: forged\r\n"
+				    "\r\n"
+				    "forged body";
+
+static const struct smuggle smuggles[] = {
+    {"\n.\n", "hello\r\n..\r\n"},
+    {"\r\n.\n", "hello\r\n..\r\n"},
+    {"\n.\r\n", "hello\r\n..\r\n"},
+    {"\n.\n.\r\n", "hello\r\n..\r\n..\r\n"},
+    {"\r\n.\n.\r\n", "hello\r\n..\r\n..\r\n"},
+    /* A lone CR is a space, as in stdin mode: no line ends there. */
+    {"\r.\r\n", "hello .\r\n"},
+    {"\r.\r", "hello . "},
+    {"\r\n.\r", "hello\r\n "}, /* ".<CR>M...": a transparency dot */
+    {"\n.\r", "hello\r\n.. "}, /* after a bare LF: text */
+    {"\r\n.\r\r\n", "hello\r\n \r\n"},
+    /* A dot after a bare LF is text, not a transparency dot. */
+    {"\n..\r\n", "hello\r\n...\r\n"},
+    {"\n..\n", "hello\r\n...\r\n"},
+};
+
+/* The message part of the one queued file (after the envelope). */
+static char *
+queued_message(void)
+{
+	char *q = queued_text(), *m, *copy;
+
+	m = strstr(q, "\n\n");
+	assert_non_null(m);
+	copy = strdup(m + 2);
+	free(q);
+	return copy;
+}
+
+/* Every line of the text ends in CRLF: no bare LF, no lone CR. */
+static void
+assert_crlf_only(const char *t)
+{
+	size_t i, n = strlen(t);
+
+	for (i = 0; i < n; i++) {
+		if (t[i] == '\r')
+			assert_true(i + 1 < n && t[i + 1] == '\n');
+		if (t[i] == '\n')
+			assert_true(i > 0 && t[i - 1] == '\r');
+	}
+	assert_true(n >= 2 && t[n - 2] == '\r' && t[n - 1] == '\n');
+}
+
+/* Queue the session's one message, check one envelope and the body. */
+static void
+check_smuggle(const char *client, size_t len, const char *body_start)
+{
+	struct error err;
+	int rc;
+	char *out = session(client, len, cfgpath, &rc, &err);
+	char *q, *m, *body, want[1024];
+
+	assert_int_equal(rc, 0);
+	/* One DATA, one outcome, then QUIT: the commands in the body were
+	 * never seen as commands. */
+	assert_int_equal(count_prefix(out, "354 "), 1);
+	assert_int_equal(count_prefix(out, "250 2.0.0 Ok: queued as"), 1);
+	assert_int_equal(count_prefix(out, "250 2.1.0"), 1);
+	assert_int_equal(count_prefix(out, "250 2.1.5"), 1);
+	assert_int_equal(count_prefix(out, "221 "), 1);
+	assert_int_equal(count_files("new"), 1);
+	q = queued_text();
+	assert_non_null(strstr(q, "sender: app@example.org\n"));
+	assert_non_null(strstr(q, "rcpt: bob@example.net\n"));
+	assert_null(strstr(q, "rcpt: victim"));
+	assert_null(strstr(q, "evil@example.org\n"));
+	free(q);
+	m = queued_message();
+	assert_crlf_only(m);
+	body = strstr(m, "\r\n\r\n");
+	assert_non_null(body);
+	body += 4;
+	/* The whole body: the smuggled commands are text in it. */
+	snprintf(want, sizeof(want), "%s%s\r\n", body_start, smuggled_cmds);
+	if (strcmp(body, want) != 0)
+		fail_msg("queued body\n%s\nwanted\n%s", body, want);
+	free(m);
+	free(out);
+}
+
+static void
+test_session_smuggling(void **state)
+{
+	static const char head[] = "EHLO c\r\n"
+				   "MAIL FROM:<app@example.org>\r\n"
+				   "RCPT TO:<bob@example.net>\r\n"
+				   "DATA\r\n"
+				   "Subject: s\r\n"
+				   "\r\n"
+				   "hello";
+	static const char tail[] = "\r\n.\r\nQUIT\r\n";
+	size_t i;
+
+	for (i = 0; i < sizeof(smuggles) / sizeof(smuggles[0]); i++) {
+		char client[2048];
+		int n;
+
+		n = snprintf(client, sizeof(client), "%s%s%s%s", head,
+		    smuggles[i].sep, smuggled_cmds, tail);
+		assert_true(n > 0 && (size_t)n < sizeof(client));
+		print_message("variant %zu\n", i);
+		check_smuggle(client, (size_t)n, smuggles[i].wire);
+		remove_tree(qdir);
+	}
+}
+
+/* The same across the edge of the input buffer: the dot line and the
+ * final CRLF "." CRLF each cut in the middle by a read.  The input is a
+ * regular file, so each read fills the 64 KiB buffer. */
+static void
+test_session_smuggling_split(void **state)
+{
+	static const char head[] = "EHLO c\r\n"
+				   "MAIL FROM:<app@example.org>\r\n"
+				   "RCPT TO:<bob@example.net>\r\n"
+				   "DATA\r\n"
+				   "Subject: s\r\n"
+				   "\r\n";
+	const size_t block = 65536;
+	static const char *const seps[] = {"\r\n.\n", "\n.\r\n", "\n.\n"};
+	size_t i, cut;
+
+	for (i = 0; i < sizeof(seps) / sizeof(seps[0]); i++)
+		for (cut = 1; cut < strlen(seps[i]); cut++) {
+			size_t hl = strlen(head), fill, n, sl = strlen(seps[i]);
+			char *client = malloc(2 * block);
+			char *want;
+			struct error err;
+			int rc;
+			char *out, *m, *body;
+
+			/* The separator straddles byte 65536. */
+			fill = block - hl - cut;
+			memcpy(client, head, hl);
+			memset(client + hl, 'x', fill);
+			n = hl + fill;
+			memcpy(client + n, seps[i], sl);
+			n += sl;
+			memcpy(client + n, "MAIL FROM:<evil@example.org>", 28);
+			n += 28;
+			memcpy(client + n, "\r\n.\r\nQUIT\r\n", 11);
+			n += 11;
+			out = session(client, n, cfgpath, &rc, &err);
+			assert_int_equal(rc, 0);
+			assert_int_equal(count_prefix(out, "354 "), 1);
+			assert_int_equal(
+			    count_prefix(out, "250 2.0.0 Ok: queued"), 1);
+			assert_int_equal(count_prefix(out, "221 "), 1);
+			assert_int_equal(count_files("new"), 1);
+			m = queued_message();
+			assert_crlf_only(m);
+			body = strstr(m, "\r\n\r\n") + 4;
+			want = malloc(fill + 64);
+			memset(want, 'x', fill);
+			strcpy(want + fill,
+			    "\r\n..\r\nMAIL FROM:<evil@example.org>\r\n");
+			if (strcmp(body, want) != 0)
+				fail_msg("separator %zu cut after %zu bytes: "
+					 "the body ends \"%s\"",
+				    i, cut,
+				    body + (strlen(body) > 60
+						   ? strlen(body) - 60
+						   : 0));
+			free(want);
+			free(m);
+			free(out);
+			free(client);
+			remove_tree(qdir);
+		}
+
+	/* The final CRLF "." CRLF cut after each of its bytes. */
+	for (cut = 1; cut < 5; cut++) {
+		size_t hl = strlen(head), fill = block - hl - cut, n;
+		char *client = malloc(2 * block);
+		struct error err;
+		int rc;
+		char *out;
+
+		memcpy(client, head, hl);
+		memset(client + hl, 'y', fill);
+		n = hl + fill;
+		memcpy(client + n, "\r\n.\r\nQUIT\r\n", 11);
+		n += 11;
+		out = session(client, n, cfgpath, &rc, &err);
+		assert_int_equal(rc, 0);
+		assert_int_equal(count_prefix(out, "250 2.0.0 Ok: queued"), 1);
+		assert_int_equal(count_prefix(out, "221 "), 1);
+		assert_int_equal(count_files("new"), 1);
+		free(out);
+		free(client);
+		remove_tree(qdir);
+	}
+}
+
+/* A client that ends DATA with a bare-LF dot line gets no end of DATA
+ * (as Postfix's smtpd_forbid_bare_newline = normalize): at the end of
+ * input nothing is queued, and nothing after the dot ran as a command. */
+static void
+test_session_bare_lf_dot_is_no_end(void **state)
+{
+	static const char client[] =
+	    "EHLO c\nMAIL FROM:<a@example.org>\nRCPT TO:<b@example.org>\n"
+	    "DATA\nSubject: lf\n\nbody\n.\nQUIT\n";
+	struct error err;
+	int rc;
+	char *out = session(client, sizeof(client) - 1, cfgpath, &rc, &err);
+
+	assert_int_equal(rc, -1);
+	assert_int_equal(err.exit_code, EX_IOERR);
+	assert_int_equal(count_prefix(out, "354 "), 1);
+	assert_int_equal(count_prefix(out, "221 "), 0);
+	assert_int_equal(count_files("new"), 0);
+	free(out);
+}
+
 int
 main(void)
 {
@@ -540,6 +777,12 @@ main(void)
 		test_session_no_config, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_session_bad_sender, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_session_smuggling, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_session_smuggling_split, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_session_bare_lf_dot_is_no_end, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
