@@ -4,8 +4,10 @@
  * The input is taken in large blocks and cut into lines with memchr; every
  * line leaves as bytes + CRLF with lone CRs turned into spaces (so no lone
  * CR or LF can reach the wire: SMTP smuggling, SEC Consult 2023) and a
- * leading '.' doubled (RFC 5321 4.5.2).  Only the header block is held in
- * memory, bounded by MESSAGE_HEADER_MAX, and handed to header.c.
+ * leading '.' doubled (RFC 5321 4.5.2).  The line cutter
+ * (message_lines_feed) is also what cuts -bs DATA (smtpd.c), so the two
+ * ways in share one line rule.  Only the header block is held in memory,
+ * bounded by MESSAGE_HEADER_MAX, and handed to header.c.
  */
 #include "autoconfig.h"
 

@@ -7,9 +7,12 @@
  *
  * Strict where it matters (command sequence, path syntax, parameters,
  * bounds on every line, recipient and message count), lenient where
- * clients differ harmlessly (a space after "FROM:", bare LF line ends --
- * the message is re-encoded in wire form anyway, so line ends cannot be
- * used to smuggle a second message through us).
+ * clients differ harmlessly (a space after "FROM:", bare LF at the end of
+ * a command).  In DATA only CRLF "." CRLF ends the message: a dot line
+ * after or before a bare LF is text of the message, and the text is cut
+ * into lines by the rule of stdin mode (message.h) and re-encoded in wire
+ * form, so a body cannot smuggle a second envelope through us (SMTP
+ * smuggling, SEC Consult 2023); see read_data.
  */
 #include "autoconfig.h"
 

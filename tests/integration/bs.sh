@@ -256,5 +256,97 @@ EOF
     --rcpts user1@example.org,user2@example.org \
     --contains 'Hello\r\n\r\n' >/dev/null || t_err "Symfony's message differs"
 
+# SMTP smuggling (SEC Consult, 2023): a body holding a dot line that is not
+# CRLF "." CRLF, followed by MAIL/RCPT/DATA.  A scripted server takes
+# exactly one envelope (one MAIL FROM, one RCPT, one DATA, QUIT, end) and
+# fails on any bare LF or lone CR; on the wire the smuggled commands are
+# text of the one message, a dot line doubled.  Each variant is one
+# session and one connection.
+cat >"$T/smuggle.scn" <<'EOF'
+exit 0
+where none
+S: 220 mx.example.net ESMTP ready
+C: EHLO *
+S: 250-mx.example.net
+S: 250-PIPELINING
+S: 250 ENHANCEDSTATUSCODES
+C: MAIL FROM:<app@example.org>
+C: RCPT TO:<bob@example.org>
+C: DATA
+S: 250 2.1.0 Ok
+S: 250 2.1.5 Ok
+S: 354 End data with <CR><LF>.<CR><LF>
+D:
+S: 250 2.0.0 Ok: queued as 1
+C: QUIT
+S: 221 2.0.0 Bye
+end
+EOF
+SMUGGLE=$T/smuggle
+mkdir -p "$SMUGGLE"
+SCN_OK=
+if server_start smuggle --scenario "$T/smuggle.scn" --record "$SMUGGLE"; then
+	SCN_OK=1
+	mk_config "$T/smuggle.ini" default_domain=example.org
+fi
+export SMUGGLE
+for v in LF.LF CRLF.LF LF.CRLF CR.CR CRLF.CR LF.LF.CRLF; do
+	if [ -z "$SCN_OK" ]; then
+		end_case
+		t_err "the scripted server did not start"
+		t_result "smuggling $v: one envelope on the wire"
+		continue
+	fi
+	VARIANT=$v
+	export VARIANT
+	case_py "smuggling $v: one envelope on the wire, the commands are text" <<'EOF'
+import glob, json, os, time
+from bsclient import Session
+e = os.environ
+cmds = (b"MAIL FROM:<evil@example.org>\r\nRCPT TO:<victim@example.net>\r\n"
+        b"DATA\r\nSubject: forged\r\n\r\nforged body")
+sep, start = {
+    "LF.LF": (b"\n.\n", b"hello\r\n..\r\n"),
+    "CRLF.LF": (b"\r\n.\n", b"hello\r\n..\r\n"),
+    "LF.CRLF": (b"\n.\r\n", b"hello\r\n..\r\n"),
+    "CR.CR": (b"\r.\r", b"hello . "),          # a lone CR is a space
+    "CRLF.CR": (b"\r\n.\r", b"hello\r\n "),    # ".<CR>...": dot removed
+    "LF.LF.CRLF": (b"\n.\n.\r\n", b"hello\r\n..\r\n..\r\n"),
+}[e["VARIANT"]]
+results = os.path.join(e["SMUGGLE"], "result-*.json")
+n = len(glob.glob(results)) + 1
+s = Session([e["MAILSUB"], "-C", e["T"] + "/smuggle.ini", "-bs"])
+# The whole session in one write, as a PHP client would send it.
+s.send(b"EHLO app\r\nMAIL FROM:<app@example.org>\r\n"
+       b"RCPT TO:<bob@example.org>\r\nDATA\r\n"
+       b"Subject: smuggle\r\n\r\nhello" + sep + cmds + b"\r\n.\r\nQUIT\r\n")
+codes = [s.reply()[0] for _ in range(7)]
+assert codes == [220, 250, 250, 250, 354, 250, 221], (codes, s.transcript)
+rc = s.close()
+assert rc == 0, (rc, s.stderr)
+assert s.buf == b"", "more replies: %r" % s.buf
+path = os.path.join(e["SMUGGLE"], "result-%d.json" % n)
+for _ in range(100):
+    if os.path.exists(path):
+        break
+    time.sleep(0.1)
+res = json.load(open(path))
+assert res["status"] == "ok", res["reason"]
+assert len(res["messages"]) == 1, res["messages"]
+msg = res["messages"][0]
+assert msg["mail_from"] == "<app@example.org>", msg
+assert msg["rcpts"] == ["<bob@example.org>"], msg
+assert msg["bare_lf"] == 0 and msg["lone_cr"] == 0, msg
+wire = open(msg["wire_file"], "rb").read()
+# The whole body, in wire form: CRLF only, a leading dot doubled.
+assert b"\n" not in wire.replace(b"\r\n", b""), wire
+assert b"\r" not in wire.replace(b"\r\n", b""), wire
+assert wire.endswith(b"\r\n\r\n" + start + cmds + b"\r\n"), wire[-300:]
+time.sleep(0.3)
+got = len(glob.glob(results))
+assert got == n, "%d connections to the relay, want %d" % (got, n)
+EOF
+done
+
 end_case
 t_summary

@@ -1431,6 +1431,73 @@ test_header_process_random(void **state)
 	}
 }
 
+/* message_lines_feed, the line rule shared with -bs DATA: what it tells
+ * of each line and how it ended, across block edges, and a stop. */
+struct lines_log {
+	char text[256];
+	int eols;
+	int stop_at; /* eol number that asks to stop, 0 for none */
+};
+
+static int
+log_data(void *arg, const char *p, size_t n)
+{
+	struct lines_log *l = arg;
+
+	assert_true(n > 0);
+	strncat(l->text, p, n);
+	return 0;
+}
+
+static int
+log_eol(void *arg, enum message_eol how)
+{
+	struct lines_log *l = arg;
+
+	strcat(l->text, how == MESSAGE_EOL_CRLF ? "<CRLF>" : "<LF>");
+	return ++l->eols == l->stop_at ? 1 : 0;
+}
+
+static void
+lines_of(const char *const *blocks, size_t nblocks, const char *want)
+{
+	struct lines_log l = {.text = ""};
+	struct message_lines ml = {.data = log_data, .eol = log_eol, .arg = &l};
+	char b[64];
+	size_t i;
+
+	for (i = 0; i < nblocks; i++) {
+		size_t n = strlen(blocks[i]);
+
+		memcpy(b, blocks[i], n);
+		assert_int_equal(message_lines_feed(&ml, b, n), (ssize_t)n);
+	}
+	assert_int_equal(message_lines_finish(&ml), 0);
+	assert_string_equal(l.text, want);
+}
+
+static void
+test_lines_feed(void **state)
+{
+	static const char *const one[] = {"a\nb\r\nc\rd\r\r\n\n\r\n."};
+	static const char *const crlf_split[] = {"x\r", "\ny"};
+	static const char *const cr_split[] = {"x\r", "y\r"};
+	static const char *const dot_split[] = {"\r\n.", "\r", "\n.\n"};
+	struct lines_log l = {.text = "", .stop_at = 2};
+	struct message_lines ml = {.data = log_data, .eol = log_eol, .arg = &l};
+	char b[] = "a\nb\r\nMAIL FROM:<x@y>\r\n";
+
+	lines_of(one, 1, "a<LF>b<CRLF>c d <CRLF><LF><CRLF>.");
+	lines_of(crlf_split, 2, "x<CRLF>y");
+	/* A CR held at a block end is a space when no LF follows, also at
+	 * the end of input. */
+	lines_of(cr_split, 2, "x y ");
+	lines_of(dot_split, 3, "<CRLF>.<CRLF>.<LF>");
+	/* Stopped after the second line: the rest is not used. */
+	assert_int_equal(message_lines_feed(&ml, b, strlen(b)), 5);
+	assert_string_equal(l.text, "a<LF>b<CRLF>");
+}
+
 int
 main(void)
 {
@@ -1461,6 +1528,7 @@ main(void)
 	    T(test_sizes),
 	    T(test_every_split_point),
 	    T(test_cr_lf_across_blocks),
+	    T(test_lines_feed),
 	    T(test_pipe_tiny_writes),
 	    T(test_folding_is_kept),
 	    T(test_no_header_block),
