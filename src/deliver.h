@@ -39,6 +39,9 @@ struct delivery {
 	char final_reply[SMTP_REPLY_LINE_MAX];
 	char where[300];		 /* "host:port" of the relay */
 	char warning[ERROR_MESSAGE_MAX]; /* for stderr, or "" */
+	/* An alias used had targets skipped: for the log record (points
+	 * into aliases), or NULL. */
+	const char *alias_warning;
 };
 
 /* Find and load the configuration opts names (-C, $MAILSUB_CONFIG, XDG,

@@ -42,6 +42,8 @@ struct message {
 	struct address_list header_rcpts; /* -t recipients (To, Cc, Bcc or the
 	                                     Resent-* set), completed */
 	char              *message_id;  /* as sent, with <> */
+	const char        *alias_warning; /* an alias used by -t had targets
+	                                     skipped (aliases.h), or NULL */
 	unsigned long long input_bytes;
 };
 
