@@ -52,7 +52,7 @@ struct alias {
 	char *name; /* lower case */
 	char **targets;
 	size_t n_targets;
-	size_t line;	      /* for "first definition wins" */
+	size_t line;   /* for "first definition wins" */
 	char *warning; /* why a target was skipped, or NULL */
 };
 
@@ -131,9 +131,8 @@ aliases_warnings(const struct aliases *a, size_t *n, size_t *n_skipped)
 /* Note something skipped: the text joins the list (while there is
  * room), and *first gets a copy of its own unless it has one already.
  * -1 only when out of memory. */
-static int
-warn(struct aliases *a, char **first, struct error *err, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+static int warn(struct aliases *a, char **first, struct error *err,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 static int
 warn(struct aliases *a, char **first, struct error *err, const char *fmt, ...)
@@ -150,8 +149,7 @@ warn(struct aliases *a, char **first, struct error *err, const char *fmt, ...)
 			return error_set(err, EX_OSERR, "out of memory");
 		a->n_warnings++;
 	}
-	if (first != NULL && *first == NULL &&
-	    (*first = strdup(text)) == NULL)
+	if (first != NULL && *first == NULL && (*first = strdup(text)) == NULL)
 		return error_set(err, EX_OSERR, "out of memory");
 	return 0;
 }
@@ -297,15 +295,15 @@ aliases_add_line(struct aliases *a, const char *text, const char *path,
 			return warn(a, NULL, err,
 			    "%s:%zu: bad alias name \"%.*s\"; line skipped",
 			    path, line,
-			    (int)(n > ADDRESS_QUOTE_MAX ? ADDRESS_QUOTE_MAX : n),
+			    (int)(n > ADDRESS_QUOTE_MAX ? ADDRESS_QUOTE_MAX
+							: n),
 			    text);
 	if ((name = strndup(text, n)) == NULL)
 		return error_set(err, EX_OSERR, "out of memory");
 	for (i = 0; i < n; i++)
 		name[i] = lower(name[i]);
 	address_list_init(&l);
-	if (parse_targets(a, name, colon + 1, path, line, &l, &why, err) ==
-	    -1)
+	if (parse_targets(a, name, colon + 1, path, line, &l, &why, err) == -1)
 		goto oom;
 	if (l.n == 0 && why == NULL &&
 	    warn(a, &why, err, "%s:%zu: alias \"%.*s\" without targets", path,
@@ -407,8 +405,8 @@ aliases_load(const char *path, struct aliases **out, struct error *err)
 		if ((size_t)got == strlen(line) && blank_or_comment(line))
 			continue;
 		if (line[0] != ' ' && line[0] != '\t') {
-			if (end_logical(a, &logical, bad, path, start,
-				bad_line, err) == -1)
+			if (end_logical(a, &logical, bad, path, start, bad_line,
+				err) == -1)
 				goto out;
 			buf_reset(&logical);
 			start = lineno;
@@ -534,8 +532,8 @@ expand(const char *name, const struct aliases *a, const char *domain,
 
 int
 address_complete(const char *addr, const struct aliases *aliases,
-    const char *default_domain, struct address_list *out,
-    const char **warning, struct error *err)
+    const char *default_domain, struct address_list *out, const char **warning,
+    struct error *err)
 {
 	size_t lookups = 0;
 

@@ -49,7 +49,7 @@ const char *const *aliases_warnings(
  * NULL.
  */
 int address_complete(const char *addr, const struct aliases *aliases,
-    const char *default_domain, struct address_list *out,
-    const char **warning, struct error *err);
+    const char *default_domain, struct address_list *out, const char **warning,
+    struct error *err);
 
 #endif

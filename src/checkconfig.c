@@ -70,8 +70,9 @@ check_account(const struct config *cfg, const struct account *a, FILE *out,
 			    error_escape(esc, sizeof(esc), w[i], strlen(w[i])));
 		*warnings += all;
 		if (all > n)
-			fprintf(out, "warning: %s: %zu more lines or targets "
-				     "skipped\n",
+			fprintf(out,
+			    "warning: %s: %zu more lines or targets "
+			    "skipped\n",
 			    a->aliases, all - n);
 	}
 	aliases_free(al);

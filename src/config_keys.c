@@ -32,12 +32,13 @@
 #define DEFAULT_TIMEOUT		60
 #define DEFAULT_CONNECT_TIMEOUT 30
 #define DEFAULT_LIFETIME	(5L * 86400)
-/* Above what any public relay takes, far below a full disk. */
-#define DEFAULT_MESSAGE_SIZE (256ULL * 1024 * 1024)
 #define SYSTEM_QUEUE_DIR	"/var/spool/mailsub"
 /* RFC 1035 2.3.4: names up to 255 octets on the wire, 253 as text. */
 #define HOSTNAME_MAX 253
 #define LABEL_MAX    63
+/* max_message_size: above what any public relay takes, far below a full
+ * disk. */
+#define DEFAULT_MESSAGE_SIZE (256ULL * 1024 * 1024)
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -918,8 +919,7 @@ static const struct key_def key_defs[CONFIG_KEYS_COUNT] = {
     [CONFIG_KEYS_ON_TEMPFAIL] = {"on_tempfail", set_on_tempfail},
     [CONFIG_KEYS_LOGFILE] = {"logfile", set_logfile},
     [CONFIG_KEYS_SYSLOG] = {"syslog", set_syslog},
-    [CONFIG_KEYS_MAX_MESSAGE_SIZE] = {"max_message_size",
-	set_max_message_size},
+    [CONFIG_KEYS_MAX_MESSAGE_SIZE] = {"max_message_size", set_max_message_size},
     [CONFIG_KEYS_INHERIT] = {"inherit", NULL},
     [CONFIG_KEYS_ACCOUNT] = {"account", NULL},
 };

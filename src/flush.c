@@ -150,7 +150,6 @@ flush_find_message_id(const char *text, size_t len, char *out, size_t size)
 		if (ll == 0)
 			return; /* the end of the header block */
 		if ((i = header_field_is(line, ll, "Message-ID")) > 0) {
-
 			/* The value, with folded continuation lines. */
 			for (;;) {
 				for (; i < ll && n + 1 < size; i++)

@@ -1431,7 +1431,6 @@ test_header_process_random(void **state)
 	}
 }
 
-
 /* ---- RFC 5322 4.5.3: white space before the colon ------------------------ */
 
 static void
@@ -1466,8 +1465,8 @@ test_obsolete_bcc_removed_and_used(void **state)
 	for (i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++)
 		for (k = 0; k < 2; k++) {
 			mo.read_recipients = true;
-			run_split(inputs[i], strlen(inputs[i]), 0, chunks[k],
-			    &r);
+			run_split(
+			    inputs[i], strlen(inputs[i]), 0, chunks[k], &r);
 			assert_int_equal(r.rc, 0);
 			assert_int_equal(r.m.header_rcpts.n, 3);
 			assert_true(has_rcpt(&r.m, "a@x"));
