@@ -1518,6 +1518,13 @@ test_obsolete_to_completed(void **state)
 	assert_has_line(r.out, "Cc\t: ops@example.org");
 	run_free(&r);
 	account.default_domain = NULL;
+	/* from_header = fix: cron's bare From, in the obsolete syntax. */
+	mo.read_recipients = false;
+	run("From : root (Cron Daemon)\nTo: a@x\n\nbody\n", &r);
+	assert_int_equal(r.rc, 0);
+	assert_has_line(r.out, "From: Cron Daemon <alice@example.com>");
+	assert_null(strstr(r.out, "root"));
+	run_free(&r);
 }
 
 /* Still body: a name, white space and more text. */
