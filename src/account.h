@@ -88,6 +88,7 @@ struct account {
 	char *queue_dir;
 	long  queue_lifetime;      /* seconds */
 	enum account_on_tempfail on_tempfail;
+	unsigned long long max_message_size; /* bytes; 0 = no limit */
 
 	/* Logging */
 	char *logfile;

@@ -17,6 +17,7 @@
 #include "address.h"
 #include "buf.h"
 #include "error.h"
+#include "inilint.h"
 
 /* Comments nest (RFC 5322 3.2.2); nobody needs more than this. */
 #define ADDRESS_COMMENT_DEPTH_MAX 32
@@ -800,6 +801,9 @@ address_check_envelope(const char *addr, struct error *err)
 			why = "empty domain";
 		else if (len > ADDRESS_MAX)
 			why = "longer than 256 octets (RFC 5321 4.5.3.1.3)";
+		else if (!address_is_ascii(addr) &&
+			 !inilint_utf8_valid(addr, len))
+			why = "not UTF-8 (RFC 6531 3.3)";
 	}
 	if (why == NULL)
 		return 0;

@@ -32,9 +32,11 @@ tls_name(enum account_tls tls)
 	return "STARTTLS";
 }
 
-/* One account: its files, its aliases; 0 when fine. */
+/* One account: its files, its aliases; 0 when fine.  Warnings are
+ * added to *warnings. */
 static int
-check_account(const struct config *cfg, const struct account *a, FILE *out)
+check_account(const struct config *cfg, const struct account *a, FILE *out,
+    size_t *warnings)
 {
 	struct error err;
 	struct aliases *al = NULL;
@@ -57,6 +59,21 @@ check_account(const struct config *cfg, const struct account *a, FILE *out)
 	if (a->aliases != NULL && aliases_load(a->aliases, &al, &err) == -1) {
 		fprintf(out, "%s\n", err.message);
 		bad = 1;
+	} else if (al != NULL) {
+		/* Skipped lines are warnings: the rest of the file works. */
+		size_t n, all, i;
+		const char *const *w = aliases_warnings(al, &n, &all);
+		char esc[ALIASES_WARNING_MAX * 4 + 1];
+
+		for (i = 0; i < n; i++)
+			fprintf(out, "warning: %s\n",
+			    error_escape(esc, sizeof(esc), w[i], strlen(w[i])));
+		*warnings += all;
+		if (all > n)
+			fprintf(out,
+			    "warning: %s: %zu more lines or targets "
+			    "skipped\n",
+			    a->aliases, all - n);
 	}
 	aliases_free(al);
 	if (a->provider != NULL &&
@@ -70,7 +87,7 @@ int
 checkconfig_run(const struct options *opts, FILE *out, struct error *err)
 {
 	struct config *cfg = NULL;
-	size_t i;
+	size_t i, warnings = 0;
 	unsigned bad = 0;
 
 	if (delivery_load_config(opts, &cfg, err) == -1)
@@ -80,7 +97,7 @@ checkconfig_run(const struct options *opts, FILE *out, struct error *err)
 	for (i = 0; i < cfg->n_warnings; i++)
 		fprintf(out, "warning: %s\n", cfg->warnings[i]);
 	for (i = 0; i < cfg->n_accounts; i++)
-		bad += check_account(cfg, cfg->accounts[i], out);
+		bad += check_account(cfg, cfg->accounts[i], out, &warnings);
 	{
 		/* What a caller without -a (cron, sudo, PHP) gets. */
 		const struct account *a;
@@ -97,7 +114,7 @@ checkconfig_run(const struct options *opts, FILE *out, struct error *err)
 		    bad, bad == 1 ? "" : "s");
 	else
 		fprintf(out, "%s: ok%s\n", cfg->path,
-		    cfg->n_warnings > 0 ? " (with warnings)" : "");
+		    cfg->n_warnings + warnings > 0 ? " (with warnings)" : "");
 	if (fflush(out) == EOF && bad == 0)
 		error_set(err, EX_IOERR, "cannot write the result");
 	config_free(cfg);

@@ -347,13 +347,13 @@ out:
 static const char *
 given_header(const struct compose_options *co, const char *field)
 {
-	size_t i, n = strlen(field);
+	size_t i, n;
 
 	for (i = 0; i < co->n_headers; i++) {
 		const char *h = co->headers[i];
 
-		if (strncasecmp(h, field, n) == 0 && h[n] == ':') {
-			h += n + 1;
+		if ((n = header_field_is(h, strlen(h), field)) > 0) {
+			h += n;
 			while (*h == ' ' || *h == '\t')
 				h++;
 			return h;

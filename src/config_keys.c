@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 
 #include <assert.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,9 @@
 /* RFC 1035 2.3.4: names up to 255 octets on the wire, 253 as text. */
 #define HOSTNAME_MAX 253
 #define LABEL_MAX    63
+/* max_message_size: above what any public relay takes, far below a full
+ * disk. */
+#define DEFAULT_MESSAGE_SIZE (256ULL * 1024 * 1024)
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -824,6 +828,18 @@ set_on_tempfail(struct account *a, const char *v, struct error *err)
 }
 
 static int
+set_max_message_size(struct account *a, const char *v, struct error *err)
+{
+	unsigned long n;
+
+	if (parse_ulong(v, ULONG_MAX, &n) == -1)
+		return error_set(err, EX_CONFIG,
+		    "must be a number of bytes (0 for no limit)");
+	a->max_message_size = n;
+	return 0;
+}
+
+static int
 set_logfile(struct account *a, const char *v, struct error *err)
 {
 	return set_path(&a->logfile, v, err);
@@ -903,6 +919,7 @@ static const struct key_def key_defs[CONFIG_KEYS_COUNT] = {
     [CONFIG_KEYS_ON_TEMPFAIL] = {"on_tempfail", set_on_tempfail},
     [CONFIG_KEYS_LOGFILE] = {"logfile", set_logfile},
     [CONFIG_KEYS_SYSLOG] = {"syslog", set_syslog},
+    [CONFIG_KEYS_MAX_MESSAGE_SIZE] = {"max_message_size", set_max_message_size},
     [CONFIG_KEYS_INHERIT] = {"inherit", NULL},
     [CONFIG_KEYS_ACCOUNT] = {"account", NULL},
 };
@@ -997,6 +1014,7 @@ config_keys_account_new(
 	a->from_header = ACCOUNT_FROM_FIX;
 	a->queue_lifetime = DEFAULT_LIFETIME;
 	a->on_tempfail = ACCOUNT_TEMPFAIL_QUEUE;
+	a->max_message_size = DEFAULT_MESSAGE_SIZE;
 	/* Daemons and cron read the system file: their failures must land
 	 * somewhere an admin looks. */
 	a->syslog_facility = system ? LOG_MAIL : -1;

@@ -71,15 +71,27 @@ delivery_select(
 {
 	aliases_free(d->aliases);
 	d->aliases = NULL;
+	d->alias_warning = NULL;
 	d->acct = NULL;
 	if (config_select(
 		d->cfg, d->opts->account, envelope_from, &d->acct, err) == -1)
 		return -1;
 	if (config_check_account_files(d->acct, err) == -1)
 		return -1;
-	if (d->acct->aliases != NULL &&
-	    aliases_load(d->acct->aliases, &d->aliases, err) == -1)
-		return -1;
+	if (d->acct->aliases != NULL) {
+		const char *const *w;
+		size_t n, all, i;
+
+		if (aliases_load(d->acct->aliases, &d->aliases, err) == -1)
+			return -1;
+		w = aliases_warnings(d->aliases, &n, &all);
+		for (i = 0; i < n; i++)
+			log_verbose("warning: %s", w[i]);
+		if (all > n)
+			log_verbose("warning: %s: %zu more lines or targets "
+				    "skipped",
+			    d->acct->aliases, all - n);
+	}
 	return 0;
 }
 
@@ -98,8 +110,8 @@ delivery_add_recipient(struct delivery *d, const char *addr, struct error *err)
 
 	if (address_check_envelope(addr, err) == -1)
 		return -1;
-	if (address_complete(
-		addr, d->aliases, d->acct->default_domain, &d->rcpts, err) == -1)
+	if (address_complete(addr, d->aliases, d->acct->default_domain,
+		&d->rcpts, &d->alias_warning, err) == -1)
 		return -1;
 	/* An address with a domain is added as it is, checked just now;
 	 * what an alias gives is checked once the list is complete. */
@@ -237,6 +249,9 @@ keep_message(struct delivery *d, enum queue_area area, struct error *err)
 	struct envelope env;
 	char msg[ERROR_MESSAGE_MAX];
 	time_t now = time(NULL);
+	const char **rcpts = NULL;
+	size_t i, n = 0;
+	int rc;
 
 	if (!d->msg_read || d->msg.fd < 0)
 		return;
@@ -246,6 +261,22 @@ keep_message(struct delivery *d, enum queue_area area, struct error *err)
 	qe.sender = d->sender != NULL ? d->sender : "";
 	qe.rcpts = (const char *const *)d->rcpts.addrs;
 	qe.n_rcpts = d->rcpts.n;
+	if (d->rcpts_checked < d->rcpts.n) {
+		/* The message was refused for an address that a queue file
+		 * cannot hold (a control character, too long): it is kept
+		 * without it, and last-error names it. */
+		if ((rcpts = calloc(d->rcpts.n, sizeof(*rcpts))) != NULL) {
+			for (i = 0; i < d->rcpts.n; i++) {
+				error_clear(&qerr);
+				if (i < d->rcpts_checked ||
+				    address_check_envelope(
+					d->rcpts.addrs[i], &qerr) == 0)
+					rcpts[n++] = d->rcpts.addrs[i];
+			}
+			qe.rcpts = rcpts;
+			qe.n_rcpts = n;
+		}
+	}
 	qe.dsn_notify = env.dsn_notify;
 	qe.dsn_return = env.dsn_return;
 	qe.dsn_envid = env.dsn_envid;
@@ -255,8 +286,10 @@ keep_message(struct delivery *d, enum queue_area area, struct error *err)
 	qe.last_attempt = now;
 	qe.last_error = err->message;
 	error_clear(&qerr);
-	if (queue_store(d->acct->queue_dir, area, &qe, d->msg.fd, d->msg.size,
-		d->queue_id, &d->saved_path, &qerr) == -1) {
+	rc = queue_store(d->acct->queue_dir, area, &qe, d->msg.fd, d->msg.size,
+	    d->queue_id, &d->saved_path, &qerr);
+	free(rcpts);
+	if (rc == -1) {
 		snprintf(msg, sizeof(msg),
 		    "%.200s; and the message could not "
 		    "be kept: %.250s",
@@ -293,6 +326,8 @@ delivery_log(struct delivery *d, int exit_code, const char *reply)
 	rec.queue_id = d->queue_id[0] ? d->queue_id : NULL;
 	rec.status =
 	    d->status ? d->status : (exit_code == 0 ? "sent" : "failed");
+	rec.warning = d->alias_warning != NULL ? d->alias_warning
+					       : d->msg.alias_warning;
 	log_record(d->acct, &rec);
 	d->logged = true;
 }
@@ -373,8 +408,10 @@ delivery_read(struct delivery *d, int fd, bool stop_at_dot, struct error *err)
 	d->msg_read = true;
 	for (i = 0; i < d->msg.header_rcpts.n; i++)
 		if (address_list_add(
-			&d->rcpts, d->msg.header_rcpts.addrs[i], err) == -1)
+			&d->rcpts, d->msg.header_rcpts.addrs[i], err) == -1) {
+			keep_message(d, QUEUE_AREA_FAILED, err);
 			return -1;
+		}
 	if (d->rcpts.n == 0) {
 		error_set(err, EX_DATAERR,
 		    "no recipients: the message has no "
@@ -388,6 +425,7 @@ delivery_read(struct delivery *d, int fd, bool stop_at_dot, struct error *err)
 			keep_message(d, QUEUE_AREA_FAILED, err);
 			return -1;
 		}
+	d->rcpts_checked = d->rcpts.n;
 	return 0;
 }
 

@@ -39,6 +39,9 @@ struct delivery {
 	char final_reply[SMTP_REPLY_LINE_MAX];
 	char where[300];		 /* "host:port" of the relay */
 	char warning[ERROR_MESSAGE_MAX]; /* for stderr, or "" */
+	/* An alias used had targets skipped: for the log record (points
+	 * into aliases), or NULL. */
+	const char *alias_warning;
 };
 
 /* Find and load the configuration opts names (-C, $MAILSUB_CONFIG, XDG,
@@ -76,7 +79,8 @@ int delivery_add_recipient(
  * Read the message from fd into the spool (stop_at_dot: a lone "." line
  * ends it), add the -t recipients and check the recipient set.  A content
  * error (NUL bytes, header too large, no recipients: EX_DATAERR) saves the
- * message to failed/; a read or spool error leaves it with the caller.
+ * message to failed/; a read or spool error, or a message over
+ * max_message_size (EX_DATAERR), leaves it with the caller.
  */
 int delivery_read(
     struct delivery *d, int fd, bool stop_at_dot, struct error *err);

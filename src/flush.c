@@ -33,6 +33,7 @@
 #include "deliver.h"
 #include "error.h"
 #include "flush.h"
+#include "header.h"
 #include "log.h"
 #include "queue.h"
 #include "relay.h"
@@ -133,7 +134,7 @@ flush_format_age(time_t now, time_t first, char *buf, size_t size)
 void
 flush_find_message_id(const char *text, size_t len, char *out, size_t size)
 {
-	size_t pos = 0, n = 0;
+	size_t pos = 0, n = 0, i;
 
 	if (size == 0)
 		return;
@@ -148,9 +149,7 @@ flush_find_message_id(const char *text, size_t len, char *out, size_t size)
 			ll--;
 		if (ll == 0)
 			return; /* the end of the header block */
-		if (ll >= 11 && strncasecmp(line, "Message-ID:", 11) == 0) {
-			size_t i = 11;
-
+		if ((i = header_field_is(line, ll, "Message-ID")) > 0) {
 			/* The value, with folded continuation lines. */
 			for (;;) {
 				for (; i < ll && n + 1 < size; i++)

@@ -391,6 +391,18 @@ field_name(enum field_id id)
 	return "header";
 }
 
+size_t
+header_field_is(const char *line, size_t len, const char *name)
+{
+	size_t n = strlen(name), i;
+
+	if (len <= n || strncasecmp(line, name, n) != 0)
+		return 0;
+	for (i = n; i < len && (line[i] == ' ' || line[i] == '\t'); i++)
+		;
+	return i < len && line[i] == ':' ? i + 1 : 0;
+}
+
 static int
 split_fields(struct header_ctx *h, struct error *err)
 {
@@ -433,9 +445,8 @@ split_fields(struct header_ctx *h, struct error *err)
 		for (i = 0; colon != NULL &&
 			    i < sizeof(field_names) / sizeof(field_names[0]);
 		     i++)
-			if (strlen(field_names[i].name) == f->name_len &&
-			    strncasecmp(
-				field_names[i].name, line, f->name_len) == 0)
+			if (header_field_is(line, len, field_names[i].name) ==
+			    f->name_len + 1)
 				f->id = field_names[i].id;
 		pos += len + 1;
 	}
@@ -468,7 +479,7 @@ collect_rcpts(struct header_ctx *h, const struct field *f)
 	}
 	for (i = 0; i < tmp.n; i++)
 		if (address_complete(tmp.addrs[i], h->mo->aliases, h->domain,
-			&h->m->header_rcpts, &e) == -1) {
+			&h->m->header_rcpts, &h->m->alias_warning, &e) == -1) {
 			error_prefix(&e, "%s header", field_name(f->id));
 			goto fail;
 		}

@@ -43,6 +43,15 @@ int header_process(const char *text, size_t len,
     const struct message_options *mo, header_put_fn put, void *arg,
     struct message *m, struct header_status *st, struct error *err);
 
+/*
+ * Whether the header line (len bytes, without its line ending) is the
+ * field called name, compared without case: name ":" (RFC 5322 3.6.8),
+ * or name, white space, ":" (the obsolete syntax of RFC 5322 4.5.3, which
+ * a reader must accept).  Returns the offset just after the colon, or 0.
+ * Every match of a field by its name goes through here.
+ */
+size_t header_field_is(const char *line, size_t len, const char *name);
+
 /* RFC 5322 3.3 date-time of t in the local time zone with a numeric
  * offset and C-locale names ("Tue, 5 Mar 2024 14:03:22 +0100"), for Date
  * headers; dst should hold at least 40 bytes. */

@@ -101,6 +101,12 @@ utf8_ok(const unsigned char *s, size_t n)
 	return true;
 }
 
+bool
+inilint_utf8_valid(const char *s, size_t n)
+{
+	return utf8_ok((const unsigned char *)s, n);
+}
+
 /* Names are kept to a small alphabet: they appear in messages, and an
  * account name is typed after -a. */
 static bool

@@ -182,7 +182,7 @@ putf(struct out *o, const char *fmt, ...)
 static size_t
 format_record(const struct log_record *rec, char *dst, size_t size)
 {
-	char tailbuf[LOG_REPLY_MAX + 1024], reply[LOG_REPLY_MAX];
+	char tailbuf[2 * LOG_REPLY_MAX + 1024], reply[LOG_REPLY_MAX];
 	char addr[LOG_LINE_MAX];
 	struct out o = {dst, 0, size}, t = {tailbuf, 0, sizeof(tailbuf)};
 	const char *id = rec->message_id;
@@ -225,6 +225,12 @@ format_record(const struct log_record *rec, char *dst, size_t size)
 	put(&t, " reply=\"", 8);
 	put(&t, reply, escape_value(reply, sizeof(reply), rec->reply, true));
 	put(&t, "\"", 1);
+	if (rec->warning != NULL && *rec->warning != '\0') {
+		put(&t, " warning=\"", 10);
+		put(&t, reply,
+		    escape_value(reply, sizeof(reply), rec->warning, true));
+		put(&t, "\"", 1);
+	}
 
 	for (i = 0; i < rec->n_rcpts; i++) {
 		size_t room =

@@ -36,6 +36,7 @@ struct log_record {
 	int         exit_code;
 	const char *queue_id;  /* or NULL */
 	const char *status;    /* "sent", "queued", "failed" */
+	const char *warning;   /* something the run skipped, or NULL */
 };
 
 /* Write the record to acct->logfile and syslog as configured.  Failures to

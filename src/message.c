@@ -24,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "account.h"
 #include "address.h"
 #include "buf.h"
 #include "error.h"
@@ -49,6 +50,7 @@ enum phase {
 enum line_kind {
 	LINE_START, /* nothing seen yet */
 	LINE_NAME,  /* field-name characters so far (RFC 5322 3.6.8 ftext) */
+	LINE_WSP,   /* a name and white space: RFC 5322 4.5.3 obs-optional */
 	LINE_FIELD, /* name and ':' seen */
 	LINE_CONT,  /* folded continuation of the previous field */
 	LINE_BODY,  /* not part of a header block */
@@ -340,7 +342,7 @@ header_data(struct reader *r, const char *p, size_t n)
 		else
 			r->kind = LINE_NAME;
 	}
-	if (r->kind == LINE_NAME) {
+	if (r->kind == LINE_NAME || r->kind == LINE_WSP) {
 		for (i = 0; i < n; i++) {
 			unsigned char c = (unsigned char)p[i];
 
@@ -351,12 +353,18 @@ header_data(struct reader *r, const char *p, size_t n)
 					      : LINE_BODY;
 				break;
 			}
-			if (c < 33 || c > 126) {
+			/* "Bcc :" is a field (RFC 5322 4.5.3), "From x"
+			 * (an mbox separator) is not. */
+			if (c == ' ' || c == '\t') {
+				r->kind = LINE_WSP;
+				continue;
+			}
+			if (c < 33 || c > 126 || r->kind == LINE_WSP) {
 				r->kind = LINE_BODY;
 				break;
 			}
 		}
-		if (r->kind == LINE_NAME &&
+		if ((r->kind == LINE_NAME || r->kind == LINE_WSP) &&
 		    r->hdr.len - r->cur + n > FIELD_NAME_MAX)
 			r->kind = LINE_BODY;
 	}
@@ -379,6 +387,7 @@ header_eol(struct reader *r)
 		r->line_start = true;
 		return 0;
 	case LINE_NAME:
+	case LINE_WSP:
 	case LINE_BODY:
 		/* No colon: not a field, so the body has begun. */
 		if (end_headers_at_line(r, NULL, 0) == -1)
@@ -593,6 +602,8 @@ message_read(int in_fd, const char *spool_dir, const struct message_options *mo,
 	char id[QUEUE_ID_MAX];
 	char *in = NULL;
 	struct buf path;
+	unsigned long long limit =
+	    mo->acct != NULL ? mo->acct->max_message_size : 0;
 	int rc = -1;
 
 	memset(&r, 0, sizeof(r));
@@ -641,6 +652,17 @@ message_read(int in_fd, const char *spool_dir, const struct message_options *mo,
 		m->input_bytes += (unsigned long long)got;
 		if (message_lines_feed(&r.lines, in, (size_t)got) == -1)
 			goto hard;
+		/* Checked while reading: an endless input (--attach
+		 * /dev/zero) must not fill the disk.  Nothing was accepted
+		 * yet, so nothing is kept. */
+		if (limit > 0 && m->size > limit) {
+			error_set(err, EX_DATAERR,
+			    "the message is larger than max_message_size "
+			    "(%llu bytes); stopped reading, nothing was sent "
+			    "or kept",
+			    limit);
+			goto hard;
+		}
 	}
 	if (finish_input(&r) == -1)
 		goto hard;

@@ -44,6 +44,8 @@ struct message {
 	struct address_list header_rcpts; /* -t recipients (To, Cc, Bcc or the
 	                                     Resent-* set), completed */
 	char              *message_id;  /* as sent, with <> */
+	const char        *alias_warning; /* an alias used by -t had targets
+	                                     skipped (aliases.h), or NULL */
 	unsigned long long input_bytes;
 };
 
@@ -62,7 +64,8 @@ const char *message_full_name(const struct message_options *mo, char *buf,
  * block over MESSAGE_HEADER_MAX: EX_DATAERR; -t with no recipient is left to
  * the caller) the whole input is still spooled so it can be saved, and -1 is
  * returned with m->fd valid.  A read error is EX_IOERR, a spool write error
- * EX_CANTCREAT/EX_IOERR; m->fd is then -1.
+ * EX_CANTCREAT/EX_IOERR, a message larger than mo->acct->max_message_size
+ * EX_DATAERR (reading stops there); m->fd is then -1 and the spool gone.
  */
 int message_read(int in_fd, const char *spool_dir,
     const struct message_options *mo, struct message *m, struct error *err);

@@ -271,6 +271,7 @@ struct spool {
 	char buf[SPOOL_BUFFER];
 	size_t n;
 	unsigned long long size;
+	unsigned long long limit; /* SMTPD_SIZE_MAX or max_message_size */
 	bool too_big;
 	struct error err; /* a write error */
 };
@@ -280,7 +281,7 @@ spool_put(struct spool *sp, const char *p, size_t n)
 {
 	if (sp->too_big || error_is_set(&sp->err))
 		return;
-	if (n > SMTPD_SIZE_MAX - sp->size) {
+	if (n > sp->limit - sp->size) {
 		sp->too_big = true;
 		return;
 	}
@@ -779,6 +780,10 @@ cmd_data(struct session *s, const char *arg)
 		end_transaction(s);
 		return;
 	}
+	sp->limit = s->d.acct->max_message_size > 0 &&
+			    s->d.acct->max_message_size < SMTPD_SIZE_MAX
+			? s->d.acct->max_message_size
+			: SMTPD_SIZE_MAX;
 	reply(s, 354, NULL, "End data with <CR><LF>.<CR><LF>");
 	r = read_data(s, sp);
 	if (r != READ_LINE) {
@@ -794,7 +799,7 @@ cmd_data(struct session *s, const char *arg)
 		reply(s, 552, "5.3.4",
 		    "message size exceeds the limit of %llu "
 		    "bytes",
-		    SMTPD_SIZE_MAX);
+		    sp->limit);
 		goto out;
 	}
 	if (!error_is_set(&sp->err) && sp->n > 0)

@@ -47,7 +47,8 @@ grep -q '^\[gm\]: provider gmail: app password' "$T/stdout" ||
 grep -q ': ok' "$T/stdout" || t_err "no ok line"
 t_result "--check-config: a good file -> 0, one line per account, provider note"
 
-# Several problems at once, each named with its file.
+# Several problems at once, each named with its file (an aliases line
+# for a local MTA is a warning: the rest of the file works).
 printf 'root: :include:/etc/other\n' >"$T/bad-aliases"
 printf 'secret\n' >"$T/pw-open"
 chmod 644 "$T/pw-open"
@@ -71,13 +72,13 @@ run_mailsub /dev/null -C "$T/bad.ini" --check-config
 expect_exit 78
 grep -q "$T/pw-open.*0644" "$T/stdout" ||
     t_err "the open password_file is not named with its mode"
-grep -q "^$T/bad-aliases:1: .*:include:" "$T/stdout" ||
-    t_err "the :include: line is not named with file:line"
+grep -q "^warning: $T/bad-aliases:1: .*:include:" "$T/stdout" ||
+    t_err "the :include: line is not a warning with file:line"
 grep -q "^warning: $T/bad.ini:11: .*cut at ';'" "$T/stdout" ||
     t_err "no file:line warning for the unquoted ';'"
 grep -q 'several accounts and none chosen' "$T/stdout" ||
     t_err "no note that callers without -a get no account"
-expect_stderr "3 problems found"
+expect_stderr "2 problems found"
 grep -q 'semi' "$T/stdout" "$T/stderr" && t_err "the password value was printed"
 t_result "--check-config: every problem in one run, file:line, 78, no secret"
 

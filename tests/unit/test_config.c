@@ -380,6 +380,7 @@ test_builtin_defaults(void **state)
 	assert_int_equal(a->from_header, ACCOUNT_FROM_FIX);
 	assert_int_equal(a->queue_lifetime, 5 * 86400);
 	assert_int_equal(a->on_tempfail, ACCOUNT_TEMPFAIL_QUEUE);
+	assert_int_equal(a->max_message_size, 268435456ULL);
 	assert_int_equal(a->syslog_facility, -1);
 	assert_null(a->dsn_notify);
 	assert_null(a->from);
@@ -950,6 +951,38 @@ test_dsn_and_lifetime(void **state)
 		fmt_into(buf, sizeof(buf),
 		    "[a]\nhost = x.example\ndsn_notify = %s\n", bad_dsn[i]);
 		load_fails(buf, "config.ini:3: [a] dsn_notify", NULL);
+	}
+}
+
+static void
+test_max_message_size(void **state)
+{
+	static const struct {
+		const char *in;
+		unsigned long long bytes;
+	} good[] = {{"0", 0}, {"1048576", 1048576},
+	    {"18446744073709551615", 18446744073709551615ULL}};
+	static const char *const bad[] = {
+	    "-1", "1M", "1.5", "x", "18446744073709551616", "1 000"};
+	char buf[256];
+	size_t i;
+	struct config *cfg;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		fmt_into(buf, sizeof(buf),
+		    "[defaults]\nmax_message_size = %s\n[a]\nhost = "
+		    "x.example\n",
+		    good[i].in);
+		cfg = load_ok(buf);
+		assert_int_equal(
+		    get_acct(cfg, "a")->max_message_size, good[i].bytes);
+		config_free(cfg);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		fmt_into(buf, sizeof(buf),
+		    "[a]\nhost = x.example\nmax_message_size = %s\n", bad[i]);
+		load_fails(buf, "config.ini:3: [a] max_message_size",
+		    "number of bytes");
 	}
 }
 
@@ -1590,6 +1623,8 @@ main(int argc, char **argv)
 		test_plaintext_auth_rule, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_dsn_and_lifetime, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_max_message_size, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_tilde_expansion, setup, teardown),
 	    cmocka_unit_test_setup_teardown(

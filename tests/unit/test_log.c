@@ -197,6 +197,26 @@ test_record_escaping(void **state)
 	free(text);
 }
 
+/* A warning (an aliases target skipped) is one more quoted value at the
+ * end; without one the record has none. */
+static void
+test_record_warning(void **state)
+{
+	struct log_record rec;
+	char *text;
+
+	base_record(&rec);
+	rec.warning = "/etc/aliases:3: alias \"nobody\": target \"/dev/null\" "
+		      "(a file) skipped";
+	log_record(&account, &rec);
+	text = slurp(logpath);
+	assert_matches(text,
+	    " reply=\"250 2\\.0\\.0 Ok: queued as 4Tq\" "
+	    "warning=\"/etc/aliases:3: alias \\\\x22nobody\\\\x22: target "
+	    "\\\\x22/dev/null\\\\x22 \\(a file\\) skipped\"\n$");
+	free(text);
+}
+
 static void
 test_record_capped(void **state)
 {
@@ -385,6 +405,7 @@ main(void)
 	    T(test_record_format),
 	    T(test_record_mode_and_append),
 	    T(test_record_escaping),
+	    T(test_record_warning),
 	    T(test_record_capped),
 	    T(test_parallel_records_whole),
 	    T(test_no_destination_no_file),

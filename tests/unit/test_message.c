@@ -1498,6 +1498,169 @@ test_lines_feed(void **state)
 	assert_string_equal(l.text, "a<LF>b<CRLF>");
 }
 
+/* ---- RFC 5322 4.5.3: white space before the colon ------------------------ */
+
+static void
+test_field_name_match(void **state)
+{
+	(void)state;
+	assert_int_equal(header_field_is("Bcc: x", 6, "Bcc"), 4);
+	assert_int_equal(header_field_is("BCC : x", 7, "Bcc"), 5);
+	assert_int_equal(header_field_is("bcc\t \t: x", 9, "Bcc"), 7);
+	assert_int_equal(header_field_is("Bcc:", 4, "Bcc"), 4);
+	/* Another field, an mbox separator, no colon, a longer name. */
+	assert_int_equal(header_field_is("Bccx: y", 7, "Bcc"), 0);
+	assert_int_equal(header_field_is("Bcc x: y", 8, "Bcc"), 0);
+	assert_int_equal(header_field_is("Bcc ", 4, "Bcc"), 0);
+	assert_int_equal(header_field_is("Bc: y", 5, "Bcc"), 0);
+	assert_int_equal(header_field_is("Resent-Bcc : y", 14, "Bcc"), 0);
+	assert_int_equal(
+	    header_field_is("Message-ID :<a@b>", 17, "Message-ID"), 12);
+}
+
+static void
+test_obsolete_bcc_removed_and_used(void **state)
+{
+	struct run r;
+	static const char *const inputs[] = {
+	    "To: a@x\nBCC : b@y\nBcc\t: c@z\nSubject: s\n\nbody\n",
+	    "To: a@x\nBcc \t :b@y,\n c@z\nSubject: s\n\nbody\n",
+	};
+	size_t i, chunks[] = {65536, 1};
+	size_t k;
+
+	for (i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++)
+		for (k = 0; k < 2; k++) {
+			mo.read_recipients = true;
+			run_split(
+			    inputs[i], strlen(inputs[i]), 0, chunks[k], &r);
+			assert_int_equal(r.rc, 0);
+			assert_int_equal(r.m.header_rcpts.n, 3);
+			assert_true(has_rcpt(&r.m, "a@x"));
+			assert_true(has_rcpt(&r.m, "b@y"));
+			assert_true(has_rcpt(&r.m, "c@z"));
+			/* The header block did not end at the Bcc line. */
+			assert_string_equal(r.out, "To: a@x\r\nSubject: s\r\n"
+						   "\r\nbody\r\n");
+			run_free(&r);
+		}
+}
+
+static void
+test_obsolete_resent_and_presence(void **state)
+{
+	struct run r;
+
+	mo.read_recipients = true;
+	account.add_headers = true;
+	run("To: a@x\nResent-To : r@x\nResent-Bcc\t: rb@x\n"
+	    "Date : Mon, 1 Jan 2024 00:00:00 +0000\n"
+	    "Message-ID\t: <id@x>\nFrom : alice@example.com\n\nbody\n",
+	    &r);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.m.header_rcpts.n, 2);
+	assert_true(has_rcpt(&r.m, "r@x"));
+	assert_true(has_rcpt(&r.m, "rb@x"));
+	assert_null(strstr(r.out, "rb@x"));
+	/* Present: nothing generated, the Message-ID taken as it is. */
+	assert_null(find_line(r.out, "Date: "));
+	assert_null(find_line(r.out, "Message-ID: "));
+	assert_null(find_line(r.out, "From: "));
+	assert_string_equal(r.m.message_id, "<id@x>");
+	run_free(&r);
+}
+
+static void
+test_obsolete_to_completed(void **state)
+{
+	struct run r;
+
+	account.default_domain = "example.org";
+	mo.read_recipients = true;
+	run("To : root\nCc\t: ops\n\nbody\n", &r);
+	assert_int_equal(r.rc, 0);
+	assert_true(has_rcpt(&r.m, "root@example.org"));
+	assert_true(has_rcpt(&r.m, "ops@example.org"));
+	assert_has_line(r.out, "To : root@example.org");
+	assert_has_line(r.out, "Cc\t: ops@example.org");
+	run_free(&r);
+	account.default_domain = NULL;
+	/* from_header = fix: cron's bare From, in the obsolete syntax. */
+	mo.read_recipients = false;
+	run("From : root (Cron Daemon)\nTo: a@x\n\nbody\n", &r);
+	assert_int_equal(r.rc, 0);
+	assert_has_line(r.out, "From: Cron Daemon <alice@example.com>");
+	assert_null(strstr(r.out, "root"));
+	run_free(&r);
+}
+
+/* Still body: a name, white space and more text. */
+static void
+test_space_in_name_is_body(void **state)
+{
+	expect("From alice Mon Jan  1\nTo: a@x\n\nb\n",
+	    "From alice Mon Jan  1\r\nTo: a@x\r\n\r\nb\r\n");
+}
+
+/* A folded quoted local part unfolds to a TAB (RFC 5322 3.2.4): parsed,
+ * so the delivery can refuse it as an envelope address. */
+static void
+test_folded_quoted_local_part(void **state)
+{
+	struct run r;
+
+	mo.read_recipients = true;
+	run("To: \"long\n\tlocal\"@example.net, \"a\n b\"@x\n\nbody\n", &r);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.m.header_rcpts.n, 2);
+	assert_true(has_rcpt(&r.m, "\"long\tlocal\"@example.net"));
+	assert_true(has_rcpt(&r.m, "\"a b\"@x"));
+	run_free(&r);
+}
+
+/* ---- max_message_size ---------------------------------------------------- */
+
+static void
+test_max_message_size(void **state)
+{
+	struct run r;
+	size_t len = 3 * 65536, i;
+	char *in = malloc(len + 1);
+
+	assert_non_null(in);
+	for (i = 0; i < len; i++)
+		in[i] = i % 64 == 63 ? '\n' : 'a';
+	in[len] = '\0';
+	/* Past the limit: stopped, the spool removed, 65 naming it. */
+	account.max_message_size = 100000;
+	run_split(in, len, 0, 65536, &r);
+	assert_int_equal(r.rc, -1);
+	assert_int_equal(r.err.exit_code, EX_DATAERR);
+	assert_non_null(strstr(r.err.message, "max_message_size"));
+	assert_non_null(strstr(r.err.message, "100000"));
+	assert_int_equal(r.m.fd, -1);
+	assert_null(r.m.spool_path);
+	assert_int_equal(count_files(), 0);
+	run_free(&r);
+	/* Up to the limit, in wire bytes, is fine. */
+	account.max_message_size = len + len / 64;
+	run_split(in, len, 0, 65536, &r);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.m.size, len + len / 64);
+	run_free(&r);
+	account.max_message_size = len + len / 64 - 1;
+	run_split(in, len, 0, 65536, &r);
+	assert_int_equal(r.rc, -1);
+	assert_int_equal(r.err.exit_code, EX_DATAERR);
+	run_free(&r);
+	/* 0: no limit. */
+	account.max_message_size = 0;
+	run_split(in, len, 0, 65536, &r);
+	assert_int_equal(r.rc, 0);
+	run_free(&r);
+	free(in);
+}
+
 int
 main(void)
 {
@@ -1565,6 +1728,13 @@ main(void)
 	    T(test_header_process_put_failure),
 	    T(test_header_process_random),
 	    T(test_random_input_wire_form),
+	    T(test_field_name_match),
+	    T(test_obsolete_bcc_removed_and_used),
+	    T(test_obsolete_resent_and_presence),
+	    T(test_obsolete_to_completed),
+	    T(test_space_in_name_is_body),
+	    T(test_folded_quoted_local_part),
+	    T(test_max_message_size),
 	};
 #undef T
 
