@@ -30,7 +30,7 @@ need_mailsub
 [ "$(id -u)" = 0 ] || t_skip_all "needs root to run a private Postfix"
 need_cmd postfix dovecot certtool
 
-RIG=$(mktemp -d /tmp/mailsub-rig.XXXXXX) || t_skip_all "mktemp failed"
+RIG=$(mktemp -d /tmp/mailsub-rig.XXXXXX) || t_fatal "mktemp failed"
 T_ATEXIT='sh "$SRCDIR/tests/postfix-rig.sh" stop "$RIG" >/dev/null 2>&1; rm -rf "$RIG"'
 if ! sh "$SRCDIR/tests/postfix-rig.sh" start "$RIG" >"$T/rig.log" 2>&1; then
 	cat "$T/rig.log"

@@ -421,7 +421,7 @@ if [ "$(id -u)" != 0 ] || ! command -v postfix >/dev/null 2>&1 ||
 	t_skip "postfix" "needs root, postfix and dovecot"
 	t_summary
 fi
-RIG=$(mktemp -d /tmp/mailsub-rig.XXXXXX) || t_skip_all "mktemp failed"
+RIG=$(mktemp -d /tmp/mailsub-rig.XXXXXX) || t_fatal "mktemp failed"
 T_ATEXIT='sh "$SRCDIR/tests/postfix-rig.sh" stop "$RIG" >/dev/null 2>&1; rm -rf "$RIG"'
 if ! sh "$SRCDIR/tests/postfix-rig.sh" start "$RIG" >"$T/rig.log" 2>&1; then
 	sed 's/^/# /' "$T/rig.log"

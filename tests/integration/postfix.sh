@@ -21,7 +21,7 @@ need_cmd postfix dovecot certtool
 
 # The rig's own directory: Postfix's unprivileged processes must enter it,
 # so not under $T (mode 0700).
-RIG=$(mktemp -d /tmp/mailsub-rig.XXXXXX) || t_skip_all "mktemp failed"
+RIG=$(mktemp -d /tmp/mailsub-rig.XXXXXX) || t_fatal "mktemp failed"
 T_ATEXIT='sh "$SRCDIR/tests/postfix-rig.sh" stop "$RIG" >/dev/null 2>&1; rm -rf "$RIG"'
 if ! sh "$SRCDIR/tests/postfix-rig.sh" start "$RIG" >"$T/rig.log" 2>&1; then
 	cat "$T/rig.log"
