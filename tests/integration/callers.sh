@@ -113,10 +113,12 @@ if have git "git send-email" &&
 			git commit -q -m "change $i" -m "Why change $i is needed."
 			i=$((i + 1))
 		done
-		git format-patch -q -o "$T/patches" base
-		git format-patch -q -o "$T/patches-refused" \
-		    --subject-prefix="PATCH refused" base
-	)
+		git format-patch -q -o "$T/patches" base &&
+		    git format-patch -q -o "$T/patches-refused" \
+			--subject-prefix="PATCH refused" base
+	) || t_err "could not make the patch series"
+	[ "$(ls "$T/patches" 2>/dev/null | wc -l)" = 3 ] ||
+	    t_err "want 3 patches, have $(ls "$T/patches" 2>/dev/null | wc -l)"
 	git -C "$R" send-email --smtp-server="$MAILSUB" \
 	    --smtp-server-option=-C --smtp-server-option="$CFG" \
 	    --to=alice@$D --cc=bob@$D --bcc=carol@$D \
