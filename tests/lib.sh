@@ -319,7 +319,8 @@ mk_config()
 		exit bad
 	}' "$T/.mk_config" >"$f" 2>"$T/.mk_config.err" || ! chmod 600 "$f"
 	then
-		t_err "mk_config $f: $(head -n 1 "$T/.mk_config.err")"
+		t_err "mk_config $f: $(head -n 1 "$T/.mk_config.err" \
+		    2>/dev/null || echo "cannot write it")"
 		rm -f "$T/.mk_config" "$T/.mk_config.err"
 		return 1
 	fi
