@@ -2,7 +2,9 @@
 # Install everything the build and every test needs, on Debian 12, as root
 # (git-email, php-cli, bsd-mailx, s-nail and mutt are the real callers of
 # tests/integration/callers.sh -- git send-email needs libmailtools-perl,
-# which git-email only recommends; util-linux gives script and unshare).
+# which git-email only recommends; util-linux gives script and unshare;
+# ca-certificates is the system bundle test_tls verifies against, strace
+# shows what tlsmod.sh's runs open, time measures compose.sh's memory).
 # Idempotent and fast on re-runs: apt-get runs only when a package is
 # missing.  Postfix is preseeded to "No configuration" so that no system
 # instance is set up; the tests run their own private Postfix and Dovecot
@@ -14,7 +16,8 @@ PACKAGES="build-essential autoconf automake pkg-config libgnutls28-dev
 libgsasl-dev libiniparser-dev libcmocka-dev libmagic-dev gnutls-bin postfix
 dovecot-core python3 python3-aiosmtpd python3-pytest mandoc msmtp faketime clang
 clang-tools libclang-rt-14-dev git
-git-email libmailtools-perl php-cli bsd-mailx s-nail mutt util-linux"
+git-email libmailtools-perl php-cli bsd-mailx s-nail mutt util-linux
+ca-certificates strace time"
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps.sh: must run as root" >&2

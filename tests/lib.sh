@@ -8,7 +8,8 @@
 #   t_init NAME                  temp dir $T (removed on exit), trap;
 #                                T_ATEXIT holds commands run first on exit
 #   server_start NAME ARGS...    smtpserver.py ARGS in the background;
-#                                sets SRV_PID and SRV_PORT
+#                                sets SRV_PID and SRV_PORT; one that does
+#                                not start is an error (T_ERR) and returns 1
 #   server_stop PID              SIGTERM, bounded wait, SIGKILL, reap
 #   mk_config FILE [KEY=VALUE]... [-]  one [test] account (host 127.0.0.1,
 #                                port $SRV_PORT, tls off, queue_dir $T/queue,
@@ -26,10 +27,16 @@
 #                                MAILSUB_NO_SKIP=1)
 #   t_summary                    "N passed, N failed, N skipped"; exits
 #   t_skip_all REASON            exit 77 (1 with MAILSUB_NO_SKIP=1)
+#   t_fatal REASON               a premise every later case needs failed:
+#                                "FAIL: REASON", exit 1
 #
-# Checks add to T_ERR; t_result reports and clears it.  Exit 77 means the
-# whole test was skipped; CI sets MAILSUB_NO_SKIP=1 so that a missing tool
-# fails instead of hiding a gap.
+# Checks add to T_ERR; t_result reports and clears it.  Every helper that
+# can fail adds to T_ERR itself, so a case whose premise failed (a server
+# that did not start, a config that was not written) fails even when the
+# caller ignores the return value.  Errors left when t_skip or t_summary
+# runs are failures too, and so is a file that ran no case at all.  Exit
+# 77 means the whole test was skipped; CI sets MAILSUB_NO_SKIP=1 so that a
+# missing tool fails instead of hiding a gap.
 
 if [ -z "${SRCDIR:-}" ]; then
 	SRCDIR=$(cd "$(dirname "$0")/../.." && pwd)
@@ -40,6 +47,8 @@ fi
 : "${SCENARIO_DIR:=$SRCDIR/tests/scenarios}"
 : "${MAILSUB_NO_SKIP:=0}"
 export SRCDIR BUILDDIR MAILSUB PYTHON3 SCENARIO_DIR
+# The Python checks are assert statements: -O would drop them all.
+unset PYTHONOPTIMIZE
 
 SMTPSERVER=$SRCDIR/tests/smtpserver.py
 SCN=$SRCDIR/tests/scn.py
@@ -87,6 +96,12 @@ t_init()
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 	trap 'exit 129' HUP
+}
+
+t_fatal()
+{
+	echo "FAIL: $*"
+	exit 1
 }
 
 t_skip_all()
@@ -145,7 +160,11 @@ t_skip()
 {
 	name=$1
 	shift
-	if [ "$MAILSUB_NO_SKIP" = 1 ]; then
+	if [ -n "$T_ERR" ]; then
+		# What went wrong before the skip is not hidden by it.
+		echo "FAIL $name: $T_ERR (then skipped: $*)"
+		T_FAIL=$((T_FAIL + 1))
+	elif [ "$MAILSUB_NO_SKIP" = 1 ]; then
 		echo "FAIL $name: skipped: $* (MAILSUB_NO_SKIP=1)"
 		T_FAIL=$((T_FAIL + 1))
 	else
@@ -160,6 +179,15 @@ t_summary()
 	# The suite has a time budget (20 minutes on 2 cores): say what each
 	# file costs.
 	echo "# elapsed: $(($(date +%s) - ${T_STARTED:-$(date +%s)})) s"
+	if [ -n "$T_ERR" ]; then
+		echo "FAIL after the last case: $T_ERR"
+		T_FAIL=$((T_FAIL + 1))
+		T_ERR=
+	fi
+	if [ $((T_PASS + T_FAIL + T_SKIP)) -eq 0 ]; then
+		echo "FAIL: no case ran"
+		T_FAIL=1
+	fi
 	echo "$T_PASS passed, $T_FAIL failed, $T_SKIP skipped"
 	if [ "$T_FAIL" -gt 0 ]; then
 		exit 1
@@ -200,7 +228,9 @@ wait_pid()
 	return 0
 }
 
-# server_start NAME ARGS...: smtpserver.py on 127.0.0.1, a free port.
+# server_start NAME ARGS...: smtpserver.py on 127.0.0.1, a free port.  A
+# server that does not start is an error of the case (T_ERR): whatever the
+# caller does with the status, the case cannot pass without its server.
 server_start()
 {
 	name=$1
@@ -215,6 +245,8 @@ server_start()
 		echo "# smtpserver $name did not start:" >&2
 		sed 's/^/#   /' "$T/$name.err" >&2
 		server_stop "$SRV_PID"
+		t_err "smtpserver $name did not start: $(tail -n 1 "$T/$name.err")"
+		SRV_PID=
 		SRV_PORT=
 		return 1
 	fi
@@ -243,7 +275,9 @@ server_stop()
 
 # mk_config FILE [KEY=VALUE]... [-]: a one-account config.  Given keys
 # (case-insensitive, as iniparser) replace the defaults; "-" also reads
-# "key = value" lines from stdin.
+# "key = value" lines from stdin.  A line that is not "key = value" (empty
+# ones aside) or a file that cannot be written is an error (T_ERR).  Not
+# in a pipeline: the error would stay in its subshell.
 mk_config()
 {
 	f=$1
@@ -256,12 +290,16 @@ mk_config()
 			printf '%s\n' "$a" >>"$T/.mk_config"
 		fi
 	done
-	awk -v port="${SRV_PORT:-25}" -v q="$T/queue" '
+	if ! awk -v port="${SRV_PORT:-25}" -v q="$T/queue" '
 	function trim(s) { sub(/^[ \t]+/, "", s); sub(/[ \t]+$/, "", s); return s }
 	/^[ \t]*$/ { next }
 	{
 		i = index($0, "=")
-		if (i == 0) next
+		if (i == 0) {
+			print "mk_config: not key = value: " $0 >"/dev/stderr"
+			bad = 1
+			next
+		}
 		k = trim(substr($0, 1, i - 1)); v = trim(substr($0, i + 1))
 		given[tolower(k)] = 1
 		n++; keys[n] = k; vals[n] = v
@@ -278,9 +316,16 @@ mk_config()
 				print dk[j] " = " dv[dk[j]]
 		for (j = 1; j <= n; j++)
 			print keys[j] " = " vals[j]
-	}' "$T/.mk_config" >"$f"
-	rm -f "$T/.mk_config"
-	chmod 600 "$f"
+		exit bad
+	}' "$T/.mk_config" >"$f" 2>"$T/.mk_config.err" || ! chmod 600 "$f"
+	then
+		t_err "mk_config $f: $(head -n 1 "$T/.mk_config.err" \
+		    2>/dev/null || echo "cannot write it")"
+		rm -f "$T/.mk_config" "$T/.mk_config.err"
+		return 1
+	fi
+	rm -f "$T/.mk_config" "$T/.mk_config.err"
+	return 0
 }
 
 # run_mailsub INPUT ARGS...: bounded by MAILSUB_TEST_TIMEOUT (default 120 s).

@@ -6,8 +6,11 @@ delivered into a maildir (tests/integration/callers.sh).
 
 Messages in MAILDIR/new and MAILDIR/cur whose Subject (unfolded) equals
 TEXT are the matches; the script waits (bounded, --wait seconds) until
---count of them are there.  Every check applies to every match.  Prints
-what is wrong and exits 1; exits 0 when all holds.
+--count of them are there.  With --count 0 it watches for the whole
+--wait (a delivery is asynchronous: looking once proves nothing), and
+MAILDIR must exist (nothing is found in a mailbox nobody delivers to).
+Every check applies to every match.  Prints what is wrong and exits 1;
+exits 0 when all holds.
 
 Postfix's virtual delivery stores lines with LF endings, so comparisons
 normalise CRLF to LF on both sides; everything else is compared byte for
@@ -98,10 +101,17 @@ def main():
     p.add_argument("--print", action="store_true")
     a = p.parse_args()
 
+    if a.count == 0 and not os.path.isdir(os.path.join(a.maildir, "new")):
+        print("%s/new does not exist: --count 0 would prove nothing"
+              % a.maildir)
+        return 1
     deadline = time.monotonic() + a.wait
     while True:
         found = matches(a.maildir, a.subject, a.subject_prefix)
-        if len(found) >= a.count or time.monotonic() > deadline:
+        if a.count == 0:
+            if found or time.monotonic() > deadline:
+                break
+        elif len(found) >= a.count or time.monotonic() > deadline:
             break
         time.sleep(0.2)
     # A little longer, so that an extra copy would show up too.

@@ -150,13 +150,13 @@ write_config()
 	mkdir -p "$PF" "$DIR/spool" "$DIR/data" "$DIR/mail" "$DC/run" \
 	    "$DC/state" || die "cannot create directories under $DIR"
 	# Postfix's and Dovecot's unprivileged processes enter DIR.
-	chmod 755 "$DIR" "$DC"
-	chown "$VUID:$VGID" "$DIR/mail"
-	chmod 755 "$DIR/mail"
-	chown postfix "$DIR/data"
-	: >"$DIR/maillog"
+	chmod 755 "$DIR" "$DC" &&
+	    chown "$VUID:$VGID" "$DIR/mail" &&
+	    chmod 755 "$DIR/mail" &&
+	    chown postfix "$DIR/data" &&
+	    : >"$DIR/maillog" || die "cannot set up $DIR for Postfix"
 	sh "$HERE/pki.sh" "$DIR/pki" || die "pki.sh failed"
-	chmod 755 "$DIR/pki"
+	chmod 755 "$DIR/pki" || die "cannot open $DIR/pki to Postfix"
 
 	cat >"$PF/main.cf" <<EOF
 # Private test instance (tests/postfix-rig.sh); nothing here is shared with

@@ -352,7 +352,7 @@ def result_check(result_path, input_path):
         raw = f.read()
     for i, m in enumerate(r.get("messages", []), 1):
         if not m.get("wire_file"):
-            continue
+            return "message %d: not recorded (no wire file)" % i
         with open(m["wire_file"], "rb") as f:
             got = f.read()
         if m.get("body") == "BDAT":

@@ -4,7 +4,8 @@
   sinkcheck.py DIR [checks...]
 
 The record directory holds msg-NNNNN.eml (the message, transparency dots
-removed) and msg-NNNNN.json (the envelope).  Checks apply to one message:
+removed) and msg-NNNNN.json (the envelope); it must exist (smtpserver.py
+makes it at start), or --count 0 would hold for a sink that never ran.  Checks apply to one message:
 --index N (1-based; default the last).  Prints what is wrong and exits 1;
 exits 0 when every check holds.
 
@@ -81,6 +82,9 @@ def main():
     p.add_argument("--print", action="store_true")
     a = p.parse_args()
 
+    if not os.path.isdir(a.dir):
+        print("%s: no such directory (did the sink start?)" % a.dir)
+        return 1
     envs = sorted(glob.glob(os.path.join(a.dir, "msg-*.json")))
     bad = []
     if a.count is not None and len(envs) != a.count:

@@ -16,7 +16,7 @@ SINK=$T/rec
 Q=$T/queue
 CFG=$T/cfg.ini
 server_start sink --sink --record "$SINK" \
-    --reject-rcpt refused@example.org || t_skip_all "the sink did not start"
+    --reject-rcpt refused@example.org || t_fatal "the sink did not start"
 mk_config "$CFG" default_domain=example.org
 mk_config "$T/down.ini" "port=$(free_port)"
 export MAILSUB CFG SINK Q T

@@ -30,7 +30,7 @@ need_mailsub
 [ "$(id -u)" = 0 ] || t_skip_all "needs root to run a private Postfix"
 need_cmd postfix dovecot certtool
 
-RIG=$(mktemp -d /tmp/mailsub-rig.XXXXXX) || t_skip_all "mktemp failed"
+RIG=$(mktemp -d /tmp/mailsub-rig.XXXXXX) || t_fatal "mktemp failed"
 T_ATEXIT='sh "$SRCDIR/tests/postfix-rig.sh" stop "$RIG" >/dev/null 2>&1; rm -rf "$RIG"'
 if ! sh "$SRCDIR/tests/postfix-rig.sh" start "$RIG" >"$T/rig.log" 2>&1; then
 	cat "$T/rig.log"
@@ -113,10 +113,12 @@ if have git "git send-email" &&
 			git commit -q -m "change $i" -m "Why change $i is needed."
 			i=$((i + 1))
 		done
-		git format-patch -q -o "$T/patches" base
-		git format-patch -q -o "$T/patches-refused" \
-		    --subject-prefix="PATCH refused" base
-	)
+		git format-patch -q -o "$T/patches" base &&
+		    git format-patch -q -o "$T/patches-refused" \
+			--subject-prefix="PATCH refused" base
+	) || t_err "could not make the patch series"
+	[ "$(ls "$T/patches" 2>/dev/null | wc -l)" = 3 ] ||
+	    t_err "want 3 patches, have $(ls "$T/patches" 2>/dev/null | wc -l)"
 	git -C "$R" send-email --smtp-server="$MAILSUB" \
 	    --smtp-server-option=-C --smtp-server-option="$CFG" \
 	    --to=alice@$D --cc=bob@$D --bcc=carol@$D \

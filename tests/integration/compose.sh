@@ -394,15 +394,25 @@ t_result "bad input: nothing sent"
 if [ -x /usr/bin/time ]; then
 	head -c 1024 /dev/urandom >"$T/1k.bin"
 	head -c $((64 * 1024 * 1024)) /dev/urandom >"$T/64m.bin"
+	# rss FILE: peak RSS in KiB of queueing FILE as an attachment
+	# (RSS); the run must succeed and queue a message the size of the
+	# attachment in base64 at least, or nothing was measured.
 	rss()
 	{
-		rm -rf "$Q"
+		rm -rf "$Q" "$T/rss"
 		/usr/bin/time -f '%M' -o "$T/rss" "$MAILSUB" -C "$T/c.ini" -odq \
-		    -s rss --attach "$1" "to@$D" </dev/null >/dev/null 2>&1
-		cat "$T/rss"
+		    -s rss --attach "$1" "to@$D" </dev/null >/dev/null \
+		    2>"$T/rss.err" ||
+		    t_err "queueing $(basename "$1") failed: $(head -c 200 "$T/rss.err")"
+		RSS=$(tail -n 1 "$T/rss" 2>/dev/null)
+		_want=$(($(wc -c <"$1") * 4 / 3))
+		_f=$(first_file "$Q/new") && [ "$(wc -c <"$_f")" -ge "$_want" ] ||
+		    t_err "no queued message of $_want bytes or more for $(basename "$1")"
 	}
-	small=$(rss "$T/1k.bin")
-	big=$(rss "$T/64m.bin")
+	rss "$T/1k.bin"
+	small=$RSS
+	rss "$T/64m.bin"
+	big=$RSS
 	echo "# peak RSS: 1 KiB attachment ${small} KiB, 64 MiB attachment ${big} KiB"
 	if [ -z "$small" ] || [ -z "$big" ] || [ "$big" -gt $((small + 4096)) ]; then
 		t_err "peak RSS grows with the attachment: $small -> $big KiB"
@@ -421,7 +431,7 @@ if [ "$(id -u)" != 0 ] || ! command -v postfix >/dev/null 2>&1 ||
 	t_skip "postfix" "needs root, postfix and dovecot"
 	t_summary
 fi
-RIG=$(mktemp -d /tmp/mailsub-rig.XXXXXX) || t_skip_all "mktemp failed"
+RIG=$(mktemp -d /tmp/mailsub-rig.XXXXXX) || t_fatal "mktemp failed"
 T_ATEXIT='sh "$SRCDIR/tests/postfix-rig.sh" stop "$RIG" >/dev/null 2>&1; rm -rf "$RIG"'
 if ! sh "$SRCDIR/tests/postfix-rig.sh" start "$RIG" >"$T/rig.log" 2>&1; then
 	sed 's/^/# /' "$T/rig.log"

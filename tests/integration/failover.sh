@@ -75,7 +75,7 @@ end'
 g=$SRV_PID
 run_mailsub "$msg" -C "$T/two.ini" b@example.org
 expect_exit 0 && expect_where none "$Q"
-wait_pid "$g" 10
+wait_pid "$g" 10 || t_err "first server still running"
 server_stop "$g"
 "$PYTHON3" "$SCN" result-check "$T/g450.rec/result-1.json" "$msg" \
     >"$T/why" 2>&1 || t_err "first server: $(cat "$T/why")"
@@ -95,8 +95,10 @@ expect_exit 69 &&
     expect_stderr "^mailsub: test: 127\.0\.0\.2:$PORT: greeting: 554 5\.7\.1 no service" &&
     expect_where failed "$Q" && expect_queued_message "$QFILE" "$msg"
 [ "$(sink_count "$T/sink.rec")" = "$before" ] || t_err "second relay was used"
-wait_pid "$g" 10
+wait_pid "$g" 10 || t_err "first server still running"
 server_stop "$g"
+"$PYTHON3" "$SCN" result-check "$T/g554.rec/result-1.json" "$msg" \
+    >"$T/why" 2>&1 || t_err "first server: $(cat "$T/why")"
 t_result "5xx greeting is not retried elsewhere"
 
 # A permanent refusal to MAIL on the first relay: not retried either.
@@ -116,8 +118,10 @@ run_mailsub "$msg" -C "$T/two.ini" b@example.org
 expect_exit 69 && expect_stderr "127\.0\.0\.2:$PORT: MAIL FROM:<sender@example\.org>: 553" &&
     expect_where failed "$Q"
 [ "$(sink_count "$T/sink.rec")" = "$before" ] || t_err "second relay was used"
-wait_pid "$g" 10
+wait_pid "$g" 10 || t_err "first server still running"
 server_stop "$g"
+"$PYTHON3" "$SCN" result-check "$T/m553.rec/result-1.json" "$msg" \
+    >"$T/why" 2>&1 || t_err "first server: $(cat "$T/why")"
 t_result "5xx to MAIL is not retried elsewhere"
 
 # Every host down: 75, queued; the line names the last host first, then
@@ -144,8 +148,9 @@ t_result "flush fails over and logs the attempt"
 
 # A TLS handshake failure (the certificate does not name 127.0.0.2).
 if command -v certtool >/dev/null 2>&1 &&
-    "$PYTHON3" -c 'import ssl' 2>/dev/null &&
-    sh "$SRCDIR/tests/pki.sh" "$T/pki" >"$T/pki.log" 2>&1; then
+    "$PYTHON3" -c 'import ssl' 2>/dev/null; then
+	sh "$SRCDIR/tests/pki.sh" "$T/pki" >"$T/pki.log" 2>&1 ||
+	    t_err "pki.sh: $(tail -n 3 "$T/pki.log")"
 	mkdir -p "$T/tls1.rec" "$T/tls2.rec"
 	server_start tls2 --sink --record "$T/tls2.rec" --implicit-tls \
 	    --tls-cert "$T/pki/server.crt" --tls-key "$T/pki/server.key"

@@ -82,11 +82,18 @@ fi
 mkdir -p "$T/small"
 SQ=$T/small/q
 # in_tmpfs SIZE SCRIPT: run the sh SCRIPT with a fresh tmpfs of SIZE on
-# $T/small, in a mount namespace of its own (gone when it ends).
+# $T/small, in a mount namespace of its own (gone when it ends).  The
+# results of the case before are removed first: a SCRIPT that did not run
+# (the mount failed) leaves no $T/rc, which is an error, not the last
+# case's exit status read again.
 in_tmpfs()
 {
+	rm -f "$T/rc" "$T/ls" "$T/stdout" "$T/stderr" "$T/cmp"
 	unshare -m sh -c 'mount -t tmpfs -o size="$1",mode=0700 tmpfs "$2" &&
 	    eval "$3"' sh "$1" "$T/small" "$2"
+	_st=$?
+	[ -s "$T/rc" ] || t_err "the case did not run in its tmpfs"
+	return $_st
 }
 export MAILSUB T SQ
 

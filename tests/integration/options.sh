@@ -20,7 +20,7 @@ SINKCHECK=$SRCDIR/tests/sinkcheck.py
 PTYRUN=$SRCDIR/tests/ptyrun.py
 
 server_start sink --sink --record "$SINK" --dsn \
-    --reject-rcpt refused@example.org || t_skip_all "the sink did not start"
+    --reject-rcpt refused@example.org || t_fatal "the sink did not start"
 SINK_PORT=$SRV_PORT
 printf 'root: admin@example.org, ops\nops: ops-team@example.net\n' \
     >"$T/aliases"
@@ -243,6 +243,9 @@ if server_start nodsn --sink --record "$T/rec-nodsn"; then
 	t_result "-N without DSN at the server: sent, with a warning"
 	server_stop "$SRV_PID"
 	SRV_PORT=$SINK_PORT
+else
+	t_result "-N without DSN at the server: sent, with a warning"
+	SRV_PORT=$SINK_PORT
 fi
 
 fresh
@@ -384,6 +387,7 @@ rc1=$?
 MAILSUB_CONFIG=$CFG "$MAILSUB" -bp </dev/null >"$T/bp.out" 2>&1
 rc2=$?
 [ "$rc1" = "$rc2" ] || t_err "mailq exit $rc1, -bp exit $rc2"
+[ "$rc2" = 0 ] || t_err "-bp exit $rc2: $(head -c 200 "$T/bp.out")"
 cmp -s "$T/mailq.out" "$T/bp.out" || t_err "mailq and -bp print differently"
 t_result "invoked as mailq: the same as -bp"
 

@@ -47,6 +47,7 @@ run_one()
 	fi
 	eval "$vars"
 	if [ "$SCN_LEVEL" = unit ]; then
+		: >"$d/unit-only"
 		return
 	fi
 	T=$d
@@ -79,8 +80,9 @@ run_one()
 		*) trust="tls_trust_file = $PKI/ca.crt" ;;
 		esac
 	fi
-	printf '%s' "$SCN_CONFIG" | sed "s|@PKI@|$PKI|g" |
-	    mk_config "$d/config" "queue_dir = $d/queue" "$trust" -
+	printf '%s' "$SCN_CONFIG" | sed "s|@PKI@|$PKI|g" >"$d/config.keys"
+	mk_config "$d/config" "queue_dir = $d/queue" "$trust" - \
+	    <"$d/config.keys"
 
 	input=$DEFAULT_MSG
 	[ -z "$SCN_MESSAGE" ] || input=$SCN_MESSAGE
@@ -147,11 +149,18 @@ for f in "$SCENARIO_DIR"/*.scn; do
 	fi
 done
 wait
+# Every socket-level scenario prints one result line; one that printed
+# none (its subshell died) or an "ok" beside a FAIL has failed.
 for base in $names; do
 	r=$T/s-$base/result
-	[ -s "$r" ] || continue
+	[ -f "$T/s-$base/unit-only" ] && continue
+	if [ ! -s "$r" ]; then
+		echo "FAIL $base: no result (the case ended early)"
+		T_FAIL=$((T_FAIL + 1))
+		continue
+	fi
 	cat "$r"
-	if grep -q '^ok ' "$r"; then
+	if grep -q '^ok ' "$r" && ! grep -q '^FAIL' "$r"; then
 		T_PASS=$((T_PASS + 1))
 	else
 		T_FAIL=$((T_FAIL + 1))

@@ -65,7 +65,7 @@ if ! unshare -m true 2>/dev/null; then
 fi
 
 server_start sink --sink --record "$SINK" \
-    --reject-rcpt refused@example.org || t_skip_all "the sink did not start"
+    --reject-rcpt refused@example.org || t_fatal "the sink did not start"
 
 # The system file: what /etc/mailsub.conf would hold on a server.
 cat >"$T/system.conf" <<EOF
@@ -106,7 +106,8 @@ with open(out, "ab", buffering=0) as f:
 EOF
 SYSLOG_PID=$!
 T_PIDS="$T_PIDS $SYSLOG_PID"
-wait_file "$T/syslog.ready" 10 "$SYSLOG_PID" || t_skip_all "no syslog socket"
+wait_file "$T/syslog.ready" 10 "$SYSLOG_PID" ||
+    t_fatal "the syslog socket did not start"
 : >"$T/syslog"
 
 mkdir -p "$T/etc.up" "$T/etc.work" "$T/dev.up" "$T/dev.work"

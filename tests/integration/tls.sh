@@ -73,6 +73,17 @@ saw()
 	grep -q "^sink\[[0-9]*\] C $2" "$T/$1.err"
 }
 
+# connected NAME: the sink's transcript shows a connection, the premise of
+# every "the server saw no AUTH" (a sink nobody reached sees nothing).
+connected()
+{
+	if ! grep -q '^sink\[[0-9]*\] ' "$T/$1.err" 2>/dev/null; then
+		t_err "the sink $1 saw no connection"
+		return 1
+	fi
+	return 0
+}
+
 # delivered NAME [client-cert]: exit 0, nothing kept, the sink kept one
 # message that came over TLS after AUTH as alice (and with a client
 # certificate when asked).
@@ -106,6 +117,7 @@ refused()
 	expect_exit "$2"
 	expect_stderr "$3"
 	expect_where failed "$Q" && expect_queued_message "$QFILE" "$T/msg.eml"
+	connected "$1"
 	if saw "$1" AUTH; then
 		t_err "the server saw AUTH"
 	fi
@@ -304,6 +316,7 @@ serverinfo()
 	cp "$T/stdout" "$T/$name.stdout"
 	cp "$T/stderr" "$T/$name.stderr"
 	server_stop "$SRV_PID"
+	connected "$name"
 	if saw "$name" AUTH || saw "$name" MAIL; then
 		t_err "--serverinfo sent AUTH or MAIL"
 	fi

@@ -1253,8 +1253,14 @@ test_foreign_owner_refused(void **state)
 	struct config *cfg = NULL;
 	struct error err;
 
-	if (geteuid() != 0)
-		skip(); /* only root can give a file away */
+	if (geteuid() != 0) {
+		/* only root can give a file away; CI runs every case */
+		const char *e = getenv("MAILSUB_NO_SKIP");
+
+		if (e != NULL && strcmp(e, "1") == 0)
+			fail_msg("needs root (MAILSUB_NO_SKIP=1)");
+		skip();
+	}
 	write_file(p, "foreign.ini",
 	    "[a]\nhost = x.example\nuser = topsecret-value\n", 0600);
 	assert_int_equal(chown(p, 65534, 65534), 0);

@@ -316,15 +316,119 @@ test_no_destination_no_file(void **state)
 	log_record(NULL, &rec);
 }
 
+/* The descriptors open now, one bit each for 0..255. */
+static void
+open_fds(unsigned char set[32])
+{
+	int fd;
+
+	memset(set, 0, 32);
+	for (fd = 0; fd < 256; fd++)
+		if (fcntl(fd, F_GETFD) != -1)
+			set[fd / 8] |= (unsigned char)(1u << (fd % 8));
+}
+
+#define SYSLOG_RECORDS 30
+
+/* What a -bs session does: one record per message, each status. */
+static void
+syslog_records(void)
+{
+	static const char *const status[] = {"sent", "queued", "failed"};
+	struct log_record rec;
+	int i;
+
+	base_record(&rec);
+	for (i = 0; i < SYSLOG_RECORDS; i++) {
+		rec.status = status[i % 3];
+		rec.exit_code = i % 3 == 0 ? 0 : i % 3 == 1 ? 75 : 67;
+		log_record(&account, &rec);
+	}
+}
+
+/*
+ * syslog = on beside a logfile: the logfile still gets every record,
+ * whole, and nothing else the caller owns changes: nothing on stdout (the
+ * replies of -bs) or stderr (the one line the caller reads), and no
+ * descriptor is left open or closed, also when fd 2 is closed (sudo runs
+ * sendmail that way) so that the syslog socket gets number 2.
+ */
 static void
 test_syslog_does_not_disturb(void **state)
 {
-	struct log_record rec;
+	unsigned char before[32], after[32];
+	char out_path[256], err_path[256], *text, *line, *save = NULL;
+	char *out, *err;
+	int out_fd, err_fd, saved_out, saved_err, status;
+	size_t lines = 0;
+	pid_t pid;
 
 	account.syslog_facility = LOG_LOCAL7;
-	base_record(&rec);
-	rec.status = "failed";
-	log_record(&account, &rec);
+	snprintf(out_path, sizeof(out_path), "%s/stdout", tmpdir);
+	snprintf(err_path, sizeof(err_path), "%s/stderr", tmpdir);
+	out_fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	err_fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(out_fd != -1 && err_fd != -1);
+	fflush(stdout);
+	fflush(stderr);
+	saved_out = dup(1);
+	saved_err = dup(2);
+	assert_true(saved_out != -1 && saved_err != -1);
+	assert_int_equal(dup2(out_fd, 1), 1);
+	assert_int_equal(dup2(err_fd, 2), 2);
+	close(out_fd);
+	close(err_fd);
+	open_fds(before);
+	syslog_records();
+	open_fds(after);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(saved_out, 1);
+	dup2(saved_err, 2);
+	close(saved_out);
+	close(saved_err);
+	assert_memory_equal(before, after, sizeof(before));
+	out = slurp(out_path);
+	err = slurp(err_path);
+	assert_non_null(out);
+	assert_non_null(err);
+	assert_string_equal(out, "");
+	assert_string_equal(err, "");
+	free(out);
+	free(err);
+	unlink(out_path);
+
+	text = slurp(logpath);
+	assert_non_null(text);
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		assert_matches(line,
+		    "^[0-9]{4}-[^ ]+Z mailsub\\[[0-9]+\\]: account=work "
+		    ".* status=(sent exit=0|queued exit=75|failed exit=67) "
+		    "reply=\"250 2.0.0 Ok: queued as 4Tq\"$");
+		lines++;
+	}
+	assert_int_equal(lines, SYSLOG_RECORDS);
+	free(text);
+
+	/* stderr closed: the table is the same afterwards, fd 2 still
+	 * closed. */
+	fflush(stdout);
+	pid = fork();
+	assert_true(pid != -1);
+	if (pid == 0) {
+		close(2);
+		open_fds(before);
+		syslog_records();
+		open_fds(after);
+		if (memcmp(before, after, sizeof(before)) != 0)
+			_exit(1);
+		_exit(fcntl(2, F_GETFD) == -1 ? 0 : 2);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	/* 1: the table changed; 2: fd 2 was left open. */
+	assert_int_equal(WEXITSTATUS(status), 0);
 	account.syslog_facility = -1;
 }
 
