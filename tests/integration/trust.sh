@@ -236,6 +236,19 @@ expect_stderr 'symbolic link'
 [ "$(cat "$T/victim")" = original ] || t_err "the link target was written"
 t_result "a logfile that is a symlink: 78, not followed"
 
+# -q is refused the same way: the queued message stays, nothing is sent
+# or written through the link.
+mk_config "$T/qlog.ini" "queue_dir = $T/qlog"
+send "$T/qlog.ini" -odq
+expect_exit 0
+mk_config "$T/qlog.ini" "queue_dir = $T/qlog" \
+    "logfile = $T/logs/mailsub.log"
+run_mailsub /dev/null -C "$T/qlog.ini" -q
+refused "-q with a logfile symlink" "$T/logs/mailsub.log"
+[ "$(count_files "$T/qlog/new")" = 1 ] || t_err "the message left new/"
+[ "$(cat "$T/victim")" = original ] || t_err "the link target was written"
+t_result "-q with a logfile that is a symlink: 78, the message stays queued"
+
 # The logfile's directory writable by others.
 mkdir "$T/logs777"
 chmod 777 "$T/logs777"
