@@ -38,7 +38,7 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	char cmd[128];
+	char cmd[256];
 
 	(void)state;
 	fsperm_set_group((gid_t)-1);
