@@ -205,8 +205,16 @@ flush_queue_dirs(const struct config *cfg, const struct account *only,
 				 strcmp(r1, r2) == 0)
 				seen = true;
 		}
-		if (!seen)
-			d[cnt++] = a->queue_dir;
+		if (seen)
+			continue;
+		/* A queue someone else can write holds their messages,
+		 * sent as ours: the whole run is refused (fsperm.h). */
+		if (queue_check(a->queue_dir, err) == -1) {
+			error_prefix(err, "%s: queue_dir", a->name);
+			free(d);
+			return -1;
+		}
+		d[cnt++] = a->queue_dir;
 	}
 	*dirs = d;
 	*n = cnt;
@@ -542,6 +550,22 @@ run_group(struct runner *rn, const char *qdir, const struct account *acct,
 	int reconnects = 0;
 
 	memset(&relay, 0, sizeof(relay));
+	{
+		/* What a message from stdin would be refused for (files
+		 * that are not trusted, fsperm.h) keeps these queued. */
+		struct error cerr;
+
+		error_clear(&cerr);
+		if (config_check_account_files(acct, &cerr) == -1) {
+			rn->st.untried += n;
+			if (rn->st.permanent == 0)
+				rn->st.permanent = cerr.exit_code;
+			report(rn, false, NULL,
+			    "%s; %zu message%s stay%s queued", cerr.message, n,
+			    n == 1 ? "" : "s", n == 1 ? "s" : "");
+			return;
+		}
+	}
 	for (i = 0; i < n; i++) {
 		struct qmsg m;
 		struct error err;

@@ -5,6 +5,8 @@
  */
 #include "autoconfig.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -16,6 +18,7 @@
 
 #include "account.h"
 #include "error.h"
+#include "fsperm.h"
 #include "log.h"
 
 /* One record per write(2); O_APPEND makes each write land whole even
@@ -256,7 +259,7 @@ format_record(const struct log_record *rec, char *dst, size_t size)
 }
 
 static void
-note_failure(const char *what, const char *path, int errnum)
+note_line(const char *what, const char *path, const char *why)
 {
 	char line[LOG_LINE_MAX + 128], esc[LOG_LINE_MAX];
 	int n;
@@ -266,11 +269,56 @@ note_failure(const char *what, const char *path, int errnum)
 		return;
 	failure_noted = true;
 	error_escape(esc, sizeof(esc), path, strlen(path));
-	n = snprintf(line, sizeof(line), "mailsub: %s %s: %s\n", what, esc,
-	    strerror(errnum));
+	n = snprintf(
+	    line, sizeof(line), "mailsub: %s %s: %s\n", what, esc, why);
 	if (n > 0)
 		put_stderr(line,
 		    (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
+static void
+note_failure(const char *what, const char *path, int errnum)
+{
+	note_line(what, path, strerror(errnum));
+}
+
+/*
+ * Open the logfile to append: never through a symlink (O_NOFOLLOW), never
+ * a FIFO or device, and only in a directory nobody else can write
+ * (fsperm.h), so no one can point root's records at a file of their
+ * choice.  -1 when it is not to be written (noted once).
+ */
+static int
+open_logfile(const char *path)
+{
+	struct error err;
+	struct stat st;
+	int fd;
+
+	error_clear(&err);
+	if (fsperm_check_new_file(path, &err) == -1) {
+		note_line("not writing the log file", path, err.message);
+		return -1;
+	}
+	fd = open(path,
+	    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW |
+		O_NONBLOCK,
+	    0600);
+	if (fd == -1) {
+		note_failure("cannot open log file", path, errno);
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		note_failure("cannot open log file", path, errno);
+		close(fd);
+		return -1;
+	}
+	if (fsperm_check_stat(path, &st, 0, &err) == -1) {
+		note_line("not writing the log file", path, err.message);
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 void
@@ -302,12 +350,8 @@ log_record(const struct account *acct, const struct log_record *rec)
 			n = (int)sizeof(line) - 1;
 			line[n - 1] = '\n';
 		}
-		fd = open(acct->logfile,
-		    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
-		if (fd == -1) {
-			note_failure(
-			    "cannot open log file", acct->logfile, errno);
-		} else {
+		fd = open_logfile(acct->logfile);
+		if (fd != -1) {
 			ssize_t w = write(fd, line, (size_t)n);
 
 			if (w != n)

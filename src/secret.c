@@ -24,6 +24,7 @@
 #include "account.h"
 #include "buf.h"
 #include "error.h"
+#include "fsperm.h"
 #include "secret.h"
 
 /* A password file or a typed password longer than this is not a password. */
@@ -53,35 +54,10 @@ first_line(struct buf *b)
 	b->len = n;
 }
 
-static int
-check_stat(const struct stat *st, const char *path, struct error *err)
-{
-	if (!S_ISREG(st->st_mode))
-		return error_set(err, EX_CONFIG,
-		    "%s is not a regular file; a secret must be kept in one",
-		    path);
-	if (st->st_uid != geteuid())
-		return error_set(err, EX_CONFIG,
-		    "%s is owned by uid %lu, not by you (uid %lu); a file "
-		    "holding a secret must be your own",
-		    path, (unsigned long)st->st_uid, (unsigned long)geteuid());
-	if ((st->st_mode & (S_IRGRP | S_IROTH)) != 0)
-		return error_set(err, EX_CONFIG,
-		    "%s has mode %04o; a file holding a secret must not be "
-		    "readable by group or others (chmod 600 %s)",
-		    path, (unsigned)(st->st_mode & 07777), path);
-	return 0;
-}
-
 int
 secret_check_file_mode(const char *path, struct error *err)
 {
-	struct stat st;
-
-	if (stat(path, &st) == -1)
-		return error_set(err, EX_CONFIG, "%s: %s", path,
-		    strerror(errno));
-	return check_stat(&st, path, err);
+	return fsperm_check_path(path, FSPERM_SECRET | FSPERM_NOFOLLOW, err);
 }
 
 /* "~/x" -> "$HOME/x"; anything else is used as it is. */
@@ -103,8 +79,10 @@ expand_home(const char *path, char *out, size_t size, struct error *err)
 }
 
 static int
-read_password_file(const char *cfg_path, struct buf *out, struct error *err)
+read_password_file(const char *cfg_path, bool system, struct buf *out,
+    struct error *err)
 {
+	unsigned    rule = FSPERM_SECRET | (system ? FSPERM_SYSTEM : 0);
 	char        path[PATH_MAX];
 	char        chunk[512];
 	struct stat st;
@@ -113,17 +91,22 @@ read_password_file(const char *cfg_path, struct buf *out, struct error *err)
 
 	if (expand_home(cfg_path, path, sizeof(path), err) == -1)
 		return -1;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* The way to it (fsperm.h), then the file we opened, not the name:
+	 * no race with a rename. */
+	if (fsperm_check_path(path, rule | FSPERM_NOFOLLOW, err) == -1) {
+		error_prefix(err, "password_file");
+		return -1;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
 	if (fd == -1)
 		return error_set(err, EX_CONFIG, "password_file %s: %s", path,
 		    strerror(errno));
-	/* Check the file we opened, not the name: no race with a rename. */
 	if (fstat(fd, &st) == -1) {
 		error_set(err, EX_CONFIG, "password_file %s: %s", path,
 		    strerror(errno));
 		goto done;
 	}
-	if (check_stat(&st, path, err) == -1) {
+	if (fsperm_check_stat(path, &st, rule, err) == -1) {
 		error_prefix(err, "password_file");
 		goto done;
 	}
@@ -524,7 +507,8 @@ secret_get_password(const struct account *acct, struct buf *out,
 		return 0;
 	}
 	if (acct->password_file != NULL) {
-		if (read_password_file(acct->password_file, out, err) == -1) {
+		if (read_password_file(acct->password_file, acct->system, out,
+			err) == -1) {
 			buf_wipe(out);
 			return -1;
 		}

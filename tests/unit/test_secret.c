@@ -215,8 +215,12 @@ test_check_file_mode(void **state)
 	write_file(path, "x\n", 0600);
 	error_clear(&err);
 	assert_int_equal(secret_check_file_mode(path, &err), 0);
-	write_file(path, "x\n", 0620); /* group may write, not read */
+	write_file(path, "x\n", 0400);
 	assert_int_equal(secret_check_file_mode(path, &err), 0);
+	/* Writable by the group: they can change the secret (fsperm.h). */
+	write_file(path, "x\n", 0620);
+	assert_int_equal(secret_check_file_mode(path, &err), -1);
+	assert_non_null(strstr(err.message, "0620"));
 	write_file(path, "x\n", 0604);
 	assert_int_equal(secret_check_file_mode(path, &err), -1);
 	assert_int_equal(err.exit_code, EX_CONFIG);
