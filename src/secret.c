@@ -156,6 +156,15 @@ read_password_file(const char *cfg_path, struct buf *out, struct error *err)
 		    "empty", path);
 		goto done;
 	}
+	/* Windows editors start UTF-8 files with U+FEFF: it would go to
+	 * the server as part of the password. */
+	if (out->len >= 3 && memcmp(out->data, "\xef\xbb\xbf", 3) == 0) {
+		error_set(err, EX_CONFIG,
+		    "password_file %s: UTF-8 byte-order mark; save the file "
+		    "without it",
+		    path);
+		goto done;
+	}
 	rc = 0;
 done:
 	secure_wipe(chunk, sizeof(chunk));

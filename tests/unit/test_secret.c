@@ -196,6 +196,19 @@ test_file_errors(void **state)
 	assert_non_null(strstr(err.message, "empty"));
 	assert_null(strstr(err.message, "second"));
 
+	/* A byte-order mark is named, not sent as part of the password. */
+	snprintf(path, sizeof(path), "%s/bom", tmpdir);
+	write_file(path, "\xef\xbb\xbf" "canary-bom-pw\n", 0600);
+	a.password_file = path;
+	error_clear(&err);
+	assert_int_equal(secret_get_password(&a, &out, &err), -1);
+	assert_int_equal(err.exit_code, EX_CONFIG);
+	if (strstr(err.message, "bom: UTF-8 byte-order mark; save the file "
+				"without it") == NULL)
+		fail_msg("%s", err.message);
+	assert_null(strstr(err.message, "canary"));
+	assert_int_equal(out.len, 0);
+
 	/* A directory is not a password file. */
 	a.password_file = tmpdir;
 	error_clear(&err);
