@@ -712,14 +712,19 @@ run_group(struct runner *rn, const char *qdir, const struct account *acct,
 			    -1) {
 				/* This message was tried; the rest wait.  A
 				 * refusal (the login, the certificate) leaves
-				 * them queued too, but is the run's status. */
+				 * them queued too, but is the run's status;
+				 * a server out of step is no refusal. */
+				bool out_of_step = relay.session.out_of_step;
+
 				rn->tried++;
 				if (!error_is_temporary(err.exit_code) &&
-				    rn->st.permanent == 0)
+				    !out_of_step && rn->st.permanent == 0)
 					rn->st.permanent = err.exit_code;
-				defer(rn, acct, &m, relay.where, &err, true);
+				defer(rn, acct, &m, relay.where, &err,
+				    !out_of_step);
 				qmsg_close(&m);
-				leave_rest(rn, qdir, acct, ids, i + 1, n, &err);
+				leave_rest(rn, qdir, acct, ids, i + 1, n,
+				    out_of_step ? NULL : &err);
 				return;
 			}
 			open = true;

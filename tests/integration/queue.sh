@@ -420,7 +420,8 @@ server_stop "$twice"
 t_result "two replies to one command: the session ends, nothing blamed"
 
 # The extra reply comes late, after RSET went out: it is taken for
-# RSET's, and the shift shows as a 250 to DATA.  The message in flight
+# RSET's, and the shift shows as RSET's own reply waiting before MAIL or,
+# when that comes later still, as a 250 to DATA.  The message in flight
 # records its attempt but stays queued; the one after it is not touched.
 reset_queue
 cat >"$T/late.scn" <<'EOF'
@@ -438,7 +439,7 @@ S+ 250 ok
 S: 354 go
 D:
 S: 250 2.0.0 one
-!delay 300
+!delay 1000
 S: 250 2.0.0 one
 C: RSET
 S: 250 reset
@@ -465,7 +466,7 @@ sleep 1
 queue_one "$T/late.ini" 25
 run_mailsub /dev/null -C "$T/late.ini" -q
 expect_exit 75 &&
-    expect_stderr "DATA: unexpected reply 250 ok; message $second stays queued \(attempt 1\)" &&
+    expect_stderr "(DATA: unexpected reply 250 ok|MAIL FROM:<sender@example\.org>: the server sent a reply to no command \(\"250 reset\"\); the session is out of step); message $second stays queued \(attempt 1\)" &&
     expect_stderr '1 more message stays queued'
 [ "$(count_files "$Q/new")" = 2 ] && [ "$(count_files "$Q/failed")" = 0 ] ||
     t_err "new/: $(ls "$Q/new"); failed/: $(ls "$Q/failed")"
@@ -473,6 +474,40 @@ expect_exit 75 &&
 wait_pid "$late" 10 || t_err "scenario server still running"
 server_stop "$late"
 t_result "a late extra reply: the message in flight stays queued"
+
+# Out of step before the first message: EHLO answered twice (seen before
+# MAIL), or answered 354 (while the session opens).  75, not the 76 of a
+# refusal, and nothing moves to failed/.
+cat >"$T/ehlo354.scn" <<'EOF'
+exit 75
+where new
+S: 220 ehlo354 ESMTP
+C: EHLO *
+S: 354 go ahead
+end
+EOF
+for scn in "$SRCDIR/tests/scenarios/reply-twice-ehlo.scn" "$T/ehlo354.scn"; do
+	reset_queue
+	rm -rf "$T/ehlo.rec"
+	mkdir -p "$T/ehlo.rec"
+	server_start ehlo --scenario "$scn" --record "$T/ehlo.rec" --once
+	ehlo=$SRV_PID
+	mk_config "$T/ehlo.ini" "logfile = $T/log"
+	queue_one "$T/ehlo.ini" 26
+	sleep 1
+	queue_one "$T/ehlo.ini" 27
+	run_mailsub /dev/null -C "$T/ehlo.ini" -q
+	expect_exit 75 &&
+	    expect_stderr '(the session is out of step|EHLO: unexpected reply 354)' &&
+	    expect_stderr '1 more message stays queued'
+	[ "$(count_files "$Q/new")" = 2 ] && [ "$(count_files "$Q/failed")" = 0 ] ||
+	    t_err "new/: $(ls "$Q/new"); failed/: $(ls "$Q/failed")"
+	[ "$(queue_header "$Q/new/$QID" attempts)" = 0 ] ||
+	    t_err "the second was touched"
+	wait_pid "$ehlo" 10 || t_err "scenario server still running"
+	server_stop "$ehlo"
+done
+t_result "out of step at EHLO: the messages stay queued, exit 75"
 
 # Several accounts: each queue_dir once; -a limits to one account.
 reset_queue
