@@ -60,6 +60,55 @@ put_stderr(const char *p, size_t n)
 	}
 }
 
+static bool
+is_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+/* Whether s starts with an escape that error_escape() wrote (\xHH): error
+ * messages and reply summaries arrive escaped, and one pass is enough. */
+static bool
+is_escape(const char *s)
+{
+	return s[0] == '\\' && s[1] == 'x' && is_hex(s[2]) && is_hex(s[3]);
+}
+
+/* error_escape() for text that may hold escaped parts already: those are
+ * kept as they are, everything else is escaped as error_escape() does. */
+static void
+escape_once(char *dst, size_t size, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0, i;
+
+	if (size == 0)
+		return;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (i + 4 <= len && is_escape(s + i)) {
+			if (o + 4 >= size)
+				break;
+			memcpy(dst + o, s + i, 4);
+			o += 4;
+			i += 3;
+		} else if (c >= 0x20 && c < 0x7f && c != '\\') {
+			if (o + 1 >= size)
+				break;
+			dst[o++] = (char)c;
+		} else {
+			if (o + 4 >= size)
+				break;
+			dst[o++] = '\\';
+			dst[o++] = 'x';
+			dst[o++] = hex[c >> 4];
+			dst[o++] = hex[c & 15];
+		}
+	}
+	dst[o] = '\0';
+}
+
 void
 log_verbose(const char *fmt, ...)
 {
@@ -77,7 +126,7 @@ log_verbose(const char *fmt, ...)
 		return;
 	len = (size_t)n < sizeof(raw) ? (size_t)n : sizeof(raw) - 1;
 	memcpy(line, "mailsub: ", 9);
-	error_escape(line + 9, sizeof(line) - 10, raw, len);
+	escape_once(line + 9, sizeof(line) - 10, raw, len);
 	len = strlen(line);
 	line[len++] = '\n';
 	put_stderr(line, len);
@@ -108,7 +157,8 @@ log_transcript(void *arg, char dir, const char *line, size_t len, bool secret)
 
 /* Escape a value for the record: controls, DEL, bytes >= 0x80, '\\' and
  * '"' become \xHH; spaces too unless the value is quoted, so the record
- * stays key=value words. */
+ * stays key=value words.  The quoted value (the reply or error line) is
+ * escaped text already: its \xHH escapes are kept, not escaped again. */
 static size_t
 escape_value(char *dst, size_t size, const char *s, bool quoted)
 {
@@ -123,7 +173,13 @@ escape_value(char *dst, size_t size, const char *s, bool quoted)
 
 		if (c == ' ' && quoted)
 			plain = true;
-		if (plain) {
+		if (quoted && is_escape(s)) {
+			if (o + 4 >= size)
+				break;
+			memcpy(dst + o, s, 4);
+			o += 4;
+			s += 3;
+		} else if (plain) {
 			if (o + 1 >= size)
 				break;
 			dst[o++] = (char)c;

@@ -29,7 +29,7 @@ struct error;
  *   dsn-envid: VALUE        (optional)
  *   body: 8bitmime | 7bit
  *   attempts: N
- *   first-attempt: EPOCH
+ *   first-attempt: EPOCH    (while attempts is 0: when it was queued)
  *   last-attempt: EPOCH
  *   last-error: TEXT        (one line, control characters escaped)
  *   <empty line>

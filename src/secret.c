@@ -139,6 +139,15 @@ read_password_file(const char *cfg_path, bool system, struct buf *out,
 		    "empty", path);
 		goto done;
 	}
+	/* Windows editors start UTF-8 files with U+FEFF: it would go to
+	 * the server as part of the password. */
+	if (out->len >= 3 && memcmp(out->data, "\xef\xbb\xbf", 3) == 0) {
+		error_set(err, EX_CONFIG,
+		    "password_file %s: UTF-8 byte-order mark; save the file "
+		    "without it",
+		    path);
+		goto done;
+	}
 	rc = 0;
 done:
 	secure_wipe(chunk, sizeof(chunk));
@@ -208,20 +217,44 @@ format_size(char *dst, size_t size, size_t n)
 		snprintf(dst, size, "%zu bytes", n);
 }
 
-/* Collect the child's stdout until EOF, the deadline or the cap.  Returns
- * 0 at EOF, -1 with err set otherwise. */
+/* How often the command is checked for having exited while its stdout
+ * stays open. */
+#define SECRET_EXIT_POLL_MS 50
+
+/*
+ * Collect the child's stdout until EOF, the deadline or the cap; or, once
+ * the command itself has exited, until its pipe holds nothing more: a
+ * background process it left behind (an agent, "sleep 100 &") may keep
+ * the pipe open for ever, but everything the command wrote is in the pipe
+ * when it exits.  Returns 0 (*exited tells whether *status was collected),
+ * -1 with err set otherwise.
+ */
 static int
-collect_output(int fd, long long deadline, int timeout_ms, size_t max_out,
-    struct buf *out, struct error *err)
+collect_output(int fd, pid_t pid, long long deadline, int timeout_ms,
+    size_t max_out, struct buf *out, bool *exited, int *status,
+    struct error *err)
 {
 	char          chunk[4096];
 	char          what[32];
 	struct pollfd pfd;
 	ssize_t       n;
 	long long     left;
-	int           rc = -1, pr;
+	int           rc = -1, pr, wait_ms;
+	pid_t         r;
 
+	*exited = false;
 	for (;;) {
+		if (!*exited) {
+			r = waitpid(pid, status, WNOHANG);
+			if (r == pid)
+				*exited = true;
+			else if (r == -1 && errno != EINTR) {
+				error_set(err, EX_OSERR,
+				    "password_command: waitpid: %s",
+				    strerror(errno));
+				break;
+			}
+		}
 		left = deadline - now_ms();
 		if (left <= 0) {
 			format_duration(what, sizeof(what), timeout_ms);
@@ -229,10 +262,14 @@ collect_output(int fd, long long deadline, int timeout_ms, size_t max_out,
 			    "password_command timed out after %s", what);
 			break;
 		}
+		/* After the exit only what is already there is read. */
+		wait_ms = *exited ? 0 : SECRET_EXIT_POLL_MS;
+		if (wait_ms > left)
+			wait_ms = (int)left;
 		pfd.fd = fd;
 		pfd.events = POLLIN;
 		pfd.revents = 0;
-		pr = poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
+		pr = poll(&pfd, 1, wait_ms);
 		if (pr == -1 && errno == EINTR)
 			continue;
 		if (pr == -1) {
@@ -240,8 +277,13 @@ collect_output(int fd, long long deadline, int timeout_ms, size_t max_out,
 			    strerror(errno));
 			break;
 		}
-		if (pr == 0)
+		if (pr == 0) {
+			if (*exited) {
+				rc = 0;
+				break;
+			}
 			continue;
+		}
 		n = read(fd, chunk, sizeof(chunk));
 		if (n == -1 && (errno == EINTR || errno == EAGAIN))
 			continue;
@@ -303,6 +345,7 @@ secret_run_command(const char *command, int timeout_ms, size_t max_out,
 	long long        deadline;
 	pid_t            pid;
 	int              pfd[2], status = 0, rc = -1;
+	bool             exited = false;
 
 	/* waitpid() needs SIGCHLD not ignored; restore it afterwards. */
 	memset(&sa, 0, sizeof(sa));
@@ -331,14 +374,15 @@ secret_run_command(const char *command, int timeout_ms, size_t max_out,
 	setpgid(pid, pid);
 	close(pfd[1]);
 
-	if (collect_output(pfd[0], deadline, timeout_ms, max_out, out, err) ==
-	    -1) {
+	if (collect_output(pfd[0], pid, deadline, timeout_ms, max_out, out,
+		&exited, &status, err) == -1) {
 		close(pfd[0]);
-		kill_and_reap(pid);
+		if (!exited)
+			kill_and_reap(pid);
 		goto restore;
 	}
 	close(pfd[0]);
-	if (reap(pid, deadline, timeout_ms, &status, err) == -1)
+	if (!exited && reap(pid, deadline, timeout_ms, &status, err) == -1)
 		goto restore;
 	if (WIFSIGNALED(status)) {
 		error_set(err, EX_CONFIG,

@@ -1155,6 +1155,12 @@ test_trap_bytes(void **state)
 	    "config.ini:3: control character", NULL);
 	load_fails("[a]\nhost = x.example\nuser = a\rb\n",
 	    "config.ini:3: control character", NULL);
+	/* A byte-order mark is named, not "not a key = value line" */
+	load_fails("\xef\xbb\xbf[a]\nhost = x.example\n",
+	    "config.ini:1: UTF-8 byte-order mark; save the file without it",
+	    NULL);
+	load_fails("\xef\xbb\xbfhost = x.example\n[a]\n",
+	    "config.ini:1: UTF-8 byte-order mark", NULL);
 	/* CRLF line ends are fine, and so is UTF-8 */
 	cfg = load_ok("[a]\r\nhost = x.example\r\nuser = J\xc3\xb6rg\r\n");
 	assert_string_equal(get_acct(cfg, "a")->user, "J\xc3\xb6rg");
