@@ -39,7 +39,12 @@ fi
 : "${PYTHON3:=/usr/bin/python3}"
 : "${SCENARIO_DIR:=$SRCDIR/tests/scenarios}"
 : "${MAILSUB_NO_SKIP:=0}"
-export SRCDIR BUILDDIR MAILSUB PYTHON3 SCENARIO_DIR
+# The build's configured directories (make check passes them): the system
+# file is $SYSCONFDIR/mailsub.conf, the system spool
+# $LOCALSTATEDIR/spool/mailsub.
+: "${SYSCONFDIR:=/etc}"
+: "${LOCALSTATEDIR:=/var}"
+export SRCDIR BUILDDIR MAILSUB PYTHON3 SCENARIO_DIR SYSCONFDIR LOCALSTATEDIR
 
 SMTPSERVER=$SRCDIR/tests/smtpserver.py
 SCN=$SRCDIR/tests/scn.py
