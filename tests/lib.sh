@@ -45,6 +45,12 @@ fi
 : "${SYSCONFDIR:=/etc}"
 : "${LOCALSTATEDIR:=/var}"
 export SRCDIR BUILDDIR MAILSUB PYTHON3 SCENARIO_DIR SYSCONFDIR LOCALSTATEDIR
+# Debian's Postfix as tests/install-deps.sh --tests unpacked it (never
+# installed): postfix, postconf, smtp-sink ... run from there.
+if [ -x "$SRCDIR/build-postfix/bin/postfix" ]; then
+	PATH=$SRCDIR/build-postfix/bin:$PATH
+	export PATH
+fi
 
 SMTPSERVER=$SRCDIR/tests/smtpserver.py
 SCN=$SRCDIR/tests/scn.py
