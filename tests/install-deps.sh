@@ -23,16 +23,19 @@
 #   - stop, disable or reconfigure a service the machine had: no service is
 #     started by the installation (a policy-rc.d that refuses, for its
 #     duration, unless the machine has one of its own), and the services of
-#     packages it newly installed are left disabled (deb-systemd-helper,
+#     packages it newly installed are left disabled (systemctl disable,
 #     update-rc.d): the tests start their own instances, on free ports;
-#   - install Postfix.  The tests run Debian's postfix package unpacked into
-#     build-postfix/ (apt-get download, dpkg-deb -x) with the libraries it
-#     needs, through wrappers in build-postfix/bin that tests/lib.sh puts
-#     first in PATH; so it cannot conflict with the machine's MTA (exim4,
-#     Postfix or another), and port 25 stays whatever it was.  Postfix's
-#     daemons need the system user postfix and the groups postfix and
-#     postdrop: they are created (as the postfix package would) when
-#     missing.  Remove build-postfix/ to fetch the current version again.
+#   - install a mail transport agent.  Debian's postfix package, and
+#     bsd-mailx (which depends on an MTA), are unpacked into build-private/
+#     instead (apt-get download, dpkg-deb -x), their other dependencies
+#     (libraries) installed, and the tests run them through wrappers in
+#     build-private/bin that tests/lib.sh puts first in PATH; so they cannot
+#     conflict with the machine's MTA (exim4, Postfix or another), and port
+#     25 stays whatever it was.  An installation that would bring an MTA
+#     all the same stops before it starts.  Postfix's daemons need the
+#     system user postfix and the groups postfix and postdrop: they are
+#     created (as the postfix package would) when missing.  Remove
+#     build-private/ to fetch the current versions again.
 # apt-get runs only when something is missing: re-runs are fast and need no
 # network.
 set -eu
@@ -52,9 +55,12 @@ BUILD_PACKAGES="build-essential autoconf automake pkg-config libgnutls28-dev
 libgsasl-dev libiniparser-dev libmagic-dev python3"
 TEST_PACKAGES="libcmocka-dev gnutls-bin dovecot-core python3-aiosmtpd
 python3-pytest mandoc msmtp faketime clang clang-tools libclang-rt-14-dev git
-git-email libmailtools-perl php-cli bsd-mailx s-nail mutt util-linux
-bash-completion debhelper lintian mmdebstrap"
-PFDIR=$top/build-postfix
+git-email libmailtools-perl php-cli s-nail mutt util-linux bash-completion
+debhelper lintian mmdebstrap"
+# Unpacked into build-private/, never installed.
+PRIVATE_PACKAGES="postfix bsd-mailx"
+PRIV=$top/build-private
+PFROOT=$PRIV/postfix
 
 say()
 {
@@ -87,48 +93,58 @@ for p in $PACKAGES; do
 	installed "$p" || missing="$missing $p"
 done
 
-need_postfix=0
-if [ $tests = 1 ] && [ ! -x "$PFDIR/root/usr/sbin/postfix" ]; then
-	need_postfix=1
+unpack=
+if [ $tests = 1 ]; then
+	for p in $PRIVATE_PACKAGES; do
+		[ -d "$PRIV/$p" ] || unpack="$unpack $p"
+	done
 fi
 
 export DEBIAN_FRONTEND=noninteractive
-if [ -n "$missing" ] || [ $need_postfix = 1 ]; then
+if [ -n "$missing" ] || [ -n "$unpack" ]; then
 	say "apt-get update"
 	apt-get update -q >/dev/null || die "apt-get update failed"
 fi
 
-# ---- the private Postfix -------------------------------------------------
-if [ $need_postfix = 1 ]; then
-	say "fetching Debian's postfix package into $PFDIR (not installed)"
-	rm -rf "$PFDIR"
-	mkdir -p "$PFDIR/dl"
+# ---- the unpacked packages -----------------------------------------------
+for p in $unpack; do
+	say "fetching Debian's $p package into $PRIV/$p (not installed)"
+	rm -rf "$PRIV/$p" "$PRIV/$p.tmp" "$PRIV/dl/$p"
+	mkdir -p "$PRIV/dl/$p"
 	# As root into a directory of ours: apt's sandbox user need not
 	# write it.
-	(cd "$PFDIR/dl" && apt-get download -q -o APT::Sandbox::User=root \
-	    postfix >/dev/null) || die "apt-get download postfix failed"
-	deb=$(ls "$PFDIR"/dl/postfix_*.deb)
-	dpkg-deb -x "$deb" "$PFDIR/root.tmp" || die "dpkg-deb -x $deb failed"
-	mv "$PFDIR/root.tmp" "$PFDIR/root"
-fi
+	(cd "$PRIV/dl/$p" && apt-get download -q -o APT::Sandbox::User=root \
+	    "$p" >/dev/null) || die "apt-get download $p failed"
+	dpkg-deb -x "$PRIV/dl/$p/${p}_"*.deb "$PRIV/$p.tmp" ||
+	    die "dpkg-deb -x $p failed"
+	mv "$PRIV/$p.tmp" "$PRIV/$p"
+done
 if [ $tests = 1 ]; then
-	# Its Depends that are not installed (libraries, ssl-cert, ...): the
-	# first alternative of each.
-	deps=$(dpkg-deb -f "$PFDIR"/dl/postfix_*.deb Depends | tr ',' '\n' |
-	    sed 's/([^)]*)//g; s/|/ /g')
-	while read -r alts; do
-		first=
-		for alt in $alts; do
-			[ -n "$first" ] || first=$alt
-			if installed "$alt"; then
-				first=
-				break
-			fi
-		done
-		[ -z "$first" ] || missing="$missing $first"
-	done <<EOF
+	# Their Depends that are not installed (libraries, ssl-cert, ...):
+	# the first alternative of each; never an MTA.
+	for p in $PRIVATE_PACKAGES; do
+		deps=$(dpkg-deb -f "$PRIV/dl/$p/${p}_"*.deb Depends |
+		    tr ',' '\n' | sed 's/([^)]*)//g; s/|/ /g')
+		while read -r alts; do
+			first=
+			for alt in $alts; do
+				case $alt in
+				mail-transport-agent | default-mta)
+					first=
+					break
+					;;
+				esac
+				[ -n "$first" ] || first=$alt
+				if installed "$alt"; then
+					first=
+					break
+				fi
+			done
+			[ -z "$first" ] || missing="$missing $first"
+		done <<EOF
 $deps
 EOF
+	done
 fi
 
 # ---- apt: simulate, then install without removing anything ---------------
@@ -160,6 +176,14 @@ install-deps.sh: stopped; nothing was installed or removed"
 	fi
 	# Newly installed ("Inst P (V ...)"), not upgraded ("Inst P [OLD] (V ...)").
 	new=$(printf '%s\n' "$sim" | sed -n 's/^Inst \([^ ]*\) (.*/\1/p')
+	# shellcheck disable=SC2086
+	mta=$(apt-cache show --no-all-versions $new 2>/dev/null | awk '
+	    /^Package:/ { p = $2 }
+	    /^Provides:/ && /mail-transport-agent/ { print p }' | tr '\n' ' ')
+	if [ -n "$mta" ]; then
+		die "installing$missing would bring a mail transport agent: $mta
+install-deps.sh: stopped; nothing was installed or removed"
+	fi
 	if [ ! -e /usr/sbin/policy-rc.d ]; then
 		policy=/usr/sbin/policy-rc.d
 		printf '#!/bin/sh\n# tests/install-deps.sh: no service starts while it installs\nexit 101\n' \
@@ -177,11 +201,14 @@ install-deps.sh: stopped; nothing was installed or removed"
 		for u in $(dpkg-query -L "$p" 2>/dev/null |
 		    grep -E '^(/usr)?/lib/systemd/system/[^/@]+\.(service|socket|timer|path)$' |
 		    sed 's|.*/||'); do
-			if command -v deb-systemd-helper >/dev/null 2>&1 &&
-			    deb-systemd-helper --quiet is-enabled "$u"; then
-				say "disabling $u (newly installed by $p)"
-				deb-systemd-helper disable "$u" >/dev/null 2>&1 || true
-			fi
+			# systemctl works on the unit files offline too
+			# (containers, chroots); a disabled unit stays so on
+			# upgrades (the packages' was-enabled check).
+			command -v systemctl >/dev/null 2>&1 || break
+			[ "$(systemctl is-enabled "$u" 2>/dev/null)" = enabled ] ||
+			    continue
+			say "disabling $u (newly installed by $p)"
+			systemctl --quiet disable "$u" 2>/dev/null || true
 		done
 		for s in $(dpkg-query -L "$p" 2>/dev/null |
 		    sed -n 's|^/etc/init\.d/\([^/]*\)$|\1|p'); do
@@ -207,14 +234,14 @@ if [ $tests = 1 ]; then
 		say "creating the system group postdrop"
 		groupadd --system postdrop
 	fi
-	R=$PFDIR/root
+	R=$PFROOT
 	# The map types compiled in (texthash, ...) are all the tests use.
 	printf '# dict-type\tso-name (pathname)\tdict-function\tmkmap-function\n' \
 	    >"$R/etc/postfix/dynamicmaps.cf"
-	mkdir -p "$PFDIR/bin"
+	mkdir -p "$PRIV/bin"
 	# postfix -c DIR ...: DIR's main.cf gets this copy's directories,
 	# and its daemons the library path.
-	cat >"$PFDIR/bin/postfix.tmp" <<EOF
+	cat >"$PRIV/bin/postfix.tmp" <<EOF
 #!/bin/sh
 # Debian's Postfix unpacked by tests/install-deps.sh (not installed).
 R='$R'
@@ -238,24 +265,37 @@ if [ -n "\$cfg" ] && [ -f "\$cfg/main.cf" ]; then
 fi
 exec "\$R/usr/sbin/postfix" "\$@"
 EOF
-	mv "$PFDIR/bin/postfix.tmp" "$PFDIR/bin/postfix"
+	mv "$PRIV/bin/postfix.tmp" "$PRIV/bin/postfix"
 	for c in postconf postmap postqueue postsuper postcat smtp-sink \
 	    smtp-source posttls-finger; do
-		cat >"$PFDIR/bin/$c.tmp" <<EOF
+		cat >"$PRIV/bin/$c.tmp" <<EOF
 #!/bin/sh
 # Debian's Postfix unpacked by tests/install-deps.sh (not installed).
 LD_LIBRARY_PATH='$R/usr/lib/postfix'
 export LD_LIBRARY_PATH
 exec '$R/usr/sbin/$c' "\$@"
 EOF
-		mv "$PFDIR/bin/$c.tmp" "$PFDIR/bin/$c"
+		mv "$PRIV/bin/$c.tmp" "$PRIV/bin/$c"
 	done
-	chmod 755 "$PFDIR"/bin/*
+	chmod 755 "$PRIV"/bin/*
 	if LD_LIBRARY_PATH=$R/usr/lib/postfix ldd "$R/usr/sbin/postfix" \
 	    "$R/usr/lib/postfix/sbin/smtpd" "$R/usr/lib/postfix/sbin/virtual" \
 	    2>&1 | grep 'not found' >&2; then
 		die "the unpacked Postfix lacks libraries (above)"
 	fi
-	say "private Postfix $(dpkg-deb -f "$PFDIR"/dl/postfix_*.deb Version) in $PFDIR"
+	cat >"$PRIV/bin/bsd-mailx.tmp" <<EOF
+#!/bin/sh
+# Debian's bsd-mailx unpacked by tests/install-deps.sh (not installed).
+exec '$PRIV/bsd-mailx/usr/bin/bsd-mailx' "\$@"
+EOF
+	mv "$PRIV/bin/bsd-mailx.tmp" "$PRIV/bin/bsd-mailx"
+	chmod 755 "$PRIV"/bin/*
+	if ldd "$PRIV/bsd-mailx/usr/bin/bsd-mailx" 2>&1 | grep 'not found' >&2
+	then
+		die "the unpacked bsd-mailx lacks libraries (above)"
+	fi
+	for p in $PRIVATE_PACKAGES; do
+		say "unpacked $p $(dpkg-deb -f "$PRIV/dl/$p/${p}_"*.deb Version) in $PRIV/$p"
+	done
 fi
 say "done"

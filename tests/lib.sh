@@ -45,10 +45,11 @@ fi
 : "${SYSCONFDIR:=/etc}"
 : "${LOCALSTATEDIR:=/var}"
 export SRCDIR BUILDDIR MAILSUB PYTHON3 SCENARIO_DIR SYSCONFDIR LOCALSTATEDIR
-# Debian's Postfix as tests/install-deps.sh --tests unpacked it (never
-# installed): postfix, postconf, smtp-sink ... run from there.
-if [ -x "$SRCDIR/build-postfix/bin/postfix" ]; then
-	PATH=$SRCDIR/build-postfix/bin:$PATH
+# Debian's postfix and bsd-mailx as tests/install-deps.sh --tests unpacked
+# them (never installed): postfix, postconf, smtp-sink, bsd-mailx ... run
+# from there.
+if [ -x "$SRCDIR/build-private/bin/postfix" ]; then
+	PATH=$SRCDIR/build-private/bin:$PATH
 	export PATH
 fi
 
