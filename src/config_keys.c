@@ -36,7 +36,7 @@
 #ifndef LOCALSTATEDIR
 #define LOCALSTATEDIR "/var"
 #endif
-#define SYSTEM_QUEUE_DIR	LOCALSTATEDIR "/spool/mailsub"
+#define SYSTEM_QUEUE_DIR LOCALSTATEDIR "/spool/mailsub"
 /* RFC 1035 2.3.4: names up to 255 octets on the wire, 253 as text. */
 #define HOSTNAME_MAX 253
 #define LABEL_MAX    63
