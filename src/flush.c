@@ -33,6 +33,7 @@
 #include "deliver.h"
 #include "error.h"
 #include "flush.h"
+#include "interrupt.h"
 #include "log.h"
 #include "queue.h"
 #include "relay.h"
@@ -56,6 +57,9 @@ struct runner {
 	long long end_ms;    /* 0 = no limit */
 	size_t tried;
 	struct flush_stats st;
+	/* SIGTERM and the like (interrupt.h): the run stops where it is. */
+	bool cut;	     /* messages were left unlooked at */
+	bool cut_reported;   /* the one line about it is out */
 };
 
 /* One queue file, open and locked. */
@@ -370,6 +374,23 @@ defer(struct runner *rn, const struct account *acct, struct qmsg *m,
 	log_message(acct, m, host, why->message, EX_TEMPFAIL, "queued");
 }
 
+/*
+ * A signal ended the attempt on m: it stays in new/ as it was (its lock
+ * goes with the descriptor), no attempt counted against it, since the
+ * server was not at fault.  After a final dot whose reply never came it
+ * may have been delivered: a duplicate is better than a loss.
+ */
+static void
+interrupted(struct runner *rn, const struct account *acct, struct qmsg *m,
+    const char *host, const struct error *why)
+{
+	rn->st.untried++;
+	rn->cut_reported = true;
+	report(rn, false, acct->name, "%s; message %s stays queued",
+	    why->message, m->id);
+	log_message(acct, m, host, why->message, EX_TEMPFAIL, "queued");
+}
+
 /* Into failed/ with the reason; status "failed" or "expired". */
 static void
 give_up(struct runner *rn, const struct account *acct, struct qmsg *m,
@@ -478,7 +499,9 @@ send_one(struct runner *rn, const struct account *acct, struct relay *relay,
 			    EX_OK, "sent");
 	} else {
 		error_prefix(&err, "%s", relay->where);
-		if (error_is_temporary(err.exit_code))
+		if (interrupt_caught())
+			interrupted(rn, acct, m, relay->where, &err);
+		else if (error_is_temporary(err.exit_code))
 			defer(rn, acct, m, relay->where, &err);
 		else
 			give_up(rn, acct, m, relay->where, err.message,
@@ -547,6 +570,11 @@ run_group(struct runner *rn, const char *qdir, const struct account *acct,
 		struct qmsg m;
 		struct error err;
 
+		if (interrupt_caught()) {
+			rn->st.untried += n - i;
+			rn->cut = true;
+			break;
+		}
 		if (limits_reached(rn)) {
 			leave_rest(rn, qdir, acct, ids, i, n, false);
 			break;
@@ -578,6 +606,13 @@ run_group(struct runner *rn, const char *qdir, const struct account *acct,
 			    -1) {
 				/* This message was tried; the rest wait. */
 				rn->tried++;
+				if (interrupt_caught()) {
+					interrupted(
+					    rn, acct, &m, relay.where, &err);
+					qmsg_close(&m);
+					rn->st.untried += n - i - 1;
+					return;
+				}
 				if (error_is_temporary(err.exit_code))
 					defer(rn, acct, &m, relay.where, &err);
 				else {
@@ -603,6 +638,11 @@ run_group(struct runner *rn, const char *qdir, const struct account *acct,
 		send_one(rn, acct, &relay, &m);
 		qmsg_close(&m);
 		on_session++;
+		if (interrupt_caught()) {
+			rn->st.untried += n - i - 1;
+			rn->cut = n - i - 1 > 0;
+			break;
+		}
 		if (relay.session.closed) {
 			relay_close(&relay);
 			open = false;
@@ -635,7 +675,8 @@ run_dir(struct runner *rn, const char *qdir, struct error *err)
 		    removed == 1 ? "" : "s");
 	if (queue_list(qdir, QUEUE_AREA_NEW, &ids, &n, err) == -1)
 		return -1;
-	if (n == 0) {
+	if (n == 0 || interrupt_caught()) {
+		rn->cut = rn->cut || n > 0;
 		queue_ids_free(ids, n);
 		return 0;
 	}
@@ -713,9 +754,15 @@ run_dir(struct runner *rn, const char *qdir, struct error *err)
 		groups[k][counts[k]++] = ids[i];
 	}
 	for (i = 0; i < rn->cfg->n_accounts; i++)
-		if (counts[i] > 0)
+		if (counts[i] > 0) {
+			if (interrupt_caught()) {
+				rn->st.untried += counts[i];
+				rn->cut = true;
+				continue;
+			}
 			run_group(rn, qdir, rn->cfg->accounts[i], groups[i],
 			    counts[i]);
+		}
 out:
 	if (groups != NULL)
 		for (i = 0; i < rn->cfg->n_accounts; i++)
@@ -764,6 +811,11 @@ flush_run(const struct config *cfg, const struct account *only,
 	rn.only_account = only != NULL ? only->name : NULL;
 	if (run(&rn, only, err) == -1)
 		return -1;
+	if (rn.cut && !rn.cut_reported)
+		report(&rn, false, NULL, "interrupted by %s; the messages not "
+		    "yet sent stay queued", interrupt_name(interrupt_caught()));
+	if (rn.cut && rn.st.permanent == 0)
+		return EX_TEMPFAIL;
 	return flush_exit_code(&rn.st);
 }
 

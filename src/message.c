@@ -26,6 +26,7 @@
 #include "buf.h"
 #include "error.h"
 #include "header.h"
+#include "interrupt.h"
 #include "message.h"
 #include "queue.h"
 
@@ -530,11 +531,16 @@ finish_input(struct reader *r)
 }
 
 static ssize_t
-read_block(int fd, char *p, size_t n, struct error *err)
+read_block(int fd, char *p, size_t n, bool interruptible, struct error *err)
 {
 	for (;;) {
-		ssize_t got = read(fd, p, n);
+		ssize_t got;
 
+		/* Before the end of the input nothing was promised: a
+		 * signal ends the read, the caller still holds it. */
+		if (interruptible && interrupt_caught())
+			return interrupt_input_error(err);
+		got = read(fd, p, n);
 		if (got >= 0)
 			return got;
 		if (errno == EINTR)
@@ -598,7 +604,8 @@ message_read(int in_fd, const char *spool_dir, const struct message_options *mo,
 		goto hard;
 	}
 	while (r.phase != PHASE_STOPPED) {
-		ssize_t got = read_block(in_fd, in, READ_BLOCK, err);
+		ssize_t got =
+		    read_block(in_fd, in, READ_BLOCK, mo->interruptible, err);
 
 		if (got < 0)
 			goto hard;

@@ -24,6 +24,7 @@
 #include "account.h"
 #include "buf.h"
 #include "error.h"
+#include "interrupt.h"
 #include "secret.h"
 
 /* A password file or a typed password longer than this is not a password. */
@@ -249,6 +250,12 @@ collect_output(int fd, long long deadline, int timeout_ms, size_t max_out,
 		pfd.fd = fd;
 		pfd.events = POLLIN;
 		pfd.revents = 0;
+		/* SIGTERM and the like end the wait: the caller kills the
+		 * command, and the message is queued (interrupt.h). */
+		if (interrupt_check(err, EX_TEMPFAIL) == -1) {
+			error_prefix(err, "password_command");
+			break;
+		}
 		pr = poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
 		if (pr == -1 && errno == EINTR)
 			continue;
@@ -306,6 +313,11 @@ reap(pid_t pid, long long deadline, int timeout_ms, int *status,
 			format_duration(what, sizeof(what), timeout_ms);
 			return error_set(err, EX_TEMPFAIL,
 			    "password_command timed out after %s", what);
+		}
+		if (interrupt_check(err, EX_TEMPFAIL) == -1) {
+			kill_and_reap(pid);
+			error_prefix(err, "password_command");
+			return -1;
 		}
 		/* The command closed stdout but lingers: poll gently. */
 		poll(NULL, 0, 10);
@@ -460,6 +472,10 @@ prompt_password(const struct account *acct, struct buf *out,
 	size_t           i;
 	int              fd, rc;
 
+	if (interrupt_check(err, EX_TEMPFAIL) == -1) {
+		error_prefix(err, "password prompt");
+		return -1;
+	}
 	fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (fd == -1)
 		return 1;
@@ -501,6 +517,11 @@ prompt_password(const struct account *acct, struct buf *out,
 	for (i = 0; i < N_PROMPT_SIGNALS; i++)
 		sigaction(prompt_signals[i], &old[i], NULL);
 	close(fd);
+	/* SIGTERM, SIGHUP and SIGINT mean what they mean elsewhere: the
+	 * run stops and a message already read is queued (interrupt.h). */
+	interrupt_raise(prompt_interrupted);
+	if (rc == -1 && interrupt_check(err, EX_TEMPFAIL) == -1)
+		error_prefix(err, "password prompt");
 	if (rc == 0 && out->len == 0)
 		rc = error_set(err, EX_CONFIG, "no password entered");
 	if (rc == -1)

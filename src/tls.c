@@ -30,6 +30,7 @@
 #include "buf.h"
 #include "cache.h"
 #include "error.h"
+#include "interrupt.h"
 #include "net.h"
 #include "tls.h"
 #include "tls_cert.h"
@@ -97,7 +98,8 @@ now_ms(void)
 }
 
 /* Wait until fd is ready in the direction GnuTLS last wanted.  0 ready,
- * 1 timed out, -1 poll failed. */
+ * 1 timed out, -1 poll failed or (errno EINTR) a signal of interrupt.h
+ * was caught. */
 static int
 wait_fd(int fd, bool want_write, long long deadline)
 {
@@ -120,6 +122,10 @@ wait_fd(int fd, bool want_write, long long deadline)
 	}
 #endif
 	for (;;) {
+		if (interrupt_caught()) {
+			errno = EINTR;
+			return -1;
+		}
 		left = deadline < 0 ? -1 : deadline - now_ms();
 		if (deadline >= 0 && left <= 0)
 			return 1;
@@ -140,6 +146,15 @@ static long long
 deadline_after(int timeout_ms)
 {
 	return timeout_ms > 0 ? now_ms() + timeout_ms : -1;
+}
+
+/* A failed wait_fd(): interrupted, or poll itself failed. */
+static int
+wait_error(struct error *err)
+{
+	if (errno == EINTR && interrupt_check(err, EX_TEMPFAIL) == -1)
+		return -1;
+	return error_set(err, EX_OSERR, "poll: %s", strerror(errno));
 }
 
 /* GnuTLS's messages end in a full stop; ours continue after them. */
@@ -570,8 +585,7 @@ tls_read(void *ctx, void *p, size_t n, int timeout_ms, struct error *err)
 				    (timeout_ms + 999) / 1000);
 			if (w == -1) {
 				tls->dead = true;
-				return error_set(err, EX_OSERR, "poll: %s",
-				    strerror(errno));
+				return wait_error(err);
 			}
 			continue;
 		}
@@ -644,8 +658,7 @@ tls_write(void *ctx, const void *p, size_t n, int timeout_ms,
 				    (timeout_ms + 999) / 1000);
 			if (w == -1) {
 				tls->dead = true;
-				return error_set(err, EX_OSERR, "poll: %s",
-				    strerror(errno));
+				return wait_error(err);
 			}
 			continue;
 		}
@@ -792,8 +805,7 @@ do_handshake(struct tls *tls, const char *hostname, int timeout_ms,
 			if (w == 1)
 				r = GNUTLS_E_TIMEDOUT;
 			else if (w == -1)
-				return error_set(err, EX_OSERR, "poll: %s",
-				    strerror(errno));
+				return wait_error(err);
 			else
 				continue;
 		}
