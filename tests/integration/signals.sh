@@ -128,7 +128,8 @@ stall_scn()
 }
 
 # after_eof NAME SIGNAL WHERE PHASE [INPUT]: the message read, the server
-# stalled at WHERE, SIGNAL: 75 naming PHASE, queued byte for byte.
+# stalled at WHERE, SIGNAL: 75 naming PHASE, queued byte for byte.  AE_SRV
+# and AE_CFG add server options and account keys (no spaces in them).
 after_eof()
 {
 	name=$1
@@ -137,13 +138,13 @@ after_eof()
 	stall_scn "$T/$name.scn" "$3"
 	mkdir -p "$T/$name.rec"
 	server_start "$name" --scenario "$T/$name.scn" --record "$T/$name.rec" \
-	    --once --stall-max 20 -v || {
+	    --once --stall-max 20 -v ${AE_SRV:-} || {
 		t_err "the server did not start"
 		t_result "$name"
 		return
 	}
 	srv=$SRV_PID
-	mk_config "$T/$name.ini"
+	mk_config "$T/$name.ini" ${AE_CFG:-}
 	reset_queue
 	bg_start "$input" -C "$T/$name.ini" b@example.org
 	if wait_note "$name" 'note stall' 20; then
@@ -176,6 +177,18 @@ line = "x" * 78 + "\n"
 for i in range(200000):
     sys.stdout.write(line)' >"$T/big.txt"
 after_eof mid-data INT data DATA "$T/big.txt"
+# The same over implicit TLS: the waits of the TLS module.
+if sh "$SRCDIR/tests/pki.sh" "$T/pki" >"$T/pki.log" 2>&1; then
+	AE_SRV="--tls-cert $T/pki/server.crt --tls-key $T/pki/server.key
+	    --implicit-tls"
+	AE_CFG="tls=on tls_trust_file=$T/pki/ca.crt"
+	after_eof tls-after-dot TERM dot 'end of data'
+	after_eof tls-mid-data HUP data DATA "$T/big.txt"
+	AE_SRV=
+	AE_CFG=
+else
+	t_skip "TLS cases" "tests/pki.sh failed: $(tail -n 1 "$T/pki.log")"
+fi
 rm -f "$T/big.txt"
 
 # Before connecting: a listener whose backlog is full never completes the
@@ -212,6 +225,50 @@ else
 fi
 server_stop "$full"
 
+# password_command still running when the signal comes: it is killed
+# (its whole process group), the message queued.
+cat >"$T/pw.scn" <<'EOF2'
+exit 75
+where new
+S: 220 auth.test ESMTP
+C: EHLO *
+S: 250-auth.test
+S: 250 AUTH PLAIN
+!stall
+EOF2
+printf '#!/bin/sh
+echo $$ >"%s/pw.pid"
+exec sleep 30
+' "$T" >"$T/pw.sh"
+chmod 700 "$T/pw.sh"
+mkdir -p "$T/pw.rec"
+server_start pw --scenario "$T/pw.scn" --record "$T/pw.rec" --once \
+    --stall-max 20 -v
+pwsrv=$SRV_PID
+mk_config "$T/pw.ini" auth=on user=alice allow_plaintext_auth=on \
+    "password_command = $T/pw.sh"
+reset_queue
+rm -f "$T/pw.pid"
+bg_start "$msg" -C "$T/pw.ini" b@example.org
+if wait_file "$T/pw.pid" 20 "$BG_PID"; then
+	kill -TERM "$BG_PID"
+else
+	t_err "password_command never ran"
+	kill -KILL "$BG_PID"
+fi
+bg_finish
+expect_exit 75 &&
+    expect_stderr '^mailsub: test: 127\.0\.0\.1:[0-9]+: AUTH: password_command: interrupted by SIGTERM; message queued as ' &&
+    expect_where new "$Q" && expect_queued_message "$QFILE" "$msg"
+expect_one_line
+pw=$(cat "$T/pw.pid" 2>/dev/null)
+if [ -n "$pw" ] && ! wait_pid "$pw" 5; then
+	t_err "password_command ($pw) still runs"
+	kill -KILL "$pw" 2>/dev/null
+fi
+t_result "password_command: SIGTERM: the command killed, 75, queued"
+server_stop "$pwsrv"
+
 # Before the end of the input: a producer that keeps stdin open.  Nothing
 # was accepted, nothing is kept, and the line says so.
 before_eof()
@@ -243,6 +300,45 @@ before_eof()
 before_eof TERM
 before_eof INT
 before_eof HUP
+
+# Compose mode: the body from stdin (more than the read-ahead, so the
+# writer thread is the one waiting), and an attachment that never ends.
+reset_queue
+rm -f "$T/fifo"
+mkfifo "$T/fifo"
+bg_start "$T/fifo" -C "$T/early.ini" -s half b@example.org
+exec 3>"$T/fifo"
+"$PYTHON3" -c 'import sys
+sys.stdout.write(("y" * 70 + "\n") * 6000)' >&3
+i=0
+until [ -n "$(ls "$Q/tmp" 2>/dev/null)" ] || [ $i -ge 200 ]; do
+	i=$((i + 1))
+	sleep 0.05
+done
+sleep 0.3
+kill -TERM "$BG_PID"
+bg_finish
+exec 3>&-
+expect_exit 74 &&
+    expect_stderr '^mailsub: test: interrupted by SIGTERM before the end of the message; nothing was queued or saved$'
+expect_one_line
+expect_nothing_kept
+t_result "compose, body on stdin not ended: SIGTERM: 74, nothing kept"
+
+reset_queue
+bg_start /dev/null -C "$T/early.ini" -s zero --attach /dev/zero b@example.org
+i=0
+until [ -n "$(ls "$Q/tmp" 2>/dev/null)" ] || [ $i -ge 200 ]; do
+	i=$((i + 1))
+	sleep 0.05
+done
+kill -INT "$BG_PID"
+bg_finish
+expect_exit 74 &&
+    expect_stderr '^mailsub: test: interrupted by SIGINT before the end of the message; nothing was queued or saved$'
+expect_one_line
+expect_nothing_kept
+t_result "compose, --attach /dev/zero: SIGINT: 74, nothing kept"
 
 # An ignored signal stays ignored: sh starts an asynchronous command with
 # SIGINT ignored, and nohup does the same with SIGHUP.  The stall then
@@ -313,6 +409,57 @@ done
 [ "$n" = 2 ] || t_err "the sink got $n messages, want 2"
 t_result "-q after the interrupted run sends each message once"
 
+# -odb: the detached child that delivers is told to stop: the message
+# stays queued as it was, and the next -q sends it once.
+stall_scn "$T/odb.scn" greeting
+mkdir -p "$T/odb.rec"
+server_start odb --scenario "$T/odb.scn" --record "$T/odb.rec" --once \
+    --stall-max 20 -v
+odbsrv=$SRV_PID
+mk_config "$T/odb.ini"
+reset_queue
+MAILSUB_SIGTEST=$T run_mailsub "$msg" -C "$T/odb.ini" -odb b@example.org
+expect_exit 0
+mkdir -p "$T/odb.before"
+cp "$Q"/new/* "$T/odb.before/" 2>/dev/null
+child=
+if wait_note odb 'note stall' 20; then
+	# The child by the mark in its environment, not by its name.
+	child=$("$PYTHON3" -c 'import os, sys
+want = ("MAILSUB_SIGTEST=" + sys.argv[1]).encode()
+exe = os.path.realpath(sys.argv[2])
+for p in os.listdir("/proc"):
+    try:
+        env = open("/proc/%s/environ" % p, "rb").read().split(b"\0")
+        if want in env and os.path.realpath("/proc/%s/exe" % p) == exe:
+            print(p)
+    except OSError:
+        pass' "$T" "$MAILSUB")
+fi
+if [ -n "$child" ]; then
+	kill -TERM $child
+	for c in $child; do
+		wait_pid "$c" 20 || t_err "the -odb child $c still runs"
+	done
+else
+	t_err "no -odb child found"
+fi
+[ "$(count_files "$Q/new")" = 1 ] || t_err "new/ has $(count_files "$Q/new")"
+[ "$(count_files "$Q/tmp")" = 0 ] || t_err "files left in tmp/"
+for f in "$T"/odb.before/*; do
+	cmp -s "$f" "$Q/new/$(basename "$f")" ||
+	    t_err "$(basename "$f") changed"
+done
+server_stop "$odbsrv"
+run_mailsub /dev/null -C "$T/good.ini" -q
+expect_exit 0 && expect_where none "$Q"
+n=0
+for f in "$T"/sink.rec/msg-*.json; do
+	[ -f "$f" ] && n=$((n + 1))
+done
+[ "$n" = 3 ] || t_err "the sink got $((n - 2)) messages, want 1"
+t_result "-odb: SIGTERM to the delivering child: it stays queued, sent once"
+
 # -bs: DATA received in full, the relay stalls: the message is queued,
 # the client told so, the session closed.
 stall_scn "$T/bs.scn" greeting
@@ -326,7 +473,8 @@ PYTHONPATH=$SRCDIR/tests
 export PYTHONPATH
 reset_queue
 printf 'Subject: bs\r\n\r\nline\r\n.dot\r\nend\r\n' >"$T/bs.txt"
-if ! out=$("$PYTHON3" - "$T/bs.ini" "$T/bs.txt" "$T/bs.err" <<'EOF' 2>&1
+rm -f "$T/stderr" "$T/bs-mailsub.err"
+if ! out=$("$PYTHON3" - "$T/bs.ini" "$T/bs.txt" "$T/bs-mailsub.err" <<'EOF' 2>&1
 import os, re, signal, sys, time
 from bsclient import Session
 cfg, message, errfile = sys.argv[1:4]
@@ -357,7 +505,7 @@ EOF
 ); then
 	t_err "$(printf '%s' "$out" | tail -n 3 | tr '\n' ' ')"
 fi
-cp "$T/bs.err" "$T/stderr" 2>/dev/null
+cp "$T/bs-mailsub.err" "$T/stderr" 2>/dev/null || : >"$T/stderr"
 expect_stderr '^mailsub: test: 127\.0\.0\.1:[0-9]+: greeting: interrupted by SIGTERM; message queued as ' &&
     expect_where new "$Q" && expect_queued_message "$QFILE" "$T/bs.txt"
 expect_one_line
@@ -367,7 +515,8 @@ server_stop "$bssrv"
 # -bs: a partial DATA is dropped; the client hears 421.
 reset_queue
 mk_config "$T/bs-down.ini" "port=$(free_port)"
-if ! out=$("$PYTHON3" - "$T/bs-down.ini" "$T/bs.err" <<'EOF' 2>&1
+rm -f "$T/stderr" "$T/bs-mailsub.err"
+if ! out=$("$PYTHON3" - "$T/bs-down.ini" "$T/bs-mailsub.err" <<'EOF' 2>&1
 import os, signal, sys, time
 from bsclient import Session
 cfg, errfile = sys.argv[1:3]
@@ -389,7 +538,7 @@ EOF
 ); then
 	t_err "$(printf '%s' "$out" | tail -n 3 | tr '\n' ' ')"
 fi
-cp "$T/bs.err" "$T/stderr" 2>/dev/null
+cp "$T/bs-mailsub.err" "$T/stderr" 2>/dev/null || : >"$T/stderr"
 expect_stderr '^mailsub: -bs: interrupted by SIGHUP inside DATA; the message was not accepted$'
 expect_one_line
 expect_nothing_kept
