@@ -160,25 +160,19 @@ static ssize_t
 read_fd(int fd, void *p, size_t n)
 {
 	for (;;) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
 		ssize_t got;
 
-		if (interrupt_caught()) {
-			errno = EINTR;
+		/* A poll first, so a signal just before it is seen. */
+		if (interrupt_poll(&pfd, 1, -1) == -1)
 			return -1;
-		}
 		got = read(fd, p, n);
 		if (got >= 0)
 			return got;
 		if (errno == EINTR)
 			continue;
-		if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			/* A non-blocking stdin: wait for it. */
-			struct pollfd pfd = {.fd = fd, .events = POLLIN};
-
-			if (poll(&pfd, 1, -1) == -1 && errno != EINTR)
-				return -1;
-			continue;
-		}
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			continue; /* a non-blocking stdin: the poll waits */
 		return -1;
 	}
 }

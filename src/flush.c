@@ -58,8 +58,8 @@ struct runner {
 	size_t tried;
 	struct flush_stats st;
 	/* SIGTERM and the like (interrupt.h): the run stops where it is. */
-	bool cut;	     /* messages were left unlooked at */
-	bool cut_reported;   /* the one line about it is out */
+	bool cut;	   /* messages were left unlooked at */
+	bool cut_reported; /* the one line about it is out */
 };
 
 /* One queue file, open and locked. */
@@ -812,8 +812,10 @@ flush_run(const struct config *cfg, const struct account *only,
 	if (run(&rn, only, err) == -1)
 		return -1;
 	if (rn.cut && !rn.cut_reported)
-		report(&rn, false, NULL, "interrupted by %s; the messages not "
-		    "yet sent stay queued", interrupt_name(interrupt_caught()));
+		report(&rn, false, NULL,
+		    "interrupted by %s; the messages not "
+		    "yet sent stay queued",
+		    interrupt_name(interrupt_caught()));
 	if (rn.cut && rn.st.permanent == 0)
 		return EX_TEMPFAIL;
 	return flush_exit_code(&rn.st);

@@ -5,8 +5,10 @@
  */
 #include "autoconfig.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <time.h>
 
 #include "error.h"
 #include "interrupt.h"
@@ -105,8 +107,8 @@ interrupt_check(struct error *err, int exit_code)
 
 	if (sig == 0)
 		return 0;
-	return error_set(err, exit_code, "interrupted by %s",
-	    interrupt_name(sig));
+	return error_set(
+	    err, exit_code, "interrupted by %s", interrupt_name(sig));
 }
 
 int
@@ -116,4 +118,41 @@ interrupt_input_error(struct error *err)
 	    "interrupted by %s before the end of the message; nothing was "
 	    "queued or saved",
 	    interrupt_name(caught));
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+interrupt_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
+{
+	long long end = timeout_ms >= 0 ? now_ms() + timeout_ms : -1;
+	long long left;
+	int rc, slice;
+
+	for (;;) {
+		if (caught) {
+			errno = EINTR;
+			return -1;
+		}
+		slice = INTERRUPT_POLL_MS;
+		if (end >= 0) {
+			left = end - now_ms();
+			if (left < 0)
+				left = 0;
+			if (left < slice)
+				slice = (int)left;
+		}
+		rc = poll(fds, n, slice);
+		if (rc > 0 || (rc == -1 && errno != EINTR))
+			return rc;
+		if (rc == 0 && end >= 0 && now_ms() >= end)
+			return 0;
+	}
 }

@@ -9,6 +9,7 @@
 #ifndef MAILSUB_INTERRUPT_H
 #define MAILSUB_INTERRUPT_H
 
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 
@@ -32,6 +33,15 @@ int interrupt_caught(void);
  * (the password prompt); a no-op for other signals, or unless
  * interrupt_install() was called. */
 void interrupt_raise(int sig);
+
+/*
+ * poll(2) that ends with -1 and errno EINTR once a signal was caught, and
+ * otherwise as poll does (timeout_ms < 0: none); other EINTRs are waited
+ * through.  It looks at the flag every INTERRUPT_POLL_MS, so a signal that
+ * lands between a look and the poll() is seen all the same.
+ */
+#define INTERRUPT_POLL_MS 250
+int interrupt_poll(struct pollfd *fds, nfds_t n, int timeout_ms);
 
 /* When a signal was caught: err = exit_code "interrupted by SIGTERM" and
  * -1; else 0. */

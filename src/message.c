@@ -536,10 +536,16 @@ read_block(int fd, char *p, size_t n, bool interruptible, struct error *err)
 	for (;;) {
 		ssize_t got;
 
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+
 		/* Before the end of the input nothing was promised: a
-		 * signal ends the read, the caller still holds it. */
-		if (interruptible && interrupt_caught())
-			return interrupt_input_error(err);
+		 * signal ends the read, the caller still holds it.  The
+		 * wait is a poll, so a signal just before it is seen. */
+		if (interruptible && interrupt_poll(&pfd, 1, -1) == -1) {
+			if (errno == EINTR)
+				return interrupt_input_error(err);
+			break;
+		}
 		got = read(fd, p, n);
 		if (got >= 0)
 			return got;
@@ -547,8 +553,6 @@ read_block(int fd, char *p, size_t n, bool interruptible, struct error *err)
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK) {
 			/* A non-blocking stdin: wait for it. */
-			struct pollfd pfd = {.fd = fd, .events = POLLIN};
-
 			if (poll(&pfd, 1, -1) == -1 && errno != EINTR)
 				break;
 			continue;

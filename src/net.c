@@ -43,19 +43,11 @@ static int
 wait_fd(int fd, short events, int timeout_ms)
 {
 	struct pollfd pfd;
-	int rc;
 
 	pfd.fd = fd;
 	pfd.events = events;
 	pfd.revents = 0;
-	do {
-		if (interrupt_caught()) {
-			errno = EINTR;
-			return -1;
-		}
-		rc = poll(&pfd, 1, timeout_ms > 0 ? timeout_ms : -1);
-	} while (rc == -1 && errno == EINTR);
-	return rc;
+	return interrupt_poll(&pfd, 1, timeout_ms > 0 ? timeout_ms : -1);
 }
 
 /* A failed wait_fd(): interrupted, or poll itself failed. */

@@ -256,7 +256,8 @@ collect_output(int fd, long long deadline, int timeout_ms, size_t max_out,
 			error_prefix(err, "password_command");
 			break;
 		}
-		pr = poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
+		pr = interrupt_poll(
+		    &pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
 		if (pr == -1 && errno == EINTR)
 			continue;
 		if (pr == -1) {

@@ -195,14 +195,13 @@ fill(struct session *s)
 		return READ_LINE; /* full: the caller takes a piece */
 	pfd.fd = s->in_fd;
 	pfd.events = POLLIN;
-	do {
-		/* SIGTERM and the like end the session (interrupt.h). */
-		if (interrupt_check(&s->fail, EX_IOERR) == -1) {
-			error_prefix(&s->fail, "-bs");
-			return READ_ERROR;
-		}
-		rc = poll(&pfd, 1, SMTPD_TIMEOUT_MS);
-	} while (rc == -1 && errno == EINTR);
+	rc = interrupt_poll(&pfd, 1, SMTPD_TIMEOUT_MS);
+	/* SIGTERM and the like end the session (interrupt.h). */
+	if (rc == -1 && errno == EINTR &&
+	    interrupt_check(&s->fail, EX_IOERR) == -1) {
+		error_prefix(&s->fail, "-bs");
+		return READ_ERROR;
+	}
 	if (rc == 0) {
 		s->timed_out = true;
 		error_set(&s->fail, EX_IOERR,

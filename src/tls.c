@@ -122,21 +122,16 @@ wait_fd(int fd, bool want_write, long long deadline)
 	}
 #endif
 	for (;;) {
-		if (interrupt_caught()) {
-			errno = EINTR;
-			return -1;
-		}
 		left = deadline < 0 ? -1 : deadline - now_ms();
 		if (deadline >= 0 && left <= 0)
 			return 1;
 		pfd.fd = fd;
 		pfd.events = want_write ? POLLOUT : POLLIN;
 		pfd.revents = 0;
-		r = poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
-		if (r == -1 && errno == EINTR)
-			continue;
+		r = interrupt_poll(
+		    &pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
 		if (r == -1)
-			return -1;
+			return -1; /* EINTR: a signal was caught */
 		if (r > 0)
 			return 0;
 	}

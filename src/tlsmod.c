@@ -59,6 +59,7 @@ __attribute__((used)) static void (*const module_imports[])(void) = {
     (void (*)(void))error_set,
     (void (*)(void))interrupt_caught,
     (void (*)(void))interrupt_check,
+    (void (*)(void))interrupt_poll,
     (void (*)(void))net_transport_get_fd,
     (void (*)(void))secret_get_password,
     (void (*)(void))secure_wipe,
