@@ -640,7 +640,7 @@ run_group(struct runner *rn, const char *qdir, const struct account *acct,
 		on_session++;
 		if (interrupt_caught()) {
 			rn->st.untried += n - i - 1;
-			rn->cut = n - i - 1 > 0;
+			rn->cut = rn->cut || n - i - 1 > 0;
 			break;
 		}
 		if (relay.session.closed) {
