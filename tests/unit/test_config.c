@@ -852,7 +852,13 @@ test_auth(void **state)
 	assert_int_equal(get_acct(cfg, "d")->auth, ACCOUNT_AUTH_LIST);
 	config_free(cfg);
 	load_fails("[a]\nhost = x\nuser = u\nauth = plain, digest-md5\n",
-	    "config.ini:4: [a] auth: item 2", "SCRAM-SHA-256-PLUS");
+	    "config.ini:4: [a] auth: item 2",
+	    "is not on, off or a known mechanism (SCRAM-SHA-256-PLUS, "
+	    "SCRAM-SHA-256, SCRAM-SHA-1-PLUS, SCRAM-SHA-1, PLAIN, LOGIN, "
+	    "CRAM-MD5, XOAUTH2, OAUTHBEARER, GSSAPI, EXTERNAL)");
+	/* As many items as there are mechanisms. */
+	load_fails("[a]\nhost = x\nuser = u\nauth = a,b,c,d,e,f,g,h,i,j,k,l\n",
+	    "[a] auth: more than 11 items", NULL);
 	load_fails("[a]\nhost = x\nuser = u\nauth = plain,PLAIN\n",
 	    "[a] auth: item 2 is listed twice", NULL);
 	load_fails("[a]\nhost = x\nauth = on\n", "[a] auth", "no user");
