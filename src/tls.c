@@ -1031,3 +1031,11 @@ tls_describe_chain(const struct transport *t, bool json, struct buf *out,
 	tls = t->ctx;
 	return tls_describe_peers(tls->session, json, out, err);
 }
+
+/* --- the module's one export (tls.h, tlsmod.h) ------------------------ */
+
+TLSMOD_EXPORT const struct tls_module mailsub_tls_module = {
+    .head = TLSMOD_HEAD(TLS_MODULE_ABI),
+    .upgrade = tls_upgrade,
+    .describe_chain = tls_describe_chain,
+};
