@@ -856,6 +856,6 @@ auth_login(struct conn *c, const struct account *acct,
 /* --- the module's one export (auth.h, tlsmod.h) ---------------------- */
 
 TLSMOD_EXPORT const struct sasl_module mailsub_sasl_module = {
-    .head = TLSMOD_HEAD(SASL_MODULE_ABI),
+    .head = {SASL_MODULE_ABI, PACKAGE_VERSION},
     .login = auth_login,
 };

@@ -33,7 +33,7 @@ struct smtp_caps;
 #define SASL_MODULE_ABI 1
 
 struct sasl_module {
-	struct module_head head; /* TLSMOD_HEAD(SASL_MODULE_ABI) */
+	struct module_head head; /* {SASL_MODULE_ABI, PACKAGE_VERSION} */
 
 	/*
 	 * Authenticate over c.  535 -> EX_NOPERM, 454 -> EX_TEMPFAIL,

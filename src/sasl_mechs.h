@@ -15,22 +15,21 @@
 
 struct account;
 
+/* What a mechanism needs.  A token mechanism's secret is an OAuth 2.0
+ * bearer token (RFC 6750), and auth.c builds its message, not libgsasl. */
 enum {
-	SASL_MECH_PASSWORD = 1u << 0,     /* sends the password or token */
-	SASL_MECH_TOKEN = 1u << 1,        /* the secret is an OAuth 2.0
-	                                     bearer token (RFC 6750); auth.c
-	                                     builds the message, not
-	                                     libgsasl */
-	SASL_MECH_PLUS = 1u << 2,         /* needs TLS channel binding */
+	SASL_MECH_PASSWORD = 1u << 0,	  /* sends the password or token */
+	SASL_MECH_TOKEN = 1u << 1,	  /* XOAUTH2, OAUTHBEARER */
+	SASL_MECH_PLUS = 1u << 2,	  /* needs TLS channel binding */
 	SASL_MECH_CLIENT_FIRST = 1u << 3, /* sends an initial response */
-	SASL_MECH_EXPLICIT = 1u << 4,     /* only when named in auth = */
-	SASL_MECH_CERT = 1u << 5,         /* needs a TLS client certificate */
-	SASL_MECH_NO_USER = 1u << 6,      /* works without user */
+	SASL_MECH_EXPLICIT = 1u << 4,	  /* only when named in auth = */
+	SASL_MECH_CERT = 1u << 5,	  /* needs a TLS client certificate */
+	SASL_MECH_NO_USER = 1u << 6,	  /* works without user */
 };
 
 struct sasl_mech {
 	const char *name; /* upper case, as the SASL registry writes it */
-	unsigned    flags;
+	unsigned flags;
 };
 
 /*

@@ -407,9 +407,8 @@ describe(const struct account *acct, const struct options *opts,
 		si.tls_version = ti->version != NULL ? ti->version : "unknown";
 		si.tls_cipher = ti->cipher;
 		si.tls_resumed = ti->resumed;
-		if (tls == NULL ||
-		    tls->describe_chain(
-			&relay.conn.t, opts->json, &chain, err) == -1) {
+		if (tls == NULL || tls->describe_chain(&relay.conn.t,
+				       opts->json, &chain, err) == -1) {
 			error_prefix(err, "%s: certificate chain", relay.where);
 			goto out;
 		}

@@ -1035,7 +1035,7 @@ tls_describe_chain(const struct transport *t, bool json, struct buf *out,
 /* --- the module's one export (tls.h, tlsmod.h) ------------------------ */
 
 TLSMOD_EXPORT const struct tls_module mailsub_tls_module = {
-    .head = TLSMOD_HEAD(TLS_MODULE_ABI),
+    .head = {TLS_MODULE_ABI, PACKAGE_VERSION},
     .upgrade = tls_upgrade,
     .describe_chain = tls_describe_chain,
 };

@@ -26,7 +26,7 @@ struct buf;
 #define TLS_MODULE_ABI 1
 
 struct tls_module {
-	struct module_head head; /* TLSMOD_HEAD(TLS_MODULE_ABI) */
+	struct module_head head; /* {TLS_MODULE_ABI, PACKAGE_VERSION} */
 
 	/*
 	 * Replace the socket transport *t by a TLS transport over the same

@@ -74,10 +74,10 @@ __attribute__((used)) static void (*const module_imports[])(void) = {
 struct module {
 	const char *file;   /* TLSMOD_*_NAME */
 	const char *symbol; /* its one export */
-	unsigned    abi;    /* the NAME_MODULE_ABI this binary was built with */
+	unsigned abi;	    /* the NAME_MODULE_ABI this binary was built with */
 	const char *what;   /* for the error message */
-	void       *handle;
-	const void *entry;  /* the exported struct, once checked */
+	void *handle;
+	const void *entry; /* the exported struct, once checked */
 };
 
 enum { MODULE_TLS, MODULE_SASL, MODULE_COUNT };
@@ -85,8 +85,8 @@ enum { MODULE_TLS, MODULE_SASL, MODULE_COUNT };
 static struct module modules[MODULE_COUNT] = {
     [MODULE_TLS] = {TLSMOD_TLS_NAME, "mailsub_tls_module", TLS_MODULE_ABI,
 	"TLS", NULL, NULL},
-    [MODULE_SASL] = {TLSMOD_SASL_NAME, "mailsub_sasl_module",
-	SASL_MODULE_ABI, "SASL", NULL, NULL},
+    [MODULE_SASL] = {TLSMOD_SASL_NAME, "mailsub_sasl_module", SASL_MODULE_ABI,
+	"SASL", NULL, NULL},
 };
 
 bool
@@ -152,8 +152,8 @@ module_load(struct module *m, struct error *err)
 	if (head == NULL || head->abi != m->abi || head->version == NULL ||
 	    strcmp(head->version, PACKAGE_VERSION) != 0) {
 		dlclose(h);
-		error_set(err, EX_SOFTWARE, "%s is from another build of mailsub",
-		    path);
+		error_set(err, EX_SOFTWARE,
+		    "%s is from another build of mailsub", path);
 		return NULL;
 	}
 	m->handle = h;

@@ -30,7 +30,7 @@ struct tls_module;
 
 /* The modules' file names, looked for beside the running executable (the
  * build tree, or a relocated install), then in PKGLIBDIR. */
-#define TLSMOD_TLS_NAME  "mailsub-tls.so"
+#define TLSMOD_TLS_NAME	 "mailsub-tls.so"
 #define TLSMOD_SASL_NAME "mailsub-sasl.so"
 
 /*
@@ -44,11 +44,9 @@ struct tls_module;
  * module_imports) changes.  This struct itself never changes.
  */
 struct module_head {
-	unsigned    abi;
-	const char *version;
+	unsigned abi;	     /* NAME_MODULE_ABI */
+	const char *version; /* PACKAGE_VERSION */
 };
-
-#define TLSMOD_HEAD(abi) {(abi), PACKAGE_VERSION}
 
 /* On the module's struct: the one symbol the module exports (modules are
  * built with -fvisibility=hidden). */
