@@ -2,7 +2,9 @@
  * SMTP AUTH (RFC 4954): choosing the mechanism, then the 334 challenge loop
  * with libgsasl doing the mechanism (SCRAM, PLAIN, LOGIN, CRAM-MD5, ...)
  * and this file doing XOAUTH2 and OAUTHBEARER (RFC 7628).  The loop never
- * trusts the server to end the exchange early.
+ * trusts the server to end the exchange early.  Which mechanisms exist and
+ * what each needs is sasl_mechs.c.  The module mailsub-sasl.so: its one
+ * export, mailsub_sasl_module, is at the end (auth.h).
  */
 #include "autoconfig.h"
 

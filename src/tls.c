@@ -1,7 +1,9 @@
 /*
  * TLS with GnuTLS: credentials, verification (or sha256 pinning), the
  * handshake with a deadline, and the TLS transport that replaces the socket
- * transport.  Each failure is turned into a cause a user can act on.
+ * transport.  Each failure is turned into a cause a user can act on.  The
+ * module mailsub-tls.so: its one export, mailsub_tls_module, is at the end
+ * (tls.h).
  */
 #include "autoconfig.h"
 
