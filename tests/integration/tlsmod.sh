@@ -29,12 +29,14 @@ done
 t_result "the modules are built beside the binary"
 
 # One export each: the versioned struct the binary looks up (tlsmod.h).
+# The linker's own symbols do not count, nor the __odr_asan.NAME that ASan
+# adds beside each global.
+not_ours='^(_init|_fini|_edata|_end|__bss_start|__odr_asan\..*)$'
 if command -v nm >/dev/null 2>&1; then
 	for m in tls sasl; do
 		exports=$(nm -D --defined-only \
 		    "$(dirname "$MAILSUB")/mailsub-$m.so" | awk '{print $3}' |
-		    grep -Ev '^(_init|_fini|_edata|_end|__bss_start)$' |
-		    tr '\n' ' ')
+		    grep -Ev "$not_ours" | tr '\n' ' ')
 		[ "$exports" = "mailsub_${m}_module " ] ||
 		    t_err "mailsub-$m.so exports $exports"
 	done
@@ -192,7 +194,7 @@ else
 		expect_exit 70 && expect_stderr \
 		    'mailsub-tls\.so is from another build of mailsub' &&
 		    expect_where failed "$T/queue"
-		t_result "a TLS module from another build ($fake): exit 70, message saved"
+		t_result "a TLS module from another build ($fake): refused"
 	done
 fi
 server_stop "$SRV_PID"
