@@ -36,6 +36,7 @@
 #include "fsperm.h"
 #include "inilint.h"
 #include "queue.h"
+#include "sasl_mechs.h"
 
 /* A configuration file is a few KiB; anything past this is a mistake. */
 #define FILE_MAX	  (1024 * 1024)
@@ -403,32 +404,23 @@ inherit_chain(const struct loader *ld, size_t sec, size_t *chain, size_t *depth,
 	return 0;
 }
 
-static bool
-mech_needs_password(const char *m)
-{
-	return strcmp(m, "EXTERNAL") != 0 && strcmp(m, "GSSAPI") != 0;
-}
-
 /* Whether authentication would send a password (or token). */
 static bool
 auth_sends_secret(const struct account *a)
 {
+	const struct sasl_mech *m;
 	size_t i;
 
-	switch (a->auth) {
-	case ACCOUNT_AUTH_OFF:
+	if (!sasl_auth_needed(a))
 		return false;
-	case ACCOUNT_AUTH_DEFAULT:
-		return a->user != NULL;
-	case ACCOUNT_AUTH_ON:
+	if (a->auth != ACCOUNT_AUTH_LIST)
 		return true;
-	case ACCOUNT_AUTH_LIST:
-		for (i = 0; i < a->n_auth_mechs; i++)
-			if (mech_needs_password(a->auth_mechs[i]))
-				return true;
-		return false;
+	for (i = 0; i < a->n_auth_mechs; i++) {
+		m = sasl_mech_find(a->auth_mechs[i]);
+		if (m == NULL || (m->flags & SASL_MECH_PASSWORD))
+			return true;
 	}
-	return true;
+	return false;
 }
 
 /* Cross-key rules, once the account is complete. */

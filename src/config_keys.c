@@ -23,6 +23,7 @@
 #include "config_keys.h"
 #include "error.h"
 #include "presets.h"
+#include "sasl_mechs.h"
 
 #define HOSTS_MAX		16
 #define SENDERS_MAX		256
@@ -46,21 +47,6 @@
 #define DEFAULT_MESSAGE_SIZE (256ULL * 1024 * 1024)
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
-/* SASL mechanisms auth.c knows (RFC 7677, 5802, 4616, 4954, 2195, 7628). */
-static const char *const known_mechs[] = {
-    "SCRAM-SHA-256-PLUS",
-    "SCRAM-SHA-256",
-    "SCRAM-SHA-1-PLUS",
-    "SCRAM-SHA-1",
-    "PLAIN",
-    "LOGIN",
-    "CRAM-MD5",
-    "XOAUTH2",
-    "OAUTHBEARER",
-    "GSSAPI",
-    "EXTERNAL",
-};
 
 struct key_def {
 	const char *name;
@@ -552,17 +538,6 @@ set_tls_server_name(struct account *a, const char *v, struct error *err)
 	return set_str(&a->tls_server_name, v, err);
 }
 
-static bool
-mech_known(const char *m)
-{
-	size_t i;
-
-	for (i = 0; i < NELEM(known_mechs); i++)
-		if (strcmp(known_mechs[i], m) == 0)
-			return true;
-	return false;
-}
-
 static int
 set_auth(struct account *a, const char *v, struct error *err)
 {
@@ -577,18 +552,19 @@ set_auth(struct account *a, const char *v, struct error *err)
 						   : ACCOUNT_AUTH_OFF;
 		return 0;
 	}
-	if (split_list(v, NELEM(known_mechs), &mechs, &n, err) == -1)
+	if (split_list(v, sasl_mech_count(), &mechs, &n, err) == -1)
 		return -1;
 	for (i = 0; i < n; i++) {
 		upper(mechs[i]);
-		if (!mech_known(mechs[i])) {
+		if (sasl_mech_find(mechs[i]) == NULL) {
+			char known[256];
+
 			config_keys_free_list(mechs, n);
+			sasl_mech_names(known, sizeof(known));
 			return error_set(err, EX_CONFIG,
 			    "item %zu is not on, off or a known mechanism "
-			    "(SCRAM-SHA-256-PLUS, SCRAM-SHA-256, "
-			    "SCRAM-SHA-1-PLUS, SCRAM-SHA-1, PLAIN, LOGIN, "
-			    "CRAM-MD5, XOAUTH2, OAUTHBEARER, GSSAPI, EXTERNAL)",
-			    i + 1);
+			    "(%s)",
+			    i + 1, known);
 		}
 		for (j = 0; j < i; j++) {
 			if (strcmp(mechs[i], mechs[j]) == 0) {

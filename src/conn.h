@@ -32,7 +32,7 @@ struct tls_info {
  * A transport moves bytes.  read() returns the number of bytes read (> 0),
  * 0 at end of stream, -1 with err set (timeouts are EX_TEMPFAIL).
  * write() writes all n bytes or fails.  starttls() turns the transport into
- * a TLS one in place, replacing *t (tls_upgrade() from tls.c for sockets;
+ * a TLS one in place, replacing *t (the TLS module's upgrade for sockets;
  * the script transport pretends; NULL where TLS is impossible).  tls_info()
  * returns NULL until TLS is up.  close() releases ctx.
  */

@@ -196,7 +196,8 @@ net_transport_fd(int in_fd, int out_fd, struct transport *t, struct error *err)
 	memset(t, 0, sizeof(*t));
 	t->read = sock_read;
 	t->write = sock_write;
-	/* TLS is the caller's choice: it sets t->starttls = tls_upgrade. */
+	/* TLS is the caller's choice: relay.c sets t->starttls to the TLS
+	 * module's upgrade. */
 	t->starttls = NULL;
 	t->tls_info = sock_tls_info;
 	t->close = sock_close;

@@ -12,6 +12,20 @@
 #include "net.h"
 #include "relay.h"
 #include "tls.h"
+#include "tlsmod.h"
+
+/* The socket transport's starttls(), and implicit TLS: the TLS module's
+ * upgrade, the module loaded the first time (tlsmod.h). */
+static int
+upgrade_through_module(
+    struct transport *t, const struct account *acct, struct error *err)
+{
+	const struct tls_module *tls = tlsmod_tls(err);
+
+	if (tls == NULL)
+		return -1;
+	return tls->upgrade(t, acct, err);
+}
 
 /* Only failures that another relay could cure move on to the next host:
  * an unreachable or busy server, or a TLS handshake that did not complete.
@@ -46,10 +60,10 @@ open_one(struct relay *r, const char *host, bool verbose,
 		error_prefix(err, "connect");
 		return -1;
 	}
-	t.starttls = tls_upgrade;
+	t.starttls = upgrade_through_module;
 	if (a->tls == ACCOUNT_TLS_ON) {
 		*phase = SUBMIT_PHASE_TLS;
-		if (tls_upgrade(&t, a, err) == -1) {
+		if (upgrade_through_module(&t, a, err) == -1) {
 			t.close(t.ctx);
 			error_prefix(err, "TLS");
 			return -1;

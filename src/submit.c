@@ -16,8 +16,10 @@
 #include "buf.h"
 #include "conn.h"
 #include "error.h"
+#include "sasl_mechs.h"
 #include "smtp.h"
 #include "submit.h"
+#include "tlsmod.h"
 
 /* RFC 5321 4.5.3.2.8 allows the server 5 minutes for QUIT; we are only
  * being polite, so wait briefly. */
@@ -361,26 +363,15 @@ out:
 	return rc;
 }
 
-static bool
-auth_needed(const struct account *acct)
-{
-	switch (acct->auth) {
-	case ACCOUNT_AUTH_ON:
-	case ACCOUNT_AUTH_LIST:
-		return true;
-	case ACCOUNT_AUTH_DEFAULT:
-		return acct->user != NULL && acct->user[0] != '\0';
-	case ACCOUNT_AUTH_OFF:
-		break;
-	}
-	return false;
-}
-
 static int
 authenticate(struct submit_session *s, struct error *err)
 {
+	const struct sasl_module *sasl;
+
 	s->phase = SUBMIT_PHASE_AUTH;
-	if (auth_login(s->conn, s->acct, &s->caps, s->tls_active, err) == 0) {
+	sasl = tlsmod_sasl(err);
+	if (sasl != NULL &&
+	    sasl->login(s->conn, s->acct, &s->caps, s->tls_active, err) == 0) {
 		s->authenticated = true;
 		return 0;
 	}
@@ -411,7 +402,7 @@ submit_open(struct submit_session *s, struct conn *conn,
 	s->helo_only = false;
 	s->tls_active = conn_tls_info(conn) != NULL;
 	need_tls = acct->tls == ACCOUNT_TLS_STARTTLS && !s->tls_active;
-	need_auth = auth_needed(acct);
+	need_auth = sasl_auth_needed(acct);
 
 	s->phase = SUBMIT_PHASE_GREETING;
 	if (acct->tls == ACCOUNT_TLS_ON && !s->tls_active) {

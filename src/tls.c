@@ -1,7 +1,9 @@
 /*
  * TLS with GnuTLS: credentials, verification (or sha256 pinning), the
  * handshake with a deadline, and the TLS transport that replaces the socket
- * transport.  Each failure is turned into a cause a user can act on.
+ * transport.  Each failure is turned into a cause a user can act on.  The
+ * module mailsub-tls.so: its one export, mailsub_tls_module, is at the end
+ * (tls.h).
  */
 #include "autoconfig.h"
 
@@ -1038,3 +1040,11 @@ tls_describe_chain(const struct transport *t, bool json, struct buf *out,
 	tls = t->ctx;
 	return tls_describe_peers(tls->session, json, out, err);
 }
+
+/* --- the module's one export (tls.h, tlsmod.h) ------------------------ */
+
+TLSMOD_EXPORT const struct tls_module mailsub_tls_module = {
+    .head = {TLS_MODULE_ABI, PACKAGE_VERSION},
+    .upgrade = tls_upgrade,
+    .describe_chain = tls_describe_chain,
+};

@@ -13,6 +13,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,9 @@
 #include "buf.h"
 #include "conn.h"
 #include "error.h"
+#include "sasl_mechs.h"
 #include "smtp.h"
+#include "tlsmod.h"
 
 #define PASSWORD "s3cr3t-canary"
 /* base64 of "\0user\0" PASSWORD and of PASSWORD */
@@ -369,7 +372,9 @@ login(struct session *s, bool tls)
 	int rc;
 
 	s->fake.tls = tls;
-	rc = auth_login(&s->conn, &s->acct, &s->caps, tls, &s->err);
+	/* Through the module's struct, as the core calls it. */
+	rc = mailsub_sasl_module.login(&s->conn, &s->acct, &s->caps, tls,
+	    &s->err);
 	assert_clean(s->err.message);
 	assert_null(strstr(s->err.message, PASSWORD));
 	return rc;
@@ -1020,6 +1025,100 @@ test_password_command_source(void **state)
 	session_free(&s);
 }
 
+/* --- the mechanism table and the module's struct ----------------------- */
+
+static void
+test_mech_table(void **state)
+{
+	const struct sasl_mech *m, *n;
+	char                    names[512], want[512];
+	Gsasl                  *ctx;
+	size_t                  count = 0, used;
+	bool                    explicit_seen = false;
+
+	(void)state;
+	assert_int_equal(gsasl_init(&ctx), GSASL_OK);
+	for (m = sasl_mechs; m->name != NULL; m++, count++) {
+		char   lower[64];
+		size_t i;
+
+		/* Upper case, unique, found whatever the case. */
+		for (i = 0; m->name[i] != '\0'; i++) {
+			assert_false(m->name[i] >= 'a' && m->name[i] <= 'z');
+			lower[i] = (char)tolower((unsigned char)m->name[i]);
+		}
+		lower[i] = '\0';
+		for (n = sasl_mechs; n < m; n++)
+			assert_string_not_equal(n->name, m->name);
+		assert_ptr_equal(sasl_mech_find(lower), m);
+		/* The preference order first, then the ones auth = on
+		 * never picks. */
+		if (m->flags & SASL_MECH_EXPLICIT)
+			explicit_seen = true;
+		else
+			assert_false(explicit_seen);
+		/* auth.c builds the token ones; libgsasl runs the
+		 * preference order. */
+		if (m->flags & SASL_MECH_TOKEN)
+			assert_true(m->flags & SASL_MECH_PASSWORD);
+		else if (!(m->flags & SASL_MECH_EXPLICIT))
+			assert_true(gsasl_client_support_p(ctx, m->name));
+	}
+	gsasl_done(ctx);
+	assert_int_equal(sasl_mech_count(), count);
+	assert_null(sasl_mech_find("DIGEST-MD5"));
+	/* The names in the table's order, ", " between (config_keys.c's
+	 * error text; test_config has the wording). */
+	for (m = sasl_mechs, used = 0; m->name != NULL; m++)
+		used += (size_t)snprintf(want + used, sizeof(want) - used,
+		    "%s%s", m == sasl_mechs ? "" : ", ", m->name);
+	sasl_mech_names(names, sizeof(names));
+	assert_string_equal(names, want);
+	/* Truncated, never overrun. */
+	memset(names, 'x', sizeof(names));
+	sasl_mech_names(names, 4);
+	assert_memory_equal(names, sasl_mechs[0].name, 3);
+	assert_int_equal(names[3], '\0');
+	assert_int_equal(names[4], 'x');
+}
+
+static void
+test_auth_needed(void **state)
+{
+	struct account a;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	a.auth = ACCOUNT_AUTH_DEFAULT;
+	assert_false(sasl_auth_needed(&a));
+	a.user = "";
+	assert_false(sasl_auth_needed(&a));
+	a.user = "u";
+	assert_true(sasl_auth_needed(&a));
+	a.auth = ACCOUNT_AUTH_OFF;
+	assert_false(sasl_auth_needed(&a));
+	a.user = NULL;
+	a.auth = ACCOUNT_AUTH_ON;
+	assert_true(sasl_auth_needed(&a));
+	a.auth = ACCOUNT_AUTH_LIST;
+	assert_true(sasl_auth_needed(&a));
+}
+
+/* The module's one export: this build's ABI and version, the entry point
+ * of auth.c, and what the loader hands out in the unit tests. */
+static void
+test_module_struct(void **state)
+{
+	struct error err;
+
+	(void)state;
+	assert_int_equal(mailsub_sasl_module.head.abi, SASL_MODULE_ABI);
+	assert_string_equal(mailsub_sasl_module.head.version, PACKAGE_VERSION);
+	assert_true(mailsub_sasl_module.login == auth_login);
+	error_clear(&err);
+	assert_ptr_equal(tlsmod_sasl(&err), &mailsub_sasl_module);
+}
+
 int
 main(void)
 {
@@ -1043,6 +1142,9 @@ main(void)
 		cmocka_unit_test(test_nothing_sent_when_refused),
 		cmocka_unit_test(test_auth_not_wanted),
 		cmocka_unit_test(test_password_command_source),
+		cmocka_unit_test(test_mech_table),
+		cmocka_unit_test(test_auth_needed),
+		cmocka_unit_test(test_module_struct),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

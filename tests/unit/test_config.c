@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include <sys/stat.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -26,6 +27,7 @@
 #include "buf.h"
 #include "config.h"
 #include "error.h"
+#include "sasl_mechs.h"
 
 #define CANARY "CANARY-pw;#s3cret"
 
@@ -841,6 +843,7 @@ test_auth(void **state)
 		    "x.example\nauth = OFF\n[c]\nhost = x.example\nauth = "
 		    "on\nuser = u\n[d]\nhost = x.example\nauth = external\n");
 	const struct account *a = get_acct(cfg, "a");
+	const struct sasl_mech *m;
 
 	assert_int_equal(a->auth, ACCOUNT_AUTH_LIST);
 	assert_int_equal(a->n_auth_mechs, 3);
@@ -853,7 +856,32 @@ test_auth(void **state)
 	assert_int_equal(get_acct(cfg, "d")->auth, ACCOUNT_AUTH_LIST);
 	config_free(cfg);
 	load_fails("[a]\nhost = x\nuser = u\nauth = plain, digest-md5\n",
-	    "config.ini:4: [a] auth: item 2", "SCRAM-SHA-256-PLUS");
+	    "config.ini:4: [a] auth: item 2",
+	    "is not on, off or a known mechanism (SCRAM-SHA-256-PLUS, "
+	    "SCRAM-SHA-256, SCRAM-SHA-1-PLUS, SCRAM-SHA-1, PLAIN, LOGIN, "
+	    "CRAM-MD5, XOAUTH2, OAUTHBEARER, GSSAPI, EXTERNAL)");
+	/* As many items as there are mechanisms. */
+	load_fails("[a]\nhost = x\nuser = u\nauth = a,b,c,d,e,f,g,h,i,j,k,l\n",
+	    "[a] auth: more than 11 items", NULL);
+	/* Every mechanism of the table, in lower case. */
+	for (m = sasl_mechs; m->name != NULL; m++) {
+		char ini[128];
+		size_t i, head;
+
+		head = (size_t)snprintf(ini, sizeof(ini),
+		    "[a]\nhost = x.example\nuser = u\nauth = ");
+		for (i = 0; m->name[i] != '\0'; i++)
+			ini[head + i] =
+			    (char)tolower((unsigned char)m->name[i]);
+		ini[head + i] = '\n';
+		ini[head + i + 1] = '\0';
+		cfg = load_ok(ini);
+		a = get_acct(cfg, "a");
+		assert_int_equal(a->auth, ACCOUNT_AUTH_LIST);
+		assert_int_equal(a->n_auth_mechs, 1);
+		assert_string_equal(a->auth_mechs[0], m->name);
+		config_free(cfg);
+	}
 	load_fails("[a]\nhost = x\nuser = u\nauth = plain,PLAIN\n",
 	    "[a] auth: item 2 is listed twice", NULL);
 	load_fails("[a]\nhost = x\nauth = on\n", "[a] auth", "no user");
