@@ -101,8 +101,16 @@ relay_open(struct relay *r, const struct account *acct, bool verbose,
 	if (acct->domain != NULL)
 		snprintf(r->ehlo_name, sizeof(r->ehlo_name), "%s",
 		    acct->domain);
-	else
+	else {
 		net_local_fqdn(r->ehlo_name, sizeof(r->ehlo_name));
+		/* RFC 5321 4.1.4: the client's FQDN.  A host name without
+		 * a dot is none: the system's mail domain is closer. */
+		if (acct->mailname != NULL &&
+		    (strchr(r->ehlo_name, '.') == NULL ||
+			strcmp(r->ehlo_name, "localhost.localdomain") == 0))
+			snprintf(r->ehlo_name, sizeof(r->ehlo_name), "%s",
+			    acct->mailname);
+	}
 	if (acct->n_hosts == 0)
 		return error_set(err, EX_CONFIG, "no host configured");
 	for (i = 0; i < acct->n_hosts; i++) {

@@ -1,9 +1,10 @@
 #!/bin/sh
 # --check-config and --configure with the real binary: every problem found
-# in one run with its file (and line where there is one), warnings that do
-# not fail the check, provider notes; a --configure section for a preset
-# domain that --check-config then accepts, a bad address, and the
-# no-answer path.  No DNS server is ever asked: the preset path needs no
+# in one run with its file (and line where there is one), notes that do
+# not fail the check and warnings that do, provider notes; a value that
+# iniparser would cut refused without showing it; a --configure section
+# for a preset domain that --check-config then accepts, a bad address, and
+# the no-answer path.  No DNS server is ever asked: the preset path needs no
 # lookup, and the SRV path runs in a network namespace without any network
 # (unshare -n), so the resolver fails at once; the SRV parser itself is
 # tested on canned answers in tests/unit/test_discover.c.
@@ -27,6 +28,7 @@ tls = off
 [main]
 host = 127.0.0.1
 user = u@example.org
+from = u@example.org
 password_file = $T/pw
 aliases = $T/aliases
 allow_plaintext_auth = on
@@ -34,6 +36,7 @@ allow_plaintext_auth = on
 [gm]
 provider = gmail
 user = x@gmail.com
+from = x@gmail.com
 password_file = $T/pw
 EOF
 chmod 600 "$T/good.ini"
@@ -48,7 +51,7 @@ grep -q ': ok' "$T/stdout" || t_err "no ok line"
 t_result "--check-config: a good file -> 0, one line per account, provider note"
 
 # Several problems at once, each named with its file (an aliases line
-# for a local MTA is a warning: the rest of the file works).
+# for a local MTA is a note: the rest of the file works).
 printf 'root: :include:/etc/other\n' >"$T/bad-aliases"
 printf 'secret\n' >"$T/pw-open"
 chmod 644 "$T/pw-open"
@@ -63,7 +66,7 @@ password_file = $T/pw-open
 host = 127.0.0.1
 tls = off
 aliases = $T/bad-aliases
-password = semi;colon
+password = "semi;colon"
 user = u
 allow_plaintext_auth = on
 EOF
@@ -72,13 +75,13 @@ run_mailsub /dev/null -C "$T/bad.ini" --check-config
 expect_exit 78
 grep -q "$T/pw-open.*0644" "$T/stdout" ||
     t_err "the open password_file is not named with its mode"
-grep -q "^warning: $T/bad-aliases:1: .*:include:" "$T/stdout" ||
-    t_err "the :include: line is not a warning with file:line"
-grep -q "^warning: $T/bad.ini:11: .*cut at ';'" "$T/stdout" ||
-    t_err "no file:line warning for the unquoted ';'"
+grep -q "^note: $T/bad-aliases:1: .*:include:" "$T/stdout" ||
+    t_err "the :include: line is not a note with file:line"
+grep -q "^warning: $T/bad.ini:1: \[one\]: no from and no domain" "$T/stdout" ||
+    t_err "no warning for the sender without a domain"
 grep -q 'several accounts and none chosen' "$T/stdout" ||
     t_err "no note that callers without -a get no account"
-expect_stderr "2 problems found"
+expect_stderr "4 problems found"
 grep -q 'semi' "$T/stdout" "$T/stderr" && t_err "the password value was printed"
 t_result "--check-config: every problem in one run, file:line, 78, no secret"
 
@@ -89,6 +92,30 @@ chmod 600 "$T/broken.ini"
 run_mailsub /dev/null -C "$T/broken.ini" --check-config
 expect_exit 78 && expect_stderr "broken\\.ini:1"
 t_result "--check-config: a file that does not load -> 78 with file:line"
+
+# A value iniparser would cut at ';' or '#': refused when loading, for a
+# send as for --check-config, with file:line, and never shown.
+CANARY=Canary-$$-$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')
+cat >"$T/cut.ini" <<EOF
+[cut]
+host = 127.0.0.1
+tls = off
+from = a@example.org
+user = u
+password = $CANARY;tail$CANARY
+allow_plaintext_auth = on
+EOF
+chmod 600 "$T/cut.ini"
+printf 'Subject: cut\n\nbody\n' >"$T/cut.eml"
+for how in --check-config rcpt@example.org; do
+	run_mailsub "$T/cut.eml" -C "$T/cut.ini" $how
+	expect_exit 78 &&
+	    expect_stderr "cut\\.ini:6: \\[cut\\] password: iniparser ends an unquoted value at ';'.*quote the value: password = \"\\.\\.\\.\"" ||
+	    t_err "for $how"
+	grep -q "$CANARY" "$T/stdout" "$T/stderr" &&
+	    t_err "$how: the password was printed"
+done
+t_result "a password iniparser would cut: 78 at load, file:line, never shown"
 
 run_mailsub /dev/null -C "$T/missing.ini" --check-config
 expect_exit 78 && expect_stderr 'missing\.ini'
