@@ -26,6 +26,7 @@
 #include "buf.h"
 #include "config.h"
 #include "error.h"
+#include "relay.h"
 
 #define CANARY "CANARY-pw;#s3cret"
 
@@ -1608,6 +1609,46 @@ test_port_tls_mismatch(void **state)
 	config_free(cfg);
 }
 
+/* The same rule at run time (relay.c): no greeting on 465 without
+ * tls = on is the account, not a server to retry. */
+static void
+test_port_465_greeting_explained(void **state)
+{
+	struct account a;
+	struct error err;
+
+	memset(&a, 0, sizeof(a));
+	a.port = 465;
+	a.tls = ACCOUNT_TLS_STARTTLS;
+	error_set(&err, EX_TEMPFAIL,
+	    "greeting: timed out after 2 s waiting for the server");
+	relay_explain(&a, SUBMIT_PHASE_GREETING, &err);
+	assert_int_equal(err.exit_code, EX_CONFIG);
+	assert_string_equal(err.message,
+	    "greeting: timed out after 2 s waiting for the server; port 465 "
+	    "speaks TLS from the first byte: set tls = on");
+	a.tls = ACCOUNT_TLS_OFF;
+	error_set(&err, EX_TEMPFAIL, "greeting: connection closed");
+	relay_explain(&a, SUBMIT_PHASE_GREETING, &err);
+	assert_int_equal(err.exit_code, EX_CONFIG);
+	/* left alone: implicit TLS, another port, another phase or code */
+	a.tls = ACCOUNT_TLS_ON;
+	error_set(&err, EX_TEMPFAIL, "greeting: timed out");
+	relay_explain(&a, SUBMIT_PHASE_GREETING, &err);
+	assert_int_equal(err.exit_code, EX_TEMPFAIL);
+	a.tls = ACCOUNT_TLS_STARTTLS;
+	a.port = 4650;
+	relay_explain(&a, SUBMIT_PHASE_GREETING, &err);
+	assert_int_equal(err.exit_code, EX_TEMPFAIL);
+	a.port = 465;
+	relay_explain(&a, SUBMIT_PHASE_CONNECT, &err);
+	assert_int_equal(err.exit_code, EX_TEMPFAIL);
+	error_set(&err, EX_UNAVAILABLE, "greeting: 554 no");
+	relay_explain(&a, SUBMIT_PHASE_GREETING, &err);
+	assert_int_equal(err.exit_code, EX_UNAVAILABLE);
+	assert_string_equal(err.message, "greeting: 554 no");
+}
+
 /* Selection -------------------------------------------------------------- */
 
 static void
@@ -1954,6 +1995,7 @@ main(int argc, char **argv)
 		test_from_needs_a_domain, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_port_tls_mismatch, setup, teardown),
+	    cmocka_unit_test(test_port_465_greeting_explained),
 	    cmocka_unit_test_setup_teardown(
 		test_password_file_mode, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
