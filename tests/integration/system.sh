@@ -2,13 +2,14 @@
 # System-wide use (DESIGN 2, 7; issue 4 item 3): callers that run with
 # HOME=/ or no HOME at all (sudo, cron, atd, daemons) get /etc/mailsub.conf;
 # every message leaves a syslog record and a logfile record, also when it
-# fails and nobody reads the exit status; `make install-sendmail` installs
-# the sendmail, mailq and newaliases links.
+# fails and nobody reads the exit status; the sender's domain comes from
+# default_domain, else /etc/mailname, else nothing is sent (78); `make
+# install-sendmail` installs the sendmail, mailq and newaliases links.
 #
 # /etc/mailsub.conf and /dev/log are never touched on the host: each case
 # runs in a private mount namespace (unshare -m) with an overlay over /etc
-# holding the test's mailsub.conf and an overlay over /dev whose /dev/log
-# points at a socket this test reads.  Needs root, unshare and overlayfs.
+# holding the test's mailsub.conf (and mailname) and an overlay over /dev
+# whose /dev/log points at a socket this test reads.  Needs root, unshare and overlayfs.
 if [ -z "${SRCDIR:-}" ]; then
 	SRCDIR=$(cd "$(dirname "$0")/../.." && pwd)
 fi
@@ -209,5 +210,69 @@ expect_exit 75
 syslog_has 'status=queued exit=75'
 cp "$T/system.conf" "$T/etc.up/mailsub.conf"
 t_result "relay down: queued, 75, syslog record"
+
+# ---- the sender's domain: default_domain, else /etc/mailname --------------
+# The system file without from and default_domain; /etc/mailname in the
+# overlay (the host's is never touched).
+grep -v '^from = \|^default_domain = ' "$T/system.conf" >"$T/etc.up/mailsub.conf"
+printf 'mail.example.net\n' >"$T/etc.up/mailname"
+rm -f "$SINK"/msg-* "$Q"/new/* # what the relay-down case queued
+in_ns env -i PATH=$PATHV HOME=/ "$MAILSUB" root <"$T/in" >"$T/stdout" \
+    2>"$T/stderr"
+RC=$?
+expect_exit 0 &&
+    "$PYTHON3" "$SINKCHECK" "$SINK" --count 1 --from root@mail.example.net \
+	--rcpts admin@example.org >/dev/null ||
+    t_err "not sent as root@mail.example.net: $(cat "$T/stderr")"
+# a host name without a dot is no FQDN: EHLO takes the mail name
+case $(hostname -f 2>/dev/null || hostname) in
+*.*) ;;
+*) "$PYTHON3" - "$SINK" <<'EOF' || t_err "EHLO is not mail.example.net"
+import glob, json, sys
+env = json.load(open(sorted(glob.glob(sys.argv[1] + "/msg-*.json"))[0]))
+sys.exit(env["helo"] != "mail.example.net")
+EOF
+	;;
+esac
+rm -f "$SINK"/msg-*
+in_ns env -i PATH=$PATHV HOME=/ "$MAILSUB" -f cron root <"$T/in" \
+    >"$T/stdout" 2>"$T/stderr"
+RC=$?
+expect_exit 0 &&
+    "$PYTHON3" "$SINKCHECK" "$SINK" --count 1 --from cron@mail.example.net \
+	>/dev/null || t_err "-f cron not sent as cron@mail.example.net"
+t_result "/etc/mailname: no from -> root@ that domain, -f cron completed, EHLO"
+
+# No /etc/mailname (a whiteout hides the host's, if it has one): nothing
+# gives the sender a domain, so nothing is sent and the error says why.
+rm -f "$T/etc.up/mailname"
+if [ -e /etc/mailname ] || [ -h /etc/mailname ]; then
+	mknod "$T/etc.up/mailname" c 0 0 || t_err "cannot hide /etc/mailname"
+fi
+rm -f "$SINK"/msg-*
+in_ns env -i PATH=$PATHV HOME=/ "$MAILSUB" root <"$T/in" >"$T/stdout" \
+    2>"$T/stderr"
+RC=$?
+expect_exit 78 &&
+    expect_stderr 'relay: no sender address: set from = ADDRESS in \[relay\] of /etc/mailsub\.conf \(or default_domain, or the mail domain in /etc/mailname\), or give -f ADDRESS'
+in_ns env -i PATH=$PATHV HOME=/ "$MAILSUB" -f cron root <"$T/in" \
+    >"$T/stdout" 2>"$T/stderr"
+RC=$?
+expect_exit 78 && expect_stderr "the sender 'cron' has no domain"
+[ -n "$(ls "$SINK"/msg-* 2>/dev/null)" ] && t_err "the sink got a message"
+in_ns env -i PATH=$PATHV HOME=/ "$MAILSUB" --check-config >"$T/stdout" \
+    2>"$T/stderr"
+RC=$?
+expect_exit 78
+grep -q '^warning: /etc/mailsub.conf:[0-9]*: \[relay\]: no from and no domain' \
+    "$T/stdout" || t_err "--check-config does not warn: $(cat "$T/stdout")"
+printf 'from = alice\n' >>"$T/etc.up/mailsub.conf"
+in_ns env -i PATH=$PATHV HOME=/ "$MAILSUB" root <"$T/in" >"$T/stdout" \
+    2>"$T/stderr"
+RC=$?
+expect_exit 78 && expect_stderr '/etc/mailsub\.conf:[0-9]+: \[relay\] from: no domain to complete it with'
+rm -f "$T/etc.up/mailname"
+cp "$T/system.conf" "$T/etc.up/mailsub.conf"
+t_result "no from, no default_domain, no /etc/mailname: 78 naming the fix, nothing sent"
 
 t_summary
