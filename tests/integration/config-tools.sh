@@ -125,25 +125,26 @@ t_result "--check-config: no file -> 78"
 run_mailsub /dev/null --configure alice@gmail.com
 expect_exit 0
 cp "$T/stdout" "$T/gmail.section"
-grep -q '^\[gmail\]$' "$T/gmail.section" || t_err "no [gmail] section"
+grep -q '^\[alice@gmail\.com\]$' "$T/gmail.section" ||
+    t_err "no [alice@gmail.com] section"
 grep -q '^provider = gmail$' "$T/gmail.section" || t_err "no provider line"
 grep -q '^user = alice@gmail.com$' "$T/gmail.section" || t_err "no user line"
 grep -q '^; gmail: app password' "$T/gmail.section" || t_err "no note"
 pwfile=$(sed -n 's/^password_file = //p' "$T/gmail.section")
 case $pwfile in
-"~/.config/mailsub/gmail.pw") ;;
+"~/.config/mailsub/alice@gmail.com.pw") ;;
 *) t_err "password_file is '$pwfile'" ;;
 esac
 mkdir -p "$T/home/.config/mailsub"
-printf 'app-password\n' >"$T/home/.config/mailsub/gmail.pw"
-chmod 600 "$T/home/.config/mailsub/gmail.pw"
+printf 'app-password\n' >"$T/home/.config/mailsub/alice@gmail.com.pw"
+chmod 600 "$T/home/.config/mailsub/alice@gmail.com.pw"
 cp "$T/gmail.section" "$T/home/.config/mailsub/config.ini"
 chmod 600 "$T/home/.config/mailsub/config.ini"
 HOME=$T/home XDG_CONFIG_HOME= MAILSUB_CONFIG= \
     "$MAILSUB" --check-config >"$T/stdout" 2>"$T/stderr"
 RC=$?
 expect_exit 0
-grep -q '^\[gmail\]: smtp\.gmail\.com:465, implicit TLS, user alice@gmail.com' \
+grep -q '^\[alice@gmail\.com\]: smtp\.gmail\.com:465, implicit TLS, user alice@gmail.com' \
     "$T/stdout" || t_err "the generated section does not check: $(cat "$T/stdout" "$T/stderr")"
 t_result "--configure: a preset domain; the section passes --check-config"
 
@@ -156,6 +157,76 @@ run_mailsub /dev/null --configure
 expect_exit 64
 t_result "--configure: a bad or missing address -> 64"
 
+# --configure ADDRESS --write: the directory and the file are made (0700,
+# 0600); a second address at the same provider gets a section of its own;
+# the same address again, a symbolic link, a file others may write or one
+# that does not load are refused and the file stays as it was.
+W=$T/whome
+CF=$W/.config/mailsub/config.ini
+wconf()
+{
+	HOME=$W XDG_CONFIG_HOME= MAILSUB_CONFIG= \
+	    "$MAILSUB" --configure "$@" >"$T/stdout" 2>"$T/stderr"
+	RC=$?
+}
+mkdir -p "$W"
+wconf alice@gmail.com --write
+expect_exit 0
+[ "$(stat -c %a "$W/.config" "$W/.config/mailsub" "$CF" 2>&1 | tr '\n' ' ')" = \
+    "700 700 600 " ] || t_err "modes: $(stat -c '%n %a' "$W/.config" \
+    "$W/.config/mailsub" "$CF" 2>&1 | tr '\n' ' ')"
+grep -q "^; \[alice@gmail.com\] added to $CF\$" "$T/stdout" ||
+    t_err "stdout does not say where: $(tail -n 1 "$T/stdout")"
+grep -q '^\[alice@gmail\.com\]$' "$CF" || t_err "no section in the file"
+t_result "--configure --write: a new file 0600 in a new directory 0700"
+
+chmod 640 "$CF"
+wconf bob@gmail.com --write
+expect_exit 0
+[ "$(grep -c '^\[' "$CF")" = 2 ] && grep -q '^\[bob@gmail\.com\]$' "$CF" ||
+    t_err "want [alice@gmail.com] and [bob@gmail.com]: $(grep '^\[' "$CF")"
+[ "$(stat -c %a "$CF")" = 640 ] || t_err "the mode was not kept: $(stat -c %a "$CF")"
+HOME=$W XDG_CONFIG_HOME= MAILSUB_CONFIG= "$MAILSUB" -a bob@gmail.com \
+    --check-config >"$T/stdout" 2>"$T/stderr"
+grep -q '^\[bob@gmail\.com\]: smtp\.gmail\.com:465' "$T/stdout" ||
+    t_err "the file does not load: $(cat "$T/stdout" "$T/stderr")"
+t_result "--configure --write: a second address at one provider, its own section"
+
+cp "$CF" "$T/before"
+wconf BOB@gmail.com --write
+expect_exit 78 &&
+    expect_stderr "config\\.ini:[0-9]+: \\[bob@gmail\\.com\\] exists already"
+cmp -s "$CF" "$T/before" || t_err "the file changed"
+chmod 660 "$CF"
+wconf carol@gmail.com --write
+expect_exit 78 && expect_stderr 'chmod go-w'
+chmod 600 "$CF"
+printf '[broken] ; comment\n' >>"$CF"
+cp "$CF" "$T/before"
+wconf carol@gmail.com --write
+expect_exit 78 && expect_stderr 'fix the file before adding to it'
+cmp -s "$CF" "$T/before" || t_err "the broken file changed"
+sed -i '$d' "$CF" # the broken line again
+mv "$CF" "$W/real.ini"
+ln -s "$W/real.ini" "$CF"
+wconf carol@gmail.com --write
+expect_exit 78 && expect_stderr 'symbolic link'
+[ -n "$(ls -A "$W/.config/mailsub" | grep -v '^config\.ini$')" ] &&
+    t_err "left behind: $(ls -A "$W/.config/mailsub")"
+rm -f "$CF"
+t_result "--configure --write: the same section, mode, broken file, symlink -> 78, file unchanged"
+
+# -C names the file; the result must load (a section a file cannot
+# take is refused before it is written)
+printf '[other]\nhost = 127.0.0.1\nfrom = o@example.org\n' >"$T/c.ini"
+chmod 600 "$T/c.ini"
+run_mailsub /dev/null -C "$T/c.ini" --configure dave@gmail.com --write
+expect_exit 0 && grep -q '^\[dave@gmail\.com\]$' "$T/c.ini" ||
+    t_err "not added to -C's file"
+run_mailsub /dev/null --check-config --write
+expect_exit 64 && expect_stderr 'write goes with --configure'
+t_result "--configure --write -C FILE; --write alone -> 64"
+
 # No preset, no answer: the network namespace has no network at all, so
 # the resolver cannot reach any server and fails at once.
 if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null 2>&1 &&
@@ -164,7 +235,8 @@ if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null 2>&1 &&
 	    >"$T/stdout" 2>"$T/stderr"
 	RC=$?
 	expect_exit 0
-	grep -q '^\[example\]$' "$T/stdout" || t_err "no [example] section"
+	grep -q '^\[bob@example\.net\]$' "$T/stdout" ||
+	    t_err "no [bob@example.net] section"
 	grep -q '^host = smtp\.example\.net$' "$T/stdout" || t_err "no guessed host"
 	grep -q '^port = 587$' "$T/stdout" && grep -q '^tls = starttls$' \
 	    "$T/stdout" || t_err "not 587 starttls"
