@@ -368,7 +368,8 @@ out:
 	return rc;
 }
 
-/* A load error "PATH:LINE: what" as file, line and message. */
+/* An error "PATH:LINE: what" (or "PATH: what") of the config file as
+ * file, line and message. */
 static void
 add_load_error(struct report *r, const struct error *lerr)
 {
@@ -433,7 +434,7 @@ checkconfig_run(const struct options *opts, FILE *out, struct error *err)
 		error_clear(&serr);
 		if (config_select(cfg, opts->account, NULL, &a, &serr) == -1) {
 			text(&r, "%s", serr.message);
-			add(&r, SEV_ERROR, NULL, 0, NULL, NULL, serr.message);
+			add_load_error(&r, &serr);
 		}
 	}
 	for (i = 0; i < r.n; i++) {

@@ -85,12 +85,60 @@ expect_stderr "4 problems found"
 grep -q 'semi' "$T/stdout" "$T/stderr" && t_err "the password value was printed"
 t_result "--check-config: every problem in one run, file:line, 78, no secret"
 
+# --json: the same findings as one object for scripts.
+run_mailsub /dev/null -C "$T/bad.ini" --check-config --json
+expect_exit 78
+grep -q 'semi' "$T/stdout" && t_err "the password value is in the JSON"
+"$PYTHON3" - "$T/stdout" "$T" <<'EOF' || t_err "the JSON is not as expected"
+import json, sys
+j = json.load(open(sys.argv[1]))
+t = sys.argv[2]
+assert j["ok"] is False, j["ok"]
+assert {"path": t + "/bad.ini", "kind": "config", "account": None} in j["files"]
+assert {"path": t + "/pw-open", "kind": "password_file", "account": "one"} \
+    in j["files"], j["files"]
+assert [a["name"] for a in j["accounts"]] == ["one", "two"]
+one = j["accounts"][0]
+assert one["hosts"] == ["127.0.0.1"] and one["port"] == 25, one
+assert one["tls"] == "off" and one["user"] == "u" and one["from"] is None
+by = {}
+for p in j["problems"]:
+    assert set(p) == {"severity", "file", "line", "account", "key",
+                      "message"}, p
+    by.setdefault(p["severity"], []).append(p)
+assert len(by["error"]) == 2 and len(by["warning"]) == 2, by
+w = [p for p in by["warning"] if p["account"] == "one"][0]
+assert w["file"] == t + "/bad.ini" and w["line"] == 1, w
+assert w["message"].startswith("no from and no domain"), w
+assert any(p["file"] == t + "/bad-aliases" and ":include:" in p["message"]
+           for p in by["note"]), by["note"]
+assert any(p["message"].startswith("several accounts") and
+           p["file"] == t + "/bad.ini" for p in by["error"]), by["error"]
+EOF
+run_mailsub /dev/null -C "$T/good.ini" --check-config --json
+expect_exit 0
+"$PYTHON3" -c 'import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["ok"] is True and len(j["accounts"]) == 2, j
+assert all(p["severity"] == "note" for p in j["problems"]), j["problems"]
+' "$T/stdout" || t_err "good.ini: not ok in JSON"
+t_result "--check-config --json: files, accounts, problems with severity, 78"
+
 # A file that does not load at all: the first error, with file and line.
 printf '[broken] ; a comment here breaks iniparser\nhost = x\n' \
     >"$T/broken.ini"
 chmod 600 "$T/broken.ini"
 run_mailsub /dev/null -C "$T/broken.ini" --check-config
 expect_exit 78 && expect_stderr "broken\\.ini:1"
+run_mailsub /dev/null -C "$T/broken.ini" --check-config --json
+expect_exit 78
+"$PYTHON3" -c 'import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["ok"] is False and j["accounts"] == [], j
+[p] = j["problems"]
+assert p["severity"] == "error" and p["line"] == 1, p
+assert p["file"].endswith("/broken.ini") and "comment" in p["message"], p
+' "$T/stdout" || t_err "broken.ini: $(cat "$T/stdout")"
 t_result "--check-config: a file that does not load -> 78 with file:line"
 
 # A value iniparser would cut at ';' or '#': refused when loading, for a
