@@ -47,6 +47,7 @@ struct account {
 	unsigned port;
 	char    *provider;
 	char    *domain;    /* EHLO name; NULL = the host's FQDN */
+	char    *mailname;  /* /etc/mailname's domain, or NULL */
 	char    *source_ip;
 	unsigned timeout;          /* seconds per I/O step */
 	unsigned connect_timeout;  /* seconds */
@@ -75,7 +76,8 @@ struct account {
 	char   *from;
 	char  **senders;           /* patterns: exact, *@domain, fnmatch */
 	size_t  n_senders;
-	char   *default_domain;
+	char   *default_domain;    /* or, when unset, /etc/mailname's */
+	bool    default_domain_mailname; /* it came from /etc/mailname */
 	char   *aliases;           /* path to an /etc/aliases-format file */
 	bool    add_headers;       /* add_headers = auto */
 	enum account_from_header from_header;

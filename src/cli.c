@@ -74,8 +74,9 @@ static const char usage_text[] =
     "                show the server's TLS, certificate and capabilities\n"
     "  --check-config\n"
     "                check every account and file permission\n"
-    "  --configure address\n"
-    "                print an account section for an address\n"
+    "  --configure address [--write]\n"
+    "                print an account section for an address (--write:\n"
+    "                add it to the configuration file)\n"
     "  --flush, --queue, --queue-delete id, --requeue id\n"
     "                flush, list, delete from, or return to the queue\n"
     "compose mode (mailsub builds the MIME message; stdin is the body):\n"
@@ -740,6 +741,7 @@ enum long_id {
 	LONG_JSON,
 	LONG_CHECK_CONFIG,
 	LONG_CONFIGURE,
+	LONG_WRITE,
 	LONG_FLUSH,
 	LONG_QUEUE,
 	LONG_QUEUE_DELETE,
@@ -779,6 +781,7 @@ static const struct {
     {"json", ARG_NONE, LONG_JSON},
     {"check-config", ARG_NONE, LONG_CHECK_CONFIG},
     {"configure", ARG_ONE, LONG_CONFIGURE},
+    {"write", ARG_NONE, LONG_WRITE},
     {"flush", ARG_NONE, LONG_FLUSH},
     {"queue", ARG_NONE, LONG_QUEUE},
     {"queue-delete", ARG_ONE, LONG_QUEUE_DELETE},
@@ -906,6 +909,9 @@ parse_long(struct parser *p, const char *s, struct error *err)
 		o->mode = CLI_MODE_CONFIGURE;
 		o->mode_argument = v;
 		break;
+	case LONG_WRITE:
+		o->write = true;
+		break;
 	case LONG_FLUSH:
 		o->mode = CLI_MODE_FLUSH;
 		break;
@@ -1011,6 +1017,12 @@ cli_parse(struct options *opts, int argc, char **argv, struct error *err)
 	if (opts->compose.active && check_compose(opts, err) == -1) {
 		cli_free(opts);
 		return -1;
+	}
+	if (opts->write && opts->mode != CLI_MODE_CONFIGURE &&
+	    opts->mode != CLI_MODE_HELP && opts->mode != CLI_MODE_VERSION) {
+		cli_free(opts);
+		return error_set(
+		    err, EX_USAGE, "--write goes with --configure ADDRESS");
 	}
 	return 0;
 }

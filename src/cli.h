@@ -71,6 +71,7 @@ struct options {
 	bool        ignore_dots;     /* -i, -oi */
 	bool        verbose;         /* -v */
 	bool        json;            /* --json */
+	bool        write;           /* --write (with --configure) */
 	const char *envelope_from;   /* -f, -r */
 	const char *full_name;       /* -F */
 	const char *config_file;     /* -C */

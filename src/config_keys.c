@@ -6,10 +6,14 @@
  */
 #include "autoconfig.h"
 
+#include <sys/stat.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdlib.h>
@@ -22,6 +26,7 @@
 #include "config.h"
 #include "config_keys.h"
 #include "error.h"
+#include "fsperm.h"
 #include "presets.h"
 #include "sasl_mechs.h"
 
@@ -863,6 +868,53 @@ set_syslog(struct account *a, const char *v, struct error *err)
 	    "local7");
 }
 
+/* /etc/mailname ---------------------------------------------------------- */
+
+const char *config_mailname_path = CONFIG_MAILNAME_PATH;
+
+int
+config_keys_mailname(char **out, struct error *err)
+{
+	char buf[HOSTNAME_MAX + 2], *p;
+	const char *path = config_mailname_path;
+	struct stat st;
+	ssize_t n;
+	size_t len;
+	int fd;
+
+	*out = NULL;
+	/* It completes recipients too: trusted like the aliases file. */
+	if (fsperm_check_path(path, FSPERM_MISSING_OK, err) == -1)
+		return -1;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd == -1)
+		return 0;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return 0;
+	}
+	do
+		n = read(fd, buf, sizeof(buf) - 1);
+	while (n == -1 && errno == EINTR);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* The first line, without its line end and blanks. */
+	len = strcspn(buf, "\n");
+	while (len > 0 && (is_blank((unsigned char)buf[len - 1])))
+		len--;
+	buf[len] = '\0';
+	for (p = buf; is_blank((unsigned char)*p);)
+		p++;
+	/* A mail domain: a host name of two labels or more, not localhost;
+	 * anything else (a bare host name) is as good as no file. */
+	if (!hostname_ok(p, false) || strchr(p, '.') == NULL ||
+	    config_keys_is_loopback(p) || strncasecmp(p, "localhost.", 10) == 0)
+		return 0;
+	return (*out = config_keys_dup(p, err)) != NULL ? 0 : -1;
+}
+
 /* The table -------------------------------------------------------------- */
 
 static const struct key_def key_defs[CONFIG_KEYS_COUNT] = {
@@ -945,6 +997,7 @@ config_keys_account_free(struct account *a)
 	config_keys_free_list(a->hosts, a->n_hosts);
 	free(a->provider);
 	free(a->domain);
+	free(a->mailname);
 	free(a->source_ip);
 	free(a->tls_trust_file);
 	free(a->tls_fingerprint);

@@ -76,6 +76,10 @@ unsigned config_keys_default_port(enum account_tls tls);
 /* queue_dir when the file sets none: the system spool for the system
  * file, else under $XDG_STATE_HOME or ~/.local/state (malloc'd). */
 int config_keys_default_queue_dir(bool system, char **out, struct error *err);
+/* The mail domain in config_mailname_path (the first line), malloc'd;
+ * NULL without an error when there is no such file or it holds no domain
+ * of two labels or more.  EX_CONFIG when others may write it (fsperm.h). */
+int config_keys_mailname(char **out, struct error *err);
 /* 127.0.0.0/8, ::1 and localhost. */
 bool config_keys_is_loopback(const char *host);
 

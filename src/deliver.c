@@ -145,11 +145,15 @@ out:
 	return rc;
 }
 
+/* RFC 5321 4.1.2: a reverse-path is a whole address; a bare name takes
+ * the account's domain (default_domain, else /etc/mailname) or is
+ * refused: it never reaches the wire. */
 int
 delivery_set_sender(struct delivery *d, const char *given, struct error *err)
 {
 	struct address_list l;
-	char host[256];
+	const char *dom = d->acct->default_domain;
+	char esc[200];
 
 	free(d->sender);
 	d->sender = NULL;
@@ -162,12 +166,13 @@ delivery_set_sender(struct delivery *d, const char *given, struct error *err)
 			   : 0;
 	}
 	if (given == NULL) {
-		const char *dom = d->acct->default_domain;
-
-		if (dom == NULL) {
-			net_local_fqdn(host, sizeof(host));
-			dom = host;
-		}
+		if (dom == NULL)
+			return error_set(err, EX_CONFIG,
+			    "%s: no sender address: set from = ADDRESS in "
+			    "[%s] of %s (or default_domain, or the mail "
+			    "domain in %s), or give -f ADDRESS",
+			    d->acct->name, d->acct->name, d->acct->config_path,
+			    config_mailname_path);
 		if (asprintf(&d->sender, "%s@%s", login_name(), dom) == -1) {
 			d->sender = NULL;
 			return error_set(err, EX_OSERR, "out of memory");
@@ -179,22 +184,30 @@ delivery_set_sender(struct delivery *d, const char *given, struct error *err)
 	if (address_parse_list(given, strlen(given), &l, err) == -1 ||
 	    l.n != 1) {
 		address_list_free(&l);
-		if (!error_is_set(err) || err->exit_code != EX_OSERR) {
-			char esc[200];
-
+		if (!error_is_set(err) || err->exit_code != EX_OSERR)
 			error_set(err, EX_USAGE, "invalid sender address '%s'",
 			    error_escape(
 				esc, sizeof(esc), given, strlen(given)));
-		}
 		return -1;
 	}
 	if (address_check_envelope(l.addrs[0], err) == -1) {
 		address_list_free(&l);
 		return -1;
 	}
-	if (address_is_bare(l.addrs[0]) && d->acct->default_domain != NULL) {
-		if (asprintf(&d->sender, "%s@%s", l.addrs[0],
-			d->acct->default_domain) == -1)
+	if (address_is_bare(l.addrs[0]) && dom == NULL) {
+		error_set(err, EX_CONFIG,
+		    "%s: the sender '%s' has no domain and [%s] of %s has none "
+		    "to add: give the whole address, or set default_domain "
+		    "(or the mail domain in %s)",
+		    d->acct->name,
+		    error_escape(esc, sizeof(esc), l.addrs[0],
+			strlen(l.addrs[0])),
+		    d->acct->name, d->acct->config_path, config_mailname_path);
+		address_list_free(&l);
+		return -1;
+	}
+	if (address_is_bare(l.addrs[0])) {
+		if (asprintf(&d->sender, "%s@%s", l.addrs[0], dom) == -1)
 			d->sender = NULL;
 	} else
 		d->sender = strdup(l.addrs[0]);

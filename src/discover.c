@@ -215,12 +215,32 @@ discover_check_address(
 	return 0;
 }
 
-/* An account name from a domain: its first label, in [a-z0-9-]. */
+/*
+ * The account name: the address itself, in lower case, so that a second
+ * address at the same provider gets a section of its own; section names
+ * may hold letters, digits and . _ - @ + (mailsub.conf(5)).  An address
+ * with other characters, or too long, gets its domain's first label.
+ */
 static void
-section_name(const char *domain, char *dst, size_t size)
+section_name(const char *address, const char *domain, char *dst, size_t size)
 {
 	size_t i, n = 0;
+	bool ok = strlen(address) < size;
 
+	for (i = 0; ok && address[i] != '\0'; i++) {
+		char c = address[i];
+
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		     c == '.' || c == '_' || c == '-' || c == '@' || c == '+';
+		dst[n++] = c;
+	}
+	if (ok && n > 0) {
+		dst[n] = '\0';
+		return;
+	}
+	n = 0;
 	for (i = 0; domain[i] != '\0' && domain[i] != '.' && n + 1 < size;
 	     i++) {
 		char c = domain[i];
@@ -315,8 +335,8 @@ discover_run(const char *address, FILE *out, struct error *err)
 	if (discover_check_address(address, &domain, err) == -1)
 		return -1;
 	memset(&r, 0, sizeof(r));
+	section_name(address, domain, r.section, sizeof(r.section));
 	if ((p = config_provider_for_domain(domain)) != NULL) {
-		snprintf(r.section, sizeof(r.section), "%s", p->name);
 		r.provider = p->name;
 		r.provider_note = p->note;
 		snprintf(r.source, sizeof(r.source),
@@ -326,7 +346,6 @@ discover_run(const char *address, FILE *out, struct error *err)
 		    p->tls == ACCOUNT_TLS_ON ? "implicit TLS" : "STARTTLS");
 		goto print;
 	}
-	section_name(domain, r.section, sizeof(r.section));
 	snprintf(name, sizeof(name), "_submissions._tcp.%s", domain);
 	lookup(name, &srv, &found, why1, sizeof(why1));
 	if (found) {

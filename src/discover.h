@@ -49,7 +49,7 @@ const struct discover_srv *discover_pick(
 
 /* What --configure prints. */
 struct discover_result {
-	char section[64];     /* account name */
+	char section[65];     /* account name: at most 64 bytes */
 	const char *provider; /* a preset name, or NULL */
 	const char *provider_note;
 	char host[DISCOVER_NAME_MAX + 1];

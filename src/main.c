@@ -16,6 +16,7 @@
 #include "checkconfig.h"
 #include "cli.h"
 #include "config.h"
+#include "configwrite.h"
 #include "deliver.h"
 #include "discover.h"
 #include "error.h"
@@ -181,7 +182,9 @@ main(int argc, char **argv)
 		code = report(serverinfo_run(&r.opts, stdout, &err), &err);
 		break;
 	case CLI_MODE_CONFIGURE:
-		code = report(discover_run(r.opts.mode_argument, stdout, &err),
+		code = report(r.opts.write
+			? configwrite_run(&r.opts, stdout, &err)
+			: discover_run(r.opts.mode_argument, stdout, &err),
 		    &err);
 		break;
 	case CLI_MODE_SMTP_STDIO:

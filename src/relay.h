@@ -41,6 +41,12 @@ struct relay {
  */
 int relay_open(struct relay *r, const struct account *acct, bool verbose,
     struct error *err);
+/* A failure the account's port and TLS mode explain: a greeting that
+ * does not come on port 465 without tls = on becomes EX_CONFIG saying
+ * "set tls = on".  Called by relay_open(); exported for tests. */
+void relay_explain(
+    const struct account *a, enum submit_phase phase, struct error *err);
+
 /* Start the deadline of the next message on an open session. */
 void relay_next_message(struct relay *r);
 

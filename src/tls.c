@@ -31,6 +31,7 @@
 #include "account.h"
 #include "buf.h"
 #include "cache.h"
+#include "config.h"
 #include "error.h"
 #include "interrupt.h"
 #include "net.h"
@@ -224,7 +225,7 @@ is_ip_literal(const char *host)
 
 static int
 handshake_error(gnutls_session_t session, int rc, const char *hostname,
-    int timeout_ms, bool implicit, struct error *err)
+    int timeout_ms, const struct account *acct, struct error *err)
 {
 	char why[400], msg[200];
 
@@ -251,13 +252,24 @@ handshake_error(gnutls_session_t session, int rc, const char *hostname,
 	case GNUTLS_E_UNEXPECTED_PACKET_LENGTH:
 	case GNUTLS_E_UNEXPECTED_PACKET:
 	case GNUTLS_E_UNSUPPORTED_VERSION_PACKET:
-		/* Mostly tls = on against a port that speaks plain SMTP. */
+		/* Mostly tls = on against a port that speaks plain SMTP:
+		 * its "220 " greeting is no TLS record.  On a port known
+		 * for plain text first that is the account, not the
+		 * server. */
+		tls_strerror(rc, msg, sizeof(msg));
+		if (acct == NULL || acct->tls != ACCOUNT_TLS_ON)
+			return error_set(
+			    err, EX_UNAVAILABLE, "TLS handshake failed: %s", msg);
+		if (config_port_tls_mismatch(acct, why, sizeof(why)))
+			return error_set(err, EX_CONFIG,
+			    "TLS handshake failed: %s: the server speaks "
+			    "plain SMTP first: set tls = starttls",
+			    msg);
 		return error_set(err, EX_UNAVAILABLE,
-		    "TLS handshake failed: %s%s",
-		    tls_strerror(rc, msg, sizeof(msg)),
-		    implicit ? " (is this port speaking TLS? tls = on is "
-			       "implicit TLS, usually port 465)" :
-			       "");
+		    "TLS handshake failed: %s: the server probably speaks "
+		    "plain SMTP first: then set tls = starttls (tls = on is "
+		    "implicit TLS, usually port 465)",
+		    msg);
 	default:
 		return error_set(err, EX_UNAVAILABLE,
 		    "TLS handshake failed: %s",
@@ -780,8 +792,8 @@ verify_peer(gnutls_session_t session)
 }
 
 static int
-do_handshake(struct tls *tls, const char *hostname, int timeout_ms,
-    bool implicit, struct error *err)
+do_handshake(
+    struct tls *tls, const char *hostname, int timeout_ms, struct error *err)
 {
 	long long deadline = deadline_after(timeout_ms);
 	int       r, w;
@@ -827,8 +839,8 @@ do_handshake(struct tls *tls, const char *hostname, int timeout_ms,
 			return error_set(err, EX_UNAVAILABLE,
 			    "certificate not trusted: %s", why);
 		}
-		return handshake_error(tls->session, r, hostname, timeout_ms,
-		    implicit, err);
+		return handshake_error(
+		    tls->session, r, hostname, timeout_ms, tls->acct, err);
 	}
 }
 
@@ -998,8 +1010,7 @@ tls_upgrade(struct transport *t, const struct account *acct,
 	    sizeof(tls->cache_name));
 	session_offer(tls);
 
-	if (do_handshake(tls, host, timeout_ms, acct->tls == ACCOUNT_TLS_ON,
-		err) == -1)
+	if (do_handshake(tls, host, timeout_ms, err) == -1)
 		goto fail;
 	tls->host = NULL; /* host[] is ours only until we return */
 	if (pinned && check_pin(tls, pin, err) == -1)

@@ -308,14 +308,35 @@ test_run_preset(void **state)
 	int rc;
 	char *out = run_to_string("alice@gmail.com", &rc);
 
-	/* A preset domain: no DNS lookup, the provider key. */
+	/* A preset domain: no DNS lookup, the provider key; the section is
+	 * named after the address, so a second one at the provider gets
+	 * its own. */
 	assert_int_equal(rc, 0);
-	assert_non_null(strstr(out, "\n[gmail]\n"));
+	assert_non_null(strstr(out, "\n[alice@gmail.com]\n"));
+	assert_non_null(strstr(
+	    out, "\npassword_file = ~/.config/mailsub/alice@gmail.com.pw\n"));
 	assert_non_null(strstr(out, "\nprovider = gmail\n"));
 	assert_non_null(strstr(out, "\nuser = alice@gmail.com\n"));
 	assert_non_null(strstr(out, "\nfrom = alice@gmail.com\n"));
 	assert_non_null(strstr(out, "app password"));
 	assert_null(strstr(out, "\nhost = "));
+	free(out);
+	out = run_to_string("Bob.Smith+list@GMail.com", &rc);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "\n[bob.smith+list@gmail.com]\n"));
+	assert_non_null(strstr(out, "\nuser = Bob.Smith+list@GMail.com\n"));
+	free(out);
+	/* what a section name cannot hold: the domain's first label */
+	out = run_to_string("o'brien@gmail.com", &rc);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "\n[gmail]\n"));
+	free(out);
+	out = run_to_string(
+	    "a-very-long-local-part-that-goes-on-and-on-and-on-and-on-"
+	    "x@gmail.com",
+	    &rc);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "\n[gmail]\n"));
 	free(out);
 	out = run_to_string("bad address@x.com", &rc);
 	assert_int_equal(rc, -1);

@@ -867,8 +867,12 @@ test_not_tls(void **state)
 {
 	struct server o = {"server.crt", NULL, SRV_PLAINTEXT, false};
 	struct client c;
-	const char   *parts[] = {"TLS handshake failed", "speaking TLS",
+	const char   *parts[] = {"TLS handshake failed",
+            "the server probably speaks plain SMTP first: then set tls = "
+            "starttls",
             NULL};
+	const char   *on_587[] = {"TLS handshake failed",
+            "the server speaks plain SMTP first: set tls = starttls", NULL};
 	const char   *after_starttls[] = {"TLS handshake failed", NULL};
 
 	(void)state;
@@ -876,6 +880,11 @@ test_not_tls(void **state)
 	client_init(&c);
 	c.acct.tls = ACCOUNT_TLS_ON;
 	expect_failure(&c, &o, EX_UNAVAILABLE, parts);
+	/* on a port that speaks plain text first, it is the account */
+	client_init(&c);
+	c.acct.tls = ACCOUNT_TLS_ON;
+	c.acct.port = 587;
+	expect_failure(&c, &o, EX_CONFIG, on_587);
 	client_init(&c);
 	c.acct.tls = ACCOUNT_TLS_STARTTLS;
 	expect_failure(&c, &o, EX_UNAVAILABLE, after_starttls);
