@@ -23,6 +23,7 @@
 #include "config_keys.h"
 #include "error.h"
 #include "presets.h"
+#include "sysmode.h"
 
 #define HOSTS_MAX		16
 #define SENDERS_MAX		256
@@ -317,6 +318,11 @@ expand_path(const char *v, char **out, struct error *err)
 		if (v[1] != '\0' && v[1] != '/')
 			return error_set(
 			    err, EX_CONFIG, "only ~/ is expanded, not ~user");
+		/* The setgid program reads only the system file: ~ would
+		 * be the caller's home, a path the caller can fill. */
+		if (sysmode_privileged())
+			return error_set(err, EX_CONFIG,
+			    "~ is not expanded in the system configuration");
 		home = home_dir();
 		if (home == NULL)
 			return error_set(

@@ -25,6 +25,7 @@
 #include "queue.h"
 #include "relay.h"
 #include "submit.h"
+#include "sysmode.h"
 
 int
 delivery_load_config(
@@ -37,7 +38,18 @@ delivery_load_config(
 	*cfg = NULL;
 	if (config_locate(opts->config_file, &path, &system, err) == -1)
 		return -1;
+	if (sysmode_config_chosen(system, err) == -1) {
+		free(path);
+		return -1;
+	}
 	rc = config_load(path, system, cfg, err);
+	/* What is wrong in the system file is root's to read (mailsub
+	 * --check-config): a caller learns that it is, not what. */
+	if (rc == -1 && sysmode_privileged() && err->exit_code == EX_CONFIG)
+		error_set(err, EX_CONFIG,
+		    "%s: the system configuration cannot be used; root can "
+		    "see why with mailsub --check-config",
+		    path);
 	free(path);
 	return rc;
 }
@@ -258,6 +270,10 @@ keep_message(struct delivery *d, enum queue_area area, struct error *err)
 	fill_envelope(d, &env);
 	memset(&qe, 0, sizeof(qe));
 	qe.account = d->acct->name;
+	/* Whose it is: mailq, --queue-delete, --requeue and -q of a caller
+	 * other than root act on that caller's messages only. */
+	qe.submitter = sysmode_user();
+	qe.submitter_uid = sysmode_uid();
 	qe.sender = d->sender != NULL ? d->sender : "";
 	qe.rcpts = (const char *const *)d->rcpts.addrs;
 	qe.n_rcpts = d->rcpts.n;
@@ -328,6 +344,12 @@ delivery_log(struct delivery *d, int exit_code, const char *reply)
 	    d->status ? d->status : (exit_code == 0 ? "sent" : "failed");
 	rec.warning = d->alias_warning != NULL ? d->alias_warning
 					       : d->msg.alias_warning;
+	/* The system accounts serve every user: the record names whose
+	 * message it is, as Postfix's pickup does. */
+	if (d->acct->system) {
+		rec.submitter = sysmode_user();
+		rec.submitter_uid = (unsigned long)sysmode_uid();
+	}
 	log_record(d->acct, &rec);
 	d->logged = true;
 }

@@ -24,6 +24,7 @@
 #include "mailq.h"
 #include "serverinfo.h"
 #include "smtpd.h"
+#include "sysmode.h"
 #include "verify.h"
 
 /* What main() holds for any mode. */
@@ -146,6 +147,12 @@ main(int argc, char **argv)
 		    "options\n", err.message);
 		run_free(&r);
 		return EX_USAGE;
+	}
+	/* The setgid privilege is decided before anything is opened. */
+	if (sysmode_start(&r.opts, &err) == -1) {
+		fprintf(stderr, "mailsub: %s\n", err.message);
+		run_free(&r);
+		return err.exit_code;
 	}
 	log_set_verbose(r.opts.verbose);
 	switch (r.opts.mode) {

@@ -21,6 +21,7 @@
 #include "net.h"
 #include "secret.h"
 #include "smtp.h"
+#include "sysmode.h"
 #include "tls.h"
 #include "tlsmod.h"
 
@@ -127,7 +128,10 @@ load(struct module *m, struct error *err)
 	const char *(*version)(void);
 	void *h;
 
-	if (!beside_exe(m->file, path, sizeof(path)))
+	/* The setgid program loads only its installed modules: a copy or
+	 * a link of it elsewhere must not find one planted beside it. */
+	if (sysmode_group() != (gid_t)-1 ||
+	    !beside_exe(m->file, path, sizeof(path)))
 		snprintf(path, sizeof(path), "%s/%s", PKGLIBDIR, m->file);
 	/* RTLD_NOW: a missing symbol shows here, not in the middle of a
 	 * handshake. */
