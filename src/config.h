@@ -17,7 +17,12 @@ struct error;
 
 /* iniparser 4.1 fails a whole load on a line longer than this. */
 #define CONFIG_INI_LINE_MAX 1024
-#define CONFIG_SYSTEM_PATH "/etc/mailsub.conf"
+/* The system file: $(sysconfdir)/mailsub.conf, /etc/mailsub.conf in a
+ * package (configure --sysconfdir=/etc). */
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#define CONFIG_SYSTEM_PATH SYSCONFDIR "/mailsub.conf"
 
 struct config {
 	char            *path;

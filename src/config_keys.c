@@ -33,7 +33,12 @@
 #define DEFAULT_TIMEOUT		60
 #define DEFAULT_CONNECT_TIMEOUT 30
 #define DEFAULT_LIFETIME	(5L * 86400)
-#define SYSTEM_QUEUE_DIR	"/var/spool/mailsub"
+/* The system spool: $(localstatedir)/spool/mailsub, /var/spool/mailsub in a
+ * package (configure --localstatedir=/var). */
+#ifndef LOCALSTATEDIR
+#define LOCALSTATEDIR "/var"
+#endif
+#define SYSTEM_QUEUE_DIR LOCALSTATEDIR "/spool/mailsub"
 /* RFC 1035 2.3.4: names up to 255 octets on the wire, 253 as text. */
 #define HOSTNAME_MAX 253
 #define LABEL_MAX    63

@@ -423,7 +423,8 @@ test_system_file_defaults(void **state)
 	assert_true(a->system);
 	assert_true(cfg->system);
 	assert_int_equal(a->syslog_facility, LOG_MAIL);
-	assert_string_equal(a->queue_dir, "/var/spool/mailsub");
+	/* $(localstatedir)/spool/mailsub (configure) */
+	assert_string_equal(a->queue_dir, LOCALSTATEDIR "/spool/mailsub");
 	config_free(cfg);
 
 	/* but never world-readable */
