@@ -75,6 +75,10 @@ struct account {
 	char   *from;
 	char  **senders;           /* patterns: exact, *@domain, fnmatch */
 	size_t  n_senders;
+	char  **local_senders;     /* "USER:PATTERN": in the system file,
+	                              who may send as what (USER may be
+	                              "*", every user) */
+	size_t  n_local_senders;
 	char   *default_domain;
 	char   *aliases;           /* path to an /etc/aliases-format file */
 	bool    add_headers;       /* add_headers = auto */

@@ -87,6 +87,9 @@ mode_deliver(const struct options *given)
 	if (delivery_load_config(opts, &cfg, &err) == 0) {
 		d.cfg = cfg;
 		if (delivery_run_stdin(&d, &err) == 0) {
+			if (d.sender_warning[0] != '\0')
+				fprintf(stderr, "mailsub: %s: %s\n",
+				    d.acct->name, d.sender_warning);
 			if (d.warning[0] != '\0')
 				fprintf(stderr, "mailsub: %s: %s\n",
 				    d.acct->name, d.warning);
