@@ -14,6 +14,7 @@
 #include "account.h"
 #include "conn.h"
 #include "error.h"
+#include "interrupt.h"
 
 void
 conn_init(struct conn *c, const struct transport *t, int timeout_ms)
@@ -83,6 +84,12 @@ step_timeout(struct conn *c, int *ms, struct error *err)
 {
 	long long left = time_left(c);
 
+	/* After SIGTERM and the like the link is given up: not one more
+	 * byte, not even QUIT (mid-DATA it would be message text). */
+	if (interrupt_check(err, EX_TEMPFAIL) == -1) {
+		c->io_failed = true;
+		return -1;
+	}
 	*ms = c->timeout_ms;
 	if (left == LLONG_MAX)
 		return 0;
@@ -99,7 +106,7 @@ step_failed(struct conn *c, struct error *err)
 {
 	c->io_failed = true;
 	if (c->deadline_ms != 0 && time_left(c) <= 0 && err != NULL &&
-	    err->exit_code == EX_TEMPFAIL)
+	    err->exit_code == EX_TEMPFAIL && !interrupt_caught())
 		deadline_error(c, err);
 }
 

@@ -539,6 +539,9 @@ delivery_read(struct delivery *d, int fd, bool stop_at_dot, struct error *err)
 	memset(&mo, 0, sizeof(mo));
 	mo.read_recipients = d->opts->read_recipients;
 	mo.stop_at_dot = stop_at_dot;
+	/* The caller's input can be cut short by a signal; -bs hands over
+	 * a message it has received in full. */
+	mo.interruptible = fd == STDIN_FILENO;
 	mo.envelope_from = d->sender;
 	mo.full_name = d->opts->full_name;
 	mo.passwd_name = true;

@@ -96,7 +96,8 @@ int delivery_add_recipient(
  * ends it), add the -t recipients and check the recipient set.  A content
  * error (NUL bytes, header too large, no recipients: EX_DATAERR) saves the
  * message to failed/; a read or spool error, or a message over
- * max_message_size (EX_DATAERR), leaves it with the caller.
+ * max_message_size (EX_DATAERR), leaves it with the caller, as does a
+ * signal (interrupt.h) before the end of stdin.
  */
 int delivery_read(
     struct delivery *d, int fd, bool stop_at_dot, struct error *err);

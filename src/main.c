@@ -20,6 +20,7 @@
 #include "discover.h"
 #include "error.h"
 #include "flush.h"
+#include "interrupt.h"
 #include "log.h"
 #include "mailq.h"
 #include "serverinfo.h"
@@ -96,16 +97,18 @@ mode_deliver(const struct options *given)
 			delivery_log(&d, EX_OK, d.final_reply[0] ?
 			    d.final_reply : "queued");
 			/* DESIGN 5: queued messages also go out after the
-			 * next successful submission through the account. */
+			 * next successful submission through the account;
+			 * not once told to stop (they stay queued). */
 			if (given->delivery == CLI_DELIVERY_BACKGROUND &&
-			    d.queue_id[0] != '\0' &&
+			    d.queue_id[0] != '\0' && !interrupt_caught() &&
 			    flush_background(cfg, d.acct, given, d.queue_id,
 				&err) == -1)
 				fprintf(stderr, "mailsub: %s: %s; the message "
 				    "stays queued\n", d.acct->name,
 				    err.message);
 			else if (d.status != NULL &&
-			    strcmp(d.status, "sent") == 0)
+			    strcmp(d.status, "sent") == 0 &&
+			    !interrupt_caught())
 				flush_after_delivery(cfg, d.acct, opts,
 				    stderr);
 		} else
@@ -172,6 +175,10 @@ main(int argc, char **argv)
 		code = EX_OK;
 		break;
 	case CLI_MODE_DELIVER:
+		/* From here on a message may be held: SIGTERM, SIGHUP and
+		 * SIGINT queue it or drop it cleanly (mailsub(1), EXIT
+		 * STATUS) instead of killing us. */
+		interrupt_install();
 		code = mode_deliver(&r.opts);
 		break;
 	case CLI_MODE_VERIFY:
@@ -188,6 +195,7 @@ main(int argc, char **argv)
 		    &err);
 		break;
 	case CLI_MODE_SMTP_STDIO:
+		interrupt_install();
 		code = EX_OK;
 		if (smtpd_run(STDIN_FILENO, STDOUT_FILENO, &r.opts, &err) == -1) {
 			fprintf(stderr, "mailsub: %s\n", err.message);
@@ -198,6 +206,8 @@ main(int argc, char **argv)
 	case CLI_MODE_FLUSH:
 	case CLI_MODE_QUEUE_DELETE:
 	case CLI_MODE_REQUEUE:
+		if (r.opts.mode == CLI_MODE_FLUSH)
+			interrupt_install();
 		code = mailq_command(&r.opts, stdout, stderr);
 		break;
 	default:

@@ -29,6 +29,7 @@
 #include "buf.h"
 #include "error.h"
 #include "header.h"
+#include "interrupt.h"
 #include "message.h"
 #include "queue.h"
 
@@ -570,19 +571,28 @@ finish_input(struct reader *r)
 }
 
 static ssize_t
-read_block(int fd, char *p, size_t n, struct error *err)
+read_block(int fd, char *p, size_t n, bool interruptible, struct error *err)
 {
 	for (;;) {
-		ssize_t got = read(fd, p, n);
+		ssize_t got;
 
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+
+		/* Before the end of the input nothing was promised: a
+		 * signal ends the read, the caller still holds it.  The
+		 * wait is a poll, so a signal just before it is seen. */
+		if (interruptible && interrupt_poll(&pfd, 1, -1) == -1) {
+			if (errno == EINTR)
+				return interrupt_input_error(err);
+			break;
+		}
+		got = read(fd, p, n);
 		if (got >= 0)
 			return got;
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK) {
 			/* A non-blocking stdin: wait for it. */
-			struct pollfd pfd = {.fd = fd, .events = POLLIN};
-
 			if (poll(&pfd, 1, -1) == -1 && errno != EINTR)
 				break;
 			continue;
@@ -643,7 +653,8 @@ message_read(int in_fd, const char *spool_dir, const struct message_options *mo,
 		goto hard;
 	}
 	while (r.phase != PHASE_STOPPED) {
-		ssize_t got = read_block(in_fd, in, READ_BLOCK, err);
+		ssize_t got =
+		    read_block(in_fd, in, READ_BLOCK, mo->interruptible, err);
 
 		if (got < 0)
 			goto hard;

@@ -25,6 +25,9 @@ struct error;
 struct message_options {
 	bool        read_recipients;  /* -t */
 	bool        stop_at_dot;      /* stdin is a terminal and no -i */
+	bool        interruptible;    /* a signal (interrupt.h) before the
+	                                 end ends the read: EX_IOERR, nothing
+	                                 kept */
 	const char *envelope_from;    /* the decided envelope sender */
 	const char *full_name;        /* -F */
 	bool        passwd_name;      /* else the password database's */
@@ -72,7 +75,8 @@ const char *message_full_name(const struct message_options *mo, char *buf,
  * created exclusively).  On a content error (NUL bytes: EX_DATAERR; header
  * block over MESSAGE_HEADER_MAX: EX_DATAERR; -t with no recipient is left to
  * the caller) the whole input is still spooled so it can be saved, and -1 is
- * returned with m->fd valid.  A read error is EX_IOERR, a spool write error
+ * returned with m->fd valid.  A read error (or, with mo->interruptible, a
+ * signal before the end) is EX_IOERR, a spool write error
  * EX_CANTCREAT/EX_IOERR, a message larger than mo->acct->max_message_size
  * EX_DATAERR (reading stops there); m->fd is then -1 and the spool gone.
  */

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "interrupt.h"
 #include "net.h"
 
 /* Tells a socket transport's ctx from another transport's. */
@@ -36,19 +37,26 @@ struct sock {
 	bool out_is_socket;
 };
 
+/* poll() for one descriptor: 1 ready, 0 timed out, -1 with errno (EINTR:
+ * a signal of interrupt.h was caught, now or before). */
 static int
 wait_fd(int fd, short events, int timeout_ms)
 {
 	struct pollfd pfd;
-	int rc;
 
 	pfd.fd = fd;
 	pfd.events = events;
 	pfd.revents = 0;
-	do
-		rc = poll(&pfd, 1, timeout_ms > 0 ? timeout_ms : -1);
-	while (rc == -1 && errno == EINTR);
-	return rc;
+	return interrupt_poll(&pfd, 1, timeout_ms > 0 ? timeout_ms : -1);
+}
+
+/* A failed wait_fd(): interrupted, or poll itself failed. */
+static int
+wait_error(struct error *err)
+{
+	if (errno == EINTR && interrupt_check(err, EX_TEMPFAIL) == -1)
+		return -1;
+	return error_set(err, EX_OSERR, "poll: %s", strerror(errno));
 }
 
 static int
@@ -87,8 +95,7 @@ sock_read(void *ctx, void *p, size_t n, int timeout_ms, struct error *err)
 		if (rc == 0)
 			return timeout_error(timeout_ms, err);
 		if (rc == -1)
-			return error_set(
-			    err, EX_OSERR, "poll: %s", strerror(errno));
+			return wait_error(err);
 		if (s->in_is_socket)
 			r = recv(s->in_fd, p, n, MSG_DONTWAIT);
 		else
@@ -121,8 +128,7 @@ sock_write(
 			    "timed out after %d s sending to the server",
 			    (timeout_ms + 999) / 1000);
 		if (rc == -1)
-			return error_set(
-			    err, EX_OSERR, "poll: %s", strerror(errno));
+			return wait_error(err);
 		/* MSG_NOSIGNAL: a closed peer is an error, not SIGPIPE. */
 		if (s->out_is_socket)
 			w = send(s->out_fd, q, n, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -321,6 +327,8 @@ net_connect(const char *host, unsigned port, const char *source_ip,
 
 	if (port == 0 || port > 65535)
 		return error_set(err, EX_CONFIG, "invalid port %u", port);
+	if (interrupt_check(err, EX_TEMPFAIL) == -1)
+		return -1;
 	if (source_ip != NULL && *source_ip != '\0') {
 		memset(&hints, 0, sizeof(hints));
 		hints.ai_family = AF_UNSPEC;
@@ -361,6 +369,10 @@ net_connect(const char *host, unsigned port, const char *source_ip,
 		    host, gai_strerror(rc));
 	}
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		/* A signal ends the attempts (the resolver may have waited
+		 * through it). */
+		if (interrupt_caught())
+			break;
 		/* A source address binds only sockets of its own family. */
 		if (src != NULL && ai->ai_family != src->ai_family) {
 			if (why[0] == '\0')
@@ -377,6 +389,8 @@ net_connect(const char *host, unsigned port, const char *source_ip,
 	freeaddrinfo(res);
 	if (src != NULL)
 		freeaddrinfo(src);
+	if (fd == -1 && interrupt_check(err, EX_TEMPFAIL) == -1)
+		return -1;
 	if (fd == -1)
 		return error_set(err, EX_TEMPFAIL, "%s",
 		    why[0] ? why : "no address to connect to");

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "interrupt.h"
 #include "log.h"
 #include "net.h"
 #include "relay.h"
@@ -18,6 +19,8 @@
 static bool
 worth_next_host(const struct error *err, enum submit_phase phase)
 {
+	if (interrupt_caught())
+		return false; /* the run is over, not this host */
 	if (err->exit_code == EX_TEMPFAIL)
 		return true;
 	if (err->exit_code == EX_NOHOST)

@@ -26,6 +26,7 @@
 #include "buf.h"
 #include "error.h"
 #include "fsperm.h"
+#include "interrupt.h"
 #include "secret.h"
 #include "sysmode.h"
 
@@ -291,7 +292,13 @@ collect_output(int fd, pid_t pid, long long deadline, int timeout_ms,
 		pfd.fd = fd;
 		pfd.events = POLLIN;
 		pfd.revents = 0;
-		pr = poll(&pfd, 1, wait_ms);
+		/* SIGTERM and the like end the wait: the caller kills the
+		 * command, and the message is queued (interrupt.h). */
+		if (interrupt_check(err, EX_TEMPFAIL) == -1) {
+			error_prefix(err, "password_command");
+			break;
+		}
+		pr = interrupt_poll(&pfd, 1, wait_ms);
 		if (pr == -1 && errno == EINTR)
 			continue;
 		if (pr == -1) {
@@ -353,6 +360,11 @@ reap(pid_t pid, long long deadline, int timeout_ms, int *status,
 			format_duration(what, sizeof(what), timeout_ms);
 			return error_set(err, EX_TEMPFAIL,
 			    "password_command timed out after %s", what);
+		}
+		if (interrupt_check(err, EX_TEMPFAIL) == -1) {
+			kill_and_reap(pid);
+			error_prefix(err, "password_command");
+			return -1;
 		}
 		/* The command closed stdout but lingers: poll gently. */
 		poll(NULL, 0, 10);
@@ -516,6 +528,10 @@ prompt_password(const struct account *acct, struct buf *out,
 	size_t           i;
 	int              fd, rc;
 
+	if (interrupt_check(err, EX_TEMPFAIL) == -1) {
+		error_prefix(err, "password prompt");
+		return -1;
+	}
 	fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (fd == -1)
 		return 1;
@@ -557,6 +573,11 @@ prompt_password(const struct account *acct, struct buf *out,
 	for (i = 0; i < N_PROMPT_SIGNALS; i++)
 		sigaction(prompt_signals[i], &old[i], NULL);
 	close(fd);
+	/* SIGTERM, SIGHUP and SIGINT mean what they mean elsewhere: the
+	 * run stops and a message already read is queued (interrupt.h). */
+	interrupt_raise(prompt_interrupted);
+	if (rc == -1 && interrupt_check(err, EX_TEMPFAIL) == -1)
+		error_prefix(err, "password prompt");
 	if (rc == 0 && out->len == 0)
 		rc = error_set(err, EX_CONFIG, "no password entered");
 	if (rc == -1)

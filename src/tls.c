@@ -30,6 +30,7 @@
 #include "buf.h"
 #include "cache.h"
 #include "error.h"
+#include "interrupt.h"
 #include "net.h"
 #include "tls.h"
 #include "tls_cert.h"
@@ -97,7 +98,8 @@ now_ms(void)
 }
 
 /* Wait until fd is ready in the direction GnuTLS last wanted.  0 ready,
- * 1 timed out, -1 poll failed. */
+ * 1 timed out, -1 poll failed or (errno EINTR) a signal of interrupt.h
+ * was caught. */
 static int
 wait_fd(int fd, bool want_write, long long deadline)
 {
@@ -126,11 +128,10 @@ wait_fd(int fd, bool want_write, long long deadline)
 		pfd.fd = fd;
 		pfd.events = want_write ? POLLOUT : POLLIN;
 		pfd.revents = 0;
-		r = poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
-		if (r == -1 && errno == EINTR)
-			continue;
+		r = interrupt_poll(
+		    &pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
 		if (r == -1)
-			return -1;
+			return -1; /* EINTR: a signal was caught */
 		if (r > 0)
 			return 0;
 	}
@@ -140,6 +141,15 @@ static long long
 deadline_after(int timeout_ms)
 {
 	return timeout_ms > 0 ? now_ms() + timeout_ms : -1;
+}
+
+/* A failed wait_fd(): interrupted, or poll itself failed. */
+static int
+wait_error(struct error *err)
+{
+	if (errno == EINTR && interrupt_check(err, EX_TEMPFAIL) == -1)
+		return -1;
+	return error_set(err, EX_OSERR, "poll: %s", strerror(errno));
 }
 
 /* GnuTLS's messages end in a full stop; ours continue after them. */
@@ -570,8 +580,7 @@ tls_read(void *ctx, void *p, size_t n, int timeout_ms, struct error *err)
 				    (timeout_ms + 999) / 1000);
 			if (w == -1) {
 				tls->dead = true;
-				return error_set(err, EX_OSERR, "poll: %s",
-				    strerror(errno));
+				return wait_error(err);
 			}
 			continue;
 		}
@@ -644,8 +653,7 @@ tls_write(void *ctx, const void *p, size_t n, int timeout_ms,
 				    (timeout_ms + 999) / 1000);
 			if (w == -1) {
 				tls->dead = true;
-				return error_set(err, EX_OSERR, "poll: %s",
-				    strerror(errno));
+				return wait_error(err);
 			}
 			continue;
 		}
@@ -792,8 +800,7 @@ do_handshake(struct tls *tls, const char *hostname, int timeout_ms,
 			if (w == 1)
 				r = GNUTLS_E_TIMEDOUT;
 			else if (w == -1)
-				return error_set(err, EX_OSERR, "poll: %s",
-				    strerror(errno));
+				return wait_error(err);
 			else
 				continue;
 		}

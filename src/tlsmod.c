@@ -18,6 +18,7 @@
 #include "cache.h"
 #include "conn.h"
 #include "error.h"
+#include "interrupt.h"
 #include "net.h"
 #include "secret.h"
 #include "smtp.h"
@@ -57,6 +58,9 @@ __attribute__((used)) static void (*const module_imports[])(void) = {
     (void (*)(void))error_from_reply,
     (void (*)(void))error_is_set,
     (void (*)(void))error_set,
+    (void (*)(void))interrupt_caught,
+    (void (*)(void))interrupt_check,
+    (void (*)(void))interrupt_poll,
     (void (*)(void))net_transport_get_fd,
     (void (*)(void))secret_get_password,
     (void (*)(void))secure_wipe,

@@ -116,17 +116,21 @@ chmod 600 "$T/etc.up/mailsub.conf"
 ln -s "$T/devlog.sock" "$T/dev.up/log"
 
 # in_ns CMD...: CMD inside a private mount namespace that sees our
-# /etc/mailsub.conf and /dev/log.  stdin, stdout and stderr pass through.
+# $SYSCONFDIR/mailsub.conf and /dev/log.  stdin, stdout and stderr pass through.
 in_ns()
 {
 	unshare -m sh -c '
-		mount -t overlay overlay -o "lowerdir=/etc,upperdir=$1/etc.up,workdir=$1/etc.work" /etc &&
+		mount -t overlay overlay -o "lowerdir=$SYSCONFDIR,upperdir=$1/etc.up,workdir=$1/etc.work" "$SYSCONFDIR" &&
 		mount -t overlay overlay -o "lowerdir=/dev,upperdir=$1/dev.up,workdir=$1/dev.work" /dev || exit 99
 		shift
 		exec "$@"' sh "$T" "$@"
 }
 
-if ! in_ns test -f /etc/mailsub.conf 2>"$T/ns.err"; then
+if [ ! -d "$SYSCONFDIR" ]; then
+	t_skip "system config" "no $SYSCONFDIR (configure --sysconfdir) on this machine"
+	t_summary
+fi
+if ! in_ns test -f "$SYSCONFDIR/mailsub.conf" 2>"$T/ns.err"; then
 	t_skip "system config" "no overlay mounts here: $(head -n 1 "$T/ns.err")"
 	t_summary
 fi
@@ -153,14 +157,14 @@ RC=$?
 expect_exit 0 &&
     "$PYTHON3" "$SINKCHECK" "$SINK" --count 1 --rcpts admin@example.org \
 	--from server@example.org >/dev/null || t_err "not delivered as configured"
-t_result "HOME=/: /etc/mailsub.conf is used"
+t_result "HOME=/: $SYSCONFDIR/mailsub.conf is used"
 
 rm -f "$SINK"/msg-*
 in_ns env -i PATH=$PATHV "$MAILSUB" root <"$T/in" >"$T/stdout" 2>"$T/stderr"
 RC=$?
 expect_exit 0 && "$PYTHON3" "$SINKCHECK" "$SINK" --count 1 >/dev/null ||
     t_err "not delivered"
-t_result "no HOME, no XDG: /etc/mailsub.conf is used"
+t_result "no HOME, no XDG: $SYSCONFDIR/mailsub.conf is used"
 
 rm -f "$SINK"/msg-*
 mkdir -p "$T/emptyhome"
@@ -169,7 +173,7 @@ in_ns env -i PATH=$PATHV HOME="$T/emptyhome" "$MAILSUB" root <"$T/in" \
 RC=$?
 expect_exit 0 && "$PYTHON3" "$SINKCHECK" "$SINK" --count 1 >/dev/null ||
     t_err "not delivered"
-t_result "a HOME without a user config: /etc/mailsub.conf is used"
+t_result "a HOME without a user config: $SYSCONFDIR/mailsub.conf is used"
 
 # syslog: one record per message, with the facts (DESIGN 7).
 : >"$T/syslog"
