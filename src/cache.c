@@ -101,8 +101,8 @@ cache_path(char *out, size_t size)
 
 /* The directory of secrets: the user's alone, and the way to it trusted;
  * the system state root's and the group's (FSPERM_SYSTEM). */
-#define CACHE_DIR_RULE                                     \
-	(FSPERM_DIR | FSPERM_NOFOLLOW | FSPERM_SECRET |    \
+#define CACHE_DIR_RULE                                                         \
+	(FSPERM_DIR | FSPERM_NOFOLLOW | FSPERM_SECRET |                        \
 	    (sysmode_shared() ? FSPERM_SYSTEM : 0))
 
 bool

@@ -738,7 +738,8 @@ set_local_senders(struct account *a, const char *v, struct error *err)
 			goto out;
 		}
 		for (ulen = (size_t)(colon - user);
-		     ulen > 0 && is_blank((unsigned char)user[ulen - 1]); ulen--)
+		     ulen > 0 && is_blank((unsigned char)user[ulen - 1]);
+		     ulen--)
 			;
 		if (ulen == 0 || strcspn(user, " \t<>@") < ulen) {
 			error_set(err, EX_CONFIG,

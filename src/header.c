@@ -746,8 +746,8 @@ senders_ok(struct header_ctx *h, const struct field *f)
 
 		if (address_is_bare(a) && h->domain != NULL) {
 			if (asprintf(&full, "%s@%s", a, h->domain) == -1) {
-				rc = error_set(h->err, EX_OSERR,
-				    "out of memory");
+				rc = error_set(
+				    h->err, EX_OSERR, "out of memory");
 				break;
 			}
 			a = full;
@@ -983,10 +983,12 @@ header_process(const char *text, size_t len, const struct message_options *mo,
 
 				if (ok == -1)
 					goto out;
-				if (*h.sender == '\0' && mo->own_address != NULL)
+				if (*h.sender == '\0' &&
+				    mo->own_address != NULL)
 					h.sender = mo->own_address;
 				if (ok == 0 && *h.sender != '\0') {
-					m->sender_warning = "a From header "
+					m->sender_warning =
+					    "a From header "
 					    "naming another address was "
 					    "replaced";
 					w = put_from(&h, f, true);
@@ -1010,7 +1012,8 @@ header_process(const char *text, size_t len, const struct message_options *mo,
 				if (ok == -1)
 					goto out;
 				if (ok == 0) {
-					m->sender_warning = "a Sender or "
+					m->sender_warning =
+					    "a Sender or "
 					    "Resent-From header naming "
 					    "another address was removed";
 					continue;

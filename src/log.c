@@ -389,8 +389,8 @@ open_logfile(const char *path)
 	if (shared && geteuid() == 0 && st.st_uid == 0 && st.st_nlink == 1 &&
 	    (st.st_gid != sysmode_group() || (st.st_mode & 0777) != 0660) &&
 	    (fchown(fd, 0, sysmode_group()) == -1 || fchmod(fd, 0660) == -1))
-		note_failure("cannot give the log file to the group", path,
-		    errno);
+		note_failure(
+		    "cannot give the log file to the group", path, errno);
 	return fd;
 }
 

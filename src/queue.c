@@ -418,9 +418,8 @@ write_tmp(const char *queue_dir, const struct queue_envelope *env, int msg_fd,
 	/* The system spool: every caller's mailsub reads the header to see
 	 * whose it is (sysmode.h), whatever the umask; nobody else can
 	 * reach the directory. */
-	if (sysmode_shared() &&
-	    (fchown(fd, (uid_t)-1, sysmode_group()) == -1 ||
-		fchmod(fd, 0640) == -1)) {
+	if (sysmode_shared() && (fchown(fd, (uid_t)-1, sysmode_group()) == -1 ||
+				    fchmod(fd, 0640) == -1)) {
 		error_set(err, EX_CANTCREAT, "cannot give %s to the group: %s",
 		    tmp->data, strerror(errno));
 		goto fail_unlink;

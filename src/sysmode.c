@@ -57,7 +57,8 @@ set_user(uid_t uid)
 	if (ok)
 		snprintf(sm.user, sizeof(sm.user), "%s", pw->pw_name);
 	else
-		snprintf(sm.user, sizeof(sm.user), "uid%lu", (unsigned long)uid);
+		snprintf(
+		    sm.user, sizeof(sm.user), "uid%lu", (unsigned long)uid);
 }
 
 /* The modes that submit or handle the queue keep the group; the others

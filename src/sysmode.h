@@ -32,7 +32,8 @@ struct options;
 
 /* The PATH, and the whole environment, of a password_command from the
  * system file. */
-#define SYSMODE_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define SYSMODE_PATH                                                           \
+	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /*
  * The decision, first thing in main() (before anything is opened).  The

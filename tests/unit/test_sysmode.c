@@ -67,8 +67,7 @@ test_open_caller_plain(void **state)
 	assert_true(fd >= 0);
 	close(fd);
 	errno = 0;
-	assert_int_equal(
-	    sysmode_open_caller("/nonexistent/x", O_RDONLY), -1);
+	assert_int_equal(sysmode_open_caller("/nonexistent/x", O_RDONLY), -1);
 	assert_int_equal(errno, ENOENT);
 }
 
