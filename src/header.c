@@ -727,7 +727,8 @@ oom:
 /*
  * Whether every address of f is one the caller may use (mo->sender_ok,
  * mailsub.conf(5) local_senders; a bare name is completed first): 1 yes,
- * 0 no (or f holds no address that parses), -1 on error.
+ * 0 no (or f holds no address that parses), 2 no but f is one bare name,
+ * -1 on error.
  */
 static int
 senders_ok(struct header_ctx *h, const struct field *f)
@@ -756,6 +757,10 @@ senders_ok(struct header_ctx *h, const struct field *f)
 			rc = 0;
 		free(full);
 	}
+	/* One bare name (cron's "root"): not the caller's, but what
+	 * from_header = fix rewrites for everyone. */
+	if (rc == 0 && l.n == 1 && address_is_bare(l.addrs[0]))
+		rc = 2;
 	address_list_free(&l);
 	return rc;
 }
@@ -986,11 +991,13 @@ header_process(const char *text, size_t len, const struct message_options *mo,
 				if (*h.sender == '\0' &&
 				    mo->own_address != NULL)
 					h.sender = mo->own_address;
-				if (ok == 0 && *h.sender != '\0') {
-					m->sender_warning =
-					    "a From header "
-					    "naming another address was "
-					    "replaced";
+				if (ok != 1 && *h.sender != '\0') {
+					if (ok == 0 ||
+					    mode == ACCOUNT_FROM_KEEP)
+						m->sender_warning =
+						    "a From header naming "
+						    "another address was "
+						    "replaced";
 					w = put_from(&h, f, true);
 					h.sender = env;
 					break;
@@ -1011,7 +1018,7 @@ header_process(const char *text, size_t len, const struct message_options *mo,
 
 				if (ok == -1)
 					goto out;
-				if (ok == 0) {
+				if (ok != 1) {
 					m->sender_warning =
 					    "a Sender or "
 					    "Resent-From header naming "

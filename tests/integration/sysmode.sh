@@ -482,6 +482,15 @@ grep -q "^Sender:" "$DELIVERED" 2>/dev/null && t_err "Sender: kept"
 has "$LOG" "from=<$UA@$D> .*warning=\"sender <ceo@$D>"
 t_result "a spoofed -f, From and Sender: replaced by A's own address, said on stderr and in the log"
 
+# -bs (Symfony, Laravel): MAIL FROM is held to the same rule.
+printf 'EHLO client\r\nMAIL FROM:<ceo@%s>\r\nRCPT TO:<bob@%s>\r\nDATA\r\nSubject: sysmode bs\r\n\r\nx\r\n.\r\nQUIT\r\n' \
+    "$D" "$D" >"$T/bs.in"
+run_as "$UA" "$T/bs.in" -bs
+expect_exit 0
+grep -q "^250 .*" "$T/stdout" || t_err "-bs: $(tr '\r\n' '  ' <"$T/stdout")"
+delivered bob bs && has "$DELIVERED" "^Return-Path: <$UA@$D>"
+t_result "-bs: a MAIL FROM of someone else's is replaced too"
+
 msg "$T/m-s2" allowed
 run_as "$UB" "$T/m-s2" -t -i -f "shop@bob.$D"
 expect_exit 0 && delivered bob allowed &&
@@ -587,5 +596,17 @@ grep -l -F "$CANARY" "$T"/out.* "$T"/*.out 2>/dev/null | grep . &&
 grep -rl -F "$CANARY" "$SPOOL" "$P/var/lib" "$LOG" "$PC" 2>/dev/null | grep . &&
     t_err "the password is in the spool, the state or the log"
 t_result "the canary password: nowhere a user can read, in no output"
+
+# The system state: the SCRAM and TLS caches the users' runs wrote, shared
+# through the group, nothing for others.
+n=0
+for f in "$P/var/lib/mailsub/cache"/*; do
+	[ -f "$f" ] || continue
+	n=$((n + 1))
+	m=$(stat -c '%G %a' "$f")
+	[ "$m" = "$G 640" ] || t_err "$(basename "$f") is $m"
+done
+[ "$n" -gt 0 ] || t_err "no cache entry in the system state"
+t_result "the system state: cache entries of the group, 0640"
 
 t_summary

@@ -1147,6 +1147,7 @@ test_from_checked_for_the_caller(void **state)
 	run("From: root (Cron Daemon)\n\n", &r);
 	assert_string_equal(
 	    r.out, "From: Cron Daemon <alice@example.com>\r\n\r\n");
+	assert_null(r.m.sender_warning); /* from_header = fix does that */
 	run_free(&r);
 	account.from_header = ACCOUNT_FROM_KEEP;
 	run("From: alice@example.com, bob@example.com\n\n", &r);
