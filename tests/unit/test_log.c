@@ -233,6 +233,7 @@ test_record_warning(void **state)
 	    " reply=\"250 2\\.0\\.0 Ok: queued as 4Tq\" "
 	    "warning=\"/etc/aliases:3: alias \\\\x22nobody\\\\x22: target "
 	    "\\\\x22/dev/null\\\\x22 \\(a file\\) skipped\"\n$");
+	free(text);
 }
 
 /* The reply of a record is an error line or a reply summary, escaped
