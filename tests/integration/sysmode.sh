@@ -313,6 +313,21 @@ delivered bob a-queued 1
 has "$LOG" "status=sent .*uid=$UID_A user=$UA "
 t_result "root's -q sends A's message once; the record names A"
 
+# A's own: A deletes it (and B's --queue-delete of it said 66 above).
+sysconf "$(free_port)"
+msg "$T/m-d" a-deletes
+run_as "$UA" "$T/m-d" -t -i
+expect_exit 75
+DID=$(queued_id)
+sysconf "$SUBMISSION_PORT"
+run_as "$UB" /dev/null --queue-delete "$DID"
+expect_exit 66
+run_as "$UA" /dev/null --queue-delete "$DID"
+expect_exit 0
+[ -e "$SPOOL/new/$DID" ] && t_err "A's --queue-delete left the file"
+has "$LOG" "status=deleted .*uid=$UID_A user=$UA "
+t_result "A deletes its own queued message; the record names A"
+
 # ---- the config and the password stay root's ------------------------------
 
 CONF=$P/etc/mailsub.conf
