@@ -777,8 +777,8 @@ test_local_senders(void **state)
 	    "local_senders", "not USER: PATTERN");
 	load_fails("[a]\nhost = x\nlocal_senders = : a@b\n", "local_senders",
 	    "user name");
-	load_fails("[a]\nhost = x\nlocal_senders = a@b: c@d\n",
-	    "local_senders", "user name");
+	load_fails("[a]\nhost = x\nlocal_senders = a@b: c@d\n", "local_senders",
+	    "user name");
 	load_fails("[a]\nhost = x\nlocal_senders = alice:\n", "local_senders",
 	    "no address pattern");
 	load_fails("[a]\nhost = x\nlocal_senders = alice: <a@b>\n",

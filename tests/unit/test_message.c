@@ -1136,9 +1136,9 @@ test_from_checked_for_the_caller(void **state)
 	/* The caller's own From stays as it is, and so does a bare name
 	 * that completes to it... */
 	run("From: Alias <alias@example.com>\nSender: alice\n\nb\n", &r);
-	assert_string_equal(
-	    r.out, "From: Alias <alias@example.com>\r\nSender: alice\r\n"
-		   "\r\nb\r\n");
+	assert_string_equal(r.out,
+	    "From: Alias <alias@example.com>\r\nSender: alice\r\n"
+	    "\r\nb\r\n");
 	assert_null(r.m.sender_warning);
 	run_free(&r);
 
