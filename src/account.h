@@ -76,6 +76,10 @@ struct account {
 	char   *from;
 	char  **senders;           /* patterns: exact, *@domain, fnmatch */
 	size_t  n_senders;
+	char  **local_senders;     /* "USER:PATTERN": in the system file,
+	                              who may send as what (USER may be
+	                              "*", every user) */
+	size_t  n_local_senders;
 	char   *default_domain;    /* or, when unset, /etc/mailname's */
 	bool    default_domain_mailname; /* it came from /etc/mailname */
 	char   *aliases;           /* path to an /etc/aliases-format file */

@@ -37,6 +37,7 @@
 #include "interrupt.h"
 #include "message.h"
 #include "mime.h"
+#include "sysmode.h"
 
 /* How much of a pipe body is read ahead to choose its encoding: a body
  * that ends within it is scanned whole. */
@@ -136,7 +137,8 @@ source_open(
 	s->fd = -1;
 	if ((s->label = strdup(path)) == NULL)
 		return error_set(err, EX_OSERR, "out of memory");
-	s->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* With the caller's rights, whatever the program's (sysmode.h). */
+	s->fd = sysmode_open_caller(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (s->fd == -1) {
 		e = errno;
 		return error_set(err,

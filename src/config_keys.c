@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -29,6 +30,7 @@
 #include "fsperm.h"
 #include "presets.h"
 #include "sasl_mechs.h"
+#include "sysmode.h"
 
 #define HOSTS_MAX		16
 #define SENDERS_MAX		256
@@ -313,6 +315,11 @@ expand_path(const char *v, char **out, struct error *err)
 		if (v[1] != '\0' && v[1] != '/')
 			return error_set(
 			    err, EX_CONFIG, "only ~/ is expanded, not ~user");
+		/* The setgid program reads only the system file: ~ would
+		 * be the caller's home, a path the caller can fill. */
+		if (sysmode_privileged())
+			return error_set(err, EX_CONFIG,
+			    "~ is not expanded in the system configuration");
 		home = home_dir();
 		if (home == NULL)
 			return error_set(
@@ -684,6 +691,91 @@ set_senders(struct account *a, const char *v, struct error *err)
 	return 0;
 }
 
+/*
+ * local_senders = USER: PATTERN [PATTERN ...], USER: ...  (mailsub.conf(5)):
+ * stored as "USER:PATTERN", one item per pattern.  USER is a login name
+ * or "*"; a pattern is as in senders.
+ */
+static int
+set_local_senders(struct account *a, const char *v, struct error *err)
+{
+	char **items, **list = NULL;
+	size_t n, i, cnt = 0;
+	int rc = -1;
+
+	if (split_list(v, SENDERS_MAX, &items, &n, err) == -1)
+		return -1;
+	if ((list = calloc(SENDERS_MAX, sizeof(*list))) == NULL) {
+		error_set(err, EX_OSERR, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		char *colon = strchr(items[i], ':'), *user = items[i], *p;
+		size_t ulen, before = cnt;
+
+		if (colon == NULL) {
+			error_set(err, EX_CONFIG,
+			    "item %zu is not USER: PATTERN", i + 1);
+			goto out;
+		}
+		for (ulen = (size_t)(colon - user);
+		     ulen > 0 && is_blank((unsigned char)user[ulen - 1]);
+		     ulen--)
+			;
+		if (ulen == 0 || strcspn(user, " \t<>@") < ulen) {
+			error_set(err, EX_CONFIG,
+			    "item %zu does not start with a user name", i + 1);
+			goto out;
+		}
+		p = colon + 1;
+		for (;;) {
+			size_t plen;
+
+			while (is_blank((unsigned char)*p))
+				p++;
+			if (*p == '\0')
+				break;
+			plen = strcspn(p, " \t\r");
+			if (memchr(p, '<', plen) != NULL ||
+			    memchr(p, '>', plen) != NULL || p[0] == ':') {
+				error_set(err, EX_CONFIG,
+				    "item %zu holds something that is not an "
+				    "address pattern",
+				    i + 1);
+				goto out;
+			}
+			if (cnt == SENDERS_MAX) {
+				error_set(err, EX_CONFIG,
+				    "more than %d patterns", SENDERS_MAX);
+				goto out;
+			}
+			if (asprintf(&list[cnt], "%.*s:%.*s", (int)ulen, user,
+				(int)plen, p) == -1) {
+				list[cnt] = NULL;
+				error_set(err, EX_OSERR, "out of memory");
+				goto out;
+			}
+			cnt++;
+			p += plen;
+		}
+		if (cnt == before) {
+			error_set(err, EX_CONFIG,
+			    "item %zu names no address pattern", i + 1);
+			goto out;
+		}
+	}
+	config_keys_free_list(a->local_senders, a->n_local_senders);
+	a->local_senders = list;
+	a->n_local_senders = cnt;
+	list = NULL;
+	rc = 0;
+out:
+	if (list != NULL)
+		config_keys_free_list(list, cnt);
+	config_keys_free_list(items, n);
+	return rc;
+}
+
 static int
 set_default_domain(struct account *a, const char *v, struct error *err)
 {
@@ -953,6 +1045,7 @@ static const struct key_def key_defs[CONFIG_KEYS_COUNT] = {
     [CONFIG_KEYS_LOGFILE] = {"logfile", set_logfile},
     [CONFIG_KEYS_SYSLOG] = {"syslog", set_syslog},
     [CONFIG_KEYS_MAX_MESSAGE_SIZE] = {"max_message_size", set_max_message_size},
+    [CONFIG_KEYS_LOCAL_SENDERS] = {"local_senders", set_local_senders},
     [CONFIG_KEYS_INHERIT] = {"inherit", NULL},
     [CONFIG_KEYS_ACCOUNT] = {"account", NULL},
 };
@@ -1014,6 +1107,7 @@ config_keys_account_free(struct account *a)
 	free(a->password_command);
 	free(a->from);
 	config_keys_free_list(a->senders, a->n_senders);
+	config_keys_free_list(a->local_senders, a->n_local_senders);
 	free(a->default_domain);
 	free(a->aliases);
 	free(a->dsn_notify);

@@ -49,6 +49,7 @@ enum config_keys_id {
 	CONFIG_KEYS_LOGFILE,
 	CONFIG_KEYS_SYSLOG,
 	CONFIG_KEYS_MAX_MESSAGE_SIZE,
+	CONFIG_KEYS_LOCAL_SENDERS,
 	CONFIG_KEYS_INHERIT, /* the loader's: no setter */
 	CONFIG_KEYS_ACCOUNT, /* the loader's, [defaults] only: no setter */
 	CONFIG_KEYS_COUNT,

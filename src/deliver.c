@@ -5,7 +5,6 @@
  */
 #include "autoconfig.h"
 
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +24,7 @@
 #include "queue.h"
 #include "relay.h"
 #include "submit.h"
+#include "sysmode.h"
 
 int
 delivery_load_config(
@@ -37,7 +37,18 @@ delivery_load_config(
 	*cfg = NULL;
 	if (config_locate(opts->config_file, &path, &system, err) == -1)
 		return -1;
+	if (sysmode_config_chosen(system, err) == -1) {
+		free(path);
+		return -1;
+	}
 	rc = config_load(path, system, cfg, err);
+	/* What is wrong in the system file is root's to read (mailsub
+	 * --check-config): a caller learns that it is, not what. */
+	if (rc == -1 && sysmode_privileged() && err->exit_code == EX_CONFIG)
+		error_set(err, EX_CONFIG,
+		    "%s: the system configuration cannot be used; root can "
+		    "see why with mailsub --check-config",
+		    path);
 	free(path);
 	return rc;
 }
@@ -95,12 +106,11 @@ delivery_select(
 	return 0;
 }
 
+/* The login name, as the queue and the log record name the caller. */
 static const char *
 login_name(void)
 {
-	struct passwd *pw = getpwuid(getuid());
-
-	return pw != NULL ? pw->pw_name : "nobody";
+	return sysmode_user();
 }
 
 int
@@ -145,11 +155,112 @@ out:
 	return rc;
 }
 
+/* A local_senders item "USER:PATTERN" for user (or "*"): its pattern. */
+static const char *
+local_pattern(const char *item, const char *user)
+{
+	const char *colon = strchr(item, ':');
+	size_t n;
+
+	if (colon == NULL)
+		return NULL;
+	n = (size_t)(colon - item);
+	if ((n == 1 && item[0] == '*') ||
+	    (strlen(user) == n && strncmp(item, user, n) == 0))
+		return colon + 1;
+	return NULL;
+}
+
+/* The caller's first exact local_senders address (named for it, not
+ * "*"), or NULL. */
+static const char *
+own_listed(const struct account *a, const char *user)
+{
+	size_t i;
+
+	for (i = 0; i < a->n_local_senders; i++) {
+		const char *item = a->local_senders[i], *p;
+
+		if (item[0] == '*' && item[1] == ':')
+			continue;
+		if ((p = local_pattern(item, user)) != NULL &&
+		    strpbrk(p, "*?[") == NULL)
+			return p;
+	}
+	return NULL;
+}
+
+bool
+delivery_sender_allowed(const struct delivery *d, const char *addr)
+{
+	const struct account *a = d->acct;
+	const char *user = sysmode_user(), *p, *at;
+	char host[256];
+	size_t i;
+
+	if (!sysmode_restricted() || addr == NULL || *addr == '\0')
+		return true;
+	if (a->from != NULL && strcasecmp(a->from, addr) == 0)
+		return true;
+	/* login@default_domain, or @ the host's name without one. */
+	at = strrchr(addr, '@');
+	if (at != NULL && (size_t)(at - addr) == strlen(user) &&
+	    strncmp(addr, user, strlen(user)) == 0) {
+		if (a->default_domain != NULL) {
+			if (strcasecmp(at + 1, a->default_domain) == 0)
+				return true;
+		} else {
+			net_local_fqdn(host, sizeof(host));
+			if (strcasecmp(at + 1, host) == 0)
+				return true;
+		}
+	}
+	if (at == NULL && strcmp(addr, user) == 0)
+		return true; /* a bare From: completed to that anyway */
+	for (i = 0; i < a->n_local_senders; i++)
+		if ((p = local_pattern(a->local_senders[i], user)) != NULL &&
+		    config_sender_matches(p, addr))
+			return true;
+	return false;
+}
+
+static int compute_sender(
+    struct delivery *d, const char *given, struct error *err);
+
+int
+delivery_set_sender(struct delivery *d, const char *given, struct error *err)
+{
+	char was[300];
+	char *old;
+
+	d->sender_warning[0] = '\0';
+	if (given == NULL && sysmode_restricted())
+		given = own_listed(d->acct, sysmode_user());
+	if (compute_sender(d, given, err) == -1)
+		return -1;
+	if (delivery_sender_allowed(d, d->sender))
+		return 0;
+	/* Through the shared account nobody sends as someone else. */
+	old = d->sender;
+	d->sender = NULL;
+	error_escape(was, sizeof(was), old, strlen(old));
+	free(old);
+	if (d->opts->account == NULL && delivery_select(d, NULL, err) == -1)
+		return -1;
+	if (compute_sender(d, own_listed(d->acct, sysmode_user()), err) == -1)
+		return -1;
+	snprintf(d->sender_warning, sizeof(d->sender_warning),
+	    "sender <%s> is not %s's to use (local_senders): sent as <%s>",
+	    was, sysmode_user(), d->sender[0] != '\0' ? d->sender : "");
+	log_verbose("%s", d->sender_warning);
+	return 0;
+}
+
 /* RFC 5321 4.1.2: a reverse-path is a whole address; a bare name takes
  * the account's domain (default_domain, else /etc/mailname) or is
  * refused: it never reaches the wire. */
-int
-delivery_set_sender(struct delivery *d, const char *given, struct error *err)
+static int
+compute_sender(struct delivery *d, const char *given, struct error *err)
 {
 	struct address_list l;
 	const char *dom = d->acct->default_domain;
@@ -271,6 +382,10 @@ keep_message(struct delivery *d, enum queue_area area, struct error *err)
 	fill_envelope(d, &env);
 	memset(&qe, 0, sizeof(qe));
 	qe.account = d->acct->name;
+	/* Whose it is: mailq, --queue-delete, --requeue and -q of a caller
+	 * other than root act on that caller's messages only. */
+	qe.submitter = sysmode_user();
+	qe.submitter_uid = sysmode_uid();
 	qe.sender = d->sender != NULL ? d->sender : "";
 	qe.rcpts = (const char *const *)d->rcpts.addrs;
 	qe.n_rcpts = d->rcpts.n;
@@ -341,6 +456,16 @@ delivery_log(struct delivery *d, int exit_code, const char *reply)
 	    d->status ? d->status : (exit_code == 0 ? "sent" : "failed");
 	rec.warning = d->alias_warning != NULL ? d->alias_warning
 					       : d->msg.alias_warning;
+	if (rec.warning == NULL && d->sender_warning[0] != '\0')
+		rec.warning = d->sender_warning;
+	if (rec.warning == NULL)
+		rec.warning = d->msg.sender_warning;
+	/* The system accounts serve every user: the record names whose
+	 * message it is, as Postfix's pickup does. */
+	if (d->acct->system) {
+		rec.submitter = sysmode_user();
+		rec.submitter_uid = (unsigned long)sysmode_uid();
+	}
 	log_record(d->acct, &rec);
 	d->logged = true;
 }
@@ -382,11 +507,43 @@ submit(struct delivery *d, struct error *err)
 	return rc;
 }
 
+/* message_options.sender_ok: an address the caller may use, or the
+ * envelope sender itself. */
+static bool
+header_sender_ok(void *arg, const char *addr)
+{
+	const struct delivery *d = arg;
+
+	return (d->sender != NULL && strcasecmp(addr, d->sender) == 0) ||
+	       delivery_sender_allowed(d, addr);
+}
+
+/* The caller's default sender (the null sender aside), into buf. */
+static const char *
+own_address(const struct delivery *d, char *buf, size_t size)
+{
+	const char *listed = own_listed(d->acct, sysmode_user());
+	char host[256];
+
+	if (listed != NULL)
+		snprintf(buf, size, "%s", listed);
+	else if (d->acct->from != NULL)
+		snprintf(buf, size, "%s", d->acct->from);
+	else if (d->acct->default_domain != NULL)
+		snprintf(buf, size, "%s@%s", sysmode_user(),
+		    d->acct->default_domain);
+	else {
+		net_local_fqdn(host, sizeof(host));
+		snprintf(buf, size, "%s@%s", sysmode_user(), host);
+	}
+	return buf;
+}
+
 int
 delivery_read(struct delivery *d, int fd, bool stop_at_dot, struct error *err)
 {
 	struct message_options mo;
-	char hostname[256], spool_dir[4096];
+	char hostname[256], spool_dir[4096], own[512];
 	size_t i;
 
 	if (queue_prepare(d->acct->queue_dir, err) == -1)
@@ -404,6 +561,11 @@ delivery_read(struct delivery *d, int fd, bool stop_at_dot, struct error *err)
 	mo.hostname = hostname;
 	mo.acct = d->acct;
 	mo.aliases = d->aliases;
+	if (sysmode_restricted()) {
+		mo.sender_ok = header_sender_ok;
+		mo.sender_ok_arg = d;
+		mo.own_address = own_address(d, own, sizeof(own));
+	}
 	snprintf(spool_dir, sizeof(spool_dir), "%s/tmp", d->acct->queue_dir);
 
 	if (d->opts->compose.print) {

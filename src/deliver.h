@@ -42,6 +42,9 @@ struct delivery {
 	/* An alias used had targets skipped: for the log record (points
 	 * into aliases), or NULL. */
 	const char *alias_warning;
+	/* A sender the caller may not use was replaced (sysmode.h): for
+	 * stderr and the log record, or "". */
+	char sender_warning[ERROR_MESSAGE_MAX];
 };
 
 /* Find and load the configuration opts names (-C, $MAILSUB_CONFIG, XDG,
@@ -63,9 +66,22 @@ int delivery_select(
 
 /* DESIGN 3: given (-f, "<>" or "" for the null sender), else the account's
  * from, else user@default_domain (or the host's name).  A bare name gets
- * @default_domain.  Bad addresses are EX_USAGE. */
+ * @default_domain.  Bad addresses are EX_USAGE.  A restricted caller's
+ * default is its first exact local_senders address, if any; a sender it
+ * may not use (delivery_sender_allowed()) is replaced by that default,
+ * the account chosen again without it (unless -a), and sender_warning
+ * says so. */
 int delivery_set_sender(
     struct delivery *d, const char *given, struct error *err);
+
+/*
+ * Whether the caller may use addr as a sender through d->acct: anyone
+ * unless the run is restricted (sysmode.h: a caller other than root on
+ * the system file); then the null sender, the account's from, the
+ * caller's own address (login@default_domain, or @ the host's name) and
+ * what local_senders allows the caller (mailsub.conf(5)).
+ */
+bool delivery_sender_allowed(const struct delivery *d, const char *addr);
 
 /* Recipients from one argv string (a comma list, Name <addr> forms), each
  * checked and completed (aliases, default_domain).  EX_USAGE when bad. */

@@ -39,6 +39,7 @@
 #include "queue.h"
 #include "relay.h"
 #include "submit.h"
+#include "sysmode.h"
 
 /* The -odb child closes inherited descriptors up to this number. */
 #define FLUSH_CLOSE_FDS_MAX 65536
@@ -302,6 +303,10 @@ log_message(const struct account *acct, const struct qmsg *m, const char *host,
 	rec.exit_code = code;
 	rec.queue_id = m->id;
 	rec.status = status;
+	if (acct->system) {
+		rec.submitter = m->qf.submitter;
+		rec.submitter_uid = (unsigned long)m->qf.submitter_uid;
+	}
 	log_record(acct, &rec);
 }
 
@@ -334,7 +339,12 @@ load(struct runner *rn, const char *qdir, const char *id, struct qmsg *m)
 		return 1;
 	}
 	if (queue_read_envelope(m->fd, &m->qf, &err) == -1) {
-		if (err.exit_code != EX_DATAERR) {
+		/* Whose a damaged file is, nobody can tell: root's. */
+		if (err.exit_code != EX_DATAERR || sysmode_restricted()) {
+			if (sysmode_restricted()) {
+				qmsg_close(m);
+				return 1;
+			}
 			report(rn, false, NULL, "%s/new/%s: %s", qdir, id,
 			    err.message);
 			rn->st.untried++;
@@ -358,6 +368,11 @@ load(struct runner *rn, const char *qdir, const char *id, struct qmsg *m)
 		rn->st.failed++;
 		if (rn->st.permanent == 0)
 			rn->st.permanent = EX_DATAERR;
+		qmsg_close(m);
+		return 1;
+	}
+	/* Another user's message: not this caller's to send (sysmode.h). */
+	if (!queue_file_mine(&m->qf)) {
 		qmsg_close(m);
 		return 1;
 	}
@@ -884,6 +899,10 @@ run_dir(struct runner *rn, const char *qdir, struct error *err)
 			continue;
 		}
 		close(fd);
+		if (!queue_file_mine(&qf)) {
+			queue_file_free(&qf);
+			continue;
+		}
 		for (k = 0; k < rn->cfg->n_accounts; k++)
 			if (strcasecmp(
 				rn->cfg->accounts[k]->name, qf.account) == 0)

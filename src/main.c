@@ -26,6 +26,7 @@
 #include "mailq.h"
 #include "serverinfo.h"
 #include "smtpd.h"
+#include "sysmode.h"
 #include "verify.h"
 
 /* What main() holds for any mode. */
@@ -88,6 +89,9 @@ mode_deliver(const struct options *given)
 	if (delivery_load_config(opts, &cfg, &err) == 0) {
 		d.cfg = cfg;
 		if (delivery_run_stdin(&d, &err) == 0) {
+			if (d.sender_warning[0] != '\0')
+				fprintf(stderr, "mailsub: %s: %s\n",
+				    d.acct->name, d.sender_warning);
 			if (d.warning[0] != '\0')
 				fprintf(stderr, "mailsub: %s: %s\n",
 				    d.acct->name, d.warning);
@@ -150,6 +154,12 @@ main(int argc, char **argv)
 		    "options\n", err.message);
 		run_free(&r);
 		return EX_USAGE;
+	}
+	/* The setgid privilege is decided before anything is opened. */
+	if (sysmode_start(&r.opts, &err) == -1) {
+		fprintf(stderr, "mailsub: %s\n", err.message);
+		run_free(&r);
+		return err.exit_code;
 	}
 	log_set_verbose(r.opts.verbose);
 	switch (r.opts.mode) {

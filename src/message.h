@@ -35,6 +35,13 @@ struct message_options {
 	const struct account *acct;   /* add_headers, from_header,
 	                                 default_domain */
 	const struct aliases *aliases;
+	/* When set (sysmode.h: a restricted caller), the From, Sender,
+	 * Resent-From and Resent-Sender addresses are checked with it:
+	 * a From naming another address becomes the envelope sender (or
+	 * own_address for the null sender), the others are removed. */
+	bool      (*sender_ok)(void *arg, const char *addr);
+	void       *sender_ok_arg;
+	const char *own_address;
 };
 
 struct message {
@@ -49,6 +56,8 @@ struct message {
 	char              *message_id;  /* as sent, with <> */
 	const char        *alias_warning; /* an alias used by -t had targets
 	                                     skipped (aliases.h), or NULL */
+	const char        *sender_warning; /* a From or Sender header was
+	                                      replaced or removed, or NULL */
 	unsigned long long input_bytes;
 };
 

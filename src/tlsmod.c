@@ -23,6 +23,7 @@
 #include "sasl_mechs.h"
 #include "secret.h"
 #include "smtp.h"
+#include "sysmode.h"
 #include "tls.h"
 #include "tlsmod.h"
 
@@ -139,7 +140,10 @@ module_load(struct module *m, struct error *err)
 
 	if (m->entry != NULL)
 		return m->entry;
-	if (!beside_exe(m->file, path, sizeof(path)))
+	/* The setgid program loads only its installed modules: a copy or
+	 * a link of it elsewhere must not find one planted beside it. */
+	if (sysmode_group() != (gid_t)-1 ||
+	    !beside_exe(m->file, path, sizeof(path)))
 		snprintf(path, sizeof(path), "%s/%s", PKGLIBDIR, m->file);
 	/* RTLD_NOW: a missing symbol shows here, not in the middle of a
 	 * handshake. */

@@ -791,6 +791,40 @@ test_simple_keys_bad_values(void **state)
 	    "[a]\nhost = x\naccount = a\n", "[a] account: unknown key", NULL);
 }
 
+/* local_senders = USER: PATTERN ..., USER: ...: one "USER:PATTERN" item
+ * per pattern; inherited from [defaults] like any key. */
+static void
+test_local_senders(void **state)
+{
+	struct config *cfg = load_ok(
+	    "[defaults]\nlocal_senders = www-data: *@shop.example.com, "
+	    "alice :alice@example.org  *@alice.example.org ,*: noreply@x\n"
+	    "[a]\nhost = x.example\n[b]\nhost = x.example\n"
+	    "local_senders = bob: bob@example.org\n");
+	const struct account *a = get_acct(cfg, "a");
+
+	assert_int_equal(a->n_local_senders, 4);
+	assert_string_equal(a->local_senders[0], "www-data:*@shop.example.com");
+	assert_string_equal(a->local_senders[1], "alice:alice@example.org");
+	assert_string_equal(a->local_senders[2], "alice:*@alice.example.org");
+	assert_string_equal(a->local_senders[3], "*:noreply@x");
+	assert_int_equal(get_acct(cfg, "b")->n_local_senders, 1);
+	config_free(cfg);
+
+	load_fails("[a]\nhost = x\nlocal_senders = alice@example.org\n",
+	    "local_senders", "not USER: PATTERN");
+	load_fails("[a]\nhost = x\nlocal_senders = : a@b\n", "local_senders",
+	    "user name");
+	load_fails("[a]\nhost = x\nlocal_senders = a@b: c@d\n", "local_senders",
+	    "user name");
+	load_fails("[a]\nhost = x\nlocal_senders = alice:\n", "local_senders",
+	    "no address pattern");
+	load_fails("[a]\nhost = x\nlocal_senders = alice: <a@b>\n",
+	    "local_senders", "not an address pattern");
+	load_fails("[a]\nhost = x\nlocal_senders = alice: a@b,, bob: c@d\n",
+	    "local_senders", "empty");
+}
+
 static void
 test_simple_keys_good_values(void **state)
 {
@@ -1997,6 +2031,8 @@ main(int argc, char **argv)
 		test_simple_keys_bad_values, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_simple_keys_good_values, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_local_senders, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fingerprint, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_tls_files_pair, setup, teardown),
