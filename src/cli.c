@@ -39,6 +39,7 @@ struct parser {
 	size_t att_cap;
 	bool date_header;  /* --header Date: given */
 	bool msgid_header; /* --header Message-ID: given */
+	const char *refiner; /* a compose refining option seen, e.g. "--to" */
 };
 
 static const char usage_text[] =
@@ -46,7 +47,8 @@ static const char usage_text[] =
     "       sendmail ...     mailq (= -bp)     newaliases (= -bi)\n"
     "  -t            read recipients from To, Cc, Bcc (Bcc is removed)\n"
     "  -i, -oi       a line with a single '.' does not end the message\n"
-    "  -f, -r addr   envelope sender (also selects the account)\n"
+    "  -f, -r addr, --from addr\n"
+    "                envelope sender (also selects the account)\n"
     "  -F name       full name for a generated From header\n"
     "  -C file       configuration file\n"
     "  -a, --account name\n"
@@ -78,12 +80,14 @@ static const char usage_text[] =
     "                print an account section for an address\n"
     "  --flush, --queue, --queue-delete id, --requeue id\n"
     "                flush, list, delete from, or return to the queue\n"
-    "compose mode (mailsub builds the MIME message; stdin is the body):\n"
+    "compose mode, started by -s, --body, --body-file, --html or --attach\n"
+    "(mailsub builds the MIME message; stdin is the body):\n"
     "  -s, --subject text       --body text       --body-file file\n"
     "  --html file              (with a text body: multipart/alternative)\n"
     "  --attach file[;type=type/subtype][;name=name]   (repeatable)\n"
     "  --header 'Name: value'   (repeatable)\n"
-    "  --from addr, --to addr, --cc addr, --bcc addr, --reply-to addr\n"
+    "  --from addr (the From header), --to addr, --cc addr, --bcc addr,\n"
+    "  --reply-to addr\n"
     "  --print                  write the message to stdout, send nothing\n";
 
 const char *
@@ -799,13 +803,40 @@ static const struct {
     {"print", ARG_NONE, LONG_PRINT},
 };
 
+static const char *
+long_name(enum long_id id)
+{
+	size_t k;
+
+	for (k = 0; k < sizeof(long_options) / sizeof(long_options[0]); k++)
+		if (long_options[k].id == id)
+			return long_options[k].name;
+	return "?";
+}
+
 static int
 parse_compose_long(
     struct parser *p, enum long_id id, const char *v, struct error *err)
 {
 	struct compose_options *c = &p->opts->compose;
 
-	c->active = true;
+	/* Only an option nothing else has starts compose mode; --from is
+	 * msmtp's envelope sender outside it, and the others refine it. */
+	switch (id) {
+	case LONG_SUBJECT:
+	case LONG_BODY:
+	case LONG_BODY_FILE:
+	case LONG_HTML:
+	case LONG_ATTACH:
+		c->active = true;
+		break;
+	case LONG_FROM:
+		break;
+	default:
+		if (p->refiner == NULL)
+			p->refiner = long_name(id);
+		break;
+	}
 	switch (id) {
 	case LONG_SUBJECT:
 		c->subject = v;
@@ -967,6 +998,40 @@ check_compose(const struct options *o, struct error *err)
 	return 0;
 }
 
+/*
+ * Compose mode or not, once every option is known.  Outside it --from is
+ * msmtp's -f (msmtp(1): "--from=address: set the envelope-from address"),
+ * so `mailsub --from=a@x b@y < message.eml` sends the message unchanged;
+ * the refining options have no meaning there and are refused.
+ */
+static int
+settle_compose(struct parser *p, struct error *err)
+{
+	struct options *o = p->opts;
+	struct compose_options *c = &o->compose;
+	char q[CLI_QUOTE_MAX * 4 + 8];
+
+	if (c->active)
+		return check_compose(o, err);
+	if (p->refiner != NULL)
+		return error_set(err, EX_USAGE,
+		    "--%s only refines compose mode, which starts with -s, "
+		    "--subject, --body, --body-file, --html or --attach; "
+		    "without them the message is read from stdin as it is",
+		    p->refiner);
+	if (c->from != NULL) {
+		if (o->envelope_from != NULL &&
+		    strcmp(o->envelope_from, c->from) != 0)
+			return error_set(err, EX_USAGE,
+			    "--from \"%s\" and -f name different envelope "
+			    "senders",
+			    quote(q, sizeof(q), c->from));
+		o->envelope_from = c->from;
+		c->from = NULL;
+	}
+	return 0;
+}
+
 int
 cli_parse(struct options *opts, int argc, char **argv, struct error *err)
 {
@@ -1008,7 +1073,7 @@ cli_parse(struct options *opts, int argc, char **argv, struct error *err)
 			return -1;
 		}
 	}
-	if (opts->compose.active && check_compose(opts, err) == -1) {
+	if (settle_compose(&p, err) == -1) {
 		cli_free(opts);
 		return -1;
 	}

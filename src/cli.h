@@ -40,17 +40,19 @@ struct compose_attachment {
 };
 
 /*
- * Compose mode (DESIGN 1): any of these options selects it, and mailsub
- * builds the MIME message itself (compose.h).  Strings point into argv.
+ * Compose mode: -s, --subject, --body, --body-file, --html or --attach
+ * selects it, and mailsub builds the MIME message itself (compose.h); the
+ * other fields only refine it.  Strings point into argv.
  */
 struct compose_options {
-	bool        active;     /* any compose option was given */
+	bool        active;     /* an option that starts compose was given */
 	bool        print;      /* --print: write the message to stdout */
 	const char *subject;    /* -s, --subject */
 	const char *body;       /* --body TEXT (may hold newlines) */
 	const char *body_file;  /* --body-file FILE */
 	const char *html_file;  /* --html FILE */
-	const char *from;       /* --from: the From header only */
+	const char *from;       /* --from in compose mode: the From header
+	                           only (outside it, it is envelope_from) */
 	const char *reply_to;   /* --reply-to */
 	const char **to;        /* --to and the plain recipient arguments */
 	size_t      n_to;
@@ -71,7 +73,7 @@ struct options {
 	bool        ignore_dots;     /* -i, -oi */
 	bool        verbose;         /* -v */
 	bool        json;            /* --json */
-	const char *envelope_from;   /* -f, -r */
+	const char *envelope_from;   /* -f, -r, --from outside compose mode */
 	const char *full_name;       /* -F */
 	const char *config_file;     /* -C */
 	const char *account;         /* -a, --account */
