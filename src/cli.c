@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "cli.h"
+#include "cli_msmtp.h"
 #include "error.h"
 
 /* RFC 3461 4.4: ENVID is at most 100 characters. */
@@ -71,6 +72,16 @@ static const char usage_text[] =
     "  -v, --verbose transcript on stderr, secrets redacted\n"
     "  ignored:      -X file (never written), -L tag, -O opt=val, -o*,\n"
     "                -h n, -G, -U, -n, -m, -d*, -A x, -M x, -p x\n"
+    "  -P, --pretend print the account the run would use, send nothing\n"
+    "  msmtp's options, with msmtp's meaning (mailsub(1), MSMTP COMPATIBILITY):\n"
+    "  --host=h (no configuration file), --port=n, --tls[=on|off],\n"
+    "  --tls-starttls[=on|off], --auth[=on|off|mech], --user=u,\n"
+    "  --passwordeval=cmd, --timeout=s|off, --domain=d, --source-ip=ip,\n"
+    "  --tls-trust-file=f, --tls-fingerprint=fp, --tls-cert-file=f,\n"
+    "  --tls-key-file=f, --tls-priorities=p, --tls-host-override=h,\n"
+    "  --logfile=, --syslog[=on|off|LOG_x], --aliases=f, --file=f,\n"
+    "  --read-envelope-from, --read-recipients, --debug, -S, --dsn-notify=,\n"
+    "  --dsn-return=\n"
     "  --help, --version\n"
     "  --serverinfo [--json]\n"
     "                show the server's TLS, certificate and capabilities\n"
@@ -245,6 +256,11 @@ parse_notify(struct options *o, const char *v, struct error *err)
 		o->dsn_notify = "NEVER";
 		return 0;
 	}
+	/* msmtp's "off": no explicit request from the command line. */
+	if (strcasecmp(v, "off") == 0) {
+		o->dsn_notify = NULL;
+		return 0;
+	}
 	for (;;) {
 		size_t n = strcspn(s, ",");
 		unsigned bit = 0;
@@ -277,11 +293,14 @@ parse_return(struct options *o, const char *v, struct error *err)
 
 	if (strcasecmp(v, "full") == 0)
 		o->dsn_return = "FULL";
-	else if (strcasecmp(v, "hdrs") == 0)
-		o->dsn_return = "HDRS";
+	else if (strcasecmp(v, "hdrs") == 0 || strcasecmp(v, "headers") == 0)
+		o->dsn_return = "HDRS"; /* msmtp spells it headers */
+	else if (strcasecmp(v, "off") == 0)
+		o->dsn_return = NULL;
 	else
 		return error_set(err, EX_USAGE,
-		    "-R: \"%s\" is not full or hdrs (RFC 3461 4.3)",
+		    "-R: \"%s\" is not full or hdrs (RFC 3461 4.3; msmtp's headers "
+		    "and off too)",
 		    quote(q, sizeof(q), v));
 	return 0;
 }
@@ -436,6 +455,12 @@ parse_short(struct parser *p, const char *s, struct error *err)
 			break;
 		case 'I': /* Postfix: same as -bi */
 			o->mode = CLI_MODE_NEWALIASES;
+			break;
+		case 'P': /* msmtp: --pretend */
+			o->mode = CLI_MODE_PRETEND;
+			break;
+		case 'S': /* msmtp: --serverinfo */
+			o->mode = CLI_MODE_SERVERINFO;
 			break;
 		case 'G': /* gateway submission */
 		case 'U': /* initial user submission */
@@ -762,6 +787,8 @@ enum long_id {
 	LONG_BCC,
 	LONG_REPLY_TO,
 	LONG_PRINT,
+	LONG_DSN_NOTIFY,
+	LONG_DSN_RETURN,
 };
 
 /* How a long option takes its argument. */
@@ -801,6 +828,9 @@ static const struct {
     {"bcc", ARG_ONE, LONG_BCC},
     {"reply-to", ARG_ONE, LONG_REPLY_TO},
     {"print", ARG_NONE, LONG_PRINT},
+    /* msmtp's spellings of -N and -R */
+    {"dsn-notify", ARG_ONE, LONG_DSN_NOTIFY},
+    {"dsn-return", ARG_ONE, LONG_DSN_RETURN},
 };
 
 static const char *
@@ -877,12 +907,41 @@ parse_compose_long(
 	return error_set(err, EX_SOFTWARE, "unhandled option");
 }
 
+/* One of msmtp's options (cli_msmtp.h), else an unknown option. */
+static int
+parse_msmtp_long(struct parser *p, const char *s, size_t n, const char *eq,
+    struct error *err)
+{
+	char q[CLI_QUOTE_MAX * 4 + 8];
+	char what[40];
+	enum cli_msmtp_arg arg;
+	const char *v = NULL;
+
+	if (!cli_msmtp_find(s, n, &arg))
+		return error_set(err, EX_USAGE, "unknown option --%s",
+		    quote(q, sizeof(q), s));
+	snprintf(what, sizeof(what), "--%.*s", (int)n, s);
+	if (arg == CLI_MSMTP_ARG_NONE && eq != NULL)
+		return error_set(
+		    err, EX_USAGE, "option %s takes no argument", what);
+	if (eq != NULL)
+		v = eq + 1;
+	else if (arg == CLI_MSMTP_ARG_REQUIRED) {
+		if (p->i + 1 >= p->argc || p->argv[p->i + 1] == NULL)
+			return error_set(err, EX_USAGE,
+			    "option %s requires an argument", what);
+		v = p->argv[++p->i];
+	}
+	if (v != NULL && check_control(what, v, err) == -1)
+		return -1;
+	return cli_msmtp_apply(p->opts, s, n, v, err);
+}
+
 /* "--name", "--name value" or "--name=value"; s is after the dashes. */
 static int
 parse_long(struct parser *p, const char *s, struct error *err)
 {
 	struct options *o = p->opts;
-	char q[CLI_QUOTE_MAX * 4 + 8];
 	char what[32];
 	const char *eq = strchr(s, '=');
 	const char *v = NULL;
@@ -894,8 +953,7 @@ parse_long(struct parser *p, const char *s, struct error *err)
 		    strncmp(long_options[k].name, s, n) == 0)
 			break;
 	if (k == sizeof(long_options) / sizeof(long_options[0]))
-		return error_set(err, EX_USAGE, "unknown option --%s",
-		    quote(q, sizeof(q), s));
+		return parse_msmtp_long(p, s, n, eq, err);
 	if (long_options[k].arg != ARG_NONE) {
 		if (eq != NULL)
 			v = eq + 1;
@@ -957,6 +1015,10 @@ parse_long(struct parser *p, const char *s, struct error *err)
 	case LONG_VERBOSE:
 		o->verbose = true;
 		break;
+	case LONG_DSN_NOTIFY:
+		return parse_notify(o, v, err);
+	case LONG_DSN_RETURN:
+		return parse_return(o, v, err);
 	default:
 		return parse_compose_long(p, long_options[k].id, v, err);
 	}
@@ -1011,6 +1073,12 @@ settle_compose(struct parser *p, struct error *err)
 	struct compose_options *c = &o->compose;
 	char q[CLI_QUOTE_MAX * 4 + 8];
 
+	/* msmtp(1): --host uses no configuration file data, so it cannot
+	 * name an account of one. */
+	if (o->account != NULL && cli_setting_find(o, "host") != NULL)
+		return error_set(err, EX_USAGE,
+		    "--host takes the server from the command line; it cannot "
+		    "be used with -a/--account");
 	if (c->active)
 		return check_compose(o, err);
 	if (p->refiner != NULL)

@@ -24,6 +24,7 @@ enum cli_mode {
 	CLI_MODE_CONFIGURE,    /* --configure ADDRESS */
 	CLI_MODE_QUEUE_DELETE, /* --queue-delete ID */
 	CLI_MODE_REQUEUE,      /* --requeue ID */
+	CLI_MODE_PRETEND,      /* -P, --pretend: print the account */
 };
 
 enum cli_delivery {
@@ -65,6 +66,20 @@ struct compose_options {
 	size_t      n_attach;
 };
 
+/*
+ * An account setting from msmtp's command line (--host, --port, ...): the
+ * mailsub.conf(5) key it sets, and the value as given; NULL for an option
+ * given without "=value" (--tls, --auth, --syslog), "" for msmtp's "unset"
+ * (--user=).  override.h applies them.  A repeated option replaces the
+ * earlier value, so the list holds each key once.
+ */
+#define CLI_SETTINGS_MAX 24
+struct cli_setting {
+	const char *key;   /* "host", "tls", "tls_starttls", ... */
+	const char *option; /* as msmtp spells it, for error messages */
+	const char *value; /* points into argv */
+};
+
 struct options {
 	enum cli_mode     mode;
 	enum cli_delivery delivery;
@@ -91,7 +106,14 @@ struct options {
 	size_t      n_ignored;
 	struct compose_options compose; /* --to, --cc and --bcc are also in
 	                                   recipients (the envelope) */
+	bool        read_envelope_from; /* msmtp's --read-envelope-from */
+	struct cli_setting settings[CLI_SETTINGS_MAX];
+	size_t      n_settings;
 };
+
+/* The setting for key, or NULL. */
+const struct cli_setting *cli_setting_find(const struct options *opts,
+    const char *key);
 
 /*
  * Parse argv.  The invocation name selects the mode for mailq and

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "message.h"
 #include "net.h"
+#include "override.h"
 #include "queue.h"
 #include "relay.h"
 #include "submit.h"
@@ -35,10 +36,19 @@ delivery_load_config(
 	int rc;
 
 	*cfg = NULL;
+	/* msmtp(1): --host takes every setting from the command line. */
+	if (override_replaces_config(opts))
+		return override_config_new(opts, cfg, err);
 	if (config_locate(opts->config_file, &path, &system, err) == -1)
 		return -1;
 	rc = config_load(path, system, cfg, err);
 	free(path);
+	if (rc == 0 && opts->n_settings > 0 &&
+	    override_apply(*cfg, opts, err) == -1) {
+		config_free(*cfg);
+		*cfg = NULL;
+		rc = -1;
+	}
 	return rc;
 }
 
@@ -334,6 +344,47 @@ submit(struct delivery *d, struct error *err)
 	return rc;
 }
 
+/*
+ * --read-envelope-from (msmtp(1)): the From field's address is the
+ * envelope sender and, without -a, chooses the account as -f does; called
+ * by message.c once the header block is complete, before it is processed.
+ */
+static int
+sender_from_header(void *arg, const char *from_address,
+    struct message_options *mo, struct error *err)
+{
+	struct delivery *d = arg;
+	const struct account *before = d->acct;
+	size_t i;
+
+	if (from_address == NULL)
+		return 0; /* no From: -f or the account's from stays */
+	if (d->opts->account == NULL &&
+	    delivery_select(d, from_address, err) == -1)
+		return -1;
+	if (delivery_set_sender(d, from_address, err) == -1) {
+		if (err->exit_code == EX_USAGE)
+			err->exit_code = EX_DATAERR;
+		error_prefix(err, "From field");
+		return -1;
+	}
+	if (d->acct != before) {
+		/* The argument recipients again, with this account's
+		 * aliases and default_domain. */
+		address_list_free(&d->rcpts);
+		address_list_init(&d->rcpts);
+		d->rcpts_checked = 0;
+		for (i = 0; i < d->opts->n_recipients; i++)
+			if (delivery_add_recipients(
+				d, d->opts->recipients[i], err) == -1)
+				return -1;
+	}
+	mo->envelope_from = d->sender;
+	mo->acct = d->acct;
+	mo->aliases = d->aliases;
+	return 0;
+}
+
 int
 delivery_read(struct delivery *d, int fd, bool stop_at_dot, struct error *err)
 {
@@ -353,6 +404,10 @@ delivery_read(struct delivery *d, int fd, bool stop_at_dot, struct error *err)
 	mo.hostname = hostname;
 	mo.acct = d->acct;
 	mo.aliases = d->aliases;
+	if (d->opts->read_envelope_from) {
+		mo.choose_sender = sender_from_header;
+		mo.choose_sender_arg = d;
+	}
 	snprintf(spool_dir, sizeof(spool_dir), "%s/tmp", d->acct->queue_dir);
 
 	if (d->opts->compose.print) {

@@ -22,6 +22,7 @@
 #include "flush.h"
 #include "log.h"
 #include "mailq.h"
+#include "pretend.h"
 #include "serverinfo.h"
 #include "smtpd.h"
 #include "verify.h"
@@ -169,6 +170,9 @@ main(int argc, char **argv)
 		break;
 	case CLI_MODE_CHECK_CONFIG:
 		code = report(checkconfig_run(&r.opts, stdout, &err), &err);
+		break;
+	case CLI_MODE_PRETEND:
+		code = report(pretend_run(&r.opts, stdout, &err), &err);
 		break;
 	case CLI_MODE_SERVERINFO:
 		code = report(serverinfo_run(&r.opts, stdout, &err), &err);

@@ -77,4 +77,271 @@ send --to bob@example.net
 expect_exit 64 && expect_stderr 'only refines compose mode'
 t_result "--to without -s/--body/--attach: 64, not a silent compose"
 
+# ---- msmtp's options with msmtp's meaning --------------------------------------
+
+# nocfg ARGS...: a run with no configuration file at all (--host).
+nocfg()
+{
+	MAILSUB_CONFIG=$T/none.ini XDG_CONFIG_HOME=$T/nothing \
+	    XDG_STATE_HOME=$T/state run_mailsub "$T/in" "$@"
+}
+
+fresh
+nocfg --host=127.0.0.1 --port="$SINK_PORT" --tls=off -f alice@example.org \
+    bob@example.net
+expect_exit 0 && check --count 1 --from alice@example.org \
+    --rcpts bob@example.net --tls no --ends-with "$T/in"
+t_result "--host --port --tls=off: a run without a configuration file"
+
+fresh
+nocfg --host 127.0.0.1 --port "$SINK_PORT" --tls=off \
+    --domain=client.example.org -f alice@example.org bob@example.net
+expect_exit 0 && check --helo client.example.org
+t_result "--domain: the EHLO name; --host/--port as separate arguments"
+
+fresh
+send --domain=other.example.org bob@example.net
+expect_exit 0 && check --helo other.example.org
+t_result "--domain over an account of the file"
+
+fresh
+send --port=1 bob@example.net
+expect_exit 75 && [ "$(ls "$SINK" | grep -c msg-)" = 0 ] ||
+    t_err "sent despite --port=1"
+t_result "--port over the file's port (port 1: refused, queued)"
+
+fresh
+printf 'root: ops@example.net, dev@example.net\n' >"$T/aliases"
+send "--aliases=$T/aliases" root
+expect_exit 0 && check --rcpts ops@example.net,dev@example.net
+t_result "--aliases=FILE: root through the aliases file"
+
+fresh
+send --read-recipients
+expect_exit 0 && check --rcpts bob@example.net
+t_result "--read-recipients: -t"
+
+fresh
+send --debug bob@example.net
+expect_exit 0 && expect_stderr 'MAIL FROM:<sender@example\.org>'
+t_result "--debug: the -v transcript"
+
+fresh
+run_mailsub "$T/in" "--file=$CFG" bob@example.net
+expect_exit 0 && check --count 1
+t_result "--file=FILE: -C"
+
+# Two accounts: the default one points at a closed port.
+cat >"$T/two.ini" <<INI
+[defaults]
+account = dead
+
+[dead]
+host = 127.0.0.1
+port = 1
+tls = off
+from = dead@example.org
+queue_dir = $Q
+
+[alice]
+host = 127.0.0.1
+port = $SINK_PORT
+tls = off
+from = alice-account@example.org
+senders = alice@example.org
+queue_dir = $Q
+timeout = 10
+INI
+chmod 600 "$T/two.ini"
+
+fresh
+run_mailsub "$T/in" -C "$T/two.ini" --account=alice bob@example.net
+expect_exit 0 && check --from alice-account@example.org
+t_result "--account=NAME"
+
+fresh
+run_mailsub "$T/in" -C "$T/two.ini" --read-envelope-from bob@example.net
+expect_exit 0 && check --from alice@example.org --ends-with "$T/in"
+t_result "--read-envelope-from: the From address is the sender and picks the account"
+
+fresh
+run_mailsub "$T/in" -C "$T/two.ini" --from=alice@example.org bob@example.net
+expect_exit 0 && check --from alice@example.org
+t_result "--from picks the account whose senders match, as msmtp's from does"
+
+fresh
+run_mailsub "$T/in" -C "$T/two.ini" -P --account=alice
+expect_exit 0 && re_search '(?m)^\[alice\]$' "$T/stdout" &&
+    re_search "(?m)^port = $SINK_PORT\$" "$T/stdout" ||
+    t_err "-P: $(tr '\n' '|' <"$T/stdout")"
+[ "$(ls "$SINK" | grep -c msg-)" = 0 ] || t_err "-P sent something"
+t_result "-P: the resolved account, nothing sent"
+
+fresh
+run_mailsub "$T/in" -C "$T/two.ini" --pretend --account=alice --port=2525 \
+    --timeout=7 --syslog --tls --tls-starttls=off
+expect_exit 0
+for want in '^port = 2525$' '^timeout = 7$' '^syslog = user$' '^tls = on$'; do
+	re_search "(?m)$want" "$T/stdout" || t_err "--pretend lacks /$want/"
+done
+t_result "--pretend: --port, --timeout, --syslog (LOG_USER), --tls --tls-starttls=off"
+
+fresh
+run_mailsub "$T/in" -C "$T/two.ini" -P --account=alice --tls
+expect_exit 0 && re_search '(?m)^tls = starttls$' "$T/stdout" &&
+    re_search "(?m)^port = $SINK_PORT\$" "$T/stdout" ||
+    t_err "$(cat "$T/stdout")"
+nocfg -P --host=mx.example.org --tls -f a@example.org
+expect_exit 0 && re_search '(?m)^tls = starttls$' "$T/stdout" &&
+    re_search '(?m)^port = 587$' "$T/stdout" || t_err "$(cat "$T/stdout")"
+nocfg -P --host=mx.example.org --tls=off -f a@example.org
+expect_exit 0 && re_search '(?m)^tls = off$' "$T/stdout" &&
+    re_search '(?m)^port = 25$' "$T/stdout" || t_err "$(cat "$T/stdout")"
+t_result "--tls is msmtp's: TLS with STARTTLS; a port not named follows the mode"
+
+fresh
+run_mailsub "$T/in" -C "$T/two.ini" -P --account=alice --syslog=LOG_LOCAL3 \
+    --logfile= --timeout=off
+expect_exit 0 && re_search '(?m)^syslog = local3$' "$T/stdout" &&
+    re_search '(?m)^timeout = 10$' "$T/stdout" || t_err "$(cat "$T/stdout")"
+t_result "--syslog=LOG_LOCAL3; --timeout=off keeps the account's timeout"
+
+fresh
+mk_config "$T/log.ini" "logfile = $T/mail.log"
+run_mailsub "$T/in" -C "$T/log.ini" --logfile= bob@example.net
+expect_exit 0 && [ ! -e "$T/mail.log" ] || t_err "--logfile= still logged"
+run_mailsub "$T/in" -C "$T/log.ini" bob@example.net
+[ -s "$T/mail.log" ] || t_err "no log without --logfile="
+t_result "--logfile= (empty): no log file"
+
+# ---- TLS ----------------------------------------------------------------------------
+if command -v certtool >/dev/null 2>&1 &&
+    sh "$SRCDIR/tests/pki.sh" "$T/pki" >"$T/pki.log" 2>&1; then
+	PKI=$T/pki
+	server_start tls --sink --record "$T/tls.rec" \
+	    --tls-cert "$PKI/server.crt" --tls-key "$PKI/server.key" ||
+	    t_skip_all "the TLS sink did not start"
+	TLS_PORT=$SRV_PORT
+	server_start tlsauth --sink --record "$T/auth.rec" \
+	    --auth "carol:s3cret-$$" --tls-cert "$PKI/server.crt" \
+	    --tls-key "$PKI/server.key" ||
+	    t_skip_all "the TLS + AUTH sink did not start"
+	AUTH_PORT=$SRV_PORT
+	server_start tlsi --sink --record "$T/tlsi.rec" --implicit-tls \
+	    --tls-cert "$PKI/server.crt" --tls-key "$PKI/server.key" ||
+	    t_skip_all "the implicit TLS sink did not start"
+	TLSI_PORT=$SRV_PORT
+	FP=$("$PYTHON3" -c 'import hashlib, ssl, sys
+der = ssl.PEM_cert_to_DER_cert(open(sys.argv[1]).read())
+h = hashlib.sha256(der).hexdigest().upper()
+print(":".join(h[i:i + 2] for i in range(0, 64, 2)))' "$PKI/server.crt")
+	tls_check()
+	{
+		out=$("$PYTHON3" "$SINKCHECK" "$1" --tls yes --count 1 2>&1) ||
+		    t_err "$out"
+	}
+
+	rm -f "$T/tls.rec"/msg-*
+	nocfg --host=127.0.0.1 --port="$TLS_PORT" --tls \
+	    "--tls-trust-file=$PKI/ca.crt" -f a@example.org bob@example.net
+	expect_exit 0 && tls_check "$T/tls.rec"
+	t_result "--tls --tls-trust-file: STARTTLS, verified against the CA"
+
+	rm -f "$T/tlsi.rec"/msg-*
+	nocfg --host=127.0.0.1 --port="$TLSI_PORT" --tls --tls-starttls=off \
+	    "--tls-trust-file=$PKI/ca.crt" -f a@example.org bob@example.net
+	expect_exit 0 && tls_check "$T/tlsi.rec"
+	t_result "--tls --tls-starttls=off: implicit TLS"
+
+	rm -f "$T/tls.rec"/msg-*
+	nocfg --host=127.0.0.1 --port="$TLS_PORT" --tls \
+	    "--tls-fingerprint=$FP" -f a@example.org bob@example.net
+	expect_exit 0 && tls_check "$T/tls.rec"
+	t_result "--tls-fingerprint in msmtp's form (AB:CD:..., no CA)"
+
+	nocfg --host=127.0.0.1 --port="$TLS_PORT" --tls \
+	    "--tls-fingerprint=00:$(echo "$FP" | cut -c4-)" -f a@example.org \
+	    bob@example.net
+	expect_exit 69 && expect_stderr 'fingerprint mismatch'
+	t_result "--tls-fingerprint that does not match: 69"
+
+	nocfg --host=127.0.0.1 --port="$TLS_PORT" --tls \
+	    "--tls-trust-file=$PKI/ca.crt" --tls-host-override=wrong.example \
+	    -f a@example.org bob@example.net
+	expect_exit 69 && expect_stderr 'wrong\.example|name'
+	t_result "--tls-host-override: the name the certificate is checked for"
+
+	nocfg --host=127.0.0.1 --port="$TLS_PORT" -f a@example.org \
+	    bob@example.net
+	expect_exit 69
+	t_result "--host alone: STARTTLS with the system store (no plain fallback)"
+
+	printf '#!/bin/sh\necho s3cret-%s\n' "$$" >"$T/pw.sh"
+	chmod 700 "$T/pw.sh"
+	rm -f "$T/auth.rec"/msg-*
+	nocfg --host=127.0.0.1 --port="$AUTH_PORT" --tls \
+	    "--tls-trust-file=$PKI/ca.crt" --auth=plain --user=carol \
+	    "--passwordeval=$T/pw.sh" -f carol@example.org bob@example.net
+	expect_exit 0 && { out=$("$PYTHON3" "$SINKCHECK" "$T/auth.rec" \
+	    --auth-user carol --from carol@example.org 2>&1) || t_err "$out"; }
+	t_result "--auth=plain --user --passwordeval: logged in as carol"
+
+	nocfg --host=127.0.0.1 --port="$AUTH_PORT" --tls \
+	    "--tls-trust-file=$PKI/ca.crt" --auth --user=carol \
+	    --passwordeval="echo wrong" -f carol@example.org bob@example.net
+	expect_exit 77
+	t_result "--passwordeval with a wrong password: 77"
+
+	nocfg --host=127.0.0.1 --port="$AUTH_PORT" --tls \
+	    "--tls-trust-file=$PKI/ca.crt" --auth=off --user=carol \
+	    --passwordeval="echo wrong" -f carol@example.org bob@example.net
+	expect_exit 77 && expect_stderr 'MAIL FROM:<carol@example\.org>: 530'
+	t_result "--auth=off: no login even with --user (the server's 530 to MAIL)"
+else
+	t_skip "TLS options" "certtool missing or pki.sh failed"
+fi
+
+# ---- msmtp options mailsub does not carry: 64 and what to do instead ------------
+for opt in --tls-certcheck=off --tls-crl-file=/etc/crl.pem \
+    --tls-min-dh-prime-bits=512 --proxy-host=127.0.0.1 --proxy-port=9050 \
+    --socket=/run/smtp.sock --protocol=lmtp --rmqs=example.org \
+    --set-from-header=off --set-date-header=off --set-msgid-header=off \
+    --remove-bcc-headers=off --undisclosed-recipients \
+    --logfile-time-format=%s --auto-from --logfile=/tmp/x.php \
+    --tls-trust-file= --tls-fingerprint=00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33 \
+    --auth=ntlm --domain=%M; do
+	fresh
+	send "$opt" bob@example.net
+	expect_exit 64 && expect_stderr "^mailsub: --[a-z-]+.*: .{20,}"
+	[ "$(ls "$SINK" | grep -c msg-)" = 0 ] || t_err "something was sent"
+	t_result "$opt: 64 with what to do instead"
+done
+
+# Accepted as no-ops: what mailsub does anyway.
+for opt in --tls-certcheck --tls-certcheck=on --protocol=smtp \
+    --remove-bcc-headers --set-date-header=auto --set-msgid-header=auto \
+    --set-from-header=auto --undisclosed-recipients=off --auto-from=off; do
+	fresh
+	send "$opt" bob@example.net
+	expect_exit 0 && check --count 1 --ends-with "$T/in"
+	t_result "$opt: what mailsub does anyway"
+done
+
+fresh
+cat >"$T/nofrom" <<'MSG'
+To: bob@example.net
+Subject: no From
+
+body
+MSG
+run_mailsub "$T/nofrom" -C "$CFG" --set-from-header -f robot@example.org \
+    bob@example.net
+expect_exit 0 && check --header-re 'From: robot@example\.org'
+t_result "--set-from-header (on): From from the envelope sender"
+
+fresh
+send -N success,failure --dsn-return=headers bob@example.net
+expect_exit 0 && check --count 1
+t_result "--dsn-return=headers (msmtp's spelling) accepted"
+
 t_summary
