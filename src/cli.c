@@ -89,6 +89,8 @@ static const char usage_text[] =
     "                check every account and file permission\n"
     "  --configure address\n"
     "                print an account section for an address\n"
+    "  --import-msmtprc [file]\n"
+    "                print an msmtp configuration as mailsub.conf\n"
     "  --flush, --queue, --queue-delete id, --requeue id\n"
     "                flush, list, delete from, or return to the queue\n"
     "compose mode, started by -s, --body, --body-file, --html or --attach\n"
@@ -948,6 +950,21 @@ parse_long(struct parser *p, const char *s, struct error *err)
 	size_t n = eq != NULL ? (size_t)(eq - s) : strlen(s);
 	size_t k;
 
+	/* --import-msmtprc [FILE]: the file is optional, so only a next
+	 * argument that is no option is taken as it. */
+	if (n == 14 && strncmp(s, "import-msmtprc", n) == 0) {
+		o->mode = CLI_MODE_IMPORT_MSMTPRC;
+		if (eq != NULL)
+			v = eq + 1;
+		else if (p->i + 1 < p->argc && p->argv[p->i + 1] != NULL &&
+		    p->argv[p->i + 1][0] != '-')
+			v = p->argv[++p->i];
+		if (v != NULL && v[0] == '\0')
+			return error_set(err, EX_USAGE,
+			    "option --import-msmtprc: empty file name");
+		o->mode_argument = v;
+		return 0;
+	}
 	for (k = 0; k < sizeof(long_options) / sizeof(long_options[0]); k++)
 		if (strlen(long_options[k].name) == n &&
 		    strncmp(long_options[k].name, s, n) == 0)

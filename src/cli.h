@@ -25,6 +25,7 @@ enum cli_mode {
 	CLI_MODE_QUEUE_DELETE, /* --queue-delete ID */
 	CLI_MODE_REQUEUE,      /* --requeue ID */
 	CLI_MODE_PRETEND,      /* -P, --pretend: print the account */
+	CLI_MODE_IMPORT_MSMTPRC, /* --import-msmtprc [FILE] */
 };
 
 enum cli_delivery {
@@ -98,7 +99,8 @@ struct options {
 	const char *body_type;       /* -B: "7BIT" or "8BITMIME" */
 	char        error_mode;      /* -oeX / -eX letter, or 0 */
 	const char *mode_argument;   /* --queue-delete/--requeue ID,
-	                                --configure ADDRESS */
+	                                --configure ADDRESS,
+	                                --import-msmtprc FILE (or NULL) */
 	const char **recipients;     /* argv strings as given (may hold
 	                                comma lists and Name <addr>) */
 	size_t      n_recipients;

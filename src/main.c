@@ -20,6 +20,7 @@
 #include "discover.h"
 #include "error.h"
 #include "flush.h"
+#include "import.h"
 #include "log.h"
 #include "mailq.h"
 #include "pretend.h"
@@ -170,6 +171,10 @@ main(int argc, char **argv)
 		break;
 	case CLI_MODE_CHECK_CONFIG:
 		code = report(checkconfig_run(&r.opts, stdout, &err), &err);
+		break;
+	case CLI_MODE_IMPORT_MSMTPRC:
+		code = report(import_run(r.opts.mode_argument, stdout, &err),
+		    &err);
 		break;
 	case CLI_MODE_PRETEND:
 		code = report(pretend_run(&r.opts, stdout, &err), &err);

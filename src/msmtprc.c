@@ -22,7 +22,6 @@
 #define ACCOUNTS_MAX 256
 #define COMMANDS_MAX 128
 #define PARENTS_MAX  16
-#define OUT_MAX	     (1024 * 1024)
 
 static const char why_add_headers[] =
     "mailsub adds a missing From, Date and Message-ID together; "
@@ -199,10 +198,18 @@ from(struct msmtprc_setting *out, const char *arg)
 		out->key = "from";
 		return;
 	}
+	/* "%U@example.org" is mailsub's default sender with a
+	 * default_domain. */
+	if (strncmp(arg, "%U@", 3) == 0 && arg[3] != '\0' &&
+	    strchr(arg + 3, '%') == NULL) {
+		set_value(out, "default_domain", arg + 3);
+		return;
+	}
 	if (strchr(arg, '%') != NULL) {
 		refuse(out, "msmtp's %U, %H, %C and %M are not expanded: "
 			    "mailsub's default sender is USER@default_domain "
-			    "(else the host's name); give from = ADDRESS");
+			    "(else the host's name); give from = ADDRESS or "
+			    "default_domain = DOMAIN");
 		return;
 	}
 	/* msmtp(1): a from with ?, * or [ is a pattern for --from; the
@@ -686,7 +693,8 @@ arg_shown(const struct command *c)
 }
 
 static int
-write_account(struct rc *rc, const struct rc_account *a, struct buf *out)
+write_account(
+    struct rc *rc, const struct rc_account *a, struct buf *out, bool *has_host)
 {
 	struct error *err = rc->err;
 	struct msmtprc_setting s;
@@ -723,10 +731,10 @@ write_account(struct rc *rc, const struct rc_account *a, struct buf *out)
 				port = NULL;
 			continue;
 		case MSMTPRC_IGNORE:
-			continue;
 		case MSMTPRC_REFUSE:
-			if (buf_printf(out, err, "; line %u: %s %s: %s\n",
-				c->line, c->name, arg_shown(c), s.why) == -1)
+			if (buf_printf(out, err, "; line %u: %s%s%s: %s\n",
+				c->line, c->name, c->arg[0] ? " " : "",
+				arg_shown(c), s.why) == -1)
 				return -1;
 			continue;
 		case MSMTPRC_SET:
@@ -753,10 +761,7 @@ write_account(struct rc *rc, const struct rc_account *a, struct buf *out)
 			put_key(out, s.key2, s.value, err) == -1))
 			return -1;
 	}
-	if (host == NULL &&
-	    buf_appends(out, "; no host: msmtp would refuse this account too\n",
-		err) == -1)
-		return -1;
+	*has_host = host != NULL;
 	/* msmtp(1): TLS is off unless "tls on"; STARTTLS unless
 	 * "tls_starttls off"; the port is 25 unless TLS without STARTTLS. */
 	if (buf_printf(out, err, "tls = %s\n",
@@ -797,6 +802,47 @@ write_account(struct rc *rc, const struct rc_account *a, struct buf *out)
 	return 0;
 }
 
+/*
+ * An account without host cannot be sent through (msmtp(1): "Every
+ * account definition must contain this command") and would make mailsub
+ * refuse the whole file: it is written as comments, since the accounts
+ * that inherit from it have its settings written out already.
+ */
+static int
+put_account(struct rc *rc, const struct rc_account *a, struct buf *out)
+{
+	struct buf sec;
+	bool has_host = false;
+	const char *p, *nl;
+	int r = -1;
+
+	buf_init(&sec, out->max);
+	if (write_account(rc, a, &sec, &has_host) == -1)
+		goto done;
+	if (has_host) {
+		r = buf_append(out, sec.data, sec.len, rc->err);
+		goto done;
+	}
+	if (buf_printf(out, rc->err,
+		"\n; msmtp's account %s has no host, so it is only a base "
+		"for others\n; (whose sections have its settings): it is "
+		"left out\n",
+		a->name) == -1)
+		goto done;
+	for (p = buf_str(&sec) + 1; *p != '\0'; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (nl == NULL)
+			break;
+		if (buf_printf(out, rc->err, "%s%.*s\n", *p == ';' ? "" : "; ",
+			(int)(nl - p), p) == -1)
+			goto done;
+	}
+	r = 0;
+done:
+	buf_wipe(&sec);
+	return r;
+}
+
 int
 msmtprc_translate(const char *text, size_t len, const char *source,
     struct buf *out, struct error *err)
@@ -829,8 +875,15 @@ msmtprc_translate(const char *text, size_t len, const char *source,
 	if (i < rc.n &&
 	    buf_appends(out, "\n[defaults]\naccount = default\n", err) == -1)
 		goto done;
+	if (i == rc.n && rc.n > 1 &&
+	    buf_printf(out, err,
+		"\n; msmtp has no account \"default\": without -a or a -f "
+		"that matches a from,\n; it sends nothing, nor does mailsub.  "
+		"To choose one:\n; [defaults]\n; account = %s\n",
+		rc.acct[0]->name) == -1)
+		goto done;
 	for (i = 0; i < rc.n; i++)
-		if (write_account(&rc, rc.acct[i], out) == -1)
+		if (put_account(&rc, rc.acct[i], out) == -1)
 			goto done;
 	r = 0;
 done:

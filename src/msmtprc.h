@@ -18,9 +18,9 @@ struct error;
 #define MSMTPRC_VALUE_MAX 1024
 
 enum msmtprc_kind {
-	MSMTPRC_SET,    /* key = value (and key2 = value when key2) */
-	MSMTPRC_UNSET,  /* msmtp's empty argument: key back to its default */
-	MSMTPRC_TLS,    /* tls or tls_starttls: on or off in flag */
+	MSMTPRC_SET,	/* key = value (and key2 = value when key2) */
+	MSMTPRC_UNSET,	/* msmtp's empty argument: key back to its default */
+	MSMTPRC_TLS,	/* tls or tls_starttls: on or off in flag */
 	MSMTPRC_IGNORE, /* what mailsub does anyway: why says so */
 	MSMTPRC_REFUSE, /* cannot be carried over: why says what to do */
 };
@@ -30,8 +30,8 @@ struct msmtprc_setting {
 	const char *key;  /* mailsub.conf(5) key */
 	const char *key2; /* a second key with the same value, or NULL */
 	char value[MSMTPRC_VALUE_MAX];
-	bool flag;        /* MSMTPRC_TLS */
-	const char *why;  /* MSMTPRC_IGNORE, MSMTPRC_REFUSE */
+	bool flag;	 /* MSMTPRC_TLS */
+	const char *why; /* MSMTPRC_IGNORE, MSMTPRC_REFUSE */
 };
 
 /*

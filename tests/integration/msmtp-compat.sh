@@ -344,4 +344,69 @@ send -N success,failure --dsn-return=headers bob@example.net
 expect_exit 0 && check --count 1
 t_result "--dsn-return=headers (msmtp's spelling) accepted"
 
+# ---- --import-msmtprc -------------------------------------------------------------
+FIX=$SRCDIR/tests/fixtures/msmtprc
+for f in "$FIX"/*.msmtprc; do
+	name=$(basename "$f" .msmtprc)
+	run_mailsub /dev/null --import-msmtprc "$f"
+	expect_exit 0 || { t_result "import $name"; continue; }
+	cp "$T/stdout" "$T/$name.ini"
+	chmod 600 "$T/$name.ini"
+	# The first account, for files without msmtp's "default".
+	first=$(sed -n 's/^\[\([^]]*\)\]$/\1/p' "$T/$name.ini" |
+	    grep -v '^defaults$' | head -1)
+	HOME=$T run_mailsub /dev/null -C "$T/$name.ini" -a "$first" \
+	    --check-config
+	expect_exit 0 || t_err "$(head -c 400 "$T/stdout")"
+	HOME=$T run_mailsub /dev/null -C "$T/$name.ini" -a "$first" -P
+	expect_exit 0
+	t_result "--import-msmtprc $name: loads (--check-config, -P)"
+done
+
+# Every line of the file is either carried over or commented.
+run_mailsub /dev/null --import-msmtprc "$FIX/unsupported.msmtprc"
+n=$(grep -c '^; line ' "$T/stdout")
+[ "$n" -ge 18 ] || t_err "only $n lines commented"
+t_result "--import-msmtprc: a comment on every line it cannot carry over"
+
+# msmtp's own lookup: ~/.msmtprc, then $XDG_CONFIG_HOME/msmtp/config.
+mkdir -p "$T/home/xdg/msmtp"
+cp "$FIX/manual-user.msmtprc" "$T/home/xdg/msmtp/config"
+HOME=$T/home XDG_CONFIG_HOME=$T/home/xdg run_mailsub /dev/null \
+    --import-msmtprc
+expect_exit 0 && re_search 'msmtp configuration .*/xdg/msmtp/config' \
+    "$T/stdout" || t_err "XDG file not read"
+cp "$FIX/debian-system.msmtprc" "$T/home/.msmtprc"
+HOME=$T/home XDG_CONFIG_HOME=$T/home/xdg run_mailsub /dev/null \
+    --import-msmtprc
+expect_exit 0 && re_search 'smarthost\.example\.net' "$T/stdout" ||
+    t_err "~/.msmtprc not read first"
+HOME=$T/empty XDG_CONFIG_HOME=$T/empty run_mailsub /dev/null --import-msmtprc
+expect_exit 66 && expect_stderr 'no msmtp configuration'
+t_result "--import-msmtprc without FILE: ~/.msmtprc, then XDG, else 66"
+
+printf 'account a : nosuch\nhost x\n' >"$T/bad.msmtprc"
+run_mailsub /dev/null --import-msmtprc "$T/bad.msmtprc"
+expect_exit 65 && expect_stderr 'bad\.msmtprc:1: account a inherits'
+t_result "--import-msmtprc: what msmtp refuses is 65, with the line"
+
+# A real send through the imported file: msmtp's defaults carried over
+# (no TLS, port 25 is replaced here by the sink's port, no auth).
+cat >"$T/plain.msmtprc" <<RC
+account default
+host 127.0.0.1
+port $SINK_PORT
+from importer@example.org
+RC
+run_mailsub /dev/null --import-msmtprc "$T/plain.msmtprc"
+cp "$T/stdout" "$T/plain.ini"
+printf 'queue_dir = %s\n' "$Q" >>"$T/plain.ini"
+fresh
+run_mailsub "$T/in" -C "$T/plain.ini" bob@example.net
+expect_exit 0 && check --from importer@example.org --tls no
+run_mailsub "$T/in" -C "$T/plain.ini" -f importer@example.org \
+    bob@example.net
+expect_exit 0
+t_result "--import-msmtprc: the imported account sends as msmtp did"
+
 t_summary
