@@ -307,8 +307,9 @@ msmtprc_convert(const char *c, const char *a, struct msmtprc_setting *out)
 	} else if (strcmp(c, "tls_certcheck") == 0) {
 		noop_unless(out, a, true, "mailsub always checks certificates",
 		    "mailsub never turns certificate checks off: pin the "
-		    "certificate with tls_fingerprint (mailsub --serverinfo "
-		    "prints it) or name its CA in tls_trust_file");
+		    "certificate with tls_fingerprint (the error for an "
+		    "unknown issuer and mailsub --serverinfo print it) or "
+		    "name its CA in tls_trust_file");
 	} else if (strcmp(c, "tls_crl_file") == 0 ||
 		   strcmp(c, "tls_min_dh_prime_bits") == 0) {
 		if (a[0] == '\0')
