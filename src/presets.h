@@ -1,7 +1,7 @@
 /*
  * Provider presets (mailsub.conf(5) "provider"): what provider = NAME fills
- * in, from the table of providers' published settings in DESIGN.md section
- * 2, and which preset serves an address domain.  Pure data and lookups;
+ * in, from the providers' published settings and Thunderbird's ISPDB, and
+ * which preset serves an address domain.  Pure data and lookups;
  * config.c decides how a preset layers with the file's own keys.
  */
 #ifndef MAILSUB_PRESETS_H

@@ -322,6 +322,44 @@ test_run_preset(void **state)
 	free(out);
 }
 
+/* Address domains and their presets (presets.c names each source). */
+static void
+test_preset_domains(void **state)
+{
+	static const struct {
+		const char *domain, *preset;
+	} cases[] = {
+	    {"outlook.de", "outlook"}, {"hotmail.co.uk", "outlook"},
+	    {"live.fr", "outlook"}, {"HOTMAIL.FR", "outlook"},
+	    {"outlook.com.br", "outlook"}, {"live.co.uk", "outlook"},
+	    {"ymail.com", "yahoo"}, {"yahoo.co.uk", "yahoo"},
+	    {"yahoo.de", "yahoo"}, {"rocketmail.com", "yahoo"},
+	    {"gmx.com", "gmx-com"}, {"gmx.co.uk", "gmx-com"},
+	    {"gmx.de", "gmx"}, {"gmx.net", "gmx"}, {"mail.ru", "mailru"},
+	    {"bk.ru", "mailru"}, {"inbox.ru", "mailru"}, {"list.ru", "mailru"},
+	};
+	const struct config_provider *p;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		p = config_provider_for_domain(cases[i].domain);
+		if (p == NULL || strcmp(p->name, cases[i].preset) != 0)
+			fail_msg("%s: %s, want %s", cases[i].domain,
+			    p != NULL ? p->name : "none", cases[i].preset);
+	}
+	p = config_provider_find("gmx-com");
+	assert_string_equal(p->host, "mail.gmx.com");
+	assert_int_equal(p->port, 465);
+	assert_int_equal(p->tls, ACCOUNT_TLS_ON);
+	p = config_provider_find("mailru");
+	assert_string_equal(p->host, "smtp.mail.ru");
+	assert_int_equal(p->port, 465);
+	assert_int_equal(p->tls, ACCOUNT_TLS_ON);
+	assert_null(config_provider_for_domain("outlook.example"));
+	assert_null(config_provider_for_domain("gmx.example"));
+}
+
 static void
 test_format_srv(void **state)
 {
@@ -355,6 +393,7 @@ main(void)
 	    cmocka_unit_test(test_parse_hostile_target),
 	    cmocka_unit_test(test_check_address),
 	    cmocka_unit_test(test_run_preset),
+	    cmocka_unit_test(test_preset_domains),
 	    cmocka_unit_test(test_format_srv),
 	};
 
