@@ -267,6 +267,72 @@ static const struct {
     {"posteo.net", "posteo"},
 };
 
+/*
+ * A domain of its own served by a provider: the provider's MX hosts, as
+ * Thunderbird's account setup matches them (ISPDB files list their MX
+ * hosts as domains).  A pattern matches the MX host itself or any name
+ * under it.
+ */
+static const struct {
+	const char *mx;
+	const char *provider;
+} provider_mx[] = {
+    /* learn.microsoft.com "Set up Microsoft 365 DNS records": MX
+     * DOMAIN.mail.protection.outlook.com; ISPDB office365.com */
+    {"mail.protection.outlook.com", "office365"},
+    /* ISPDB hotmail.com: Outlook.com's own MX */
+    {"olc.protection.outlook.com", "outlook"},
+    /* support.google.com/a/answer/174125: aspmx.l.google.com,
+     * alt1.aspmx.l.google.com, aspmx2.googlemail.com, smtp.google.com;
+     * ISPDB googlemail.com */
+    {"google.com", "workspace"},
+    {"googlemail.com", "workspace"},
+    /* godaddy.com help "MX records for Workspace Email":
+     * mailstore1.secureserver.net, smtp.secureserver.net */
+    {"secureserver.net", "godaddy"},
+    /* zoho.com/mail/help/adminconsole/configure-email-delivery.html:
+     * mx.zoho.com, mx2.zoho.com; mx.zoho.eu for the EU service */
+    {"zoho.com", "zoho"},
+    {"zoho.eu", "zoho-eu"},
+    /* fastmail.help "DNS records for your domain": in1-smtp and
+     * in2-smtp.messagingengine.com; ISPDB messagingengine.com */
+    {"messagingengine.com", "fastmail"},
+    /* support.apple.com/102374 (custom domains): mx01.mail.icloud.com */
+    {"mail.icloud.com", "icloud"},
+    /* proton.me/support/custom-domain: mail.protonmail.ch,
+     * mailsec.protonmail.ch */
+    {"protonmail.ch", "proton"},
+    /* kb.mailbox.org "Custom domains": mxext1.mailbox.org, ... */
+    {"mailbox.org", "mailboxorg"},
+    /* yandex.com/support/connect (Yandex 360): mx.yandex.net */
+    {"yandex.net", "yandex"},
+    /* biz.mail.ru help (VK WorkSpace): emx.mail.ru */
+    {"mail.ru", "mailru"},
+};
+
+const struct config_provider *
+config_provider_for_mx(const char *host)
+{
+	size_t i, n, m;
+
+	if (host == NULL)
+		return NULL;
+	n = strlen(host);
+	if (n > 0 && host[n - 1] == '.')
+		n--; /* the root label */
+	for (i = 0; i < NELEM(provider_mx); i++) {
+		m = strlen(provider_mx[i].mx);
+		if (n < m ||
+		    strncasecmp(host + n - m, provider_mx[i].mx, m) != 0)
+			continue;
+		/* The whole name or a label boundary: evilzoho.com is not
+		 * zoho.com. */
+		if (n == m || host[n - m - 1] == '.')
+			return config_provider_find(provider_mx[i].provider);
+	}
+	return NULL;
+}
+
 const struct config_provider *
 config_provider_find(const char *name)
 {

@@ -31,5 +31,9 @@ const char *config_provider_note(const char *name);
 /* The preset serving addresses @domain (gmail.com -> gmail), or NULL:
  * for --configure. */
 const struct config_provider *config_provider_for_domain(const char *domain);
+/* The preset whose provider runs the MX host (a domain of its own at
+ * Microsoft 365: DOMAIN.mail.protection.outlook.com -> office365), or
+ * NULL: for --configure. */
+const struct config_provider *config_provider_for_mx(const char *host);
 
 #endif
