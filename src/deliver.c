@@ -19,6 +19,7 @@
 #include "config.h"
 #include "deliver.h"
 #include "error.h"
+#include "hint.h"
 #include "log.h"
 #include "message.h"
 #include "net.h"
@@ -307,6 +308,23 @@ delivery_log(struct delivery *d, int exit_code, const char *reply)
 	d->logged = true;
 }
 
+void
+delivery_hint(struct delivery *d, const struct relay *relay,
+    enum submit_phase phase, const struct error *err)
+{
+	struct hint_facts f;
+
+	memset(&f, 0, sizeof(f));
+	f.acct = d->acct;
+	f.host = relay->acct.current_host;
+	f.greeting = relay->session.greeting;
+	f.phase = phase;
+	f.exit_code = err->exit_code;
+	f.message = err->message;
+	if (hint_for(&f, d->hint, sizeof(d->hint)) == NULL)
+		d->hint[0] = '\0';
+}
+
 /* Submit the spooled message through the account's relay. */
 static int
 submit(struct delivery *d, struct error *err)
@@ -319,6 +337,7 @@ submit(struct delivery *d, struct error *err)
 
 	if (relay_open(&relay, d->acct, d->opts->verbose, err) == -1) {
 		snprintf(d->where, sizeof(d->where), "%s", relay.where);
+		delivery_hint(d, &relay, relay.failed_phase, err);
 		return -1;
 	}
 	snprintf(d->where, sizeof(d->where), "%s", relay.where);
@@ -328,8 +347,10 @@ submit(struct delivery *d, struct error *err)
 	src.size = d->msg.size;
 	submit_result_init(&res);
 	rc = submit_send(&relay.session, &env, &src, &res, err);
-	if (rc == -1)
+	if (rc == -1) {
 		error_prefix(err, "%s", relay.where);
+		delivery_hint(d, &relay, res.phase, err);
+	}
 	else
 		snprintf(d->final_reply, sizeof(d->final_reply), "%s",
 		    res.final_reply);

@@ -15,11 +15,13 @@
 #include "message.h"
 #include "queue.h"
 #include "smtp.h"
+#include "submit.h"
 
 struct account;
 struct aliases;
 struct config;
 struct options;
+struct relay;
 
 struct delivery {
 	const struct options *opts; /* borrowed: -N/-R/-V/-B, -odq, -v */
@@ -39,6 +41,8 @@ struct delivery {
 	char final_reply[SMTP_REPLY_LINE_MAX];
 	char where[300];		 /* "host:port" of the relay */
 	char warning[ERROR_MESSAGE_MAX]; /* for stderr, or "" */
+	char hint[ERROR_MESSAGE_MAX];	 /* what to do, after the error line
+					    (hint.h), or "" */
 };
 
 /* Find and load the configuration opts names (-C, $MAILSUB_CONFIG, XDG,
@@ -91,6 +95,11 @@ int delivery_send(struct delivery *d, struct error *err);
 
 /* The whole stdin run of `mailsub [options] rcpt... < message`. */
 int delivery_run_stdin(struct delivery *d, struct error *err);
+
+/* The hint (hint.h) for a failure of relay, which ended in phase, into
+ * d->hint ("" for none). */
+void delivery_hint(struct delivery *d, const struct relay *relay,
+    enum submit_phase phase, const struct error *err);
 
 /* One log record (logfile, syslog) for the message; a no-op before an
  * account is chosen or once logged. */

@@ -53,6 +53,9 @@ print_error(const struct delivery *d, const struct error *err)
 		    err->message);
 	else
 		fprintf(stderr, "mailsub: %s\n", err->message);
+	if (d->acct != NULL && d->hint[0] != '\0')
+		fprintf(stderr, "mailsub: %s: hint: %s\n", d->acct->name,
+		    d->hint);
 }
 
 /* A mode's result: 0, or its one error line and exit status. */
