@@ -18,9 +18,11 @@
 #include "config.h"
 #include "deliver.h"
 #include "error.h"
+#include "hint.h"
 #include "log.h"
 #include "message.h"
 #include "net.h"
+#include "override.h"
 #include "queue.h"
 #include "relay.h"
 #include "submit.h"
@@ -35,6 +37,9 @@ delivery_load_config(
 	int rc;
 
 	*cfg = NULL;
+	/* msmtp(1): --host takes every setting from the command line. */
+	if (override_replaces_config(opts))
+		return override_config_new(opts, cfg, err);
 	if (config_locate(opts->config_file, &path, &system, err) == -1)
 		return -1;
 	if (sysmode_config_chosen(system, err) == -1) {
@@ -50,6 +55,12 @@ delivery_load_config(
 		    "see why with mailsub --check-config",
 		    path);
 	free(path);
+	if (rc == 0 && opts->n_settings > 0 &&
+	    override_apply(*cfg, opts, err) == -1) {
+		config_free(*cfg);
+		*cfg = NULL;
+		rc = -1;
+	}
 	return rc;
 }
 
@@ -470,6 +481,23 @@ delivery_log(struct delivery *d, int exit_code, const char *reply)
 	d->logged = true;
 }
 
+void
+delivery_hint(struct delivery *d, const struct relay *relay,
+    enum submit_phase phase, const struct error *err)
+{
+	struct hint_facts f;
+
+	memset(&f, 0, sizeof(f));
+	f.acct = d->acct;
+	f.host = relay->acct.current_host;
+	f.greeting = relay->session.greeting;
+	f.phase = phase;
+	f.exit_code = err->exit_code;
+	f.message = err->message;
+	if (hint_for(&f, d->hint, sizeof(d->hint)) == NULL)
+		d->hint[0] = '\0';
+}
+
 /* Submit the spooled message through the account's relay. */
 static int
 submit(struct delivery *d, struct error *err)
@@ -482,6 +510,7 @@ submit(struct delivery *d, struct error *err)
 
 	if (relay_open(&relay, d->acct, d->opts->verbose, err) == -1) {
 		snprintf(d->where, sizeof(d->where), "%s", relay.where);
+		delivery_hint(d, &relay, relay.failed_phase, err);
 		return -1;
 	}
 	snprintf(d->where, sizeof(d->where), "%s", relay.where);
@@ -491,8 +520,10 @@ submit(struct delivery *d, struct error *err)
 	src.size = d->msg.size;
 	submit_result_init(&res);
 	rc = submit_send(&relay.session, &env, &src, &res, err);
-	if (rc == -1)
+	if (rc == -1) {
 		error_prefix(err, "%s", relay.where);
+		delivery_hint(d, &relay, res.phase, err);
+	}
 	else
 		snprintf(d->final_reply, sizeof(d->final_reply), "%s",
 		    res.final_reply);
@@ -539,6 +570,47 @@ own_address(const struct delivery *d, char *buf, size_t size)
 	return buf;
 }
 
+/*
+ * --read-envelope-from (msmtp(1)): the From field's address is the
+ * envelope sender and, without -a, chooses the account as -f does; called
+ * by message.c once the header block is complete, before it is processed.
+ */
+static int
+sender_from_header(void *arg, const char *from_address,
+    struct message_options *mo, struct error *err)
+{
+	struct delivery *d = arg;
+	const struct account *before = d->acct;
+	size_t i;
+
+	if (from_address == NULL)
+		return 0; /* no From: -f or the account's from stays */
+	if (d->opts->account == NULL &&
+	    delivery_select(d, from_address, err) == -1)
+		return -1;
+	if (delivery_set_sender(d, from_address, err) == -1) {
+		if (err->exit_code == EX_USAGE)
+			err->exit_code = EX_DATAERR;
+		error_prefix(err, "From field");
+		return -1;
+	}
+	if (d->acct != before) {
+		/* The argument recipients again, with this account's
+		 * aliases and default_domain. */
+		address_list_free(&d->rcpts);
+		address_list_init(&d->rcpts);
+		d->rcpts_checked = 0;
+		for (i = 0; i < d->opts->n_recipients; i++)
+			if (delivery_add_recipients(
+				d, d->opts->recipients[i], err) == -1)
+				return -1;
+	}
+	mo->envelope_from = d->sender;
+	mo->acct = d->acct;
+	mo->aliases = d->aliases;
+	return 0;
+}
+
 int
 delivery_read(struct delivery *d, int fd, bool stop_at_dot, struct error *err)
 {
@@ -565,6 +637,10 @@ delivery_read(struct delivery *d, int fd, bool stop_at_dot, struct error *err)
 		mo.sender_ok = header_sender_ok;
 		mo.sender_ok_arg = d;
 		mo.own_address = own_address(d, own, sizeof(own));
+	}
+	if (d->opts->read_envelope_from) {
+		mo.choose_sender = sender_from_header;
+		mo.choose_sender_arg = d;
 	}
 	snprintf(spool_dir, sizeof(spool_dir), "%s/tmp", d->acct->queue_dir);
 

@@ -15,11 +15,13 @@
 #include "message.h"
 #include "queue.h"
 #include "smtp.h"
+#include "submit.h"
 
 struct account;
 struct aliases;
 struct config;
 struct options;
+struct relay;
 
 struct delivery {
 	const struct options *opts; /* borrowed: -N/-R/-V/-B, -odq, -v */
@@ -45,6 +47,8 @@ struct delivery {
 	/* A sender the caller may not use was replaced (sysmode.h): for
 	 * stderr and the log record, or "". */
 	char sender_warning[ERROR_MESSAGE_MAX];
+	char hint[ERROR_MESSAGE_MAX];	 /* what to do, after the error line
+					    (hint.h), or "" */
 };
 
 /* Find and load the configuration opts names (-C, $MAILSUB_CONFIG, XDG,
@@ -112,6 +116,11 @@ int delivery_send(struct delivery *d, struct error *err);
 
 /* The whole stdin run of `mailsub [options] rcpt... < message`. */
 int delivery_run_stdin(struct delivery *d, struct error *err);
+
+/* The hint (hint.h) for a failure of relay, which ended in phase, into
+ * d->hint ("" for none). */
+void delivery_hint(struct delivery *d, const struct relay *relay,
+    enum submit_phase phase, const struct error *err);
 
 /* One log record (logfile, syslog) for the message; a no-op before an
  * account is chosen or once logged. */

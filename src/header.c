@@ -1049,6 +1049,36 @@ out:
 	return rc;
 }
 
+int
+header_from_address(const char *text, size_t len, char **out, struct error *err)
+{
+	struct header_ctx h;
+	struct address_list l;
+	size_t i;
+	int rc = 0;
+
+	*out = NULL;
+	memset(&h, 0, sizeof(h));
+	h.hdr = text != NULL ? text : "";
+	h.hdr_len = text != NULL ? len : 0;
+	if (split_fields(&h, err) == -1)
+		return -1;
+	for (i = 0; i < h.n_fields; i++)
+		if (h.fields[i].id == FIELD_FROM)
+			break;
+	if (i < h.n_fields) {
+		address_list_init(&l);
+		rc = parse_field(&h, &h.fields[i], &l, err);
+		/* RFC 5322 3.6.2: several authors need a Sender; the first
+		 * author is still the one msmtp takes. */
+		if (rc == 1 && l.n > 0 && (*out = strdup(l.addrs[0])) == NULL)
+			rc = error_set(err, EX_OSERR, "out of memory");
+		address_list_free(&l);
+	}
+	free(h.fields);
+	return rc == -1 ? -1 : 0;
+}
+
 void
 header_format_date(time_t t, char *dst, size_t size)
 {

@@ -22,8 +22,10 @@
 #include "error.h"
 #include "flush.h"
 #include "interrupt.h"
+#include "import.h"
 #include "log.h"
 #include "mailq.h"
+#include "pretend.h"
 #include "serverinfo.h"
 #include "smtpd.h"
 #include "sysmode.h"
@@ -54,6 +56,9 @@ print_error(const struct delivery *d, const struct error *err)
 		    err->message);
 	else
 		fprintf(stderr, "mailsub: %s\n", err->message);
+	if (d->acct != NULL && d->hint[0] != '\0')
+		fprintf(stderr, "mailsub: %s: hint: %s\n", d->acct->name,
+		    d->hint);
 }
 
 /* A mode's result: 0, or its one error line and exit status. */
@@ -187,6 +192,13 @@ main(int argc, char **argv)
 		break;
 	case CLI_MODE_CHECK_CONFIG:
 		code = report(checkconfig_run(&r.opts, stdout, &err), &err);
+		break;
+	case CLI_MODE_IMPORT_MSMTPRC:
+		code = report(import_run(r.opts.mode_argument, stdout, &err),
+		    &err);
+		break;
+	case CLI_MODE_PRETEND:
+		code = report(pretend_run(&r.opts, stdout, &err), &err);
 		break;
 	case CLI_MODE_SERVERINFO:
 		code = report(serverinfo_run(&r.opts, stdout, &err), &err);

@@ -66,6 +66,7 @@ enum header_end {
 
 struct reader {
 	const struct message_options *mo;
+	struct message_options chosen; /* mo after choose_sender */
 	struct message *m;
 	struct error *err;
 
@@ -278,6 +279,21 @@ finish_headers(struct reader *r, size_t end, enum header_end how)
 {
 	struct header_status st;
 
+	if (r->mo->choose_sender != NULL) {
+		char *from = NULL;
+		int rc;
+
+		if (header_from_address(r->hdr.data, end, &from, r->err) == -1)
+			return -1;
+		r->chosen = *r->mo;
+		r->chosen.choose_sender = NULL;
+		rc = r->mo->choose_sender(
+		    r->mo->choose_sender_arg, from, &r->chosen, r->err);
+		free(from);
+		if (rc == -1)
+			return -1;
+		r->mo = &r->chosen;
+	}
 	if (header_process(r->hdr.data, end, r->mo, put_header_line, r, r->m,
 		&st, r->err) == -1)
 		return -1;

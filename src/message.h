@@ -42,6 +42,13 @@ struct message_options {
 	bool      (*sender_ok)(void *arg, const char *addr);
 	void       *sender_ok_arg;
 	const char *own_address;
+	/* --read-envelope-from: called once the header block is complete,
+	 * with the first From address (NULL: none), before the block is
+	 * processed; it may change envelope_from, acct and aliases in the
+	 * options it is handed.  -1 stops the reading (err set). */
+	int (*choose_sender)(void *arg, const char *from_address,
+	    struct message_options *mo, struct error *err);
+	void *choose_sender_arg;
 };
 
 struct message {

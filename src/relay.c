@@ -163,6 +163,7 @@ relay_open(struct relay *r, const struct account *acct, bool verbose,
 			add_attempt(r->earlier, sizeof(r->earlier), err);
 		}
 	}
+	r->failed_phase = phase;
 	if (r->earlier[0] != '\0') {
 		char msg[ERROR_MESSAGE_MAX];
 

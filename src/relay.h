@@ -23,6 +23,7 @@ struct relay {
 	char                  ehlo_name[256];
 	bool                  connected;
 	char                  where[300]; /* "host:port" of the open relay */
+	enum submit_phase     failed_phase; /* where relay_open() failed */
 	char                  earlier[ERROR_MESSAGE_MAX]; /* the failures of the
 	                                       hosts tried before, "; "-separated,
 	                                       or "" */

@@ -15,8 +15,10 @@
 #include "auth.h"
 #include "buf.h"
 #include "conn.h"
+#include "address.h"
 #include "error.h"
 #include "sasl_mechs.h"
+#include "idn.h"
 #include "smtp.h"
 #include "submit.h"
 #include "tlsmod.h"
@@ -802,8 +804,110 @@ out:
 	return rc;
 }
 
+static int send_envelope(struct submit_session *, const struct envelope *,
+    const struct message_source *, struct submit_result *, struct error *);
+
+/*
+ * addr with its domain as an A-label (RFC 5890 2.3.2.1), for a server
+ * without SMTPUTF8: "user@bücher.example" -> "user@xn--bcher-kva.example".
+ * The local part has no ASCII form (RFC 6531 3.2): one that is not ASCII
+ * stays EX_DATAERR.  *out is malloc'd.
+ */
+static int
+ascii_address(const char *addr, char **out, struct error *err)
+{
+	const char *at = strrchr(addr, '@');
+	char alabel[ADDRESS_MAX + 1];
+	size_t local;
+
+	*out = NULL;
+	if (address_is_ascii(addr))
+		return (*out = strdup(addr)) != NULL
+			   ? 0
+			   : error_set(err, EX_OSERR, "out of memory");
+	local = at != NULL ? (size_t)(at - addr) : strlen(addr);
+	for (size_t i = 0; i < local; i++)
+		if ((unsigned char)addr[i] >= 0x80)
+			return error_set(err, EX_DATAERR,
+			    "<%s>: a non-ASCII local part needs SMTPUTF8, "
+			    "server lacks it",
+			    addr);
+	if (idn_to_ascii(at + 1, alabel, sizeof(alabel), err) == -1) {
+		error_prefix(err, "<%s>", addr);
+		return -1;
+	}
+	if (asprintf(out, "%.*s@%s", (int)local, addr, alabel) == -1) {
+		*out = NULL;
+		return error_set(err, EX_OSERR, "out of memory");
+	}
+	return 0;
+}
+
+/* The envelope with every domain in A-label form, into *a (the strings
+ * in *own, freed with free_ascii). */
+static int
+ascii_envelope(const struct envelope *env, struct envelope *a, char ***own,
+    struct error *err)
+{
+	char **o;
+	size_t i;
+
+	*a = *env;
+	a->needs_smtputf8 = false;
+	if ((o = calloc(env->n_rcpts + 1, sizeof(*o))) == NULL)
+		return error_set(err, EX_OSERR, "out of memory");
+	*own = o;
+	if (ascii_address(env->sender, &o[env->n_rcpts], err) == -1)
+		return -1;
+	a->sender = o[env->n_rcpts];
+	for (i = 0; i < env->n_rcpts; i++)
+		if (ascii_address(env->rcpts[i], &o[i], err) == -1)
+			return -1;
+	a->rcpts = o;
+	return 0;
+}
+
+static void
+free_ascii(char **own, size_t n)
+{
+	size_t i;
+
+	if (own == NULL)
+		return;
+	for (i = 0; i <= n; i++)
+		free(own[i]);
+	free(own);
+}
+
 int
-submit_send(struct submit_session *s, const struct envelope *env,
+submit_send(struct submit_session *s, const struct envelope *given,
+    const struct message_source *msg, struct submit_result *res,
+    struct error *err)
+{
+	const struct envelope *env = given;
+	struct envelope ascii;
+	char **ascii_own = NULL;
+	int rc;
+
+	/* RFC 6531 3.4: a non-ASCII address needs SMTPUTF8; RFC 6530 leaves
+	 * no downgrade of a local part, but an IDN domain has its A-label
+	 * (RFC 5891), which any server takes. */
+	if (given->needs_smtputf8 && s->conn != NULL && !s->closed &&
+	    !(s->caps.flags & SMTP_CAP_SMTPUTF8)) {
+		if (ascii_envelope(given, &ascii, &ascii_own, err) == -1) {
+			free_ascii(ascii_own, given->n_rcpts);
+			res->phase = SUBMIT_PHASE_MAIL;
+			return -1;
+		}
+		env = &ascii;
+	}
+	rc = send_envelope(s, env, msg, res, err);
+	free_ascii(ascii_own, given->n_rcpts);
+	return rc;
+}
+
+static int
+send_envelope(struct submit_session *s, const struct envelope *env,
     const struct message_source *msg, struct submit_result *res,
     struct error *err)
 {

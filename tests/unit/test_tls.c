@@ -1133,7 +1133,7 @@ test_describe_chain(void **state)
 	assert_non_null(strstr(s, "certificate 1:\n"));
 	assert_non_null(strstr(s, "  not after: 2099-12-31T23:59:59Z\n"));
 	fingerprint("server.crt", true, fp);
-	snprintf(want, sizeof(want), "  sha256: %s\n", fp);
+	snprintf(want, sizeof(want), "  tls_fingerprint = sha256:%s\n", fp);
 	assert_non_null(strstr(s, want));
 
 	buf_reset(&out);
