@@ -231,8 +231,10 @@ sysmode_open_caller(const char *path, int flags)
 	fd = open(path, flags);
 	saved = errno;
 	/* Back to the group for the spool; should that fail, the run goes
-	 * on without it and the spool says so. */
-	(void)setegid(sm.group);
+	 * on without it (the caller's own rights from here) and the spool
+	 * says so. */
+	if (setegid(sm.group) == -1)
+		sm.privileged = false;
 	if (fd != -1 && fstatfs(fd, &sfs) == 0 &&
 	    sfs.f_type == SYSMODE_PROC_MAGIC) {
 		close(fd);
