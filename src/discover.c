@@ -479,8 +479,8 @@ discover_run(const char *address, FILE *out, struct error *err)
 		r.port = 587;
 		r.tls = ACCOUNT_TLS_STARTTLS;
 		snprintf(r.source, sizeof(r.source),
-		    "no preset, no known MX and no SRV record (%.120s; "
-		    "%.120s; %.120s): host is a guess",
+		    "no preset, no known MX and no SRV record (%.100s; "
+		    "%.100s; %.100s): host is a guess",
 		    why_mx, why1, why2);
 	}
 print:
