@@ -116,11 +116,14 @@ ch()
 	    DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8 "$@"
 }
 
-# What the root holds, but for apt's and dpkg's own bookkeeping.
+# What the root holds, but for apt's and dpkg's own bookkeeping, and the
+# backups and lock that adduser's tools leave when a group comes and goes
+# (/etc/group- and friends, /run/adduser).
 snapshot()
 {
 	ch find / -xdev | grep -v -E \
-	    '^/(tmp|var/cache|var/lib/apt|var/lib/dpkg|var/log)(/|$)' | sort
+	    -e '^/(tmp|run|var/cache|var/lib/apt|var/lib/dpkg|var/log)(/|$)' \
+	    -e '^/etc/(group|gshadow|passwd|shadow)-$' | sort
 }
 
 ch apt-get update -q >"$T/apt.log" 2>&1 || t_err "apt-get update failed"
