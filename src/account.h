@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * struct account: one resolved account profile (after [defaults],
  * inherit and provider presets), as config.c produces it and the rest of

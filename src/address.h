@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * RFC 5322 address lists (groups, comments, quoted local parts, display
  * names with encoded words) and envelope address checks.  Pure.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * SMTP AUTH (RFC 4954): choosing the mechanism, then the 334 challenge loop
  * with libgsasl doing the mechanism (SCRAM, PLAIN, LOGIN, CRAM-MD5, ...)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * SMTP AUTH (RFC 4954) with libgsasl, plus XOAUTH2 and OAUTHBEARER done
  * here because Debian's libgsasl lacks them.  Chooses the mechanism from the

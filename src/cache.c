@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The cache of small secrets (cache.h): one file per entry under a
  * directory that only the user can enter, every open checked on the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * --check-config: every problem of the configuration in one run.  A load
  * error stops at the first problem (config_load is strict and says where);

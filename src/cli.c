@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The sendmail command line.  A small getopt of our own rather than
  * getopt(3): it keeps no global state, it permutes like glibc's (options

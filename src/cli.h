@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The sendmail-compatible command line -> struct options.  Pure: no I/O,
  * no allocation that outlives argv except the recipient list.

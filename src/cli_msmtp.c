@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * msmtp's long options.  The table follows msmtp(1) 1.8.23, section
  * OPTIONS; mailsub(1), section MSMTP COMPATIBILITY, lists the same.  An

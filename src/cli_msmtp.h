@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * msmtp's long options (msmtp(1) 1.8.23) that mailsub's own option table
  * does not have: those carried over with msmtp's meaning (account settings,

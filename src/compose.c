@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Compose mode: the MIME message is built from the command line and
  * written block by block.  compose_read() runs the writer in a thread that

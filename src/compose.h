@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Compose mode (DESIGN 1): a MIME message built from the command line --
  * subject, body text, an HTML alternative, attachments, extra header

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The configuration file.  The file is read once and scanned line by line
  * for the inputs iniparser 4.1 fails on or silently misreads, so that every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The configuration file: lookup order, [defaults], accounts, inherit,
  * provider presets, validation of every key, permission checks on files

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The configuration keys (internal to config.c): every key mailsub.conf(5)
  * knows, the setter that checks one value and stores it in struct account,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * --configure ADDRESS --write: make the section as --configure prints it,
  * then add it to the configuration file the way the queue writes a

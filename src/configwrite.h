@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * --configure ADDRESS --write: the section discover.c makes, added to the
  * configuration file (mailsub.conf(5), FILES) so that the file is never

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Buffered line I/O over a struct transport.  Reads fill rbuf with whatever
  * the transport has; writes are gathered in wbuf and leave in one transport

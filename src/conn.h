@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Buffered line I/O over a pluggable transport (socket, TLS, or the test
  * suite's script).  The protocol code (smtp.c, auth.c, submit.c) sees only

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * One message from the caller to the relay: the envelope, the spool, the
  * submission and, when it does not go out, the durable copy in new/ or

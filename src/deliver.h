@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * One message from the caller to the relay: account choice, envelope
  * sender and recipients (aliases, default_domain), reading into the spool,

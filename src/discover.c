@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * --configure: where an address's submission server is.  Presets first
  * (they also carry the provider's login notes), then the provider whose

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * --configure ADDRESS: a ready account section for an address, from the
  * provider presets (presets.h), else the provider that runs the domain's

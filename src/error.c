@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * struct error and the SMTP reply -> sysexits table.
  */

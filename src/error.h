@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The error carried up from the code that knows the cause to main(): a
  * sysexits(3) code and one printable line.  Also the single table that turns

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The queue runner.  A flush goes through each queue directory once:
  * stale tmp/ files are removed, the messages in new/ are grouped by the

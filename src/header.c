@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The header block: -t recipients, Bcc and Resent-Bcc removal, From
  * fix/force, bare To/Cc completion, and the missing From, Date and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The header block of a message: -t recipients (To, Cc, Bcc, or the
  * Resent-* set), Bcc and Resent-Bcc removal, From fix/force, bare To/Cc

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The hints.  Each rule names the reply it recognises: the reply code and
  * enhanced status code (RFC 3463) where the provider documents one, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Hints: one sentence for the failures where the server's words do not
  * say what to do (a 535 from Gmail that wants an app password, Microsoft's

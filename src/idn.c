@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libidn2 through dlopen, as magic_lazy.c does libmagic: mailsub maps it
  * only when an address with a non-ASCII domain meets a server without

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * IDN domains (RFC 5890) for servers without SMTPUTF8: the A-label form
  * (xn--...) of a domain, from libidn2 loaded on demand -- only a message

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * --import-msmtprc: the file's I/O around msmtprc_translate().  The file
  * may hold a password, so every copy of its text is wiped.

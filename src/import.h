@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * --import-msmtprc [FILE]: read an msmtp configuration (FILE, else
  * ~/.msmtprc, else $XDG_CONFIG_HOME/msmtp/config, as msmtp(1) looks) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The INI check: one pass over the text, line by line, finding the lines
  * iniparser 4.1 (iniparser_load, iniparser_line) would fail on or misread,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A check of INI text for what iniparser 4.1 fails on without saying where,
  * or misreads without saying anything (long lines, NUL bytes, a comment

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The one flag a termination signal sets.  Everything else happens in the
  * code that was waiting: it returns EINTR or looks at the flag before its

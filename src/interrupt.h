@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * SIGTERM, SIGHUP and SIGINT while mailsub holds a message: the handler
  * only records the signal, and the code that waits (net.c, tls.c, conn.c,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The -v transcript and the per-message log record.  Everything printed is
  * escaped (a server's words must not drive the terminal) and secrets are

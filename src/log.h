@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Output other than the final error line: the -v transcript on stderr
  * (control characters escaped, secrets redacted), and one record per

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libmagic on demand, for the mailsub binary only: the libmagic functions
  * compose.c calls, each loading libmagic.so.1 the first time it is needed.

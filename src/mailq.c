@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The queue as the user sees it.  The listing reads every queue file's
  * header without taking its lock (a file in new/ or failed/ is always

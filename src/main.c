@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * mailsub: cli -> config -> message -> submit or queue.  Turns the one
  * struct error of a run into one stderr line and the exit status; the only

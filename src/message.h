@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Reading the message: once, from a descriptor, into a private spool file
  * in wire form (CRLF line endings, no lone CR or LF, dot-stuffed), with

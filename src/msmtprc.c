@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * msmtprc -> mailsub.conf.  The commands and their meaning follow msmtp(1)
  * 1.8.23, section CONFIGURATION FILES.  Where msmtp's defaults differ from

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * msmtp's configuration in mailsub's terms: one msmtp setting (an msmtprc
  * command or the long option of the same name) as a mailsub.conf(5) key,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Resolve, connect with a timeout, and move bytes over a descriptor with a
  * timeout on every step.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * msmtp's command-line settings over mailsub's accounts.  Each value means
  * what the msmtprc command of the same name means (msmtprc.h converts it),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The account settings of the command line (msmtp's --host, --port, --tls,
  * ...; struct cli_setting) over the configuration: applied to the accounts

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The provider presets (mailsub.conf(5), provider): each provider's
  * published server, port and TLS mode, and what it wants as a password,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Provider presets (mailsub.conf(5) "provider"): what provider = NAME fills
  * in, from the providers' published settings and Thunderbird's ISPDB, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * -P: the resolved account as mailsub.conf(5) would write it, so what a
  * run will do can be read before it does it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * -P, --pretend (msmtp(1)): print the settings the run would use -- the
  * account chosen by -a, -f or the default, after the command line's

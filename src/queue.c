@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The durable queue: unique names, the tmp -> fsync -> rename -> fsync(dir)
  * store, and the strict parser of the queue file header.

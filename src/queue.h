@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The durable queue under queue_dir: tmp/ (being written), new/ (waiting
  * to be sent), failed/ (given up; kept for the user).  Every write is

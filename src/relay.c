@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Relay connection with failover.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Reaching the account's relay: each host of the failover list in turn,
  * every address it resolves to, implicit TLS where configured, then the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The table of SASL mechanisms and whether an account authenticates
  * (sasl_mechs.h).  Part of the binary; the SASL module reads the same

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The SASL mechanisms mailsub knows and what each needs, and whether an
  * account authenticates at all: the one list, without libgsasl, read by

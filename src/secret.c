@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Password sources: the password key, password_file, password_command and
  * a prompt on /dev/tty, in that order.  Every buffer that held the secret

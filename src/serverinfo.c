@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * --serverinfo: one session with the relay, logged in as nobody, turned
  * into a description.  The connection is relay_open()'s, so what the user

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sendmail -bs: an SMTP server on stdin and stdout.  The caller is a local
  * program (Symfony Mailer, Laravel) that would otherwise talk to an MTA on

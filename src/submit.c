@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The SMTP dialogue as straight-line code.  Every reply is checked where
  * it is read; a 421, a broken reply or a dead link marks the session closed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * System mode: the setgid privilege and who the caller is (sysmode.h).
  * The kernel does half of the work for a setgid program: it is not

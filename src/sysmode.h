@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * System mode (mailsub(1), SECURITY): mailsub installed setgid to the
  * group mailsub, so that every user and daemon of the machine submits

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * TLS with GnuTLS: credentials, verification (or sha256 pinning), the
  * handshake with a deadline, and the TLS transport that replaces the socket

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * TLS over a connected socket with GnuTLS: credentials, certificate
  * verification (system store or tls_trust_file, hostname, validity),

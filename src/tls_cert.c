@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Certificates in words (tls_cert.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The loader of the modules (tlsmod.h): a table of the modules, and
  * module_load(), which dlopens one on first use, checks its struct

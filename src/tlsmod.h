@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The loadable modules and their loader.  tls.c with GnuTLS is built into
  * mailsub-tls.so, auth.c with libgsasl into mailsub-sasl.so.  Each module

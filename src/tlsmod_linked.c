@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The modules linked in (tlsmod.h): for the unit tests and fuzzers, which
  * link tls.c and auth.c, the loader's functions hand out the modules'

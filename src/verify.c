@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * -bv: everything a delivery does before it reads the message, plus the
  * relay login, so an administrator can test a setup (and cron's or

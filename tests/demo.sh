@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The README's first command ends here: build mailsub out of tree in
 # build-demo/ (autoreconf -fi when there is no configure yet, configure
 # once, make: the checkout itself stays unconfigured, fit for

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """A small DNS responder for the tests (a test double, not a server).
 
   dnsserver.py --zone FILE [--bind 127.0.0.1] [--port 53] [--portfile F]

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Install what mailsub needs on Debian 12, as root, without harming what
 # the machine already has.
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Shell helpers for the integration tests (POSIX sh; sourced).
 #
 # The tests run as `$(SHELL) tests/integration/NAME.sh` from `make check`

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # A private Postfix + Dovecot (SASL only) on 127.0.0.1 for the tests
 # (DESIGN.md 8).  Everything lives under DIR, which the caller makes with
 # `mktemp -d` in /tmp (not in the checkout: Postfix's unprivileged processes

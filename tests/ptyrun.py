@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Run a command with stdin, stdout and stderr on a pseudo-terminal, as a
 person typing at a terminal would (tests/integration/options.sh: the
 terminal-only lone-dot rule of DESIGN 1).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The whole test suite, as CI runs it: install what the build and the tests
 # need (tests/install-deps.sh --tests), then build and run `make check`
 # twice: a clang build with -Werror, and a gcc build with AddressSanitizer +

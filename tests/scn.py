@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Parser for the scenario files of tests/scenarios/ (format: README there).
 
 Used by tests/smtpserver.py (which plays the dialogue over a socket) and by

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Check what smtpserver.py --sink received (tests/integration/*.sh).
 
   sinkcheck.py DIR [checks...]

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """mailsub against msmtp, side by side, on the same local servers.
 
 Run by bench/run, which installs the tools, builds mailsub, starts the

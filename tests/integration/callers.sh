@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The real callers of /usr/sbin/sendmail (DESIGN.md's caller table; issue 4
 # item 4), each delivering through mailsub into the private Postfix of
 # tests/postfix-rig.sh (plain port, tls = off), and what arrived in the

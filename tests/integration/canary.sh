@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Secret canary (DESIGN 6 and 8, FAULTS: "Canary"): a unique password goes
 # through every path mailsub has -- the password key, password_file and
 # password_command; logins that succeed (each mechanism), fail (535),

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Compose mode end to end: every shape (text only, stdin body, HTML
 # alternative, HTML only, one and several attachments, binary and text
 # attachments, non-ASCII subject, display names and file names, long lines,

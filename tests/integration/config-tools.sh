@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # --check-config and --configure with the real binary: every problem found
 # in one run with its file (and line where there is one), notes that do
 # not fail the check and warnings that do, provider notes; a value that

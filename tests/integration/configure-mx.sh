@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # --configure for a domain of its own: the provider behind the domain's MX
 # hosts (Microsoft 365, Google Workspace, GoDaddy, Zoho, Fastmail, ...),
 # then RFC 6186 SRV records, then the marked guess.  Offline: mailsub runs

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Input that must never make mailsub give up and keep nothing: an aliases
 # file written for a local MTA, header fields in the obsolete syntax of
 # RFC 5322 4.5.3, folded quoted local parts, addresses that are not UTF-8,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # msmtp users move over unchanged: every msmtp 1.8.23 option mailsub
 # accepts, run against smtpserver.py --sink, with its meaning checked in
 # what the server received (envelope, EHLO name, login, TLS, the message);

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Every sendmail option of DESIGN.md section 1, one case each, through the
 # real binary against smtpserver.py --sink: what the server received (the
 # envelope, its parameters and the message) is checked, not just the exit

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # A port and a TLS mode that do not match (mailsub.conf(5), tls): port 465
 # with tls = starttls or off waits for a greeting an implicit-TLS server
 # never sends, and port 587 with tls = on meets a plain "220" where a TLS

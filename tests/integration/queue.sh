@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The queue runner with the real binary (DESIGN 5, issue 5): -bp and
 # --json, -q over one connection, temporary and permanent failures during a
 # flush (attempts recorded, failed/), expiry, --queue-delete, --requeue,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # SIGTERM, SIGHUP and SIGINT (mailsub(1), EXIT STATUS).  After the end of
 # the input the message must end in the queue whatever the dialogue was
 # doing: connecting, waiting for the greeting, in the middle of the data,

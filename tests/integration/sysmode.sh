@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # System mode (mailsub(1) SECURITY): mailsub installed setgid to its group,
 # the system file root:GROUP 0640 holding the relay password, every user
 # submitting through it.  A second tree is built and installed under a

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # System-wide use (DESIGN 2, 7; issue 4 item 3): callers that run with
 # HOME=/ or no HOME at all (sudo, cron, atd, daemons) get /etc/mailsub.conf;
 # every message leaves a syslog record and a logfile record, also when it

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Time bounds (DESIGN 4, FAULTS 31): connect timeout, per-reply timeout,
 # DATA progress, and the total deadline of a session (RELAY_DEADLINE_TIMEOUTS
 # times the account's timeout), so a stalled or dripping server can never

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # TLS end to end: the real mailsub against tests/smtpserver.py --sink
 # presenting the certificates of tests/pki.sh, over STARTTLS and implicit
 # TLS (FAULTS 35-37).  Every case asserts the exit code, the cause on

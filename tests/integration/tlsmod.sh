@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # TLS and SASL on demand (src/tlsmod.h): the binary itself links neither
 # GnuTLS nor libgsasl; a plain delivery never loads them; a TLS delivery
 # loads mailsub-tls.so from beside the binary and, without AUTH, neither

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * address.c: RFC 5322 address lists, envelope checks, duplicate removal,
  * and aliases(5) files written to a temporary directory.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * auth.c: the mechanism choice rule by rule, and whole exchanges over a
  * fake transport that either follows a script (known vectors, hostile

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * cli_parse: every sendmail option family, getopt-style clustering and
  * permutation, invocation names, and the argv attacks of FAULTS.md C.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for config.c: lookup order, [defaults] + inherit + provider
  * precedence, every key's validation, iniparser's traps with their line

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for discover.c (--configure): the DNS SRV answer parser on
  * canned packets (compression, loops, truncation, hostile targets, error

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Unit tests for error.c: setting, prefixing, escaping, the reply table. */
 #include "autoconfig.h"
 

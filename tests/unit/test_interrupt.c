@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Unit tests for interrupt.c and its use in conn.c: an ignored signal
  * stays ignored, a caught one ends a wait at once and names itself, and a
  * connection sends not one more byte after it.  The flag cannot be

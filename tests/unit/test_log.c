@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for log.c: the record format and its escaping, the size cap,
  * whole records under parallel appends, the -v transcript (escaping and

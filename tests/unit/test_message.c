@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for message.c: wire form (line endings, lone CR, dot-stuffing,
  * SMTP smuggling variants), read-block boundaries, NUL bytes, the header

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * msmtprc.c: one msmtp setting as mailsub.conf, and whole msmtprc files
  * (tests/fixtures/msmtprc/NAME.msmtprc) against the INI they must give

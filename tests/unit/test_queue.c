@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for queue.c: directories, unique names, the durable store
  * (round trip through queue_read_envelope, failed/ area, no partial file

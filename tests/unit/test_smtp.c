@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The wire layer: reply parsing, EHLO capabilities, dot-stuffing, xtext,
  * the data path, conn.c's buffering and line reading, and the socket

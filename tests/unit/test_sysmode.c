@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for sysmode.c and the sender rule of a restricted caller
  * (deliver.c, mailsub.conf(5) local_senders).  The setgid half (the group

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * tls.c against a GnuTLS server in a forked child over a socketpair, with
  * the test PKI from tests/pki.sh: verification causes, pinning, SNI,
