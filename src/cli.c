@@ -133,7 +133,7 @@ has_control(const char *s)
 	return false;
 }
 
-/* FAULTS 16, 17, 20: a CR or LF here would become an SMTP command or a
+/* tests/FAULTS.md 16, 17, 20: a CR or LF here would become an SMTP command or a
  * header line of its own. */
 static int
 check_control(const char *what, const char *value, struct error *err)

@@ -596,7 +596,8 @@ validate_account(const struct loader *ld, struct account *a, size_t sec,
 	for (i = 0; i < a->n_hosts; i++)
 		if (!config_keys_is_loopback(a->hosts[i]))
 			remote = true;
-	/* FAULTS A7, RFC 8314 3: no password over a link anyone can read. */
+	/* tests/FAULTS.md 7, RFC 8314 3: no password over a link anyone can
+	 * read. */
 	if (a->tls == ACCOUNT_TLS_OFF && remote && auth_sends_secret(a)) {
 		if (!a->allow_plaintext_auth) {
 			k = org[CONFIG_KEYS_TLS].key;

@@ -84,9 +84,9 @@ void conn_init(struct conn *c, const struct transport *t, int timeout_ms);
  * reading one byte a second is not. */
 #define CONN_DEADLINE_RATE 8
 /*
- * DESIGN 4, total run time bounded: from now on the exchange must end
- * within ms milliseconds, plus one for every CONN_DEADLINE_RATE bytes sent
- * after this call; ms <= 0 removes the deadline.  Every read and write step
+ * Total run time bounded (mailsub(1), DESCRIPTION): from now on the
+ * exchange must end within ms milliseconds, plus one for every
+ * CONN_DEADLINE_RATE bytes sent after this call; ms <= 0 removes the deadline.  Every read and write step
  * is cut to the time left (per-step timeouts alone let a server that
  * answers just in time, line by line, hold a run for hours), and a step
  * that starts after it fails with EX_TEMPFAIL.

@@ -2,7 +2,7 @@
 /*
  * One message from the caller to the relay: the envelope, the spool, the
  * submission and, when it does not go out, the durable copy in new/ or
- * failed/ (DESIGN 5).
+ * failed/ (mailsub(1), EXIT STATUS).
  */
 #include "autoconfig.h"
 
@@ -735,8 +735,8 @@ delivery_run_stdin(struct delivery *d, struct error *err)
 	if (!o->read_recipients && !o->compose.print && d->rcpts.n == 0)
 		return error_set(err, EX_USAGE,
 		    "no recipients given (name them as arguments or use -t)");
-	/* DESIGN 1: read to EOF unless a person types the message at a
-	 * terminal without -i. */
+	/* Read to EOF unless a person types the message at a terminal
+	 * without -i (mailsub(1), OPTIONS). */
 	if (delivery_read(d, STDIN_FILENO,
 		isatty(STDIN_FILENO) && !o->ignore_dots, err) == -1)
 		return -1;

@@ -69,8 +69,8 @@ void delivery_free(struct delivery *d);
 int delivery_select(
     struct delivery *d, const char *envelope_from, struct error *err);
 
-/* DESIGN 3: given (-f, "<>" or "" for the null sender), else the account's
- * from, else user@default_domain (or the host's name).  A bare name gets
+/* mailsub(1), DESCRIPTION: given (-f, "<>" or "" for the null sender),
+ * else the account's from, else user@default_domain (or the host's name).  A bare name gets
  * @default_domain.  Bad addresses are EX_USAGE.  A restricted caller's
  * default is its first exact local_senders address, if any; a sender it
  * may not use (delivery_sender_allowed()) is replaced by that default,

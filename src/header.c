@@ -365,7 +365,8 @@ put_lines(struct header_ctx *h, const char *p, size_t n)
 }
 
 /* Content errors do not stop the processing: the whole message is still
- * spooled so that the caller can save it (DESIGN 5); the first is kept. */
+ * spooled so that the caller can save it (mailsub(1), EXIT STATUS); the first
+ * is kept. */
 static void
 content_error(struct header_ctx *h, const struct error *e)
 {
@@ -978,7 +979,8 @@ header_process(const char *text, size_t len, const struct message_options *mo,
 		switch (f->id) {
 		case FIELD_BCC:
 		case FIELD_RESENT_BCC:
-			/* DESIGN 3: Bcc never leaves the host. */
+			/* mailsub(1), DESCRIPTION: Bcc never leaves the host.
+			 */
 			continue;
 		case FIELD_FROM:
 			/* A From the caller may not use becomes the caller's

@@ -24,7 +24,7 @@
 #include "sysmode.h"
 
 /* One record per write(2); O_APPEND makes each write land whole even
- * from parallel runs (DESIGN 7), so the record is capped. */
+ * from parallel runs (mailsub.conf(5), Logging), so the record is capped. */
 #define LOG_RECORD_MAX 8192
 /* Room kept for the "+N more" that replaces the recipients cut. */
 #define LOG_MORE_RESERVE 32
@@ -144,7 +144,8 @@ log_transcript(void *arg, char dir, const char *line, size_t len, bool secret)
 		return;
 	memcpy(out, dir == 'S' ? "<-- " : "--> ", 4);
 	if (secret) {
-		/* DESIGN 6: never a byte of a secret, not even its length. */
+		/* mailsub(1), SECURITY CONSIDERATIONS: never a byte of a
+		 * secret, not even its length. */
 		n = 4 + (size_t)snprintf(out + 4, sizeof(out) - 4, "%s",
 			    "(authentication data hidden)");
 	} else {

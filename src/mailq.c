@@ -372,7 +372,8 @@ locked_mine(int fd)
 	return mine;
 }
 
-/* The log record of a deleted message (DESIGN 7: one per message). */
+/* The log record of a deleted message (mailsub.conf(5), Logging: one per
+ * message). */
 static void
 log_deleted(const struct config *cfg, const char *id, int fd,
     const struct queue_file *qf)

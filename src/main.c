@@ -103,8 +103,9 @@ mode_deliver(const struct options *given)
 				    d.acct->name, d.warning);
 			delivery_log(&d, EX_OK, d.final_reply[0] ?
 			    d.final_reply : "queued");
-			/* DESIGN 5: queued messages also go out after the
-			 * next successful submission through the account;
+			/* Queued messages also go out after the next
+			 * successful submission through the account
+			 * (mailsub(1), EXIT STATUS);
 			 * not once told to stop (they stay queued). */
 			if (given->delivery == CLI_DELIVERY_BACKGROUND &&
 			    d.queue_id[0] != '\0' && !interrupt_caught() &&

@@ -34,7 +34,7 @@
 #include "message.h"
 #include "queue.h"
 
-/* Large blocks keep the per-byte cost low (DESIGN 9). */
+/* Large blocks keep the per-byte cost low (bench/RESULTS.md). */
 #define READ_BLOCK (64 * 1024)
 #define OUT_BLOCK  (64 * 1024)
 
@@ -257,8 +257,8 @@ put_lines(struct reader *r, const char *p, size_t n)
 /* ---- content errors ------------------------------------------------------ */
 
 /* Content errors do not stop the reading: the whole message is spooled so
- * that the caller can save it (DESIGN 5), and the first error is returned
- * at the end. */
+ * that the caller can save it (mailsub(1), EXIT STATUS), and the first error is
+ * returned at the end. */
 static void
 content_error(struct reader *r, const struct error *e)
 {
@@ -325,7 +325,7 @@ end_headers_at_line(struct reader *r, const char *p, size_t n)
 }
 
 /* Over MESSAGE_HEADER_MAX: spool everything as it is (normalised), fail at
- * the end (FAULTS E 41). */
+ * the end (tests/FAULTS.md 41). */
 static int
 header_overflow(struct reader *r, const char *p, size_t n)
 {
@@ -698,7 +698,7 @@ message_read(int in_fd, const char *spool_dir, const struct message_options *mo,
 	if (r.failed_content) {
 		*err = r.content;
 	} else if (m->has_nul) {
-		/* FAULTS 14: refused, never silently truncated. */
+		/* tests/FAULTS.md 14: refused, never silently truncated. */
 		error_set(err, EX_DATAERR, "message contains NUL bytes");
 	} else {
 		rc = 0;

@@ -30,8 +30,8 @@ struct relay {
 	                                       or "" */
 };
 
-/* DESIGN 4: a session (opening and one message) must end within this
- * many times the account's timeout, plus the time the data itself earns
+/* mailsub(1), DESCRIPTION: a session (opening and one message) must end
+ * within this many times the account's timeout, plus the time the data itself earns
  * (conn_set_deadline); each further message on it gets the same again. */
 #define RELAY_DEADLINE_TIMEOUTS 10
 

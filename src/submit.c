@@ -332,8 +332,8 @@ starttls(struct submit_session *s, struct error *err)
 
 	smtp_reply_init(&r);
 	s->phase = SUBMIT_PHASE_STARTTLS;
-	/* RFC 3207 4 and FAULTS 33: a missing STARTTLS may be an attacker
-	 * stripping it; never continue in plaintext. */
+	/* RFC 3207 4 and tests/FAULTS.md 33: a missing STARTTLS may be an
+	 * attacker stripping it; never continue in plaintext. */
 	if (!(s->caps.flags & SMTP_CAP_STARTTLS)) {
 		error_set(err, EX_UNAVAILABLE,
 		    "STARTTLS: server does not offer STARTTLS");
@@ -725,8 +725,8 @@ transaction(struct submit_session *s, const struct envelope *env,
 		data_code = r.code;
 	}
 
-	/* All recipients or none (DESIGN 4): a refused or deferred one
-	 * abandons the transaction before any data. */
+	/* All recipients or none (mailsub(1), DESCRIPTION): a refused or
+	 * deferred one abandons the transaction before any data. */
 	if (st.refused > 0 || st.deferred > 0 || st.accepted == 0) {
 		if (data_code == 354)
 			/* RFC 2920 3.1 leaves no way back from an accepted

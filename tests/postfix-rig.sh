@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: ISC
 # A private Postfix + Dovecot (SASL only) on 127.0.0.1 for the tests
-# (DESIGN.md 8).  Everything lives under DIR, which the caller makes with
+# (HACKING.md).  Everything lives under DIR, which the caller makes with
 # `mktemp -d` in /tmp (not in the checkout: Postfix's unprivileged processes
 # must be able to enter it); the system Postfix configuration, its queue and
 # port 25 are never touched.  Needs root.

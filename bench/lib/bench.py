@@ -844,7 +844,7 @@ def write_report(a, results, s1, s4, cg, cg_bytes, s6, qres, floors,
     L.append("")
 
     # Targets
-    L.append("## Targets (issue 7)")
+    L.append("## Targets")
     L.append("")
     L.append("| target | bound | measured | met |")
     L.append("|---|---|---|---|")

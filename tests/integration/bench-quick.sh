@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: ISC
-# bench/run --quick (issue 7): the benchmark runs end to end against its own
+# bench/run --quick: the benchmark runs end to end against its own
 # servers and writes its report, with no failed run.  Nothing about speed
 # is checked here: timings belong in bench/RESULTS.md, never in a test.
 . "$SRCDIR/tests/lib.sh"

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: ISC
-# The real callers of /usr/sbin/sendmail (DESIGN.md's caller table; issue 4
+# The real callers of /usr/sbin/sendmail (mailsub(1), CALLERS
 # item 4), each delivering through mailsub into the private Postfix of
 # tests/postfix-rig.sh (plain port, tls = off), and what arrived in the
 # maildirs checked: recipients, headers (no Bcc), and the body byte for byte

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: ISC
-# The exit-status contract of DESIGN.md section 5, row by row, with the real
+# The exit-status contract of mailsub(1), EXIT STATUS, row by row, with the real
 # binary: the code, the one stderr line, and where the message is
 # afterwards.  Rows that need a misbehaving server are also covered by the
 # scenario files (scenarios.sh); this file covers the rest.

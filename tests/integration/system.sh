@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: ISC
-# System-wide use (DESIGN 2, 7; issue 4 item 3): callers that run with
+# System-wide use (mailsub.conf(5), File lookup and Logging): callers that run with
 # HOME=/ or no HOME at all (sudo, cron, atd, daemons) get /etc/mailsub.conf;
 # every message leaves a syslog record and a logfile record, also when it
 # fails and nobody reads the exit status; the sender's domain comes from
@@ -186,7 +186,7 @@ expect_exit 0 && "$PYTHON3" "$SINKCHECK" "$SINK" --count 1 >/dev/null ||
     t_err "not delivered"
 t_result "a HOME without a user config: $SYSCONFDIR/mailsub.conf is used"
 
-# syslog: one record per message, with the facts (DESIGN 7).
+# syslog: one record per message, with the facts (mailsub.conf(5), Logging).
 : >"$T/syslog"
 rm -f "$SINK"/msg-* "$LOG"
 in_ns env -i PATH=$PATHV HOME=/ "$MAILSUB" -f cron root <"$T/in" \

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: ISC
 # TLS end to end: the real mailsub against tests/smtpserver.py --sink
 # presenting the certificates of tests/pki.sh, over STARTTLS and implicit
-# TLS (FAULTS 35-37).  Every case asserts the exit code, the cause on
+# TLS (tests/FAULTS.md 35-37).  Every case asserts the exit code, the cause on
 # stderr, where the message is, and what the server saw: a certificate that
 # does not verify means 69, the message in failed/, and neither AUTH nor
 # MAIL on the wire.  Also: sha256 pinning, client certificates,

@@ -474,7 +474,7 @@ test_choose_plaintext(void **state)
 
 	(void)state;
 	memset(&a, 0, sizeof(a));
-	/* FAULTS 38: no password on an unencrypted link. */
+	/* tests/FAULTS.md 38: no password on an unencrypted link. */
 	choose_fails(&a, "PLAIN", false, false, EX_CONFIG,
 	    "refusing to send the password over an unencrypted connection; "
 	    "use TLS or set allow_plaintext_auth = on");
@@ -514,7 +514,7 @@ test_choose_strict_list(void **state)
 	a.auth = ACCOUNT_AUTH_LIST;
 	a.auth_mechs = one;
 	a.n_auth_mechs = 1;
-	/* FAULTS 34: never a silent downgrade or upgrade. */
+	/* tests/FAULTS.md 34: never a silent downgrade or upgrade. */
 	choose_fails(&a, "SCRAM-SHA-256 LOGIN", true, true, EX_UNAVAILABLE,
 	    "server offers AUTH SCRAM-SHA-256 LOGIN; configured auth = PLAIN "
 	    "is not among them");
@@ -750,7 +750,7 @@ test_scram_early_235(void **state)
 		"C: *", NULL};
 
 	(void)state;
-	/* FAULTS 39: 235 before the server proved itself. */
+	/* tests/FAULTS.md 39: 235 before the server proved itself. */
 	session_init(&s, "SCRAM-SHA-256");
 	s.fake.script = script;
 	expect_error(&s, login(&s, true), EX_PROTOCOL,
@@ -833,7 +833,7 @@ test_endless_334(void **state)
 	struct session s;
 
 	(void)state;
-	/* FAULTS 39: 10 000 rounds end after a bounded number. */
+	/* tests/FAULTS.md 39: 10 000 rounds end after a bounded number. */
 	session_init(&s, "LOGIN");
 	s.fake.mode = FAKE_ENDLESS;
 	s.fake.endless_reply = "334 VXNlcm5hbWU6";
@@ -956,7 +956,8 @@ test_nothing_sent_when_refused(void **state)
 	const char *const none[] = {NULL};
 
 	(void)state;
-	/* Plaintext link: refused before a byte is sent (FAULTS 38). */
+	/* Plaintext link: refused before a byte is sent (tests/FAULTS.md
+	 * 38). */
 	session_init(&s, "PLAIN LOGIN");
 	s.fake.script = none;
 	expect_error(&s, login(&s, false), EX_CONFIG, "refusing");

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * cli_parse: every sendmail option family, getopt-style clustering and
- * permutation, invocation names, and the argv attacks of FAULTS.md C.
+ * permutation, invocation names, and the argv attacks of tests/FAULTS.md,
+ * section C.
  */
 #include "autoconfig.h"
 
@@ -464,7 +465,7 @@ static void
 test_double_dash(void **state)
 {
 	(void)state;
-	/* mutt: sendmail -oem -oi -- rcpts (FAULTS 20). */
+	/* mutt: sendmail -oem -oi -- rcpts (tests/FAULTS.md 20). */
 	assert_int_equal(
 	    PARSE("sendmail", "-oem", "-oi", "--", "-oi", "a@x", "--", "-t"),
 	    0);
@@ -536,7 +537,7 @@ test_missing_argument(void **state)
 	EXPECT_USAGE("sendmail", "-r");
 }
 
-/* FAULTS 16 */
+/* tests/FAULTS.md 16 */
 static void
 test_fault16_sender_crlf(void **state)
 {
@@ -552,7 +553,7 @@ test_fault16_sender_crlf(void **state)
 	EXPECT_USAGE("sendmail", "-f", "a@b\x7f");
 }
 
-/* FAULTS 17 */
+/* tests/FAULTS.md 17 */
 static void
 test_fault17_fullname_crlf(void **state)
 {
@@ -565,7 +566,7 @@ test_fault17_fullname_crlf(void **state)
 	assert_int_equal(PARSE("sendmail", "-F", "J\xc3\xb6rg"), 0);
 }
 
-/* FAULTS 18: the PHPMailer payload is one -f value, not options. */
+/* tests/FAULTS.md 18: the PHPMailer payload is one -f value, not options. */
 static void
 test_fault18_phpmailer(void **state)
 {
@@ -586,7 +587,7 @@ test_fault18_phpmailer(void **state)
 	assert_int_equal(opts.n_ignored, 0);
 }
 
-/* FAULTS 19 */
+/* tests/FAULTS.md 19 */
 static void
 test_fault19_file_options(void **state)
 {
@@ -602,7 +603,7 @@ test_fault19_file_options(void **state)
 	assert_int_equal(opts.n_recipients, 1);
 }
 
-/* FAULTS 20 */
+/* tests/FAULTS.md 20 */
 static void
 test_fault20_recipients(void **state)
 {
@@ -616,7 +617,7 @@ test_fault20_recipients(void **state)
 	assert_string_equal(opts.recipients[0], "|cmd");
 }
 
-/* FAULTS 21 */
+/* tests/FAULTS.md 21 */
 static void
 test_fault21_large(void **state)
 {

@@ -984,7 +984,7 @@ test_plaintext_auth_rule(void **state)
 {
 	struct config *cfg;
 
-	/* FAULTS A7 */
+	/* tests/FAULTS.md 7 */
 	load_fails("[a]\nhost = smtp.example.com\nuser = u\ntls = off\n",
 	    "config.ini:4: [a] tls",
 	    "would send the password in clear; set allow_plaintext_auth = on");
@@ -1858,7 +1858,7 @@ test_check_account_files(void **state)
 static void
 test_design_example(void **state)
 {
-	/* DESIGN.md section 2 and mailsub.conf(5) EXAMPLES */
+	/* mailsub.conf(5) EXAMPLES */
 	struct config *cfg = load_ok(
 	    "; [defaults] is inherited by every account\n[defaults]\ntls = "
 	    "starttls\naccount = work            ; the default "

@@ -358,7 +358,7 @@ test_empty_input_with_headers(void **state)
 {
 	struct run r;
 
-	/* FAULTS 10: a message made of the generated headers. */
+	/* tests/FAULTS.md 10: a message made of the generated headers. */
 	account.add_headers = true;
 	run("", &r);
 	assert_int_equal(r.rc, 0);
@@ -375,7 +375,7 @@ test_empty_lines_only(void **state)
 	expect("\n\n\n", "\r\n\r\n\r\n");
 }
 
-/* ---- SMTP smuggling (FAULTS 8) ----------------------------------------- */
+/* ---- SMTP smuggling (tests/FAULTS.md 8) --------------------------------- */
 
 static void
 test_smuggling_lf_dot_crlf(void **state)
@@ -441,7 +441,7 @@ test_smuggling_more_variants(void **state)
 	}
 }
 
-/* ---- dot-stuffing (FAULTS 9) --------------------------------------------- */
+/* ---- dot-stuffing (tests/FAULTS.md 9) ---------------------------------- */
 
 static void
 test_dot_stuffing(void **state)
@@ -743,7 +743,7 @@ test_header_cr_injection(void **state)
 {
 	struct run r;
 
-	/* FAULTS 13: a stray CR cannot start a new header line. */
+	/* tests/FAULTS.md 13: a stray CR cannot start a new header line. */
 	mo.read_recipients = true;
 	run("To: a@x\nSubject: hi\rBcc: evil@x\n\nbody\n", &r);
 	assert_int_equal(r.rc, 0);
@@ -851,7 +851,7 @@ test_t_none(void **state)
 {
 	struct run r;
 
-	/* No recipients is the caller's decision (FAULTS 11). */
+	/* No recipients is the caller's decision (tests/FAULTS.md 11). */
 	mo.read_recipients = true;
 	run("Subject: x\n\nbody\n", &r);
 	assert_int_equal(r.rc, 0);

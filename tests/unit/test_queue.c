@@ -351,7 +351,7 @@ test_store_failed_area_null_sender(void **state)
 	char id[QUEUE_ID_MAX], *path;
 	int fd, qfd;
 
-	/* A -t message without recipients is saved too (FAULTS 11). */
+	/* A -t message without recipients is saved too (tests/FAULTS.md 11). */
 	memset(&env, 0, sizeof(env));
 	env.account = "work";
 	env.sender = "";
