@@ -48,6 +48,12 @@ make_dirs(char *path)
 bool
 cache_dir(char *out, size_t size)
 {
+	return cache_state_dir("cache", out, size);
+}
+
+bool
+cache_state_dir(const char *leaf, char *out, size_t size)
+{
 	const char *state = getenv("XDG_STATE_HOME");
 	const char *home = getenv("HOME");
 	struct stat st;
@@ -55,9 +61,10 @@ cache_dir(char *out, size_t size)
 
 	/* XDG base directories must be absolute; otherwise ignored. */
 	if (state != NULL && state[0] == '/')
-		n = snprintf(out, size, "%s/mailsub/cache", state);
+		n = snprintf(out, size, "%s/mailsub/%s", state, leaf);
 	else if (home != NULL && home[0] == '/' && strcmp(home, "/") != 0)
-		n = snprintf(out, size, "%s/.local/state/mailsub/cache", home);
+		n = snprintf(
+		    out, size, "%s/.local/state/mailsub/%s", home, leaf);
 	else
 		return false;
 	if (n < 0 || (size_t)n >= size)

@@ -23,6 +23,9 @@
  * when there is none: no HOME (or HOME=/, as for daemons and sudo) and no
  * XDG_STATE_HOME, or a directory that is not the user's alone. */
 bool cache_dir(char *out, size_t size);
+/* The same for another directory of mailsub's state (leaf "oauth2":
+ * $XDG_STATE_HOME/mailsub/oauth2), with the same checks. */
+bool cache_state_dir(const char *leaf, char *out, size_t size);
 
 /* Whether name is a valid entry name (pure; for tests). */
 bool cache_name_ok(const char *name);

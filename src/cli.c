@@ -76,6 +76,9 @@ static const char usage_text[] =
     "                check every account and file permission\n"
     "  --configure address\n"
     "                print an account section for an address\n"
+    "  --oauth2-login account [--paste | --device]\n"
+    "                sign in to the account's OAuth2 provider (browser,\n"
+    "                pasted address, or device code) and keep the token\n"
     "  --flush, --queue, --queue-delete id, --requeue id\n"
     "                flush, list, delete from, or return to the queue\n"
     "compose mode (mailsub builds the MIME message; stdin is the body):\n"
@@ -758,6 +761,9 @@ enum long_id {
 	LONG_BCC,
 	LONG_REPLY_TO,
 	LONG_PRINT,
+	LONG_OAUTH2_LOGIN,
+	LONG_PASTE,
+	LONG_DEVICE,
 };
 
 /* How a long option takes its argument. */
@@ -797,6 +803,9 @@ static const struct {
     {"bcc", ARG_ONE, LONG_BCC},
     {"reply-to", ARG_ONE, LONG_REPLY_TO},
     {"print", ARG_NONE, LONG_PRINT},
+    {"oauth2-login", ARG_ONE, LONG_OAUTH2_LOGIN},
+    {"paste", ARG_NONE, LONG_PASTE},
+    {"device", ARG_NONE, LONG_DEVICE},
 };
 
 static int
@@ -926,6 +935,16 @@ parse_long(struct parser *p, const char *s, struct error *err)
 	case LONG_VERBOSE:
 		o->verbose = true;
 		break;
+	case LONG_OAUTH2_LOGIN:
+		o->mode = CLI_MODE_OAUTH2_LOGIN;
+		o->mode_argument = v;
+		break;
+	case LONG_PASTE:
+		o->oauth2_paste = true;
+		break;
+	case LONG_DEVICE:
+		o->oauth2_device = true;
+		break;
 	default:
 		return parse_compose_long(p, long_options[k].id, v, err);
 	}
@@ -1011,6 +1030,18 @@ cli_parse(struct options *opts, int argc, char **argv, struct error *err)
 	if (opts->compose.active && check_compose(opts, err) == -1) {
 		cli_free(opts);
 		return -1;
+	}
+	if ((opts->oauth2_paste || opts->oauth2_device) &&
+	    opts->mode != CLI_MODE_OAUTH2_LOGIN &&
+	    opts->mode != CLI_MODE_HELP && opts->mode != CLI_MODE_VERSION) {
+		cli_free(opts);
+		return error_set(err, EX_USAGE,
+		    "--paste and --device go with --oauth2-login");
+	}
+	if (opts->oauth2_paste && opts->oauth2_device) {
+		cli_free(opts);
+		return error_set(err, EX_USAGE,
+		    "--oauth2-login takes --paste or --device, not both");
 	}
 	return 0;
 }

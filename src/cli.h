@@ -24,6 +24,7 @@ enum cli_mode {
 	CLI_MODE_CONFIGURE,    /* --configure ADDRESS */
 	CLI_MODE_QUEUE_DELETE, /* --queue-delete ID */
 	CLI_MODE_REQUEUE,      /* --requeue ID */
+	CLI_MODE_OAUTH2_LOGIN, /* --oauth2-login ACCOUNT */
 };
 
 enum cli_delivery {
@@ -81,7 +82,10 @@ struct options {
 	const char *body_type;       /* -B: "7BIT" or "8BITMIME" */
 	char        error_mode;      /* -oeX / -eX letter, or 0 */
 	const char *mode_argument;   /* --queue-delete/--requeue ID,
-	                                --configure ADDRESS */
+	                                --configure ADDRESS,
+	                                --oauth2-login ACCOUNT */
+	bool        oauth2_paste;    /* --paste */
+	bool        oauth2_device;   /* --device */
 	const char **recipients;     /* argv strings as given (may hold
 	                                comma lists and Name <addr>) */
 	size_t      n_recipients;

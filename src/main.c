@@ -21,6 +21,7 @@
 #include "error.h"
 #include "flush.h"
 #include "log.h"
+#include "login.h"
 #include "mailq.h"
 #include "serverinfo.h"
 #include "smtpd.h"
@@ -183,6 +184,9 @@ main(int argc, char **argv)
 			fprintf(stderr, "mailsub: %s\n", err.message);
 			code = err.exit_code;
 		}
+		break;
+	case CLI_MODE_OAUTH2_LOGIN:
+		code = report(login_run(&r.opts, stdout, &err), &err);
 		break;
 	case CLI_MODE_QUEUE_LIST:
 	case CLI_MODE_FLUSH:

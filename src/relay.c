@@ -9,6 +9,7 @@
 #include "error.h"
 #include "log.h"
 #include "net.h"
+#include "oauth.h"
 #include "relay.h"
 #include "tls.h"
 
@@ -105,6 +106,10 @@ relay_open(struct relay *r, const struct account *acct, bool verbose,
 		net_local_fqdn(r->ehlo_name, sizeof(r->ehlo_name));
 	if (acct->n_hosts == 0)
 		return error_set(err, EX_CONFIG, "no host configured");
+	/* Any HTTPS to the token endpoint before the SMTP session, not in
+	 * the middle of it (oauth.h). */
+	if (oauth_prepare(acct, err) == -1)
+		return -1;
 	for (i = 0; i < acct->n_hosts; i++) {
 		error_clear(err);
 		if (open_one(r, acct->hosts[i], verbose, &phase, err) == 0)

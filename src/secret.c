@@ -86,7 +86,8 @@ secret_check_file_mode(const char *path, struct error *err)
 
 /* "~/x" -> "$HOME/x"; anything else is used as it is. */
 static int
-expand_home(const char *path, char *out, size_t size, struct error *err)
+expand_home(const char *key, const char *path, char *out, size_t size,
+    struct error *err)
 {
 	const char *home;
 	int         n;
@@ -98,12 +99,13 @@ expand_home(const char *path, char *out, size_t size, struct error *err)
 		n = snprintf(out, size, "%s", path);
 	if (n < 0 || (size_t)n >= size)
 		return error_set(err, EX_CONFIG,
-		    "password_file: path too long");
+		    "%s: path too long", key);
 	return 0;
 }
 
 static int
-read_password_file(const char *cfg_path, struct buf *out, struct error *err)
+read_password_file(const char *key, const char *cfg_path, struct buf *out,
+    struct error *err)
 {
 	char        path[PATH_MAX];
 	char        chunk[512];
@@ -111,20 +113,20 @@ read_password_file(const char *cfg_path, struct buf *out, struct error *err)
 	ssize_t     n;
 	int         fd, rc = -1;
 
-	if (expand_home(cfg_path, path, sizeof(path), err) == -1)
+	if (expand_home(key, cfg_path, path, sizeof(path), err) == -1)
 		return -1;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd == -1)
-		return error_set(err, EX_CONFIG, "password_file %s: %s", path,
+		return error_set(err, EX_CONFIG, "%s %s: %s", key, path,
 		    strerror(errno));
 	/* Check the file we opened, not the name: no race with a rename. */
 	if (fstat(fd, &st) == -1) {
-		error_set(err, EX_CONFIG, "password_file %s: %s", path,
+		error_set(err, EX_CONFIG, "%s %s: %s", key, path,
 		    strerror(errno));
 		goto done;
 	}
 	if (check_stat(&st, path, err) == -1) {
-		error_prefix(err, "password_file");
+		error_prefix(err, "%s", key);
 		goto done;
 	}
 	for (;;) {
@@ -132,7 +134,7 @@ read_password_file(const char *cfg_path, struct buf *out, struct error *err)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
-			error_set(err, EX_CONFIG, "password_file %s: %s", path,
+			error_set(err, EX_CONFIG, "%s %s: %s", key, path,
 			    strerror(errno));
 			goto done;
 		}
@@ -140,8 +142,8 @@ read_password_file(const char *cfg_path, struct buf *out, struct error *err)
 			break;
 		if (out->len + (size_t)n > SECRET_LINE_MAX) {
 			error_set(err, EX_CONFIG,
-			    "password_file %s: first line longer than %d "
-			    "bytes",
+			    "%s %s: first line longer than %d "
+			    "bytes", key,
 			    path, SECRET_LINE_MAX);
 			goto done;
 		}
@@ -152,8 +154,8 @@ read_password_file(const char *cfg_path, struct buf *out, struct error *err)
 	}
 	first_line(out);
 	if (out->len == 0) {
-		error_set(err, EX_CONFIG, "password_file %s: first line is "
-		    "empty", path);
+		error_set(err, EX_CONFIG, "%s %s: first line is "
+		    "empty", key, path);
 		goto done;
 	}
 	rc = 0;
@@ -228,8 +230,8 @@ format_size(char *dst, size_t size, size_t n)
 /* Collect the child's stdout until EOF, the deadline or the cap.  Returns
  * 0 at EOF, -1 with err set otherwise. */
 static int
-collect_output(int fd, long long deadline, int timeout_ms, size_t max_out,
-    struct buf *out, struct error *err)
+collect_output(const char *key, int fd, long long deadline, int timeout_ms,
+    size_t max_out, struct buf *out, struct error *err)
 {
 	char          chunk[4096];
 	char          what[32];
@@ -243,7 +245,7 @@ collect_output(int fd, long long deadline, int timeout_ms, size_t max_out,
 		if (left <= 0) {
 			format_duration(what, sizeof(what), timeout_ms);
 			error_set(err, EX_TEMPFAIL,
-			    "password_command timed out after %s", what);
+			    "%s timed out after %s", key, what);
 			break;
 		}
 		pfd.fd = fd;
@@ -253,7 +255,7 @@ collect_output(int fd, long long deadline, int timeout_ms, size_t max_out,
 		if (pr == -1 && errno == EINTR)
 			continue;
 		if (pr == -1) {
-			error_set(err, EX_OSERR, "password_command: poll: %s",
+			error_set(err, EX_OSERR, "%s: poll: %s", key,
 			    strerror(errno));
 			break;
 		}
@@ -263,7 +265,7 @@ collect_output(int fd, long long deadline, int timeout_ms, size_t max_out,
 		if (n == -1 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n == -1) {
-			error_set(err, EX_OSERR, "password_command: read: %s",
+			error_set(err, EX_OSERR, "%s: read: %s", key,
 			    strerror(errno));
 			break;
 		}
@@ -274,7 +276,7 @@ collect_output(int fd, long long deadline, int timeout_ms, size_t max_out,
 		if ((size_t)n > max_out - out->len) {
 			format_size(what, sizeof(what), max_out);
 			error_set(err, EX_CONFIG,
-			    "password_command printed more than %s", what);
+			    "%s printed more than %s", key, what);
 			break;
 		}
 		if (buf_append(out, chunk, (size_t)n, err) == -1)
@@ -286,8 +288,8 @@ collect_output(int fd, long long deadline, int timeout_ms, size_t max_out,
 
 /* Wait for the child until the deadline; -1 with err set on timeout. */
 static int
-reap(pid_t pid, long long deadline, int timeout_ms, int *status,
-    struct error *err)
+reap(const char *key, pid_t pid, long long deadline, int timeout_ms,
+    int *status, struct error *err)
 {
 	char  what[32];
 	pid_t r;
@@ -299,22 +301,23 @@ reap(pid_t pid, long long deadline, int timeout_ms, int *status,
 		if (r == -1 && errno != EINTR) {
 			kill_and_reap(pid);
 			return error_set(err, EX_OSERR,
-			    "password_command: waitpid: %s", strerror(errno));
+			    "%s: waitpid: %s", key, strerror(errno));
 		}
 		if (now_ms() >= deadline) {
 			kill_and_reap(pid);
 			format_duration(what, sizeof(what), timeout_ms);
 			return error_set(err, EX_TEMPFAIL,
-			    "password_command timed out after %s", what);
+			    "%s timed out after %s", key, what);
 		}
 		/* The command closed stdout but lingers: poll gently. */
 		poll(NULL, 0, 10);
 	}
 }
 
-int
-secret_run_command(const char *command, int timeout_ms, size_t max_out,
-    struct buf *out, struct error *err)
+/* secret_run_command(), with key naming the command in messages. */
+static int
+run_command(const char *key, const char *command, int timeout_ms,
+    size_t max_out, struct buf *out, struct error *err)
 {
 	struct sigaction sa, old_chld;
 	long long        deadline;
@@ -328,14 +331,14 @@ secret_run_command(const char *command, int timeout_ms, size_t max_out,
 	sigaction(SIGCHLD, &sa, &old_chld);
 
 	if (pipe2(pfd, O_CLOEXEC) == -1) {
-		error_set(err, EX_OSERR, "password_command: pipe: %s",
+		error_set(err, EX_OSERR, "%s: pipe: %s", key,
 		    strerror(errno));
 		goto restore;
 	}
 	deadline = now_ms() + timeout_ms;
 	pid = fork();
 	if (pid == -1) {
-		error_set(err, EX_OSERR, "password_command: fork: %s",
+		error_set(err, EX_OSERR, "%s: fork: %s", key,
 		    strerror(errno));
 		close(pfd[0]);
 		close(pfd[1]);
@@ -348,30 +351,30 @@ secret_run_command(const char *command, int timeout_ms, size_t max_out,
 	setpgid(pid, pid);
 	close(pfd[1]);
 
-	if (collect_output(pfd[0], deadline, timeout_ms, max_out, out, err) ==
-	    -1) {
+	if (collect_output(key, pfd[0], deadline, timeout_ms, max_out, out,
+		err) == -1) {
 		close(pfd[0]);
 		kill_and_reap(pid);
 		goto restore;
 	}
 	close(pfd[0]);
-	if (reap(pid, deadline, timeout_ms, &status, err) == -1)
+	if (reap(key, pid, deadline, timeout_ms, &status, err) == -1)
 		goto restore;
 	if (WIFSIGNALED(status)) {
 		error_set(err, EX_CONFIG,
-		    "password_command failed (killed by signal %d)",
+		    "%s failed (killed by signal %d)", key,
 		    WTERMSIG(status));
 		goto restore;
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
-		error_set(err, EX_CONFIG, "password_command failed (exit %d)",
+		error_set(err, EX_CONFIG, "%s failed (exit %d)", key,
 		    WEXITSTATUS(status));
 		goto restore;
 	}
 	first_line(out);
 	if (out->len == 0) {
 		error_set(err, EX_CONFIG,
-		    "password_command printed nothing on its first line");
+		    "%s printed nothing on its first line", key);
 		goto restore;
 	}
 	rc = 0;
@@ -380,6 +383,14 @@ restore:
 	if (rc == -1)
 		buf_wipe(out);
 	return rc;
+}
+
+int
+secret_run_command(const char *command, int timeout_ms, size_t max_out,
+    struct buf *out, struct error *err)
+{
+	return run_command(
+	    "password_command", command, timeout_ms, max_out, out, err);
 }
 
 /* The prompt is interrupted by these; the terminal is restored first. */
@@ -524,14 +535,15 @@ secret_get_password(const struct account *acct, struct buf *out,
 		return 0;
 	}
 	if (acct->password_file != NULL) {
-		if (read_password_file(acct->password_file, out, err) == -1) {
+		if (read_password_file("password_file", acct->password_file,
+			out, err) == -1) {
 			buf_wipe(out);
 			return -1;
 		}
 		return 0;
 	}
 	if (acct->password_command != NULL)
-		return secret_run_command(acct->password_command,
+		return run_command("password_command", acct->password_command,
 		    SECRET_COMMAND_TIMEOUT_MS, SECRET_COMMAND_OUTPUT_MAX, out,
 		    err);
 	r = prompt_password(acct, out, err);
@@ -541,4 +553,33 @@ secret_get_password(const struct account *acct, struct buf *out,
 	    "no password configured for account %s (password, password_file "
 	    "or password_command)",
 	    acct->name != NULL ? acct->name : "?");
+}
+
+int
+secret_get_client_secret(const struct account *acct, struct buf *out,
+    struct error *err)
+{
+	if (acct->has_oauth2_client_secret) {
+		if (buf_append(out, buf_str(&acct->oauth2_client_secret),
+			acct->oauth2_client_secret.len, err) == -1) {
+			buf_wipe(out);
+			return -1;
+		}
+		first_line(out);
+		return 0;
+	}
+	if (acct->oauth2_client_secret_file != NULL) {
+		if (read_password_file("oauth2_client_secret_file",
+			acct->oauth2_client_secret_file, out, err) == -1) {
+			buf_wipe(out);
+			return -1;
+		}
+		return 0;
+	}
+	if (acct->oauth2_client_secret_command != NULL)
+		return run_command("oauth2_client_secret_command",
+		    acct->oauth2_client_secret_command,
+		    SECRET_COMMAND_TIMEOUT_MS, SECRET_COMMAND_OUTPUT_MAX, out,
+		    err);
+	return 0; /* a public client (RFC 6749 2.1) */
 }

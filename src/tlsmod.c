@@ -18,15 +18,14 @@
 #include "cache.h"
 #include "conn.h"
 #include "error.h"
+#include "log.h"
+#include "module.h"
 #include "net.h"
+#include "oauth.h"
 #include "secret.h"
 #include "smtp.h"
 #include "tls.h"
 #include "tlsmod.h"
-
-#ifndef PKGLIBDIR
-#define PKGLIBDIR "/usr/local/lib/mailsub"
-#endif
 
 /*
  * The module calls these functions of the binary (it is linked against
@@ -56,7 +55,10 @@ __attribute__((used)) static void (*const module_imports[])(void) = {
     (void (*)(void))error_from_reply,
     (void (*)(void))error_is_set,
     (void (*)(void))error_set,
+    (void (*)(void))log_verbose,
     (void (*)(void))net_transport_get_fd,
+    (void (*)(void))oauth_enabled,
+    (void (*)(void))oauth_get_token,
     (void (*)(void))secret_get_password,
     (void (*)(void))secure_wipe,
     (void (*)(void))smtp_read_reply,
@@ -96,27 +98,6 @@ tlsmod_loaded(void)
 	return tls_module.handle != NULL || sasl_module.handle != NULL;
 }
 
-/* The module beside the executable (/proc/self/exe, so a symlink such as
- * /usr/sbin/sendmail finds the real directory), into path. */
-static bool
-beside_exe(const char *file, char *path, size_t size)
-{
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	char *slash;
-
-	if (n <= 0)
-		return false;
-	exe[n] = '\0';
-	slash = strrchr(exe, '/');
-	if (slash == NULL)
-		return false;
-	*slash = '\0';
-	if ((size_t)snprintf(path, size, "%s/%s", exe, file) >= size)
-		return false;
-	return access(path, F_OK) == 0;
-}
-
 /* dlopen the module and check that it comes from this build; its handle
  * in m->handle.  The caller looks up the entry points. */
 static int
@@ -127,18 +108,9 @@ load(struct module *m, struct error *err)
 	const char *(*version)(void);
 	void *h;
 
-	if (!beside_exe(m->file, path, sizeof(path)))
-		snprintf(path, sizeof(path), "%s/%s", PKGLIBDIR, m->file);
-	/* RTLD_NOW: a missing symbol shows here, not in the middle of a
-	 * handshake. */
-	h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-	if (h == NULL) {
-		const char *why = dlerror();
-
-		return error_set(err, EX_SOFTWARE,
-		    "cannot load the %s module: %s", m->what,
-		    why != NULL ? why : path);
-	}
+	h = module_open(m->file, m->what, path, sizeof(path), err);
+	if (h == NULL)
+		return -1;
 	abi = (unsigned long (*)(void))dlsym(h, "tlsmod_abi");
 	version = (const char *(*)(void))dlsym(h, "tlsmod_version");
 	if (abi == NULL || version == NULL || abi() != TLSMOD_ABI ||

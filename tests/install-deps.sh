@@ -11,7 +11,8 @@
 set -eu
 
 PACKAGES="build-essential autoconf automake pkg-config libgnutls28-dev
-libgsasl-dev libiniparser-dev libcmocka-dev libmagic-dev gnutls-bin postfix
+libgsasl-dev libiniparser-dev libcmocka-dev libmagic-dev libcurl4-gnutls-dev
+libjansson-dev gnutls-bin postfix
 dovecot-core python3 python3-aiosmtpd python3-pytest mandoc msmtp faketime clang
 clang-tools libclang-rt-14-dev git
 git-email libmailtools-perl php-cli bsd-mailx s-nail mutt util-linux"
