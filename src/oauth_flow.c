@@ -406,6 +406,24 @@ read_line(int fd, long long deadline, struct buf *line, struct error *err)
 	}
 }
 
+static void
+drain_headers(int fd, long long deadline)
+{
+	struct buf h;
+	struct error ignored;
+	int i;
+
+	buf_init(&h, OAUTH_REDIRECT_MAX);
+	for (i = 0; i < 100; i++) {
+		buf_reset(&h);
+		error_clear(&ignored);
+		if (read_line(fd, deadline, &h, &ignored) != 0 || h.len == 0 ||
+		    strcmp(buf_str(&h), "\r") == 0)
+			break;
+	}
+	buf_free(&h);
+}
+
 /* One browser request on the listener: the redirect's query in r, or 1
  * for a request that is not it (a favicon), answered and ignored. */
 static int
@@ -428,6 +446,9 @@ take_request(
 		respond(fd, "400 Bad Request", "mailsub: not a GET request.");
 		goto out;
 	}
+	/* The headers, unread, would make close() reset the connection
+	 * before the browser has the page. */
+	drain_headers(fd, now_ms() + REQUEST_TIMEOUT_MS);
 	target = buf_str(&line) + 4;
 	sp = strchr(target, ' ');
 	if (sp == NULL || target[0] != '/' || target[1] != '?') {
@@ -458,6 +479,7 @@ take_request(
 out:
 	(void)err;
 	buf_wipe(&line);
+	shutdown(fd, SHUT_WR);
 	close(fd);
 	return rc;
 }

@@ -499,6 +499,136 @@ expect_exit 0 && expect_stderr 'OAuth2: new access token stored' &&
     expect_stderr 'AUTH XOAUTH2|authentication data hidden'
 t_result "-v shows the OAuth2 steps"
 
+# ---- signing in: the loopback listener and a scripted browser -------------
+# login IN OUT ARGS...: mailsub --oauth2-login test in the background,
+# stdin from IN; LPID.  (An asynchronous command's stdin is /dev/null
+# unless it names one itself.)
+login()
+{
+	in=$1
+	out=$2
+	shift 2
+	: >"$out"
+	"$MAILSUB" -C "$T/cfg.ini" --oauth2-login test "$@" <"$in" >"$out" \
+	    2>"$out.err" &
+	LPID=$!
+}
+login_wait()
+{
+	i=0
+	while kill -0 "$LPID" 2>/dev/null && [ $i -lt 400 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	kill -KILL "$LPID" 2>/dev/null
+	wait "$LPID"
+	RC=$?
+	cat "$1" "$1.err" >>"$OUTPUTS"
+	cp "$1.err" "$T/stderr"
+}
+rm -f "$TOKEN"
+codes=$(idp code)
+login /dev/null "$T/login.out"
+"$PYTHON3" "$FAKEIDP" browser --cafile "$PKI/ca.crt" --from "$T/login.out" \
+    --favicon >"$T/browser.out" 2>&1 || t_err "browser: $(cat "$T/browser.out")"
+login_wait "$T/login.out"
+expect_exit 0
+grep -q 'signed in' "$T/browser.out" || t_err "the browser got: $(cat "$T/browser.out")"
+grep -q "^mailsub: test: signed in; the token is in $TOKEN" "$T/login.out" ||
+    t_err "no sign-in line: $(tail -2 "$T/login.out")"
+[ "$(idp code)" = $((codes + 1)) ] || t_err "the IdP issued no token for a code"
+[ "$(stat -c %a "$TOKEN" 2>/dev/null)" = 600 ] || t_err "token file mode"
+[ "$(token_field user)" = "$USER_ADDR" ] || t_err "the token file names no user"
+reqs=$(idp requests)
+send
+expect_exit 0
+[ "$(idp requests)" = "$reqs" ] || t_err "the new token was not used as it is"
+t_result "loopback login: PKCE, state, the browser's redirect caught, token stored and used"
+
+# The user refuses.
+ctl '{"deny": true}'
+login /dev/null "$T/deny.out"
+"$PYTHON3" "$FAKEIDP" browser --cafile "$PKI/ca.crt" --from "$T/deny.out" \
+    >"$T/browser.out" 2>&1
+login_wait "$T/deny.out"
+ctl '{}'
+expect_exit 77 && expect_stderr 'the sign-in was refused: access_denied: The user declined'
+t_result "loopback login refused by the user: 77"
+
+# ---- signing in by pasting the address -------------------------------------
+# paste_login LINE_FILTER: --paste, the redirect address fed to stdin
+# after passing through sed LINE_FILTER.
+paste_login()
+{
+	rm -f "$T/paste.fifo"
+	mkfifo "$T/paste.fifo"
+	exec 3<>"$T/paste.fifo"
+	login "$T/paste.fifo" "$T/paste.out" --paste
+	"$PYTHON3" "$FAKEIDP" browser --cafile "$PKI/ca.crt" \
+	    --from "$T/paste.out" --print-location >"$T/location" 2>&1 ||
+	    t_err "browser: $(cat "$T/location")"
+	sed "$1" "$T/location" >&3
+	login_wait "$T/paste.out"
+	exec 3>&-
+}
+rm -f "$TOKEN"
+codes=$(idp code)
+paste_login 's/^/  /'
+expect_exit 0
+grep -q 'paste it here' "$T/paste.out" || t_err "no paste prompt"
+grep -q '^http://localhost:[0-9]*/?code=' "$T/location" ||
+    t_err "redirected to $(cat "$T/location")"
+[ "$(idp code)" = $((codes + 1)) ] || t_err "the IdP issued no token"
+[ -f "$TOKEN" ] || t_err "no token file"
+t_result "paste login: the address pasted back is taken"
+paste_login 's/state=[^&]*/state=forged/'
+expect_exit 77 && expect_stderr 'another sign-in'
+t_result "paste login with another state: 77"
+
+# ---- signing in with a device code (RFC 8628) -----------------------------
+rm -f "$TOKEN"
+polls=$(idp device_polls)
+ctl '{"device": ["authorization_pending", "slow_down"], "device_interval": 1}'
+login /dev/null "$T/device.out" --device
+login_wait "$T/device.out"
+ctl '{}'
+expect_exit 0
+grep -q 'open https://127\.0\.0\.1:[0-9]*/device .*enter the code FAKE-CODE' \
+    "$T/device.out" || t_err "no code shown: $(head -3 "$T/device.out")"
+[ "$(idp device_polls)" = $((polls + 3)) ] ||
+    t_err "$(($(idp device_polls) - polls)) polls, want 3"
+# The interval: 1 s, 1 s, then 5 s more after slow_down.
+"$PYTHON3" -c 'import json, sys
+t = json.load(open(sys.argv[1]))["device_poll_times"][-3:]
+gaps = [b - a for a, b in zip(t, t[1:])]
+sys.exit(0 if gaps[0] < 3 and gaps[1] >= 5.5 else 1)' "$IDP/state.json" ||
+    t_err "slow_down did not add 5 s to the interval"
+[ -f "$TOKEN" ] || t_err "no token file"
+t_result "device login: authorization_pending, slow_down, then the token"
+for c in expired_token authorization_declined; do
+	ctl "{\"device\": [\"$c\"], \"device_interval\": 1}"
+	login /dev/null "$T/device.out" --device
+	login_wait "$T/device.out"
+	expect_exit 77
+	case $c in
+	expired_*) expect_stderr 'the code expired' ;;
+	*) expect_stderr 'declined' ;;
+	esac
+	t_result "device login: $c is 77"
+done
+ctl '{}'
+
+# Login refusals that need no server.
+config "$T/google.ini" "oauth2_provider = google"
+"$MAILSUB" -C "$T/google.ini" --oauth2-login test --device </dev/null \
+    >"$T/stdout" 2>"$T/stderr"
+RC=$?
+expect_exit 78 && expect_stderr 'Google refuses the device flow'
+t_result "no device flow for Gmail: 78"
+send
+expect_exit 0
+t_result "after the logins the account still sends"
+
 # ---- the canary: no token anywhere ----------------------------------------
 # The traces hold every argv mailsub passed to exec.
 cat "$T/mailsub.log" "$T"/strace-* >>"$OUTPUTS" 2>/dev/null
