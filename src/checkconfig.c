@@ -17,6 +17,7 @@
 #include "config.h"
 #include "deliver.h"
 #include "error.h"
+#include "oauth.h"
 
 static const char *
 tls_name(enum account_tls tls)
@@ -30,6 +31,23 @@ tls_name(enum account_tls tls)
 		break;
 	}
 	return "STARTTLS";
+}
+
+/* An OAuth mechanism is all the account allows, and nothing gives it a
+ * token. */
+static bool
+needs_token(const struct account *a)
+{
+	size_t i;
+
+	if (a->auth != ACCOUNT_AUTH_LIST || a->has_password ||
+	    a->password_file != NULL || a->password_command != NULL)
+		return false;
+	for (i = 0; i < a->n_auth_mechs; i++)
+		if (strcmp(a->auth_mechs[i], "XOAUTH2") != 0 &&
+		    strcmp(a->auth_mechs[i], "OAUTHBEARER") != 0)
+			return false;
+	return a->n_auth_mechs > 0;
 }
 
 /* One account: its files, its aliases; 0 when fine. */
@@ -59,6 +77,24 @@ check_account(const struct config *cfg, const struct account *a, FILE *out)
 		bad = 1;
 	}
 	aliases_free(al);
+	if (oauth_enabled(a) && a->auth == ACCOUNT_AUTH_LIST) {
+		char state[ERROR_MESSAGE_MAX];
+		char path[4096];
+
+		if (oauth_token_path(a, path, sizeof(path), &err) == -1)
+			snprintf(path, sizeof(path), "(none)");
+		bad |= oauth_status(a, state, sizeof(state));
+		fprintf(
+		    out, "[%s]: OAuth2 token %s: %s\n", a->name, path, state);
+	} else if (needs_token(a)) {
+		fprintf(out,
+		    "[%s]: auth = XOAUTH2 or OAUTHBEARER needs a token: set "
+		    "oauth2_client_id and run mailsub --oauth2-login %s "
+		    "(mailsub.conf(5), OAUTH2), or a password_command that "
+		    "prints one\n",
+		    a->name, a->name);
+		bad = 1;
+	}
 	if (a->provider != NULL &&
 	    (note = config_provider_note(a->provider)) != NULL)
 		fprintf(

@@ -878,6 +878,57 @@ oauth_prepare(const struct account *acct, struct error *err)
 	return rc;
 }
 
+int
+oauth_status(const struct account *acct, char *out, size_t size)
+{
+	struct oauth_endpoints e;
+	struct oauth_tokens t;
+	struct error err;
+	struct store s;
+	const char *why;
+	long long now = (long long)time(NULL);
+	int r, rc = 1;
+
+	error_clear(&err);
+	if (oauth_endpoints(acct, &e, &err) == -1 ||
+	    store_locate(acct, &s, true, &err) == -1) {
+		snprintf(out, size, "%s", err.message);
+		return 1;
+	}
+	oauth_tokens_init(&t);
+	r = store_read(&s, &t, &err);
+	if (r == -1)
+		snprintf(out, size, "%s", err.message);
+	else if (r == 1)
+		snprintf(out, size,
+		    "no token yet: run mailsub --oauth2-login %s", acct->name);
+	else if ((why = mismatch(acct, &e, &t)) != NULL)
+		snprintf(out, size,
+		    "the stored token is for %s: run mailsub --oauth2-login %s",
+		    why, acct->name);
+	else if (t.refresh_token.len == 0 && !oauth_tokens_fresh(&t, now))
+		snprintf(out, size,
+		    "the token has expired and cannot be renewed: run mailsub "
+		    "--oauth2-login %s",
+		    acct->name);
+	else {
+		if (oauth_tokens_fresh(&t, now))
+			snprintf(out, size,
+			    "signed in; the access token is good for %lld "
+			    "min more%s",
+			    (t.expires - now) / 60,
+			    t.refresh_token.len > 0 ? ", then renewed" : "");
+		else
+			snprintf(out, size,
+			    "signed in; the access token is renewed on the "
+			    "next send");
+		rc = 0;
+	}
+	oauth_tokens_free(&t);
+	store_close(&s);
+	return rc;
+}
+
 /* --- logging in --------------------------------------------------------- */
 
 int

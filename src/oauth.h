@@ -99,6 +99,11 @@ int oauth_get_token(const struct account *acct, const struct buf *rejected,
  * without OAuth2 or with auth = off. */
 int oauth_prepare(const struct account *acct, struct error *err);
 
+/* For --check-config: the token file's state in one line into out, read
+ * without the network; 0 when the account can send, 1 when it needs a
+ * login (or its file is unusable). */
+int oauth_status(const struct account *acct, char *out, size_t size);
+
 /*
  * mailsub --oauth2-login: the user's consent in the given mode, then the
  * tokens stored in the account's token file.  Instructions go to out, a

@@ -191,6 +191,10 @@ MAIN_PORT=$SRV_PORT
 config "$T/cfg.ini"
 
 # ---- no token yet ---------------------------------------------------------
+run_mailsub /dev/null -C "$T/cfg.ini" --check-config
+expect_exit 78
+grep -q 'no token yet: run mailsub --oauth2-login test' "$T/stdout" ||
+    t_err "--check-config says: $(cat "$T/stdout")"
 send
 expect_exit 77 && expect_stderr 'no token yet; run mailsub --oauth2-login test' &&
     expect_where failed "$T/queue"
@@ -544,6 +548,12 @@ send
 expect_exit 0
 [ "$(idp requests)" = "$reqs" ] || t_err "the new token was not used as it is"
 t_result "loopback login: PKCE, state, the browser's redirect caught, token stored and used"
+run_mailsub /dev/null -C "$T/cfg.ini" --check-config
+keep_outputs
+expect_exit 0
+grep -q "^\[test\]: OAuth2 token $TOKEN: signed in; the access token is good for" \
+    "$T/stdout" || t_err "--check-config says: $(cat "$T/stdout")"
+t_result "--check-config shows the token's state"
 
 # The user refuses.
 ctl '{"deny": true}'
