@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -140,6 +141,27 @@ curl_failure(
 	    err, EX_TEMPFAIL, "OAuth2: cannot reach %s: %s", host, why);
 }
 
+/* oauth2_trust_file, else the system's CA bundle where distributions
+ * keep it, else NULL (libcurl's own default). */
+static const char *
+trust_file(const struct oauth_request *req)
+{
+	static const char *const bundles[] = {
+	    "/etc/ssl/certs/ca-certificates.crt", /* Debian, Ubuntu, Arch */
+	    "/etc/pki/tls/certs/ca-bundle.crt",	  /* Fedora, RHEL */
+	    "/etc/ssl/ca-bundle.pem",		  /* openSUSE */
+	    "/etc/ssl/cert.pem",		  /* Alpine */
+	};
+	size_t i;
+
+	if (req->trust_file != NULL)
+		return req->trust_file;
+	for (i = 0; i < sizeof(bundles) / sizeof(bundles[0]); i++)
+		if (access(bundles[i], R_OK) == 0)
+			return bundles[i];
+	return NULL;
+}
+
 /* POST form to url; the HTTP status and the body (capped) back. */
 static int
 post(const struct oauth_request *req, const char *url, const struct buf *form,
@@ -147,6 +169,7 @@ post(const struct oauth_request *req, const char *url, const struct buf *form,
 {
 	char errbuf[CURL_ERROR_SIZE], host[256], agent[64];
 	struct curl_slist *headers = NULL;
+	const char *cafile;
 	CURLcode rc;
 	CURL *c;
 
@@ -171,8 +194,14 @@ post(const struct oauth_request *req, const char *url, const struct buf *form,
 		rc = curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
 	if (rc == CURLE_OK)
 		rc = curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (rc == CURLE_OK && req->trust_file != NULL)
-		rc = curl_easy_setopt(c, CURLOPT_CAINFO, req->trust_file);
+	/* One CA file, not also the CA directory libcurl was built with:
+	 * Debian's reads every file of /etc/ssl/certs, four times the cost
+	 * of the bundle holding the same anchors. */
+	if (rc == CURLE_OK && (cafile = trust_file(req)) != NULL) {
+		rc = curl_easy_setopt(c, CURLOPT_CAINFO, cafile);
+		if (rc == CURLE_OK)
+			rc = curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+	}
 	if (rc == CURLE_OK)
 		rc = curl_easy_setopt(
 		    c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);

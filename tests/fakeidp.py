@@ -147,7 +147,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             sys.stderr.write("fakeidp: " + fmt % a + "\n")
 
     def send_json(self, status, obj, extra=b""):
-        body = json.dumps(obj).encode() + extra
+        """The answer is sent after the state is saved (do_POST): a
+        client that uses a token at once finds it in access-tokens."""
+        self.pending = (status, json.dumps(obj).encode() + extra)
+
+    def flush_pending(self):
+        status, body = self.pending
+        self.pending = None
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Cache-Control", "no-store")
@@ -203,6 +209,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if u.path != "/authorize":
                 self.send_json(404, {"error": "not_found"})
                 st.save()
+                self.flush_pending()
                 return
             a = self.server.args
             redirect = q.get("redirect_uri", "")
@@ -228,6 +235,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 st.save()
                 self.send_json(400, {"error": "invalid_request",
                                      "error_description": bad})
+                self.flush_pending()
                 return
             if ctl.get("deny"):
                 loc = redirect + "?" + urllib.parse.urlencode(
@@ -267,6 +275,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         delay = float(ctl.get("delay", 0))
         if u.path == "/token" and delay:
             time.sleep(delay)
+        self.pending = None
         with st.lock:
             st.load()
             st.data["requests"] += 1
@@ -274,6 +283,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.post(u.path, ctl)
             finally:
                 st.save()
+        if self.pending is not None:
+            self.flush_pending()
 
     def post(self, path, ctl):
         st = self.server.state
