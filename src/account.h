@@ -25,6 +25,14 @@ enum account_auth {
 	ACCOUNT_AUTH_LIST,    /* auth_mechs names the mechanisms allowed */
 };
 
+/* Where OAuth2 tokens come from (oauth.h). */
+enum account_oauth2_provider {
+	ACCOUNT_OAUTH2_NONE,
+	ACCOUNT_OAUTH2_GOOGLE,
+	ACCOUNT_OAUTH2_MICROSOFT,
+	ACCOUNT_OAUTH2_CUSTOM, /* the oauth2_*_url keys name the endpoints */
+};
+
 enum account_from_header {
 	ACCOUNT_FROM_FIX,
 	ACCOUNT_FROM_KEEP,
@@ -72,6 +80,22 @@ struct account {
 	char   *password_file;
 	char   *password_command;
 	bool    allow_plaintext_auth;
+
+	/* OAuth2 (oauth.h): tokens fetched and kept by mailsub itself when
+	 * oauth2_client_id is set */
+	enum account_oauth2_provider oauth2_provider;
+	char   *oauth2_client_id;
+	struct buf oauth2_client_secret; /* wiped on free */
+	bool    has_oauth2_client_secret;
+	char   *oauth2_client_secret_file;
+	char   *oauth2_client_secret_command;
+	char   *oauth2_tenant;     /* Microsoft: common, a tenant id, ... */
+	char   *oauth2_auth_url;   /* each NULL: the provider's */
+	char   *oauth2_token_url;
+	char   *oauth2_device_url;
+	char   *oauth2_scope;
+	char   *oauth2_trust_file; /* CA file for the endpoints; NULL: the
+	                              system store */
 
 	/* Addresses */
 	char   *from;

@@ -23,6 +23,8 @@
 #include "cache.h"
 #include "conn.h"
 #include "error.h"
+#include "log.h"
+#include "oauth.h"
 #include "sasl_mechs.h"
 #include "secret.h"
 #include "smtp.h"
@@ -785,6 +787,86 @@ oauth_step_fn(struct exchange *x, const char *in, size_t in_len, char **out,
 	return 0;
 }
 
+static bool
+has_password_source(const struct account *acct)
+{
+	return acct->has_password || acct->password_file != NULL ||
+	       acct->password_command != NULL;
+}
+
+/*
+ * XOAUTH2 or OAUTHBEARER: the token from mailsub's own store (oauth.h)
+ * when oauth2_client_id is set, else from the password sources (a token
+ * helper's password_command).  A stored token the server refuses may
+ * have been revoked before its time: one new one is fetched and tried
+ * (RFC 4954 4 allows another AUTH after a failed one); a token fetched in
+ * this very run that the server refuses is a login failure (EX_NOPERM).
+ */
+static int
+run_oauth(struct exchange *x, struct buf *token, struct error *err)
+{
+	const struct account *acct = x->acct;
+	bool fetched = false;
+	int rc;
+
+	x->secret = token;
+	x->step = oauth_step_fn;
+	if (!oauth_enabled(acct)) {
+		if (!has_password_source(acct)) {
+			buf_wipe(token);
+			return error_set(err, EX_CONFIG,
+			    "AUTH %s needs a token: set oauth2_client_id and "
+			    "run mailsub --oauth2-login %s (mailsub.conf(5), "
+			    "OAUTH2), or a password_command that prints one",
+			    x->mech, acct->name);
+		}
+		rc = secret_get_password(acct, token, err);
+		if (rc == 0)
+			rc = run_exchange(x, err);
+		buf_wipe(token);
+		return rc;
+	}
+	if (oauth_get_token(acct, NULL, token, &fetched, err) == -1) {
+		buf_wipe(token);
+		return -1;
+	}
+	rc = run_exchange(x, err);
+	if (rc == -1 && !fetched && err->exit_code == EX_NOPERM &&
+	    !x->c->io_failed && !x->c->eof) {
+		struct buf rejected;
+
+		log_verbose("OAuth2: the server refused the stored token; "
+			    "fetching a new one");
+		buf_init(&rejected, AUTH_SECRET_MAX);
+		error_clear(err);
+		if (buf_append(&rejected, buf_str(token), token->len, err) ==
+			-1 ||
+		    oauth_get_token(acct, &rejected, token, &fetched, err) ==
+			-1) {
+			/* Why no new token came (a revoked refresh token,
+			 * say) is what the user must act on. */
+			buf_wipe(&rejected);
+			buf_wipe(token);
+			return -1;
+		}
+		buf_wipe(&rejected);
+		x->done = false;
+		x->oauth_error = false;
+		x->server_said[0] = '\0';
+		rc = run_exchange(x, err);
+	}
+	if (rc == -1 && fetched && err->exit_code == EX_NOPERM &&
+	    x->oauth_error) {
+		size_t n = strlen(err->message);
+
+		snprintf(err->message + n, sizeof(err->message) - n, "%s",
+		    "; the token was new: check oauth2_scope and that the "
+		    "mailbox may use SMTP AUTH");
+	}
+	buf_wipe(token);
+	return rc;
+}
+
 /* --- entry point --------------------------------------------------------- */
 
 int
@@ -820,16 +902,14 @@ auth_login(struct conn *c, const struct account *acct,
 	x.mech = mech;
 	x.flags = m->flags;
 	buf_init(&password, AUTH_SECRET_MAX);
+	if (m->flags & SASL_MECH_TOKEN)
+		return run_oauth(&x, &password, err);
 	if ((m->flags & SASL_MECH_PASSWORD) &&
 	    secret_get_password(acct, &password, err) == -1) {
 		buf_wipe(&password);
 		return -1;
 	}
-	if (m->flags & SASL_MECH_TOKEN) {
-		x.secret = &password;
-		x.step = oauth_step_fn;
-		rc = run_exchange(&x, err);
-	} else {
+	{
 		rc = run_gsasl(&x,
 		    (m->flags & SASL_MECH_PASSWORD) ? &password : NULL,
 		    tls_active ? info : NULL, err);

@@ -80,21 +80,23 @@ make_dirs(char *path)
 	return mkdir(path, 0700) == 0 || errno == EEXIST;
 }
 
-/* Where the cache is, made or not; false when there is none. */
+/* Where the state directory leaf is, made or not; false when there is
+ * none. */
 static bool
-cache_path(char *out, size_t size)
+state_path(const char *leaf, char *out, size_t size)
 {
 	const char *state = getenv("XDG_STATE_HOME");
 	const char *home = getenv("HOME");
 	int n;
 
 	if (sysmode_shared())
-		n = snprintf(out, size, "%s/cache", SYSMODE_STATE_DIR);
+		n = snprintf(out, size, "%s/%s", SYSMODE_STATE_DIR, leaf);
 	/* XDG base directories must be absolute; otherwise ignored. */
 	else if (state != NULL && state[0] == '/')
-		n = snprintf(out, size, "%s/mailsub/cache", state);
+		n = snprintf(out, size, "%s/mailsub/%s", state, leaf);
 	else if (home != NULL && home[0] == '/' && strcmp(home, "/") != 0)
-		n = snprintf(out, size, "%s/.local/state/mailsub/cache", home);
+		n = snprintf(
+		    out, size, "%s/.local/state/mailsub/%s", home, leaf);
 	else
 		return false;
 	return n >= 0 && (size_t)n < size;
@@ -106,18 +108,38 @@ cache_path(char *out, size_t size)
 	(FSPERM_DIR | FSPERM_NOFOLLOW | FSPERM_SECRET |                        \
 	    (sysmode_shared() ? FSPERM_SYSTEM : 0))
 
-bool
-cache_dir(char *out, size_t size)
+/* Where the cache is, made or not; false when there is none. */
+static bool
+cache_path(char *out, size_t size)
+{
+	return state_path("cache", out, size);
+}
+
+/* The directory leaf of the state, made and checked (cache_dir()). */
+static bool
+private_dir(const char *leaf, char *out, size_t size)
 {
 	struct error err;
 
 	/* Nothing is made where someone else could reach it. */
-	if (!cache_path(out, size) ||
+	if (!state_path(leaf, out, size) ||
 	    fsperm_check_path(out, CACHE_DIR_RULE | FSPERM_MISSING_OK, &err) ==
 		-1 ||
 	    !make_dirs(out))
 		return false;
 	return fsperm_check_path(out, CACHE_DIR_RULE, &err) == 0;
+}
+
+bool
+cache_dir(char *out, size_t size)
+{
+	return private_dir("cache", out, size);
+}
+
+bool
+cache_state_dir(const char *leaf, char *out, size_t size)
+{
+	return private_dir(leaf, out, size);
 }
 
 int
@@ -205,6 +227,12 @@ cache_store(const char *name, const void *p, size_t n)
 	bool ok = true;
 	int dfd, fd;
 
+	/* A file a caller of the setgid program made would be the caller's
+	 * own, to read outside mailsub: the shared cache (a SCRAM entry
+	 * logs in as the system account) is written by root's runs only
+	 * (mailsub(1), SECURITY CONSIDERATIONS). */
+	if (sysmode_shared() && geteuid() != 0)
+		return false;
 	if (!cache_name_ok(name) || n == 0 || n > CACHE_VALUE_MAX ||
 	    (dfd = open_dir()) == -1)
 		return false;

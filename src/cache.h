@@ -25,6 +25,9 @@
  * XDG_STATE_HOME, or a directory that is not the user's alone, or one on
  * a way that is not trusted (fsperm.h). */
 bool cache_dir(char *out, size_t size);
+/* The same for another directory of mailsub's state (leaf "oauth2":
+ * $XDG_STATE_HOME/mailsub/oauth2), with the same checks. */
+bool cache_state_dir(const char *leaf, char *out, size_t size);
 
 struct error;
 

@@ -22,6 +22,7 @@
 #include "config.h"
 #include "error.h"
 #include "mailq.h"
+#include "oauth.h"
 
 enum severity {
 	SEV_NOTE,
@@ -123,6 +124,23 @@ tls_key(enum account_tls tls)
 	return "starttls";
 }
 
+/* An OAuth mechanism is all the account allows, and nothing gives it a
+ * token. */
+static bool
+needs_token(const struct account *a)
+{
+	size_t i;
+
+	if (a->auth != ACCOUNT_AUTH_LIST || a->has_password ||
+	    a->password_file != NULL || a->password_command != NULL)
+		return false;
+	for (i = 0; i < a->n_auth_mechs; i++)
+		if (strcmp(a->auth_mechs[i], "XOAUTH2") != 0 &&
+		    strcmp(a->auth_mechs[i], "OAUTHBEARER") != 0)
+			return false;
+	return a->n_auth_mechs > 0;
+}
+
 /* One account: its files, its aliases, its provider's note. */
 static void
 check_account(
@@ -179,6 +197,29 @@ check_account(
 		    a->default_domain, config_mailname_path);
 		text(r, "[%s]: %s", a->name, line);
 		add(r, SEV_NOTE, NULL, 0, a->name, "default_domain", line);
+	}
+	if (oauth_enabled(a) && a->auth == ACCOUNT_AUTH_LIST) {
+		char state[ERROR_MESSAGE_MAX];
+		char path[4096];
+		int bad;
+
+		error_clear(&err);
+		if (oauth_token_path(a, path, sizeof(path), &err) == -1)
+			snprintf(path, sizeof(path), "(none)");
+		bad = oauth_status(a, state, sizeof(state));
+		snprintf(line, sizeof(line), "OAuth2 token %s: %s", path, state);
+		text(r, "[%s]: %s", a->name, line);
+		add(r, bad ? SEV_WARNING : SEV_NOTE, NULL, 0, a->name,
+		    "oauth2_client_id", line);
+	} else if (needs_token(a)) {
+		snprintf(line, sizeof(line),
+		    "auth = XOAUTH2 or OAUTHBEARER needs a token: set "
+		    "oauth2_client_id and run mailsub --oauth2-login %s "
+		    "(mailsub.conf(5), OAUTH2), or a password_command that "
+		    "prints one",
+		    a->name);
+		text(r, "[%s]: %s", a->name, line);
+		add(r, SEV_ERROR, NULL, 0, a->name, "auth", line);
 	}
 	if (a->provider != NULL &&
 	    (note = config_provider_note(a->provider)) != NULL) {

@@ -93,6 +93,9 @@ static const char usage_text[] =
     "                add it to the configuration file)\n"
     "  --import-msmtprc [file]\n"
     "                print an msmtp configuration as mailsub.conf\n"
+    "  --oauth2-login account [--paste | --device]\n"
+    "                sign in to the account's OAuth2 provider (browser,\n"
+    "                pasted address, or device code) and keep the token\n"
     "  --flush, --queue, --queue-delete id, --requeue id\n"
     "                flush, list, delete from, or return to the queue\n"
     "compose mode, started by -s, --body, --body-file, --html or --attach\n"
@@ -794,6 +797,9 @@ enum long_id {
 	LONG_PRINT,
 	LONG_DSN_NOTIFY,
 	LONG_DSN_RETURN,
+	LONG_OAUTH2_LOGIN,
+	LONG_PASTE,
+	LONG_DEVICE,
 };
 
 /* How a long option takes its argument. */
@@ -837,6 +843,9 @@ static const struct {
     /* msmtp's spellings of -N and -R */
     {"dsn-notify", ARG_ONE, LONG_DSN_NOTIFY},
     {"dsn-return", ARG_ONE, LONG_DSN_RETURN},
+    {"oauth2-login", ARG_ONE, LONG_OAUTH2_LOGIN},
+    {"paste", ARG_NONE, LONG_PASTE},
+    {"device", ARG_NONE, LONG_DEVICE},
 };
 
 static const char *
@@ -1043,6 +1052,16 @@ parse_long(struct parser *p, const char *s, struct error *err)
 		return parse_notify(o, v, err);
 	case LONG_DSN_RETURN:
 		return parse_return(o, v, err);
+	case LONG_OAUTH2_LOGIN:
+		o->mode = CLI_MODE_OAUTH2_LOGIN;
+		o->mode_argument = v;
+		break;
+	case LONG_PASTE:
+		o->oauth2_paste = true;
+		break;
+	case LONG_DEVICE:
+		o->oauth2_device = true;
+		break;
 	default:
 		return parse_compose_long(p, long_options[k].id, v, err);
 	}
@@ -1174,6 +1193,18 @@ cli_parse(struct options *opts, int argc, char **argv, struct error *err)
 		cli_free(opts);
 		return error_set(
 		    err, EX_USAGE, "--write goes with --configure ADDRESS");
+	}
+	if ((opts->oauth2_paste || opts->oauth2_device) &&
+	    opts->mode != CLI_MODE_OAUTH2_LOGIN &&
+	    opts->mode != CLI_MODE_HELP && opts->mode != CLI_MODE_VERSION) {
+		cli_free(opts);
+		return error_set(err, EX_USAGE,
+		    "--paste and --device go with --oauth2-login");
+	}
+	if (opts->oauth2_paste && opts->oauth2_device) {
+		cli_free(opts);
+		return error_set(err, EX_USAGE,
+		    "--oauth2-login takes --paste or --device, not both");
 	}
 	return 0;
 }

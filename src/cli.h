@@ -27,6 +27,7 @@ enum cli_mode {
 	CLI_MODE_REQUEUE,      /* --requeue ID */
 	CLI_MODE_PRETEND,      /* -P, --pretend: print the account */
 	CLI_MODE_IMPORT_MSMTPRC, /* --import-msmtprc [FILE] */
+	CLI_MODE_OAUTH2_LOGIN, /* --oauth2-login ACCOUNT */
 };
 
 enum cli_delivery {
@@ -102,7 +103,10 @@ struct options {
 	char        error_mode;      /* -oeX / -eX letter, or 0 */
 	const char *mode_argument;   /* --queue-delete/--requeue ID,
 	                                --configure ADDRESS,
-	                                --import-msmtprc FILE (or NULL) */
+	                                --import-msmtprc FILE (or NULL),
+	                                --oauth2-login ACCOUNT */
+	bool        oauth2_paste;    /* --paste */
+	bool        oauth2_device;   /* --device */
 	const char **recipients;     /* argv strings as given (may hold
 	                                comma lists and Name <addr>) */
 	size_t      n_recipients;

@@ -376,11 +376,19 @@ apply_layer(const struct loader *ld, struct account *a, size_t sec,
 {
 	size_t i;
 
-	/* A layer naming a password source replaces the inherited one. */
+	/* A layer naming a password source replaces the inherited one;
+	 * the same for the OAuth2 client secret. */
 	for (i = 0; i < ld->n_keys; i++) {
 		if (ld->keys[i].section == sec && !ld->keys[i].empty &&
 		    config_keys_is_password_source(ld->keys[i].id)) {
 			config_keys_clear_password(a);
+			break;
+		}
+	}
+	for (i = 0; i < ld->n_keys; i++) {
+		if (ld->keys[i].section == sec &&
+		    config_keys_is_client_secret_source(ld->keys[i].id)) {
+			config_keys_clear_client_secret(a);
 			break;
 		}
 	}
@@ -641,6 +649,105 @@ validate_account(const struct loader *ld, struct account *a, size_t sec,
 	return validate_from(ld, a, sec, org, err);
 }
 
+static bool
+has_password_source(const struct account *a)
+{
+	return a->has_password || a->password_file != NULL ||
+	       a->password_command != NULL;
+}
+
+/*
+ * mailsub.conf(5) OAUTH2: with oauth2_client_id and no auth key, auth is
+ * XOAUTH2; a preset whose provider takes nothing else (Outlook.com,
+ * Microsoft 365) says XOAUTH2 too for an account with a user, unless it
+ * gives a password (a tenant that still allows basic authentication).  An auth
+ * key of the account or [defaults] wins over both.
+ */
+static int
+oauth2_defaults(struct account *a, bool preset_oauth2_only, struct origin *org,
+    struct error *err)
+{
+	if (org[CONFIG_KEYS_AUTH].kind != ORIGIN_NONE ||
+	    a->auth != ACCOUNT_AUTH_DEFAULT)
+		return 0;
+	if (a->oauth2_client_id != NULL) {
+		/* Errors about auth name the key that turned it on. */
+		org[CONFIG_KEYS_AUTH] = org[CONFIG_KEYS_OAUTH2_CLIENT_ID];
+		return config_keys_apply(a, CONFIG_KEYS_AUTH, "XOAUTH2", err);
+	}
+	if (preset_oauth2_only && a->user != NULL && !has_password_source(a)) {
+		org[CONFIG_KEYS_AUTH].kind = ORIGIN_PRESET;
+		return config_keys_apply(a, CONFIG_KEYS_AUTH, "XOAUTH2", err);
+	}
+	return 0;
+}
+
+static bool
+auth_names_oauth(const struct account *a)
+{
+	size_t i;
+
+	if (a->auth != ACCOUNT_AUTH_LIST)
+		return false;
+	for (i = 0; i < a->n_auth_mechs; i++)
+		if (strcmp(a->auth_mechs[i], "XOAUTH2") == 0 ||
+		    strcmp(a->auth_mechs[i], "OAUTHBEARER") == 0)
+			return true;
+	return false;
+}
+
+/* The OAuth2 keys together (mailsub.conf(5) OAUTH2). */
+static int
+validate_oauth2(const struct loader *ld, struct account *a,
+    const struct origin *org, struct error *err)
+{
+	bool has_secret = a->has_oauth2_client_secret ||
+			  a->oauth2_client_secret_file != NULL ||
+			  a->oauth2_client_secret_command != NULL;
+
+	if (a->oauth2_client_id == NULL) {
+		if (has_secret &&
+		    add_finding(ld->cfg, err, CONFIG_WARNING, 0, a->name,
+			"oauth2_client_secret",
+			"an OAuth2 client secret is set but no "
+			"oauth2_client_id, so it is not used") == -1)
+			return -1;
+		return 0;
+	}
+	if (a->oauth2_provider == ACCOUNT_OAUTH2_NONE) {
+		error_set(err, EX_CONFIG,
+		    "needs oauth2_provider = google, microsoft or custom (or a "
+		    "provider preset that has one)");
+		return key_error(
+		    ld, org[CONFIG_KEYS_OAUTH2_CLIENT_ID].key, err);
+	}
+	if (a->oauth2_provider == ACCOUNT_OAUTH2_CUSTOM &&
+	    a->oauth2_token_url == NULL) {
+		error_set(err, EX_CONFIG,
+		    "oauth2_provider = custom needs oauth2_token_url (and "
+		    "oauth2_auth_url or oauth2_device_url to log in)");
+		return key_error(ld,
+		    org[CONFIG_KEYS_OAUTH2_PROVIDER].key != NULL
+			? org[CONFIG_KEYS_OAUTH2_PROVIDER].key
+			: org[CONFIG_KEYS_OAUTH2_CLIENT_ID].key,
+		    err);
+	}
+	if (a->oauth2_tenant != NULL &&
+	    a->oauth2_provider != ACCOUNT_OAUTH2_MICROSOFT &&
+	    add_finding(ld->cfg, err, CONFIG_WARNING, 0, a->name,
+		"oauth2_tenant",
+		"oauth2_tenant is for oauth2_provider = microsoft only; it "
+		"has no effect here") == -1)
+		return -1;
+	if (a->auth != ACCOUNT_AUTH_OFF && !auth_names_oauth(a) &&
+	    add_finding(ld->cfg, err, CONFIG_WARNING, 0, a->name,
+		"oauth2_client_id",
+		"oauth2_client_id is set but auth names neither XOAUTH2 nor "
+		"OAUTHBEARER, so no token is used") == -1)
+		return -1;
+	return 0;
+}
+
 /*
  * Layers, weakest first: built-in defaults, [defaults], the provider
  * preset (host, tls; it beats [defaults] so that a preset account keeps a
@@ -656,6 +763,7 @@ resolve_account(
 	const struct scan_key *pk = NULL, *k;
 	const struct config_provider *preset = NULL;
 	struct account *a;
+	bool oauth2_only = false;
 
 	*out = NULL;
 	memset(org, 0, sizeof(org));
@@ -685,6 +793,13 @@ resolve_account(
 		org[CONFIG_KEYS_HOST].kind = org[CONFIG_KEYS_TLS].kind =
 		    ORIGIN_PRESET;
 		org[CONFIG_KEYS_HOST].key = org[CONFIG_KEYS_TLS].key = NULL;
+		if (config_provider_oauth2(preset, &oauth2_only) !=
+		    ACCOUNT_OAUTH2_NONE) {
+			a->oauth2_provider =
+			    config_provider_oauth2(preset, &oauth2_only);
+			org[CONFIG_KEYS_OAUTH2_PROVIDER].kind = ORIGIN_PRESET;
+			org[CONFIG_KEYS_OAUTH2_PROVIDER].key = NULL;
+		}
 	}
 	for (i = depth; i-- > 0;)
 		if (apply_layer(ld, a, chain[i], ORIGIN_ACCOUNT, org, err) ==
@@ -700,6 +815,8 @@ resolve_account(
 		else if (org[CONFIG_KEYS_PORT].kind == ORIGIN_NONE)
 			a->port = config_keys_default_port(a->tls);
 	}
+	if (oauth2_defaults(a, oauth2_only, org, err) == -1)
+		goto fail;
 	if (a->queue_dir == NULL && config_keys_default_queue_dir(
 					ld->system, &a->queue_dir, err) == -1) {
 		error_prefix(err, "%s: [%s]", ld->path, a->name);
@@ -723,7 +840,8 @@ resolve_account(
 			goto fail;
 		a->default_domain_mailname = true;
 	}
-	if (validate_account(ld, a, sec, org, err) == -1)
+	if (validate_account(ld, a, sec, org, err) == -1 ||
+	    validate_oauth2(ld, a, org, err) == -1)
 		goto fail;
 	*out = a;
 	return 0;
@@ -770,6 +888,22 @@ check_keys(const struct loader *ld, struct error *err)
 				"empty value: the key is not set") == -1)
 				return -1;
 			continue;
+		}
+		if (config_keys_is_client_secret_source(k->id)) {
+			for (j = 0; j < i; j++) {
+				if (ld->keys[j].section != k->section ||
+			    ld->keys[j].empty ||
+				    !config_keys_is_client_secret_source(
+					ld->keys[j].id))
+					continue;
+				error_set(err, EX_CONFIG,
+				    "only one of oauth2_client_secret, "
+				    "oauth2_client_secret_file and "
+				    "oauth2_client_secret_command may be set "
+				    "(%s is on line %u)",
+				    ld->keys[j].name, ld->keys[j].line);
+				return key_error(ld, k, err);
+			}
 		}
 		if (!config_keys_is_password_source(k->id))
 			continue;
@@ -855,7 +989,8 @@ index_keys(struct loader *ld, struct error *err)
 		k->name = lk->name;
 		k->line = lk->line;
 		k->id = config_keys_find(lk->name);
-		if (k->id == CONFIG_KEYS_PASSWORD)
+		if (k->id == CONFIG_KEYS_PASSWORD ||
+		    k->id == CONFIG_KEYS_OAUTH2_CLIENT_SECRET)
 			ld->has_password = true;
 	}
 	ld->n_keys = lint->n_keys;
@@ -1171,7 +1306,14 @@ config_check_account_files(const struct account *acct, struct error *err)
 		-1 ||
 	    check_file(acct, "tls_key_file", acct->tls_key_file, 0, err) ==
 		-1 ||
-	    check_file(acct, "aliases", acct->aliases, 0, err) == -1)
+	    check_file(acct, "aliases", acct->aliases, 0, err) == -1 ||
+	    check_file(acct, "oauth2_trust_file", acct->oauth2_trust_file, 0,
+		err) == -1 ||
+	    check_file(acct, "oauth2_client_secret_file",
+		acct->oauth2_client_secret_file,
+		FSPERM_SECRET | FSPERM_NOFOLLOW |
+		    (acct->system ? FSPERM_SYSTEM : 0),
+		err) == -1)
 		return -1;
 	/* The directories a run writes: the queue, the state (cache) and
 	 * the logfile's. */

@@ -647,6 +647,153 @@ set_allow_plaintext_auth(struct account *a, const char *v, struct error *err)
 	return 0;
 }
 
+static int
+set_oauth2_provider(struct account *a, const char *v, struct error *err)
+{
+	if (strcasecmp(v, "google") == 0)
+		a->oauth2_provider = ACCOUNT_OAUTH2_GOOGLE;
+	else if (strcasecmp(v, "microsoft") == 0)
+		a->oauth2_provider = ACCOUNT_OAUTH2_MICROSOFT;
+	else if (strcasecmp(v, "custom") == 0)
+		a->oauth2_provider = ACCOUNT_OAUTH2_CUSTOM;
+	else
+		return error_set(
+		    err, EX_CONFIG, "must be google, microsoft or custom");
+	return 0;
+}
+
+/* Printable ASCII without blanks: what goes into a form field and the
+ * token file's one line per value. */
+static bool
+is_word(const char *v)
+{
+	for (; *v != '\0'; v++)
+		if ((unsigned char)*v <= 0x20 || (unsigned char)*v >= 0x7f)
+			return false;
+	return true;
+}
+
+static int
+set_oauth2_client_id(struct account *a, const char *v, struct error *err)
+{
+	if (!is_word(v) || strlen(v) > 512)
+		return error_set(err, EX_CONFIG,
+		    "must be the client id of your application registration "
+		    "(printable, no blanks)");
+	return set_str(&a->oauth2_client_id, v, err);
+}
+
+void
+config_keys_clear_client_secret(struct account *a)
+{
+	buf_wipe(&a->oauth2_client_secret);
+	a->has_oauth2_client_secret = false;
+	free(a->oauth2_client_secret_file);
+	a->oauth2_client_secret_file = NULL;
+	if (a->oauth2_client_secret_command != NULL)
+		secure_wipe(a->oauth2_client_secret_command,
+		    strlen(a->oauth2_client_secret_command));
+	free(a->oauth2_client_secret_command);
+	a->oauth2_client_secret_command = NULL;
+}
+
+static int
+set_oauth2_client_secret(struct account *a, const char *v, struct error *err)
+{
+	buf_wipe(&a->oauth2_client_secret);
+	a->has_oauth2_client_secret = false;
+	if (buf_appends(&a->oauth2_client_secret, v, err) == -1) {
+		buf_wipe(&a->oauth2_client_secret);
+		return error_set(err,
+		    err->exit_code == EX_OSERR ? EX_OSERR : EX_CONFIG,
+		    "too long");
+	}
+	a->has_oauth2_client_secret = true;
+	return 0;
+}
+
+static int
+set_oauth2_client_secret_file(
+    struct account *a, const char *v, struct error *err)
+{
+	return set_path(&a->oauth2_client_secret_file, v, err);
+}
+
+static int
+set_oauth2_client_secret_command(
+    struct account *a, const char *v, struct error *err)
+{
+	return set_str(&a->oauth2_client_secret_command, v, err);
+}
+
+/* Microsoft's tenant: common, organizations, consumers, a tenant id (a
+ * GUID) or a verified domain: one path segment of the endpoint URLs. */
+static int
+set_oauth2_tenant(struct account *a, const char *v, struct error *err)
+{
+	if (!hostname_ok(v, false) || strlen(v) > 128)
+		return error_set(err, EX_CONFIG,
+		    "must be common, organizations, consumers, a tenant id or "
+		    "a domain");
+	return set_str(&a->oauth2_tenant, v, err);
+}
+
+/* RFC 6749 3.1, 3.2: the endpoints are https; no fragment, and nothing
+ * that would break the form or the token file's lines. */
+static int
+set_url(char **dst, const char *v, struct error *err)
+{
+	if (strncasecmp(v, "https://", 8) != 0 || v[8] == '\0' || v[8] == '/' ||
+	    !is_word(v) || strchr(v, '#') != NULL || strlen(v) > 1000)
+		return error_set(
+		    err, EX_CONFIG, "must be an https:// URL (RFC 6749 3.1)");
+	return set_str(dst, v, err);
+}
+
+static int
+set_oauth2_auth_url(struct account *a, const char *v, struct error *err)
+{
+	return set_url(&a->oauth2_auth_url, v, err);
+}
+
+static int
+set_oauth2_token_url(struct account *a, const char *v, struct error *err)
+{
+	return set_url(&a->oauth2_token_url, v, err);
+}
+
+static int
+set_oauth2_device_url(struct account *a, const char *v, struct error *err)
+{
+	return set_url(&a->oauth2_device_url, v, err);
+}
+
+/* RFC 6749 3.3: scope tokens of %x21 / %x23-5B / %x5D-7E, separated by
+ * single spaces. */
+static int
+set_oauth2_scope(struct account *a, const char *v, struct error *err)
+{
+	const char *p;
+
+	for (p = v; *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c == ' ' && p != v && p[1] != '\0' && p[1] != ' ')
+			continue;
+		if (c < 0x21 || c > 0x7e || c == '"' || c == '\\')
+			return error_set(err, EX_CONFIG,
+			    "must be scope tokens separated by single spaces "
+			    "(RFC 6749 3.3)");
+	}
+	return set_str(&a->oauth2_scope, v, err);
+}
+
+static int
+set_oauth2_trust_file(struct account *a, const char *v, struct error *err)
+{
+	return set_path(&a->oauth2_trust_file, v, err);
+}
+
 /* An address or a bare local name; the full syntax check is address.c's,
  * at use.  Reject what can never be one address. */
 static bool
@@ -1032,6 +1179,22 @@ static const struct key_def key_defs[CONFIG_KEYS_COUNT] = {
     [CONFIG_KEYS_PASSWORD_COMMAND] = {"password_command", set_password_command},
     [CONFIG_KEYS_ALLOW_PLAINTEXT_AUTH] = {"allow_plaintext_auth",
 	set_allow_plaintext_auth},
+    [CONFIG_KEYS_OAUTH2_PROVIDER] = {"oauth2_provider", set_oauth2_provider},
+    [CONFIG_KEYS_OAUTH2_CLIENT_ID] = {"oauth2_client_id", set_oauth2_client_id},
+    [CONFIG_KEYS_OAUTH2_CLIENT_SECRET] = {"oauth2_client_secret",
+	set_oauth2_client_secret},
+    [CONFIG_KEYS_OAUTH2_CLIENT_SECRET_FILE] = {"oauth2_client_secret_file",
+	set_oauth2_client_secret_file},
+    [CONFIG_KEYS_OAUTH2_CLIENT_SECRET_COMMAND] =
+	{"oauth2_client_secret_command", set_oauth2_client_secret_command},
+    [CONFIG_KEYS_OAUTH2_TENANT] = {"oauth2_tenant", set_oauth2_tenant},
+    [CONFIG_KEYS_OAUTH2_AUTH_URL] = {"oauth2_auth_url", set_oauth2_auth_url},
+    [CONFIG_KEYS_OAUTH2_TOKEN_URL] = {"oauth2_token_url", set_oauth2_token_url},
+    [CONFIG_KEYS_OAUTH2_DEVICE_URL] = {"oauth2_device_url",
+	set_oauth2_device_url},
+    [CONFIG_KEYS_OAUTH2_SCOPE] = {"oauth2_scope", set_oauth2_scope},
+    [CONFIG_KEYS_OAUTH2_TRUST_FILE] = {"oauth2_trust_file",
+	set_oauth2_trust_file},
     [CONFIG_KEYS_FROM] = {"from", set_from},
     [CONFIG_KEYS_SENDERS] = {"senders", set_senders},
     [CONFIG_KEYS_DEFAULT_DOMAIN] = {"default_domain", set_default_domain},
@@ -1079,6 +1242,14 @@ config_keys_is_password_source(int id)
 	       id == CONFIG_KEYS_PASSWORD_COMMAND;
 }
 
+bool
+config_keys_is_client_secret_source(int id)
+{
+	return id == CONFIG_KEYS_OAUTH2_CLIENT_SECRET ||
+	       id == CONFIG_KEYS_OAUTH2_CLIENT_SECRET_FILE ||
+	       id == CONFIG_KEYS_OAUTH2_CLIENT_SECRET_COMMAND;
+}
+
 /* The account ------------------------------------------------------------ */
 
 void
@@ -1106,6 +1277,14 @@ config_keys_account_free(struct account *a)
 	if (a->password_command != NULL)
 		secure_wipe(a->password_command, strlen(a->password_command));
 	free(a->password_command);
+	config_keys_clear_client_secret(a);
+	free(a->oauth2_client_id);
+	free(a->oauth2_tenant);
+	free(a->oauth2_auth_url);
+	free(a->oauth2_token_url);
+	free(a->oauth2_device_url);
+	free(a->oauth2_scope);
+	free(a->oauth2_trust_file);
 	free(a->from);
 	config_keys_free_list(a->senders, a->n_senders);
 	config_keys_free_list(a->local_senders, a->n_local_senders);
@@ -1129,6 +1308,7 @@ config_keys_account_new(
 		return NULL;
 	}
 	buf_init(&a->password, PASSWORD_MAX);
+	buf_init(&a->oauth2_client_secret, PASSWORD_MAX);
 	if ((a->name = config_keys_dup(name, err)) == NULL ||
 	    (a->config_path = config_keys_dup(path, err)) == NULL) {
 		config_keys_account_free(a);

@@ -36,6 +36,17 @@ enum config_keys_id {
 	CONFIG_KEYS_PASSWORD_FILE,
 	CONFIG_KEYS_PASSWORD_COMMAND,
 	CONFIG_KEYS_ALLOW_PLAINTEXT_AUTH,
+	CONFIG_KEYS_OAUTH2_PROVIDER,
+	CONFIG_KEYS_OAUTH2_CLIENT_ID,
+	CONFIG_KEYS_OAUTH2_CLIENT_SECRET,
+	CONFIG_KEYS_OAUTH2_CLIENT_SECRET_FILE,
+	CONFIG_KEYS_OAUTH2_CLIENT_SECRET_COMMAND,
+	CONFIG_KEYS_OAUTH2_TENANT,
+	CONFIG_KEYS_OAUTH2_AUTH_URL,
+	CONFIG_KEYS_OAUTH2_TOKEN_URL,
+	CONFIG_KEYS_OAUTH2_DEVICE_URL,
+	CONFIG_KEYS_OAUTH2_SCOPE,
+	CONFIG_KEYS_OAUTH2_TRUST_FILE,
 	CONFIG_KEYS_FROM,
 	CONFIG_KEYS_SENDERS,
 	CONFIG_KEYS_DEFAULT_DOMAIN,
@@ -67,6 +78,10 @@ int config_keys_apply(struct account *a, enum config_keys_id id,
 bool config_keys_is_password_source(int id);
 /* Forget every password source: a layer naming one replaces them all. */
 void config_keys_clear_password(struct account *a);
+/* oauth2_client_secret, _file or _command; and forgetting them, as for
+ * the password. */
+bool config_keys_is_client_secret_source(int id);
+void config_keys_clear_client_secret(struct account *a);
 
 /* An account with every built-in default set, or NULL (EX_OSERR). */
 struct account *config_keys_account_new(

@@ -313,6 +313,9 @@ section_name(const char *address, const char *domain, char *dst, size_t size)
 void
 discover_format(const char *address, const struct discover_result *r, FILE *out)
 {
+	enum account_oauth2_provider oauth2;
+	bool oauth2_only;
+
 	fprintf(
 	    out, "; mailsub account for %s (mailsub --configure)\n", address);
 	fprintf(out, "; %s\n", r->source);
@@ -335,10 +338,38 @@ discover_format(const char *address, const struct discover_result *r, FILE *out)
 	fprintf(out, "user = %s\n", address);
 	fprintf(out, "from = %s\n", address);
 	fprintf(out, "senders = %s\n", address);
+	oauth2 = config_provider_oauth2(
+	    config_provider_find(r->provider), &oauth2_only);
+	if (oauth2_only) {
+		/* Microsoft: nothing but a token (the preset says
+		 * auth = XOAUTH2); mailsub ships no client id. */
+		fprintf(out,
+		    "; OAuth2: register an application (mailsub.conf(5), "
+		    "OAUTH2, Microsoft),\n; put its client id below and "
+		    "remove the ';', then run once:\n;   mailsub "
+		    "--oauth2-login %s\n",
+		    r->section);
+		fprintf(out, ";oauth2_client_id = APPLICATION-CLIENT-ID\n");
+		if (strcmp(r->provider, "outlook") != 0)
+			fprintf(out, "; your tenant id or domain (default "
+				     "common)\n;oauth2_tenant = "
+				     "organizations\n");
+		return;
+	}
 	fprintf(out, "; the password (or app password, or token): put it in "
 		     "this file, mode 0600,\n; or use password_command instead "
 		     "(mailsub.conf(5))\n");
 	fprintf(out, "password_file = ~/.config/mailsub/%s.pw\n", r->section);
+	if (oauth2 == ACCOUNT_OAUTH2_GOOGLE)
+		fprintf(out,
+		    "; or OAuth2 instead of the app password: register a "
+		    "\"Desktop app\" client\n; (mailsub.conf(5), OAUTH2, "
+		    "Google), remove password_file, remove the ';'\n; below "
+		    "and fill them in, then run once: mailsub --oauth2-login "
+		    "%s\n;oauth2_client_id = APPLICATION-CLIENT-ID\n"
+		    ";oauth2_client_secret_file = "
+		    "~/.config/mailsub/%s.secret\n",
+		    r->section, r->section);
 }
 
 /* Ask the resolver for the SRV records of name: the best goes to *best,

@@ -25,6 +25,7 @@
 #include "interrupt.h"
 #include "import.h"
 #include "log.h"
+#include "login.h"
 #include "mailq.h"
 #include "pretend.h"
 #include "serverinfo.h"
@@ -218,6 +219,9 @@ main(int argc, char **argv)
 			fprintf(stderr, "mailsub: %s\n", err.message);
 			code = err.exit_code;
 		}
+		break;
+	case CLI_MODE_OAUTH2_LOGIN:
+		code = report(login_run(&r.opts, stdout, &err), &err);
 		break;
 	case CLI_MODE_QUEUE_LIST:
 	case CLI_MODE_FLUSH:

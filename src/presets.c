@@ -88,6 +88,19 @@ static const struct config_provider providers[] = {
 	"mailbox password (app password with 2FA)"},
 };
 
+/* Which presets' servers take OAuth2 tokens, and from whom. */
+static const struct {
+	const char *provider;
+	enum account_oauth2_provider oauth2;
+	bool only; /* no password login any more */
+} provider_oauth2[] = {
+    {"gmail", ACCOUNT_OAUTH2_GOOGLE, false},
+    {"workspace", ACCOUNT_OAUTH2_GOOGLE, false},
+    {"outlook", ACCOUNT_OAUTH2_MICROSOFT, true},
+    {"office365", ACCOUNT_OAUTH2_MICROSOFT, true},
+    {"godaddy-m365", ACCOUNT_OAUTH2_MICROSOFT, true},
+};
+
 /* The address domains each preset serves; the lists follow the ISPDB
  * file named above each group. */
 static const struct {
@@ -353,6 +366,21 @@ config_provider_note(const char *name)
 	const struct config_provider *p = config_provider_find(name);
 
 	return p != NULL ? p->note : NULL;
+}
+
+enum account_oauth2_provider
+config_provider_oauth2(const struct config_provider *p, bool *only)
+{
+	size_t i;
+
+	*only = false;
+	for (i = 0; p != NULL && i < NELEM(provider_oauth2); i++) {
+		if (strcmp(provider_oauth2[i].provider, p->name) == 0) {
+			*only = provider_oauth2[i].only;
+			return provider_oauth2[i].oauth2;
+		}
+	}
+	return ACCOUNT_OAUTH2_NONE;
 }
 
 const struct config_provider *

@@ -29,6 +29,11 @@ const struct config_provider *config_provider_require(
     const char *name, struct error *err);
 /* The preset's note, or NULL for an unknown name. */
 const char *config_provider_note(const char *name);
+/* The OAuth2 provider whose endpoints the preset's server takes tokens
+ * from (ACCOUNT_OAUTH2_NONE: none), and whether it takes nothing else
+ * (*only: no password login, so auth = XOAUTH2 by default). */
+enum account_oauth2_provider config_provider_oauth2(
+    const struct config_provider *p, bool *only);
 /* The preset serving addresses @domain (gmail.com -> gmail), or NULL:
  * for --configure. */
 const struct config_provider *config_provider_for_domain(const char *domain);

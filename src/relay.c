@@ -12,6 +12,7 @@
 #include "interrupt.h"
 #include "log.h"
 #include "net.h"
+#include "oauth.h"
 #include "relay.h"
 #include "tls.h"
 #include "tlsmod.h"
@@ -152,6 +153,10 @@ relay_open(struct relay *r, const struct account *acct, bool verbose,
 	}
 	if (acct->n_hosts == 0)
 		return error_set(err, EX_CONFIG, "no host configured");
+	/* Any HTTPS to the token endpoint before the SMTP session, not in
+	 * the middle of it (oauth.h). */
+	if (oauth_prepare(acct, err) == -1)
+		return -1;
 	for (i = 0; i < acct->n_hosts; i++) {
 		error_clear(err);
 		if (open_one(r, acct->hosts[i], verbose, &phase, err) == 0)

@@ -66,7 +66,7 @@ secret_check_file_mode(const char *path, struct error *err)
 
 /* "~/x" -> "$HOME/x"; anything else is used as it is. */
 static int
-expand_home(const char *path, char *out, size_t size, struct error *err)
+expand_home(const char *key, const char *path, char *out, size_t size, struct error *err)
 {
 	const char *home;
 	int         n;
@@ -78,12 +78,12 @@ expand_home(const char *path, char *out, size_t size, struct error *err)
 		n = snprintf(out, size, "%s", path);
 	if (n < 0 || (size_t)n >= size)
 		return error_set(err, EX_CONFIG,
-		    "password_file: path too long");
+		    "%s: path too long", key);
 	return 0;
 }
 
 static int
-read_password_file(const char *cfg_path, bool system, struct buf *out,
+read_password_file(const char *key, const char *cfg_path, bool system, struct buf *out,
     struct error *err)
 {
 	unsigned    rule = FSPERM_SECRET | (system ? FSPERM_SYSTEM : 0);
@@ -93,25 +93,25 @@ read_password_file(const char *cfg_path, bool system, struct buf *out,
 	ssize_t     n;
 	int         fd, rc = -1;
 
-	if (expand_home(cfg_path, path, sizeof(path), err) == -1)
+	if (expand_home(key, cfg_path, path, sizeof(path), err) == -1)
 		return -1;
 	/* The way to it (fsperm.h), then the file we opened, not the name:
 	 * no race with a rename. */
 	if (fsperm_check_path(path, rule | FSPERM_NOFOLLOW, err) == -1) {
-		error_prefix(err, "password_file");
+		error_prefix(err, "%s", key);
 		return -1;
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
 	if (fd == -1)
-		return error_set(err, EX_CONFIG, "password_file %s: %s", path,
+		return error_set(err, EX_CONFIG, "%s %s: %s", key, path,
 		    strerror(errno));
 	if (fstat(fd, &st) == -1) {
-		error_set(err, EX_CONFIG, "password_file %s: %s", path,
+		error_set(err, EX_CONFIG, "%s %s: %s", key, path,
 		    strerror(errno));
 		goto done;
 	}
 	if (fsperm_check_stat(path, &st, rule, err) == -1) {
-		error_prefix(err, "password_file");
+		error_prefix(err, "%s", key);
 		goto done;
 	}
 	for (;;) {
@@ -119,7 +119,7 @@ read_password_file(const char *cfg_path, bool system, struct buf *out,
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
-			error_set(err, EX_CONFIG, "password_file %s: %s", path,
+			error_set(err, EX_CONFIG, "%s %s: %s", key, path,
 			    strerror(errno));
 			goto done;
 		}
@@ -127,8 +127,8 @@ read_password_file(const char *cfg_path, bool system, struct buf *out,
 			break;
 		if (out->len + (size_t)n > SECRET_LINE_MAX) {
 			error_set(err, EX_CONFIG,
-			    "password_file %s: first line longer than %d "
-			    "bytes",
+			    "%s %s: first line longer than %d "
+			    "bytes", key,
 			    path, SECRET_LINE_MAX);
 			goto done;
 		}
@@ -139,16 +139,16 @@ read_password_file(const char *cfg_path, bool system, struct buf *out,
 	}
 	first_line(out);
 	if (out->len == 0) {
-		error_set(err, EX_CONFIG, "password_file %s: first line is "
-		    "empty", path);
+		error_set(err, EX_CONFIG, "%s %s: first line is "
+		    "empty", key, path);
 		goto done;
 	}
 	/* Windows editors start UTF-8 files with U+FEFF: it would go to
 	 * the server as part of the password. */
 	if (out->len >= 3 && memcmp(out->data, "\xef\xbb\xbf", 3) == 0) {
 		error_set(err, EX_CONFIG,
-		    "password_file %s: UTF-8 byte-order mark; save the file "
-		    "without it",
+		    "%s %s: UTF-8 byte-order mark; save the file "
+		    "without it", key,
 		    path);
 		goto done;
 	}
@@ -254,7 +254,7 @@ format_size(char *dst, size_t size, size_t n)
  * -1 with err set otherwise.
  */
 static int
-collect_output(int fd, pid_t pid, long long deadline, int timeout_ms,
+collect_output(const char *key, int fd, pid_t pid, long long deadline, int timeout_ms,
     size_t max_out, struct buf *out, bool *exited, int *status,
     struct error *err)
 {
@@ -274,7 +274,7 @@ collect_output(int fd, pid_t pid, long long deadline, int timeout_ms,
 				*exited = true;
 			else if (r == -1 && errno != EINTR) {
 				error_set(err, EX_OSERR,
-				    "password_command: waitpid: %s",
+				    "%s: waitpid: %s", key,
 				    strerror(errno));
 				break;
 			}
@@ -283,7 +283,7 @@ collect_output(int fd, pid_t pid, long long deadline, int timeout_ms,
 		if (left <= 0) {
 			format_duration(what, sizeof(what), timeout_ms);
 			error_set(err, EX_TEMPFAIL,
-			    "password_command timed out after %s", what);
+			    "%s timed out after %s", key, what);
 			break;
 		}
 		/* After the exit only what is already there is read. */
@@ -296,14 +296,14 @@ collect_output(int fd, pid_t pid, long long deadline, int timeout_ms,
 		/* SIGTERM and the like end the wait: the caller kills the
 		 * command, and the message is queued (interrupt.h). */
 		if (interrupt_check(err, EX_TEMPFAIL) == -1) {
-			error_prefix(err, "password_command");
+			error_prefix(err, "%s", key);
 			break;
 		}
 		pr = interrupt_poll(&pfd, 1, wait_ms);
 		if (pr == -1 && errno == EINTR)
 			continue;
 		if (pr == -1) {
-			error_set(err, EX_OSERR, "password_command: poll: %s",
+			error_set(err, EX_OSERR, "%s: poll: %s", key,
 			    strerror(errno));
 			break;
 		}
@@ -318,7 +318,7 @@ collect_output(int fd, pid_t pid, long long deadline, int timeout_ms,
 		if (n == -1 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n == -1) {
-			error_set(err, EX_OSERR, "password_command: read: %s",
+			error_set(err, EX_OSERR, "%s: read: %s", key,
 			    strerror(errno));
 			break;
 		}
@@ -329,7 +329,7 @@ collect_output(int fd, pid_t pid, long long deadline, int timeout_ms,
 		if ((size_t)n > max_out - out->len) {
 			format_size(what, sizeof(what), max_out);
 			error_set(err, EX_CONFIG,
-			    "password_command printed more than %s", what);
+			    "%s printed more than %s", key, what);
 			break;
 		}
 		if (buf_append(out, chunk, (size_t)n, err) == -1)
@@ -341,7 +341,7 @@ collect_output(int fd, pid_t pid, long long deadline, int timeout_ms,
 
 /* Wait for the child until the deadline; -1 with err set on timeout. */
 static int
-reap(pid_t pid, long long deadline, int timeout_ms, int *status,
+reap(const char *key, pid_t pid, long long deadline, int timeout_ms, int *status,
     struct error *err)
 {
 	char  what[32];
@@ -354,17 +354,17 @@ reap(pid_t pid, long long deadline, int timeout_ms, int *status,
 		if (r == -1 && errno != EINTR) {
 			kill_and_reap(pid);
 			return error_set(err, EX_OSERR,
-			    "password_command: waitpid: %s", strerror(errno));
+			    "%s: waitpid: %s", key, strerror(errno));
 		}
 		if (now_ms() >= deadline) {
 			kill_and_reap(pid);
 			format_duration(what, sizeof(what), timeout_ms);
 			return error_set(err, EX_TEMPFAIL,
-			    "password_command timed out after %s", what);
+			    "%s timed out after %s", key, what);
 		}
 		if (interrupt_check(err, EX_TEMPFAIL) == -1) {
 			kill_and_reap(pid);
-			error_prefix(err, "password_command");
+			error_prefix(err, "%s", key);
 			return -1;
 		}
 		/* The command closed stdout but lingers: poll gently. */
@@ -373,7 +373,8 @@ reap(pid_t pid, long long deadline, int timeout_ms, int *status,
 }
 
 static int
-run_command(const char *command, bool system, int timeout_ms,
+run_command(const char *key, const char *command, bool system,
+    int timeout_ms,
     size_t max_out, struct buf *out, struct error *err)
 {
 	struct sigaction sa, old_chld;
@@ -389,14 +390,14 @@ run_command(const char *command, bool system, int timeout_ms,
 	sigaction(SIGCHLD, &sa, &old_chld);
 
 	if (pipe2(pfd, O_CLOEXEC) == -1) {
-		error_set(err, EX_OSERR, "password_command: pipe: %s",
+		error_set(err, EX_OSERR, "%s: pipe: %s", key,
 		    strerror(errno));
 		goto restore;
 	}
 	deadline = now_ms() + timeout_ms;
 	pid = fork();
 	if (pid == -1) {
-		error_set(err, EX_OSERR, "password_command: fork: %s",
+		error_set(err, EX_OSERR, "%s: fork: %s", key,
 		    strerror(errno));
 		close(pfd[0]);
 		close(pfd[1]);
@@ -409,7 +410,7 @@ run_command(const char *command, bool system, int timeout_ms,
 	setpgid(pid, pid);
 	close(pfd[1]);
 
-	if (collect_output(pfd[0], pid, deadline, timeout_ms, max_out, out,
+	if (collect_output(key, pfd[0], pid, deadline, timeout_ms, max_out, out,
 		&exited, &status, err) == -1) {
 		close(pfd[0]);
 		if (!exited)
@@ -417,23 +418,23 @@ run_command(const char *command, bool system, int timeout_ms,
 		goto restore;
 	}
 	close(pfd[0]);
-	if (!exited && reap(pid, deadline, timeout_ms, &status, err) == -1)
+	if (!exited && reap(key, pid, deadline, timeout_ms, &status, err) == -1)
 		goto restore;
 	if (WIFSIGNALED(status)) {
 		error_set(err, EX_CONFIG,
-		    "password_command failed (killed by signal %d)",
+		    "%s failed (killed by signal %d)", key,
 		    WTERMSIG(status));
 		goto restore;
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
-		error_set(err, EX_CONFIG, "password_command failed (exit %d)",
+		error_set(err, EX_CONFIG, "%s failed (exit %d)", key,
 		    WEXITSTATUS(status));
 		goto restore;
 	}
 	first_line(out);
 	if (out->len == 0) {
 		error_set(err, EX_CONFIG,
-		    "password_command printed nothing on its first line");
+		    "%s printed nothing on its first line", key);
 		goto restore;
 	}
 	rc = 0;
@@ -448,7 +449,7 @@ int
 secret_run_command(const char *command, int timeout_ms, size_t max_out,
     struct buf *out, struct error *err)
 {
-	return run_command(command, false, timeout_ms, max_out, out, err);
+	return run_command("password_command", command, false, timeout_ms, max_out, out, err);
 }
 
 /* The prompt is interrupted by these; the terminal is restored first. */
@@ -602,7 +603,8 @@ secret_get_password(const struct account *acct, struct buf *out,
 		return 0;
 	}
 	if (acct->password_file != NULL) {
-		if (read_password_file(acct->password_file, acct->system, out,
+		if (read_password_file("password_file", acct->password_file,
+			acct->system, out,
 			err) == -1) {
 			buf_wipe(out);
 			return -1;
@@ -610,7 +612,8 @@ secret_get_password(const struct account *acct, struct buf *out,
 		return 0;
 	}
 	if (acct->password_command != NULL)
-		return run_command(acct->password_command, acct->system,
+		return run_command("password_command", acct->password_command,
+		    acct->system,
 		    SECRET_COMMAND_TIMEOUT_MS, SECRET_COMMAND_OUTPUT_MAX, out,
 		    err);
 	/* The system account's password is not the caller's to type. */
@@ -622,4 +625,34 @@ secret_get_password(const struct account *acct, struct buf *out,
 	    "no password configured for account %s (password, password_file "
 	    "or password_command)",
 	    acct->name != NULL ? acct->name : "?");
+}
+
+int
+secret_get_client_secret(const struct account *acct, struct buf *out,
+    struct error *err)
+{
+	if (acct->has_oauth2_client_secret) {
+		if (buf_append(out, buf_str(&acct->oauth2_client_secret),
+			acct->oauth2_client_secret.len, err) == -1) {
+			buf_wipe(out);
+			return -1;
+		}
+		first_line(out);
+		return 0;
+	}
+	if (acct->oauth2_client_secret_file != NULL) {
+		if (read_password_file("oauth2_client_secret_file",
+			acct->oauth2_client_secret_file, acct->system, out,
+			err) == -1) {
+			buf_wipe(out);
+			return -1;
+		}
+		return 0;
+	}
+	if (acct->oauth2_client_secret_command != NULL)
+		return run_command("oauth2_client_secret_command",
+		    acct->oauth2_client_secret_command, acct->system,
+		    SECRET_COMMAND_TIMEOUT_MS, SECRET_COMMAND_OUTPUT_MAX, out,
+		    err);
+	return 0; /* a public client (RFC 6749 2.1) */
 }

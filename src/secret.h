@@ -23,6 +23,12 @@ struct error;
 int secret_get_password(const struct account *acct, struct buf *out,
     struct error *err);
 
+/* The account's OAuth2 client secret (oauth2_client_secret, _file or
+ * _command, read like the password) into out; out stays empty when none
+ * is set (a public client).  Errors as secret_get_password(). */
+int secret_get_client_secret(const struct account *acct, struct buf *out,
+    struct error *err);
+
 /* Run command with /bin/sh -c (stdin /dev/null, stdout a pipe, stderr
  * inherited, in its own process group) and put the first line of its output
  * into out.  More than max_out bytes -> EX_CONFIG, longer than timeout_ms ->

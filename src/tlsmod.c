@@ -20,7 +20,10 @@
 #include "conn.h"
 #include "error.h"
 #include "interrupt.h"
+#include "log.h"
 #include "net.h"
+#include "oauth.h"
+#include "oauth_module.h"
 #include "sasl_mechs.h"
 #include "secret.h"
 #include "smtp.h"
@@ -48,6 +51,7 @@ __attribute__((used)) static void (*const module_imports[])(void) = {
     (void (*)(void))buf_free,
     (void (*)(void))buf_init,
     (void (*)(void))buf_printf,
+    (void (*)(void))buf_reset,
     (void (*)(void))buf_str,
     (void (*)(void))buf_wipe,
     (void (*)(void))cache_forget,
@@ -60,11 +64,15 @@ __attribute__((used)) static void (*const module_imports[])(void) = {
     (void (*)(void))error_escape,
     (void (*)(void))error_from_reply,
     (void (*)(void))error_is_set,
+    (void (*)(void))error_prefix,
     (void (*)(void))error_set,
     (void (*)(void))interrupt_caught,
     (void (*)(void))interrupt_check,
     (void (*)(void))interrupt_poll,
+    (void (*)(void))log_verbose,
     (void (*)(void))net_transport_get_fd,
+    (void (*)(void))oauth_enabled,
+    (void (*)(void))oauth_get_token,
     (void (*)(void))sasl_auth_needed,
     (void (*)(void))sasl_mech_find, /* and the table sasl_mechs[] */
     (void (*)(void))secret_get_password,
@@ -86,13 +94,15 @@ struct module {
 	const void *entry; /* the exported struct, once checked */
 };
 
-enum { MODULE_TLS, MODULE_SASL, MODULE_COUNT };
+enum { MODULE_TLS, MODULE_SASL, MODULE_OAUTH, MODULE_COUNT };
 
 static struct module modules[MODULE_COUNT] = {
     [MODULE_TLS] = {TLSMOD_TLS_NAME, "mailsub_tls_module", TLS_MODULE_ABI,
 	"TLS", NULL, NULL},
     [MODULE_SASL] = {TLSMOD_SASL_NAME, "mailsub_sasl_module", SASL_MODULE_ABI,
 	"SASL", NULL, NULL},
+    [MODULE_OAUTH] = {TLSMOD_OAUTH_NAME, "mailsub_oauth_module",
+	OAUTH_MODULE_ABI, "OAuth2", NULL, NULL},
 };
 
 bool
@@ -180,4 +190,10 @@ const struct sasl_module *
 tlsmod_sasl(struct error *err)
 {
 	return module_load(&modules[MODULE_SASL], err);
+}
+
+const struct oauth_module *
+tlsmod_oauth(struct error *err)
+{
+	return module_load(&modules[MODULE_OAUTH], err);
 }

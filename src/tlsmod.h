@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * The loadable modules and their loader.  tls.c with GnuTLS is built into
- * mailsub-tls.so, auth.c with libgsasl into mailsub-sasl.so.  Each module
+ * mailsub-tls.so, auth.c with libgsasl into mailsub-sasl.so, oauth_http.c
+ * and oauth_flow.c with libcurl and jansson into mailsub-oauth.so (struct
+ * oauth_module in oauth_module.h).  Each module
  * exports one symbol, a const struct of entry points named
  * mailsub_NAME_module (struct tls_module in tls.h, struct sasl_module in
  * auth.h) whose first member is a struct module_head.  The core asks the
@@ -26,13 +28,15 @@
 #include <stdbool.h>
 
 struct error;
+struct oauth_module;
 struct sasl_module;
 struct tls_module;
 
 /* The modules' file names, looked for beside the running executable (the
  * build tree, or a relocated install), then in PKGLIBDIR. */
 #define TLSMOD_TLS_NAME	 "mailsub-tls.so"
-#define TLSMOD_SASL_NAME "mailsub-sasl.so"
+#define TLSMOD_SASL_NAME  "mailsub-sasl.so"
+#define TLSMOD_OAUTH_NAME "mailsub-oauth.so"
 
 /*
  * What the loader checks before it trusts a module: abi must be the
@@ -60,6 +64,7 @@ struct module_head {
  */
 const struct tls_module *tlsmod_tls(struct error *err);
 const struct sasl_module *tlsmod_sasl(struct error *err);
+const struct oauth_module *tlsmod_oauth(struct error *err);
 
 /* In the binary (tlsmod.c): whether a module is loaded (for tests and
  * -v). */

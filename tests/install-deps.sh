@@ -53,7 +53,8 @@ case ${1:-} in
 esac
 
 BUILD_PACKAGES="build-essential autoconf automake pkg-config libgnutls28-dev
-libgsasl-dev libiniparser-dev libmagic-dev libidn2-dev python3"
+libgsasl-dev libiniparser-dev libmagic-dev libidn2-dev libcurl4-gnutls-dev
+libjansson-dev python3"
 TEST_PACKAGES="libcmocka-dev gnutls-bin dovecot-core python3-aiosmtpd
 python3-pytest mandoc msmtp faketime clang clang-tools libclang-rt-14-dev git
 git-email libmailtools-perl php-cli s-nail mutt util-linux bash-completion

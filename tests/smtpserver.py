@@ -15,6 +15,7 @@ Sink mode is a well-behaved ESMTP server that keeps every message:
   smtpserver.py --sink --record DIR --port 0 --portfile PATH
       [--tls-cert C --tls-key K [--implicit-tls] [--require-tls]]
       [--auth USER:PASS] [--chunking] [--dsn] [--size N]
+      [--oauth-tokens FILE [--oauth-user USER]]
       [--reject-rcpt ADDR]... [--defer-rcpt ADDR]...
 
 Listens on 127.0.0.1 only (or another loopback address: --bind).  Exits on SIGTERM/SIGINT, after the first
@@ -28,6 +29,13 @@ Record files (written atomically: *.tmp then rename):
             without the final ".")
   sink:     msg-NNNNN.eml (the message, transparency dots removed) and then
             msg-NNNNN.json (the envelope; its presence means complete)
+
+With --oauth-tokens the sink also offers XOAUTH2 and OAUTHBEARER (RFC
+7628) and accepts a bearer token listed in FILE (one a line, read at each
+AUTH: tests/fakeidp.py writes the tokens it issued); any other gets the
+error challenge (a 334 with base64 JSON), which the client must answer
+with an empty line (XOAUTH2) or AQ== (OAUTHBEARER, RFC 7628 3.2.3) before
+the 535.  Every attempt is appended to --record/oauth.log as JSON.
 """
 
 import argparse
@@ -665,6 +673,7 @@ class Sink:
         self.helo = None
         self.esmtp = False
         self.auth_user = None
+        self.auth_token = None
         self.bad = 0
         self.result = None
         self.reset()
@@ -696,7 +705,12 @@ class Sink:
         if self.server.ctx is not None and not self.conn.tls:
             lines.append("STARTTLS")
         if self.args.auth and (self.conn.tls or not self.args.auth_tls_only):
-            lines.append("AUTH PLAIN LOGIN CRAM-MD5")
+            lines.append("AUTH PLAIN LOGIN CRAM-MD5" +
+                         (" XOAUTH2 OAUTHBEARER"
+                          if self.args.oauth_tokens else ""))
+        elif self.args.oauth_tokens and (self.conn.tls or
+                                         not self.args.auth_tls_only):
+            lines.append("AUTH XOAUTH2 OAUTHBEARER")
         return lines
 
     def run(self):
@@ -723,7 +737,8 @@ class Sink:
         return (self.args.require_tls and not self.conn.tls)
 
     def need_auth(self):
-        return (self.args.auth and self.auth_user is None)
+        return ((self.args.auth or self.args.oauth_tokens) and
+                self.auth_user is None)
 
     def loop(self):
         while True:
@@ -814,19 +829,102 @@ class Sink:
         except (binascii.Error, ValueError):
             return None
 
+    def oauth_note(self, entry):
+        entry["connection"] = self.n
+        entry["time"] = time.time()
+        path = os.path.join(self.args.record, "oauth.log")
+        with open(path, "a") as f:
+            f.write(json.dumps(entry) + "\n")
+
+    def valid_tokens(self):
+        try:
+            with open(self.args.oauth_tokens) as f:
+                return [x.strip() for x in f if x.strip()]
+        except OSError:
+            return []
+
+    def auth_oauth(self, mech, parts):
+        """XOAUTH2 (Google's and Microsoft's format) or OAUTHBEARER (RFC
+        7628 3.1): one client message, then 235, or the error challenge,
+        the client's answer to it, and 535."""
+        resp = parts[1].encode() if len(parts) > 1 else self.auth_read("")
+        if resp is None:
+            return self.reply("501 5.7.0 Authentication cancelled")
+        dec = self.b64(resp)
+        if dec is None or not dec.endswith(b"\x01\x01"):
+            self.oauth_note({"mech": mech, "result": "malformed"})
+            return self.reply("501 5.5.2 Bad %s response" % mech)
+        fields = {}
+        body = dec[:-2]
+        if mech == "OAUTHBEARER":
+            gs2, _, body = body.partition(b",\x01")
+            m = re.match(rb"n,a=([^,]*)\Z", gs2 + b"")
+            if not gs2.startswith(b"n,") or m is None:
+                self.oauth_note({"mech": mech, "result": "malformed"})
+                return self.reply("501 5.5.2 Bad OAUTHBEARER gs2 header")
+            fields[b"user"] = m.group(1).replace(b"=2C", b",").replace(
+                b"=3D", b"=")
+        for kv in body.split(b"\x01"):
+            k, _, v = kv.partition(b"=")
+            fields.setdefault(k, v)
+        auth = fields.get(b"auth", b"")
+        user = fields.get(b"user", b"").decode("utf-8", "replace")
+        token = auth[7:].decode("ascii", "replace") \
+            if auth.startswith(b"Bearer ") else ""
+        tokens = self.valid_tokens()
+        ok = (token in tokens and
+              (not self.args.oauth_user or user == self.args.oauth_user))
+        entry = {"mech": mech, "user": user,
+                 "token_index": tokens.index(token) if token in tokens
+                 else -1,
+                 "host": fields.get(b"host", b"").decode(),
+                 "port": fields.get(b"port", b"").decode()}
+        if ok:
+            self.auth_user = user
+            self.auth_token = entry["token_index"]
+            entry["result"] = "ok"
+            self.oauth_note(entry)
+            return self.reply("235 2.7.0 Accepted")
+        if mech == "XOAUTH2":
+            err = {"status": "401", "schemes": "bearer",
+                   "scope": "https://mail.google.com/"}
+            want = b""
+        else:
+            err = {"status": "invalid_token",
+                   "scope": "https://mail.google.com/"}
+            want = b"AQ=="
+        self.reply("334 " + base64.b64encode(
+            json.dumps(err).encode()).decode())
+        line = self.conn.readline(cap=AUTH_LINE_MAX)
+        if line is None:
+            raise PeerGone()
+        answer = line.rstrip(b"\r\n")
+        entry["result"] = "refused"
+        entry["challenge_answer_ok"] = answer == want
+        self.oauth_note(entry)
+        if answer != want:
+            return self.reply("501 5.5.2 Expected %s after the error "
+                              "challenge" % ("an empty line" if not want
+                                             else want.decode()))
+        return self.reply("535 5.7.8 Username and Password not accepted")
+
     def cmd_AUTH(self, arg):
-        if not self.args.auth or (self.args.auth_tls_only and
-                                  not self.conn.tls):
+        if not (self.args.auth or self.args.oauth_tokens) or \
+                (self.args.auth_tls_only and not self.conn.tls):
             return self.reply("503 5.5.1 AUTH not available")
         if self.auth_user is not None:
             return self.reply("503 5.5.1 Already authenticated")
         if self.mail_from is not None:
             return self.reply("503 5.5.1 AUTH not allowed in a transaction")
-        user, pw = self.args.auth.split(":", 1)
         parts = arg.split()
         if not parts:
             return self.reply("501 5.5.4 AUTH needs a mechanism")
         mech = parts[0].upper()
+        if mech in ("XOAUTH2", "OAUTHBEARER") and self.args.oauth_tokens:
+            return self.auth_oauth(mech, parts)
+        if not self.args.auth:
+            return self.reply("504 5.5.4 Mechanism not supported")
+        user, pw = self.args.auth.split(":", 1)
         ok = False
         got_user = None
         if mech == "PLAIN":
@@ -926,6 +1024,7 @@ class Sink:
                "rcpt_params": [r["params"] for r in self.rcpts],
                "helo": self.helo, "esmtp": self.esmtp,
                "tls": self.conn.tls_info, "auth_user": self.auth_user,
+               "auth_token": self.auth_token,
                "size": size, "body": body, "time": time.time()}
         env.update(extra)
         os.rename(base + ".eml.tmp", base + ".eml")
@@ -1124,6 +1223,10 @@ def main():
     p.add_argument("--verbose", "-v", action="store_true")
     # sink
     p.add_argument("--auth", help="USER:PASS accepted by AUTH")
+    p.add_argument("--oauth-tokens",
+                   help="file of bearer tokens XOAUTH2/OAUTHBEARER accept")
+    p.add_argument("--oauth-user",
+                   help="the user XOAUTH2/OAUTHBEARER must name")
     p.add_argument("--auth-tls-only", action="store_true",
                    help="offer AUTH only after TLS")
     p.add_argument("--require-tls", action="store_true",

@@ -439,7 +439,7 @@ def scenario_table(r):
             trio(r.stat(c, "cpu"), fmt_time),
             fmt_rss(rss[0] if rss else None), fmt_instr(r.instr[c]),
             len(r.samples[c]), r.failed(c)))
-    if len(r.samples) == 2:
+    if sorted(r.samples) == ["mailsub", "msmtp"]:
         out.append("| **mailsub/msmtp** | **%s** | **%s** | **%s** | "
                    "**%s** | |" % (
                        fmt_ratio(r.ratio("wall")), fmt_ratio(r.ratio("cpu")),
@@ -605,6 +605,10 @@ def main():
             prep("mailsub")
         instr(r, args, args, one_k)
 
+    # S8: OAuth2, next to S7 so that both see the same machine load.
+    s8 = oauth_scenarios(a, env, work, logdir, rcpt, one_k, runs_small,
+                         warm, want, results)
+
     # S4
     if q:
         big = [("S4-100M", "large message, plain (quick: 256 KiB)",
@@ -692,8 +696,181 @@ def main():
 
     elapsed = time.time() - t_start
     write_report(a, results, s1, s4, cg, cg_bytes if cg else None, s6,
-                 qres, floors, elapsed, n_inv, hf, trust_note)
+                 qres, floors, elapsed, n_inv, hf, trust_note, s8)
     log("wrote %s in %.0f s" % (a.out, elapsed))
+
+
+# ---- S8: OAuth2 ------------------------------------------------------------
+
+TESTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                         os.pardir, os.pardir, "tests")
+OAUTH_USER = "bench@example.org"
+OAUTH_PW = "bench-pw-S8"
+OAUTH_CLIENT = "mailsub-bench-client"
+REFRESHING = "mailsub XOAUTH2, refreshing"
+CACHED = "mailsub XOAUTH2, stored token"
+
+
+def wait_portfile(path, proc, what):
+    for _ in range(200):
+        if os.path.exists(path) and os.path.getsize(path) > 0:
+            with open(path) as f:
+                return int(f.read())
+        if proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    raise RuntimeError("%s did not start" % what)
+
+
+def oauth_scenarios(a, env, work, logdir, rcpt, one_k, runs, warm, want,
+                    results):
+    """S8: STARTTLS + XOAUTH2 with the token mailsub keeps (cached, and
+    refreshed on every run) against STARTTLS + AUTH PLAIN, all on one
+    server: tests/smtpserver.py as a sink that takes both, with
+    tests/fakeidp.py as the token endpoint (HTTPS, the test CA).  Returns
+    {key: Result}."""
+    keys = ["S8", "S8-REFRESH"]
+    if not any(want(k) for k in keys):
+        return {}
+    py = sys.executable or "/usr/bin/python3"
+    pki = os.path.join(work, "s8-pki")
+    idp_dir = os.path.join(work, "s8-idp")
+    os.makedirs(idp_dir, exist_ok=True)
+    if subprocess.call(["sh", os.path.join(TESTS_DIR, "pki.sh"), pki],
+                       stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL) != 0:
+        log("S8: tests/pki.sh failed: skipped")
+        return {}
+    ca = os.path.join(pki, "ca.crt")
+    cert, key = os.path.join(pki, "server.crt"), os.path.join(pki,
+                                                             "server.key")
+    procs = []
+    out = {}
+    try:
+        idp_port_file = os.path.join(work, "s8-idp.port")
+        idp = subprocess.Popen(
+            [py, os.path.join(TESTS_DIR, "fakeidp.py"), "serve",
+             "--portfile", idp_port_file, "--cert", cert, "--key", key,
+             "--dir", idp_dir, "--client-id", OAUTH_CLIENT],
+            stdout=subprocess.DEVNULL,
+            stderr=open(os.path.join(logdir, "s8-idp.log"), "wb"))
+        procs.append(idp)
+        idp_port = wait_portfile(idp_port_file, idp, "fakeidp.py")
+        sink_port_file = os.path.join(work, "s8-sink.port")
+        sink = subprocess.Popen(
+            [py, os.path.join(TESTS_DIR, "smtpserver.py"), "--sink",
+             "--record", os.path.join(work, "s8-rec"), "--port", "0",
+             "--portfile", sink_port_file, "--tls-cert", cert,
+             "--tls-key", key, "--auth-tls-only",
+             "--auth", "%s:%s" % (OAUTH_USER, OAUTH_PW),
+             "--oauth-tokens", os.path.join(idp_dir, "access-tokens"),
+             "--oauth-user", OAUTH_USER],
+            stdout=subprocess.DEVNULL,
+            stderr=open(os.path.join(logdir, "s8-sink.log"), "wb"))
+        procs.append(sink)
+        sink_port = wait_portfile(sink_port_file, sink, "smtpserver.py")
+
+        common = ["host = 127.0.0.1", "port = %d" % sink_port,
+                  "tls = starttls", "tls_trust_file = %s" % ca,
+                  "user = %s" % OAUTH_USER]
+        mcfg = os.path.join(work, "mailsub-s8.ini")
+        write_private(mcfg, "\n".join(
+            ["[defaults]", "from = a@example.org",
+             "queue_dir = %s/queue" % work, "", "[s8plain]"] + common +
+            ["auth = PLAIN", 'password = "%s"' % OAUTH_PW, "", "[s8oauth]"]
+            + common +
+            ["oauth2_provider = custom",
+             "oauth2_client_id = %s" % OAUTH_CLIENT,
+             "oauth2_token_url = https://127.0.0.1:%d/token" % idp_port,
+             "oauth2_scope = \"https://outlook.office.com/SMTP.Send "
+             "offline_access\"",
+             "oauth2_trust_file = %s" % ca, ""]))
+        # A signed-in account: a refresh token the IdP knows, the access
+        # token stale, so the warm-up run fetches one.
+        rt = "RT-bench-seed"
+        with open(os.path.join(idp_dir, "state.json"), "w") as f:
+            json.dump({"refresh_tokens": [rt]}, f)
+        tdir = os.path.join(env["XDG_STATE_HOME"], "mailsub", "oauth2")
+        os.makedirs(tdir, mode=0o700, exist_ok=True)
+        os.chmod(os.path.join(env["XDG_STATE_HOME"], "mailsub"), 0o700)
+        tfile = os.path.join(tdir, "s8oauth.token")
+
+        def token_file(expires, refresh, access):
+            write_private(tfile, "\n".join([
+                "mailsub-oauth2 1", "client_id " + OAUTH_CLIENT,
+                "token_url https://127.0.0.1:%d/token" % idp_port,
+                "user " + OAUTH_USER, "expires %d" % expires,
+                "updated 1", "refresh_token " + refresh,
+                "access_token " + access, ""]))
+
+        def read_token():
+            with open(tfile) as f:
+                d = dict(line.rstrip("\n").split(" ", 1) for line in f
+                         if " " in line)
+            return d
+
+        token_file(1, rt, "AT-stale")
+        M = [a.mailsub, "-C", mcfg]
+        e = os.path.join(logdir, "S8-setup.stderr")
+        if spawn(M + ["-a", "s8oauth", rcpt], one_k, env, e).rc != 0:
+            log("S8: the first refresh failed (see %s): skipped" % e)
+            return {}
+        tok = read_token()
+        rcfg = os.path.join(work, "msmtprc-s8")
+        tls = ["host 127.0.0.1", "port %d" % sink_port, "tls on",
+               "tls_starttls on", "tls_trust_file %s" % ca,
+               "user %s" % OAUTH_USER]
+        write_private(rcfg, "\n".join(
+            ["defaults", "from a@example.org", "", "account s8plain"] + tls
+            + ["auth plain", "password %s" % OAUTH_PW, "",
+               "account s8oauth"] + tls +
+            ["auth xoauth2", "password %s" % tok["access_token"], ""]))
+        R = [a.msmtp, "-C", rcfg]
+
+        def stale(client):
+            """Before every refreshing run: the access token expired."""
+            if client == REFRESHING:
+                d = read_token()
+                token_file(1, d["refresh_token"], d["access_token"])
+
+        # All the clients of one scenario take turns run by run, so the
+        # ratios between them hold whatever the machine's load does.
+        for k, title, cmds, prep in (
+                ("S8", "1 KB, STARTTLS + AUTH PLAIN or XOAUTH2 on one server "
+                 "(tests/smtpserver.py); mailsub's stored token still good, "
+                 "msmtp given the same token as its password",
+                 {"mailsub PLAIN": M + ["-a", "s8plain", rcpt],
+                  "mailsub XOAUTH2": M + ["-a", "s8oauth", rcpt],
+                  "msmtp PLAIN": R + ["-a", "s8plain", rcpt],
+                  "msmtp XOAUTH2": R + ["-a", "s8oauth", rcpt]}, None),
+                ("S8-REFRESH", "1 KB, STARTTLS + XOAUTH2, mailsub with the "
+                 "token renewed before every run (HTTPS to tests/fakeidp.py) "
+                 "and with the stored one",
+                 {REFRESHING: M + ["-a", "s8oauth", rcpt],
+                  CACHED: M + ["-a", "s8oauth", rcpt]}, stale)):
+            if not want(k):
+                continue
+            log("%s: %s (%d runs)" % (k, title, runs))
+            r = measure(k, title, cmds, one_k, env, runs, warm, logdir,
+                        prepare=prep)
+            results.append(r)
+            out[k] = r
+        if "S8-REFRESH" in out:
+            with open(os.path.join(idp_dir, "state.json")) as f:
+                n = json.load(f)["refresh"]
+            out["S8-REFRESH"].note = (
+                "The fake IdP counted %d refreshes (the warm-up included)."
+                % n)
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+    return out
 
 
 def hyperfine_check(margv, rargv, stdin, env, logdir, runs):
@@ -799,7 +976,7 @@ TARGETS = [
 
 
 def write_report(a, results, s1, s4, cg, cg_bytes, s6, qres, floors,
-                 elapsed, n_inv, hf, trust_note=None):
+                 elapsed, n_inv, hf, trust_note=None, s8=None):
     by = {r.key: r for r in results}
     L = []
     L.append("# mailsub against msmtp: benchmark results")
@@ -891,7 +1068,30 @@ def write_report(a, results, s1, s4, cg, cg_bytes, s6, qres, floors,
             else v >= 50)
     elif qres:
         row("Q speed-up", "≥ 50x", "skipped: " + qres.skipped, None)
+    s8 = s8 or {}
+    if "S8" in s8:
+        x = s8["S8"].stat("mailsub XOAUTH2", "cpu")
+        p = s8["S8"].stat("mailsub PLAIN", "cpu")
+        v = x[0] / p[0] if x and p and p[0] else None
+        row("S8 CPU, mailsub XOAUTH2 with a stored token / mailsub AUTH "
+            "PLAIN", "≤ 1.10", fmt_ratio(v), None if v is None
+            else v <= 1.10)
     L.append("")
+    if "S8-REFRESH" in s8:
+        f = s8["S8-REFRESH"]
+        d = {m: (f.stat(REFRESHING, m), f.stat(CACHED, m))
+             for m in ("cpu", "rss", "wall")}
+        if all(x and y for x, y in d.values()):
+            L.append("A token refresh (S8-REFRESH, medians) costs mailsub "
+                     "%s more CPU, %s more peak RSS and %s more wall time "
+                     "than the stored token: loading mailsub-oauth.so with "
+                     "libcurl and jansson, one HTTPS request with a full "
+                     "TLS handshake, the token file written and fsync'd "
+                     "(the fake IdP itself is Python)." % (
+                         fmt_time(d["cpu"][0][0] - d["cpu"][1][0]),
+                         fmt_rss(d["rss"][0][0] - d["rss"][1][0]),
+                         fmt_time(d["wall"][0][0] - d["wall"][1][0])))
+            L.append("")
 
     L.append("## Scenarios")
     L.append("")

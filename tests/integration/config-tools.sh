@@ -197,6 +197,25 @@ grep -q '^\[alice@gmail\.com\]: smtp\.gmail\.com:465, implicit TLS, user alice@g
     "$T/stdout" || t_err "the generated section does not check: $(cat "$T/stdout" "$T/stderr")"
 t_result "--configure: a preset domain; the section passes --check-config"
 
+# Microsoft: OAuth2 only.  The section loads; until the client id is
+# filled in --check-config says what is missing, then that a login is.
+run_mailsub /dev/null --configure carol@outlook.com
+expect_exit 0
+cp "$T/stdout" "$T/outlook.ini"
+chmod 600 "$T/outlook.ini"
+grep -q '^;oauth2_client_id = ' "$T/outlook.ini" || t_err "no client id line"
+grep -q 'password_file' "$T/outlook.ini" && t_err "a password_file for outlook"
+XDG_STATE_HOME=$T/state run_mailsub /dev/null -C "$T/outlook.ini" --check-config
+expect_exit 78 && grep -q 'needs a token: set oauth2_client_id' "$T/stdout" ||
+    t_err "no hint: $(cat "$T/stdout")"
+sed -i 's/^;oauth2_client_id = .*/oauth2_client_id = 00000000-aaaa/' \
+    "$T/outlook.ini"
+XDG_STATE_HOME=$T/state run_mailsub /dev/null -C "$T/outlook.ini" --check-config
+expect_exit 78 &&
+    grep -q 'no token yet: run mailsub --oauth2-login carol@outlook.com' "$T/stdout" ||
+    t_err "no login hint: $(cat "$T/stdout")"
+t_result "--configure outlook: OAuth2 section; --check-config names the next step"
+
 for bad in alice 'a;b@example.com' '@example.com' 'a@b@example.com' \
     'Name <a@example.com>'; do
 	run_mailsub /dev/null --configure "$bad"

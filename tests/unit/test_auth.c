@@ -889,6 +889,24 @@ test_xoauth2(void **state)
 	gsasl_free(b64);
 }
 
+/* XOAUTH2 without mailsub's own token store and without a password
+ * source: a config error naming both ways, never a password prompt. */
+static void
+test_oauth_needs_a_token(void **state)
+{
+	struct session s;
+
+	(void)state;
+	session_init(&s, "XOAUTH2");
+	set_list(&s, "XOAUTH2", NULL);
+	buf_wipe(&s.acct.password);
+	s.acct.has_password = false;
+	s.fake.script = NULL;
+	expect_error(&s, login(&s, true), EX_CONFIG,
+	    "set oauth2_client_id and run mailsub --oauth2-login test");
+	session_free(&s);
+}
+
 static void
 test_oauthbearer(void **state)
 {
@@ -1141,6 +1159,7 @@ main(void)
 		cmocka_unit_test(test_endless_334),
 		cmocka_unit_test(test_xoauth2),
 		cmocka_unit_test(test_oauthbearer),
+	    cmocka_unit_test(test_oauth_needs_a_token),
 		cmocka_unit_test(test_nothing_sent_when_refused),
 		cmocka_unit_test(test_auth_not_wanted),
 		cmocka_unit_test(test_password_command_source),

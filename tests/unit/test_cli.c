@@ -445,6 +445,15 @@ test_long_modes(void **state)
 	assert_int_equal(PARSE("mailsub", "--requeue=ID2"), 0);
 	assert_int_equal(opts.mode, CLI_MODE_REQUEUE);
 	assert_string_equal(opts.mode_argument, "ID2");
+	assert_int_equal(PARSE("mailsub", "--oauth2-login", "work"), 0);
+	assert_int_equal(opts.mode, CLI_MODE_OAUTH2_LOGIN);
+	assert_string_equal(opts.mode_argument, "work");
+	assert_false(opts.oauth2_paste || opts.oauth2_device);
+	assert_int_equal(PARSE("mailsub", "--paste", "--oauth2-login=w"), 0);
+	assert_true(opts.oauth2_paste);
+	assert_int_equal(
+	    PARSE("mailsub", "--oauth2-login", "w", "--device"), 0);
+	assert_true(opts.oauth2_device);
 }
 
 static void
@@ -459,6 +468,10 @@ test_long_errors(void **state)
 	/* No abbreviations: they would change meaning as options grow. */
 	EXPECT_USAGE("mailsub", "--verb");
 	EXPECT_USAGE("mailsub", "--requeue", "a\nb");
+	EXPECT_USAGE("mailsub", "--oauth2-login");
+	EXPECT_USAGE("mailsub", "--paste", "a@b.example");
+	assert_non_null(strstr(err.message, "--oauth2-login"));
+	EXPECT_USAGE("mailsub", "--oauth2-login", "w", "--paste", "--device");
 }
 
 static void
@@ -692,7 +705,7 @@ test_usage_text(void **state)
 	    "--flush", "--queue", "--queue-delete", "--requeue", "mailq",
 	    "newaliases", "-s", "--subject", "--body", "--body-file", "--html",
 	    "--attach", "--header", "--from", "--to", "--cc", "--bcc",
-	    "--reply-to", "--print"};
+	    "--reply-to", "--print", "--oauth2-login", "--paste", "--device"};
 	const char *u = cli_usage();
 	size_t i;
 

@@ -979,6 +979,137 @@ test_password_sources(void **state)
 	config_free(cfg);
 }
 
+static bool
+warned(const struct config *cfg, const char *a, const char *b)
+{
+	size_t i;
+
+	char line[ERROR_MESSAGE_MAX * 2];
+
+	for (i = 0; i < cfg->n_findings; i++) {
+		config_finding_format(
+		    cfg, &cfg->findings[i], line, sizeof(line));
+		if (cfg->findings[i].severity == CONFIG_WARNING &&
+		    strstr(line, a) != NULL && strstr(line, b) != NULL)
+			return true;
+	}
+	return false;
+}
+
+/* mailsub.conf(5) OAUTH2: the keys, how they default and go together. */
+static void
+test_oauth2_keys(void **state)
+{
+	struct config *cfg;
+	const struct account *a;
+	char path[PATH_MAX];
+
+	(void)state;
+	cfg = load_ok(
+	    "[ms]\nprovider = outlook\nuser = u@outlook.com\n"
+	    "oauth2_client_id = 0a1b-2c3d\noauth2_tenant = consumers\n"
+	    "oauth2_client_secret = \"" CANARY "\"\n"
+	    "[ms-pw]\nprovider = office365\nuser = u@x.example\n"
+	    "password = pw\n"
+	    "[ms-nouser]\nprovider = office365\n"
+	    "[ms-noid]\nprovider = outlook\nuser = u@outlook.com\n"
+	    "[g]\nprovider = gmail\nuser = u@gmail.com\n"
+	    "oauth2_client_id = x.apps.googleusercontent.com\n"
+	    "auth = oauthbearer\n"
+	    "[gpw]\nprovider = gmail\nuser = u@gmail.com\npassword = pw\n"
+	    "[c]\nhost = smtp.example.com\nuser = u\n"
+	    "oauth2_provider = Custom\noauth2_client_id = c\n"
+	    "oauth2_token_url = https://idp.example/token\n"
+	    "oauth2_auth_url = https://idp.example/auth?x=1\n"
+	    "oauth2_scope = smtp offline_access\n"
+	    "oauth2_trust_file = ~/ca.pem\n"
+	    "[plainauth]\nprovider = outlook\nuser = u@outlook.com\n"
+	    "oauth2_client_id = 0a1b\nauth = plain\n");
+	a = get_acct(cfg, "ms");
+	assert_int_equal(a->oauth2_provider, ACCOUNT_OAUTH2_MICROSOFT);
+	assert_int_equal(a->auth, ACCOUNT_AUTH_LIST);
+	assert_int_equal(a->n_auth_mechs, 1);
+	assert_string_equal(a->auth_mechs[0], "XOAUTH2");
+	assert_string_equal(a->oauth2_client_id, "0a1b-2c3d");
+	assert_string_equal(a->oauth2_tenant, "consumers");
+	assert_true(a->has_oauth2_client_secret);
+	assert_string_equal(buf_str(&a->oauth2_client_secret), CANARY);
+	/* A Microsoft 365 account with a password keeps password logins. */
+	a = get_acct(cfg, "ms-pw");
+	assert_int_equal(a->auth, ACCOUNT_AUTH_DEFAULT);
+	assert_int_equal(a->oauth2_provider, ACCOUNT_OAUTH2_MICROSOFT);
+	assert_int_equal(get_acct(cfg, "ms-nouser")->auth,
+	    ACCOUNT_AUTH_DEFAULT);
+	/* Outlook.com takes nothing but a token. */
+	a = get_acct(cfg, "ms-noid");
+	assert_int_equal(a->auth, ACCOUNT_AUTH_LIST);
+	assert_string_equal(a->auth_mechs[0], "XOAUTH2");
+	assert_null(a->oauth2_client_id);
+	a = get_acct(cfg, "g");
+	assert_int_equal(a->oauth2_provider, ACCOUNT_OAUTH2_GOOGLE);
+	assert_string_equal(a->auth_mechs[0], "OAUTHBEARER");
+	/* Gmail offers an app password or OAuth2. */
+	assert_int_equal(get_acct(cfg, "gpw")->auth, ACCOUNT_AUTH_DEFAULT);
+	a = get_acct(cfg, "c");
+	assert_int_equal(a->oauth2_provider, ACCOUNT_OAUTH2_CUSTOM);
+	assert_string_equal(a->oauth2_token_url, "https://idp.example/token");
+	assert_string_equal(a->oauth2_auth_url, "https://idp.example/auth?x=1");
+	assert_string_equal(a->oauth2_scope, "smtp offline_access");
+	fmt_into(path, sizeof(path), "%s/ca.pem", tmpdir);
+	assert_string_equal(a->oauth2_trust_file, path);
+	assert_true(warned(cfg, "[plainauth]", "neither XOAUTH2"));
+	config_free(cfg);
+
+	load_fails("[a]\nhost = x.example\nuser = u\noauth2_client_id = c\n",
+	    "config.ini:4: [a] oauth2_client_id", "oauth2_provider");
+	load_fails("[a]\nhost = x.example\nuser = u\noauth2_client_id = c\n"
+		   "oauth2_provider = custom\n",
+	    "[a] oauth2_provider", "needs oauth2_token_url");
+	load_fails("[a]\nhost = x.example\noauth2_provider = google\n"
+		   "oauth2_client_id = c\n",
+	    "no user is set", NULL);
+	load_fails("[a]\nhost = x\noauth2_provider = yahoo\n",
+	    "[a] oauth2_provider", "google, microsoft or custom");
+	load_fails("[a]\nhost = x\noauth2_client_id = \"a b\"\n",
+	    "[a] oauth2_client_id", "no blanks");
+	load_fails("[a]\nhost = x\noauth2_token_url = http://idp/token\n",
+	    "[a] oauth2_token_url", "https://");
+	load_fails("[a]\nhost = x\noauth2_auth_url = https:///x\n",
+	    "[a] oauth2_auth_url", "https://");
+	load_fails("[a]\nhost = x\noauth2_device_url = \"https://x/ y\"\n",
+	    "[a] oauth2_device_url", "https://");
+	load_fails("[a]\nhost = x\noauth2_scope = \"a  b\"\n",
+	    "[a] oauth2_scope", "RFC 6749 3.3");
+	load_fails("[a]\nhost = x\noauth2_tenant = a/b\n", "[a] oauth2_tenant",
+	    "tenant id");
+	load_fails("[a]\nhost = x\noauth2_client_secret = s\n"
+		   "oauth2_client_secret_file = /s\n",
+	    "config.ini:4: [a] oauth2_client_secret_file: only one of",
+	    "line 3");
+	/* A layer naming a client secret source replaces the inherited
+	 * one. */
+	cfg = load_ok("[defaults]\noauth2_client_secret_command = pass x\n"
+		      "[a]\nhost = x.example\noauth2_client_secret = s\n"
+		      "[b]\nhost = x.example\n");
+	assert_null(get_acct(cfg, "a")->oauth2_client_secret_command);
+	assert_true(get_acct(cfg, "a")->has_oauth2_client_secret);
+	assert_string_equal(
+	    get_acct(cfg, "b")->oauth2_client_secret_command, "pass x");
+	assert_true(warned(cfg, "[a]", "no oauth2_client_id"));
+	config_free(cfg);
+	/* A client secret in the file: the file is kept like a password. */
+	{
+		struct config *c2 = NULL;
+		struct error err;
+
+		write_file(path, "config.ini",
+		    "[a]\nhost = x.example\noauth2_client_secret = s\n", 0644);
+		error_clear(&err);
+		assert_int_equal(config_load(path, false, &c2, &err), -1);
+		assert_contains(err.message, "readable by");
+	}
+}
+
 static void
 test_plaintext_auth_rule(void **state)
 {
@@ -2040,6 +2171,7 @@ main(int argc, char **argv)
 	    cmocka_unit_test_setup_teardown(test_auth, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_password_sources, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_oauth2_keys, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_plaintext_auth_rule, setup, teardown),
 	    cmocka_unit_test_setup_teardown(

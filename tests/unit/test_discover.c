@@ -509,6 +509,54 @@ test_format_srv(void **state)
 	free(text);
 }
 
+static char *
+format_preset(const char *provider, const char *address)
+{
+	struct discover_result r;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	memset(&r, 0, sizeof(r));
+	snprintf(r.section, sizeof(r.section), "%s", provider);
+	r.provider = provider;
+	r.provider_note = config_provider_note(provider);
+	discover_format(address, &r, f);
+	fclose(f);
+	return text;
+}
+
+/* Microsoft's presets: OAuth2 only, the client id to fill in and the
+ * login command; Gmail: the app password, or OAuth2. */
+static void
+test_format_oauth2(void **state)
+{
+	char *text;
+
+	(void)state;
+	text = format_preset("outlook", "bob@outlook.com");
+	assert_non_null(strstr(text, "\n;oauth2_client_id = "));
+	assert_non_null(strstr(text, "mailsub --oauth2-login outlook\n"));
+	assert_non_null(strstr(text, "mailsub.conf(5), OAUTH2"));
+	assert_null(strstr(text, "password_file"));
+	assert_null(strstr(text, "oauth2_tenant"));
+	free(text);
+	text = format_preset("office365", "bob@example.com");
+	assert_non_null(strstr(text, "\n;oauth2_tenant = organizations\n"));
+	assert_null(strstr(text, "password_file"));
+	free(text);
+	text = format_preset("gmail", "bob@gmail.com");
+	assert_non_null(
+	    strstr(text, "\npassword_file = ~/.config/mailsub/gmail.pw\n"));
+	assert_non_null(strstr(text, "\n;oauth2_client_id = "));
+	assert_non_null(strstr(text, "\n;oauth2_client_secret_file = "));
+	assert_non_null(strstr(text, "\"Desktop app\""));
+	free(text);
+	text = format_preset("fastmail", "bob@fastmail.com");
+	assert_null(strstr(text, "oauth2"));
+	free(text);
+}
+
 int
 main(void)
 {
@@ -524,6 +572,7 @@ main(void)
 	    cmocka_unit_test(test_parse_mx),
 	    cmocka_unit_test(test_mx_providers),
 	    cmocka_unit_test(test_format_srv),
+	    cmocka_unit_test(test_format_oauth2),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

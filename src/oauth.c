@@ -1,0 +1,1207 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * OAuth2 tokens (oauth.h): the provider endpoints, the token file and its
+ * lock, and the choice between the stored access token and a new one.
+ * The token file is written as the queue writes a message: a temporary
+ * file, fsync, rename, fsync of the directory, so a crash leaves the old
+ * file or the new one, never half of either.  Runs that find the token
+ * stale take the file's lock and read it again before refreshing, so
+ * parallel runs ask the endpoint once.
+ *
+ * The system accounts' tokens (mailsub(1), SECURITY CONSIDERATIONS) live
+ * in the system state directory, root's with the group mailsub, and are
+ * rewritten by every caller of the setgid program.  A file that caller
+ * created would be the caller's own, to read outside mailsub, so those
+ * files are made by root alone (at --oauth2-login) and rewritten in place:
+ * two slots, STEM.token and STEM.token.2, the older one overwritten, each
+ * ending in an "end" line so that a torn write is seen, the newest whole
+ * one read.
+ */
+#include "autoconfig.h"
+
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "account.h"
+#include "buf.h"
+#include "cache.h"
+#include "error.h"
+#include "log.h"
+#include "oauth.h"
+#include "oauth_module.h"
+#include "secret.h"
+#include "sysmode.h"
+#include "tlsmod.h"
+
+/* Google: developers.google.com/identity/protocols/oauth2/native-app and
+ * .../limited-input-device; the scope of SMTP (XOAUTH2). */
+#define GOOGLE_AUTH_URL	  "https://accounts.google.com/o/oauth2/v2/auth"
+#define GOOGLE_TOKEN_URL  "https://oauth2.googleapis.com/token"
+#define GOOGLE_DEVICE_URL "https://oauth2.googleapis.com/device/code"
+#define GOOGLE_SCOPE	  "https://mail.google.com/"
+/* Microsoft identity platform v2.0 endpoints, per tenant; SMTP AUTH's
+ * scope and offline_access for a refresh token. */
+#define MICROSOFT_BASE	 "https://login.microsoftonline.com/"
+#define MICROSOFT_TENANT "common"
+#define MICROSOFT_SCOPE	 "https://outlook.office.com/SMTP.Send offline_access"
+
+/* The first line of a token file; the number changes with the format. */
+#define OAUTH_FILE_MAGIC "mailsub-oauth2 1"
+/* The system accounts' tokens (the system state directory). */
+#define OAUTH_SYSTEM_DIR SYSMODE_STATE_DIR "/oauth2"
+/* The last line of every token file: a system slot without it is torn. */
+#define OAUTH_FILE_END "end 1\n"
+#define OAUTH_LOCK_POLL_MS 50
+/* How long a run waits for another one's refresh beyond the time that
+ * refresh may take itself. */
+#define OAUTH_LOCK_SLACK_SECONDS 5
+#define OAUTH_NAME_MAX		 (3 * 128 + 16)
+
+/* The module, once loaded (or the unit tests' stand-in). */
+static const struct oauth_module *module;
+
+/* The token this process fetched last: its account and the "updated"
+ * stamp it was stored with (no secret kept).  A token fetched in this run
+ * is used until it actually expires, even within the margin, and the
+ * server refusing it is not retried (oauth_get_token's *fetched). */
+static char fetched_account[256];
+static long long fetched_updated;
+
+static bool
+fetched_here(const struct account *acct, const struct oauth_tokens *t)
+{
+	return fetched_updated != 0 && t->updated == fetched_updated &&
+	       strcmp(fetched_account, acct->name) == 0;
+}
+
+void
+oauth_use_module(const struct oauth_module *m)
+{
+	module = m;
+}
+
+static int
+load_module(struct error *err)
+{
+	if (module == NULL)
+		module = tlsmod_oauth(err);
+	return module != NULL ? 0 : -1;
+}
+
+/* --- configuration ----------------------------------------------------- */
+
+bool
+oauth_enabled(const struct account *acct)
+{
+	return acct->oauth2_client_id != NULL;
+}
+
+static int
+copy(char *dst, size_t size, const char *s, const char *what, struct error *err)
+{
+	if ((size_t)snprintf(dst, size, "%s", s) >= size)
+		return error_set(err, EX_CONFIG, "%s is too long", what);
+	return 0;
+}
+
+int
+oauth_endpoints(
+    const struct account *acct, struct oauth_endpoints *e, struct error *err)
+{
+	const char *tenant = acct->oauth2_tenant != NULL ? acct->oauth2_tenant
+							 : MICROSOFT_TENANT;
+
+	memset(e, 0, sizeof(*e));
+	switch (acct->oauth2_provider) {
+	case ACCOUNT_OAUTH2_GOOGLE:
+		e->provider = "google";
+		snprintf(e->auth_url, sizeof(e->auth_url), GOOGLE_AUTH_URL);
+		snprintf(e->token_url, sizeof(e->token_url), GOOGLE_TOKEN_URL);
+		snprintf(
+		    e->device_url, sizeof(e->device_url), GOOGLE_DEVICE_URL);
+		snprintf(e->scope, sizeof(e->scope), GOOGLE_SCOPE);
+		break;
+	case ACCOUNT_OAUTH2_MICROSOFT:
+		e->provider = "microsoft";
+		if ((size_t)snprintf(e->auth_url, sizeof(e->auth_url),
+			"%s%s/oauth2/v2.0/authorize", MICROSOFT_BASE,
+			tenant) >= sizeof(e->auth_url))
+			return error_set(err, EX_CONFIG, "tenant too long");
+		snprintf(e->token_url, sizeof(e->token_url),
+		    "%s%s/oauth2/v2.0/token", MICROSOFT_BASE, tenant);
+		snprintf(e->device_url, sizeof(e->device_url),
+		    "%s%s/oauth2/v2.0/devicecode", MICROSOFT_BASE, tenant);
+		snprintf(e->scope, sizeof(e->scope), MICROSOFT_SCOPE);
+		break;
+	case ACCOUNT_OAUTH2_CUSTOM:
+		e->provider = "custom";
+		break;
+	case ACCOUNT_OAUTH2_NONE:
+		return error_set(
+		    err, EX_CONFIG, "no OAuth2 provider: set oauth2_provider");
+	}
+	if ((acct->oauth2_auth_url != NULL &&
+		copy(e->auth_url, sizeof(e->auth_url), acct->oauth2_auth_url,
+		    "oauth2_auth_url", err) == -1) ||
+	    (acct->oauth2_token_url != NULL &&
+		copy(e->token_url, sizeof(e->token_url), acct->oauth2_token_url,
+		    "oauth2_token_url", err) == -1) ||
+	    (acct->oauth2_device_url != NULL &&
+		copy(e->device_url, sizeof(e->device_url),
+		    acct->oauth2_device_url, "oauth2_device_url", err) == -1) ||
+	    (acct->oauth2_scope != NULL &&
+		copy(e->scope, sizeof(e->scope), acct->oauth2_scope,
+		    "oauth2_scope", err) == -1))
+		return -1;
+	if (e->token_url[0] == '\0')
+		return error_set(err, EX_CONFIG,
+		    "oauth2_provider = custom needs oauth2_token_url");
+	return 0;
+}
+
+/* --- the token file's format -------------------------------------------- */
+
+void
+oauth_tokens_init(struct oauth_tokens *t)
+{
+	memset(t, 0, sizeof(*t));
+	buf_init(&t->access_token, OAUTH_TOKEN_MAX);
+	buf_init(&t->refresh_token, OAUTH_TOKEN_MAX);
+}
+
+void
+oauth_tokens_free(struct oauth_tokens *t)
+{
+	buf_wipe(&t->access_token);
+	buf_wipe(&t->refresh_token);
+}
+
+/* RFC 6749 A.12, A.17: tokens are VSCHAR (%x20-7E); the file keeps one
+ * value per line, so nothing else may appear in any value. */
+static bool
+printable(const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)p[i] < 0x20 || (unsigned char)p[i] > 0x7e)
+			return false;
+	return true;
+}
+
+static int
+parse_number(const char *p, size_t n, long long *out)
+{
+	long long v = 0;
+	size_t i;
+
+	if (n == 0 || n > 18)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		v = v * 10 + (p[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+static int
+set_field(char *dst, size_t size, const char *v, size_t n)
+{
+	if (n >= size)
+		return -1;
+	memcpy(dst, v, n);
+	dst[n] = '\0';
+	return 0;
+}
+
+int
+oauth_tokens_parse(
+    const char *data, size_t len, struct oauth_tokens *t, struct error *err)
+{
+	const char *p = data, *end = data + len;
+	unsigned line = 0;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *e = nl != NULL ? nl : end;
+		const char *sp, *v;
+		size_t kn, vn;
+		int rc = 0;
+
+		line++;
+		if (line == 1) {
+			if ((size_t)(e - p) != strlen(OAUTH_FILE_MAGIC) ||
+			    memcmp(p, OAUTH_FILE_MAGIC, (size_t)(e - p)) != 0)
+				return error_set(err, EX_CONFIG,
+				    "not a mailsub token file (or one from a "
+				    "newer mailsub)");
+			p = e + (nl != NULL);
+			continue;
+		}
+		sp = memchr(p, ' ', (size_t)(e - p));
+		if (sp == NULL || !printable(p, (size_t)(e - p)))
+			return error_set(err, EX_CONFIG,
+			    "line %u is not \"key value\"", line);
+		kn = (size_t)(sp - p);
+		v = sp + 1;
+		vn = (size_t)(e - v);
+#define KEY(k) (kn == sizeof(k) - 1 && memcmp(p, k, kn) == 0)
+		if (KEY("client_id"))
+			rc = set_field(
+			    t->client_id, sizeof(t->client_id), v, vn);
+		else if (KEY("token_url"))
+			rc = set_field(
+			    t->token_url, sizeof(t->token_url), v, vn);
+		else if (KEY("user"))
+			rc = set_field(t->user, sizeof(t->user), v, vn);
+		else if (KEY("scope"))
+			rc = set_field(t->scope, sizeof(t->scope), v, vn);
+		else if (KEY("access_token")) {
+			buf_reset(&t->access_token);
+			rc = buf_append(&t->access_token, v, vn, NULL);
+		} else if (KEY("refresh_token")) {
+			buf_reset(&t->refresh_token);
+			rc = buf_append(&t->refresh_token, v, vn, NULL);
+		} else if (KEY("expires"))
+			rc = parse_number(v, vn, &t->expires);
+		else if (KEY("updated"))
+			rc = parse_number(v, vn, &t->updated);
+			/* Other keys: from a later mailsub, ignored. */
+#undef KEY
+		if (rc == -1)
+			return error_set(err, EX_CONFIG,
+			    "line %u: bad or too long value", line);
+		p = e + (nl != NULL);
+	}
+	if (line == 0)
+		return error_set(err, EX_CONFIG, "empty token file");
+	return 0;
+}
+
+int
+oauth_tokens_format(
+    const struct oauth_tokens *t, struct buf *out, struct error *err)
+{
+	if (!printable(buf_str(&t->access_token), t->access_token.len) ||
+	    !printable(buf_str(&t->refresh_token), t->refresh_token.len))
+		return error_set(err, EX_PROTOCOL,
+		    "a token holds characters no token may have");
+	if (buf_printf(out, err, "%s\nclient_id %s\ntoken_url %s\n",
+		OAUTH_FILE_MAGIC, t->client_id, t->token_url) == -1 ||
+	    (t->user[0] != '\0' &&
+		buf_printf(out, err, "user %s\n", t->user) == -1) ||
+	    (t->scope[0] != '\0' &&
+		buf_printf(out, err, "scope %s\n", t->scope) == -1) ||
+	    buf_printf(out, err, "expires %lld\nupdated %lld\n", t->expires,
+		t->updated) == -1 ||
+	    (t->refresh_token.len > 0 &&
+		buf_printf(out, err, "refresh_token %s\n",
+		    buf_str(&t->refresh_token)) == -1) ||
+	    (t->access_token.len > 0 &&
+		buf_printf(out, err, "access_token %s\n",
+		    buf_str(&t->access_token)) == -1) ||
+	    buf_appends(out, OAUTH_FILE_END, err) == -1)
+		return -1;
+	return 0;
+}
+
+bool
+oauth_tokens_fresh(const struct oauth_tokens *t, long long now)
+{
+	return t->access_token.len > 0 &&
+	       t->expires - now > OAUTH_EXPIRY_MARGIN;
+}
+
+/* --- the token file ----------------------------------------------------- */
+
+/* The account's name as a file name: [A-Za-z0-9_-] and inner dots kept,
+ * the rest %XX, so that two accounts never share a file. */
+static void
+file_stem(const char *name, char *out, size_t size)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (; *name != '\0' && o + 4 < size; name++) {
+		unsigned char c = (unsigned char)*name;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+		    (c == '.' && o > 0)) {
+			out[o++] = (char)c;
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	out[o] = '\0';
+}
+
+/* Where the account's files are: the directory (made, 0700, checked) and
+ * the stem of the names in it. */
+struct store {
+	char dir[PATH_MAX];
+	char token[OAUTH_NAME_MAX];  /* STEM.token */
+	char token2[OAUTH_NAME_MAX]; /* STEM.token.2: a system account's */
+	char lock[OAUTH_NAME_MAX];   /* STEM.lock */
+	int dfd;
+	int lock_fd;
+	bool system;	       /* the system state: root's, slots in place */
+	gid_t gid;	       /* its group, for the files root makes */
+	const char *current;   /* the slot store_read() took, or NULL */
+	long long cur_updated; /* and its stamp */
+};
+
+/* Whether st is a file root made for the system store (mode 0660 at
+ * most, the directory's group). */
+static bool
+system_file_ok(const struct store *s, const struct stat *st)
+{
+	return S_ISREG(st->st_mode) && st->st_uid == 0 &&
+	       st->st_gid == s->gid && (st->st_mode & 07117) == 0;
+}
+
+/* The system state's token directory: root's, the group's to read, no one
+ * else's; root makes it (0750, the group of the state directory). */
+static int
+system_dir(struct store *s, bool make, struct error *err)
+{
+	struct stat st;
+
+	snprintf(s->dir, sizeof(s->dir), "%s", OAUTH_SYSTEM_DIR);
+	if (make && geteuid() == 0 && stat(SYSMODE_STATE_DIR, &st) == 0 &&
+	    mkdir(s->dir, 0750) == 0 &&
+	    (chown(s->dir, 0, st.st_gid) == -1 || chmod(s->dir, 0750) == -1))
+		return error_set(
+		    err, EX_CONFIG, "%s: %s", s->dir, strerror(errno));
+	s->dfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (s->dfd == -1)
+		return error_set(err, errno == ENOENT ? EX_NOPERM : EX_CONFIG,
+		    "%s: %s%s", s->dir, strerror(errno),
+		    errno == ENOENT ? " (sign in as root: mailsub --oauth2-login "
+				      "ACCOUNT)"
+				    : "");
+	if (fstat(s->dfd, &st) == -1 || st.st_uid != 0 ||
+	    (st.st_mode & 0027) != 0) {
+		close(s->dfd);
+		s->dfd = -1;
+		return error_set(err, EX_CONFIG,
+		    "%s must be root's directory, writable by no one else",
+		    s->dir);
+	}
+	s->system = true;
+	s->gid = st.st_gid;
+	return 0;
+}
+
+static int
+store_locate(
+    const struct account *acct, struct store *s, bool make, struct error *err)
+{
+	char stem[OAUTH_NAME_MAX - 8];
+	struct stat st;
+
+	memset(s, 0, sizeof(*s));
+	s->dfd = s->lock_fd = -1;
+	file_stem(acct->name != NULL ? acct->name : "", stem, sizeof(stem));
+	snprintf(s->token, sizeof(s->token), "%s.token", stem);
+	snprintf(s->token2, sizeof(s->token2), "%s.token.2", stem);
+	snprintf(s->lock, sizeof(s->lock), "%s.lock", stem);
+	if (acct->system)
+		return system_dir(s, make, err);
+	if (!cache_state_dir("oauth2", s->dir, sizeof(s->dir))) {
+		return error_set(err, EX_CONFIG,
+		    "no private state directory for the OAuth2 token "
+		    "(HOME unset or /, or $XDG_STATE_HOME/mailsub not the "
+		    "user's alone); set XDG_STATE_HOME");
+	}
+	s->dfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (s->dfd == -1)
+		return error_set(err, errno == ENOENT ? EX_NOPERM : EX_CONFIG,
+		    "%s: %s", s->dir, strerror(errno));
+	if (fstat(s->dfd, &st) == -1 || st.st_uid != geteuid() ||
+	    (st.st_mode & 077) != 0) {
+		close(s->dfd);
+		s->dfd = -1;
+		return error_set(err, EX_CONFIG,
+		    "%s must be a directory of yours with mode 0700", s->dir);
+	}
+	return 0;
+}
+
+static void
+store_close(struct store *s)
+{
+	if (s->lock_fd != -1)
+		close(s->lock_fd); /* and the lock with it */
+	if (s->dfd != -1)
+		close(s->dfd);
+	s->lock_fd = s->dfd = -1;
+}
+
+int
+oauth_token_path(
+    const struct account *acct, char *out, size_t size, struct error *err)
+{
+	char stem[OAUTH_NAME_MAX - 8];
+	const char *state = getenv("XDG_STATE_HOME");
+	const char *home = getenv("HOME");
+	int n;
+
+	file_stem(acct->name != NULL ? acct->name : "", stem, sizeof(stem));
+	if (acct->system)
+		n = snprintf(out, size, "%s/%s.token", OAUTH_SYSTEM_DIR, stem);
+	else if (state != NULL && state[0] == '/')
+		n = snprintf(
+		    out, size, "%s/mailsub/oauth2/%s.token", state, stem);
+	else if (home != NULL && home[0] == '/' && strcmp(home, "/") != 0)
+		n = snprintf(out, size,
+		    "%s/.local/state/mailsub/oauth2/%s.token", home, stem);
+	else
+		return error_set(err, EX_CONFIG,
+		    "no state directory (HOME unset or /); set "
+		    "XDG_STATE_HOME");
+	if (n < 0 || (size_t)n >= size)
+		return error_set(err, EX_CONFIG, "token file name too long");
+	return 0;
+}
+
+/* Read one token file: 1 when there is none, 0 with t filled, -1 with err
+ * set (a file that is not the user's alone, or for the system store not
+ * one root made, is never read). */
+static int
+read_one(struct store *s, const char *name, struct oauth_tokens *t,
+    struct error *err)
+{
+	const size_t end = sizeof(OAUTH_FILE_END) - 1;
+	char *data;
+	struct stat st;
+	size_t got = 0;
+	int fd, rc = -1;
+
+	fd = openat(s->dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd == -1 && errno == ENOENT)
+		return 1;
+	if (fd == -1)
+		return error_set(err, EX_CONFIG, "%s/%s: %s", s->dir, name,
+		    strerror(errno));
+	if (fstat(fd, &st) == -1 ||
+	    (s->system ? !system_file_ok(s, &st)
+		       : (!S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+			     (st.st_mode & 077) != 0))) {
+		close(fd);
+		return error_set(err, EX_CONFIG,
+		    s->system ? "%s/%s must be a regular file of root's with "
+				"mode 0660 or less and the directory's group"
+			      : "%s/%s must be a regular file of yours with "
+				"mode 0600",
+		    s->dir, name);
+	}
+	if (st.st_size <= 0 || st.st_size > OAUTH_FILE_MAX) {
+		close(fd);
+		return error_set(err, EX_CONFIG, "%s/%s: %s", s->dir, name,
+		    st.st_size <= 0 ? "empty" : "too large");
+	}
+	if ((data = malloc((size_t)st.st_size)) == NULL) {
+		close(fd);
+		return error_set(err, EX_OSERR, "out of memory");
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t r = read(fd, data + got, (size_t)st.st_size - got);
+
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	if (got != (size_t)st.st_size)
+		error_set(err, EX_CONFIG, "%s/%s: short read", s->dir, name);
+	else if (s->system && (got <= end || data[got - end - 1] != '\n' ||
+				  memcmp(data + got - end, OAUTH_FILE_END,
+				      end) != 0))
+		error_set(err, EX_CONFIG, "%s/%s: incomplete (a write was cut)",
+		    s->dir, name);
+	else if (oauth_tokens_parse(data, got, t, err) == -1)
+		error_prefix(err, "%s/%s", s->dir, name);
+	else
+		rc = 0;
+	secure_wipe(data, (size_t)st.st_size);
+	free(data);
+	return rc;
+}
+
+/* The account's tokens: 1 when there are none, 0 with t filled, -1 with
+ * err set.  For the system store the newest whole slot of the two. */
+static int
+store_read(struct store *s, struct oauth_tokens *t, struct error *err)
+{
+	struct oauth_tokens other;
+	struct error err2;
+	int r1, r2;
+
+	s->current = NULL;
+	s->cur_updated = 0;
+	r1 = read_one(s, s->token, t, err);
+	if (r1 == -1) {
+		oauth_tokens_free(t);
+		oauth_tokens_init(t);
+	}
+	if (s->system) {
+		oauth_tokens_init(&other);
+		error_clear(&err2);
+		r2 = read_one(s, s->token2, &other, &err2);
+		if (r2 == 0 && (r1 != 0 || other.updated > t->updated)) {
+			struct oauth_tokens swap = *t;
+
+			*t = other;
+			other = swap;
+			error_clear(err);
+			s->current = s->token2;
+			s->cur_updated = t->updated;
+			oauth_tokens_free(&other);
+			return 0;
+		}
+		oauth_tokens_free(&other);
+		if (r1 == 1 && r2 == -1) {
+			*err = err2;
+			return -1;
+		}
+	}
+	if (r1 == 0) {
+		s->current = s->token;
+		s->cur_updated = t->updated;
+	}
+	return r1;
+}
+
+/* What the next write is stamped with: later than what it replaces, so
+ * that of two system slots the newer is known. */
+static void
+store_stamp(const struct store *s, struct oauth_tokens *t)
+{
+	if (t->updated <= s->cur_updated)
+		t->updated = s->cur_updated + 1;
+}
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* A system slot rewritten in place (root makes it, 0660, the directory's
+ * group): truncated, written, fsync'd; a cut write fails its "end" line. */
+static int
+write_slot(struct store *s, const char *name, const struct buf *data,
+    struct error *err)
+{
+	struct stat st;
+	int fd;
+
+	fd = openat(s->dfd, name,
+	    O_WRONLY | O_NOFOLLOW | O_CLOEXEC | (geteuid() == 0 ? O_CREAT : 0),
+	    0600);
+	if (fd == -1)
+		return error_set(err, EX_CANTCREAT, "%s/%s: %s%s", s->dir, name,
+		    strerror(errno),
+		    errno == ENOENT ? " (sign in as root: mailsub --oauth2-login "
+				      "ACCOUNT)"
+				    : "");
+	if (geteuid() == 0 &&
+	    (fchown(fd, 0, s->gid) == -1 || fchmod(fd, 0660) == -1)) {
+		error_set(err, EX_CANTCREAT, "%s/%s: %s", s->dir, name,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !system_file_ok(s, &st)) {
+		close(fd);
+		return error_set(err, EX_CONFIG,
+		    "%s/%s must be a regular file of root's with mode 0660 or "
+		    "less and the directory's group",
+		    s->dir, name);
+	}
+	if (ftruncate(fd, 0) == -1 || write_all(fd, data->data, data->len) ||
+	    fsync(fd) == -1) {
+		error_set(err, EX_CANTCREAT, "%s/%s: %s", s->dir, name,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (close(fd) == -1)
+		return error_set(err, EX_CANTCREAT, "%s/%s: %s", s->dir, name,
+		    strerror(errno));
+	return 0;
+}
+
+/* The system store: the slot other than the current one; root writes
+ * both, so that a caller always has an older one to overwrite. */
+static int
+store_write_system(
+    struct store *s, const struct buf *data, struct error *err)
+{
+	const char *first = s->current == s->token ? s->token2 : s->token;
+	const char *second = first == s->token ? s->token2 : s->token;
+
+	if (write_slot(s, first, data, err) == -1)
+		return -1;
+	if (geteuid() == 0 && write_slot(s, second, data, err) == -1)
+		return -1;
+	s->current = first;
+	if (fsync(s->dfd) == -1)
+		return error_set(err, EX_CANTCREAT, "%s: fsync: %s", s->dir,
+		    strerror(errno));
+	return 0;
+}
+
+/* tmp + fsync + rename + fsync of the directory (the queue's rule). */
+static int
+store_write(struct store *s, const struct oauth_tokens *t, struct error *err)
+{
+	char tmp[OAUTH_NAME_MAX + 32];
+	struct buf data;
+	int fd, rc = -1;
+
+	buf_init(&data, OAUTH_FILE_MAX);
+	if (oauth_tokens_format(t, &data, err) == -1) {
+		buf_wipe(&data);
+		return -1;
+	}
+	if (s->system) {
+		rc = store_write_system(s, &data, err);
+		goto out;
+	}
+	snprintf(tmp, sizeof(tmp), ".%s.%ld", s->token, (long)getpid());
+	(void)unlinkat(s->dfd, tmp, 0);
+	fd = openat(s->dfd, tmp,
+	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		error_set(err, EX_CANTCREAT, "%s/%s: %s", s->dir, tmp,
+		    strerror(errno));
+		goto out;
+	}
+	if (write_all(fd, data.data, data.len) == -1 || fsync(fd) == -1) {
+		error_set(err, EX_CANTCREAT, "%s/%s: %s", s->dir, tmp,
+		    strerror(errno));
+		close(fd);
+		(void)unlinkat(s->dfd, tmp, 0);
+		goto out;
+	}
+	if (close(fd) == -1 || renameat(s->dfd, tmp, s->dfd, s->token) == -1) {
+		error_set(err, EX_CANTCREAT, "%s/%s: %s", s->dir, s->token,
+		    strerror(errno));
+		(void)unlinkat(s->dfd, tmp, 0);
+		goto out;
+	}
+	if (fsync(s->dfd) == -1) {
+		error_set(err, EX_CANTCREAT, "%s: fsync: %s", s->dir,
+		    strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	buf_wipe(&data);
+	return rc;
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The account's lock (flock on STEM.lock), waiting at most wait_s. */
+static int
+store_lock(struct store *s, unsigned wait_s, struct error *err)
+{
+	long long deadline = now_ms() + (long long)wait_s * 1000;
+	struct stat st;
+
+	/* The system store's lock, like its slots, is root's to make. */
+	s->lock_fd = openat(s->dfd, s->lock,
+	    O_RDWR | O_NOFOLLOW | O_CLOEXEC |
+		(!s->system || geteuid() == 0 ? O_CREAT : 0),
+	    0600);
+	if (s->lock_fd == -1)
+		return error_set(err, EX_CANTCREAT, "%s/%s: %s", s->dir,
+		    s->lock, strerror(errno));
+	if (s->system && geteuid() == 0 &&
+	    (fchown(s->lock_fd, 0, s->gid) == -1 ||
+		fchmod(s->lock_fd, 0660) == -1))
+		return error_set(err, EX_CANTCREAT, "%s/%s: %s", s->dir,
+		    s->lock, strerror(errno));
+	if (fstat(s->lock_fd, &st) == -1 ||
+	    (s->system ? !system_file_ok(s, &st)
+		       : (!S_ISREG(st.st_mode) || st.st_uid != geteuid())))
+		return error_set(err, EX_CONFIG, "%s/%s is not a file of %s",
+		    s->dir, s->lock, s->system ? "root's" : "yours");
+	while (flock(s->lock_fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return error_set(err, EX_OSERR, "%s/%s: flock: %s",
+			    s->dir, s->lock, strerror(errno));
+		if (now_ms() >= deadline)
+			return error_set(err, EX_TEMPFAIL,
+			    "another mailsub has been renewing the OAuth2 "
+			    "token for more than %u s",
+			    wait_s);
+		poll(NULL, 0, OAUTH_LOCK_POLL_MS);
+	}
+	return 0;
+}
+
+/* --- getting a token ---------------------------------------------------- */
+
+/* Whether the file's tokens belong to this account as configured now. */
+static const char *
+mismatch(const struct account *acct, const struct oauth_endpoints *e,
+    const struct oauth_tokens *t)
+{
+	if (strcmp(t->client_id, acct->oauth2_client_id) != 0)
+		return "another oauth2_client_id";
+	if (strcmp(t->token_url, e->token_url) != 0)
+		return "another token endpoint";
+	if (t->user[0] != '\0' && acct->user != NULL &&
+	    strcmp(t->user, acct->user) != 0)
+		return "another user";
+	return NULL;
+}
+
+static int
+need_login(const struct account *acct, const char *why, struct error *err)
+{
+	return error_set(err, EX_NOPERM,
+	    "OAuth2: %s; run mailsub --oauth2-login %s to sign in", why,
+	    acct->name);
+}
+
+/* The module's request for the account; secret holds the client secret
+ * (wiped by the caller). */
+static int
+fill_request(const struct account *acct, const struct oauth_endpoints *e,
+    struct oauth_request *req, struct buf *secret, struct error *err)
+{
+	memset(req, 0, sizeof(*req));
+	if (secret_get_client_secret(acct, secret, err) == -1)
+		return -1;
+	req->account = acct->name;
+	req->provider = e->provider;
+	req->client_id = acct->oauth2_client_id;
+	req->client_secret = secret->len > 0 ? buf_str(secret) : NULL;
+	req->auth_url = e->auth_url[0] != '\0' ? e->auth_url : NULL;
+	req->token_url = e->token_url;
+	req->device_url = e->device_url[0] != '\0' ? e->device_url : NULL;
+	req->scope = e->scope[0] != '\0' ? e->scope : NULL;
+	req->trust_file = acct->oauth2_trust_file;
+	req->login_hint = acct->user;
+	req->connect_timeout = acct->connect_timeout;
+	req->timeout = acct->timeout;
+	return 0;
+}
+
+static void
+grant_init(struct oauth_grant *g)
+{
+	buf_init(&g->access_token, OAUTH_TOKEN_MAX);
+	buf_init(&g->refresh_token, OAUTH_TOKEN_MAX);
+	g->expires_in = -1;
+}
+
+static void
+grant_wipe(struct oauth_grant *g)
+{
+	buf_wipe(&g->access_token);
+	buf_wipe(&g->refresh_token);
+}
+
+/* Put the grant into t: the access token, its end, and the refresh token
+ * when the server sent one (RFC 6749 6: it may rotate it). */
+static int
+take_grant(struct oauth_tokens *t, const struct oauth_grant *g, long long now,
+    struct error *err)
+{
+	buf_reset(&t->access_token);
+	if (buf_append(&t->access_token, buf_str(&g->access_token),
+		g->access_token.len, err) == -1)
+		return -1;
+	if (g->refresh_token.len > 0) {
+		buf_reset(&t->refresh_token);
+		if (buf_append(&t->refresh_token, buf_str(&g->refresh_token),
+			g->refresh_token.len, err) == -1)
+			return -1;
+	}
+	t->expires =
+	    now + (g->expires_in >= 0 ? g->expires_in : OAUTH_DEFAULT_LIFETIME);
+	t->updated = now;
+	return 0;
+}
+
+static bool
+same_token(const struct buf *a, const struct buf *b)
+{
+	return a->len == b->len && memcmp(buf_str(a), buf_str(b), a->len) == 0;
+}
+
+static int
+give(const struct oauth_tokens *t, struct buf *access, struct error *err)
+{
+	buf_reset(access);
+	return buf_append(
+	    access, buf_str(&t->access_token), t->access_token.len, err);
+}
+
+/* Under the lock: the file again (another run may have renewed it), else
+ * the token endpoint. */
+static int
+renew(const struct account *acct, const struct oauth_endpoints *e,
+    struct store *s, const struct buf *rejected, struct buf *access,
+    bool *fetched, struct error *err)
+{
+	struct oauth_tokens t;
+	struct oauth_request req;
+	struct oauth_grant g;
+	struct buf secret;
+	const char *why;
+	long long now;
+	int r, rc = -1;
+
+	oauth_tokens_init(&t);
+	grant_init(&g);
+	buf_init(&secret, OAUTH_FIELD_MAX * 4);
+	r = store_read(s, &t, err);
+	if (r == -1)
+		goto out;
+	if (r == 1) {
+		need_login(acct, "no token yet", err);
+		goto out;
+	}
+	if ((why = mismatch(acct, e, &t)) != NULL) {
+		char what[80];
+
+		snprintf(what, sizeof(what), "the stored token is for %s", why);
+		need_login(acct, what, err);
+		goto out;
+	}
+	now = (long long)time(NULL);
+	if (oauth_tokens_fresh(&t, now) &&
+	    (rejected == NULL || !same_token(&t.access_token, rejected))) {
+		log_verbose("OAuth2: another mailsub renewed the token");
+		rc = give(&t, access, err);
+		goto out;
+	}
+	if (t.refresh_token.len == 0) {
+		need_login(acct,
+		    "the stored token cannot be renewed (no "
+		    "refresh token)",
+		    err);
+		goto out;
+	}
+	if (load_module(err) == -1 ||
+	    fill_request(acct, e, &req, &secret, err) == -1)
+		goto out;
+	log_verbose("OAuth2: asking %s for a new access token", e->token_url);
+	if (module->refresh(&req, buf_str(&t.refresh_token), &g, err) == -1)
+		goto out;
+	*fetched = true;
+	now = (long long)time(NULL);
+	if (take_grant(&t, &g, now, err) == -1)
+		goto out;
+	store_stamp(s, &t);
+	snprintf(fetched_account, sizeof(fetched_account), "%s", acct->name);
+	fetched_updated = t.updated;
+	/* Stored before it is used: a rotated refresh token (Microsoft's)
+	 * must survive whatever happens to this run next. */
+	if (store_write(s, &t, err) == -1) {
+		err->exit_code = EX_TEMPFAIL;
+		error_prefix(err, "OAuth2: cannot store the new token");
+		goto out;
+	}
+	log_verbose("OAuth2: new access token stored, valid for %lld s%s",
+	    t.expires - now,
+	    g.refresh_token.len > 0 ? "; the refresh token was renewed too"
+				    : "");
+	rc = give(&t, access, err);
+out:
+	buf_wipe(&secret);
+	grant_wipe(&g);
+	oauth_tokens_free(&t);
+	return rc;
+}
+
+int
+oauth_get_token(const struct account *acct, const struct buf *rejected,
+    struct buf *access, bool *fetched, struct error *err)
+{
+	struct oauth_endpoints e;
+	struct oauth_tokens t;
+	struct store s;
+	const char *why = NULL;
+	int r, rc = -1;
+
+	*fetched = false;
+	if (oauth_endpoints(acct, &e, err) == -1)
+		return -1;
+	if (store_locate(acct, &s, true, err) == -1) {
+		error_prefix(err, "OAuth2");
+		return -1;
+	}
+	oauth_tokens_init(&t);
+	/* The common case: a fresh token, read without the lock (the file
+	 * is replaced by rename, never rewritten in place). */
+	r = store_read(&s, &t, err);
+	if (r == -1) {
+		error_prefix(err, "OAuth2");
+		goto out;
+	}
+	if (r == 0)
+		why = mismatch(acct, &e, &t);
+	if (r == 0 && why == NULL && rejected == NULL &&
+	    (oauth_tokens_fresh(&t, (long long)time(NULL)) ||
+		(fetched_here(acct, &t) &&
+		    t.expires > (long long)time(NULL)))) {
+		*fetched = fetched_here(acct, &t);
+		if (!*fetched)
+			log_verbose("OAuth2: using the stored access token "
+				    "(valid for %lld s more)",
+			    t.expires - (long long)time(NULL));
+		rc = give(&t, access, err);
+		goto out;
+	}
+	if (r == 1 || why != NULL) {
+		/* Nothing the endpoint could fix: say so without waiting
+		 * for the lock. */
+		rc = renew(acct, &e, &s, rejected, access, fetched, err);
+		goto out;
+	}
+	if (store_lock(&s,
+		acct->connect_timeout + acct->timeout +
+		    OAUTH_LOCK_SLACK_SECONDS,
+		err) == -1) {
+		error_prefix(err, "OAuth2");
+		goto out;
+	}
+	rc = renew(acct, &e, &s, rejected, access, fetched, err);
+out:
+	oauth_tokens_free(&t);
+	store_close(&s);
+	if (rc == -1)
+		buf_wipe(access);
+	return rc;
+}
+
+int
+oauth_prepare(const struct account *acct, struct error *err)
+{
+	struct buf token;
+	bool fetched;
+	size_t i;
+	int rc;
+
+	if (!oauth_enabled(acct) || acct->auth != ACCOUNT_AUTH_LIST)
+		return 0;
+	for (i = 0; i < acct->n_auth_mechs; i++)
+		if (strcmp(acct->auth_mechs[i], "XOAUTH2") == 0 ||
+		    strcmp(acct->auth_mechs[i], "OAUTHBEARER") == 0)
+			break;
+	if (i == acct->n_auth_mechs)
+		return 0;
+	buf_init(&token, OAUTH_TOKEN_MAX);
+	rc = oauth_get_token(acct, NULL, &token, &fetched, err);
+	buf_wipe(&token);
+	return rc;
+}
+
+int
+oauth_status(const struct account *acct, char *out, size_t size)
+{
+	struct oauth_endpoints e;
+	struct oauth_tokens t;
+	struct error err;
+	struct store s;
+	const char *why;
+	long long now = (long long)time(NULL);
+	int r, rc = 1;
+
+	error_clear(&err);
+	if (oauth_endpoints(acct, &e, &err) == -1 ||
+	    store_locate(acct, &s, true, &err) == -1) {
+		snprintf(out, size, "%s", err.message);
+		return 1;
+	}
+	oauth_tokens_init(&t);
+	r = store_read(&s, &t, &err);
+	if (r == -1)
+		snprintf(out, size, "%s", err.message);
+	else if (r == 1)
+		snprintf(out, size,
+		    "no token yet: run mailsub --oauth2-login %s", acct->name);
+	else if ((why = mismatch(acct, &e, &t)) != NULL)
+		snprintf(out, size,
+		    "the stored token is for %s: run mailsub --oauth2-login %s",
+		    why, acct->name);
+	else if (t.refresh_token.len == 0 && !oauth_tokens_fresh(&t, now))
+		snprintf(out, size,
+		    "the token has expired and cannot be renewed: run mailsub "
+		    "--oauth2-login %s",
+		    acct->name);
+	else {
+		if (oauth_tokens_fresh(&t, now))
+			snprintf(out, size,
+			    "signed in; the access token is good for %lld "
+			    "min more%s",
+			    (t.expires - now) / 60,
+			    t.refresh_token.len > 0 ? ", then renewed" : "");
+		else
+			snprintf(out, size,
+			    "signed in; the access token is renewed on the "
+			    "next send");
+		rc = 0;
+	}
+	oauth_tokens_free(&t);
+	store_close(&s);
+	return rc;
+}
+
+/* --- logging in --------------------------------------------------------- */
+
+int
+oauth_login(const struct account *acct, enum oauth_login_mode mode, FILE *out,
+    int in_fd, struct error *err)
+{
+	struct oauth_endpoints e;
+	struct oauth_login_io io;
+	struct oauth_request req;
+	struct oauth_tokens t;
+	struct oauth_grant g;
+	struct buf secret;
+	struct store s;
+	char path[PATH_MAX + OAUTH_NAME_MAX];
+	const char *display;
+	int rc = -1;
+
+	if (!oauth_enabled(acct))
+		return error_set(err, EX_CONFIG,
+		    "%s: no oauth2_client_id: register an application with "
+		    "your provider and set it (mailsub.conf(5), OAUTH2)",
+		    acct->name);
+	if (oauth_endpoints(acct, &e, err) == -1) {
+		error_prefix(err, "%s", acct->name);
+		return -1;
+	}
+	/* Whoever signs in chooses whose mailbox the system account sends
+	 * from (mailsub(1), SECURITY CONSIDERATIONS). */
+	if (acct->system && getuid() != 0)
+		return error_set(err, EX_NOPERM,
+		    "%s: only root signs a system account in", acct->name);
+	if (mode == OAUTH_LOGIN_DEVICE && e.device_url[0] == '\0')
+		return error_set(err, EX_CONFIG,
+		    "%s: --device needs oauth2_device_url", acct->name);
+	if (mode == OAUTH_LOGIN_DEVICE &&
+	    acct->oauth2_provider == ACCOUNT_OAUTH2_GOOGLE)
+		return error_set(err, EX_CONFIG,
+		    "%s: Google refuses the device flow for Gmail's scope; "
+		    "use the browser (or --paste on a machine without one)",
+		    acct->name);
+	if (mode != OAUTH_LOGIN_DEVICE && e.auth_url[0] == '\0')
+		return error_set(err, EX_CONFIG,
+		    "%s: the browser login needs oauth2_auth_url (or "
+		    "--device with oauth2_device_url)",
+		    acct->name);
+	/* Fail before the user signs in, not after. */
+	if (store_locate(acct, &s, true, err) == -1) {
+		error_prefix(err, "%s: OAuth2", acct->name);
+		return -1;
+	}
+	oauth_tokens_init(&t);
+	grant_init(&g);
+	buf_init(&secret, OAUTH_FIELD_MAX * 4);
+	if (load_module(err) == -1 ||
+	    fill_request(acct, &e, &req, &secret, err) == -1)
+		goto out;
+	memset(&io, 0, sizeof(io));
+	io.out = out;
+	io.in_fd = in_fd;
+	display = getenv("WAYLAND_DISPLAY");
+	if (display == NULL || *display == '\0')
+		display = getenv("DISPLAY");
+	io.open_browser =
+	    mode == OAUTH_LOGIN_LOOPBACK && display != NULL && *display != '\0';
+	/* A person reads, signs in and maybe types a second factor. */
+	io.wait_seconds = 600;
+	if (module->login(&req, mode, &io, &g, err) == -1)
+		goto out;
+	snprintf(
+	    t.client_id, sizeof(t.client_id), "%s", acct->oauth2_client_id);
+	snprintf(t.token_url, sizeof(t.token_url), "%s", e.token_url);
+	snprintf(
+	    t.user, sizeof(t.user), "%s", acct->user != NULL ? acct->user : "");
+	snprintf(t.scope, sizeof(t.scope), "%s", e.scope);
+	if (take_grant(&t, &g, (long long)time(NULL), err) == -1)
+		goto out;
+	if (store_lock(&s,
+		acct->connect_timeout + acct->timeout +
+		    OAUTH_LOCK_SLACK_SECONDS,
+		err) == -1)
+		goto out;
+	if (s.system) {
+		/* The stamp follows the slots' (store_stamp). */
+		struct oauth_tokens old;
+		struct error ignored;
+
+		oauth_tokens_init(&old);
+		error_clear(&ignored);
+		(void)store_read(&s, &old, &ignored);
+		oauth_tokens_free(&old);
+		store_stamp(&s, &t);
+	}
+	if (store_write(&s, &t, err) == -1)
+		goto out;
+	snprintf(path, sizeof(path), "%s/%s", s.dir, s.token);
+	fprintf(out, "mailsub: %s: signed in; the token is in %s\n", acct->name,
+	    path);
+	if (t.refresh_token.len == 0)
+		fprintf(out,
+		    "mailsub: %s: warning: the server sent no refresh "
+		    "token, so this lasts until the access token expires%s\n",
+		    acct->name,
+		    acct->oauth2_provider == ACCOUNT_OAUTH2_MICROSOFT
+			? " (the scope needs offline_access)"
+			: "");
+	rc = 0;
+out:
+	if (rc == -1)
+		error_prefix(err, "%s", acct->name);
+	buf_wipe(&secret);
+	grant_wipe(&g);
+	oauth_tokens_free(&t);
+	store_close(&s);
+	return rc;
+}
