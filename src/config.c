@@ -892,7 +892,7 @@ check_keys(const struct loader *ld, struct error *err)
 		if (config_keys_is_client_secret_source(k->id)) {
 			for (j = 0; j < i; j++) {
 				if (ld->keys[j].section != k->section ||
-			    ld->keys[j].empty ||
+				    ld->keys[j].empty ||
 				    !config_keys_is_client_secret_source(
 					ld->keys[j].id))
 					continue;

@@ -61,7 +61,7 @@
 /* The system accounts' tokens (the system state directory). */
 #define OAUTH_SYSTEM_DIR SYSMODE_STATE_DIR "/oauth2"
 /* The last line of every token file: a system slot without it is torn. */
-#define OAUTH_FILE_END "end 1\n"
+#define OAUTH_FILE_END	   "end 1\n"
 #define OAUTH_LOCK_POLL_MS 50
 /* How long a run waits for another one's refresh beyond the time that
  * refresh may take itself. */
@@ -392,9 +392,10 @@ system_dir(struct store *s, bool make, struct error *err)
 	if (s->dfd == -1)
 		return error_set(err, errno == ENOENT ? EX_NOPERM : EX_CONFIG,
 		    "%s: %s%s", s->dir, strerror(errno),
-		    errno == ENOENT ? " (sign in as root: mailsub --oauth2-login "
-				      "ACCOUNT)"
-				    : "");
+		    errno == ENOENT
+			? " (sign in as root: mailsub --oauth2-login "
+			  "ACCOUNT)"
+			: "");
 	if (fstat(s->dfd, &st) == -1 || st.st_uid != 0 ||
 	    (st.st_mode & 0027) != 0) {
 		close(s->dfd);
@@ -493,12 +494,13 @@ read_one(struct store *s, const char *name, struct oauth_tokens *t,
 	size_t got = 0;
 	int fd, rc = -1;
 
-	fd = openat(s->dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	fd = openat(
+	    s->dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd == -1 && errno == ENOENT)
 		return 1;
 	if (fd == -1)
-		return error_set(err, EX_CONFIG, "%s/%s: %s", s->dir, name,
-		    strerror(errno));
+		return error_set(
+		    err, EX_CONFIG, "%s/%s: %s", s->dir, name, strerror(errno));
 	if (fstat(fd, &st) == -1 ||
 	    (s->system ? !system_file_ok(s, &st)
 		       : (!S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
@@ -532,9 +534,9 @@ read_one(struct store *s, const char *name, struct oauth_tokens *t,
 	close(fd);
 	if (got != (size_t)st.st_size)
 		error_set(err, EX_CONFIG, "%s/%s: short read", s->dir, name);
-	else if (s->system && (got <= end || data[got - end - 1] != '\n' ||
-				  memcmp(data + got - end, OAUTH_FILE_END,
-				      end) != 0))
+	else if (s->system &&
+		 (got <= end || data[got - end - 1] != '\n' ||
+		     memcmp(data + got - end, OAUTH_FILE_END, end) != 0))
 		error_set(err, EX_CONFIG, "%s/%s: incomplete (a write was cut)",
 		    s->dir, name);
 	else if (oauth_tokens_parse(data, got, t, err) == -1)
@@ -630,9 +632,10 @@ write_slot(struct store *s, const char *name, const struct buf *data,
 	if (fd == -1)
 		return error_set(err, EX_CANTCREAT, "%s/%s: %s%s", s->dir, name,
 		    strerror(errno),
-		    errno == ENOENT ? " (sign in as root: mailsub --oauth2-login "
-				      "ACCOUNT)"
-				    : "");
+		    errno == ENOENT
+			? " (sign in as root: mailsub --oauth2-login "
+			  "ACCOUNT)"
+			: "");
 	if (geteuid() == 0 &&
 	    (fchown(fd, 0, s->gid) == -1 || fchmod(fd, 0660) == -1)) {
 		error_set(err, EX_CANTCREAT, "%s/%s: %s", s->dir, name,
@@ -663,8 +666,7 @@ write_slot(struct store *s, const char *name, const struct buf *data,
 /* The system store: the slot other than the current one; root writes
  * both, so that a caller always has an older one to overwrite. */
 static int
-store_write_system(
-    struct store *s, const struct buf *data, struct error *err)
+store_write_system(struct store *s, const struct buf *data, struct error *err)
 {
 	const char *first = s->current == s->token ? s->token2 : s->token;
 	const char *second = first == s->token ? s->token2 : s->token;

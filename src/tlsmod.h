@@ -34,7 +34,7 @@ struct tls_module;
 
 /* The modules' file names, looked for beside the running executable (the
  * build tree, or a relocated install), then in PKGLIBDIR. */
-#define TLSMOD_TLS_NAME	 "mailsub-tls.so"
+#define TLSMOD_TLS_NAME	  "mailsub-tls.so"
 #define TLSMOD_SASL_NAME  "mailsub-sasl.so"
 #define TLSMOD_OAUTH_NAME "mailsub-oauth.so"
 

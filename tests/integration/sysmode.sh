@@ -613,16 +613,181 @@ grep -rl -F "$CANARY" "$SPOOL" "$P/var/lib" "$LOG" "$PC" 2>/dev/null | grep . &&
     t_err "the password is in the spool, the state or the log"
 t_result "the canary password: nowhere a user can read, in no output"
 
-# The system state: the SCRAM and TLS caches the users' runs wrote, shared
-# through the group, nothing for others.
+# The system state: the SCRAM and TLS caches.  A file a caller made would
+# be the caller's own to read (a SCRAM entry logs in as the account), so
+# the users' runs above wrote none; root's run writes them for the group.
+for f in "$P/var/lib/mailsub/cache"/*; do
+	[ -e "$f" ] || continue
+	[ "$(stat -c '%U' "$f")" = root ] ||
+	    t_err "$(basename "$f") is $(stat -c '%U:%G' "$f"): a user made it"
+done
+msg "$T/m-root" root-cache
+run_as root "$T/m-root" -t -i
+expect_exit 0 && delivered bob root-cache
 n=0
 for f in "$P/var/lib/mailsub/cache"/*; do
 	[ -f "$f" ] || continue
 	n=$((n + 1))
-	m=$(stat -c '%G %a' "$f")
-	[ "$m" = "$G 640" ] || t_err "$(basename "$f") is $m"
+	m=$(stat -c '%U:%G %a' "$f")
+	[ "$m" = "root:$G 640" ] || t_err "$(basename "$f") is $m"
 done
-[ "$n" -gt 0 ] || t_err "no cache entry in the system state"
-t_result "the system state: cache entries of the group, 0640"
+[ "$n" -gt 0 ] || t_err "no cache entry in the system state after root's run"
+t_result "the system state: no cache file of a user; root's entries $G 0640"
+
+# ---- OAuth2 for a system account -------------------------------------------
+# tests/fakeidp.py over HTTPS and tests/smtpserver.py taking its tokens
+# (as tests/integration/oauth2.sh).  The tokens are two slots root made,
+# rewritten in place by the users' runs (mailsub(1), SECURITY
+# CONSIDERATIONS): a user never owns one, never reads one, and a torn
+# slot is survived.
+OK_OAUTH=1
+[ -f "$P/lib/mailsub/mailsub-oauth.so" ] || OK_OAUTH=0
+OPKI=$T/opki
+if [ $OK_OAUTH = 1 ] &&
+    ! sh "$SRCDIR/tests/pki.sh" "$OPKI" >"$T/opki.log" 2>&1; then
+	OK_OAUTH=0
+fi
+if [ $OK_OAUTH = 1 ]; then
+	OTOK=tok$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
+	OIDP=$T/oidp
+	OUSER=svc@$D
+	mkdir -p "$OIDP"
+	chmod 700 "$OIDP"
+	"$PYTHON3" "$SRCDIR/tests/fakeidp.py" serve --port 0 \
+	    --portfile "$T/oidp.port" --cert "$OPKI/server.crt" \
+	    --key "$OPKI/server.key" --dir "$OIDP" --client-id sys-client \
+	    --canary "$OTOK" >"$T/oidp.out" 2>"$T/oidp.err" &
+	OIDP_PID=$!
+	T_PIDS="$T_PIDS $OIDP_PID"
+	wait_file "$T/oidp.port" 10 "$OIDP_PID" ||
+	    t_fatal "fakeidp.py did not start"
+	OIDP_PORT=$(cat "$T/oidp.port")
+	server_start osink --sink --record "$T/orec" --tls-cert \
+	    "$OPKI/server.crt" --tls-key "$OPKI/server.key" --auth-tls-only \
+	    --oauth-tokens "$OIDP/access-tokens" --oauth-user "$OUSER" ||
+	    t_fatal "the XOAUTH2 sink did not start"
+	cp "$OPKI/ca.crt" "$P/etc/oauth-ca.pem" &&
+	    chmod 644 "$P/etc/oauth-ca.pem"
+	cat >>"$P/etc/mailsub.conf" <<EOF
+
+[oauth]
+host = 127.0.0.1
+port = $SRV_PORT
+tls_trust_file = $P/etc/oauth-ca.pem
+user = $OUSER
+auth = XOAUTH2
+oauth2_provider = custom
+oauth2_client_id = sys-client
+oauth2_token_url = https://127.0.0.1:$OIDP_PORT/token
+oauth2_trust_file = $P/etc/oauth-ca.pem
+EOF
+	ODIR=$P/var/lib/mailsub/oauth2
+	[ "$(stat -c '%U:%G %a' "$ODIR")" = "root:$G 750" ] ||
+	    t_err "oauth2/ is $(stat -c '%U:%G %a' "$ODIR" 2>&1)"
+	# A user cannot sign the system account in (that would choose whose
+	# mailbox the account sends from): --oauth2-login gives the group up,
+	# so the system file is out of reach.
+	run_as "$UA" /dev/null --oauth2-login oauth --paste
+	expect_exit 78 && expect_stderr 'mailsub.conf'
+	[ -z "$(ls -A "$ODIR")" ] || t_err "the user's login left: $(ls -A "$ODIR")"
+	# Signed in: a refresh token the IdP knows, the access token stale.
+	"$PYTHON3" -c 'import json, sys
+json.dump({"refresh_tokens": [sys.argv[2]], "issued": [sys.argv[2]]},
+          open(sys.argv[1], "w"))' "$OIDP/state.json" "RT-$OTOK-seed"
+	printf '%s\n' "mailsub-oauth2 1" "client_id sys-client" \
+	    "token_url https://127.0.0.1:$OIDP_PORT/token" "user $OUSER" \
+	    "expires 1" "updated 1" "refresh_token RT-$OTOK-seed" \
+	    "access_token AT-$OTOK-stale" "end 1" >"$ODIR/oauth.token"
+	chown "root:$G" "$ODIR/oauth.token" && chmod 660 "$ODIR/oauth.token"
+	# The IdP rotates the refresh token and keeps the old one valid, as
+	# Microsoft's does (Google's does not rotate): with one that revokes
+	# it at once, a write torn after the answer lost the only good one,
+	# whatever the store.
+	printf '%s\n' '{"keep_old": true}' >"$OIDP/control.json"
+	# osent: messages the sink took; orefresh: refreshes the IdP saw.
+	osent()
+	{
+		ls "$T/orec" 2>/dev/null | grep -c '^msg-.*\.json$'
+	}
+	orefresh()
+	{
+		"$PYTHON3" -c 'import json, sys
+print(json.load(open(sys.argv[1])).get("refresh", 0))' "$OIDP/state.json"
+	}
+	# slots_ok: both slots and the lock root:G 0660.
+	slots_ok()
+	{
+		for f in oauth.token oauth.token.2 oauth.lock; do
+			m=$(stat -c '%U:%G %a' "$ODIR/$f" 2>&1)
+			[ "$m" = "root:$G 660" ] || t_err "$f is $m"
+		done
+	}
+	# stale_all: every slot's access token expired, rewritten in place.
+	stale_all()
+	{
+		for f in "$ODIR"/oauth.token*; do
+			c=$(sed 's/^expires .*/expires 1/' "$f")
+			printf '%s\n' "$c" >"$f"
+		done
+	}
+	msg "$T/m-o1" oauth-root
+	run_as root "$T/m-o1" -a oauth -t -i
+	expect_exit 0 && [ "$(osent)" = 1 ] ||
+	    t_err "root's run: $(osent) messages; $(cat "$T/stderr")"
+	[ "$(orefresh)" = 1 ] || t_err "$(orefresh) refreshes, want 1"
+	slots_ok
+	t_result "OAuth2, system account: root's refresh makes both slots and the lock root:$G 0660"
+
+	stale_all
+	msg "$T/m-o2" oauth-user
+	run_as "$UA" "$T/m-o2" -a oauth -t -i
+	expect_exit 0 && [ "$(osent)" = 2 ] ||
+	    t_err "the user's run: $(osent) messages; $(cat "$T/stderr")"
+	[ "$(orefresh)" = 2 ] || t_err "$(orefresh) refreshes, want 2"
+	slots_ok
+	ls -A "$ODIR" | grep -v -x -e oauth.token -e oauth.token.2 \
+	    -e oauth.lock | grep . && t_err "a user's run left a file in oauth2/"
+	# The user's run wrote one slot: the stamps differ.
+	u1=$(sed -n 's/^updated //p' "$ODIR/oauth.token")
+	u2=$(sed -n 's/^updated //p' "$ODIR/oauth.token.2")
+	[ "$u1" != "$u2" ] || t_err "the user's refresh wrote both slots or none"
+	for u in "$UA" "$UB"; do
+		as "$u" cat "$ODIR/oauth.token" "$ODIR/oauth.token.2" \
+		    >/dev/null 2>&1 && t_err "$u can read a token slot"
+		as "$u" sh -c "echo x >>'$ODIR/oauth.token'" 2>/dev/null &&
+		    t_err "$u can write a token slot"
+	done
+	t_result "OAuth2, system account: a user's refresh rewrites one slot in place, owned by root, unreadable to users"
+
+	# A write cut short: the newer slot loses its end line (as a crash in
+	# the middle of the rewrite would leave it), the older is stale.  The
+	# run takes the whole one, refreshes, and mends the torn one.
+	stale_all
+	if [ "$u1" -gt "$u2" ]; then
+		newer=oauth.token
+	else
+		newer=oauth.token.2
+	fi
+	c=$(head -n 3 "$ODIR/$newer")
+	printf '%s\n' "$c" >"$ODIR/$newer"
+	msg "$T/m-o3" oauth-torn
+	run_as "$UB" "$T/m-o3" -a oauth -t -i
+	expect_exit 0 && [ "$(osent)" = 3 ] ||
+	    t_err "after a torn slot: $(osent) messages; $(cat "$T/stderr")"
+	tail -n 1 "$ODIR/$newer" | grep -q -x 'end 1' ||
+	    t_err "the torn slot was not rewritten"
+	slots_ok
+	t_result "OAuth2, system account: a torn slot is seen, the other used, the torn one rewritten"
+
+	for u in "$UA" "$UB"; do
+		found=$(as "$u" grep -rIl -F "$OTOK" "$P" "$T" 2>/dev/null)
+		[ -z "$found" ] || t_err "$u can read a token in: $found"
+	done
+	grep -l -F "$OTOK" "$T"/out.* 2>/dev/null | grep . &&
+	    t_err "a token is in a user's output"
+	t_result "OAuth2, system account: the tokens nowhere a user can read"
+else
+	t_skip "OAuth2 for a system account" "no mailsub-oauth.so or pki.sh failed"
+fi
 
 t_summary
