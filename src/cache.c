@@ -20,6 +20,7 @@
 #include "buf.h"
 #include "cache.h"
 #include "error.h"
+#include "fdio.h"
 #include "fsperm.h"
 #include "sysmode.h"
 
@@ -201,7 +202,6 @@ bool
 cache_store(const char *name, const void *p, size_t n)
 {
 	char tmp[CACHE_NAME_MAX + 32];
-	const char *q = p;
 	bool ok = true;
 	int dfd, fd;
 
@@ -220,18 +220,8 @@ cache_store(const char *name, const void *p, size_t n)
 	if (sysmode_shared() && (fchown(fd, (uid_t)-1, sysmode_group()) == -1 ||
 				    fchmod(fd, 0640) == -1))
 		ok = false;
-	while (n > 0 && ok) {
-		ssize_t w = write(fd, q, n);
-
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			ok = false;
-		else {
-			q += w;
-			n -= (size_t)w;
-		}
-	}
+	if (ok && fdio_write_all(fd, p, n, false) == -1)
+		ok = false;
 	if (close(fd) == -1)
 		ok = false;
 	if (ok && renameat(dfd, tmp, dfd, name) == -1)

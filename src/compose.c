@@ -35,6 +35,7 @@
 #include "compose.h"
 #include "compose_head.h"
 #include "error.h"
+#include "fdio.h"
 #include "interrupt.h"
 #include "message.h"
 #include "mime.h"
@@ -583,18 +584,9 @@ compose_free(struct compose *c)
 static int
 write_all(struct compose *c, const char *p, size_t n, struct error *err)
 {
-	while (n > 0) {
-		ssize_t w = write(c->out_fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return error_set(err, EX_IOERR, "cannot write %s: %s",
-			    c->out_label, strerror(errno));
-		}
-		p += w;
-		n -= (size_t)w;
-	}
+	if (fdio_write_all(c->out_fd, p, n, false) == -1)
+		return error_set(err, EX_IOERR, "cannot write %s: %s",
+		    c->out_label, strerror(errno));
 	return 0;
 }
 

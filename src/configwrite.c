@@ -25,6 +25,7 @@
 #include "configwrite.h"
 #include "discover.h"
 #include "error.h"
+#include "fdio.h"
 #include "fsperm.h"
 #include "inilint.h"
 
@@ -236,8 +237,6 @@ static int
 write_temp(const char *dir, const struct buf *b, mode_t mode, char **tmp,
     struct error *err)
 {
-	size_t off = 0;
-	ssize_t r;
 	int fd;
 
 	if (asprintf(tmp, "%s/.config.ini.XXXXXX", dir) == -1) {
@@ -252,15 +251,8 @@ write_temp(const char *dir, const struct buf *b, mode_t mode, char **tmp,
 		*tmp = NULL;
 		return -1;
 	}
-	while (off < b->len) {
-		r = write(fd, b->data + off, b->len - off);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1)
-			break;
-		off += (size_t)r;
-	}
-	if (off < b->len || fchmod(fd, mode) == -1 || fsync(fd) == -1) {
+	if (fdio_write_all(fd, buf_str(b), b->len, false) == -1 ||
+	    fchmod(fd, mode) == -1 || fsync(fd) == -1) {
 		error_set(err, EX_CANTCREAT, "cannot write %s: %s", *tmp,
 		    strerror(errno));
 		close(fd);

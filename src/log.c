@@ -19,6 +19,7 @@
 
 #include "account.h"
 #include "error.h"
+#include "fdio.h"
 #include "fsperm.h"
 #include "log.h"
 #include "sysmode.h"
@@ -49,17 +50,10 @@ log_verbose_enabled(void)
 static void
 put_stderr(const char *p, size_t n)
 {
-	/* One write per line: lines from the transcript stay whole. */
-	while (n > 0) {
-		ssize_t w = write(STDERR_FILENO, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return;
-		p += w;
-		n -= (size_t)w;
-	}
+	/* One write per line: lines from the transcript stay whole.  Where
+	 * stderr is gone there is no one to tell. */
+	if (fdio_write_all(STDERR_FILENO, p, n, false) == -1)
+		return;
 }
 
 static bool

@@ -24,6 +24,7 @@
 
 #include "buf.h"
 #include "error.h"
+#include "fdio.h"
 #include "fsperm.h"
 #include "queue.h"
 #include "sysmode.h"
@@ -290,18 +291,9 @@ format_header(
 static int
 write_all(int fd, const char *p, size_t n, const char *path, struct error *err)
 {
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return error_set(err, EX_IOERR, "cannot write %s: %s",
-			    path, strerror(errno));
-		}
-		p += w;
-		n -= (size_t)w;
-	}
+	if (fdio_write_all(fd, p, n, false) == -1)
+		return error_set(err, EX_IOERR, "cannot write %s: %s", path,
+		    strerror(errno));
 	return 0;
 }
 
