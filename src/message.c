@@ -17,7 +17,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -581,32 +580,14 @@ finish_input(struct reader *r)
 static ssize_t
 read_block(int fd, char *p, size_t n, bool interruptible, struct error *err)
 {
-	for (;;) {
-		ssize_t got;
+	ssize_t got = fdio_read(fd, p, n, interruptible);
 
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-
-		/* Before the end of the input nothing was promised: a
-		 * signal ends the read, the caller still holds it.  The
-		 * wait is a poll, so a signal just before it is seen. */
-		if (interruptible && interrupt_poll(&pfd, 1, -1) == -1) {
-			if (errno == EINTR)
-				return interrupt_input_error(err);
-			break;
-		}
-		got = read(fd, p, n);
-		if (got >= 0)
-			return got;
-		if (errno == EINTR)
-			continue;
-		if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			/* A non-blocking stdin: wait for it. */
-			if (poll(&pfd, 1, -1) == -1 && errno != EINTR)
-				break;
-			continue;
-		}
-		break;
-	}
+	if (got >= 0)
+		return got;
+	/* Before the end of the input nothing was promised: a signal ends
+	 * the read, the caller still holds it. */
+	if (interruptible && errno == EINTR)
+		return interrupt_input_error(err);
 	error_set(
 	    err, EX_IOERR, "cannot read the message: %s", strerror(errno));
 	return -1;
