@@ -164,7 +164,7 @@ bool
 cache_load(const char *name, unsigned char *out, size_t size, size_t *len)
 {
 	struct stat st;
-	size_t got = 0;
+	ssize_t got;
 	int dfd, fd;
 
 	*len = 0;
@@ -180,21 +180,13 @@ cache_load(const char *name, unsigned char *out, size_t size, size_t *len)
 		close(fd);
 		return false;
 	}
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, out + got, (size_t)st.st_size - got);
-
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
+	got = fdio_read_full(fd, out, (size_t)st.st_size);
 	close(fd);
-	if (got != (size_t)st.st_size) {
-		secure_wipe(out, got);
+	if (got != (ssize_t)st.st_size) {
+		secure_wipe(out, (size_t)st.st_size);
 		return false;
 	}
-	*len = got;
+	*len = (size_t)got;
 	return true;
 }
 
