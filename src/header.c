@@ -9,7 +9,6 @@
  */
 #include "autoconfig.h"
 
-#include <sys/random.h>
 #include <sys/types.h>
 
 #include <stdio.h>
@@ -23,6 +22,7 @@
 #include "address.h"
 #include "buf.h"
 #include "error.h"
+#include "fdio.h"
 #include "header.h"
 #include "message.h"
 
@@ -790,23 +790,6 @@ out:
 	return rc;
 }
 
-static void
-random_bytes(unsigned char *p, size_t n)
-{
-	ssize_t got = getrandom(p, n, GRND_NONBLOCK);
-
-	if (got != (ssize_t)n) {
-		/* Uniqueness still comes from time and pid. */
-		struct timespec ts;
-		size_t i;
-
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		for (i = 0; i < n; i++)
-			p[i] = (unsigned char)((unsigned long)ts.tv_nsec >>
-					       (i % 4 * 8));
-	}
-}
-
 static int
 make_message_id(struct header_ctx *h, char **out, struct error *err)
 {
@@ -826,7 +809,7 @@ make_message_id(struct header_ctx *h, char **out, struct error *err)
 	else
 		domain = "localhost";
 	gmtime_r(&now, &tm);
-	random_bytes(rnd, sizeof(rnd));
+	fdio_random(rnd, sizeof(rnd));
 	buf_init(&b, 1024);
 	if (buf_printf(&b, err, "<%04d%02d%02d%02d%02d%02d.%ld.",
 		tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,

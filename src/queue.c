@@ -6,7 +6,6 @@
 #include "autoconfig.h"
 
 #include <sys/file.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -168,15 +167,12 @@ queue_make_id(char *id, size_t size)
 	unsigned char rnd[6];
 	struct timespec ts;
 	unsigned c;
-	size_t i;
 
 	c = __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);
 	clock_gettime(CLOCK_REALTIME, &ts);
-	if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd))
-		/* Time, pid and counter still make the name unique. */
-		for (i = 0; i < sizeof(rnd); i++)
-			rnd[i] = (unsigned char)((unsigned long)ts.tv_nsec >>
-						 (i % 4 * 8));
+	/* The random part is extra: time, pid and counter make the name
+	 * unique. */
+	fdio_random(rnd, sizeof(rnd));
 	snprintf(id, size, "%llx.%ld.%u.%02x%02x%02x%02x%02x%02x",
 	    (unsigned long long)ts.tv_sec, (long)getpid(), c, rnd[0], rnd[1],
 	    rnd[2], rnd[3], rnd[4], rnd[5]);
