@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "text.h"
+
 struct buf;
 struct error;
 
@@ -77,8 +79,7 @@ struct mime_scan {
 	bool bad_control;   /* NUL or CR (RFC 2045 2.7: not in 7bit data) */
 	bool long_line;	    /* over MIME_LINE_MAX */
 	bool marker;	    /* holds "=_", which boundaries use */
-	bool bad_utf8;	    /* not valid UTF-8 */
-	unsigned utf8_need; /* continuation bytes still expected */
+	struct text_utf8 utf8; /* whether it is UTF-8 */
 	unsigned char last; /* the last byte seen */
 };
 
