@@ -25,6 +25,7 @@
 #include "fdio.h"
 #include "header.h"
 #include "message.h"
+#include "text.h"
 
 /* RFC 2047 2: an encoded-word is at most 75 characters; 45 input bytes
  * make 60 base64 characters, plus "=?UTF-8?B?" and "?=". */
@@ -84,26 +85,11 @@ static int
 append_base64(
     struct buf *b, const unsigned char *p, size_t n, struct error *err)
 {
-	static const char tab[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	char q[4];
-	size_t i;
+	char q[TEXT_BASE64_LEN(ENCODED_WORD_INPUT)];
 
-	for (i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)p[i] << 16;
-
-		if (i + 1 < n)
-			v |= (unsigned)p[i + 1] << 8;
-		if (i + 2 < n)
-			v |= p[i + 2];
-		q[0] = tab[(v >> 18) & 63];
-		q[1] = tab[(v >> 12) & 63];
-		q[2] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
-		q[3] = i + 2 < n ? tab[v & 63] : '=';
-		if (buf_append(b, q, 4, err) == -1)
-			return -1;
-	}
-	return 0;
+	if (n > ENCODED_WORD_INPUT)
+		return error_set(err, EX_SOFTWARE, "encoded-word too long");
+	return buf_append(b, q, text_base64(p, n, q), err);
 }
 
 /*

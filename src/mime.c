@@ -16,8 +16,6 @@
 #include "mime.h"
 #include "text.h"
 
-static const char b64_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 static const char hex_digits[] = "0123456789ABCDEF";
 
 /* A word longer than this cannot be folded into a 998-character line
@@ -32,34 +30,6 @@ static const char hex_digits[] = "0123456789ABCDEF";
 /* ---- base64 ------------------------------------------------------------ */
 
 size_t
-mime_base64(const unsigned char *in, size_t n, char *out)
-{
-	char *o = out;
-	size_t i;
-
-	for (i = 0; i + 3 <= n; i += 3) {
-		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 |
-			     in[i + 2];
-
-		*o++ = b64_alphabet[v >> 18];
-		*o++ = b64_alphabet[(v >> 12) & 63];
-		*o++ = b64_alphabet[(v >> 6) & 63];
-		*o++ = b64_alphabet[v & 63];
-	}
-	if (i < n) {
-		uint32_t v = (uint32_t)in[i] << 16;
-
-		if (i + 1 < n)
-			v |= (uint32_t)in[i + 1] << 8;
-		*o++ = b64_alphabet[v >> 18];
-		*o++ = b64_alphabet[(v >> 12) & 63];
-		*o++ = i + 1 < n ? b64_alphabet[(v >> 6) & 63] : '=';
-		*o++ = '=';
-	}
-	return (size_t)(o - out);
-}
-
-size_t
 mime_base64_lines(const unsigned char *in, size_t n, char *out)
 {
 	char *o = out;
@@ -67,7 +37,7 @@ mime_base64_lines(const unsigned char *in, size_t n, char *out)
 	while (n > 0) {
 		size_t take = n < MIME_B64_LINE_BYTES ? n : MIME_B64_LINE_BYTES;
 
-		o += mime_base64(in, take, o);
+		o += text_base64(in, take, o);
 		*o++ = '\n';
 		in += take;
 		n -= take;
@@ -358,7 +328,7 @@ mime_encode_words(
 			out, use_b ? "=?UTF-8?B?" : "=?UTF-8?Q?", err) == -1)
 			return -1;
 		if (use_b) {
-			size_t bl = mime_base64(s + start, end - start, b64);
+			size_t bl = text_base64(s + start, end - start, b64);
 
 			if (buf_append(out, b64, bl, err) == -1)
 				return -1;

@@ -40,12 +40,8 @@ struct error;
  * after "Reply-To: " on the first line. */
 #define MIME_WORD_MAX 66
 
-/* Base64 of n bytes without line breaks; returns the length written
- * (4 * ceil(n / 3)). */
-size_t mime_base64(const unsigned char *in, size_t n, char *out);
-
 /*
- * Base64 of n bytes in lines of 76 characters, each ending '\n' (the last
+ * Base64 (text_base64()) of n bytes in lines of 76 characters, each ending '\n' (the last
  * may be shorter).  A stream is encoded by passing multiples of
  * MIME_B64_LINE_BYTES and the rest last.  out holds MIME_B64_LINES_SIZE(n)
  * bytes; returns the length written.

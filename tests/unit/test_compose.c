@@ -229,7 +229,7 @@ test_base64_vectors(void **state)
 
 	(void)state;
 	for (i = 0; i < 7; i++) {
-		n = mime_base64(
+		n = text_base64(
 		    (const unsigned char *)in[i], strlen(in[i]), out);
 		assert_int_equal(n, strlen(want[i]));
 		assert_memory_equal(out, want[i], n);
