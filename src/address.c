@@ -506,7 +506,7 @@ read_addr_spec(struct lexer *lx, struct token *t, const char *stop,
 		for (;;) {
 			if (t->type != TOK_ATOM)
 				return syntax_error(lx, t->start,
-				    tok_stops(t, stop) && out->data != NULL &&
+				    tok_stops(t, stop) && out->len > 0 &&
 					    out->data[out->len - 1] == '@'
 					? "missing domain"
 					: "bad domain",

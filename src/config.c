@@ -458,9 +458,12 @@ inherit_chain(const struct loader *ld, size_t sec, size_t *chain, size_t *depth,
 				size_t j;
 
 				buf_init(&b, 256);
+				/* Capped: a long chain is cut short. */
 				for (j = 0; j < n; j++)
-					buf_printf(&b, NULL, "%s -> ",
-					    ld->lint.sections[chain[j]].name);
+					if (buf_printf(&b, NULL, "%s -> ",
+						ld->lint.sections[chain[j]]
+						    .name) == -1)
+						break;
 				error_set(err, EX_CONFIG,
 				    "inheritance cycle: %s%s", buf_str(&b),
 				    ld->lint.sections[parent].name);
@@ -1023,7 +1026,9 @@ config_locate(
 	}
 	buf_init(&tried, ERROR_MESSAGE_MAX);
 	for (i = 0; i < n; i++)
-		buf_printf(&tried, NULL, "%s%s", i ? ", " : "", cand[i]);
+		if (buf_printf(&tried, NULL, "%s%s", i ? ", " : "", cand[i]) ==
+		    -1)
+			break; /* capped: the message says what fits */
 	error_set(err, EX_CONFIG,
 	    "no configuration file (tried %s); create one or use -C FILE, see "
 	    "mailsub.conf(5)",

@@ -43,7 +43,7 @@ first_line(struct buf *b)
 {
 	size_t n;
 
-	if (b->data == NULL)
+	if (b->len == 0)
 		return;
 	n = strcspn(b->data, "\r\n");
 	secure_wipe(b->data + n, b->len - n);
