@@ -3,7 +3,7 @@
  * Text chores every layer shares: well-formed UTF-8 (RFC 3629 4), JSON
  * strings (RFC 8259 7), \xHH escaping for terminals and logs, and base64
  * (RFC 4648 4).  Pure functions; what to do with bad input is the
- * caller's choice.  Compiled into both modules as well (Makefile.am).
+ * caller's choice.  Compiled into the TLS module as well (Makefile.am).
  */
 #ifndef MAILSUB_TEXT_H
 #define MAILSUB_TEXT_H
