@@ -18,7 +18,7 @@
 #include "address.h"
 #include "buf.h"
 #include "error.h"
-#include "inilint.h"
+#include "text.h"
 
 /* Comments nest (RFC 5322 3.2.2); nobody needs more than this. */
 #define ADDRESS_COMMENT_DEPTH_MAX 32
@@ -506,7 +506,7 @@ read_addr_spec(struct lexer *lx, struct token *t, const char *stop,
 		for (;;) {
 			if (t->type != TOK_ATOM)
 				return syntax_error(lx, t->start,
-				    tok_stops(t, stop) && out->data != NULL &&
+				    tok_stops(t, stop) && out->len > 0 &&
 					    out->data[out->len - 1] == '@'
 					? "missing domain"
 					: "bad domain",
@@ -803,7 +803,7 @@ address_check_envelope(const char *addr, struct error *err)
 		else if (len > ADDRESS_MAX)
 			why = "longer than 256 octets (RFC 5321 4.5.3.1.3)";
 		else if (!address_is_ascii(addr) &&
-			 !inilint_utf8_valid(addr, len))
+			 !text_utf8_valid(addr, len))
 			why = "not UTF-8 (RFC 6531 3.3)";
 	}
 	if (why == NULL)

@@ -26,10 +26,13 @@ secure_wipe(void *p, size_t n)
 #endif
 }
 
+/* What data points to while the buffer owns no memory (cap 0). */
+static char empty[1];
+
 void
 buf_init(struct buf *b, size_t max)
 {
-	b->data = NULL;
+	b->data = empty;
 	b->len = 0;
 	b->cap = 0;
 	b->max = max;
@@ -38,8 +41,9 @@ buf_init(struct buf *b, size_t max)
 void
 buf_free(struct buf *b)
 {
-	free(b->data);
-	b->data = NULL;
+	if (b->cap > 0)
+		free(b->data);
+	b->data = empty;
 	b->len = b->cap = 0;
 }
 
@@ -54,7 +58,7 @@ void
 buf_reset(struct buf *b)
 {
 	b->len = 0;
-	if (b->data != NULL)
+	if (b->cap > 0)
 		b->data[0] = '\0';
 }
 
@@ -77,11 +81,12 @@ grow(struct buf *b, size_t extra, struct error *err)
 	p = malloc(cap);
 	if (p == NULL)
 		return error_set(err, EX_OSERR, "out of memory");
-	if (b->data != NULL) {
+	if (b->cap > 0) {
 		memcpy(p, b->data, b->len + 1);
 		secure_wipe(b->data, b->cap);
 		free(b->data);
-	}
+	} else
+		p[0] = '\0';
 	b->data = p;
 	b->cap = cap;
 	return 0;
@@ -150,11 +155,9 @@ buf_str(const struct buf *b)
 char *
 buf_detach(struct buf *b)
 {
-	char *p = b->data;
+	char *p = b->cap > 0 ? b->data : calloc(1, 1);
 
-	if (p == NULL)
-		p = calloc(1, 1);
-	b->data = NULL;
+	b->data = empty;
 	b->len = b->cap = 0;
 	return p;
 }

@@ -20,6 +20,7 @@
 #include "buf.h"
 #include "cache.h"
 #include "error.h"
+#include "fdio.h"
 #include "fsperm.h"
 #include "sysmode.h"
 
@@ -185,7 +186,7 @@ bool
 cache_load(const char *name, unsigned char *out, size_t size, size_t *len)
 {
 	struct stat st;
-	size_t got = 0;
+	ssize_t got;
 	int dfd, fd;
 
 	*len = 0;
@@ -201,21 +202,13 @@ cache_load(const char *name, unsigned char *out, size_t size, size_t *len)
 		close(fd);
 		return false;
 	}
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, out + got, (size_t)st.st_size - got);
-
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
+	got = fdio_read_full(fd, out, (size_t)st.st_size);
 	close(fd);
-	if (got != (size_t)st.st_size) {
-		secure_wipe(out, got);
+	if (got != (ssize_t)st.st_size) {
+		secure_wipe(out, (size_t)st.st_size);
 		return false;
 	}
-	*len = got;
+	*len = (size_t)got;
 	return true;
 }
 
@@ -223,7 +216,6 @@ bool
 cache_store(const char *name, const void *p, size_t n)
 {
 	char tmp[CACHE_NAME_MAX + 32];
-	const char *q = p;
 	bool ok = true;
 	int dfd, fd;
 
@@ -248,18 +240,8 @@ cache_store(const char *name, const void *p, size_t n)
 	if (sysmode_shared() && (fchown(fd, (uid_t)-1, sysmode_group()) == -1 ||
 				    fchmod(fd, 0640) == -1))
 		ok = false;
-	while (n > 0 && ok) {
-		ssize_t w = write(fd, q, n);
-
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			ok = false;
-		else {
-			q += w;
-			n -= (size_t)w;
-		}
-	}
+	if (ok && fdio_write_all(fd, p, n, false) == -1)
+		ok = false;
 	if (close(fd) == -1)
 		ok = false;
 	if (ok && renameat(dfd, tmp, dfd, name) == -1)

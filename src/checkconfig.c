@@ -21,8 +21,8 @@
 #include "cli.h"
 #include "config.h"
 #include "error.h"
-#include "mailq.h"
 #include "oauth.h"
+#include "text.h"
 
 enum severity {
 	SEV_NOTE,
@@ -256,7 +256,7 @@ json_str(struct buf *b, const char *s, struct error *err)
 {
 	if (s == NULL)
 		return buf_appends(b, "null", err);
-	return mailq_json_string(b, s, err);
+	return text_json_string(b, s, err);
 }
 
 static int

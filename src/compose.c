@@ -15,7 +15,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -35,6 +34,7 @@
 #include "compose.h"
 #include "compose_head.h"
 #include "error.h"
+#include "fdio.h"
 #include "interrupt.h"
 #include "message.h"
 #include "mime.h"
@@ -157,29 +157,6 @@ source_open(
 	return 0;
 }
 
-/* -1 with errno EINTR once a signal of interrupt.h was caught: every
- * input is read before the end of the message (/dev/zero never blocks). */
-static ssize_t
-read_fd(int fd, void *p, size_t n)
-{
-	for (;;) {
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-		ssize_t got;
-
-		/* A poll first, so a signal just before it is seen. */
-		if (interrupt_poll(&pfd, 1, -1) == -1)
-			return -1;
-		got = read(fd, p, n);
-		if (got >= 0)
-			return got;
-		if (errno == EINTR)
-			continue;
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			continue; /* a non-blocking stdin: the poll waits */
-		return -1;
-	}
-}
-
 static int
 read_error(const char *label, struct error *err)
 {
@@ -213,7 +190,9 @@ source_read(struct source *s, void *p, size_t n, struct error *err)
 		if (n > s->left)
 			n = (size_t)s->left;
 	}
-	got = read_fd(s->fd, p, n);
+	/* Interruptible: every input is read before the end of the
+	 * message (/dev/zero never blocks). */
+	got = fdio_read(s->fd, p, n, true);
 	if (got < 0) {
 		read_error(s->label, err);
 		return -1;
@@ -271,7 +250,7 @@ scan_text(struct part *pt, const char **charset, struct error *err)
 
 		if (blk == NULL)
 			return error_set(err, EX_OSERR, "out of memory");
-		while ((got = read_fd(s->fd, blk, TEXT_BLOCK)) > 0)
+		while ((got = fdio_read(s->fd, blk, TEXT_BLOCK, true)) > 0)
 			mime_scan_feed(&sc, blk, (size_t)got);
 		free(blk);
 		if (got < 0)
@@ -583,18 +562,9 @@ compose_free(struct compose *c)
 static int
 write_all(struct compose *c, const char *p, size_t n, struct error *err)
 {
-	while (n > 0) {
-		ssize_t w = write(c->out_fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return error_set(err, EX_IOERR, "cannot write %s: %s",
-			    c->out_label, strerror(errno));
-		}
-		p += w;
-		n -= (size_t)w;
-	}
+	if (fdio_write_all(c->out_fd, p, n, false) == -1)
+		return error_set(err, EX_IOERR, "cannot write %s: %s",
+		    c->out_label, strerror(errno));
 	return 0;
 }
 

@@ -7,7 +7,6 @@
  */
 #include "autoconfig.h"
 
-#include <sys/random.h>
 #include <sys/types.h>
 
 #include <stdint.h>
@@ -23,6 +22,7 @@
 #include "cli.h"
 #include "compose_head.h"
 #include "error.h"
+#include "fdio.h"
 #include "header.h"
 #include "message.h"
 #include "mime.h"
@@ -41,20 +41,9 @@ compose_random_hex(char *dst, size_t n)
 
 	if (n > sizeof(rnd) * 2)
 		n = sizeof(rnd) * 2;
-	if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) !=
-	    (ssize_t)sizeof(rnd)) {
-		/* Unpredictability is not needed (mime_scan_7bit() keeps
-		 * "=_" out of the content); uniqueness comes from time and
-		 * pid too. */
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		for (i = 0; i < sizeof(rnd); i++)
-			rnd[i] =
-			    (unsigned char)(((unsigned long)ts.tv_nsec ^
-						(unsigned long)getpid() << 7) >>
-					    (i % 8 * 4));
-	}
+	/* Unpredictability is not needed (mime_scan_7bit() keeps "=_" out
+	 * of the content), uniqueness is. */
+	fdio_random(rnd, sizeof(rnd));
 	for (i = 0; i < n; i++)
 		dst[i] = hex[(rnd[i / 2] >> (i % 2 ? 0 : 4)) & 15];
 	dst[n] = '\0';

@@ -35,6 +35,7 @@
 #include "config.h"
 #include "config_keys.h"
 #include "error.h"
+#include "fdio.h"
 #include "fsperm.h"
 #include "inilint.h"
 #include "queue.h"
@@ -168,7 +169,6 @@ read_config(const char *path, int *fd_out, char **data, size_t *len,
 {
 	char *buf;
 	size_t n = 0;
-	ssize_t r;
 	int fd;
 
 	if (lstat(path, lst) == -1)
@@ -192,25 +192,14 @@ read_config(const char *path, int *fd_out, char **data, size_t *len,
 		    err, EX_CONFIG, "%s: larger than %d bytes", path, FILE_MAX);
 		goto fail;
 	}
-	if ((buf = malloc((size_t)st->st_size + 1)) == NULL) {
-		error_set(err, EX_OSERR, "out of memory");
-		goto fail;
-	}
-	/* Read one byte more than fstat said, to notice a growing file. */
-	while (n <= (size_t)st->st_size) {
-		r = read(fd, buf + n, (size_t)st->st_size + 1 - n);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
+	/* One byte more than fstat said, to notice a growing file. */
+	if (fdio_read_file(fd, (size_t)st->st_size + 1, &buf, &n) == -1) {
+		if (errno == ENOMEM)
+			error_set(err, EX_OSERR, "out of memory");
+		else
 			error_set(
 			    err, EX_CONFIG, "%s: %s", path, strerror(errno));
-			secure_wipe(buf, n);
-			free(buf);
-			goto fail;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
+		goto fail;
 	}
 	if (n > (size_t)st->st_size) {
 		error_set(err, EX_CONFIG, "%s: changed while being read", path);
@@ -477,9 +466,12 @@ inherit_chain(const struct loader *ld, size_t sec, size_t *chain, size_t *depth,
 				size_t j;
 
 				buf_init(&b, 256);
+				/* Capped: a long chain is cut short. */
 				for (j = 0; j < n; j++)
-					buf_printf(&b, NULL, "%s -> ",
-					    ld->lint.sections[chain[j]].name);
+					if (buf_printf(&b, NULL, "%s -> ",
+						ld->lint.sections[chain[j]]
+						    .name) == -1)
+						break;
 				error_set(err, EX_CONFIG,
 				    "inheritance cycle: %s%s", buf_str(&b),
 				    ld->lint.sections[parent].name);
@@ -1169,7 +1161,9 @@ config_locate(
 	}
 	buf_init(&tried, ERROR_MESSAGE_MAX);
 	for (i = 0; i < n; i++)
-		buf_printf(&tried, NULL, "%s%s", i ? ", " : "", cand[i]);
+		if (buf_printf(&tried, NULL, "%s%s", i ? ", " : "", cand[i]) ==
+		    -1)
+			break; /* capped: the message says what fits */
 	error_set(err, EX_CONFIG,
 	    "no configuration file (tried %s); create one or use -C FILE, see "
 	    "mailsub.conf(5)",

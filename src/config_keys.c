@@ -28,6 +28,7 @@
 #include "config.h"
 #include "config_keys.h"
 #include "error.h"
+#include "fdio.h"
 #include "fsperm.h"
 #include "presets.h"
 #include "sasl_mechs.h"
@@ -1133,9 +1134,7 @@ config_keys_mailname(char **out, struct error *err)
 		close(fd);
 		return 0;
 	}
-	do
-		n = read(fd, buf, sizeof(buf) - 1);
-	while (n == -1 && errno == EINTR);
+	n = fdio_read_full(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)
 		return 0;

@@ -25,6 +25,7 @@
 #include "configwrite.h"
 #include "discover.h"
 #include "error.h"
+#include "fdio.h"
 #include "fsperm.h"
 #include "inilint.h"
 
@@ -121,7 +122,6 @@ read_existing(const char *path, struct stat *st, bool *exists, char **data,
     size_t *len, struct error *err)
 {
 	char *buf;
-	ssize_t r = 0;
 	size_t n = 0;
 	int fd;
 
@@ -161,24 +161,20 @@ read_existing(const char *path, struct stat *st, bool *exists, char **data,
 		return error_set(
 		    err, EX_CONFIG, "%s: larger than %d bytes", path, FILE_MAX);
 	}
-	if ((buf = malloc((size_t)st->st_size + 1)) == NULL) {
+	if (fdio_read_file(fd, (size_t)st->st_size + 1, &buf, &n) == -1) {
+		int e = errno;
+
 		close(fd);
-		return error_set(err, EX_OSERR, "out of memory");
-	}
-	while (n <= (size_t)st->st_size) {
-		r = read(fd, buf + n, (size_t)st->st_size + 1 - n);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		n += (size_t)r;
+		if (e == ENOMEM)
+			return error_set(err, EX_OSERR, "out of memory");
+		return error_set(err, EX_CONFIG, "%s: %s", path, strerror(e));
 	}
 	close(fd);
-	if (r == -1 || n != (size_t)st->st_size) {
+	if (n != (size_t)st->st_size) {
 		secure_wipe(buf, n);
 		free(buf);
-		return error_set(err, EX_CONFIG, "%s: %s", path,
-		    r == -1 ? strerror(errno) : "changed while being read");
+		return error_set(
+		    err, EX_CONFIG, "%s: changed while being read", path);
 	}
 	*exists = true;
 	*data = buf;
@@ -236,8 +232,6 @@ static int
 write_temp(const char *dir, const struct buf *b, mode_t mode, char **tmp,
     struct error *err)
 {
-	size_t off = 0;
-	ssize_t r;
 	int fd;
 
 	if (asprintf(tmp, "%s/.config.ini.XXXXXX", dir) == -1) {
@@ -252,15 +246,8 @@ write_temp(const char *dir, const struct buf *b, mode_t mode, char **tmp,
 		*tmp = NULL;
 		return -1;
 	}
-	while (off < b->len) {
-		r = write(fd, b->data + off, b->len - off);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1)
-			break;
-		off += (size_t)r;
-	}
-	if (off < b->len || fchmod(fd, mode) == -1 || fsync(fd) == -1) {
+	if (fdio_write_all(fd, buf_str(b), b->len, false) == -1 ||
+	    fchmod(fd, mode) == -1 || fsync(fd) == -1) {
 		error_set(err, EX_CANTCREAT, "cannot write %s: %s", *tmp,
 		    strerror(errno));
 		close(fd);

@@ -15,6 +15,7 @@
 #include "account.h"
 #include "conn.h"
 #include "error.h"
+#include "fdio.h"
 #include "interrupt.h"
 
 void
@@ -41,19 +42,10 @@ conn_free(struct conn *c)
 	c->rpos = c->rlen = 0;
 }
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void
 conn_set_deadline(struct conn *c, long long ms)
 {
-	c->deadline_ms = ms > 0 ? now_ms() + ms : 0;
+	c->deadline_ms = ms > 0 ? fdio_now_ms() + ms : 0;
 	c->deadline_total = ms > 0 ? ms : 0;
 	c->deadline_bytes = c->bytes_out;
 }
@@ -67,7 +59,7 @@ time_left(const struct conn *c)
 	return c->deadline_ms +
 	       (long long)((c->bytes_out - c->deadline_bytes) /
 			   CONN_DEADLINE_RATE) -
-	       now_ms();
+	       fdio_now_ms();
 }
 
 static int

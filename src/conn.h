@@ -102,29 +102,31 @@ void conn_free(struct conn *c);
  * fails with EX_TEMPFAIL ("connection closed by server").
  */
 int conn_read_line(struct conn *c, char *line, size_t max, size_t *len,
-    bool *bare_lf, struct error *err);
+    bool *bare_lf, struct error *err) __attribute__((warn_unused_result));
 /* Bytes received but not yet consumed (the STARTTLS injection check). */
 size_t conn_pending(const struct conn *c);
 
 /* Queue bytes for sending; flushes by itself when the buffer is full. */
-int conn_write(struct conn *c, const void *p, size_t n, struct error *err);
+int conn_write(struct conn *c, const void *p, size_t n, struct error *err)
+    __attribute__((warn_unused_result));
 /* Queue one command line: the text plus CRLF, traced (unless secret). */
 int conn_command(struct conn *c, struct error *err, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4), warn_unused_result));
 /* Queue "verb<path>params" (MAIL FROM:, RCPT TO:) as conn_command does,
  * without printf. */
 int conn_command_path(struct conn *c, struct error *err, const char *verb,
-    const char *path, const char *params);
+    const char *path, const char *params) __attribute__((warn_unused_result));
 /* Send everything queued in one transport write. */
-int conn_flush(struct conn *c, struct error *err);
+int conn_flush(struct conn *c, struct error *err)
+    __attribute__((warn_unused_result));
 /* Write a large block directly after flushing what is queued. */
 int conn_write_direct(struct conn *c, const void *p, size_t n,
-    struct error *err);
+    struct error *err) __attribute__((warn_unused_result));
 
 /* Upgrade to TLS.  Fails with EX_PROTOCOL if the server already sent bytes
  * that were not read (STARTTLS response injection, CVE-2011-0411). */
 int conn_starttls(struct conn *c, const struct account *acct,
-    struct error *err);
+    struct error *err) __attribute__((warn_unused_result));
 const struct tls_info *conn_tls_info(const struct conn *c);
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "text.h"
 
 int
 error_vset(struct error *err, int exit_code, const char *fmt, va_list ap)
@@ -139,26 +140,6 @@ error_exit_name(int code)
 char *
 error_escape(char *dst, size_t dst_size, const char *s, size_t len)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t            o = 0, i;
-
-	if (dst_size == 0)
-		return dst;
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c < 0x7f && c != '\\') {
-			if (o + 1 >= dst_size)
-				break;
-			dst[o++] = (char)c;
-		} else {
-			if (o + 4 >= dst_size)
-				break;
-			dst[o++] = '\\';
-			dst[o++] = 'x';
-			dst[o++] = hex[c >> 4];
-			dst[o++] = hex[c & 15];
-		}
-	}
-	dst[o] = '\0';
+	text_escape(dst, dst_size, s, len, 0);
 	return dst;
 }

@@ -33,6 +33,7 @@
 #include "config.h"
 #include "deliver.h"
 #include "error.h"
+#include "fdio.h"
 #include "flush.h"
 #include "header.h"
 #include "interrupt.h"
@@ -74,15 +75,6 @@ struct qmsg {
 	int fd;
 	struct queue_file qf;
 };
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void report(struct runner *rn, bool always, const char *account,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -619,7 +611,7 @@ limits_reached(const struct runner *rn)
 {
 	if (rn->max_messages > 0 && rn->tried >= rn->max_messages)
 		return true;
-	return rn->end_ms > 0 && now_ms() >= rn->end_ms;
+	return rn->end_ms > 0 && fdio_now_ms() >= rn->end_ms;
 }
 
 /*
@@ -1019,7 +1011,7 @@ flush_after_delivery(const struct config *cfg, const struct account *acct,
 	rn.name_messages = true;
 	rn.only_account = acct->name;
 	rn.max_messages = FLUSH_AFTER_MESSAGES;
-	rn.end_ms = now_ms() + FLUSH_AFTER_SECONDS * 1000LL;
+	rn.end_ms = fdio_now_ms() + FLUSH_AFTER_SECONDS * 1000LL;
 	error_clear(&err);
 	if (run_dir(&rn, acct->queue_dir, &err) == -1)
 		log_verbose("flushing %s: %s", acct->queue_dir, err.message);

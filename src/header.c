@@ -9,7 +9,6 @@
  */
 #include "autoconfig.h"
 
-#include <sys/random.h>
 #include <sys/types.h>
 
 #include <stdio.h>
@@ -23,8 +22,10 @@
 #include "address.h"
 #include "buf.h"
 #include "error.h"
+#include "fdio.h"
 #include "header.h"
 #include "message.h"
+#include "text.h"
 
 /* RFC 2047 2: an encoded-word is at most 75 characters; 45 input bytes
  * make 60 base64 characters, plus "=?UTF-8?B?" and "?=". */
@@ -84,26 +85,11 @@ static int
 append_base64(
     struct buf *b, const unsigned char *p, size_t n, struct error *err)
 {
-	static const char tab[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	char q[4];
-	size_t i;
+	char q[TEXT_BASE64_LEN(ENCODED_WORD_INPUT)];
 
-	for (i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)p[i] << 16;
-
-		if (i + 1 < n)
-			v |= (unsigned)p[i + 1] << 8;
-		if (i + 2 < n)
-			v |= p[i + 2];
-		q[0] = tab[(v >> 18) & 63];
-		q[1] = tab[(v >> 12) & 63];
-		q[2] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
-		q[3] = i + 2 < n ? tab[v & 63] : '=';
-		if (buf_append(b, q, 4, err) == -1)
-			return -1;
-	}
-	return 0;
+	if (n > ENCODED_WORD_INPUT)
+		return error_set(err, EX_SOFTWARE, "encoded-word too long");
+	return buf_append(b, q, text_base64(p, n, q), err);
 }
 
 /*
@@ -790,23 +776,6 @@ out:
 	return rc;
 }
 
-static void
-random_bytes(unsigned char *p, size_t n)
-{
-	ssize_t got = getrandom(p, n, GRND_NONBLOCK);
-
-	if (got != (ssize_t)n) {
-		/* Uniqueness still comes from time and pid. */
-		struct timespec ts;
-		size_t i;
-
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		for (i = 0; i < n; i++)
-			p[i] = (unsigned char)((unsigned long)ts.tv_nsec >>
-					       (i % 4 * 8));
-	}
-}
-
 static int
 make_message_id(struct header_ctx *h, char **out, struct error *err)
 {
@@ -826,7 +795,7 @@ make_message_id(struct header_ctx *h, char **out, struct error *err)
 	else
 		domain = "localhost";
 	gmtime_r(&now, &tm);
-	random_bytes(rnd, sizeof(rnd));
+	fdio_random(rnd, sizeof(rnd));
 	buf_init(&b, 1024);
 	if (buf_printf(&b, err, "<%04d%02d%02d%02d%02d%02d.%ld.",
 		tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,

@@ -15,6 +15,7 @@
 
 #include "error.h"
 #include "inilint.h"
+#include "text.h"
 
 static void problem(struct inilint *, unsigned, const char *, ...)
     __attribute__((format(printf, 3, 4)));
@@ -65,48 +66,6 @@ lower(char *s)
 	for (; *s != '\0'; s++)
 		if (*s >= 'A' && *s <= 'Z')
 			*s = (char)(*s - 'A' + 'a');
-}
-
-/* RFC 3629 4: well-formed UTF-8 (no overlongs, surrogates, > U+10FFFF). */
-static bool
-utf8_ok(const unsigned char *s, size_t n)
-{
-	size_t i = 0, len, j;
-
-	while (i < n) {
-		unsigned c = s[i], cp, min;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			len = 2, cp = c & 0x1f, min = 0x80;
-		} else if ((c & 0xf0) == 0xe0) {
-			len = 3, cp = c & 0x0f, min = 0x800;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			len = 4, cp = c & 0x07, min = 0x10000;
-		} else {
-			return false;
-		}
-		if (n - i < len)
-			return false;
-		for (j = 1; j < len; j++) {
-			if ((s[i + j] & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (s[i + j] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		i += len;
-	}
-	return true;
-}
-
-bool
-inilint_utf8_valid(const char *s, size_t n)
-{
-	return utf8_ok((const unsigned char *)s, n);
 }
 
 /* Names are kept to a small alphabet: they appear in messages, and an
@@ -326,7 +285,7 @@ scan_line(struct inilint *lint, const char *text, const char *line, size_t len,
 		problem(lint, lineno, "NUL byte");
 		return 0;
 	}
-	if (!utf8_ok((const unsigned char *)line, len)) {
+	if (!text_utf8_valid(line, len)) {
 		problem(lint, lineno, "invalid UTF-8");
 		return 0;
 	}

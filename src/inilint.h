@@ -62,9 +62,4 @@ int inilint_scan(
     const char *text, size_t len, struct inilint *lint, struct error *err);
 void inilint_free(struct inilint *lint);
 
-/* RFC 3629 4: whether s[0, n) is well-formed UTF-8 (no overlong forms, no
- * surrogates, nothing past U+10FFFF).  The one check of UTF-8 that text
- * is refused by (the configuration, addresses). */
-bool inilint_utf8_valid(const char *s, size_t n);
-
 #endif

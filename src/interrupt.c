@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "error.h"
+#include "fdio.h"
 #include "interrupt.h"
 
 static volatile sig_atomic_t caught;
@@ -121,19 +122,10 @@ interrupt_input_error(struct error *err)
 	    interrupt_name(caught));
 }
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int
 interrupt_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 {
-	long long end = timeout_ms >= 0 ? now_ms() + timeout_ms : -1;
+	long long end = timeout_ms >= 0 ? fdio_now_ms() + timeout_ms : -1;
 	long long left;
 	int rc, slice;
 
@@ -144,7 +136,7 @@ interrupt_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 		}
 		slice = INTERRUPT_POLL_MS;
 		if (end >= 0) {
-			left = end - now_ms();
+			left = end - fdio_now_ms();
 			if (left < 0)
 				left = 0;
 			if (left < slice)
@@ -153,7 +145,7 @@ interrupt_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 		rc = poll(fds, n, slice);
 		if (rc > 0 || (rc == -1 && errno != EINTR))
 			return rc;
-		if (rc == 0 && end >= 0 && now_ms() >= end)
+		if (rc == 0 && end >= 0 && fdio_now_ms() >= end)
 			return 0;
 	}
 }

@@ -19,9 +19,11 @@
 
 #include "account.h"
 #include "error.h"
+#include "fdio.h"
 #include "fsperm.h"
 #include "log.h"
 #include "sysmode.h"
+#include "text.h"
 
 /* One record per write(2); O_APPEND makes each write land whole even
  * from parallel runs (mailsub.conf(5), Logging), so the record is capped. */
@@ -49,66 +51,10 @@ log_verbose_enabled(void)
 static void
 put_stderr(const char *p, size_t n)
 {
-	/* One write per line: lines from the transcript stay whole. */
-	while (n > 0) {
-		ssize_t w = write(STDERR_FILENO, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return;
-		p += w;
-		n -= (size_t)w;
-	}
-}
-
-static bool
-is_hex(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-}
-
-/* Whether s starts with an escape that error_escape() wrote (\xHH): error
- * messages and reply summaries arrive escaped, and one pass is enough. */
-static bool
-is_escape(const char *s)
-{
-	return s[0] == '\\' && s[1] == 'x' && is_hex(s[2]) && is_hex(s[3]);
-}
-
-/* error_escape() for text that may hold escaped parts already: those are
- * kept as they are, everything else is escaped as error_escape() does. */
-static void
-escape_once(char *dst, size_t size, const char *s, size_t len)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t o = 0, i;
-
-	if (size == 0)
+	/* One write per line: lines from the transcript stay whole.  Where
+	 * stderr is gone there is no one to tell. */
+	if (fdio_write_all(STDERR_FILENO, p, n, false) == -1)
 		return;
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (i + 4 <= len && is_escape(s + i)) {
-			if (o + 4 >= size)
-				break;
-			memcpy(dst + o, s + i, 4);
-			o += 4;
-			i += 3;
-		} else if (c >= 0x20 && c < 0x7f && c != '\\') {
-			if (o + 1 >= size)
-				break;
-			dst[o++] = (char)c;
-		} else {
-			if (o + 4 >= size)
-				break;
-			dst[o++] = '\\';
-			dst[o++] = 'x';
-			dst[o++] = hex[c >> 4];
-			dst[o++] = hex[c & 15];
-		}
-	}
-	dst[o] = '\0';
 }
 
 void
@@ -128,7 +74,9 @@ log_verbose(const char *fmt, ...)
 		return;
 	len = (size_t)n < sizeof(raw) ? (size_t)n : sizeof(raw) - 1;
 	memcpy(line, "mailsub: ", 9);
-	escape_once(line + 9, sizeof(line) - 10, raw, len);
+	/* Error messages and reply summaries arrive escaped already
+	 * (error_escape()): one pass is enough. */
+	text_escape(line + 9, sizeof(line) - 10, raw, len, TEXT_ESC_KEEP);
 	len = strlen(line);
 	line[len++] = '\n';
 	put_stderr(line, len);
@@ -165,38 +113,10 @@ log_transcript(void *arg, char dir, const char *line, size_t len, bool secret)
 static size_t
 escape_value(char *dst, size_t size, const char *s, bool quoted)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t o = 0;
-
-	if (size == 0)
-		return 0;
-	for (; s != NULL && *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-		bool plain = c > 0x20 && c < 0x7f && c != '\\' && c != '"';
-
-		if (c == ' ' && quoted)
-			plain = true;
-		if (quoted && is_escape(s)) {
-			if (o + 4 >= size)
-				break;
-			memcpy(dst + o, s, 4);
-			o += 4;
-			s += 3;
-		} else if (plain) {
-			if (o + 1 >= size)
-				break;
-			dst[o++] = (char)c;
-		} else {
-			if (o + 4 >= size)
-				break;
-			dst[o++] = '\\';
-			dst[o++] = 'x';
-			dst[o++] = hex[c >> 4];
-			dst[o++] = hex[c & 15];
-		}
-	}
-	dst[o] = '\0';
-	return o;
+	if (s == NULL)
+		s = "";
+	return text_escape(dst, size, s, strlen(s),
+	    TEXT_ESC_QUOTE | (quoted ? TEXT_ESC_KEEP : TEXT_ESC_SPACE));
 }
 
 struct out {

@@ -27,71 +27,10 @@
 #include "mailq.h"
 #include "queue.h"
 #include "sysmode.h"
+#include "text.h"
 
 /* The header block is searched for the Message-ID in this many bytes. */
 #define MESSAGE_ID_SCAN 16384
-
-/* ---- JSON -------------------------------------------------------------- */
-
-/* Length of the valid UTF-8 sequence at p (at most n bytes), or 0. */
-static size_t
-utf8_len(const unsigned char *p, size_t n)
-{
-	size_t need, i;
-	unsigned long cp;
-
-	if (p[0] < 0xc2 || p[0] > 0xf4)
-		return 0;
-	need = p[0] < 0xe0 ? 2 : p[0] < 0xf0 ? 3 : 4;
-	if (n < need)
-		return 0;
-	cp = p[0] & (0x3f >> (need - 1));
-	for (i = 1; i < need; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	/* No overlong forms, no surrogates, nothing past U+10FFFF. */
-	if ((need == 3 && cp < 0x800) || (need == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return need;
-}
-
-int
-mailq_json_string(struct buf *out, const char *s, struct error *err)
-{
-	const unsigned char *p = (const unsigned char *)(s != NULL ? s : "");
-	size_t n = strlen((const char *)p);
-
-	if (buf_addch(out, '"', err) == -1)
-		return -1;
-	while (n > 0) {
-		size_t k;
-		int rc;
-
-		if (*p == '"' || *p == '\\')
-			rc = buf_printf(out, err, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			rc = buf_printf(out, err, "\\u%04x", *p);
-		else if (*p < 0x80)
-			rc = buf_addch(out, (char)*p, err);
-		else if ((k = utf8_len(p, n)) > 0) {
-			if (buf_append(out, p, k, err) == -1)
-				return -1;
-			p += k;
-			n -= k;
-			continue;
-		} else
-			/* Not UTF-8: JSON cannot carry it. */
-			rc = buf_appends(out, "\\ufffd", err);
-		if (rc == -1)
-			return -1;
-		p++;
-		n--;
-	}
-	return buf_addch(out, '"', err);
-}
 
 /* ---- listing ----------------------------------------------------------- */
 
@@ -113,13 +52,13 @@ json_entry(struct lister *ls, const char *qdir, const char *id,
 
 	if (buf_appends(b, ls->entries++ ? ",\n  {" : "\n  {", err) == -1 ||
 	    buf_appends(b, "\"id\": ", err) == -1 ||
-	    mailq_json_string(b, id, err) == -1 ||
+	    text_json_string(b, id, err) == -1 ||
 	    buf_appends(b, ", \"state\": ", err) == -1 ||
-	    mailq_json_string(b, state, err) == -1 ||
+	    text_json_string(b, state, err) == -1 ||
 	    buf_appends(b, ", \"queue_dir\": ", err) == -1 ||
-	    mailq_json_string(b, qdir, err) == -1 ||
+	    text_json_string(b, qdir, err) == -1 ||
 	    buf_appends(b, ", \"account\": ", err) == -1 ||
-	    mailq_json_string(b, qf->account, err) == -1 ||
+	    text_json_string(b, qf->account, err) == -1 ||
 	    buf_printf(b, err,
 		", \"age\": %lld, \"first_attempt\": %lld, "
 		"\"last_attempt\": %lld, \"attempts\": %u, \"size\": %llu, "
@@ -129,17 +68,17 @@ json_entry(struct lister *ls, const char *qdir, const char *id,
 		    : 0LL,
 		(long long)qf->first_attempt, (long long)qf->last_attempt,
 		qf->attempts, qf->msg_size) == -1 ||
-	    mailq_json_string(b, qf->sender, err) == -1 ||
+	    text_json_string(b, qf->sender, err) == -1 ||
 	    buf_appends(b, ", \"recipients\": [", err) == -1)
 		return -1;
 	for (i = 0; i < qf->n_rcpts; i++)
 		if ((i > 0 && buf_appends(b, ", ", err) == -1) ||
-		    mailq_json_string(b, qf->rcpts[i], err) == -1)
+		    text_json_string(b, qf->rcpts[i], err) == -1)
 			return -1;
 	if (buf_appends(b, "], \"last_error\": ", err) == -1)
 		return -1;
 	if (qf->last_error != NULL) {
-		if (mailq_json_string(b, qf->last_error, err) == -1)
+		if (text_json_string(b, qf->last_error, err) == -1)
 			return -1;
 	} else if (buf_appends(b, "null", err) == -1)
 		return -1;

@@ -9,8 +9,6 @@
 
 #include <stdio.h>
 
-struct buf;
-struct error;
 struct options;
 
 /* A listing is built in memory up to this size (100 000 recipients of
@@ -27,9 +25,5 @@ struct options;
  * when it is already queued), 75 when it is being sent right now.
  */
 int mailq_command(const struct options *opts, FILE *out, FILE *errout);
-
-/* Append s to out as a JSON string literal (quotes included): controls
- * as \u00XX, invalid UTF-8 as \ufffd.  Pure, exported for the tests. */
-int mailq_json_string(struct buf *out, const char *s, struct error *err);
 
 #endif

@@ -17,7 +17,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -29,6 +28,7 @@
 #include "address.h"
 #include "buf.h"
 #include "error.h"
+#include "fdio.h"
 #include "header.h"
 #include "interrupt.h"
 #include "message.h"
@@ -135,19 +135,9 @@ message_free(struct message *m)
 static int
 write_all(int fd, const char *p, size_t n, const char *path, struct error *err)
 {
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return error_set(err, EX_IOERR,
-			    "cannot write spool file %s: %s", path,
-			    strerror(errno));
-		}
-		p += w;
-		n -= (size_t)w;
-	}
+	if (fdio_write_all(fd, p, n, false) == -1)
+		return error_set(err, EX_IOERR,
+		    "cannot write spool file %s: %s", path, strerror(errno));
 	return 0;
 }
 
@@ -590,32 +580,14 @@ finish_input(struct reader *r)
 static ssize_t
 read_block(int fd, char *p, size_t n, bool interruptible, struct error *err)
 {
-	for (;;) {
-		ssize_t got;
+	ssize_t got = fdio_read(fd, p, n, interruptible);
 
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-
-		/* Before the end of the input nothing was promised: a
-		 * signal ends the read, the caller still holds it.  The
-		 * wait is a poll, so a signal just before it is seen. */
-		if (interruptible && interrupt_poll(&pfd, 1, -1) == -1) {
-			if (errno == EINTR)
-				return interrupt_input_error(err);
-			break;
-		}
-		got = read(fd, p, n);
-		if (got >= 0)
-			return got;
-		if (errno == EINTR)
-			continue;
-		if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			/* A non-blocking stdin: wait for it. */
-			if (poll(&pfd, 1, -1) == -1 && errno != EINTR)
-				break;
-			continue;
-		}
-		break;
-	}
+	if (got >= 0)
+		return got;
+	/* Before the end of the input nothing was promised: a signal ends
+	 * the read, the caller still holds it. */
+	if (interruptible && errno == EINTR)
+		return interrupt_input_error(err);
 	error_set(
 	    err, EX_IOERR, "cannot read the message: %s", strerror(errno));
 	return -1;

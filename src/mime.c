@@ -14,9 +14,8 @@
 #include "buf.h"
 #include "error.h"
 #include "mime.h"
+#include "text.h"
 
-static const char b64_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 static const char hex_digits[] = "0123456789ABCDEF";
 
 /* A word longer than this cannot be folded into a 998-character line
@@ -31,34 +30,6 @@ static const char hex_digits[] = "0123456789ABCDEF";
 /* ---- base64 ------------------------------------------------------------ */
 
 size_t
-mime_base64(const unsigned char *in, size_t n, char *out)
-{
-	char *o = out;
-	size_t i;
-
-	for (i = 0; i + 3 <= n; i += 3) {
-		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 |
-			     in[i + 2];
-
-		*o++ = b64_alphabet[v >> 18];
-		*o++ = b64_alphabet[(v >> 12) & 63];
-		*o++ = b64_alphabet[(v >> 6) & 63];
-		*o++ = b64_alphabet[v & 63];
-	}
-	if (i < n) {
-		uint32_t v = (uint32_t)in[i] << 16;
-
-		if (i + 1 < n)
-			v |= (uint32_t)in[i + 1] << 8;
-		*o++ = b64_alphabet[v >> 18];
-		*o++ = b64_alphabet[(v >> 12) & 63];
-		*o++ = i + 1 < n ? b64_alphabet[(v >> 6) & 63] : '=';
-		*o++ = '=';
-	}
-	return (size_t)(o - out);
-}
-
-size_t
 mime_base64_lines(const unsigned char *in, size_t n, char *out)
 {
 	char *o = out;
@@ -66,7 +37,7 @@ mime_base64_lines(const unsigned char *in, size_t n, char *out)
 	while (n > 0) {
 		size_t take = n < MIME_B64_LINE_BYTES ? n : MIME_B64_LINE_BYTES;
 
-		o += mime_base64(in, take, o);
+		o += text_base64(in, take, o);
 		*o++ = '\n';
 		in += take;
 		n -= take;
@@ -219,26 +190,10 @@ mime_scan_feed(struct mime_scan *s, const unsigned char *p, size_t n)
 		if (c == '_' && s->last == '=')
 			s->marker = true;
 		s->last = c;
-		/* RFC 3629 4: lead bytes, continuation bytes, no overlong
-		 * two-byte forms (C0, C1) and nothing past U+10FFFF (F5..). */
-		if (c < 0x80) {
-			if (s->utf8_need > 0)
-				s->bad_utf8 = true;
-			s->utf8_need = 0;
-			continue;
-		}
-		s->eight_bit = true;
-		if ((c & 0xc0) == 0x80) {
-			if (s->utf8_need == 0)
-				s->bad_utf8 = true;
-			else
-				s->utf8_need--;
-			continue;
-		}
-		if (s->utf8_need > 0 || c < 0xc2 || c > 0xf4)
-			s->bad_utf8 = true;
-		s->utf8_need = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : 1;
+		if (c >= 0x80)
+			s->eight_bit = true;
 	}
+	text_utf8_feed(&s->utf8, p, n);
 	s->bytes += n;
 }
 
@@ -252,7 +207,7 @@ mime_scan_7bit(const struct mime_scan *s)
 bool
 mime_scan_utf8(const struct mime_scan *s)
 {
-	return !s->bad_utf8 && s->utf8_need == 0;
+	return text_utf8_done(&s->utf8);
 }
 
 /* ---- RFC 2047 encoded-words --------------------------------------------- */
@@ -291,17 +246,9 @@ q_literal(unsigned char c)
 static size_t
 utf8_char_len(const unsigned char *p, size_t n)
 {
-	size_t want, i;
+	size_t k = text_utf8_len(p, n);
 
-	if (p[0] < 0xc2 || p[0] > 0xf4)
-		return 1;
-	want = p[0] >= 0xf0 ? 4 : p[0] >= 0xe0 ? 3 : 2;
-	if (want > n)
-		return 1;
-	for (i = 1; i < want; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 1;
-	return want;
+	return k > 0 ? k : 1;
 }
 
 /* Characters the Q form of c takes ("_" for a space). */
@@ -381,7 +328,7 @@ mime_encode_words(
 			out, use_b ? "=?UTF-8?B?" : "=?UTF-8?Q?", err) == -1)
 			return -1;
 		if (use_b) {
-			size_t bl = mime_base64(s + start, end - start, b64);
+			size_t bl = text_base64(s + start, end - start, b64);
 
 			if (buf_append(out, b64, bl, err) == -1)
 				return -1;

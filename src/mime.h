@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "text.h"
+
 struct buf;
 struct error;
 
@@ -38,12 +40,8 @@ struct error;
  * after "Reply-To: " on the first line. */
 #define MIME_WORD_MAX 66
 
-/* Base64 of n bytes without line breaks; returns the length written
- * (4 * ceil(n / 3)). */
-size_t mime_base64(const unsigned char *in, size_t n, char *out);
-
 /*
- * Base64 of n bytes in lines of 76 characters, each ending '\n' (the last
+ * Base64 (text_base64()) of n bytes in lines of 76 characters, each ending '\n' (the last
  * may be shorter).  A stream is encoded by passing multiples of
  * MIME_B64_LINE_BYTES and the rest last.  out holds MIME_B64_LINES_SIZE(n)
  * bytes; returns the length written.
@@ -77,8 +75,7 @@ struct mime_scan {
 	bool bad_control;   /* NUL or CR (RFC 2045 2.7: not in 7bit data) */
 	bool long_line;	    /* over MIME_LINE_MAX */
 	bool marker;	    /* holds "=_", which boundaries use */
-	bool bad_utf8;	    /* not valid UTF-8 */
-	unsigned utf8_need; /* continuation bytes still expected */
+	struct text_utf8 utf8; /* whether it is UTF-8 */
 	unsigned char last; /* the last byte seen */
 };
 

@@ -37,6 +37,7 @@
 #include "buf.h"
 #include "cache.h"
 #include "error.h"
+#include "fdio.h"
 #include "log.h"
 #include "oauth.h"
 #include "oauth_module.h"
@@ -492,6 +493,7 @@ read_one(struct store *s, const char *name, struct oauth_tokens *t,
 	char *data;
 	struct stat st;
 	size_t got = 0;
+	ssize_t r;
 	int fd, rc = -1;
 
 	fd = openat(
@@ -522,15 +524,8 @@ read_one(struct store *s, const char *name, struct oauth_tokens *t,
 		close(fd);
 		return error_set(err, EX_OSERR, "out of memory");
 	}
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, data + got, (size_t)st.st_size - got);
-
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
+	r = fdio_read_full(fd, data, (size_t)st.st_size);
+	got = r > 0 ? (size_t)r : 0;
 	close(fd);
 	if (got != (size_t)st.st_size)
 		error_set(err, EX_CONFIG, "%s/%s: short read", s->dir, name);
@@ -601,22 +596,6 @@ store_stamp(const struct store *s, struct oauth_tokens *t)
 		t->updated = s->cur_updated + 1;
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* A system slot rewritten in place (root makes it, 0660, the directory's
  * group): truncated, written, fsync'd; a cut write fails its "end" line. */
 static int
@@ -650,7 +629,7 @@ write_slot(struct store *s, const char *name, const struct buf *data,
 		    "less and the directory's group",
 		    s->dir, name);
 	}
-	if (ftruncate(fd, 0) == -1 || write_all(fd, data->data, data->len) ||
+	if (ftruncate(fd, 0) == -1 || fdio_write_all(fd, data->data, data->len, false) == -1 ||
 	    fsync(fd) == -1) {
 		error_set(err, EX_CANTCREAT, "%s/%s: %s", s->dir, name,
 		    strerror(errno));
@@ -708,7 +687,7 @@ store_write(struct store *s, const struct oauth_tokens *t, struct error *err)
 		    strerror(errno));
 		goto out;
 	}
-	if (write_all(fd, data.data, data.len) == -1 || fsync(fd) == -1) {
+	if (fdio_write_all(fd, data.data, data.len, false) == -1 || fsync(fd) == -1) {
 		error_set(err, EX_CANTCREAT, "%s/%s: %s", s->dir, tmp,
 		    strerror(errno));
 		close(fd);
@@ -732,20 +711,11 @@ out:
 	return rc;
 }
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The account's lock (flock on STEM.lock), waiting at most wait_s. */
 static int
 store_lock(struct store *s, unsigned wait_s, struct error *err)
 {
-	long long deadline = now_ms() + (long long)wait_s * 1000;
+	long long deadline = fdio_now_ms() + (long long)wait_s * 1000;
 	struct stat st;
 
 	/* The system store's lock, like its slots, is root's to make. */
@@ -770,7 +740,7 @@ store_lock(struct store *s, unsigned wait_s, struct error *err)
 		if (errno != EWOULDBLOCK && errno != EINTR)
 			return error_set(err, EX_OSERR, "%s/%s: flock: %s",
 			    s->dir, s->lock, strerror(errno));
-		if (now_ms() >= deadline)
+		if (fdio_now_ms() >= deadline)
 			return error_set(err, EX_TEMPFAIL,
 			    "another mailsub has been renewing the OAuth2 "
 			    "token for more than %u s",

@@ -31,6 +31,7 @@
 
 #include "buf.h"
 #include "error.h"
+#include "fdio.h"
 #include "oauth_flow.h"
 #include "oauth_module.h"
 
@@ -42,15 +43,6 @@
 #define REQUEST_TIMEOUT_MS 10000
 
 extern char **environ;
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int
 random_bytes(unsigned char *p, size_t n, struct error *err)
@@ -388,7 +380,7 @@ read_line(int fd, long long deadline, struct buf *line, struct error *err)
 
 	for (;;) {
 		struct pollfd p = {fd, POLLIN, 0};
-		long long left = deadline - now_ms();
+		long long left = deadline - fdio_now_ms();
 		ssize_t n;
 
 		if (left <= 0)
@@ -441,7 +433,7 @@ take_request(
 		return 1;
 	buf_init(&line, OAUTH_REDIRECT_MAX);
 	error_clear(&ignored);
-	if (read_line(fd, now_ms() + REQUEST_TIMEOUT_MS, &line, &ignored) !=
+	if (read_line(fd, fdio_now_ms() + REQUEST_TIMEOUT_MS, &line, &ignored) !=
 		0 ||
 	    strncmp(buf_str(&line), "GET ", 4) != 0) {
 		respond(fd, "400 Bad Request", "mailsub: not a GET request.");
@@ -449,7 +441,7 @@ take_request(
 	}
 	/* The headers, unread, would make close() reset the connection
 	 * before the browser has the page. */
-	drain_headers(fd, now_ms() + REQUEST_TIMEOUT_MS);
+	drain_headers(fd, fdio_now_ms() + REQUEST_TIMEOUT_MS);
 	target = buf_str(&line) + 4;
 	sp = strchr(target, ' ');
 	if (sp == NULL || target[0] != '/' || target[1] != '?') {
@@ -491,7 +483,7 @@ static int
 wait_redirect(int lfd, const struct oauth_login_io *io, const char *state,
     struct oauth_redirect *r, struct error *err)
 {
-	long long deadline = now_ms() + (long long)io->wait_seconds * 1000;
+	long long deadline = fdio_now_ms() + (long long)io->wait_seconds * 1000;
 	int in_fd = io->in_fd;
 	struct buf line;
 	int rc = -1;
@@ -500,7 +492,7 @@ wait_redirect(int lfd, const struct oauth_login_io *io, const char *state,
 	for (;;) {
 		struct pollfd p[2];
 		nfds_t n = 0;
-		long long left = deadline - now_ms();
+		long long left = deadline - fdio_now_ms();
 		int got;
 
 		if (left <= 0) {
@@ -676,7 +668,7 @@ device_grant(const struct oauth_request *req, const struct oauth_login_io *io,
 		goto out;
 	interval = d.interval > 0 ? d.interval : DEVICE_INTERVAL_DEFAULT;
 	deadline =
-	    now_ms() + 1000 * (d.expires_in > 0 ? d.expires_in
+	    fdio_now_ms() + 1000 * (d.expires_in > 0 ? d.expires_in
 						: (long long)io->wait_seconds);
 	fprintf(io->out,
 	    "To sign in, open %s in a browser (on any device) and enter the "
@@ -696,7 +688,7 @@ device_grant(const struct oauth_request *req, const struct oauth_login_io *io,
 		    &form, "client_secret", req->client_secret, err) == -1))
 		goto out;
 	for (;;) {
-		if (now_ms() + interval * 1000 > deadline) {
+		if (fdio_now_ms() + interval * 1000 > deadline) {
 			error_set(err, EX_NOPERM,
 			    "the code expired before the sign-in was done; "
 			    "run the login again");

@@ -6,7 +6,6 @@
 #include "autoconfig.h"
 
 #include <sys/file.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -24,6 +23,7 @@
 
 #include "buf.h"
 #include "error.h"
+#include "fdio.h"
 #include "fsperm.h"
 #include "queue.h"
 #include "sysmode.h"
@@ -167,15 +167,12 @@ queue_make_id(char *id, size_t size)
 	unsigned char rnd[6];
 	struct timespec ts;
 	unsigned c;
-	size_t i;
 
 	c = __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);
 	clock_gettime(CLOCK_REALTIME, &ts);
-	if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd))
-		/* Time, pid and counter still make the name unique. */
-		for (i = 0; i < sizeof(rnd); i++)
-			rnd[i] = (unsigned char)((unsigned long)ts.tv_nsec >>
-						 (i % 4 * 8));
+	/* The random part is extra: time, pid and counter make the name
+	 * unique. */
+	fdio_random(rnd, sizeof(rnd));
 	snprintf(id, size, "%llx.%ld.%u.%02x%02x%02x%02x%02x%02x",
 	    (unsigned long long)ts.tv_sec, (long)getpid(), c, rnd[0], rnd[1],
 	    rnd[2], rnd[3], rnd[4], rnd[5]);
@@ -290,18 +287,9 @@ format_header(
 static int
 write_all(int fd, const char *p, size_t n, const char *path, struct error *err)
 {
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return error_set(err, EX_IOERR, "cannot write %s: %s",
-			    path, strerror(errno));
-		}
-		p += w;
-		n -= (size_t)w;
-	}
+	if (fdio_write_all(fd, p, n, false) == -1)
+		return error_set(err, EX_IOERR, "cannot write %s: %s", path,
+		    strerror(errno));
 	return 0;
 }
 

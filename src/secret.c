@@ -26,6 +26,7 @@
 #include "account.h"
 #include "buf.h"
 #include "error.h"
+#include "fdio.h"
 #include "fsperm.h"
 #include "interrupt.h"
 #include "secret.h"
@@ -36,22 +37,13 @@
 /* Descriptors closed in the child when close_range(2) is unavailable. */
 #define SECRET_FD_SCAN_MAX 4096
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Keep only the first line (without CR/LF) of what b holds. */
 static void
 first_line(struct buf *b)
 {
 	size_t n;
 
-	if (b->data == NULL)
+	if (b->len == 0)
 		return;
 	n = strcspn(b->data, "\r\n");
 	secure_wipe(b->data + n, b->len - n);
@@ -279,7 +271,7 @@ collect_output(const char *key, int fd, pid_t pid, long long deadline, int timeo
 				break;
 			}
 		}
-		left = deadline - now_ms();
+		left = deadline - fdio_now_ms();
 		if (left <= 0) {
 			format_duration(what, sizeof(what), timeout_ms);
 			error_set(err, EX_TEMPFAIL,
@@ -356,7 +348,7 @@ reap(const char *key, pid_t pid, long long deadline, int timeout_ms, int *status
 			return error_set(err, EX_OSERR,
 			    "%s: waitpid: %s", key, strerror(errno));
 		}
-		if (now_ms() >= deadline) {
+		if (fdio_now_ms() >= deadline) {
 			kill_and_reap(pid);
 			format_duration(what, sizeof(what), timeout_ms);
 			return error_set(err, EX_TEMPFAIL,
@@ -394,7 +386,7 @@ run_command(const char *key, const char *command, bool system,
 		    strerror(errno));
 		goto restore;
 	}
-	deadline = now_ms() + timeout_ms;
+	deadline = fdio_now_ms() + timeout_ms;
 	pid = fork();
 	if (pid == -1) {
 		error_set(err, EX_OSERR, "%s: fork: %s", key,

@@ -20,6 +20,7 @@
 #include "relay.h"
 #include "serverinfo.h"
 #include "smtp.h"
+#include "text.h"
 #include "tls.h"
 #include "tlsmod.h"
 
@@ -42,83 +43,6 @@ static const struct {
     {SMTP_CAP_STARTTLS, "STARTTLS"},
     {SMTP_CAP_AUTH, "AUTH"},
 };
-
-/* Length of the UTF-8 sequence at p (RFC 3629 4), 0 if it is not one. */
-static size_t
-utf8_len(const unsigned char *p, size_t n)
-{
-	size_t need, i;
-	unsigned cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		need = 2;
-		cp = p[0] & 0x1f;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		need = 3;
-		cp = p[0] & 0x0f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		need = 4;
-		cp = p[0] & 0x07;
-	} else
-		return 0;
-	if (n < need)
-		return 0;
-	for (i = 1; i < need; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	/* No overlong forms, no surrogates, nothing past U+10FFFF. */
-	if ((need == 3 && cp < 0x800) || (need == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return need;
-}
-
-/*
- * Copy s, keeping valid UTF-8 and replacing any other byte by U+FFFD
- * (RFC 8259 8.1: JSON text is UTF-8).  When quote is set, also escape
- * what a JSON string cannot hold as it is.
- */
-static int
-append_utf8(struct buf *out, const char *s, bool quote, struct error *err)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s);
-
-	while (n > 0) {
-		size_t k = utf8_len(p, n);
-		int rc;
-
-		if (quote && (*p == '"' || *p == '\\'))
-			rc = buf_printf(out, err, "\\%c", *p);
-		else if (quote && (*p < 0x20 || *p == 0x7f))
-			rc = buf_printf(out, err, "\\u%04x", *p);
-		else if (k == 0)
-			rc = buf_appends(
-			    out, quote ? "\\ufffd" : "\xef\xbf\xbd", err);
-		else
-			rc = buf_append(out, p, k, err);
-		if (rc == -1)
-			return -1;
-		if (k == 0)
-			k = 1;
-		p += k;
-		n -= k;
-	}
-	return 0;
-}
-
-int
-serverinfo_json_string(struct buf *out, const char *s, struct error *err)
-{
-	if (buf_addch(out, '"', err) == -1 ||
-	    append_utf8(out, s != NULL ? s : "", true, err) == -1)
-		return -1;
-	return buf_addch(out, '"', err);
-}
 
 /* Server text for a terminal: control characters and high bytes as \xHH
  * (the -v transcript and error lines do the same). */
@@ -256,7 +180,7 @@ json_caps(struct buf *out, const struct smtp_caps *caps, bool helo_only,
 		if (cap_names[i].flag == SMTP_CAP_AUTH &&
 		    caps->auth_mechs[0] != '\0' &&
 		    (buf_addch(out, ' ', err) == -1 ||
-			append_utf8(out, caps->auth_mechs, true, err) == -1))
+			text_append_utf8(out, caps->auth_mechs, true, err) == -1))
 			return -1;
 		if (buf_addch(out, '"', err) == -1)
 			return -1;
@@ -281,7 +205,7 @@ json_mechs(struct buf *out, const char *mechs, struct error *err)
 			memcpy(one, p, n);
 			one[n] = '\0';
 			if ((!first && buf_addch(out, ',', err) == -1) ||
-			    serverinfo_json_string(out, one, err) == -1)
+			    text_json_string(out, one, err) == -1)
 				return -1;
 			first = false;
 		}
@@ -299,17 +223,17 @@ format_json(const struct serverinfo *si, struct buf *out, struct error *err)
 	bool tls = si->tls_version != NULL;
 
 	if (buf_appends(out, "{\"account\":", err) == -1 ||
-	    serverinfo_json_string(out, si->account, err) == -1 ||
+	    text_json_string(out, si->account, err) == -1 ||
 	    buf_appends(out, ",\"host\":", err) == -1 ||
-	    serverinfo_json_string(out, si->host, err) == -1 ||
+	    text_json_string(out, si->host, err) == -1 ||
 	    buf_printf(out, err, ",\"port\":%u,\"tls_mode\":", si->port) ==
 		-1 ||
-	    serverinfo_json_string(out, si->tls_mode, err) == -1 ||
+	    text_json_string(out, si->tls_mode, err) == -1 ||
 	    buf_appends(out, ",\"greeting\":", err) == -1 ||
-	    serverinfo_json_string(out, si->greeting, err) == -1 ||
+	    text_json_string(out, si->greeting, err) == -1 ||
 	    buf_printf(out, err, ",\"ehlo\":%s,\"ehlo_name\":",
 		si->helo_only ? "false" : "true") == -1 ||
-	    serverinfo_json_string(
+	    text_json_string(
 		out, si->helo_only ? "" : caps->greeting_name, err) == -1 ||
 	    buf_appends(out, ",\"capabilities_before_tls\":", err) == -1)
 		return -1;
@@ -334,16 +258,16 @@ format_json(const struct serverinfo *si, struct buf *out, struct error *err)
 	if (!tls)
 		return buf_appends(out, "null}\n", err);
 	if (buf_appends(out, "{\"version\":", err) == -1 ||
-	    serverinfo_json_string(out, si->tls_version, err) == -1 ||
+	    text_json_string(out, si->tls_version, err) == -1 ||
 	    buf_appends(out, ",\"cipher\":", err) == -1 ||
-	    serverinfo_json_string(out, si->tls_cipher, err) == -1 ||
+	    text_json_string(out, si->tls_cipher, err) == -1 ||
 	    buf_printf(out, err, ",\"resumed\":%s,\"certificates\":",
 		si->tls_resumed ? "true" : "false") == -1)
 		return -1;
 	/* tls.c escapes the chain's strings; U+FFFD stands in for a byte
 	 * that is not UTF-8, which JSON cannot carry. */
 	if (si->chain != NULL && si->chain[0] == '[') {
-		if (append_utf8(out, si->chain, false, err) == -1)
+		if (text_append_utf8(out, si->chain, false, err) == -1)
 			return -1;
 	} else if (buf_appends(out, "[]", err) == -1)
 		return -1;

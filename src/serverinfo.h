@@ -43,11 +43,6 @@ struct serverinfo {
 int serverinfo_format(
     const struct serverinfo *si, bool json, struct buf *out, struct error *err);
 
-/* Append s as a JSON string: quotes, backslashes and control characters
- * escaped; bytes that are not UTF-8 become U+FFFD, so the result is
- * valid JSON whatever the server sent.  Exported for tests. */
-int serverinfo_json_string(struct buf *out, const char *s, struct error *err);
-
 /*
  * Choose the account as a delivery does (-a, -f, the default), connect to
  * its relay with authentication turned off, describe the session to out

@@ -32,6 +32,7 @@
 #include "config.h"
 #include "deliver.h"
 #include "error.h"
+#include "fdio.h"
 #include "message.h"
 #include "interrupt.h"
 #include "net.h"
@@ -83,21 +84,11 @@ struct session {
 static int
 write_all(int fd, const char *p, size_t n, struct error *err)
 {
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		/* A client that does not read its replies must not hold us
-		 * once we are told to stop. */
-		if (w < 0 && errno == EINTR && !interrupt_caught())
-			continue;
-		if (w <= 0)
-			return error_set(err, EX_IOERR,
-			    "-bs: cannot write a "
-			    "reply: %s",
-			    w < 0 ? strerror(errno) : "short write");
-		p += w;
-		n -= (size_t)w;
-	}
+	/* A client that does not read its replies must not hold us once
+	 * we are told to stop. */
+	if (fdio_write_all(fd, p, n, true) == -1)
+		return error_set(err, EX_IOERR, "-bs: cannot write a reply: %s",
+		    strerror(errno));
 	return 0;
 }
 

@@ -551,9 +551,10 @@ note_rcpt(struct buf *text, const char *what, const struct smtp_reply *r)
 
 	smtp_reply_summary(r, sum, sizeof(sum));
 	/* The list is for a human and capped: a lost tail is fine. */
-	if (text->len > 0)
-		(void)buf_appends(text, "; ", NULL);
-	(void)buf_printf(text, NULL, "%s: %s", what, sum);
+	if (text->len > 0 && buf_appends(text, "; ", NULL) == -1)
+		return;
+	if (buf_printf(text, NULL, "%s: %s", what, sum) == -1)
+		return;
 }
 
 /*

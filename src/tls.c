@@ -34,6 +34,7 @@
 #include "cache.h"
 #include "config.h"
 #include "error.h"
+#include "fdio.h"
 #include "interrupt.h"
 #include "net.h"
 #include "tls.h"
@@ -92,15 +93,6 @@ struct tls {
 	struct error                     trust_err;
 };
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Wait until fd is ready in the direction GnuTLS last wanted.  0 ready,
  * 1 timed out, -1 poll failed or (errno EINTR) a signal of interrupt.h
  * was caught. */
@@ -126,7 +118,7 @@ wait_fd(int fd, bool want_write, long long deadline)
 	}
 #endif
 	for (;;) {
-		left = deadline < 0 ? -1 : deadline - now_ms();
+		left = deadline < 0 ? -1 : deadline - fdio_now_ms();
 		if (deadline >= 0 && left <= 0)
 			return 1;
 		pfd.fd = fd;
@@ -144,7 +136,7 @@ wait_fd(int fd, bool want_write, long long deadline)
 static long long
 deadline_after(int timeout_ms)
 {
-	return timeout_ms > 0 ? now_ms() + timeout_ms : -1;
+	return timeout_ms > 0 ? fdio_now_ms() + timeout_ms : -1;
 }
 
 /* A failed wait_fd(): interrupted, or poll itself failed. */
@@ -613,7 +605,7 @@ tls_read(void *ctx, void *p, size_t n, int timeout_ms, struct error *err)
 			continue;
 		}
 		if (r == GNUTLS_E_WARNING_ALERT_RECEIVED) {
-			if (deadline >= 0 && now_ms() > deadline)
+			if (deadline >= 0 && fdio_now_ms() > deadline)
 				return error_set(err, EX_TEMPFAIL,
 				    "timed out after %d s waiting for the "
 				    "server",
@@ -806,7 +798,7 @@ do_handshake(
 		/* A server that trickles warning alerts still meets the
 		 * deadline. */
 		if (r == GNUTLS_E_WARNING_ALERT_RECEIVED && deadline >= 0 &&
-		    now_ms() > deadline)
+		    fdio_now_ms() > deadline)
 			r = GNUTLS_E_TIMEDOUT;
 		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
 			w = wait_fd(tls->fd,

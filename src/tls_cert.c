@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "error.h"
+#include "text.h"
 #include "tls_cert.h"
 
 int
@@ -239,31 +240,9 @@ tls_summarise_peer(gnutls_session_t session)
 	return s;
 }
 
-static int
-json_string(struct buf *out, const char *s, struct error *err)
-{
-	const unsigned char *p;
-
-	if (buf_addch(out, '"', err) == -1)
-		return -1;
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		int r;
-
-		if (*p == '"' || *p == '\\')
-			r = buf_printf(out, err, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			r = buf_printf(out, err, "\\u%04x", *p);
-		else
-			r = buf_addch(out, (char)*p, err);
-		if (r == -1)
-			return -1;
-	}
-	return buf_addch(out, '"', err);
-}
-
-static int
-describe_one(struct buf *out, const gnutls_datum_t *der, unsigned i, bool json,
-    struct error *err)
+int
+tls_describe_cert(struct buf *out, const gnutls_datum_t *der, unsigned i,
+    bool json, struct error *err)
 {
 	gnutls_x509_crt_t crt;
 	gnutls_datum_t subject = {NULL, 0}, issuer = {NULL, 0};
@@ -292,9 +271,9 @@ describe_one(struct buf *out, const gnutls_datum_t *der, unsigned i, bool json,
 	if (json) {
 		if (buf_printf(out, err, "%s{\"subject\":", i > 0 ? "," : "") ==
 			-1 ||
-		    json_string(out, (const char *)subject.data, err) == -1 ||
+		    text_json_string(out, (const char *)subject.data, err) == -1 ||
 		    buf_appends(out, ",\"issuer\":", err) == -1 ||
-		    json_string(out, (const char *)issuer.data, err) == -1 ||
+		    text_json_string(out, (const char *)issuer.data, err) == -1 ||
 		    buf_printf(out, err,
 			",\"not_before\":\"%s\",\"not_after\":\"%s\","
 			"\"sha256\":\"%s\",\"tls_fingerprint\":\"sha256:%s\"}",
@@ -332,7 +311,7 @@ tls_describe_peers(
 	if (json && buf_addch(out, '[', err) == -1)
 		return -1;
 	for (i = 0; certs != NULL && i < n; i++)
-		if (describe_one(out, &certs[i], i, json, err) == -1)
+		if (tls_describe_cert(out, &certs[i], i, json, err) == -1)
 			return -1;
 	if (json && buf_addch(out, ']', err) == -1)
 		return -1;

@@ -31,6 +31,11 @@ void tls_describe_status(gnutls_session_t session, unsigned status,
     const char *hostname, char *out, size_t size);
 /* One line on the leaf certificate (malloc'd), or NULL. */
 char *tls_summarise_peer(gnutls_session_t session);
+/* Certificate i of a chain (DER) as text, or as one JSON object (a comma
+ * before it when i > 0), onto out.  Its names are the server's bytes:
+ * escaped for a terminal, or kept valid UTF-8 for JSON (RFC 8259 8.1). */
+int tls_describe_cert(struct buf *out, const gnutls_datum_t *der, unsigned i,
+    bool json, struct error *err);
 /* Every certificate the peer sent, as text or a JSON array, onto out. */
 int tls_describe_peers(
     gnutls_session_t session, bool json, struct buf *out, struct error *err);

@@ -15,6 +15,7 @@
 
 #include <gnutls/gnutls.h>
 
+#include "fdio.h"
 #include "tls_trust.h"
 
 /* Bundles are a few hundred KiB; anything this large is not one. */
@@ -129,21 +130,14 @@ slurp(const char *path, size_t *size)
 		errno = EINVAL;
 		return NULL;
 	}
-	data = malloc((size_t)st.st_size + 1);
-	if (data == NULL) {
+	if (fdio_read_file(fd, (size_t)st.st_size, &data, &got) == -1) {
+		int e = errno;
+
 		close(fd);
+		errno = e;
 		return NULL;
 	}
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, data + got, (size_t)st.st_size - got);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
 	close(fd);
-	data[got] = '\0';
 	*size = got;
 	return data;
 }

@@ -658,8 +658,10 @@ client_line(struct script *sc, const char *line, size_t len)
 			sc->pos++;
 			return;
 		}
-		buf_append(&sc->data, line, len, NULL);
-		buf_append(&sc->data, "\r\n", 2, NULL);
+		if (buf_append(&sc->data, line, len, NULL) == -1 ||
+		    buf_append(&sc->data, "\r\n", 2, NULL) == -1)
+			fail(sc, "the message is larger than the script keeps",
+			    NULL, 0);
 		return;
 	}
 	skip_delays(sc);
@@ -716,7 +718,9 @@ sc_write(void *ctx, const void *p, size_t n, int timeout_ms, struct error *err)
 
 		if (sc->bdat_left > 0) {
 			take = n < sc->bdat_left ? n : (size_t)sc->bdat_left;
-			buf_append(&sc->data, q, take, NULL);
+			if (buf_append(&sc->data, q, take, NULL) == -1)
+				fail(sc, "the BDAT chunks are larger than the "
+				    "script keeps", NULL, 0);
 			sc->bdat_left -= take;
 			q += take;
 			n -= take;

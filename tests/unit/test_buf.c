@@ -25,6 +25,44 @@ test_empty_is_empty_string(void **state)
 	buf_free(&b); /* twice is harmless */
 }
 
+/* buf.h: data is never NULL, from buf_init() on and after every release,
+ * and an empty buffer is an empty C string. */
+static void
+test_data_never_null(void **state)
+{
+	struct error err;
+	struct buf b;
+	char *p;
+
+	(void)state;
+	error_clear(&err);
+	buf_init(&b, 16);
+	assert_non_null(b.data);
+	assert_string_equal(b.data, "");
+	buf_reset(&b);
+	assert_string_equal(b.data, "");
+	p = buf_detach(&b);
+	assert_non_null(p);
+	assert_string_equal(p, "");
+	free(p);
+	assert_non_null(b.data);
+	assert_int_equal(buf_appends(&b, "abc", &err), 0);
+	assert_string_equal(b.data, "abc");
+	buf_free(&b);
+	assert_non_null(b.data);
+	assert_string_equal(b.data, "");
+	assert_int_equal(b.len, 0);
+	assert_int_equal(buf_appends(&b, "x", &err), 0);
+	buf_wipe(&b);
+	assert_non_null(b.data);
+	assert_string_equal(b.data, "");
+	/* A failed first append leaves it empty, not NULL. */
+	assert_int_equal(buf_appends(&b, "0123456789abcdefXYZ", &err), -1);
+	assert_non_null(b.data);
+	assert_string_equal(buf_str(&b), "");
+	buf_free(&b);
+}
+
 static void
 test_append_grows_and_terminates(void **state)
 {
@@ -82,13 +120,14 @@ test_reset_and_detach(void **state)
 
 	error_clear(&err);
 	buf_init(&b, 64);
-	buf_appends(&b, "hello", &err);
+	assert_int_equal(buf_appends(&b, "hello", &err), 0);
 	buf_reset(&b);
 	assert_string_equal(buf_str(&b), "");
-	buf_appends(&b, "world", &err);
+	assert_int_equal(buf_appends(&b, "world", &err), 0);
 	p = buf_detach(&b);
 	assert_string_equal(p, "world");
-	assert_null(b.data);
+	assert_string_equal(b.data, "");
+	assert_int_equal(b.cap, 0);
 	free(p);
 	p = buf_detach(&b);
 	assert_string_equal(p, "");
@@ -103,10 +142,11 @@ test_wipe(void **state)
 
 	error_clear(&err);
 	buf_init(&b, 64);
-	buf_appends(&b, "secret", &err);
+	assert_int_equal(buf_appends(&b, "secret", &err), 0);
 	buf_wipe(&b);
-	assert_null(b.data);
+	assert_string_equal(b.data, "");
 	assert_int_equal(b.len, 0);
+	assert_int_equal(b.cap, 0);
 }
 
 static void
@@ -139,6 +179,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_empty_is_empty_string),
+		cmocka_unit_test(test_data_never_null),
 		cmocka_unit_test(test_append_grows_and_terminates),
 		cmocka_unit_test(test_cap_is_enforced),
 		cmocka_unit_test(test_printf),

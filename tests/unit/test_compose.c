@@ -229,7 +229,7 @@ test_base64_vectors(void **state)
 
 	(void)state;
 	for (i = 0; i < 7; i++) {
-		n = mime_base64(
+		n = text_base64(
 		    (const unsigned char *)in[i], strlen(in[i]), out);
 		assert_int_equal(n, strlen(want[i]));
 		assert_memory_equal(out, want[i], n);
@@ -566,7 +566,7 @@ check_fold(const char *name, const char *value, size_t maxline)
 			if (s[i] != ' ' && s[i] != '\t')
 				text = true;
 		assert_true(text); /* RFC 5322 3.2.2: no blank line */
-		buf_append(&unfolded, s, n, NULL);
+		assert_int_equal(buf_append(&unfolded, s, n, NULL), 0);
 		s += n + 1;
 	}
 	/* RFC 5322 2.2.3: unfolding removes the line breaks only. */
@@ -628,7 +628,7 @@ param_decode(const char *s, const char *attr)
 			for (s += 2; *s != '"'; s++) {
 				if (*s == '\\')
 					s++;
-				buf_addch(&out, *s, NULL);
+				assert_int_equal(buf_addch(&out, *s, NULL), 0);
 			}
 			continue;
 		}
@@ -637,12 +637,14 @@ param_decode(const char *s, const char *attr)
 			s += 7;
 		for (; *s != '\0' && *s != ';'; s++) {
 			if (*s == '%') {
-				buf_addch(&out,
-				    (char)(hexval(s[1]) << 4 | hexval(s[2])),
-				    NULL);
+				assert_int_equal(buf_addch(&out,
+						     (char)(hexval(s[1]) << 4 |
+							    hexval(s[2])),
+						     NULL),
+				    0);
 				s += 2;
 			} else
-				buf_addch(&out, *s, NULL);
+				assert_int_equal(buf_addch(&out, *s, NULL), 0);
 		}
 	}
 	return buf_detach(&out);

@@ -2,8 +2,8 @@
 /*
  * Unit tests for the pure parts of the queue runner and the queue
  * commands: the exit status of a flush, ages and durations, the
- * Message-ID search in a queued message, the queue directories of a
- * configuration (each once), and JSON strings for mailq --json.
+ * Message-ID search in a queued message, and the queue directories of a
+ * configuration (each once).  JSON strings: test_text.c.
  */
 #include "autoconfig.h"
 
@@ -121,46 +121,6 @@ test_find_message_id(void **state)
 }
 
 static void
-check_json(const char *in, const char *want)
-{
-	struct error err;
-	struct buf b;
-
-	buf_init(&b, 1024);
-	error_clear(&err);
-	assert_int_equal(mailq_json_string(&b, in, &err), 0);
-	assert_string_equal(buf_str(&b), want);
-	buf_free(&b);
-}
-
-static void
-test_json_string(void **state)
-{
-	struct error err;
-	struct buf b;
-
-	check_json("", "\"\"");
-	check_json(NULL, "\"\"");
-	check_json("a@b.c", "\"a@b.c\"");
-	check_json("q\"b\\s", "\"q\\\"b\\\\s\"");
-	check_json("\t\n\x1b\x7f", "\"\\u0009\\u000a\\u001b\\u007f\"");
-	/* UTF-8 passes; what is not UTF-8 cannot be JSON. */
-	check_json("j\xc3\xb6rg", "\"j\xc3\xb6rg\"");
-	check_json("\xe2\x82\xac", "\"\xe2\x82\xac\"");
-	check_json("\xf0\x9f\x93\xa7", "\"\xf0\x9f\x93\xa7\"");
-	check_json("a\xc3", "\"a\\ufffd\"");
-	check_json("\xc0\xaf", "\"\\ufffd\\ufffd\"");	 /* overlong */
-	check_json("\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\""); /* surrogate */
-	check_json("\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");
-	check_json("\xff", "\"\\ufffd\"");
-	/* The buffer's cap is an error, not an overrun. */
-	buf_init(&b, 4);
-	error_clear(&err);
-	assert_int_equal(mailq_json_string(&b, "abcdef", &err), -1);
-	buf_free(&b);
-}
-
-static void
 test_queue_dirs(void **state)
 {
 	char tmp[] = "/tmp/test_flush.XXXXXX", a[64], a_slash[64], b[64];
@@ -217,7 +177,6 @@ main(void)
 	    cmocka_unit_test(test_exit_code),
 	    cmocka_unit_test(test_format_age),
 	    cmocka_unit_test(test_find_message_id),
-	    cmocka_unit_test(test_json_string),
 	    cmocka_unit_test(test_queue_dirs),
 	};
 

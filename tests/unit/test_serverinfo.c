@@ -22,6 +22,7 @@
 #include "error.h"
 #include "serverinfo.h"
 #include "smtp.h"
+#include "text.h"
 
 static struct smtp_caps before, after;
 
@@ -194,7 +195,7 @@ json_string(const char *in)
 
 	buf_init(&out, 4096);
 	error_clear(&err);
-	assert_int_equal(serverinfo_json_string(&out, in, &err), 0);
+	assert_int_equal(text_json_string(&out, in, &err), 0);
 	return buf_detach(&out);
 }
 

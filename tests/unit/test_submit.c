@@ -58,8 +58,9 @@ trace_to_buf(void *arg, char dir, const char *line, size_t len, bool secret)
 	char esc[1024];
 
 	error_escape(esc, sizeof(esc), line, len > 200 ? 200 : len);
-	(void)buf_printf(b, NULL, "  %c: %s%s\n", dir,
-	    secret ? "(secret)" : esc, len > 200 ? "..." : "");
+	assert_int_equal(buf_printf(b, NULL, "  %c: %s%s\n", dir,
+			     secret ? "(secret)" : esc, len > 200 ? "..." : ""),
+	    0);
 }
 
 /* Write bytes into a new file under tmpdir; returns an fd at offset 0. */
@@ -595,13 +596,15 @@ test_data_exact_bytes(void **state)
 	buf_init(&data, 4 * 1024 * 1024);
 	/* Larger than one block, with stuffed lines everywhere. */
 	for (i = 0; data.len < 300 * 1024; i++)
-		buf_printf(&data, NULL, "%sline %zu\r\n", i % 5 ? "" : "..", i);
-	buf_appends(&script, plain_head, NULL);
-	buf_appends(&script,
+		assert_int_equal(buf_printf(&data, NULL, "%sline %zu\r\n",
+				     i % 5 ? "" : "..", i),
+		    0);
+	assert_int_equal(buf_appends(&script, plain_head, NULL), 0);
+	assert_int_equal(buf_appends(&script,
 	    "C: MAIL FROM:<a@example.org>\nS: 250 ok\n"
 	    "C: RCPT TO:<b@example.org>\nS: 250 ok\nC: DATA\nS: 354 go\nD:\n"
 	    "S: 250 2.0.0 queued\nC: QUIT\nS: 221 bye\n",
-	    NULL);
+	    NULL), 0);
 	memset(&env, 0, sizeof(env));
 	env.sender = "a@example.org";
 	env.rcpts = rcpts;

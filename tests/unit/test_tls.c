@@ -36,7 +36,9 @@
 #include "conn.h"
 #include "error.h"
 #include "net.h"
+#include "text.h"
 #include "tls.h"
+#include "tls_cert.h"
 #include "tls_trust.h"
 #include "tlsmod.h"
 
@@ -796,6 +798,63 @@ test_expired_and_not_yet_valid(void **state)
 	expect_failure(&c, &notyet, EX_UNAVAILABLE, p2);
 }
 
+/* A self-signed certificate whose names hold bytes GnuTLS passes on as
+ * they are (Latin-1, ESC): --serverinfo --json stays valid JSON. */
+static void
+test_describe_cert_json(void **state)
+{
+	static const char cn[] = "M\xfcller \xc3\xb6 \x1b[2J";
+	gnutls_x509_privkey_t key;
+	gnutls_x509_crt_t crt;
+	gnutls_datum_t der = {NULL, 0};
+	struct error err;
+	struct buf out;
+	const char *s;
+
+	(void)state;
+	assert_int_equal(gnutls_x509_privkey_init(&key), 0);
+	assert_int_equal(gnutls_x509_privkey_generate(key, GNUTLS_PK_ECDSA,
+			     GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0),
+	    0);
+	assert_int_equal(gnutls_x509_crt_init(&crt), 0);
+	assert_int_equal(gnutls_x509_crt_set_dn_by_oid(crt,
+			     GNUTLS_OID_X520_COMMON_NAME, 0, cn, strlen(cn)),
+	    0);
+	assert_int_equal(gnutls_x509_crt_set_issuer_dn_by_oid(crt,
+			     GNUTLS_OID_X520_COMMON_NAME, 0, cn, strlen(cn)),
+	    0);
+	assert_int_equal(gnutls_x509_crt_set_version(crt, 3), 0);
+	assert_int_equal(gnutls_x509_crt_set_serial(crt, "\x01", 1), 0);
+	assert_int_equal(gnutls_x509_crt_set_activation_time(crt, 0), 0);
+	assert_int_equal(
+	    gnutls_x509_crt_set_expiration_time(crt, 2000000000), 0);
+	assert_int_equal(gnutls_x509_crt_set_key(crt, key), 0);
+	assert_int_equal(
+	    gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256, 0), 0);
+	assert_int_equal(
+	    gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &der), 0);
+
+	buf_init(&out, 64 * 1024);
+	error_clear(&err);
+	assert_int_equal(tls_describe_cert(&out, &der, 0, true, &err), 0);
+	s = buf_str(&out);
+	assert_true(text_utf8_valid(s, out.len));
+	assert_null(strchr(s, '\x1b'));
+	assert_non_null(
+	    strstr(s, "\"subject\":\"CN=M\\ufffdller \xc3\xb6 \\u001b[2J\""));
+	assert_non_null(
+	    strstr(s, "\"issuer\":\"CN=M\\ufffdller \xc3\xb6 \\u001b[2J\""));
+	/* As text, for a terminal: every such byte as \xHH. */
+	buf_reset(&out);
+	assert_int_equal(tls_describe_cert(&out, &der, 0, false, &err), 0);
+	assert_non_null(strstr(buf_str(&out),
+	    "subject: CN=M\\xfcller \\xc3\\xb6 \\x1b[2J\n"));
+	buf_free(&out);
+	gnutls_free(der.data);
+	gnutls_x509_crt_deinit(crt);
+	gnutls_x509_privkey_deinit(key);
+}
+
 static void
 test_pinning(void **state)
 {
@@ -1222,6 +1281,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_server_name_override),
 		cmocka_unit_test(test_expired_and_not_yet_valid),
 		cmocka_unit_test(test_pinning),
+		cmocka_unit_test(test_describe_cert_json),
 		cmocka_unit_test(test_alert),
 		cmocka_unit_test(test_not_tls),
 		cmocka_unit_test(test_timeout_and_reset),
