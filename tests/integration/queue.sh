@@ -145,6 +145,54 @@ grep -q "$FAILED_ID: deleted" "$T/stdout" || t_err "stdout: $(cat "$T/stdout")"
 grep -q "status=deleted" "$T/log" || t_err "log: no deleted record"
 t_result "--queue-delete"
 
+# failed_lifetime (mailsub.conf(5)): -q removes a message saved in failed/
+# longer ago than that (the file's modification time), with a line and a
+# log record; a younger one stays; 0 keeps them for ever; default 30d.
+# fail_one CONFIG N: a message in failed/ (refused at RCPT); FID its ID.
+fail_one()
+{
+	queue_one "$1" "$2" refused@example.org
+	FID=$QID
+	"$MAILSUB" -C "$1" -q >/dev/null 2>&1
+	[ -f "$Q/failed/$FID" ] || t_err "message $2 not in failed/"
+}
+# age_file FILE DAYS: its modification time DAYS days ago.
+age_file()
+{
+	touch -d "@$(($(date +%s) - $2 * 86400 - 60))" "$1" ||
+	    t_err "touch $1 failed"
+}
+reset_queue
+mk_config "$T/fl.ini" "logfile = $T/log" failed_lifetime=10d
+fail_one "$T/fl.ini" 40
+old40=$FID
+fail_one "$T/fl.ini" 41
+young41=$FID
+age_file "$Q/failed/$old40" 11
+age_file "$Q/failed/$young41" 9
+run_mailsub /dev/null -C "$T/fl.ini" -q
+expect_exit 0 &&
+    expect_stderr "^mailsub: test: message $old40 removed from $Q/failed: saved there 11d00h ago, failed_lifetime is 10d\$" &&
+    expect_where failed "$Q"
+[ -f "$Q/failed/$young41" ] || t_err "the younger one went too"
+grep -q "status=removed exit=0 queue=$old40 " "$T/log" ||
+    t_err "log: no removed record: $(cat "$T/log")"
+run_mailsub /dev/null -C "$T/fl.ini" -bp
+grep -q "$old40" "$T/stdout" && t_err "-bp still lists $old40"
+mk_config "$T/fl0.ini" "logfile = $T/log" failed_lifetime=0
+age_file "$Q/failed/$young41" 4000
+run_mailsub /dev/null -C "$T/fl0.ini" -q
+expect_exit 0 && expect_where failed "$Q"
+mk_config "$T/fldef.ini" "logfile = $T/log"
+age_file "$Q/failed/$young41" 29
+run_mailsub /dev/null -C "$T/fldef.ini" -q
+expect_exit 0 && expect_where failed "$Q"
+age_file "$Q/failed/$young41" 31
+run_mailsub /dev/null -C "$T/fldef.ini" -q
+expect_exit 0 && expect_stderr "message $young41 removed .*failed_lifetime is 30d" &&
+    expect_where none "$Q"
+t_result "failed_lifetime removes old messages from failed/"
+
 # Expiry: queue_lifetime counts from the first attempt, and a message
 # expires only when an attempt fails.  Queued with -odq three days ago
 # (before its first attempt the file holds the time it was queued, as
