@@ -589,6 +589,91 @@ out:
 	return rc;
 }
 
+/*
+ * --queue-delete ALL (root only, as Postfix's postsuper -d ALL): every
+ * message in new/ and failed/ of the chosen queue directories (with -a,
+ * that account's only).  One that is being sent stays (75 at the end);
+ * a damaged file goes too.
+ */
+static int
+cmd_delete_all(const struct config *cfg, const struct account *only, FILE *out,
+    struct error *err)
+{
+	static const enum queue_area areas[] = {
+	    QUEUE_AREA_NEW, QUEUE_AREA_FAILED};
+	const char **dirs = NULL;
+	size_t n = 0, d, a, i, deleted = 0, busy = 0;
+	int rc = -1;
+
+	if (flush_queue_dirs(cfg, only, &dirs, &n, err) == -1)
+		return -1;
+	for (d = 0; d < n; d++)
+		for (a = 0; a < 2; a++) {
+			char **ids = NULL;
+			size_t nids = 0;
+
+			if (queue_list(dirs[d], areas[a], &ids, &nids, err) ==
+			    -1)
+				goto out;
+			for (i = 0; i < nids; i++) {
+				struct queue_file qf;
+				struct error e;
+				bool parsed;
+				int fd = -1, lrc;
+
+				error_clear(&e);
+				lrc = queue_lock(
+				    dirs[d], areas[a], ids[i], &fd, &e);
+				if (lrc == -1) {
+					*err = e;
+					queue_ids_free(ids, nids);
+					goto out;
+				}
+				if (lrc == QUEUE_LOCK_BUSY)
+					busy++;
+				if (lrc != 0)
+					continue;
+				parsed = queue_read_envelope(fd, &qf, &e) == 0;
+				if (parsed && only != NULL &&
+				    strcasecmp(only->name, qf.account) != 0) {
+					queue_file_free(&qf);
+					close(fd);
+					continue;
+				}
+				if (queue_remove(
+					dirs[d], areas[a], ids[i], err) == -1) {
+					if (parsed)
+						queue_file_free(&qf);
+					close(fd);
+					queue_ids_free(ids, nids);
+					goto out;
+				}
+				deleted++;
+				fprintf(out, "%s: deleted from %s/%s\n", ids[i],
+				    dirs[d], queue_area_name(areas[a]));
+				if (parsed) {
+					log_deleted(cfg, ids[i], fd, &qf);
+					queue_file_free(&qf);
+				}
+				close(fd);
+			}
+			queue_ids_free(ids, nids);
+		}
+	fprintf(
+	    out, "%zu message%s deleted\n", deleted, deleted == 1 ? "" : "s");
+	if (busy > 0) {
+		error_set(err, EX_TEMPFAIL,
+		    "%zu message%s being sent right now stay%s; try again "
+		    "later",
+		    busy, busy == 1 ? "" : "s", busy == 1 ? "s" : "");
+		goto out;
+	}
+	rc = 0;
+out:
+	free(dirs);
+	return rc;
+}
+
 static int
 cmd_requeue(const struct config *cfg, const struct account *only,
     const char *id, FILE *out, struct error *err)
@@ -654,6 +739,16 @@ mailq_command(const struct options *opts, FILE *out, FILE *errout)
 	int code = EX_OK;
 
 	error_clear(&err);
+	/* Another user's messages are never the caller's to delete
+	 * (mailsub(1), SECURITY CONSIDERATIONS): ALL is root's. */
+	if (opts->mode == CLI_MODE_QUEUE_DELETE &&
+	    opts->mode_argument != NULL &&
+	    strcmp(opts->mode_argument, MAILQ_ALL) == 0 && getuid() != 0) {
+		error_set(&err, EX_NOPERM,
+		    "--queue-delete ALL is for root; delete your own messages "
+		    "one by one with --queue-delete ID (mailq lists them)");
+		goto fail;
+	}
 	if (delivery_load_config(opts, &cfg, &err) == -1)
 		goto fail;
 	/* -a limits the mode to one account and its queue directory. */
@@ -685,11 +780,15 @@ mailq_command(const struct options *opts, FILE *out, FILE *errout)
 				    : 0));
 			goto fail;
 		}
-		if ((opts->mode == CLI_MODE_QUEUE_DELETE
-			    ? cmd_delete(
-				  cfg, only, opts->mode_argument, out, &err)
-			    : cmd_requeue(cfg, only, opts->mode_argument, out,
-				  &err)) == -1)
+		if (opts->mode == CLI_MODE_QUEUE_DELETE &&
+		    strcmp(opts->mode_argument, MAILQ_ALL) == 0) {
+			if (cmd_delete_all(cfg, only, out, &err) == -1)
+				goto fail;
+		} else if ((opts->mode == CLI_MODE_QUEUE_DELETE
+				   ? cmd_delete(cfg, only, opts->mode_argument,
+					 out, &err)
+				   : cmd_requeue(cfg, only, opts->mode_argument,
+					 out, &err)) == -1)
 			goto fail;
 		break;
 	default:

@@ -27,9 +27,14 @@ struct options;
  * Returns the exit status: -bp 0 or the configuration's or the queue's
  * error; -q as flush_run(); --queue-delete and --requeue 0, 64 for an
  * invalid ID, 66 when no queue holds it (--requeue: no failed/ one; 64
- * when it is already queued), 75 when it is being sent right now.
+ * when it is already queued), 75 when it is being sent right now;
+ * --queue-delete ALL 0, 77 for a caller other than root, 75 when some
+ * stay because they are being sent.
  */
 int mailq_command(const struct options *opts, FILE *out, FILE *errout);
+
+/* The argument of --queue-delete that means every message. */
+#define MAILQ_ALL "ALL"
 
 /*
  * One message in Postfix's mailq layout (mailsub(1), QUEUE), appended to

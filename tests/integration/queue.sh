@@ -95,6 +95,21 @@ PY
 	return 0
 }
 
+# fail_one CONFIG N: a message in failed/ (refused at RCPT); FID its ID.
+fail_one()
+{
+	queue_one "$1" "$2" refused@example.org
+	FID=$QID
+	"$MAILSUB" -C "$1" -q >/dev/null 2>&1
+	[ -f "$Q/failed/$FID" ] || t_err "message $2 not in failed/"
+}
+# age_file FILE DAYS: its modification time DAYS days ago.
+age_file()
+{
+	touch -d "@$(($(date +%s) - $2 * 86400 - 60))" "$1" ||
+	    t_err "touch $1 failed"
+}
+
 # sink_count DIR: messages a sink has kept.
 sink_count()
 {
@@ -223,23 +238,64 @@ grep -q "$FAILED_ID: deleted" "$T/stdout" || t_err "stdout: $(cat "$T/stdout")"
 grep -q "status=deleted" "$T/log" || t_err "log: no deleted record"
 t_result "--queue-delete"
 
+# --queue-delete ALL (mailsub(1), QUEUE): root's; every message in new/ and
+# failed/ goes, with a line and a log record each; one being sent stays
+# (75).  Anyone else gets 77 before anything is read.
+reset_queue
+fail_one "$T/q.ini" 22
+queue_one "$T/q.ini" 20
+queue_one "$T/q.ini" 21
+queue_one "$T/q.ini" 23
+locked23=$QID
+if [ "$(id -u)" = 0 ]; then
+	# Refused before the configuration is read: nobody needs none.
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$MAILSUB" \
+	    -C "$T/q.ini" --queue-delete ALL </dev/null >"$T/stdout" \
+	    2>"$T/stderr"
+	RC=$?
+else
+	run_mailsub /dev/null -C "$T/q.ini" --queue-delete ALL
+fi
+expect_exit 77 &&
+    expect_stderr "^mailsub: --queue-delete ALL is for root; delete your own messages one by one with --queue-delete ID"
+[ "$(count_files "$Q/new")" = 3 ] && [ "$(count_files "$Q/failed")" = 1 ] ||
+    t_err "a refused ALL deleted something"
+t_result "--queue-delete ALL by a user other than root: 77, nothing deleted"
+if [ "$(id -u)" = 0 ]; then
+	"$PYTHON3" -c 'import fcntl, sys, time
+f = open(sys.argv[1])
+fcntl.flock(f, fcntl.LOCK_EX)
+open(sys.argv[2], "w").write("locked\n")
+time.sleep(30)' "$Q/new/$locked23" "$T/locked23" &
+	holder=$!
+	wait_file "$T/locked23" 10 "$holder" || t_err "lock holder did not start"
+	: >"$T/log"
+	run_mailsub /dev/null -C "$T/q.ini" --queue-delete ALL
+	expect_exit 75 && expect_stderr "1 message being sent right now stays"
+	[ "$(grep -c ': deleted from ' "$T/stdout")" = 3 ] &&
+	    grep -q "^3 messages deleted\$" "$T/stdout" &&
+	    grep -q "^$FID: deleted from $Q/failed\$" "$T/stdout" ||
+	    t_err "stdout: $(cat "$T/stdout")"
+	[ "$(grep -c 'status=deleted' "$T/log")" = 3 ] || t_err "log: $(cat "$T/log")"
+	[ "$(count_files "$Q/failed")" = 0 ] && [ "$(count_files "$Q/new")" = 1 ] &&
+	    [ -f "$Q/new/$locked23" ] || t_err "left: $(ls "$Q/new" "$Q/failed")"
+	kill "$holder" 2>/dev/null
+	wait "$holder" 2>/dev/null
+	run_mailsub /dev/null -C "$T/q.ini" --queue-delete ALL
+	expect_exit 0 && expect_where none "$Q" &&
+	    grep -q "^1 message deleted\$" "$T/stdout" ||
+	    t_err "stdout: $(cat "$T/stdout")"
+	run_mailsub /dev/null -C "$T/q.ini" --queue-delete ALL
+	expect_exit 0 && grep -q "^0 messages deleted\$" "$T/stdout" ||
+	    t_err "stdout: $(cat "$T/stdout")"
+	t_result "--queue-delete ALL by root: everything but what is being sent"
+else
+	t_skip "--queue-delete ALL by root" "not run as root"
+fi
+
 # failed_lifetime (mailsub.conf(5)): -q removes a message saved in failed/
 # longer ago than that (the file's modification time), with a line and a
 # log record; a younger one stays; 0 keeps them for ever; default 30d.
-# fail_one CONFIG N: a message in failed/ (refused at RCPT); FID its ID.
-fail_one()
-{
-	queue_one "$1" "$2" refused@example.org
-	FID=$QID
-	"$MAILSUB" -C "$1" -q >/dev/null 2>&1
-	[ -f "$Q/failed/$FID" ] || t_err "message $2 not in failed/"
-}
-# age_file FILE DAYS: its modification time DAYS days ago.
-age_file()
-{
-	touch -d "@$(($(date +%s) - $2 * 86400 - 60))" "$1" ||
-	    t_err "touch $1 failed"
-}
 reset_queue
 mk_config "$T/fl.ini" "logfile = $T/log" failed_lifetime=10d
 fail_one "$T/fl.ini" 40
