@@ -84,17 +84,17 @@ make_dirs(char *path)
 static bool
 cache_path(char *out, size_t size)
 {
-	const char *state = getenv("XDG_STATE_HOME");
+	const char *xdg = getenv("XDG_CACHE_HOME");
 	const char *home = getenv("HOME");
 	int n;
 
 	if (sysmode_shared())
 		n = snprintf(out, size, "%s/cache", SYSMODE_STATE_DIR);
 	/* XDG base directories must be absolute; otherwise ignored. */
-	else if (state != NULL && state[0] == '/')
-		n = snprintf(out, size, "%s/mailsub/cache", state);
+	else if (xdg != NULL && xdg[0] == '/')
+		n = snprintf(out, size, "%s/mailsub", xdg);
 	else if (home != NULL && home[0] == '/' && strcmp(home, "/") != 0)
-		n = snprintf(out, size, "%s/.local/state/mailsub/cache", home);
+		n = snprintf(out, size, "%s/.cache/mailsub", home);
 	else
 		return false;
 	return n >= 0 && (size_t)n < size;
