@@ -118,6 +118,7 @@ struct account {
 	/* Reliability */
 	char *queue_dir;
 	long  queue_lifetime;      /* seconds */
+	long  failed_lifetime;     /* seconds in failed/; 0 = for ever */
 	enum account_on_tempfail on_tempfail;
 	unsigned long long max_message_size; /* bytes; 0 = no limit */
 

@@ -938,7 +938,15 @@ auth_login(struct conn *c, const struct account *acct,
 
 /* --- the module's one export (auth.h, tlsmod.h) ---------------------- */
 
+void
+auth_versions(const char **built, const char **loaded)
+{
+	*built = GSASL_VERSION;
+	*loaded = gsasl_check_version(NULL);
+}
+
 TLSMOD_EXPORT const struct sasl_module mailsub_sasl_module = {
     .head = {SASL_MODULE_ABI, PACKAGE_VERSION},
     .login = auth_login,
+    .versions = auth_versions,
 };

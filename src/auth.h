@@ -31,7 +31,7 @@ struct smtp_caps;
  * the mechanism table (struct sasl_mech), or a function of the binary that
  * auth.c calls changes (tlsmod.h).
  */
-#define SASL_MODULE_ABI 2
+#define SASL_MODULE_ABI 3
 
 struct sasl_module {
 	struct module_head head; /* {SASL_MODULE_ABI, PACKAGE_VERSION} */
@@ -44,6 +44,10 @@ struct sasl_module {
 	 */
 	int (*login)(struct conn *c, const struct account *acct,
 	    const struct smtp_caps *caps, bool tls_active, struct error *err);
+
+	/* For --version: the libgsasl version the module was built with and
+	 * the one it runs with.  auth_versions(). */
+	void (*versions)(const char **built, const char **loaded);
 };
 
 extern TLSMOD_EXPORT const struct sasl_module mailsub_sasl_module;
@@ -63,5 +67,6 @@ int auth_choose(const struct account *acct, const char *server_mechs,
 /* The login entry point itself (for the unit tests). */
 int auth_login(struct conn *c, const struct account *acct,
     const struct smtp_caps *caps, bool tls_active, struct error *err);
+void auth_versions(const char **built, const char **loaded);
 
 #endif

@@ -81,25 +81,37 @@ make_dirs(char *path)
 	return mkdir(path, 0700) == 0 || errno == EEXIST;
 }
 
-/* Where the state directory leaf is, made or not; false when there is
- * none. */
+/* BASE/mailsub[/leaf] for the XDG base directory in env, else
+ * $HOME/fallback; false when there is neither (or HOME is /). */
 static bool
-state_path(const char *leaf, char *out, size_t size)
+xdg_path(const char *env, const char *fallback, const char *leaf, char *out,
+    size_t size)
 {
-	const char *state = getenv("XDG_STATE_HOME");
+	const char *base = getenv(env);
 	const char *home = getenv("HOME");
 	int n;
 
-	if (sysmode_shared())
-		n = snprintf(out, size, "%s/%s", SYSMODE_STATE_DIR, leaf);
 	/* XDG base directories must be absolute; otherwise ignored. */
-	else if (state != NULL && state[0] == '/')
-		n = snprintf(out, size, "%s/mailsub/%s", state, leaf);
+	if (base != NULL && base[0] == '/')
+		n = snprintf(out, size, "%s/mailsub%s%s", base,
+		    leaf != NULL ? "/" : "", leaf != NULL ? leaf : "");
 	else if (home != NULL && home[0] == '/' && strcmp(home, "/") != 0)
-		n = snprintf(
-		    out, size, "%s/.local/state/mailsub/%s", home, leaf);
+		n = snprintf(out, size, "%s/%s/mailsub%s%s", home, fallback,
+		    leaf != NULL ? "/" : "", leaf != NULL ? leaf : "");
 	else
 		return false;
+	return n >= 0 && (size_t)n < size;
+}
+
+/* Where the cache is, made or not; false when there is none. */
+static bool
+cache_path(char *out, size_t size)
+{
+	int n;
+
+	if (!sysmode_shared())
+		return xdg_path("XDG_CACHE_HOME", ".cache", NULL, out, size);
+	n = snprintf(out, size, "%s/cache", SYSMODE_STATE_DIR);
 	return n >= 0 && (size_t)n < size;
 }
 
@@ -109,22 +121,14 @@ state_path(const char *leaf, char *out, size_t size)
 	(FSPERM_DIR | FSPERM_NOFOLLOW | FSPERM_SECRET |                        \
 	    (sysmode_shared() ? FSPERM_SYSTEM : 0))
 
-/* Where the cache is, made or not; false when there is none. */
+/* The directory at out made (mkdir -p) and checked. */
 static bool
-cache_path(char *out, size_t size)
-{
-	return state_path("cache", out, size);
-}
-
-/* The directory leaf of the state, made and checked (cache_dir()). */
-static bool
-private_dir(const char *leaf, char *out, size_t size)
+private_dir(char *out)
 {
 	struct error err;
 
 	/* Nothing is made where someone else could reach it. */
-	if (!state_path(leaf, out, size) ||
-	    fsperm_check_path(out, CACHE_DIR_RULE | FSPERM_MISSING_OK, &err) ==
+	if (fsperm_check_path(out, CACHE_DIR_RULE | FSPERM_MISSING_OK, &err) ==
 		-1 ||
 	    !make_dirs(out))
 		return false;
@@ -134,13 +138,14 @@ private_dir(const char *leaf, char *out, size_t size)
 bool
 cache_dir(char *out, size_t size)
 {
-	return private_dir("cache", out, size);
+	return cache_path(out, size) && private_dir(out);
 }
 
 bool
 cache_state_dir(const char *leaf, char *out, size_t size)
 {
-	return private_dir(leaf, out, size);
+	return xdg_path("XDG_STATE_HOME", ".local/state", leaf, out, size) &&
+	       private_dir(out);
 }
 
 int

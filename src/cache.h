@@ -5,7 +5,8 @@
  * salted passwords (auth.c, RFC 5802 5.1).  Both let their holder act as
  * the user towards one server, so they are kept like a password: one file
  * each, mode 0600, in a directory of mode 0700 owned by the user,
- * $XDG_STATE_HOME/mailsub/cache (default ~/.local/state/mailsub/cache).
+ * $XDG_CACHE_HOME/mailsub (default ~/.cache/mailsub); in the system
+ * state (sysmode.h) for the system file.
  * Everything here is best effort: a cache that cannot be read or written
  * is simply not used, and no caller fails because of it.
  */
@@ -22,7 +23,7 @@
 
 /* The cache directory, made (mode 0700) when missing, into out.  False
  * when there is none: no HOME (or HOME=/, as for daemons and sudo) and no
- * XDG_STATE_HOME, or a directory that is not the user's alone, or one on
+ * XDG_CACHE_HOME, or a directory that is not the user's alone, or one on
  * a way that is not trusted (fsperm.h). */
 bool cache_dir(char *out, size_t size);
 /* The same for another directory of mailsub's state (leaf "oauth2":
@@ -31,8 +32,8 @@ bool cache_state_dir(const char *leaf, char *out, size_t size);
 
 struct error;
 
-/* Whether what exists of the cache directory and the state directory it
- * is in (fsperm.h) can be trusted: 0, or EX_CONFIG naming the path.  No
+/* Whether what exists of the cache directory and the way to it
+ * (fsperm.h) can be trusted: 0, or EX_CONFIG naming the path.  No
  * cache (no HOME) is 0.  A cache that is trusted but not the user's alone
  * is not an error: it is simply not used. */
 int cache_check(struct error *err);

@@ -47,7 +47,9 @@
 #ifndef LOCALSTATEDIR
 #define LOCALSTATEDIR "/var"
 #endif
-#define SYSTEM_QUEUE_DIR LOCALSTATEDIR "/spool/mailsub"
+#define SYSTEM_QUEUE_DIR	LOCALSTATEDIR "/spool/mailsub"
+#define DEFAULT_FAILED_LIFETIME (30L * 86400)
+#define FAILED_LIFETIME_MAX	(3660L * 86400)
 /* RFC 1035 2.3.4: names up to 255 octets on the wire, 253 as text. */
 #define HOSTNAME_MAX 253
 #define LABEL_MAX    63
@@ -1042,6 +1044,20 @@ set_queue_lifetime(struct account *a, const char *v, struct error *err)
 	return 0;
 }
 
+/* How long failed/ keeps a message; 0 = for ever. */
+static int
+set_failed_lifetime(struct account *a, const char *v, struct error *err)
+{
+	long t;
+
+	if (parse_duration(v, FAILED_LIFETIME_MAX, &t) == -1)
+		return error_set(err, EX_CONFIG,
+		    "must be a duration like 30d, 12h (at most 3660d), or 0 "
+		    "to keep failed messages for ever");
+	a->failed_lifetime = t;
+	return 0;
+}
+
 static int
 set_on_tempfail(struct account *a, const char *v, struct error *err)
 {
@@ -1204,6 +1220,7 @@ static const struct key_def key_defs[CONFIG_KEYS_COUNT] = {
     [CONFIG_KEYS_DSN_RETURN] = {"dsn_return", set_dsn_return},
     [CONFIG_KEYS_QUEUE_DIR] = {"queue_dir", set_queue_dir},
     [CONFIG_KEYS_QUEUE_LIFETIME] = {"queue_lifetime", set_queue_lifetime},
+    [CONFIG_KEYS_FAILED_LIFETIME] = {"failed_lifetime", set_failed_lifetime},
     [CONFIG_KEYS_ON_TEMPFAIL] = {"on_tempfail", set_on_tempfail},
     [CONFIG_KEYS_LOGFILE] = {"logfile", set_logfile},
     [CONFIG_KEYS_SYSLOG] = {"syslog", set_syslog},
@@ -1321,6 +1338,7 @@ config_keys_account_new(
 	a->add_headers = true;
 	a->from_header = ACCOUNT_FROM_FIX;
 	a->queue_lifetime = DEFAULT_LIFETIME;
+	a->failed_lifetime = DEFAULT_FAILED_LIFETIME;
 	a->on_tempfail = ACCOUNT_TEMPFAIL_QUEUE;
 	a->max_message_size = DEFAULT_MESSAGE_SIZE;
 	/* Daemons and cron read the system file: their failures must land

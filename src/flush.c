@@ -949,6 +949,72 @@ out:
 	return error_is_set(err) ? -1 : 0;
 }
 
+/*
+ * failed/ is not for ever: a message saved there longer ago than its
+ * account's failed_lifetime (mailsub.conf(5)) is removed, with a log
+ * record (status "removed") and a line.  The clock is the file's
+ * modification time, which is when it was written into failed/ (a queue
+ * file is never rewritten in place).  A message whose account the file no
+ * longer has, or that cannot be parsed, stays: nothing says how long.
+ */
+static void
+prune_failed(struct runner *rn, const char *qdir)
+{
+	char **ids = NULL;
+	size_t n = 0, i, k;
+	struct error e;
+	time_t now = time(NULL);
+
+	error_clear(&e);
+	if (queue_list(qdir, QUEUE_AREA_FAILED, &ids, &n, &e) == -1)
+		return;
+	for (i = 0; i < n && !interrupt_caught(); i++) {
+		const struct account *acct = NULL;
+		struct qmsg m;
+		struct stat sb;
+		char age[32], life[32];
+
+		memset(&m, 0, sizeof(m));
+		m.qdir = qdir;
+		m.id = ids[i];
+		if (queue_lock(qdir, QUEUE_AREA_FAILED, ids[i], &m.fd, &e) != 0)
+			continue; /* gone, or being requeued or deleted */
+		if (fstat(m.fd, &sb) == -1 ||
+		    queue_read_envelope(m.fd, &m.qf, &e) == -1) {
+			close(m.fd);
+			continue;
+		}
+		for (k = 0; k < rn->cfg->n_accounts && acct == NULL; k++)
+			if (strcasecmp(
+				rn->cfg->accounts[k]->name, m.qf.account) == 0)
+				acct = rn->cfg->accounts[k];
+		if (acct == NULL || !queue_file_mine(&m.qf) ||
+		    (rn->only_account != NULL &&
+			strcasecmp(rn->only_account, acct->name) != 0) ||
+		    acct->failed_lifetime <= 0 ||
+		    now - sb.st_mtime < acct->failed_lifetime) {
+			qmsg_close(&m);
+			continue;
+		}
+		if (queue_remove(qdir, QUEUE_AREA_FAILED, ids[i], &e) == 0) {
+			flush_format_age(now, sb.st_mtime, age, sizeof(age));
+			flush_format_age(
+			    acct->failed_lifetime, 0, life, sizeof(life));
+			log_message(acct, &m, NULL,
+			    "removed from failed/: failed_lifetime passed",
+			    EX_OK, "removed");
+			rn->st.removed++;
+			report(rn, false, acct->name,
+			    "message %s removed from %s/failed: saved there %s "
+			    "ago, failed_lifetime is %s",
+			    ids[i], qdir, age, life);
+		} else
+			report(rn, false, acct->name, "%s", e.message);
+		qmsg_close(&m);
+	}
+	queue_ids_free(ids, n);
+}
+
 /* ---- entry points ------------------------------------------------------ */
 
 static int
@@ -960,8 +1026,11 @@ run(struct runner *rn, const struct account *only, struct error *err)
 
 	if (flush_queue_dirs(rn->cfg, only, &dirs, &n, err) == -1)
 		return -1;
-	for (i = 0; i < n && rc == 0; i++)
+	for (i = 0; i < n && rc == 0; i++) {
 		rc = run_dir(rn, dirs[i], err);
+		if (rc == 0 && rn->only_id == NULL)
+			prune_failed(rn, dirs[i]);
+	}
 	free(dirs);
 	return rc;
 }

@@ -70,6 +70,7 @@ struct flush_stats {
 	size_t expired;	 /* moved to failed/: queue_lifetime passed */
 	size_t busy;	 /* locked by another run: left to it */
 	size_t untried;	 /* not tried (connection failed, limits) */
+	size_t removed;	 /* removed from failed/: failed_lifetime passed */
 	int permanent;	 /* exit code of the first permanent failure, or 0 */
 };
 

@@ -10,6 +10,8 @@
  */
 #include "autoconfig.h"
 
+#include "magic_lazy.h"
+
 #ifdef HAVE_LIBMAGIC
 
 #include <dlfcn.h>
@@ -90,6 +92,36 @@ int
 magic_load(magic_t m, const char *file)
 {
 	return lib.handle != NULL ? lib.load(m, file) : -1;
+}
+
+int
+magic_lazy_version(int *built, int *loaded, const char **path)
+{
+	int (*version)(void);
+	Dl_info info;
+
+	*built = MAGIC_VERSION;
+	*loaded = -1;
+	*path = MAGIC_SONAME;
+	if (load_lib() == -1)
+		return -1;
+	/* magic_version() came with file 5.13; an older one is "loaded". */
+	version = (int (*)(void))dlsym(lib.handle, "magic_version");
+	if (version != NULL)
+		*loaded = version();
+	if (dladdr((void *)lib.open, &info) != 0 && info.dli_fname != NULL)
+		*path = info.dli_fname;
+	return 0;
+}
+
+#else
+
+int
+magic_lazy_version(int *built, int *loaded, const char **path)
+{
+	*built = *loaded = -1;
+	*path = NULL;
+	return -1;
 }
 
 #endif /* HAVE_LIBMAGIC */

@@ -32,15 +32,111 @@
 /* The header block is searched for the Message-ID in this many bytes. */
 #define MESSAGE_ID_SCAN 16384
 
+/* ---- the Postfix layout ------------------------------------------------ */
+
+/*
+ * The columns of Postfix's mailq, which monitoring tools parse: the queue
+ * ID and its mark in 11, the size right-aligned in 7, the arrival time in
+ * 20, the sender; recipients under the sender (column 41).
+ */
+#define PF_RCPT_INDENT 41
+#define PF_REASON_END  78
+
+int
+mailq_postfix_entry(struct buf *out, const char *id, char mark,
+    unsigned long long size, time_t arrival, const char *sender,
+    const char *reason, const char *const *rcpts, size_t n_rcpts,
+    struct error *err)
+{
+	char idm[QUEUE_ID_MAX + 2], when[32] = "??", esc[ERROR_MESSAGE_MAX];
+	struct tm tm;
+	size_t i, len;
+
+	snprintf(idm, sizeof(idm), "%s%c", id, mark);
+	if (arrival > 0 && localtime_r(&arrival, &tm) != NULL)
+		strftime(when, sizeof(when), "%a %b %e %H:%M:%S", &tm);
+	if (sender == NULL || sender[0] == '\0')
+		snprintf(esc, sizeof(esc), "MAILER-DAEMON");
+	else
+		error_escape(esc, sizeof(esc), sender, strlen(sender));
+	if (buf_printf(
+		out, err, "%-11s %7llu %-20s %s\n", idm, size, when, esc) == -1)
+		return -1;
+	if (reason != NULL && reason[0] != '\0') {
+		error_escape(esc, sizeof(esc), reason, strlen(reason));
+		len = strlen(esc) + 2;
+		if (buf_printf(out, err, "%*s(%s)\n",
+			len < PF_REASON_END ? (int)(PF_REASON_END - len) : 0,
+			"", esc) == -1)
+			return -1;
+	}
+	for (i = 0; i < n_rcpts; i++) {
+		error_escape(esc, sizeof(esc), rcpts[i], strlen(rcpts[i]));
+		if (buf_printf(out, err, "%*s%s\n", PF_RCPT_INDENT, "", esc) ==
+		    -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* When the message was queued: its ID starts with that time in hex
+ * (queue_make_id()); else its first attempt. */
+static time_t
+arrival_time(const char *id, const struct queue_file *qf)
+{
+	char *end;
+	unsigned long long t;
+
+	if ((id[0] >= '0' && id[0] <= '9') || (id[0] >= 'a' && id[0] <= 'f')) {
+		t = strtoull(id, &end, 16);
+		if (*end == '.' && t > 0 && t < (1ULL << 40))
+			return (time_t)t;
+	}
+	return qf->first_attempt;
+}
+
 /* ---- listing ----------------------------------------------------------- */
+
+enum list_style {
+	LIST_POSTFIX, /* mailq, -bp: Postfix's layout */
+	LIST_DETAIL,  /* -bp -v: per queue directory, with the account */
+	LIST_JSON,    /* --json */
+};
 
 struct lister {
 	FILE *out;
-	bool json;
-	struct buf doc; /* the JSON document */
-	size_t entries; /* JSON entries so far */
+	enum list_style style;
+	struct buf doc;		  /* the JSON document */
+	size_t entries;		  /* JSON and Postfix entries so far */
+	unsigned long long total; /* bytes listed (Postfix) */
 	const char *only_account;
 };
+
+static int
+postfix_entry(struct lister *ls, const char *id, enum queue_area area,
+    const struct queue_file *qf, struct error *err)
+{
+	struct buf b;
+	int rc;
+
+	buf_init(&b, MAILQ_LIST_MAX);
+	if (ls->entries > 0)
+		fputc('\n', ls->out);
+	else
+		fprintf(ls->out, "%-10s %8s %-20s %s\n", "-Queue ID-",
+		    "--Size--", "----Arrival Time----",
+		    "-Sender/Recipient-------");
+	ls->entries++;
+	ls->total += qf->msg_size;
+	/* failed/ is not retried: Postfix's mark of a held message. */
+	rc = mailq_postfix_entry(&b, id, area == QUEUE_AREA_FAILED ? '!' : ' ',
+	    qf->msg_size, arrival_time(id, qf), qf->sender, qf->last_error,
+	    (const char *const *)qf->rcpts, qf->n_rcpts, err);
+	if (rc == 0)
+		fputs(buf_str(&b), ls->out);
+	buf_free(&b);
+	return rc;
+}
 
 static int
 json_entry(struct lister *ls, const char *qdir, const char *id,
@@ -144,9 +240,20 @@ list_area(struct lister *ls, const char *qdir, enum queue_area area, char **ids,
 		if (queue_read_envelope(fd, &qf, &e) == -1) {
 			close(fd);
 			/* Whose a damaged file is, nobody can tell: root's. */
-			if (!ls->json && !sysmode_restricted())
+			if (ls->style == LIST_DETAIL && !sysmode_restricted())
 				fprintf(ls->out, "%s  damaged: %s\n", ids[i],
 				    e.message);
+			else if (ls->style == LIST_POSTFIX &&
+				 !sysmode_restricted()) {
+				char unknown[] = "?";
+
+				queue_file_init(&qf);
+				qf.sender = unknown;
+				qf.last_error = e.message;
+				if (postfix_entry(ls, ids[i], area, &qf, err) ==
+				    -1)
+					return -1;
+			}
 			continue;
 		}
 		close(fd);
@@ -156,13 +263,15 @@ list_area(struct lister *ls, const char *qdir, enum queue_area area, char **ids,
 			queue_file_free(&qf);
 			continue;
 		}
-		if (ls->json) {
-			if (json_entry(
-				ls, qdir, ids[i], state, &qf, now, err) == -1) {
-				queue_file_free(&qf);
-				return -1;
-			}
-		} else
+		if ((ls->style == LIST_JSON &&
+			json_entry(ls, qdir, ids[i], state, &qf, now, err) ==
+			    -1) ||
+		    (ls->style == LIST_POSTFIX &&
+			postfix_entry(ls, ids[i], area, &qf, err) == -1)) {
+			queue_file_free(&qf);
+			return -1;
+		}
+		if (ls->style == LIST_DETAIL)
 			text_entry(ls, ids[i], state, &qf, now);
 		queue_file_free(&qf);
 	}
@@ -216,7 +325,7 @@ list_dir(struct lister *ls, const char *qdir, struct error *err)
 		nf = count_mine(qdir, QUEUE_AREA_NEW, fresh, nf);
 		nx = count_mine(qdir, QUEUE_AREA_FAILED, failed, nx);
 	}
-	if (!ls->json) {
+	if (ls->style == LIST_DETAIL) {
 		if (nf + nx == 0)
 			fprintf(ls->out, "%s: queue is empty\n", qdir);
 		else
@@ -244,7 +353,9 @@ cmd_list(const struct config *cfg, const struct account *only,
 
 	memset(&ls, 0, sizeof(ls));
 	ls.out = out;
-	ls.json = opts->json;
+	ls.style = opts->json	   ? LIST_JSON
+		   : opts->verbose ? LIST_DETAIL
+				   : LIST_POSTFIX;
 	ls.only_account = only != NULL ? only->name : NULL;
 	buf_init(&ls.doc, MAILQ_LIST_MAX);
 	if (flush_queue_dirs(cfg, only, &dirs, &n, err) == -1)
@@ -252,9 +363,14 @@ cmd_list(const struct config *cfg, const struct account *only,
 	for (i = 0; i < n; i++)
 		if (list_dir(&ls, dirs[i], err) == -1)
 			goto out;
-	if (ls.json)
+	if (ls.style == LIST_JSON)
 		fprintf(out, "{\"messages\": [%s%s]}\n", buf_str(&ls.doc),
 		    ls.entries ? "\n" : "");
+	else if (ls.style == LIST_POSTFIX && ls.entries == 0)
+		fputs("Mail queue is empty\n", out);
+	else if (ls.style == LIST_POSTFIX)
+		fprintf(out, "\n-- %llu Kbytes in %zu Request%s.\n",
+		    ls.total / 1024, ls.entries, ls.entries == 1 ? "" : "s");
 	rc = 0;
 out:
 	buf_free(&ls.doc);
@@ -412,6 +528,91 @@ out:
 	return rc;
 }
 
+/*
+ * --queue-delete ALL (root only, as Postfix's postsuper -d ALL): every
+ * message in new/ and failed/ of the chosen queue directories (with -a,
+ * that account's only).  One that is being sent stays (75 at the end);
+ * a damaged file goes too.
+ */
+static int
+cmd_delete_all(const struct config *cfg, const struct account *only, FILE *out,
+    struct error *err)
+{
+	static const enum queue_area areas[] = {
+	    QUEUE_AREA_NEW, QUEUE_AREA_FAILED};
+	const char **dirs = NULL;
+	size_t n = 0, d, a, i, deleted = 0, busy = 0;
+	int rc = -1;
+
+	if (flush_queue_dirs(cfg, only, &dirs, &n, err) == -1)
+		return -1;
+	for (d = 0; d < n; d++)
+		for (a = 0; a < 2; a++) {
+			char **ids = NULL;
+			size_t nids = 0;
+
+			if (queue_list(dirs[d], areas[a], &ids, &nids, err) ==
+			    -1)
+				goto out;
+			for (i = 0; i < nids; i++) {
+				struct queue_file qf;
+				struct error e;
+				bool parsed;
+				int fd = -1, lrc;
+
+				error_clear(&e);
+				lrc = queue_lock(
+				    dirs[d], areas[a], ids[i], &fd, &e);
+				if (lrc == -1) {
+					*err = e;
+					queue_ids_free(ids, nids);
+					goto out;
+				}
+				if (lrc == QUEUE_LOCK_BUSY)
+					busy++;
+				if (lrc != 0)
+					continue;
+				parsed = queue_read_envelope(fd, &qf, &e) == 0;
+				if (parsed && only != NULL &&
+				    strcasecmp(only->name, qf.account) != 0) {
+					queue_file_free(&qf);
+					close(fd);
+					continue;
+				}
+				if (queue_remove(
+					dirs[d], areas[a], ids[i], err) == -1) {
+					if (parsed)
+						queue_file_free(&qf);
+					close(fd);
+					queue_ids_free(ids, nids);
+					goto out;
+				}
+				deleted++;
+				fprintf(out, "%s: deleted from %s/%s\n", ids[i],
+				    dirs[d], queue_area_name(areas[a]));
+				if (parsed) {
+					log_deleted(cfg, ids[i], fd, &qf);
+					queue_file_free(&qf);
+				}
+				close(fd);
+			}
+			queue_ids_free(ids, nids);
+		}
+	fprintf(
+	    out, "%zu message%s deleted\n", deleted, deleted == 1 ? "" : "s");
+	if (busy > 0) {
+		error_set(err, EX_TEMPFAIL,
+		    "%zu message%s being sent right now stay%s; try again "
+		    "later",
+		    busy, busy == 1 ? "" : "s", busy == 1 ? "s" : "");
+		goto out;
+	}
+	rc = 0;
+out:
+	free(dirs);
+	return rc;
+}
+
 static int
 cmd_requeue(const struct config *cfg, const struct account *only,
     const char *id, FILE *out, struct error *err)
@@ -477,6 +678,16 @@ mailq_command(const struct options *opts, FILE *out, FILE *errout)
 	int code = EX_OK;
 
 	error_clear(&err);
+	/* Another user's messages are never the caller's to delete
+	 * (mailsub(1), SECURITY CONSIDERATIONS): ALL is root's. */
+	if (opts->mode == CLI_MODE_QUEUE_DELETE &&
+	    opts->mode_argument != NULL &&
+	    strcmp(opts->mode_argument, MAILQ_ALL) == 0 && getuid() != 0) {
+		error_set(&err, EX_NOPERM,
+		    "--queue-delete ALL is for root; delete your own messages "
+		    "one by one with --queue-delete ID (mailq lists them)");
+		goto fail;
+	}
 	if (delivery_load_config(opts, &cfg, &err) == -1)
 		goto fail;
 	/* -a limits the mode to one account and its queue directory. */
@@ -508,11 +719,15 @@ mailq_command(const struct options *opts, FILE *out, FILE *errout)
 				    : 0));
 			goto fail;
 		}
-		if ((opts->mode == CLI_MODE_QUEUE_DELETE
-			    ? cmd_delete(
-				  cfg, only, opts->mode_argument, out, &err)
-			    : cmd_requeue(cfg, only, opts->mode_argument, out,
-				  &err)) == -1)
+		if (opts->mode == CLI_MODE_QUEUE_DELETE &&
+		    strcmp(opts->mode_argument, MAILQ_ALL) == 0) {
+			if (cmd_delete_all(cfg, only, out, &err) == -1)
+				goto fail;
+		} else if ((opts->mode == CLI_MODE_QUEUE_DELETE
+				   ? cmd_delete(cfg, only, opts->mode_argument,
+					 out, &err)
+				   : cmd_requeue(cfg, only, opts->mode_argument,
+					 out, &err)) == -1)
 			goto fail;
 		break;
 	default:

@@ -32,6 +32,7 @@
 #include "smtpd.h"
 #include "sysmode.h"
 #include "verify.h"
+#include "version.h"
 
 /* What main() holds for any mode. */
 struct run {
@@ -176,8 +177,7 @@ main(int argc, char **argv)
 		code = EX_OK;
 		break;
 	case CLI_MODE_VERSION:
-		printf("mailsub %s\n", PACKAGE_VERSION);
-		code = EX_OK;
+		code = version_run(&r.opts, stdout);
 		break;
 	case CLI_MODE_NEWALIASES:
 		/* mailsub reads the aliases file directly: nothing to build. */

@@ -1047,8 +1047,16 @@ tls_describe_chain(const struct transport *t, bool json, struct buf *out,
 
 /* --- the module's one export (tls.h, tlsmod.h) ------------------------ */
 
+void
+tls_versions(const char **built, const char **loaded)
+{
+	*built = GNUTLS_VERSION;
+	*loaded = gnutls_check_version(NULL);
+}
+
 TLSMOD_EXPORT const struct tls_module mailsub_tls_module = {
     .head = {TLS_MODULE_ABI, PACKAGE_VERSION},
     .upgrade = tls_upgrade,
     .describe_chain = tls_describe_chain,
+    .versions = tls_versions,
 };

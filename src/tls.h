@@ -24,7 +24,7 @@ struct buf;
  * transport, account, tls_info, error, buf), or a function of the binary
  * that tls.c, tls_cert.c or tls_trust.c calls changes (tlsmod.h).
  */
-#define TLS_MODULE_ABI 2
+#define TLS_MODULE_ABI 3
 
 struct tls_module {
 	struct module_head head; /* {TLS_MODULE_ABI, PACKAGE_VERSION} */
@@ -46,6 +46,10 @@ struct tls_module {
 	 * JSON fragment) into out.  tls_describe_chain(). */
 	int (*describe_chain)(const struct transport *t, bool json,
 	    struct buf *out, struct error *err);
+
+	/* For --version: the GnuTLS version the module was built with and
+	 * the one it runs with.  tls_versions(). */
+	void (*versions)(const char **built, const char **loaded);
 };
 
 extern TLSMOD_EXPORT const struct tls_module mailsub_tls_module;
@@ -55,5 +59,6 @@ int tls_upgrade(struct transport *t, const struct account *acct,
     struct error *err);
 int tls_describe_chain(const struct transport *t, bool json, struct buf *out,
     struct error *err);
+void tls_versions(const char **built, const char **loaded);
 
 #endif

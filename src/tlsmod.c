@@ -137,6 +137,15 @@ beside_exe(const char *file, char *path, size_t size)
 	return access(path, F_OK) == 0;
 }
 
+void
+tlsmod_path(const char *file, char *path, size_t size)
+{
+	/* The setgid program loads only its installed modules: a copy or
+	 * a link of it elsewhere must not find one planted beside it. */
+	if (sysmode_group() != (gid_t)-1 || !beside_exe(file, path, size))
+		snprintf(path, size, "%s/%s", PKGLIBDIR, file);
+}
+
 /*
  * The module's struct of entry points: dlopen it the first time, and trust
  * it only if it exports m->symbol with this build's ABI number and
@@ -151,11 +160,7 @@ module_load(struct module *m, struct error *err)
 
 	if (m->entry != NULL)
 		return m->entry;
-	/* The setgid program loads only its installed modules: a copy or
-	 * a link of it elsewhere must not find one planted beside it. */
-	if (sysmode_group() != (gid_t)-1 ||
-	    !beside_exe(m->file, path, sizeof(path)))
-		snprintf(path, sizeof(path), "%s/%s", PKGLIBDIR, m->file);
+	tlsmod_path(m->file, path, sizeof(path));
 	/* RTLD_NOW: a missing symbol shows here, not in the middle of a
 	 * handshake. */
 	h = dlopen(path, RTLD_NOW | RTLD_LOCAL);

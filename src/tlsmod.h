@@ -26,6 +26,7 @@
 #define MAILSUB_TLSMOD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct error;
 struct oauth_module;
@@ -69,5 +70,9 @@ const struct oauth_module *tlsmod_oauth(struct error *err);
 /* In the binary (tlsmod.c): whether a module is loaded (for tests and
  * -v). */
 bool tlsmod_loaded(void);
+
+/* In the binary (tlsmod.c): the path the module file (TLSMOD_*_NAME) is
+ * loaded from in this run, into path (for --version). */
+void tlsmod_path(const char *file, char *path, size_t size);
 
 #endif

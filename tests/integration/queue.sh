@@ -30,6 +30,86 @@ queue_one()
 	QID=$(ls -t "$Q/new" | head -n 1)
 }
 
+# check_mailq FILE REQUESTS [FAILED]: FILE is a listing in Postfix's
+# layout (mailsub(1), QUEUE) as monitoring tools parse it: the heading,
+# one entry per message (ID and mark, size, arrival time, sender; the
+# reason in parentheses right-aligned to column 78 or from column 0; the
+# recipients from column 41), a blank line between entries, then the
+# total; "Mail queue is empty" alone when there is none.  FAILED of them
+# carry the mark "!".
+check_mailq()
+{
+	"$PYTHON3" - "$1" "$2" "${3:-0}" <<'PY' 2>"$T/py.err" ||
+import re, sys
+lines = open(sys.argv[1]).read().split("\n")
+want, want_failed = int(sys.argv[2]), int(sys.argv[3])
+assert lines[-1] == "", "no final newline"
+lines = lines[:-1]
+if want == 0:
+    assert lines == ["Mail queue is empty"], lines
+    sys.exit(0)
+assert lines[0] == ("-Queue ID- --Size-- ----Arrival Time---- "
+                    "-Sender/Recipient-------"), lines[0]
+# what check_mailq and the like look for in the last line
+m = re.match(r"^-- (\d+) Kbytes in (\d+) Requests?\.$", lines[-1])
+assert m and int(m.group(2)) == want, lines[-1]
+assert (want == 1) == lines[-1].endswith(" Request."), lines[-1]
+assert lines[-2] == "", "no blank line before the total"
+entries, cur = [], None
+for l in lines[1:-2]:
+    if l == "":
+        assert cur is not None and cur["rcpts"], "blank line out of place"
+        entries.append(cur)
+        cur = None
+        continue
+    h = re.match(r"^(\S+?)([ !*])? +(\d+) ([A-Z][a-z]{2} [A-Z][a-z]{2} "
+                 r"[ 1-3]\d \d\d:\d\d:\d\d)  (\S+)$", l)
+    if cur is None:
+        assert h, "not an entry's first line: %r" % l
+        mark = l[len(h.group(1))]
+        assert l == "%-11s %7s %-20s %s" % (h.group(1) + mark, h.group(3),
+                                           h.group(4), h.group(5)), \
+            "columns: %r" % l
+        cur = {"id": h.group(1), "failed": l[len(h.group(1))] == "!",
+               "size": int(h.group(3)), "sender": h.group(5),
+               "reason": None, "rcpts": []}
+    elif l.lstrip().startswith("(") and not cur["rcpts"]:
+        assert l.endswith(")") and (len(l) == 78 or l[0] == "("), \
+            "reason not right-aligned to 78: %r" % l
+        cur["reason"] = l.strip()[1:-1]
+    else:
+        assert re.match(r"^ {41}\S+$", l), "not a recipient line: %r" % l
+        cur["rcpts"].append(l.strip())
+assert cur is not None and cur["rcpts"], "last entry incomplete"
+entries.append(cur)
+assert len(entries) == want, entries
+assert sum(e["failed"] for e in entries) == want_failed, entries
+assert int(m.group(1)) == sum(e["size"] for e in entries) // 1024
+for e in entries:
+    assert e["failed"] <= (e["reason"] is not None), e
+PY
+	{
+		t_err "not Postfix's mailq layout: $(cat "$T/py.err")"
+		return 1
+	}
+	return 0
+}
+
+# fail_one CONFIG N: a message in failed/ (refused at RCPT); FID its ID.
+fail_one()
+{
+	queue_one "$1" "$2" refused@example.org
+	FID=$QID
+	"$MAILSUB" -C "$1" -q >/dev/null 2>&1
+	[ -f "$Q/failed/$FID" ] || t_err "message $2 not in failed/"
+}
+# age_file FILE DAYS: its modification time DAYS days ago.
+age_file()
+{
+	touch -d "@$(($(date +%s) - $2 * 86400 - 60))" "$1" ||
+	    t_err "touch $1 failed"
+}
+
 # sink_count DIR: messages a sink has kept.
 sink_count()
 {
@@ -54,11 +134,18 @@ queue_one "$T/q.ini" 1
 queue_one "$T/q.ini" 2
 queue_one "$T/q.ini" 3
 run_mailsub /dev/null -C "$T/q.ini" -bp
+expect_exit 0 && check_mailq "$T/stdout" 3
+[ "$(grep -c '^  *b@example\.org$' "$T/stdout")" = 3 ] ||
+    t_err "-bp: $(cat "$T/stdout")"
+[ "$(grep -c ' sender@example\.org$' "$T/stdout")" = 3 ] ||
+    t_err "-bp: no sender: $(cat "$T/stdout")"
+t_result "-bp lists the queue in Postfix's layout"
+run_mailsub /dev/null -C "$T/q.ini" -bp -v
 expect_exit 0
-[ "$(grep -c '  queued  ' "$T/stdout")" = 3 ] || t_err "-bp: $(cat "$T/stdout")"
-grep -q "^$Q: 3 queued, 0 failed" "$T/stdout" || t_err "-bp: no summary line"
-grep -q '<b@example.org>' "$T/stdout" || t_err "-bp: no recipient"
-t_result "-bp lists the queue"
+[ "$(grep -c '  queued  ' "$T/stdout")" = 3 ] || t_err "-bp -v: $(cat "$T/stdout")"
+grep -q "^$Q: 3 queued, 0 failed" "$T/stdout" || t_err "-bp -v: no summary line"
+grep -q '<b@example.org>' "$T/stdout" || t_err "-bp -v: no recipient"
+t_result "-bp -v: the detailed view"
 run_mailsub /dev/null -C "$T/q.ini" -bp --json
 expect_exit 0
 "$PYTHON3" -c 'import json, sys
@@ -92,7 +179,9 @@ assert sorted(subj) == [b"Subject: q1", b"Subject: q2", b"Subject: q3"], subj
 [ "$(grep -c 'status=sent' "$T/log")" = 3 ] || t_err "log: $(cat "$T/log")"
 grep -q 'msgid=<q1@queue.test>' "$T/log" || t_err "log lacks the Message-ID"
 run_mailsub /dev/null -C "$T/q.ini" -bp
-grep -q "$Q: queue is empty" "$T/stdout" || t_err "-bp after: $(cat "$T/stdout")"
+expect_exit 0 && check_mailq "$T/stdout" 0
+run_mailsub /dev/null -C "$T/q.ini" -bp -v
+grep -q "$Q: queue is empty" "$T/stdout" || t_err "-bp -v after: $(cat "$T/stdout")"
 t_result "-q sends all over one connection"
 
 # A temporary failure during a flush: attempts, last error, same bytes.
@@ -124,6 +213,10 @@ expect_queued_message "$QFILE" "$T/m5.txt"
 grep -q 'status=failed exit=67' "$T/log" || t_err "log: no failed record"
 grep -q 'status=sent' "$T/log" || t_err "the good one was not sent"
 FAILED_ID=$(basename "$QFILE")
+run_mailsub /dev/null -C "$T/q.ini" -bp
+expect_exit 0 && check_mailq "$T/stdout" 1 1
+grep -q "^$FAILED_ID! " "$T/stdout" && grep -q '(.*550 .*)$' "$T/stdout" ||
+    t_err "-bp: no mark or reason: $(cat "$T/stdout")"
 t_result "-q permanent failure goes to failed/"
 
 # --requeue brings it back; a second --requeue finds it already queued.
@@ -144,6 +237,95 @@ expect_exit 0 && expect_where none "$Q"
 grep -q "$FAILED_ID: deleted" "$T/stdout" || t_err "stdout: $(cat "$T/stdout")"
 grep -q "status=deleted" "$T/log" || t_err "log: no deleted record"
 t_result "--queue-delete"
+
+# --queue-delete ALL (mailsub(1), QUEUE): root's; every message in new/ and
+# failed/ goes, with a line and a log record each; one being sent stays
+# (75).  Anyone else gets 77 before anything is read.
+reset_queue
+fail_one "$T/q.ini" 22
+queue_one "$T/q.ini" 20
+queue_one "$T/q.ini" 21
+queue_one "$T/q.ini" 23
+locked23=$QID
+if [ "$(id -u)" = 0 ]; then
+	# Refused before the configuration is read: nobody needs none.
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$MAILSUB" \
+	    -C "$T/q.ini" --queue-delete ALL </dev/null >"$T/stdout" \
+	    2>"$T/stderr"
+	RC=$?
+else
+	run_mailsub /dev/null -C "$T/q.ini" --queue-delete ALL
+fi
+expect_exit 77 &&
+    expect_stderr "^mailsub: --queue-delete ALL is for root; delete your own messages one by one with --queue-delete ID"
+[ "$(count_files "$Q/new")" = 3 ] && [ "$(count_files "$Q/failed")" = 1 ] ||
+    t_err "a refused ALL deleted something"
+t_result "--queue-delete ALL by a user other than root: 77, nothing deleted"
+if [ "$(id -u)" = 0 ]; then
+	"$PYTHON3" -c 'import fcntl, sys, time
+f = open(sys.argv[1])
+fcntl.flock(f, fcntl.LOCK_EX)
+open(sys.argv[2], "w").write("locked\n")
+time.sleep(30)' "$Q/new/$locked23" "$T/locked23" &
+	holder=$!
+	wait_file "$T/locked23" 10 "$holder" || t_err "lock holder did not start"
+	: >"$T/log"
+	run_mailsub /dev/null -C "$T/q.ini" --queue-delete ALL
+	expect_exit 75 && expect_stderr "1 message being sent right now stays"
+	[ "$(grep -c ': deleted from ' "$T/stdout")" = 3 ] &&
+	    grep -q "^3 messages deleted\$" "$T/stdout" &&
+	    grep -q "^$FID: deleted from $Q/failed\$" "$T/stdout" ||
+	    t_err "stdout: $(cat "$T/stdout")"
+	[ "$(grep -c 'status=deleted' "$T/log")" = 3 ] || t_err "log: $(cat "$T/log")"
+	[ "$(count_files "$Q/failed")" = 0 ] && [ "$(count_files "$Q/new")" = 1 ] &&
+	    [ -f "$Q/new/$locked23" ] || t_err "left: $(ls "$Q/new" "$Q/failed")"
+	kill "$holder" 2>/dev/null
+	wait "$holder" 2>/dev/null
+	run_mailsub /dev/null -C "$T/q.ini" --queue-delete ALL
+	expect_exit 0 && expect_where none "$Q" &&
+	    grep -q "^1 message deleted\$" "$T/stdout" ||
+	    t_err "stdout: $(cat "$T/stdout")"
+	run_mailsub /dev/null -C "$T/q.ini" --queue-delete ALL
+	expect_exit 0 && grep -q "^0 messages deleted\$" "$T/stdout" ||
+	    t_err "stdout: $(cat "$T/stdout")"
+	t_result "--queue-delete ALL by root: everything but what is being sent"
+else
+	t_skip "--queue-delete ALL by root" "not run as root"
+fi
+
+# failed_lifetime (mailsub.conf(5)): -q removes a message saved in failed/
+# longer ago than that (the file's modification time), with a line and a
+# log record; a younger one stays; 0 keeps them for ever; default 30d.
+reset_queue
+mk_config "$T/fl.ini" "logfile = $T/log" failed_lifetime=10d
+fail_one "$T/fl.ini" 40
+old40=$FID
+fail_one "$T/fl.ini" 41
+young41=$FID
+age_file "$Q/failed/$old40" 11
+age_file "$Q/failed/$young41" 9
+run_mailsub /dev/null -C "$T/fl.ini" -q
+expect_exit 0 &&
+    expect_stderr "^mailsub: test: message $old40 removed from $Q/failed: saved there 11d00h ago, failed_lifetime is 10d\$" &&
+    expect_where failed "$Q"
+[ -f "$Q/failed/$young41" ] || t_err "the younger one went too"
+grep -q "status=removed exit=0 queue=$old40 " "$T/log" ||
+    t_err "log: no removed record: $(cat "$T/log")"
+run_mailsub /dev/null -C "$T/fl.ini" -bp
+grep -q "$old40" "$T/stdout" && t_err "-bp still lists $old40"
+mk_config "$T/fl0.ini" "logfile = $T/log" failed_lifetime=0
+age_file "$Q/failed/$young41" 4000
+run_mailsub /dev/null -C "$T/fl0.ini" -q
+expect_exit 0 && expect_where failed "$Q"
+mk_config "$T/fldef.ini" "logfile = $T/log"
+age_file "$Q/failed/$young41" 29
+run_mailsub /dev/null -C "$T/fldef.ini" -q
+expect_exit 0 && expect_where failed "$Q"
+age_file "$Q/failed/$young41" 31
+run_mailsub /dev/null -C "$T/fldef.ini" -q
+expect_exit 0 && expect_stderr "message $young41 removed .*failed_lifetime is 30d" &&
+    expect_where none "$Q"
+t_result "failed_lifetime removes old messages from failed/"
 
 # Expiry: queue_lifetime counts from the first attempt, and a message
 # expires only when an attempt fails.  Queued with -odq three days ago
@@ -533,13 +715,17 @@ for a in one two three; do
 	    t_err "-odq -a $a"
 done
 run_mailsub /dev/null -C "$T/multi.ini" -bp
+expect_exit 0 && check_mailq "$T/stdout" 3
+run_mailsub /dev/null -C "$T/multi.ini" -bp -v
 expect_exit 0
 [ "$(grep -c '^/.*: [0-9]* queued' "$T/stdout")" = 2 ] ||
     t_err "not two queue dirs: $(cat "$T/stdout")"
 grep -q "^$T/qa: 2 queued" "$T/stdout" || t_err "qa: $(cat "$T/stdout")"
-run_mailsub /dev/null -C "$T/multi.ini" -a two -bp
+run_mailsub /dev/null -C "$T/multi.ini" -a two -bp -v
 grep -q "^$T/qb: 1 queued" "$T/stdout" && ! grep -q "$T/qa" "$T/stdout" ||
     t_err "-a two: $(cat "$T/stdout")"
+run_mailsub /dev/null -C "$T/multi.ini" -a two -bp
+expect_exit 0 && check_mailq "$T/stdout" 1
 run_mailsub /dev/null -C "$T/multi.ini" -a one -q
 expect_exit 0
 [ "$(count_files "$T/qa/new")" = 1 ] && [ "$(count_files "$T/qb/new")" = 1 ] ||

@@ -30,6 +30,45 @@ for so in mailsub-tls.so mailsub-sasl.so; do
 done
 t_result "the modules are built beside the binary"
 
+# --version (mailsub(1)): the libraries built with and loaded (the TLS and
+# SASL ones through their modules), the module directory, the
+# configuration file a run would read.
+dir=$(cd "$(dirname "$MAILSUB")" && pwd -P)
+mk_config "$T/v.ini"
+run_mailsub /dev/null -C "$T/v.ini" --version
+expect_exit 0
+v() { sed -n "s/^$1: //p" "$T/stdout"; }
+sed -n 1p "$T/stdout" | grep -Eq '^mailsub [0-9]' || t_err "line 1: $(sed -n 1p "$T/stdout")"
+for lib in GnuTLS:tls:gnutls libgsasl:sasl:libgsasl; do
+	name=${lib%%:*}
+	mod=${lib#*:}
+	pc=${mod#*:}
+	mod=${mod%%:*}
+	line=$(v "$name")
+	echo "$line" | grep -Eq "^built with [0-9][0-9.]*, loaded [0-9][0-9.]* \($dir/mailsub-$mod\.so\)\$" ||
+	    t_err "$name: '$line'"
+	if command -v pkg-config >/dev/null 2>&1 &&
+	    want=$(pkg-config --modversion "$pc" 2>/dev/null); then
+		case $line in
+		"built with $want, "*) ;;
+		*) t_err "$name: pkg-config says $want: '$line'" ;;
+		esac
+	fi
+done
+v iniparser | grep -Eq '^no version number(, loaded \(/.*libiniparser[^/]*\))?$' ||
+    t_err "iniparser: '$(v iniparser)'"
+v libmagic | grep -Eq '^(built with [0-9]\.[0-9]{2}, loaded( [0-9]\.[0-9]{2})? \(/.*libmagic[^/]*\)|not built in .*)$' ||
+    t_err "libmagic: '$(v libmagic)'"
+[ "$(v 'module directory')" = "$dir" ] || t_err "module directory: '$(v 'module directory')'"
+[ "$(v configuration)" = "$T/v.ini" ] || t_err "configuration: '$(v configuration)'"
+MAILSUB_CONFIG=$T/v.ini run_mailsub /dev/null --version
+[ "$(v configuration)" = "$T/v.ini" ] || t_err "\$MAILSUB_CONFIG: '$(v configuration)'"
+run_mailsub /dev/null -C "$T/nonexistent.ini" --version
+expect_exit 0
+v configuration | grep -q "^none: $T/nonexistent.ini" ||
+    t_err "-C missing: '$(v configuration)'"
+t_result "--version: libraries built with and loaded, modules, configuration"
+
 # One export each: the versioned struct the binary looks up (tlsmod.h).
 # The linker's own symbols do not count, nor the __odr_asan.NAME that ASan
 # adds beside each global.
@@ -136,7 +175,14 @@ else
 	MAILSUB=$MAILSUB_SAVED
 	expect_exit 70 && expect_stderr 'cannot load the TLS module' &&
 	    expect_where failed "$T/queue"
-	t_result "without the module: exit 70, message saved"
+	MAILSUB=$T/bin/mailsub
+	run_mailsub /dev/null --version
+	MAILSUB=$MAILSUB_SAVED
+	expect_exit 70
+	grep -q '^GnuTLS: cannot load the TLS module: ' "$T/stdout" &&
+	    grep -q '^mailsub [0-9]' "$T/stdout" ||
+	    t_err "--version: $(cat "$T/stdout")"
+	t_result "without the module: exit 70, message saved; --version says so (70)"
 fi
 server_stop "$SRV_PID"
 
@@ -176,7 +222,7 @@ EOF
 }
 abi=$(sed -n 's/^#define TLS_MODULE_ABI \([0-9][0-9]*\)$/\1/p' \
     "$SRCDIR/src/tls.h")
-version=$("$MAILSUB" --version | awk '{print $2}')
+version=$("$MAILSUB" --version | sed -n '1s/^mailsub //p')
 if [ -n "$installed" ]; then
 	t_skip "a module from another build is refused" "a module is installed"
 elif ! command -v cc >/dev/null 2>&1; then

@@ -30,8 +30,8 @@ setup(void **state)
 	snprintf(base, sizeof(base), "/tmp/test_cache.XXXXXX");
 	if (mkdtemp(base) == NULL)
 		return -1;
-	setenv("XDG_STATE_HOME", base, 1);
-	snprintf(dir, sizeof(dir), "%s/mailsub/cache", base);
+	setenv("XDG_CACHE_HOME", base, 1);
+	snprintf(dir, sizeof(dir), "%s/mailsub", base);
 	return 0;
 }
 
@@ -129,21 +129,31 @@ test_no_directory(void **state)
 	char d[4096];
 	char *saved_home = getenv("HOME") ? strdup(getenv("HOME")) : NULL;
 
-	/* Relative XDG_STATE_HOME is ignored (XDG base directory spec);
+	/* Relative XDG_CACHE_HOME is ignored (XDG base directory spec);
 	 * HOME=/ (sudo, daemons) gives no cache. */
-	setenv("XDG_STATE_HOME", "relative/dir", 1);
+	setenv("XDG_CACHE_HOME", "relative/dir", 1);
 	setenv("HOME", "/", 1);
 	assert_false(cache_dir(d, sizeof(d)));
 	unsetenv("HOME");
 	assert_false(cache_dir(d, sizeof(d)));
 	assert_false(cache_store("x", "v", 1));
-	/* HOME is used when XDG_STATE_HOME is unset. */
-	unsetenv("XDG_STATE_HOME");
+	/* HOME is used when XDG_CACHE_HOME is unset: ~/.cache/mailsub, not
+	 * the state directory, whatever XDG_STATE_HOME says (a cache is a
+	 * cache: mailsub(1), FILES). */
+	unsetenv("XDG_CACHE_HOME");
+	setenv("XDG_STATE_HOME", base, 1);
 	setenv("HOME", base, 1);
 	assert_true(cache_dir(d, sizeof(d)));
-	assert_non_null(strstr(d, "/.local/state/mailsub/cache"));
+	assert_non_null(strstr(d, "/.cache/mailsub"));
+	assert_null(strstr(d, "state"));
+	/* XDG_CACHE_HOME wins, and the cache is its mailsub/. */
+	snprintf(dir, sizeof(dir), "%s/xdgcache", base);
+	setenv("XDG_CACHE_HOME", dir, 1);
+	assert_true(cache_dir(d, sizeof(d)));
+	snprintf(dir, sizeof(dir), "%s/xdgcache/mailsub", base);
+	assert_string_equal(d, dir);
 	/* Too long a path. */
-	setenv("XDG_STATE_HOME", base, 1);
+	setenv("XDG_CACHE_HOME", base, 1);
 	assert_false(cache_dir(d, 10));
 	if (saved_home != NULL) {
 		setenv("HOME", saved_home, 1);

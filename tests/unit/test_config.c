@@ -1168,6 +1168,18 @@ test_dsn_and_lifetime(void **state)
 		    bad_life[i]);
 		load_fails(buf, "config.ini:3: [a] queue_lifetime", NULL);
 	}
+	/* failed_lifetime: 30d by default, 0 = for ever, at most 3660d. */
+	cfg = load_ok("[a]\nhost = x.example\n[b]\nhost = x.example\n"
+		      "failed_lifetime = 0\n[c]\nhost = x.example\n"
+		      "failed_lifetime = 12h\n");
+	assert_int_equal(get_acct(cfg, "a")->failed_lifetime, 30L * 86400);
+	assert_int_equal(get_acct(cfg, "b")->failed_lifetime, 0);
+	assert_int_equal(get_acct(cfg, "c")->failed_lifetime, 12L * 3600);
+	config_free(cfg);
+	load_fails("[a]\nhost = x.example\nfailed_lifetime = 3661d\n",
+	    "config.ini:3: [a] failed_lifetime", NULL);
+	load_fails("[a]\nhost = x.example\nfailed_lifetime = soon\n",
+	    "config.ini:3: [a] failed_lifetime", NULL);
 	cfg = load_ok("[a]\nhost = x.example\ndsn_notify = Never\n[b]\nhost = "
 		      "x.example\ndsn_notify = delay , success,failure\n");
 	assert_string_equal(get_acct(cfg, "a")->dsn_notify, "NEVER");

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "account.h"
@@ -121,6 +122,56 @@ test_find_message_id(void **state)
 }
 
 static void
+/* Postfix's mailq columns (mailsub(1), QUEUE): 11 for the ID and its
+ * mark, 7 for the size, 20 for the arrival time, recipients at 41, the
+ * reason right-aligned to column 78 unless longer. */
+static void
+test_postfix_entry(void **state)
+{
+	static const char *const rcpts[] = {"a@example.org", "b\x01@x.test"};
+	static const char long_reason[] =
+	    "451 4.3.0 a reason of more than seventy-six characters, as "
+	    "servers often give";
+	struct error err;
+	struct buf b;
+
+	setenv("TZ", "UTC", 1);
+	tzset();
+	buf_init(&b, 4096);
+	error_clear(&err);
+	/* 1700000000 is Tue Nov 14 22:13:20 2023 UTC. */
+	assert_int_equal(mailq_postfix_entry(&b, "A1B2C3D4E5", ' ', 1234,
+			     1700000000, "s@example.org", NULL, rcpts, 1, &err),
+	    0);
+	assert_string_equal(buf_str(&b),
+	    "A1B2C3D4E5     1234 Tue Nov 14 22:13:20  s@example.org\n"
+	    "                                         a@example.org\n");
+	buf_free(&b);
+	buf_init(&b, 4096);
+	assert_int_equal(
+	    mailq_postfix_entry(&b, "6b16b811.1.2.ab", '!', 7,
+		1700000000 - 13 * 86400, "", "550 no", rcpts, 2, &err),
+	    0);
+	assert_string_equal(buf_str(&b),
+	    "6b16b811.1.2.ab!       7 Wed Nov  1 22:13:20  MAILER-DAEMON\n"
+	    "                                                              "
+	    "        (550 no)\n"
+	    "                                         a@example.org\n"
+	    "                                         b\\x01@x.test\n");
+	buf_free(&b);
+	buf_init(&b, 4096);
+	assert_int_equal(mailq_postfix_entry(&b, "X", ' ', 0, 0, "s@x",
+			     long_reason, rcpts, 1, &err),
+	    0);
+	assert_string_equal(buf_str(&b),
+	    "X                 0 ??                   s@x\n"
+	    "(451 4.3.0 a reason of more than seventy-six characters, as "
+	    "servers often give)\n"
+	    "                                         a@example.org\n");
+	buf_free(&b);
+}
+
+static void
 test_queue_dirs(void **state)
 {
 	char tmp[] = "/tmp/test_flush.XXXXXX", a[64], a_slash[64], b[64];
@@ -177,6 +228,7 @@ main(void)
 	    cmocka_unit_test(test_exit_code),
 	    cmocka_unit_test(test_format_age),
 	    cmocka_unit_test(test_find_message_id),
+	    cmocka_unit_test(test_postfix_entry),
 	    cmocka_unit_test(test_queue_dirs),
 	};
 
