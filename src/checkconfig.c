@@ -207,8 +207,8 @@ check_account(
 		if (oauth_token_path(a, path, sizeof(path), &err) == -1)
 			snprintf(path, sizeof(path), "(none)");
 		bad = oauth_status(a, state, sizeof(state));
-		snprintf(
-		    line, sizeof(line), "OAuth2 token %s: %s", path, state);
+		snprintf(line, sizeof(line), "OAuth2 token %.400s: %.500s",
+		    path, state);
 		text(r, "[%s]: %s", a->name, line);
 		add(r, bad ? SEV_WARNING : SEV_NOTE, NULL, 0, a->name,
 		    "oauth2_client_id", line);
