@@ -35,6 +35,7 @@
 #include "compose.h"
 #include "compose_head.h"
 #include "error.h"
+#include "id.h"
 #include "interrupt.h"
 #include "message.h"
 #include "mime.h"
@@ -531,7 +532,7 @@ compose_open(const struct compose_options *co, int in_fd,
     const struct message_options *mo, struct compose **out, struct error *err)
 {
 	struct compose *c = calloc(1, sizeof(*c));
-	char rnd[COMPOSE_RANDOM_HEX_MAX + 1];
+	char rnd[ID_RANDOM_HEX_MAX + 1];
 
 	*out = NULL;
 	if (c == NULL)
@@ -543,7 +544,7 @@ compose_open(const struct compose_options *co, int in_fd,
 		compose_free(c);
 		return -1;
 	}
-	compose_random_hex(rnd, COMPOSE_RANDOM_HEX_MAX);
+	id_random_hex(rnd, ID_RANDOM_HEX_MAX);
 	snprintf(
 	    c->mixed, sizeof(c->mixed), "%s%s_m", MIME_BOUNDARY_PREFIX, rnd);
 	snprintf(c->alt, sizeof(c->alt), "%s%s_a", MIME_BOUNDARY_PREFIX, rnd);

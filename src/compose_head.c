@@ -7,7 +7,6 @@
  */
 #include "autoconfig.h"
 
-#include <sys/random.h>
 #include <sys/types.h>
 
 #include <stdint.h>
@@ -24,6 +23,7 @@
 #include "compose_head.h"
 #include "error.h"
 #include "header.h"
+#include "id.h"
 #include "message.h"
 #include "mime.h"
 
@@ -31,34 +31,6 @@
 #define HEAD_MAX MESSAGE_HEADER_MAX
 
 /* ---- small helpers ------------------------------------------------------- */
-
-void
-compose_random_hex(char *dst, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char rnd[COMPOSE_RANDOM_HEX_MAX / 2];
-	size_t i;
-
-	if (n > sizeof(rnd) * 2)
-		n = sizeof(rnd) * 2;
-	if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) !=
-	    (ssize_t)sizeof(rnd)) {
-		/* Unpredictability is not needed (mime_scan_7bit() keeps
-		 * "=_" out of the content); uniqueness comes from time and
-		 * pid too. */
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		for (i = 0; i < sizeof(rnd); i++)
-			rnd[i] =
-			    (unsigned char)(((unsigned long)ts.tv_nsec ^
-						(unsigned long)getpid() << 7) >>
-					    (i % 8 * 4));
-	}
-	for (i = 0; i < n; i++)
-		dst[i] = hex[(rnd[i / 2] >> (i % 2 ? 0 : 4)) & 15];
-	dst[n] = '\0';
-}
 
 static bool
 is_ascii(const char *s, size_t n)
@@ -370,7 +342,7 @@ put_message_id(
 	const char *at =
 	    mo->envelope_from != NULL ? strrchr(mo->envelope_from, '@') : NULL;
 	const char *domain;
-	char rnd[COMPOSE_RANDOM_HEX_MAX + 1];
+	char rnd[16 + 1];
 	struct tm tm;
 	time_t now = time(NULL);
 
@@ -381,7 +353,7 @@ put_message_id(
 	else
 		domain = "localhost";
 	gmtime_r(&now, &tm);
-	compose_random_hex(rnd, 16);
+	id_random_hex(rnd, 16);
 	/* RFC 5322 3.6.4: unique; time, pid and randomness make it so. */
 	return buf_printf(head, err,
 	    "Message-ID: <%04d%02d%02d%02d%02d%02d.%ld.%s@%s>\n",

@@ -9,7 +9,6 @@
  */
 #include "autoconfig.h"
 
-#include <sys/random.h>
 #include <sys/types.h>
 
 #include <stdio.h>
@@ -24,6 +23,7 @@
 #include "buf.h"
 #include "error.h"
 #include "header.h"
+#include "id.h"
 #include "message.h"
 
 /* RFC 2047 2: an encoded-word is at most 75 characters; 45 input bytes
@@ -790,34 +790,16 @@ out:
 	return rc;
 }
 
-static void
-random_bytes(unsigned char *p, size_t n)
-{
-	ssize_t got = getrandom(p, n, GRND_NONBLOCK);
-
-	if (got != (ssize_t)n) {
-		/* Uniqueness still comes from time and pid. */
-		struct timespec ts;
-		size_t i;
-
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		for (i = 0; i < n; i++)
-			p[i] = (unsigned char)((unsigned long)ts.tv_nsec >>
-					       (i % 4 * 8));
-	}
-}
-
 static int
 make_message_id(struct header_ctx *h, char **out, struct error *err)
 {
 	const struct message_options *mo = h->mo;
 	const char *at = strrchr(h->sender, '@');
 	const char *domain;
-	unsigned char rnd[8];
+	char rnd[16 + 1];
 	struct tm tm;
 	time_t now = time(NULL);
 	struct buf b;
-	size_t i;
 
 	if (at != NULL && at[1] != '\0')
 		domain = at + 1;
@@ -826,16 +808,11 @@ make_message_id(struct header_ctx *h, char **out, struct error *err)
 	else
 		domain = "localhost";
 	gmtime_r(&now, &tm);
-	random_bytes(rnd, sizeof(rnd));
+	id_random_hex(rnd, 16);
 	buf_init(&b, 1024);
-	if (buf_printf(&b, err, "<%04d%02d%02d%02d%02d%02d.%ld.",
+	if (buf_printf(&b, err, "<%04d%02d%02d%02d%02d%02d.%ld.%s@%s>",
 		tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		tm.tm_min, tm.tm_sec, (long)getpid()) == -1)
-		goto fail;
-	for (i = 0; i < sizeof(rnd); i++)
-		if (buf_printf(&b, err, "%02x", rnd[i]) == -1)
-			goto fail;
-	if (buf_printf(&b, err, "@%s>", domain) == -1)
+		tm.tm_min, tm.tm_sec, (long)getpid(), rnd, domain) == -1)
 		goto fail;
 	*out = buf_detach(&b);
 	return 0;

@@ -30,9 +30,9 @@
 #include "buf.h"
 #include "error.h"
 #include "header.h"
+#include "id.h"
 #include "interrupt.h"
 #include "message.h"
-#include "queue.h"
 
 /* Large blocks keep the per-byte cost low (bench/RESULTS.md). */
 #define READ_BLOCK (64 * 1024)
@@ -626,7 +626,7 @@ message_read(int in_fd, const char *spool_dir, const struct message_options *mo,
     struct message *m, struct error *err)
 {
 	struct reader r;
-	char id[QUEUE_ID_MAX];
+	char id[ID_UNIQUE_MAX];
 	char *in = NULL;
 	struct buf path;
 	unsigned long long limit =
@@ -647,8 +647,8 @@ message_read(int in_fd, const char *spool_dir, const struct message_options *mo,
 	m->size = 0;
 	m->input_bytes = 0;
 
-	queue_make_id(id, sizeof(id));
-	buf_init(&path, 4096 + QUEUE_ID_MAX);
+	id_unique(id, sizeof(id));
+	buf_init(&path, 4096 + ID_UNIQUE_MAX);
 	if (buf_printf(&path, err, "%s/spool-%s", spool_dir, id) == -1) {
 		buf_free(&path);
 		return -1;
