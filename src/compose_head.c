@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * The header block of a composed message.  Arguments become header text
- * here: display names and unstructured text that are not plain ASCII as
- * RFC 2047 encoded-words, everything folded (mime.c), addresses checked
- * with address.c.
+ * here: unstructured text that is not plain ASCII as RFC 2047
+ * encoded-words, everything folded (mime.c), addresses checked with
+ * address.c.  Display names and the generated From, Date and Message-ID
+ * are header.c's, as for a message read from stdin.
  */
 #include "autoconfig.h"
 
@@ -15,7 +16,6 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "address.h"
 #include "buf.h"
@@ -23,7 +23,6 @@
 #include "compose_head.h"
 #include "error.h"
 #include "header.h"
-#include "id.h"
 #include "message.h"
 #include "mime.h"
 
@@ -41,42 +40,6 @@ is_ascii(const char *s, size_t n)
 		if ((unsigned char)s[i] >= 0x80)
 			return false;
 	return true;
-}
-
-/* RFC 5322 3.2.3 atext, and the space between words. */
-static bool
-phrase_char(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	       (c >= '0' && c <= '9') || c == ' ' ||
-	       strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
-}
-
-/* A display name as a phrase: encoded-words when it is not ASCII, a
- * quoted string when it holds specials, else as it is. */
-static int
-append_phrase(struct buf *b, const char *name, size_t len, struct error *err)
-{
-	size_t i;
-	bool plain = true;
-
-	if (!is_ascii(name, len) || mime_needs_words(name, len))
-		return mime_encode_words(b, name, len, err);
-	for (i = 0; i < len; i++)
-		if (!phrase_char((unsigned char)name[i]))
-			plain = false;
-	if (plain)
-		return buf_append(b, name, len, err);
-	if (buf_addch(b, '"', err) == -1)
-		return -1;
-	for (i = 0; i < len; i++) {
-		if ((name[i] == '"' || name[i] == '\\') &&
-		    buf_addch(b, '\\', err) == -1)
-			return -1;
-		if (buf_addch(b, name[i], err) == -1)
-			return -1;
-	}
-	return buf_addch(b, '"', err);
 }
 
 static void
@@ -142,11 +105,11 @@ append_mailbox(struct buf *b, const char *s, size_t n, struct error *err)
 				return -1;
 			}
 		}
-		rc = append_phrase(b, buf_str(&plain), plain.len, err);
+		rc = header_phrase(b, buf_str(&plain), plain.len, err);
 		buf_free(&plain);
 		if (rc == -1)
 			return -1;
-	} else if (append_phrase(b, name, nlen, err) == -1)
+	} else if (header_phrase(b, name, nlen, err) == -1)
 		return -1;
 	if (buf_addch(b, ' ', err) == -1)
 		return -1;
@@ -293,9 +256,6 @@ put_from(struct buf *head, const struct compose_options *co,
 {
 	const char *sender = mo->envelope_from;
 	char namebuf[256];
-	const char *name = message_full_name(mo, namebuf, sizeof(namebuf));
-	struct buf v;
-	int rc = -1;
 
 	if (co->from != NULL)
 		return put_address_field(head, "From", &co->from, 1, err);
@@ -303,17 +263,8 @@ put_from(struct buf *head, const struct compose_options *co,
 		return error_set(err, EX_USAGE,
 		    "no From address for the message (the envelope sender "
 		    "is empty): give --from");
-	buf_init(&v, HEAD_MAX);
-	if (name != NULL && name[0] != '\0') {
-		if (append_phrase(&v, name, strlen(name), err) == -1 ||
-		    buf_printf(&v, err, " <%s>", sender) == -1)
-			goto out;
-	} else if (buf_appends(&v, sender, err) == -1)
-		goto out;
-	rc = mime_fold(head, "From", buf_str(&v), v.len, err);
-out:
-	buf_free(&v);
-	return rc;
+	return header_from_field(
+	    head, message_full_name(mo, namebuf, sizeof(namebuf)), sender, err);
 }
 
 /* The value of a --header that names field, or NULL. */
@@ -339,26 +290,14 @@ static int
 put_message_id(
     struct buf *head, const struct message_options *mo, struct error *err)
 {
-	const char *at =
-	    mo->envelope_from != NULL ? strrchr(mo->envelope_from, '@') : NULL;
-	const char *domain;
-	char rnd[16 + 1];
-	struct tm tm;
-	time_t now = time(NULL);
+	char *id;
+	int rc;
 
-	if (at != NULL && at[1] != '\0')
-		domain = at + 1;
-	else if (mo->hostname != NULL && mo->hostname[0] != '\0')
-		domain = mo->hostname;
-	else
-		domain = "localhost";
-	gmtime_r(&now, &tm);
-	id_random_hex(rnd, 16);
-	/* RFC 5322 3.6.4: unique; time, pid and randomness make it so. */
-	return buf_printf(head, err,
-	    "Message-ID: <%04d%02d%02d%02d%02d%02d.%ld.%s@%s>\n",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-	    tm.tm_sec, (long)getpid(), rnd, domain);
+	if (header_message_id(mo->envelope_from, mo->hostname, &id, err) == -1)
+		return -1;
+	rc = buf_printf(head, err, "Message-ID: %s\n", id);
+	free(id);
+	return rc;
 }
 
 int

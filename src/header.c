@@ -25,10 +25,7 @@
 #include "header.h"
 #include "id.h"
 #include "message.h"
-
-/* RFC 2047 2: an encoded-word is at most 75 characters; 45 input bytes
- * make 60 base64 characters, plus "=?UTF-8?B?" and "?=". */
-#define ENCODED_WORD_INPUT 45
+#include "mime.h"
 
 enum field_id {
 	FIELD_OTHER,
@@ -72,97 +69,60 @@ struct field {
 	enum field_id id;
 };
 
+/* RFC 5322 3.2.3 atext, and the space between words. */
 static bool
-is_special(unsigned char c)
+phrase_char(unsigned char c)
 {
-	/* RFC 5322 3.2.3 specials, plus controls that cannot stand in an
-	 * atom. */
-	return strchr("()<>[]:;@\\,.\"", c) != NULL || c < 0x20 || c == 0x7f;
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	       (c >= '0' && c <= '9') || c == ' ' ||
+	       strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
 }
 
-static int
-append_base64(
-    struct buf *b, const unsigned char *p, size_t n, struct error *err)
+int
+header_phrase(struct buf *b, const char *name, size_t len, struct error *err)
 {
-	static const char tab[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	char q[4];
 	size_t i;
+	bool plain = true;
 
-	for (i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)p[i] << 16;
-
-		if (i + 1 < n)
-			v |= (unsigned)p[i + 1] << 8;
-		if (i + 2 < n)
-			v |= p[i + 2];
-		q[0] = tab[(v >> 18) & 63];
-		q[1] = tab[(v >> 12) & 63];
-		q[2] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
-		q[3] = i + 2 < n ? tab[v & 63] : '=';
-		if (buf_append(b, q, 4, err) == -1)
-			return -1;
-	}
-	return 0;
-}
-
-/*
- * Append a display name as an RFC 5322 phrase: plain atoms when possible,
- * a quoted-string when it holds specials, RFC 2047 encoded-words when it
- * holds non-ASCII bytes.  Control characters become spaces, so a name can
- * never add a header line.
- */
-static int
-append_display(struct buf *b, const char *name, size_t len, struct error *err)
-{
-	const unsigned char *s = (const unsigned char *)name;
-	bool eightbit = false, special = false;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		if (s[i] >= 0x80)
-			eightbit = true;
-		else if (is_special(s[i]))
-			special = true;
-	}
-	if (eightbit) {
-		i = 0;
-		while (i < len) {
-			size_t n = len - i;
-
-			if (n > ENCODED_WORD_INPUT) {
-				n = ENCODED_WORD_INPUT;
-				/* RFC 2047 5: never split a character. */
-				while (n > 1 && (s[i + n] & 0xc0) == 0x80)
-					n--;
-			}
-			if (buf_appends(b,
-				i == 0 ? "=?UTF-8?B?" : " =?UTF-8?B?",
-				err) == -1)
-				return -1;
-			if (append_base64(b, s + i, n, err) == -1 ||
-			    buf_appends(b, "?=", err) == -1)
-				return -1;
-			i += n;
-		}
-		return 0;
-	}
-	if (!special)
+	/* Not ASCII, controls, or "=?": a name can never add a header line
+	 * or pass for an encoded-word it is not. */
+	if (mime_needs_words(name, len))
+		return mime_encode_words(b, name, len, err);
+	for (i = 0; i < len; i++)
+		if (!phrase_char((unsigned char)name[i]))
+			plain = false;
+	if (plain)
 		return buf_append(b, name, len, err);
 	if (buf_addch(b, '"', err) == -1)
 		return -1;
 	for (i = 0; i < len; i++) {
-		char c = (char)s[i];
-
-		if (s[i] < 0x20 || s[i] == 0x7f)
-			c = ' ';
-		else if ((c == '"' || c == '\\') &&
-			 buf_addch(b, '\\', err) == -1)
+		if ((name[i] == '"' || name[i] == '\\') &&
+		    buf_addch(b, '\\', err) == -1)
 			return -1;
-		if (buf_addch(b, c, err) == -1)
+		if (buf_addch(b, name[i], err) == -1)
 			return -1;
 	}
 	return buf_addch(b, '"', err);
+}
+
+int
+header_from_field(
+    struct buf *out, const char *name, const char *address, struct error *err)
+{
+	struct buf v;
+	int rc = -1;
+
+	buf_init(&v, MESSAGE_HEADER_MAX);
+	if (name != NULL && name[0] != '\0') {
+		if (header_phrase(&v, name, strlen(name), err) == -1 ||
+		    buf_printf(&v, err, " <%s>", address) == -1)
+			goto out;
+	} else if (buf_appends(&v, address, err) == -1)
+		goto out;
+	rc = mime_fold(out, "From", buf_str(&v), v.len, err);
+out:
+	buf_free(&v);
+	return rc;
 }
 
 /* The mailboxes of an address list located in raw header text (folding
@@ -707,7 +667,7 @@ put_from(struct header_ctx *h, const struct field *f, bool force)
 		while (i < name.len &&
 		       (name.data[i] == ' ' || name.data[i] == '\t'))
 			i++;
-		if (i < name.len && append_display(&out, name.data + i,
+		if (i < name.len && header_phrase(&out, name.data + i,
 					name.len - i, h->err) == -1)
 			goto oom;
 	}
@@ -776,25 +736,18 @@ put_generated_from(struct header_ctx *h)
 	int rc = -1;
 
 	buf_init(&out, MESSAGE_HEADER_MAX);
-	if (buf_appends(&out, "From: ", h->err) == -1)
-		goto out;
-	if (name != NULL && *name != '\0') {
-		if (append_display(&out, name, strlen(name), h->err) == -1 ||
-		    buf_printf(&out, h->err, " <%s>", h->sender) == -1)
-			goto out;
-	} else if (buf_appends(&out, h->sender, h->err) == -1)
-		goto out;
-	rc = put_line(h, out.data, out.len);
-out:
+	/* The folded lines, without the last line's '\n'. */
+	if (header_from_field(&out, name, h->sender, h->err) == 0)
+		rc = put_lines(h, out.data, out.len - 1);
 	buf_free(&out);
 	return rc;
 }
 
-static int
-make_message_id(struct header_ctx *h, char **out, struct error *err)
+int
+header_message_id(
+    const char *sender, const char *hostname, char **out, struct error *err)
 {
-	const struct message_options *mo = h->mo;
-	const char *at = strrchr(h->sender, '@');
+	const char *at = sender != NULL ? strrchr(sender, '@') : NULL;
 	const char *domain;
 	char rnd[16 + 1];
 	struct tm tm;
@@ -803,24 +756,25 @@ make_message_id(struct header_ctx *h, char **out, struct error *err)
 
 	if (at != NULL && at[1] != '\0')
 		domain = at + 1;
-	else if (mo->hostname != NULL && *mo->hostname != '\0')
-		domain = mo->hostname;
+	else if (hostname != NULL && *hostname != '\0')
+		domain = hostname;
 	else
 		domain = "localhost";
 	gmtime_r(&now, &tm);
 	id_random_hex(rnd, 16);
 	buf_init(&b, 1024);
+	/* RFC 5322 3.6.4: unique; time, pid and randomness make it so. */
 	if (buf_printf(&b, err, "<%04d%02d%02d%02d%02d%02d.%ld.%s@%s>",
 		tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		tm.tm_min, tm.tm_sec, (long)getpid(), rnd, domain) == -1)
-		goto fail;
+		tm.tm_min, tm.tm_sec, (long)getpid(), rnd, domain) == -1) {
+		buf_free(&b);
+		if (err->exit_code != EX_OSERR)
+			error_set(err, EX_DATAERR,
+			    "domain too long for a Message-ID");
+		return -1;
+	}
 	*out = buf_detach(&b);
 	return 0;
-fail:
-	buf_free(&b);
-	if (err->exit_code != EX_OSERR)
-		error_set(err, EX_DATAERR, "domain too long for a Message-ID");
-	return -1;
 }
 
 static char *
@@ -936,7 +890,7 @@ header_process(const char *text, size_t len, const struct message_options *mo,
 		char *id;
 		struct buf line;
 
-		if (make_message_id(&h, &id, err) == -1)
+		if (header_message_id(h.sender, mo->hostname, &id, err) == -1)
 			goto out;
 		free(m->message_id);
 		m->message_id = id;

@@ -4,7 +4,8 @@
  * Resent-* set), Bcc and Resent-Bcc removal, From fix/force, bare To/Cc
  * completion, and the missing From, Date and Message-ID.  Pure: it gets
  * the block in memory and hands back the lines to write; reading, bounds
- * and the wire form are message.c's.
+ * and the wire form are message.c's.  Every field mailsub generates, in a
+ * message read or composed (compose_head.h), is written here.
  */
 #ifndef MAILSUB_HEADER_H
 #define MAILSUB_HEADER_H
@@ -15,6 +16,7 @@
 
 #include "error.h"
 
+struct buf;
 struct message;
 struct message_options;
 
@@ -60,6 +62,29 @@ size_t header_field_is(const char *line, size_t len, const char *name);
  */
 int header_from_address(
     const char *text, size_t len, char **out, struct error *err);
+
+/*
+ * Append a display name as an RFC 5322 phrase: as it is when it is atoms
+ * and spaces, a quoted-string when it holds specials, RFC 2047
+ * encoded-words (mime_encode_words()) when it is not ASCII, holds a
+ * control character or "=?", or has a word too long to fold.
+ */
+int header_phrase(
+    struct buf *b, const char *name, size_t len, struct error *err);
+
+/* Append the From field mailsub generates: "name <address>", or the bare
+ * address when name is NULL or empty, folded (mime_fold()), each line
+ * ending '\n'. */
+int header_from_field(
+    struct buf *out, const char *name, const char *address, struct error *err);
+
+/*
+ * A new Message-ID with its <> (RFC 5322 3.6.4), malloc'd into *out:
+ * UTC time, pid and random hex, at the domain of sender, else hostname,
+ * else "localhost".  A domain too long is EX_DATAERR.
+ */
+int header_message_id(
+    const char *sender, const char *hostname, char **out, struct error *err);
 
 /* RFC 5322 3.3 date-time of t in the local time zone with a numeric
  * offset and C-locale names ("Tue, 5 Mar 2024 14:03:22 +0100"), for Date

@@ -33,6 +33,7 @@
 
 #include "account.h"
 #include "address.h"
+#include "buf.h"
 #include "error.h"
 #include "header.h"
 #include "message.h"
@@ -1038,6 +1039,54 @@ test_generated_from_long_utf8_name(void **state)
 	run_free(&r);
 }
 
+/* The generated From is header.c's, for a message read and a composed one
+ * alike (compose_head.c calls header_from_field()): a name that looks like
+ * an encoded-word or holds a control character is encoded, and a long
+ * name is folded within 76 columns. */
+static void
+test_generated_from_one_writer(void **state)
+{
+	struct buf b;
+	struct error err;
+	struct run r;
+	const char *line, *p;
+
+	buf_init(&b, 4096);
+	error_clear(&err);
+	assert_int_equal(header_phrase(&b, "=?x?=", 5, &err), 0);
+	assert_string_equal(buf_str(&b), "=?UTF-8?B?PT94Pz0=?=");
+	buf_reset(&b);
+	assert_int_equal(header_from_field(&b, "Doe, J.", "a@b", &err), 0);
+	assert_string_equal(buf_str(&b), "From: \"Doe, J.\" <a@b>\n");
+	buf_reset(&b);
+	assert_int_equal(header_from_field(&b, NULL, "a@b", &err), 0);
+	assert_string_equal(buf_str(&b), "From: a@b\n");
+	buf_free(&b);
+
+	account.add_headers = true;
+	mo.full_name = "bell\a";
+	run("Subject: s\n\n", &r);
+	assert_has_line(r.out, "From: =?UTF-8?Q?bell=07?= <alice@example.com>");
+	run_free(&r);
+
+	mo.full_name = "Anna Beatrice Carolina Dorothea Elisabeth Franziska "
+		       "Gertrud Hildegard";
+	run("Subject: s\n\n", &r);
+	line = find_line(r.out, "From: Anna ");
+	assert_non_null(line);
+	for (p = line; *p != '\0' && strncmp(p, "\r\nSubject", 9) != 0;) {
+		const char *e = strstr(p, "\r\n");
+
+		assert_non_null(e);
+		assert_true(e - p <= 76);
+		p = e + 2;
+		if (*p != ' ' && *p != '\t')
+			break;
+	}
+	assert_non_null(strstr(line, "Hildegard\r\n <alice@example.com>\r\n"));
+	run_free(&r);
+}
+
 static void
 test_from_fix_bare(void **state)
 {
@@ -1771,6 +1820,7 @@ main(void)
 	    T(test_no_added_headers_when_off),
 	    T(test_generated_from_full_name),
 	    T(test_generated_from_long_utf8_name),
+	    T(test_generated_from_one_writer),
 	    T(test_from_fix_bare),
 	    T(test_from_fix_leaves_full_address),
 	    T(test_from_force),
