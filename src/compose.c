@@ -52,7 +52,7 @@
 /* What libmagic looks at. */
 #define MAGIC_PEEK (64 * 1024)
 /* A part's fields are held in memory. */
-#define HEAD_MAX MESSAGE_HEADER_MAX
+#define HEAD_MAX HEADER_BLOCK_MAX
 /* RFC 2046 5.1.1: a boundary is at most 70 characters. */
 #define BOUNDARY_SIZE 72
 
@@ -539,7 +539,7 @@ compose_open(const struct compose_options *co, int in_fd,
 		return error_set(err, EX_OSERR, "out of memory");
 	c->out_fd = -1;
 	/* The arguments first: a usage error reads no file. */
-	if (compose_head_build(&c->head, co, mo, err) == -1 ||
+	if (compose_head_build(&c->head, co, &mo->header, err) == -1 ||
 	    open_parts(c, co, in_fd, err) == -1) {
 		compose_free(c);
 		return -1;
@@ -845,7 +845,7 @@ compose_read(const struct compose_options *co, int in_fd, const char *spool_dir,
 	/* The header block is ours: no -t, and a lone "." is text.  The
 	 * pipe ends when the writer does: it watches the signals. */
 	cmo = *mo;
-	cmo.read_recipients = false;
+	cmo.header.read_recipients = false;
 	cmo.stop_at_dot = false;
 	cmo.interruptible = false;
 	rc = message_read(fds[0], spool_dir, &cmo, m, err);

@@ -41,8 +41,8 @@ struct compose;
 /*
  * Check and open everything co names; in_fd is the stdin to take the body
  * from (not read when --body or --body-file is given, or when it is a
- * terminal).  From comes from --from, else mo->full_name and
- * mo->envelope_from; mo->hostname goes into the Message-ID.
+ * terminal).  From comes from --from, else mo->header (header.h):
+ * full_name and envelope_from; its hostname goes into the Message-ID.
  */
 int compose_open(const struct compose_options *co, int in_fd,
     const struct message_options *mo, struct compose **out, struct error *err);

@@ -23,11 +23,10 @@
 #include "compose_head.h"
 #include "error.h"
 #include "header.h"
-#include "message.h"
 #include "mime.h"
 
 /* The header block is held in memory, like message.c's. */
-#define HEAD_MAX MESSAGE_HEADER_MAX
+#define HEAD_MAX HEADER_BLOCK_MAX
 
 /* ---- small helpers ------------------------------------------------------- */
 
@@ -252,9 +251,9 @@ put_text_field(
 
 static int
 put_from(struct buf *head, const struct compose_options *co,
-    const struct message_options *mo, struct error *err)
+    const struct header_options *ho, struct error *err)
 {
-	const char *sender = mo->envelope_from;
+	const char *sender = ho->envelope_from;
 	char namebuf[256];
 
 	if (co->from != NULL)
@@ -264,7 +263,7 @@ put_from(struct buf *head, const struct compose_options *co,
 		    "no From address for the message (the envelope sender "
 		    "is empty): give --from");
 	return header_from_field(
-	    head, message_full_name(mo, namebuf, sizeof(namebuf)), sender, err);
+	    head, header_full_name(ho, namebuf, sizeof(namebuf)), sender, err);
 }
 
 /* The value of a --header that names field, or NULL. */
@@ -288,12 +287,12 @@ given_header(const struct compose_options *co, const char *field)
 
 static int
 put_message_id(
-    struct buf *head, const struct message_options *mo, struct error *err)
+    struct buf *head, const struct header_options *ho, struct error *err)
 {
 	char *id;
 	int rc;
 
-	if (header_message_id(mo->envelope_from, mo->hostname, &id, err) == -1)
+	if (header_message_id(ho->envelope_from, ho->hostname, &id, err) == -1)
 		return -1;
 	rc = buf_printf(head, err, "Message-ID: %s\n", id);
 	free(id);
@@ -302,13 +301,13 @@ put_message_id(
 
 int
 compose_head_build(struct buf *head, const struct compose_options *co,
-    const struct message_options *mo, struct error *err)
+    const struct header_options *ho, struct error *err)
 {
 	const char *v;
 	size_t i;
 
 	buf_init(head, HEAD_MAX);
-	if (put_from(head, co, mo, err) == -1)
+	if (put_from(head, co, ho, err) == -1)
 		return -1;
 	if (co->n_to > 0 &&
 	    put_address_field(head, "To", co->to, co->n_to, err) == -1)
@@ -339,7 +338,7 @@ compose_head_build(struct buf *head, const struct compose_options *co,
 	if ((v = given_header(co, "Message-ID")) != NULL) {
 		if (put_text_field(head, "Message-ID", v, err) == -1)
 			return -1;
-	} else if (put_message_id(head, mo, err) == -1)
+	} else if (put_message_id(head, ho, err) == -1)
 		return -1;
 	for (i = 0; i < co->n_headers; i++) {
 		const char *h = co->headers[i], *colon = strchr(h, ':');

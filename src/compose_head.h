@@ -14,15 +14,15 @@
 struct buf;
 struct compose_options;
 struct error;
-struct message_options;
+struct header_options;
 
 /*
  * Initialise head and write the fields into it, each line ending '\n'.
- * From is --from, else mo->full_name <mo->envelope_from> (EX_USAGE when
+ * From is --from, else the full name <ho->envelope_from> (EX_USAGE when
  * the envelope sender is null); an address argument that does not parse,
  * or text too long to fold, is EX_USAGE.
  */
 int compose_head_build(struct buf *head, const struct compose_options *co,
-    const struct message_options *mo, struct error *err);
+    const struct header_options *ho, struct error *err);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include <sys/types.h>
 
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,6 @@
 #include "error.h"
 #include "header.h"
 #include "id.h"
-#include "message.h"
 #include "mime.h"
 
 enum field_id {
@@ -112,7 +112,7 @@ header_from_field(
 	struct buf v;
 	int rc = -1;
 
-	buf_init(&v, MESSAGE_HEADER_MAX);
+	buf_init(&v, HEADER_BLOCK_MAX);
 	if (name != NULL && name[0] != '\0') {
 		if (header_phrase(&v, name, strlen(name), err) == -1 ||
 		    buf_printf(&v, err, " <%s>", address) == -1)
@@ -285,12 +285,11 @@ all_space(const char *p, size_t n)
 /* ---- the header block --------------------------------------------------- */
 
 struct header_ctx {
-	const struct message_options *mo;
-	struct message *m;
+	const struct header_options *ho;
+	struct header_result *res;
 	struct error *err;
 	header_put_fn put;
 	void *arg;
-	struct header_status *st;
 	const char *hdr;
 	size_t hdr_len;
 	struct field *fields;
@@ -302,7 +301,7 @@ struct header_ctx {
 static int
 put_line(struct header_ctx *h, const char *p, size_t n)
 {
-	h->st->lines++;
+	h->res->lines++;
 	return h->put(h->arg, p, n);
 }
 
@@ -330,10 +329,10 @@ put_lines(struct header_ctx *h, const char *p, size_t n)
 static void
 content_error(struct header_ctx *h, const struct error *e)
 {
-	if (h->st->failed)
+	if (h->res->failed)
 		return;
-	h->st->failed = true;
-	h->st->error = *e;
+	h->res->failed = true;
+	h->res->error = *e;
 }
 
 static const char *
@@ -421,7 +420,7 @@ split_fields(struct header_ctx *h, struct error *err)
 	return 0;
 }
 
-/* -t: the recipients of one field, completed, into m->header_rcpts.
+/* -t: the recipients of one field, completed, into res->rcpts.
  * Returns -1 only for a hard (EX_OSERR) error. */
 static int
 collect_rcpts(struct header_ctx *h, const struct field *f)
@@ -438,7 +437,7 @@ collect_rcpts(struct header_ctx *h, const struct field *f)
 		return 0;
 	error_clear(&e);
 	address_list_init(&tmp);
-	buf_init(&text, MESSAGE_HEADER_MAX);
+	buf_init(&text, HEADER_BLOCK_MAX);
 	if (unfold(v, vlen, &text, &e) == -1)
 		goto fail;
 	if (address_parse_list(text.data, text.len, &tmp, &e) == -1) {
@@ -446,8 +445,8 @@ collect_rcpts(struct header_ctx *h, const struct field *f)
 		goto fail;
 	}
 	for (i = 0; i < tmp.n; i++)
-		if (address_complete(tmp.addrs[i], h->mo->aliases, h->domain,
-			&h->m->header_rcpts, &h->m->alias_warning, &e) == -1) {
+		if (address_complete(tmp.addrs[i], h->ho->aliases, h->domain,
+			&h->res->rcpts, &h->res->alias_warning, &e) == -1) {
 			error_prefix(&e, "%s header", field_name(f->id));
 			goto fail;
 		}
@@ -480,7 +479,7 @@ parse_field(const struct header_ctx *h, const struct field *f,
 	int rc = 1;
 
 	v = field_value(h, f, &vlen);
-	buf_init(&text, MESSAGE_HEADER_MAX);
+	buf_init(&text, HEADER_BLOCK_MAX);
 	error_clear(&e);
 	if (unfold(v, vlen, &text, err) == -1) {
 		buf_free(&text);
@@ -551,7 +550,7 @@ put_completed(struct header_ctx *h, const struct field *f)
 	    scan_mailboxes(v, vlen, note_bare, &c) == -1 || c.n == 0)
 		return put_lines(h, h->hdr + f->off, f->len);
 
-	buf_init(&out, MESSAGE_HEADER_MAX * 2);
+	buf_init(&out, HEADER_BLOCK_MAX * 2);
 	if (buf_append(&out, h->hdr + f->off, f->name_len + 1, h->err) == -1)
 		goto oom;
 	pos = 0;
@@ -637,8 +636,8 @@ put_from(struct header_ctx *h, const struct field *f, bool force)
 	v = field_value(h, f, &vlen);
 	memset(&fm, 0, sizeof(fm));
 	scan_mailboxes(v, vlen, take_first, &fm);
-	buf_init(&out, MESSAGE_HEADER_MAX * 2);
-	buf_init(&name, MESSAGE_HEADER_MAX);
+	buf_init(&out, HEADER_BLOCK_MAX * 2);
+	buf_init(&name, HEADER_BLOCK_MAX);
 	if (buf_appends(&out, "From: ", h->err) == -1)
 		goto oom;
 	if (fm.found && fm.mb.angle && fm.mb.have_tok) {
@@ -687,7 +686,7 @@ oom:
 }
 
 /*
- * Whether every address of f is one the caller may use (mo->sender_ok,
+ * Whether every address of f is one the caller may use (ho->sender_ok,
  * mailsub.conf(5) local_senders; a bare name is completed first): 1 yes,
  * 0 no (or f holds no address that parses), 2 no but f is one bare name,
  * -1 on error.
@@ -715,7 +714,7 @@ senders_ok(struct header_ctx *h, const struct field *f)
 			}
 			a = full;
 		}
-		if (!h->mo->sender_ok(h->mo->sender_ok_arg, a))
+		if (!h->ho->sender_ok(h->ho->sender_ok_arg, a))
 			rc = 0;
 		free(full);
 	}
@@ -731,16 +730,35 @@ static int
 put_generated_from(struct header_ctx *h)
 {
 	char namebuf[256];
-	const char *name = message_full_name(h->mo, namebuf, sizeof(namebuf));
+	const char *name = header_full_name(h->ho, namebuf, sizeof(namebuf));
 	struct buf out;
 	int rc = -1;
 
-	buf_init(&out, MESSAGE_HEADER_MAX);
+	buf_init(&out, HEADER_BLOCK_MAX);
 	/* The folded lines, without the last line's '\n'. */
 	if (header_from_field(&out, name, h->sender, h->err) == 0)
 		rc = put_lines(h, out.data, out.len - 1);
 	buf_free(&out);
 	return rc;
+}
+
+const char *
+header_full_name(const struct header_options *ho, char *buf, size_t size)
+{
+	struct passwd *pw;
+	size_t n;
+
+	if (ho->full_name != NULL || !ho->passwd_name)
+		return ho->full_name;
+	pw = getpwuid(getuid());
+	if (pw == NULL || pw->pw_gecos == NULL || pw->pw_gecos[0] == '\0')
+		return NULL;
+	n = strcspn(pw->pw_gecos, ",");
+	if (n == 0 || n >= size)
+		return NULL;
+	memcpy(buf, pw->pw_gecos, n);
+	buf[n] = '\0';
+	return buf;
 }
 
 int
@@ -783,7 +801,7 @@ trimmed_copy(const char *v, size_t n)
 	struct buf b;
 	size_t s = 0;
 
-	buf_init(&b, MESSAGE_HEADER_MAX);
+	buf_init(&b, HEADER_BLOCK_MAX);
 	while (s < n && (v[s] == ' ' || v[s] == '\t' || v[s] == '\n'))
 		s++;
 	while (
@@ -804,11 +822,10 @@ trimmed_copy(const char *v, size_t n)
  * and From, To and Cc rewritten as the account says.
  */
 int
-header_process(const char *text, size_t len, const struct message_options *mo,
-    header_put_fn put, void *arg, struct message *m, struct header_status *st,
-    struct error *err)
+header_process(const char *text, size_t len, const struct header_options *ho,
+    header_put_fn put, void *arg, struct header_result *res, struct error *err)
 {
-	const struct account *acct = mo->acct;
+	const struct account *acct = ho->acct;
 	struct header_ctx h;
 	const struct field *from = NULL, *date = NULL, *msgid = NULL;
 	bool resent = false, add;
@@ -816,17 +833,15 @@ header_process(const char *text, size_t len, const struct message_options *mo,
 	size_t i;
 	int rc = -1;
 
-	memset(st, 0, sizeof(*st));
 	memset(&h, 0, sizeof(h));
-	h.mo = mo;
-	h.m = m;
+	h.ho = ho;
+	h.res = res;
 	h.err = err;
 	h.put = put;
 	h.arg = arg;
-	h.st = st;
 	h.hdr = text != NULL ? text : "";
 	h.hdr_len = text != NULL ? len : 0;
-	h.sender = mo->envelope_from != NULL ? mo->envelope_from : "";
+	h.sender = ho->envelope_from != NULL ? ho->envelope_from : "";
 	h.domain = acct != NULL && acct->default_domain != NULL &&
 			   *acct->default_domain != '\0'
 		       ? acct->default_domain
@@ -850,7 +865,7 @@ header_process(const char *text, size_t len, const struct message_options *mo,
 			msgid = f;
 	}
 
-	if (mo->read_recipients)
+	if (ho->read_recipients)
 		for (i = 0; i < h.n_fields; i++) {
 			enum field_id id = h.fields[i].id;
 			bool use = resent ? id == FIELD_RESENT_TO ||
@@ -867,9 +882,9 @@ header_process(const char *text, size_t len, const struct message_options *mo,
 		size_t vlen;
 		const char *v = field_value(&h, msgid, &vlen);
 
-		free(m->message_id);
-		m->message_id = trimmed_copy(v, vlen);
-		if (m->message_id == NULL) {
+		free(res->message_id);
+		res->message_id = trimmed_copy(v, vlen);
+		if (res->message_id == NULL) {
 			error_set(err, EX_OSERR, "out of memory");
 			goto out;
 		}
@@ -890,10 +905,10 @@ header_process(const char *text, size_t len, const struct message_options *mo,
 		char *id;
 		struct buf line;
 
-		if (header_message_id(h.sender, mo->hostname, &id, err) == -1)
+		if (header_message_id(h.sender, ho->hostname, &id, err) == -1)
 			goto out;
-		free(m->message_id);
-		m->message_id = id;
+		free(res->message_id);
+		res->message_id = id;
 		buf_init(&line, 2048);
 		if (buf_printf(&line, err, "Message-ID: %s", id) == -1 ||
 		    put_line(&h, line.data, line.len) == -1) {
@@ -916,19 +931,19 @@ header_process(const char *text, size_t len, const struct message_options *mo,
 		case FIELD_FROM:
 			/* A From the caller may not use becomes the caller's
 			 * address (the envelope sender, already checked). */
-			if (mo->sender_ok != NULL) {
+			if (ho->sender_ok != NULL) {
 				const char *env = h.sender;
 				int ok = senders_ok(&h, f);
 
 				if (ok == -1)
 					goto out;
 				if (*h.sender == '\0' &&
-				    mo->own_address != NULL)
-					h.sender = mo->own_address;
+				    ho->own_address != NULL)
+					h.sender = ho->own_address;
 				if (ok != 1 && *h.sender != '\0') {
 					if (ok == 0 ||
 					    mode == ACCOUNT_FROM_KEEP)
-						m->sender_warning =
+						res->sender_warning =
 						    "a From header naming "
 						    "another address was "
 						    "replaced";
@@ -947,13 +962,13 @@ header_process(const char *text, size_t len, const struct message_options *mo,
 		case FIELD_SENDER:
 		case FIELD_RESENT_FROM:
 		case FIELD_RESENT_SENDER:
-			if (mo->sender_ok != NULL) {
+			if (ho->sender_ok != NULL) {
 				int ok = senders_ok(&h, f);
 
 				if (ok == -1)
 					goto out;
 				if (ok != 1) {
-					m->sender_warning =
+					res->sender_warning =
 					    "a Sender or "
 					    "Resent-From header naming "
 					    "another address was removed";
@@ -981,6 +996,21 @@ header_process(const char *text, size_t len, const struct message_options *mo,
 out:
 	free(h.fields);
 	return rc;
+}
+
+void
+header_result_init(struct header_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	address_list_init(&res->rcpts);
+}
+
+void
+header_result_free(struct header_result *res)
+{
+	address_list_free(&res->rcpts);
+	free(res->message_id);
+	header_result_init(res);
 }
 
 int
