@@ -31,7 +31,6 @@
 #endif
 
 #include "buf.h"
-#include "cli.h"
 #include "compose.h"
 #include "compose_head.h"
 #include "error.h"
@@ -817,8 +816,6 @@ compose_read(const struct compose_options *co, int in_fd, const char *spool_dir,
 	sigset_t set, old_set;
 	int fds[2], rc, e;
 
-	if (!co->active)
-		return message_read(in_fd, spool_dir, mo, m, err);
 	if (compose_open(co, in_fd, mo, &c, err) == -1)
 		return -1;
 	if (pipe2(fds, O_CLOEXEC) == -1) {

@@ -19,7 +19,7 @@
 
 #include "address.h"
 #include "buf.h"
-#include "cli.h"
+#include "compose.h"
 #include "compose_head.h"
 #include "error.h"
 #include "header.h"

@@ -652,8 +652,10 @@ delivery_read(struct delivery *d, int fd, bool stop_at_dot, struct error *err)
 	}
 	/* From here on the message is read: every failure keeps it.  In
 	 * compose mode (compose.h) the message is built, not read. */
-	if (compose_read(&d->opts->compose, fd, spool_dir, &mo, &d->msg,
-		err) == -1) {
+	if ((d->opts->compose.active
+		    ? compose_read(
+			  &d->opts->compose, fd, spool_dir, &mo, &d->msg, err)
+		    : message_read(fd, spool_dir, &mo, &d->msg, err)) == -1) {
 		if (d->msg.fd < 0)
 			return -1; /* nothing kept: the caller holds it */
 		d->msg_read = true;

@@ -25,7 +25,6 @@
 
 #include "account.h"
 #include "buf.h"
-#include "cli.h"
 #include "compose.h"
 #include "error.h"
 #include "message.h"
