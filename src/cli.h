@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "compose.h"
+
 struct error;
 
 enum cli_mode {
@@ -34,39 +36,6 @@ enum cli_delivery {
 	CLI_DELIVERY_INTERACTIVE, /* -odi */
 	CLI_DELIVERY_QUEUE,       /* -odq */
 	CLI_DELIVERY_BACKGROUND,  /* -odb */
-};
-
-/* One --attach FILE[;type=TYPE/SUBTYPE][;name=NAME], cut apart. */
-struct compose_attachment {
-	char *path; /* malloc'd, like type and name */
-	char *type; /* NULL: libmagic, then the extension table */
-	char *name; /* NULL: the file's base name */
-};
-
-/*
- * Compose mode: -s, --subject, --body, --body-file, --html or --attach
- * selects it, and mailsub builds the MIME message itself (compose.h); the
- * other fields only refine it.  Strings point into argv.
- */
-struct compose_options {
-	bool        active;     /* an option that starts compose was given */
-	bool        print;      /* --print: write the message to stdout */
-	const char *subject;    /* -s, --subject */
-	const char *body;       /* --body TEXT (may hold newlines) */
-	const char *body_file;  /* --body-file FILE */
-	const char *html_file;  /* --html FILE */
-	const char *from;       /* --from in compose mode: the From header
-	                           only (outside it, it is envelope_from) */
-	const char *reply_to;   /* --reply-to */
-	const char **to;        /* --to and the plain recipient arguments */
-	size_t      n_to;
-	const char **cc;        /* --cc */
-	size_t      n_cc;
-	size_t      n_bcc;      /* --bcc: envelope only, never a header */
-	const char **headers;   /* --header "Name: value", checked */
-	size_t      n_headers;
-	struct compose_attachment *attach;
-	size_t      n_attach;
 };
 
 /*

@@ -30,11 +30,11 @@
 #endif
 
 #include "buf.h"
-#include "cli.h"
 #include "compose.h"
 #include "compose_head.h"
 #include "error.h"
 #include "fdio.h"
+#include "id.h"
 #include "interrupt.h"
 #include "message.h"
 #include "mime.h"
@@ -51,7 +51,7 @@
 /* What libmagic looks at. */
 #define MAGIC_PEEK (64 * 1024)
 /* A part's fields are held in memory. */
-#define HEAD_MAX MESSAGE_HEADER_MAX
+#define HEAD_MAX HEADER_BLOCK_MAX
 /* RFC 2046 5.1.1: a boundary is at most 70 characters. */
 #define BOUNDARY_SIZE 72
 
@@ -510,19 +510,19 @@ compose_open(const struct compose_options *co, int in_fd,
     const struct message_options *mo, struct compose **out, struct error *err)
 {
 	struct compose *c = calloc(1, sizeof(*c));
-	char rnd[COMPOSE_RANDOM_HEX_MAX + 1];
+	char rnd[ID_RANDOM_HEX_MAX + 1];
 
 	*out = NULL;
 	if (c == NULL)
 		return error_set(err, EX_OSERR, "out of memory");
 	c->out_fd = -1;
 	/* The arguments first: a usage error reads no file. */
-	if (compose_head_build(&c->head, co, mo, err) == -1 ||
+	if (compose_head_build(&c->head, co, &mo->header, err) == -1 ||
 	    open_parts(c, co, in_fd, err) == -1) {
 		compose_free(c);
 		return -1;
 	}
-	compose_random_hex(rnd, COMPOSE_RANDOM_HEX_MAX);
+	id_random_hex(rnd, ID_RANDOM_HEX_MAX);
 	snprintf(
 	    c->mixed, sizeof(c->mixed), "%s%s_m", MIME_BOUNDARY_PREFIX, rnd);
 	snprintf(c->alt, sizeof(c->alt), "%s%s_a", MIME_BOUNDARY_PREFIX, rnd);
@@ -786,8 +786,6 @@ compose_read(const struct compose_options *co, int in_fd, const char *spool_dir,
 	sigset_t set, old_set;
 	int fds[2], rc, e;
 
-	if (!co->active)
-		return message_read(in_fd, spool_dir, mo, m, err);
 	if (compose_open(co, in_fd, mo, &c, err) == -1)
 		return -1;
 	if (pipe2(fds, O_CLOEXEC) == -1) {
@@ -814,7 +812,7 @@ compose_read(const struct compose_options *co, int in_fd, const char *spool_dir,
 	/* The header block is ours: no -t, and a lone "." is text.  The
 	 * pipe ends when the writer does: it watches the signals. */
 	cmo = *mo;
-	cmo.read_recipients = false;
+	cmo.header.read_recipients = false;
 	cmo.stop_at_dot = false;
 	cmo.interruptible = false;
 	rc = message_read(fds[0], spool_dir, &cmo, m, err);

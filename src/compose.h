@@ -31,18 +31,50 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct compose_options;
 struct error;
 struct message;
 struct message_options;
+
+/* One --attach FILE[;type=TYPE/SUBTYPE][;name=NAME], cut apart. */
+struct compose_attachment {
+	char *path; /* malloc'd, like type and name */
+	char *type; /* NULL: libmagic, then the extension table */
+	char *name; /* NULL: the file's base name */
+};
+
+/*
+ * Compose mode: -s, --subject, --body, --body-file, --html or --attach
+ * selects it (cli.h parses them), and mailsub builds the MIME message
+ * itself; the other fields only refine it.  Strings point into argv.
+ */
+struct compose_options {
+	bool active;	       /* an option that starts compose was given */
+	bool print;	       /* --print: write the message to stdout */
+	const char *subject;   /* -s, --subject */
+	const char *body;      /* --body TEXT (may hold newlines) */
+	const char *body_file; /* --body-file FILE */
+	const char *html_file; /* --html FILE */
+	const char *from;      /* --from in compose mode: the From header
+				  only (outside it, it is envelope_from) */
+	const char *reply_to;  /* --reply-to */
+	const char **to;       /* --to and the plain recipient arguments */
+	size_t n_to;
+	const char **cc; /* --cc */
+	size_t n_cc;
+	size_t n_bcc;	      /* --bcc: envelope only, never a header */
+	const char **headers; /* --header "Name: value", checked */
+	size_t n_headers;
+	struct compose_attachment *attach;
+	size_t n_attach;
+};
 
 struct compose;
 
 /*
  * Check and open everything co names; in_fd is the stdin to take the body
  * from (not read when --body or --body-file is given, or when it is a
- * terminal).  From comes from --from, else mo->full_name and
- * mo->envelope_from; mo->hostname goes into the Message-ID.
+ * terminal).  From comes from --from, else mo->header (header.h):
+ * full_name and envelope_from; its hostname goes into the Message-ID.
  */
 int compose_open(const struct compose_options *co, int in_fd,
     const struct message_options *mo, struct compose **out, struct error *err);
@@ -56,12 +88,13 @@ int compose_write(
 void compose_free(struct compose *c);
 
 /*
- * The message of a delivery run into the spool: message_read(in_fd) when
- * co is not active, else the composed message through a pipe from a
- * writer thread (one spool write, no temporary copy; the reader closing
- * its end stops the writer, so neither can wait for the other forever).
- * Errors and the spool as message_read(); a file that fails while being
- * streamed discards the spool (m->fd -1) and returns its error.
+ * The composed message into the spool, through message_read() from a
+ * pipe fed by a writer thread (one spool write, no temporary copy; the
+ * reader closing its end stops the writer, so neither can wait for the
+ * other forever).  Errors and the spool as message_read(); a file that
+ * fails while being streamed discards the spool (m->fd -1) and returns
+ * its error.  A message that is not composed is message_read()'s alone:
+ * the caller chooses.
  */
 int compose_read(const struct compose_options *co, int in_fd,
     const char *spool_dir, const struct message_options *mo, struct message *m,

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * The header block of a composed message.  Arguments become header text
- * here: display names and unstructured text that are not plain ASCII as
- * RFC 2047 encoded-words, everything folded (mime.c), addresses checked
- * with address.c.
+ * here: unstructured text that is not plain ASCII as RFC 2047
+ * encoded-words, everything folded (mime.c), addresses checked with
+ * address.c.  Display names and the generated From, Date and Message-ID
+ * are header.c's, as for a message read from stdin.
  */
 #include "autoconfig.h"
 
@@ -15,39 +16,20 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "address.h"
 #include "buf.h"
-#include "cli.h"
+#include "compose.h"
 #include "compose_head.h"
 #include "error.h"
 #include "fdio.h"
 #include "header.h"
-#include "message.h"
 #include "mime.h"
 
 /* The header block is held in memory, like message.c's. */
-#define HEAD_MAX MESSAGE_HEADER_MAX
+#define HEAD_MAX HEADER_BLOCK_MAX
 
 /* ---- small helpers ------------------------------------------------------- */
-
-void
-compose_random_hex(char *dst, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char rnd[COMPOSE_RANDOM_HEX_MAX / 2];
-	size_t i;
-
-	if (n > sizeof(rnd) * 2)
-		n = sizeof(rnd) * 2;
-	/* Unpredictability is not needed (mime_scan_7bit() keeps "=_" out
-	 * of the content), uniqueness is. */
-	fdio_random(rnd, sizeof(rnd));
-	for (i = 0; i < n; i++)
-		dst[i] = hex[(rnd[i / 2] >> (i % 2 ? 0 : 4)) & 15];
-	dst[n] = '\0';
-}
 
 static bool
 is_ascii(const char *s, size_t n)
@@ -58,42 +40,6 @@ is_ascii(const char *s, size_t n)
 		if ((unsigned char)s[i] >= 0x80)
 			return false;
 	return true;
-}
-
-/* RFC 5322 3.2.3 atext, and the space between words. */
-static bool
-phrase_char(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	       (c >= '0' && c <= '9') || c == ' ' ||
-	       strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
-}
-
-/* A display name as a phrase: encoded-words when it is not ASCII, a
- * quoted string when it holds specials, else as it is. */
-static int
-append_phrase(struct buf *b, const char *name, size_t len, struct error *err)
-{
-	size_t i;
-	bool plain = true;
-
-	if (!is_ascii(name, len) || mime_needs_words(name, len))
-		return mime_encode_words(b, name, len, err);
-	for (i = 0; i < len; i++)
-		if (!phrase_char((unsigned char)name[i]))
-			plain = false;
-	if (plain)
-		return buf_append(b, name, len, err);
-	if (buf_addch(b, '"', err) == -1)
-		return -1;
-	for (i = 0; i < len; i++) {
-		if ((name[i] == '"' || name[i] == '\\') &&
-		    buf_addch(b, '\\', err) == -1)
-			return -1;
-		if (buf_addch(b, name[i], err) == -1)
-			return -1;
-	}
-	return buf_addch(b, '"', err);
 }
 
 static void
@@ -159,11 +105,11 @@ append_mailbox(struct buf *b, const char *s, size_t n, struct error *err)
 				return -1;
 			}
 		}
-		rc = append_phrase(b, buf_str(&plain), plain.len, err);
+		rc = header_phrase(b, buf_str(&plain), plain.len, err);
 		buf_free(&plain);
 		if (rc == -1)
 			return -1;
-	} else if (append_phrase(b, name, nlen, err) == -1)
+	} else if (header_phrase(b, name, nlen, err) == -1)
 		return -1;
 	if (buf_addch(b, ' ', err) == -1)
 		return -1;
@@ -306,13 +252,10 @@ put_text_field(
 
 static int
 put_from(struct buf *head, const struct compose_options *co,
-    const struct message_options *mo, struct error *err)
+    const struct header_options *ho, struct error *err)
 {
-	const char *sender = mo->envelope_from;
+	const char *sender = ho->envelope_from;
 	char namebuf[256];
-	const char *name = message_full_name(mo, namebuf, sizeof(namebuf));
-	struct buf v;
-	int rc = -1;
 
 	if (co->from != NULL)
 		return put_address_field(head, "From", &co->from, 1, err);
@@ -320,17 +263,8 @@ put_from(struct buf *head, const struct compose_options *co,
 		return error_set(err, EX_USAGE,
 		    "no From address for the message (the envelope sender "
 		    "is empty): give --from");
-	buf_init(&v, HEAD_MAX);
-	if (name != NULL && name[0] != '\0') {
-		if (append_phrase(&v, name, strlen(name), err) == -1 ||
-		    buf_printf(&v, err, " <%s>", sender) == -1)
-			goto out;
-	} else if (buf_appends(&v, sender, err) == -1)
-		goto out;
-	rc = mime_fold(head, "From", buf_str(&v), v.len, err);
-out:
-	buf_free(&v);
-	return rc;
+	return header_from_field(
+	    head, header_full_name(ho, namebuf, sizeof(namebuf)), sender, err);
 }
 
 /* The value of a --header that names field, or NULL. */
@@ -354,39 +288,27 @@ given_header(const struct compose_options *co, const char *field)
 
 static int
 put_message_id(
-    struct buf *head, const struct message_options *mo, struct error *err)
+    struct buf *head, const struct header_options *ho, struct error *err)
 {
-	const char *at =
-	    mo->envelope_from != NULL ? strrchr(mo->envelope_from, '@') : NULL;
-	const char *domain;
-	char rnd[COMPOSE_RANDOM_HEX_MAX + 1];
-	struct tm tm;
-	time_t now = time(NULL);
+	char *id;
+	int rc;
 
-	if (at != NULL && at[1] != '\0')
-		domain = at + 1;
-	else if (mo->hostname != NULL && mo->hostname[0] != '\0')
-		domain = mo->hostname;
-	else
-		domain = "localhost";
-	gmtime_r(&now, &tm);
-	compose_random_hex(rnd, 16);
-	/* RFC 5322 3.6.4: unique; time, pid and randomness make it so. */
-	return buf_printf(head, err,
-	    "Message-ID: <%04d%02d%02d%02d%02d%02d.%ld.%s@%s>\n",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-	    tm.tm_sec, (long)getpid(), rnd, domain);
+	if (header_message_id(ho->envelope_from, ho->hostname, &id, err) == -1)
+		return -1;
+	rc = buf_printf(head, err, "Message-ID: %s\n", id);
+	free(id);
+	return rc;
 }
 
 int
 compose_head_build(struct buf *head, const struct compose_options *co,
-    const struct message_options *mo, struct error *err)
+    const struct header_options *ho, struct error *err)
 {
 	const char *v;
 	size_t i;
 
 	buf_init(head, HEAD_MAX);
-	if (put_from(head, co, mo, err) == -1)
+	if (put_from(head, co, ho, err) == -1)
 		return -1;
 	if (co->n_to > 0 &&
 	    put_address_field(head, "To", co->to, co->n_to, err) == -1)
@@ -417,7 +339,7 @@ compose_head_build(struct buf *head, const struct compose_options *co,
 	if ((v = given_header(co, "Message-ID")) != NULL) {
 		if (put_text_field(head, "Message-ID", v, err) == -1)
 			return -1;
-	} else if (put_message_id(head, mo, err) == -1)
+	} else if (put_message_id(head, ho, err) == -1)
 		return -1;
 	for (i = 0; i < co->n_headers; i++) {
 		const char *h = co->headers[i], *colon = strchr(h, ':');

@@ -14,22 +14,15 @@
 struct buf;
 struct compose_options;
 struct error;
-struct message_options;
-
-/* The most hex digits compose_random_hex() gives. */
-#define COMPOSE_RANDOM_HEX_MAX 32
+struct header_options;
 
 /*
  * Initialise head and write the fields into it, each line ending '\n'.
- * From is --from, else mo->full_name <mo->envelope_from> (EX_USAGE when
+ * From is --from, else the full name <ho->envelope_from> (EX_USAGE when
  * the envelope sender is null); an address argument that does not parse,
  * or text too long to fold, is EX_USAGE.
  */
 int compose_head_build(struct buf *head, const struct compose_options *co,
-    const struct message_options *mo, struct error *err);
-
-/* n (at most COMPOSE_RANDOM_HEX_MAX) random lower-case hex digits and a
- * NUL, for MIME boundaries and Message-IDs. */
-void compose_random_hex(char *dst, size_t n);
+    const struct header_options *ho, struct error *err);
 
 #endif

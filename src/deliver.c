@@ -539,7 +539,7 @@ submit(struct delivery *d, struct error *err)
 	return rc;
 }
 
-/* message_options.sender_ok: an address the caller may use, or the
+/* header_options.sender_ok: an address the caller may use, or the
  * envelope sender itself. */
 static bool
 header_sender_ok(void *arg, const char *addr)
@@ -606,9 +606,9 @@ sender_from_header(void *arg, const char *from_address,
 				d, d->opts->recipients[i], err) == -1)
 				return -1;
 	}
-	mo->envelope_from = d->sender;
-	mo->acct = d->acct;
-	mo->aliases = d->aliases;
+	mo->header.envelope_from = d->sender;
+	mo->header.acct = d->acct;
+	mo->header.aliases = d->aliases;
 	return 0;
 }
 
@@ -623,21 +623,21 @@ delivery_read(struct delivery *d, int fd, bool stop_at_dot, struct error *err)
 		return -1;
 	net_local_fqdn(hostname, sizeof(hostname));
 	memset(&mo, 0, sizeof(mo));
-	mo.read_recipients = d->opts->read_recipients;
+	mo.header.read_recipients = d->opts->read_recipients;
 	mo.stop_at_dot = stop_at_dot;
 	/* The caller's input can be cut short by a signal; -bs hands over
 	 * a message it has received in full. */
 	mo.interruptible = fd == STDIN_FILENO;
-	mo.envelope_from = d->sender;
-	mo.full_name = d->opts->full_name;
-	mo.passwd_name = true;
-	mo.hostname = hostname;
-	mo.acct = d->acct;
-	mo.aliases = d->aliases;
+	mo.header.envelope_from = d->sender;
+	mo.header.full_name = d->opts->full_name;
+	mo.header.passwd_name = true;
+	mo.header.hostname = hostname;
+	mo.header.acct = d->acct;
+	mo.header.aliases = d->aliases;
 	if (sysmode_restricted()) {
-		mo.sender_ok = header_sender_ok;
-		mo.sender_ok_arg = d;
-		mo.own_address = own_address(d, own, sizeof(own));
+		mo.header.sender_ok = header_sender_ok;
+		mo.header.sender_ok_arg = d;
+		mo.header.own_address = own_address(d, own, sizeof(own));
 	}
 	if (d->opts->read_envelope_from) {
 		mo.choose_sender = sender_from_header;
@@ -652,8 +652,10 @@ delivery_read(struct delivery *d, int fd, bool stop_at_dot, struct error *err)
 	}
 	/* From here on the message is read: every failure keeps it.  In
 	 * compose mode (compose.h) the message is built, not read. */
-	if (compose_read(&d->opts->compose, fd, spool_dir, &mo, &d->msg,
-		err) == -1) {
+	if ((d->opts->compose.active
+		    ? compose_read(
+			  &d->opts->compose, fd, spool_dir, &mo, &d->msg, err)
+		    : message_read(fd, spool_dir, &mo, &d->msg, err)) == -1) {
 		if (d->msg.fd < 0)
 			return -1; /* nothing kept: the caller holds it */
 		d->msg_read = true;

@@ -11,6 +11,7 @@
 
 #include <sys/types.h>
 
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,12 +25,8 @@
 #include "error.h"
 #include "fdio.h"
 #include "header.h"
-#include "message.h"
-#include "text.h"
-
-/* RFC 2047 2: an encoded-word is at most 75 characters; 45 input bytes
- * make 60 base64 characters, plus "=?UTF-8?B?" and "?=". */
-#define ENCODED_WORD_INPUT 45
+#include "id.h"
+#include "mime.h"
 
 enum field_id {
 	FIELD_OTHER,
@@ -73,82 +70,60 @@ struct field {
 	enum field_id id;
 };
 
+/* RFC 5322 3.2.3 atext, and the space between words. */
 static bool
-is_special(unsigned char c)
+phrase_char(unsigned char c)
 {
-	/* RFC 5322 3.2.3 specials, plus controls that cannot stand in an
-	 * atom. */
-	return strchr("()<>[]:;@\\,.\"", c) != NULL || c < 0x20 || c == 0x7f;
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	       (c >= '0' && c <= '9') || c == ' ' ||
+	       strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
 }
 
-static int
-append_base64(
-    struct buf *b, const unsigned char *p, size_t n, struct error *err)
+int
+header_phrase(struct buf *b, const char *name, size_t len, struct error *err)
 {
-	char q[TEXT_BASE64_LEN(ENCODED_WORD_INPUT)];
-
-	if (n > ENCODED_WORD_INPUT)
-		return error_set(err, EX_SOFTWARE, "encoded-word too long");
-	return buf_append(b, q, text_base64(p, n, q), err);
-}
-
-/*
- * Append a display name as an RFC 5322 phrase: plain atoms when possible,
- * a quoted-string when it holds specials, RFC 2047 encoded-words when it
- * holds non-ASCII bytes.  Control characters become spaces, so a name can
- * never add a header line.
- */
-static int
-append_display(struct buf *b, const char *name, size_t len, struct error *err)
-{
-	const unsigned char *s = (const unsigned char *)name;
-	bool eightbit = false, special = false;
 	size_t i;
+	bool plain = true;
 
-	for (i = 0; i < len; i++) {
-		if (s[i] >= 0x80)
-			eightbit = true;
-		else if (is_special(s[i]))
-			special = true;
-	}
-	if (eightbit) {
-		i = 0;
-		while (i < len) {
-			size_t n = len - i;
-
-			if (n > ENCODED_WORD_INPUT) {
-				n = ENCODED_WORD_INPUT;
-				/* RFC 2047 5: never split a character. */
-				while (n > 1 && (s[i + n] & 0xc0) == 0x80)
-					n--;
-			}
-			if (buf_appends(b,
-				i == 0 ? "=?UTF-8?B?" : " =?UTF-8?B?",
-				err) == -1)
-				return -1;
-			if (append_base64(b, s + i, n, err) == -1 ||
-			    buf_appends(b, "?=", err) == -1)
-				return -1;
-			i += n;
-		}
-		return 0;
-	}
-	if (!special)
+	/* Not ASCII, controls, or "=?": a name can never add a header line
+	 * or pass for an encoded-word it is not. */
+	if (mime_needs_words(name, len))
+		return mime_encode_words(b, name, len, err);
+	for (i = 0; i < len; i++)
+		if (!phrase_char((unsigned char)name[i]))
+			plain = false;
+	if (plain)
 		return buf_append(b, name, len, err);
 	if (buf_addch(b, '"', err) == -1)
 		return -1;
 	for (i = 0; i < len; i++) {
-		char c = (char)s[i];
-
-		if (s[i] < 0x20 || s[i] == 0x7f)
-			c = ' ';
-		else if ((c == '"' || c == '\\') &&
-			 buf_addch(b, '\\', err) == -1)
+		if ((name[i] == '"' || name[i] == '\\') &&
+		    buf_addch(b, '\\', err) == -1)
 			return -1;
-		if (buf_addch(b, c, err) == -1)
+		if (buf_addch(b, name[i], err) == -1)
 			return -1;
 	}
 	return buf_addch(b, '"', err);
+}
+
+int
+header_from_field(
+    struct buf *out, const char *name, const char *address, struct error *err)
+{
+	struct buf v;
+	int rc = -1;
+
+	buf_init(&v, HEADER_BLOCK_MAX);
+	if (name != NULL && name[0] != '\0') {
+		if (header_phrase(&v, name, strlen(name), err) == -1 ||
+		    buf_printf(&v, err, " <%s>", address) == -1)
+			goto out;
+	} else if (buf_appends(&v, address, err) == -1)
+		goto out;
+	rc = mime_fold(out, "From", buf_str(&v), v.len, err);
+out:
+	buf_free(&v);
+	return rc;
 }
 
 /* The mailboxes of an address list located in raw header text (folding
@@ -311,12 +286,11 @@ all_space(const char *p, size_t n)
 /* ---- the header block --------------------------------------------------- */
 
 struct header_ctx {
-	const struct message_options *mo;
-	struct message *m;
+	const struct header_options *ho;
+	struct header_result *res;
 	struct error *err;
 	header_put_fn put;
 	void *arg;
-	struct header_status *st;
 	const char *hdr;
 	size_t hdr_len;
 	struct field *fields;
@@ -328,7 +302,7 @@ struct header_ctx {
 static int
 put_line(struct header_ctx *h, const char *p, size_t n)
 {
-	h->st->lines++;
+	h->res->lines++;
 	return h->put(h->arg, p, n);
 }
 
@@ -356,10 +330,10 @@ put_lines(struct header_ctx *h, const char *p, size_t n)
 static void
 content_error(struct header_ctx *h, const struct error *e)
 {
-	if (h->st->failed)
+	if (h->res->failed)
 		return;
-	h->st->failed = true;
-	h->st->error = *e;
+	h->res->failed = true;
+	h->res->error = *e;
 }
 
 static const char *
@@ -447,7 +421,7 @@ split_fields(struct header_ctx *h, struct error *err)
 	return 0;
 }
 
-/* -t: the recipients of one field, completed, into m->header_rcpts.
+/* -t: the recipients of one field, completed, into res->rcpts.
  * Returns -1 only for a hard (EX_OSERR) error. */
 static int
 collect_rcpts(struct header_ctx *h, const struct field *f)
@@ -464,7 +438,7 @@ collect_rcpts(struct header_ctx *h, const struct field *f)
 		return 0;
 	error_clear(&e);
 	address_list_init(&tmp);
-	buf_init(&text, MESSAGE_HEADER_MAX);
+	buf_init(&text, HEADER_BLOCK_MAX);
 	if (unfold(v, vlen, &text, &e) == -1)
 		goto fail;
 	if (address_parse_list(text.data, text.len, &tmp, &e) == -1) {
@@ -472,8 +446,8 @@ collect_rcpts(struct header_ctx *h, const struct field *f)
 		goto fail;
 	}
 	for (i = 0; i < tmp.n; i++)
-		if (address_complete(tmp.addrs[i], h->mo->aliases, h->domain,
-			&h->m->header_rcpts, &h->m->alias_warning, &e) == -1) {
+		if (address_complete(tmp.addrs[i], h->ho->aliases, h->domain,
+			&h->res->rcpts, &h->res->alias_warning, &e) == -1) {
 			error_prefix(&e, "%s header", field_name(f->id));
 			goto fail;
 		}
@@ -506,7 +480,7 @@ parse_field(const struct header_ctx *h, const struct field *f,
 	int rc = 1;
 
 	v = field_value(h, f, &vlen);
-	buf_init(&text, MESSAGE_HEADER_MAX);
+	buf_init(&text, HEADER_BLOCK_MAX);
 	error_clear(&e);
 	if (unfold(v, vlen, &text, err) == -1) {
 		buf_free(&text);
@@ -577,7 +551,7 @@ put_completed(struct header_ctx *h, const struct field *f)
 	    scan_mailboxes(v, vlen, note_bare, &c) == -1 || c.n == 0)
 		return put_lines(h, h->hdr + f->off, f->len);
 
-	buf_init(&out, MESSAGE_HEADER_MAX * 2);
+	buf_init(&out, HEADER_BLOCK_MAX * 2);
 	if (buf_append(&out, h->hdr + f->off, f->name_len + 1, h->err) == -1)
 		goto oom;
 	pos = 0;
@@ -663,8 +637,8 @@ put_from(struct header_ctx *h, const struct field *f, bool force)
 	v = field_value(h, f, &vlen);
 	memset(&fm, 0, sizeof(fm));
 	scan_mailboxes(v, vlen, take_first, &fm);
-	buf_init(&out, MESSAGE_HEADER_MAX * 2);
-	buf_init(&name, MESSAGE_HEADER_MAX);
+	buf_init(&out, HEADER_BLOCK_MAX * 2);
+	buf_init(&name, HEADER_BLOCK_MAX);
 	if (buf_appends(&out, "From: ", h->err) == -1)
 		goto oom;
 	if (fm.found && fm.mb.angle && fm.mb.have_tok) {
@@ -693,7 +667,7 @@ put_from(struct header_ctx *h, const struct field *f, bool force)
 		while (i < name.len &&
 		       (name.data[i] == ' ' || name.data[i] == '\t'))
 			i++;
-		if (i < name.len && append_display(&out, name.data + i,
+		if (i < name.len && header_phrase(&out, name.data + i,
 					name.len - i, h->err) == -1)
 			goto oom;
 	}
@@ -713,7 +687,7 @@ oom:
 }
 
 /*
- * Whether every address of f is one the caller may use (mo->sender_ok,
+ * Whether every address of f is one the caller may use (ho->sender_ok,
  * mailsub.conf(5) local_senders; a bare name is completed first): 1 yes,
  * 0 no (or f holds no address that parses), 2 no but f is one bare name,
  * -1 on error.
@@ -741,7 +715,7 @@ senders_ok(struct header_ctx *h, const struct field *f)
 			}
 			a = full;
 		}
-		if (!h->mo->sender_ok(h->mo->sender_ok_arg, a))
+		if (!h->ho->sender_ok(h->ho->sender_ok_arg, a))
 			rc = 0;
 		free(full);
 	}
@@ -757,62 +731,69 @@ static int
 put_generated_from(struct header_ctx *h)
 {
 	char namebuf[256];
-	const char *name = message_full_name(h->mo, namebuf, sizeof(namebuf));
+	const char *name = header_full_name(h->ho, namebuf, sizeof(namebuf));
 	struct buf out;
 	int rc = -1;
 
-	buf_init(&out, MESSAGE_HEADER_MAX);
-	if (buf_appends(&out, "From: ", h->err) == -1)
-		goto out;
-	if (name != NULL && *name != '\0') {
-		if (append_display(&out, name, strlen(name), h->err) == -1 ||
-		    buf_printf(&out, h->err, " <%s>", h->sender) == -1)
-			goto out;
-	} else if (buf_appends(&out, h->sender, h->err) == -1)
-		goto out;
-	rc = put_line(h, out.data, out.len);
-out:
+	buf_init(&out, HEADER_BLOCK_MAX);
+	/* The folded lines, without the last line's '\n'. */
+	if (header_from_field(&out, name, h->sender, h->err) == 0)
+		rc = put_lines(h, out.data, out.len - 1);
 	buf_free(&out);
 	return rc;
 }
 
-static int
-make_message_id(struct header_ctx *h, char **out, struct error *err)
+const char *
+header_full_name(const struct header_options *ho, char *buf, size_t size)
 {
-	const struct message_options *mo = h->mo;
-	const char *at = strrchr(h->sender, '@');
+	struct passwd *pw;
+	size_t n;
+
+	if (ho->full_name != NULL || !ho->passwd_name)
+		return ho->full_name;
+	pw = getpwuid(getuid());
+	if (pw == NULL || pw->pw_gecos == NULL || pw->pw_gecos[0] == '\0')
+		return NULL;
+	n = strcspn(pw->pw_gecos, ",");
+	if (n == 0 || n >= size)
+		return NULL;
+	memcpy(buf, pw->pw_gecos, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+int
+header_message_id(
+    const char *sender, const char *hostname, char **out, struct error *err)
+{
+	const char *at = sender != NULL ? strrchr(sender, '@') : NULL;
 	const char *domain;
-	unsigned char rnd[8];
+	char rnd[16 + 1];
 	struct tm tm;
 	time_t now = time(NULL);
 	struct buf b;
-	size_t i;
 
 	if (at != NULL && at[1] != '\0')
 		domain = at + 1;
-	else if (mo->hostname != NULL && *mo->hostname != '\0')
-		domain = mo->hostname;
+	else if (hostname != NULL && *hostname != '\0')
+		domain = hostname;
 	else
 		domain = "localhost";
 	gmtime_r(&now, &tm);
-	fdio_random(rnd, sizeof(rnd));
+	id_random_hex(rnd, 16);
 	buf_init(&b, 1024);
-	if (buf_printf(&b, err, "<%04d%02d%02d%02d%02d%02d.%ld.",
+	/* RFC 5322 3.6.4: unique; time, pid and randomness make it so. */
+	if (buf_printf(&b, err, "<%04d%02d%02d%02d%02d%02d.%ld.%s@%s>",
 		tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		tm.tm_min, tm.tm_sec, (long)getpid()) == -1)
-		goto fail;
-	for (i = 0; i < sizeof(rnd); i++)
-		if (buf_printf(&b, err, "%02x", rnd[i]) == -1)
-			goto fail;
-	if (buf_printf(&b, err, "@%s>", domain) == -1)
-		goto fail;
+		tm.tm_min, tm.tm_sec, (long)getpid(), rnd, domain) == -1) {
+		buf_free(&b);
+		if (err->exit_code != EX_OSERR)
+			error_set(err, EX_DATAERR,
+			    "domain too long for a Message-ID");
+		return -1;
+	}
 	*out = buf_detach(&b);
 	return 0;
-fail:
-	buf_free(&b);
-	if (err->exit_code != EX_OSERR)
-		error_set(err, EX_DATAERR, "domain too long for a Message-ID");
-	return -1;
 }
 
 static char *
@@ -821,7 +802,7 @@ trimmed_copy(const char *v, size_t n)
 	struct buf b;
 	size_t s = 0;
 
-	buf_init(&b, MESSAGE_HEADER_MAX);
+	buf_init(&b, HEADER_BLOCK_MAX);
 	while (s < n && (v[s] == ' ' || v[s] == '\t' || v[s] == '\n'))
 		s++;
 	while (
@@ -842,11 +823,10 @@ trimmed_copy(const char *v, size_t n)
  * and From, To and Cc rewritten as the account says.
  */
 int
-header_process(const char *text, size_t len, const struct message_options *mo,
-    header_put_fn put, void *arg, struct message *m, struct header_status *st,
-    struct error *err)
+header_process(const char *text, size_t len, const struct header_options *ho,
+    header_put_fn put, void *arg, struct header_result *res, struct error *err)
 {
-	const struct account *acct = mo->acct;
+	const struct account *acct = ho->acct;
 	struct header_ctx h;
 	const struct field *from = NULL, *date = NULL, *msgid = NULL;
 	bool resent = false, add;
@@ -854,17 +834,15 @@ header_process(const char *text, size_t len, const struct message_options *mo,
 	size_t i;
 	int rc = -1;
 
-	memset(st, 0, sizeof(*st));
 	memset(&h, 0, sizeof(h));
-	h.mo = mo;
-	h.m = m;
+	h.ho = ho;
+	h.res = res;
 	h.err = err;
 	h.put = put;
 	h.arg = arg;
-	h.st = st;
 	h.hdr = text != NULL ? text : "";
 	h.hdr_len = text != NULL ? len : 0;
-	h.sender = mo->envelope_from != NULL ? mo->envelope_from : "";
+	h.sender = ho->envelope_from != NULL ? ho->envelope_from : "";
 	h.domain = acct != NULL && acct->default_domain != NULL &&
 			   *acct->default_domain != '\0'
 		       ? acct->default_domain
@@ -888,7 +866,7 @@ header_process(const char *text, size_t len, const struct message_options *mo,
 			msgid = f;
 	}
 
-	if (mo->read_recipients)
+	if (ho->read_recipients)
 		for (i = 0; i < h.n_fields; i++) {
 			enum field_id id = h.fields[i].id;
 			bool use = resent ? id == FIELD_RESENT_TO ||
@@ -905,9 +883,9 @@ header_process(const char *text, size_t len, const struct message_options *mo,
 		size_t vlen;
 		const char *v = field_value(&h, msgid, &vlen);
 
-		free(m->message_id);
-		m->message_id = trimmed_copy(v, vlen);
-		if (m->message_id == NULL) {
+		free(res->message_id);
+		res->message_id = trimmed_copy(v, vlen);
+		if (res->message_id == NULL) {
 			error_set(err, EX_OSERR, "out of memory");
 			goto out;
 		}
@@ -928,10 +906,10 @@ header_process(const char *text, size_t len, const struct message_options *mo,
 		char *id;
 		struct buf line;
 
-		if (make_message_id(&h, &id, err) == -1)
+		if (header_message_id(h.sender, ho->hostname, &id, err) == -1)
 			goto out;
-		free(m->message_id);
-		m->message_id = id;
+		free(res->message_id);
+		res->message_id = id;
 		buf_init(&line, 2048);
 		if (buf_printf(&line, err, "Message-ID: %s", id) == -1 ||
 		    put_line(&h, line.data, line.len) == -1) {
@@ -954,19 +932,19 @@ header_process(const char *text, size_t len, const struct message_options *mo,
 		case FIELD_FROM:
 			/* A From the caller may not use becomes the caller's
 			 * address (the envelope sender, already checked). */
-			if (mo->sender_ok != NULL) {
+			if (ho->sender_ok != NULL) {
 				const char *env = h.sender;
 				int ok = senders_ok(&h, f);
 
 				if (ok == -1)
 					goto out;
 				if (*h.sender == '\0' &&
-				    mo->own_address != NULL)
-					h.sender = mo->own_address;
+				    ho->own_address != NULL)
+					h.sender = ho->own_address;
 				if (ok != 1 && *h.sender != '\0') {
 					if (ok == 0 ||
 					    mode == ACCOUNT_FROM_KEEP)
-						m->sender_warning =
+						res->sender_warning =
 						    "a From header naming "
 						    "another address was "
 						    "replaced";
@@ -985,13 +963,13 @@ header_process(const char *text, size_t len, const struct message_options *mo,
 		case FIELD_SENDER:
 		case FIELD_RESENT_FROM:
 		case FIELD_RESENT_SENDER:
-			if (mo->sender_ok != NULL) {
+			if (ho->sender_ok != NULL) {
 				int ok = senders_ok(&h, f);
 
 				if (ok == -1)
 					goto out;
 				if (ok != 1) {
-					m->sender_warning =
+					res->sender_warning =
 					    "a Sender or "
 					    "Resent-From header naming "
 					    "another address was removed";
@@ -1019,6 +997,21 @@ header_process(const char *text, size_t len, const struct message_options *mo,
 out:
 	free(h.fields);
 	return rc;
+}
+
+void
+header_result_init(struct header_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	address_list_init(&res->rcpts);
+}
+
+void
+header_result_free(struct header_result *res)
+{
+	address_list_free(&res->rcpts);
+	free(res->message_id);
+	header_result_init(res);
 }
 
 int

@@ -80,7 +80,7 @@ mailq_postfix_entry(struct buf *out, const char *id, char mark,
 }
 
 /* When the message was queued: its ID starts with that time in hex
- * (queue_make_id()); else its first attempt. */
+ * (id_unique()); else its first attempt. */
 static time_t
 arrival_time(const char *id, const struct queue_file *qf)
 {

@@ -8,7 +8,7 @@
  * leading '.' doubled (RFC 5321 4.5.2).  The line cutter
  * (message_lines_feed) is also what cuts -bs DATA (smtpd.c), so the two
  * ways in share one line rule.  Only the header block is held in memory,
- * bounded by MESSAGE_HEADER_MAX, and handed to header.c.
+ * bounded by HEADER_BLOCK_MAX, and handed to header.c.
  */
 #include "autoconfig.h"
 
@@ -17,7 +17,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,9 +29,9 @@
 #include "error.h"
 #include "fdio.h"
 #include "header.h"
+#include "id.h"
 #include "interrupt.h"
 #include "message.h"
-#include "queue.h"
 
 /* Large blocks keep the per-byte cost low (bench/RESULTS.md). */
 #define READ_BLOCK (64 * 1024)
@@ -95,25 +94,6 @@ message_init(struct message *m)
 	memset(m, 0, sizeof(*m));
 	m->fd = -1;
 	address_list_init(&m->header_rcpts);
-}
-
-const char *
-message_full_name(const struct message_options *mo, char *buf, size_t size)
-{
-	struct passwd *pw;
-	size_t n;
-
-	if (mo->full_name != NULL || !mo->passwd_name)
-		return mo->full_name;
-	pw = getpwuid(getuid());
-	if (pw == NULL || pw->pw_gecos == NULL || pw->pw_gecos[0] == '\0')
-		return NULL;
-	n = strcspn(pw->pw_gecos, ",");
-	if (n == 0 || n >= size)
-		return NULL;
-	memcpy(buf, pw->pw_gecos, n);
-	buf[n] = '\0';
-	return buf;
 }
 
 void
@@ -268,11 +248,11 @@ put_header_line(void *arg, const char *line, size_t len)
 static int
 finish_headers(struct reader *r, size_t end, enum header_end how)
 {
-	struct header_status st;
+	struct header_result res;
+	int rc;
 
 	if (r->mo->choose_sender != NULL) {
 		char *from = NULL;
-		int rc;
 
 		if (header_from_address(r->hdr.data, end, &from, r->err) == -1)
 			return -1;
@@ -285,15 +265,26 @@ finish_headers(struct reader *r, size_t end, enum header_end how)
 			return -1;
 		r->mo = &r->chosen;
 	}
-	if (header_process(r->hdr.data, end, r->mo, put_header_line, r, r->m,
-		&st, r->err) == -1)
-		return -1;
-	if (st.failed)
-		content_error(r, &st.error);
+	header_result_init(&res);
+	rc = header_process(
+	    r->hdr.data, end, &r->mo->header, put_header_line, r, &res, r->err);
+	/* What the header block said belongs to the message. */
+	address_list_free(&r->m->header_rcpts);
+	r->m->header_rcpts = res.rcpts;
+	address_list_init(&res.rcpts);
+	free(r->m->message_id);
+	r->m->message_id = res.message_id;
+	res.message_id = NULL;
+	r->m->alias_warning = res.alias_warning;
+	r->m->sender_warning = res.sender_warning;
+	if (rc == 0 && res.failed)
+		content_error(r, &res.error);
 	/* RFC 5322 2.1: an empty line separates header and body. */
-	if (how == HEADER_END_BLANK || (how == HEADER_END_LINE && st.lines > 0))
-		return out_put(r, "\r\n", 2);
-	return 0;
+	if (rc == 0 && (how == HEADER_END_BLANK ||
+			   (how == HEADER_END_LINE && res.lines > 0)))
+		rc = out_put(r, "\r\n", 2);
+	header_result_free(&res);
+	return rc;
 }
 
 /* The header block ended before the current line (which is body). */
@@ -314,7 +305,7 @@ end_headers_at_line(struct reader *r, const char *p, size_t n)
 	return 0;
 }
 
-/* Over MESSAGE_HEADER_MAX: spool everything as it is (normalised), fail at
+/* Over HEADER_BLOCK_MAX: spool everything as it is (normalised), fail at
  * the end (tests/FAULTS.md 41). */
 static int
 header_overflow(struct reader *r, const char *p, size_t n)
@@ -323,7 +314,7 @@ header_overflow(struct reader *r, const char *p, size_t n)
 
 	r->m->header_too_large = true;
 	error_set(&e, EX_DATAERR, "header block larger than %d MiB",
-	    MESSAGE_HEADER_MAX / (1024 * 1024));
+	    HEADER_BLOCK_MAX / (1024 * 1024));
 	content_error(r, &e);
 	r->phase = PHASE_BODY;
 	r->line_start = true;
@@ -378,7 +369,7 @@ header_data(struct reader *r, const char *p, size_t n)
 	}
 	if (r->kind == LINE_BODY)
 		return end_headers_at_line(r, p, n);
-	if (n > MESSAGE_HEADER_MAX - r->hdr.len)
+	if (n > HEADER_BLOCK_MAX - r->hdr.len)
 		return header_overflow(r, p, n);
 	return buf_append(&r->hdr, p, n, r->err);
 }
@@ -405,7 +396,7 @@ header_eol(struct reader *r)
 	case LINE_CONT:
 		break;
 	}
-	if (r->hdr.len + 1 > MESSAGE_HEADER_MAX) {
+	if (r->hdr.len + 1 > HEADER_BLOCK_MAX) {
 		if (header_overflow(r, NULL, 0) == -1)
 			return -1;
 		return body_eol(r);
@@ -598,11 +589,11 @@ message_read(int in_fd, const char *spool_dir, const struct message_options *mo,
     struct message *m, struct error *err)
 {
 	struct reader r;
-	char id[QUEUE_ID_MAX];
+	char id[ID_UNIQUE_MAX];
 	char *in = NULL;
 	struct buf path;
 	unsigned long long limit =
-	    mo->acct != NULL ? mo->acct->max_message_size : 0;
+	    mo->header.acct != NULL ? mo->header.acct->max_message_size : 0;
 	int rc = -1;
 
 	memset(&r, 0, sizeof(r));
@@ -615,12 +606,12 @@ message_read(int in_fd, const char *spool_dir, const struct message_options *mo,
 	r.lines.data = line_data;
 	r.lines.eol = line_eol;
 	r.lines.arg = &r;
-	buf_init(&r.hdr, MESSAGE_HEADER_MAX + 1);
+	buf_init(&r.hdr, HEADER_BLOCK_MAX + 1);
 	m->size = 0;
 	m->input_bytes = 0;
 
-	queue_make_id(id, sizeof(id));
-	buf_init(&path, 4096 + QUEUE_ID_MAX);
+	id_unique(id, sizeof(id));
+	buf_init(&path, 4096 + ID_UNIQUE_MAX);
 	if (buf_printf(&path, err, "%s/spool-%s", spool_dir, id) == -1) {
 		buf_free(&path);
 		return -1;

@@ -3,8 +3,8 @@
  * Reading the message: once, from a descriptor, into a private spool file
  * in wire form (CRLF line endings, no lone CR or LF, dot-stuffed), with
  * memory that does not depend on the message size.  The header block is
- * parsed (bounded) to find -t recipients, strip Bcc, and add From, Date and
- * Message-ID.
+ * bounded here and handed to header.h, which finds -t recipients, strips
+ * Bcc, and adds From, Date and Message-ID.
  */
 #ifndef MAILSUB_MESSAGE_H
 #define MAILSUB_MESSAGE_H
@@ -15,38 +15,23 @@
 #include <stddef.h>
 
 #include "address.h"
+#include "header.h"
 
-struct account;
-struct aliases;
 struct error;
 
-/* The header block is held in memory while it is processed. */
-#define MESSAGE_HEADER_MAX (1024 * 1024)
-
 struct message_options {
-	bool        read_recipients;  /* -t */
+	struct header_options header; /* what header.c adds and rewrites;
+	                                 header.acct->max_message_size
+	                                 bounds the read */
 	bool        stop_at_dot;      /* stdin is a terminal and no -i */
 	bool        interruptible;    /* a signal (interrupt.h) before the
 	                                 end ends the read: EX_IOERR, nothing
 	                                 kept */
-	const char *envelope_from;    /* the decided envelope sender */
-	const char *full_name;        /* -F */
-	bool        passwd_name;      /* else the password database's */
-	const char *hostname;         /* for Message-ID */
-	const struct account *acct;   /* add_headers, from_header,
-	                                 default_domain */
-	const struct aliases *aliases;
-	/* When set (sysmode.h: a restricted caller), the From, Sender,
-	 * Resent-From and Resent-Sender addresses are checked with it:
-	 * a From naming another address becomes the envelope sender (or
-	 * own_address for the null sender), the others are removed. */
-	bool      (*sender_ok)(void *arg, const char *addr);
-	void       *sender_ok_arg;
-	const char *own_address;
 	/* --read-envelope-from: called once the header block is complete,
 	 * with the first From address (NULL: none), before the block is
-	 * processed; it may change envelope_from, acct and aliases in the
-	 * options it is handed.  -1 stops the reading (err set). */
+	 * processed; it may change header.envelope_from, header.acct and
+	 * header.aliases in the options it is handed.  -1 stops the
+	 * reading (err set). */
 	int (*choose_sender)(void *arg, const char *from_address,
 	    struct message_options *mo, struct error *err);
 	void *choose_sender_arg;
@@ -72,20 +57,15 @@ struct message {
 void message_init(struct message *m);
 /* Close and remove the spool (unless it has been moved elsewhere). */
 void message_free(struct message *m);
-/* The name for a generated From: -F, else (passwd_name) the GECOS field
- * of the password database up to its first comma (the rest is office and
- * phone), looked up only when a From is made; NULL when there is none. */
-const char *message_full_name(const struct message_options *mo, char *buf,
-    size_t size);
 
 /*
  * Read everything from in_fd into a new spool file in spool_dir (mode 0600,
  * created exclusively).  On a content error (NUL bytes: EX_DATAERR; header
- * block over MESSAGE_HEADER_MAX: EX_DATAERR; -t with no recipient is left to
+ * block over HEADER_BLOCK_MAX: EX_DATAERR; -t with no recipient is left to
  * the caller) the whole input is still spooled so it can be saved, and -1 is
  * returned with m->fd valid.  A read error (or, with mo->interruptible, a
  * signal before the end) is EX_IOERR, a spool write error
- * EX_CANTCREAT/EX_IOERR, a message larger than mo->acct->max_message_size
+ * EX_CANTCREAT/EX_IOERR, a message larger than max_message_size
  * EX_DATAERR (reading stops there); m->fd is then -1 and the spool gone.
  */
 int message_read(int in_fd, const char *spool_dir,

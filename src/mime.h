@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * MIME encoders for compose mode, all pure: base64 in 76-column lines and
- * quoted-printable as streams (RFC 2045 6.7, 6.8), a scanner that decides
- * whether text may go as 7bit, RFC 2047 encoded-words for header text,
- * RFC 2231 parameter values, header folding (RFC 5322 2.2.3), and a
- * content type by file name for when libmagic cannot tell.
+ * MIME encoders for compose mode and header.c, all pure: base64 in
+ * 76-column lines and quoted-printable as streams (RFC 2045 6.7, 6.8), a
+ * scanner that decides whether text may go as 7bit, RFC 2047 encoded-words
+ * for header text, RFC 2231 parameter values, header folding (RFC 5322
+ * 2.2.3), and a content type by file name for when libmagic cannot tell.
  */
 #ifndef MAILSUB_MIME_H
 #define MAILSUB_MIME_H

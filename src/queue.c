@@ -25,8 +25,12 @@
 #include "error.h"
 #include "fdio.h"
 #include "fsperm.h"
+#include "id.h"
 #include "queue.h"
 #include "sysmode.h"
+
+/* Queue IDs are id_unique() names. */
+_Static_assert(ID_UNIQUE_MAX <= QUEUE_ID_MAX, "a queue ID holds a name");
 
 #define COPY_BLOCK	   (64 * 1024)
 #define QUEUE_VERSION_LINE "mailsub-queue 1"
@@ -156,26 +160,6 @@ queue_prepare(const char *queue_dir, struct error *err)
 out:
 	buf_free(&b);
 	return rc;
-}
-
-/* ---- names --------------------------------------------------------------- */
-
-void
-queue_make_id(char *id, size_t size)
-{
-	static unsigned counter;
-	unsigned char rnd[6];
-	struct timespec ts;
-	unsigned c;
-
-	c = __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	/* The random part is extra: time, pid and counter make the name
-	 * unique. */
-	fdio_random(rnd, sizeof(rnd));
-	snprintf(id, size, "%llx.%ld.%u.%02x%02x%02x%02x%02x%02x",
-	    (unsigned long long)ts.tv_sec, (long)getpid(), c, rnd[0], rnd[1],
-	    rnd[2], rnd[3], rnd[4], rnd[5]);
 }
 
 /* ---- store -----------------------------------------------------------------
@@ -389,7 +373,7 @@ write_tmp(const char *queue_dir, const struct queue_envelope *env, int msg_fd,
 	if (format_header(&head, env, err) == -1)
 		goto fail;
 	for (tries = 0; fd == -1; tries++) {
-		queue_make_id(id, QUEUE_ID_MAX);
+		id_unique(id, QUEUE_ID_MAX);
 		buf_reset(tmp);
 		if (buf_printf(tmp, err, "%s/tmp/%s", queue_dir, id) == -1)
 			goto fail;
@@ -1079,7 +1063,7 @@ out:
 	return rc;
 }
 
-/* The process that made an ID (queue_make_id: "TIME.PID.N.RANDOM"), or 0
+/* The process that made an ID (id_unique(): "TIME.PID.N.RANDOM"), or 0
  * when the name does not say. */
 static pid_t
 id_pid(const char *name)

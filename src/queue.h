@@ -85,9 +85,6 @@ int queue_store(const char *queue_dir, enum queue_area area,
     const struct queue_envelope *env, int msg_fd, unsigned long long size,
     char *id, char **path, struct error *err);
 
-/* A fresh unique name: time, pid, counter and random bits. */
-void queue_make_id(char *id, size_t size);
-
 /* The queue file header is bounded (100 000 recipients fit). */
 #define QUEUE_HEADER_MAX (32 * 1024 * 1024)
 /* One header line; longer last-error text is cut when stored. */
@@ -140,7 +137,7 @@ void queue_file_envelope(const struct queue_file *qf,
 /* ---- the queue runner's primitives (flush.c) ---- */
 
 /*
- * Whether id can name a queue file: what queue_make_id() makes, letters,
+ * Whether id can name a queue file: what id_unique() makes, letters,
  * digits, '.', '_' and '-', not starting with '.', shorter than
  * QUEUE_ID_MAX.  A user-given ID (--queue-delete) can then never name a
  * path outside its area.

@@ -13,7 +13,6 @@
 #include "error.h"
 #include "fuzz.h"
 #include "header.h"
-#include "message.h"
 
 static int
 put_line(void *arg, const char *line, size_t len)
@@ -31,14 +30,13 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char domain[] = "example.org";
-	struct message_options mo;
-	struct header_status st;
+	struct header_options ho;
+	struct header_result res;
 	struct account acct;
-	struct message m;
 	struct error err;
 	size_t total = 0;
 
-	if (size > MESSAGE_HEADER_MAX)
+	if (size > HEADER_BLOCK_MAX)
 		return 0;
 	memset(&acct, 0, sizeof(acct));
 	acct.add_headers = true;
@@ -46,17 +44,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Both rewriting modes, chosen by the input. */
 	acct.from_header =
 	    size > 0 && (data[0] & 1) ? ACCOUNT_FROM_FORCE : ACCOUNT_FROM_FIX;
-	memset(&mo, 0, sizeof(mo));
-	mo.read_recipients = true;
-	mo.envelope_from = "sender@example.org";
-	mo.full_name = "Fuzz Tester";
-	mo.hostname = "host.example.org";
-	mo.acct = &acct;
-	message_init(&m);
-	memset(&st, 0, sizeof(st));
+	memset(&ho, 0, sizeof(ho));
+	ho.read_recipients = true;
+	ho.envelope_from = "sender@example.org";
+	ho.full_name = "Fuzz Tester";
+	ho.hostname = "host.example.org";
+	ho.acct = &acct;
+	header_result_init(&res);
 	error_clear(&err);
 	(void)header_process(
-	    (const char *)data, size, &mo, put_line, &total, &m, &st, &err);
-	message_free(&m);
+	    (const char *)data, size, &ho, put_line, &total, &res, &err);
+	header_result_free(&res);
 	return 0;
 }

@@ -25,7 +25,6 @@
 
 #include "account.h"
 #include "buf.h"
-#include "cli.h"
 #include "compose.h"
 #include "error.h"
 #include "message.h"
@@ -726,10 +725,10 @@ setup(void **state)
 	account.from_header = ACCOUNT_FROM_KEEP;
 	account.syslog_facility = -1;
 	memset(&mo, 0, sizeof(mo));
-	mo.envelope_from = "sender@example.org";
-	mo.full_name = "J\xc3\xb6rg M\xc3\xbcller";
-	mo.hostname = "host.example.org";
-	mo.acct = &account;
+	mo.header.envelope_from = "sender@example.org";
+	mo.header.full_name = "J\xc3\xb6rg M\xc3\xbcller";
+	mo.header.hostname = "host.example.org";
+	mo.header.acct = &account;
 	error_clear(&err);
 	return 0;
 }
@@ -1000,7 +999,7 @@ test_compose_headers(void **state)
 	free(m);
 	/* The null sender and no --from: no From to write. */
 	co.from = NULL;
-	mo.envelope_from = "";
+	mo.header.envelope_from = "";
 	m = compose(&co, NULL, &rc);
 	assert_int_equal(rc, -1);
 	assert_int_equal(err.exit_code, EX_USAGE);

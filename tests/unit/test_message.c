@@ -33,6 +33,7 @@
 
 #include "account.h"
 #include "address.h"
+#include "buf.h"
 #include "error.h"
 #include "header.h"
 #include "message.h"
@@ -61,9 +62,9 @@ setup(void **state)
 	account.from_header = ACCOUNT_FROM_FIX;
 	account.add_headers = false;
 	memset(&mo, 0, sizeof(mo));
-	mo.envelope_from = "alice@example.com";
-	mo.hostname = "host.example.net";
-	mo.acct = &account;
+	mo.header.envelope_from = "alice@example.com";
+	mo.header.hostname = "host.example.net";
+	mo.header.acct = &account;
 	return 0;
 }
 
@@ -729,7 +730,7 @@ test_header_ends_at_non_field_line(void **state)
 
 	/* "Bad Header" has a space in the name: the body has begun, an
 	 * empty line is put before it, and what follows is body text. */
-	mo.read_recipients = true;
+	mo.header.read_recipients = true;
 	run("Subject: x\nBad Header: y\nBcc: z@x\n\nbody\n", &r);
 	assert_int_equal(r.rc, 0);
 	assert_string_equal(r.out, "Subject: x\r\n\r\nBad Header: y\r\n"
@@ -744,7 +745,7 @@ test_header_cr_injection(void **state)
 	struct run r;
 
 	/* tests/FAULTS.md 13: a stray CR cannot start a new header line. */
-	mo.read_recipients = true;
+	mo.header.read_recipients = true;
 	run("To: a@x\nSubject: hi\rBcc: evil@x\n\nbody\n", &r);
 	assert_int_equal(r.rc, 0);
 	assert_has_line(r.out, "Subject: hi Bcc: evil@x");
@@ -765,7 +766,7 @@ test_bcc_always_removed(void **state)
 {
 	struct run r;
 
-	mo.read_recipients = false;
+	mo.header.read_recipients = false;
 	run("To: a@x\nBcc: b@y,\n c@z\nResent-Bcc: d@w\nSubject: s\n\n"
 	    "Bcc: in body\n",
 	    &r);
@@ -781,7 +782,7 @@ test_t_to_cc_bcc(void **state)
 {
 	struct run r;
 
-	mo.read_recipients = true;
+	mo.header.read_recipients = true;
 	run("To: Ann <a@x>, b@y\nCc: \"Doe, C\" <c@z>\nBCC: d@w\n"
 	    "Subject: s\n\nbody\n",
 	    &r);
@@ -801,7 +802,7 @@ test_t_folded_and_duplicates(void **state)
 {
 	struct run r;
 
-	mo.read_recipients = true;
+	mo.header.read_recipients = true;
 	run("To: a@x,\n b@y\nCc: a@X, b@y\nBcc: a@x\n\n", &r);
 	assert_int_equal(r.rc, 0);
 	assert_int_equal(r.m.header_rcpts.n, 2);
@@ -815,7 +816,7 @@ test_t_resent_only(void **state)
 {
 	struct run r;
 
-	mo.read_recipients = true;
+	mo.header.read_recipients = true;
 	run("To: a@x\nCc: c@x\nResent-To: r@x\nResent-Cc: rc@x\n"
 	    "Resent-Bcc: rb@x\n\nbody\n",
 	    &r);
@@ -835,7 +836,7 @@ test_t_groups(void **state)
 {
 	struct run r;
 
-	mo.read_recipients = true;
+	mo.header.read_recipients = true;
 	run("To: undisclosed-recipients:;\nCc: team: m1@x, m2@x;\n"
 	    "Bcc:\n\n",
 	    &r);
@@ -852,7 +853,7 @@ test_t_none(void **state)
 	struct run r;
 
 	/* No recipients is the caller's decision (tests/FAULTS.md 11). */
-	mo.read_recipients = true;
+	mo.header.read_recipients = true;
 	run("Subject: x\n\nbody\n", &r);
 	assert_int_equal(r.rc, 0);
 	assert_int_equal(r.m.header_rcpts.n, 0);
@@ -864,7 +865,7 @@ test_t_syntax_error(void **state)
 {
 	struct run r;
 
-	mo.read_recipients = true;
+	mo.header.read_recipients = true;
 	run("To: ok@x\nCc: <broken@x\nBcc: hidden@x\n\nbody\n", &r);
 	assert_int_equal(r.rc, -1);
 	assert_int_equal(r.err.exit_code, EX_DATAERR);
@@ -881,7 +882,7 @@ test_t_default_domain(void **state)
 {
 	struct run r;
 
-	mo.read_recipients = true;
+	mo.header.read_recipients = true;
 	account.default_domain = "example.org";
 	run("To: root, Bob <bob>, c@x\nCc: ops (Operators)\nBcc: hid\n\n", &r);
 	assert_int_equal(r.rc, 0);
@@ -949,7 +950,7 @@ test_message_id_domain_fallback(void **state)
 	struct run r;
 
 	account.add_headers = true;
-	mo.envelope_from = "localuser";
+	mo.header.envelope_from = "localuser";
 	run("Subject: s\n\n", &r);
 	assert_matches(r.m.message_id, "^<[0-9]{14}\\.[0-9]+\\.[0-9a-f]{16}"
 				       "@host\\.example\\.net>$");
@@ -990,18 +991,18 @@ test_generated_from_full_name(void **state)
 	struct run r;
 
 	account.add_headers = true;
-	mo.full_name = "CronDaemon";
+	mo.header.full_name = "CronDaemon";
 	run("Subject: s\n\n", &r);
 	assert_has_line(r.out, "From: CronDaemon <alice@example.com>");
 	run_free(&r);
 
-	mo.full_name = "Doe, J. \"Jay\"";
+	mo.header.full_name = "Doe, J. \"Jay\"";
 	run("Subject: s\n\n", &r);
 	assert_has_line(
 	    r.out, "From: \"Doe, J. \\\"Jay\\\"\" <alice@example.com>");
 	run_free(&r);
 
-	mo.full_name = "J\xc3\xb6rg M\xc3\xbcller";
+	mo.header.full_name = "J\xc3\xb6rg M\xc3\xbcller";
 	run("Subject: s\n\n", &r);
 	assert_has_line(r.out,
 	    "From: =?UTF-8?B?SsO2cmcgTcO8bGxlcg==?= <alice@example.com>");
@@ -1020,7 +1021,7 @@ test_generated_from_long_utf8_name(void **state)
 	for (i = 0; i + 2 <= 300; i += 2)
 		memcpy(name + i, "\xc3\xa9", 2);
 	name[300] = '\0';
-	mo.full_name = name;
+	mo.header.full_name = name;
 	run("Subject: s\n\n", &r);
 	line = find_line(r.out, "From: =?UTF-8?B?");
 	assert_non_null(line);
@@ -1035,6 +1036,55 @@ test_generated_from_long_utf8_name(void **state)
 		if (*(q + 2) == ' ' && *(q + 3) == '<')
 			break;
 	}
+	run_free(&r);
+}
+
+/* The generated From is header.c's, for a message read and a composed one
+ * alike (compose_head.c calls header_from_field()): a name that looks like
+ * an encoded-word or holds a control character is encoded, and a long
+ * name is folded within 76 columns. */
+static void
+test_generated_from_one_writer(void **state)
+{
+	struct buf b;
+	struct error err;
+	struct run r;
+	const char *line, *p;
+
+	buf_init(&b, 4096);
+	error_clear(&err);
+	assert_int_equal(header_phrase(&b, "=?x?=", 5, &err), 0);
+	assert_string_equal(buf_str(&b), "=?UTF-8?B?PT94Pz0=?=");
+	buf_reset(&b);
+	assert_int_equal(header_from_field(&b, "Doe, J.", "a@b", &err), 0);
+	assert_string_equal(buf_str(&b), "From: \"Doe, J.\" <a@b>\n");
+	buf_reset(&b);
+	assert_int_equal(header_from_field(&b, NULL, "a@b", &err), 0);
+	assert_string_equal(buf_str(&b), "From: a@b\n");
+	buf_free(&b);
+
+	account.add_headers = true;
+	mo.header.full_name = "bell\a";
+	run("Subject: s\n\n", &r);
+	assert_has_line(r.out, "From: =?UTF-8?Q?bell=07?= <alice@example.com>");
+	run_free(&r);
+
+	mo.header.full_name =
+	    "Anna Beatrice Carolina Dorothea Elisabeth Franziska "
+	    "Gertrud Hildegard";
+	run("Subject: s\n\n", &r);
+	line = find_line(r.out, "From: Anna ");
+	assert_non_null(line);
+	for (p = line; *p != '\0' && strncmp(p, "\r\nSubject", 9) != 0;) {
+		const char *e = strstr(p, "\r\n");
+
+		assert_non_null(e);
+		assert_true(e - p <= 76);
+		p = e + 2;
+		if (*p != ' ' && *p != '\t')
+			break;
+	}
+	assert_non_null(strstr(line, "Hildegard\r\n <alice@example.com>\r\n"));
 	run_free(&r);
 }
 
@@ -1106,7 +1156,7 @@ test_from_keep(void **state)
 	run_free(&r);
 }
 
-/* mo.sender_ok (a restricted caller, sysmode.h): a From naming another
+/* mo.header.sender_ok (a restricted caller, sysmode.h): a From naming another
  * address becomes the envelope sender, keeping its name; Sender and
  * Resent-From naming another are removed; the caller's own are kept. */
 static bool
@@ -1121,7 +1171,7 @@ test_from_checked_for_the_caller(void **state)
 {
 	struct run r;
 
-	mo.sender_ok = only_alice;
+	mo.header.sender_ok = only_alice;
 	account.default_domain = "example.com";
 	run("From: The Boss <ceo@example.com>\nSender: ceo@example.com\n"
 	    "Resent-From: alias@example.com\nResent-Sender: x@y\n"
@@ -1156,8 +1206,8 @@ test_from_checked_for_the_caller(void **state)
 	run_free(&r);
 
 	/* The null sender: the caller's own address instead. */
-	mo.envelope_from = "";
-	mo.own_address = "alice@example.com";
+	mo.header.envelope_from = "";
+	mo.header.own_address = "alice@example.com";
 	run("From: ceo@example.com\n\n", &r);
 	assert_string_equal(r.out, "From: alice@example.com\r\n\r\n");
 	run_free(&r);
@@ -1182,7 +1232,7 @@ test_header_too_large(void **state)
 		p += 8 + width + 1;
 	}
 	memcpy(p, "\nbody\n", 6);
-	mo.read_recipients = true;
+	mo.header.read_recipients = true;
 	account.add_headers = true;
 	run_split(in, len, 0, 65536, &r);
 	assert_int_equal(r.rc, -1);
@@ -1333,7 +1383,7 @@ test_random_input_wire_form(void **state)
 	/* Whatever comes in, the spool is clean wire form, and the same
 	 * whichever way the input was cut into reads. */
 	account.add_headers = true;
-	mo.read_recipients = true;
+	mo.header.read_recipients = true;
 	for (i = 0; i < 200; i++) {
 		struct run whole, cut;
 		size_t n, k;
@@ -1391,31 +1441,31 @@ test_header_process_odd_input(void **state)
 {
 	static const char odd[] = " starts folded\nno colon here\nTo:\n\tx";
 	struct collected c;
-	struct header_status st;
-	struct message m;
+	struct header_result res;
 	struct error err;
 
 	/* Not what message.c hands over, but it must not go wrong. */
-	mo.read_recipients = true;
-	message_init(&m);
+	mo.header.read_recipients = true;
+	header_result_init(&res);
 	memset(&c, 0, sizeof(c));
 	c.fail_after = -1;
 	error_clear(&err);
-	assert_int_equal(header_process(odd, sizeof(odd) - 1, &mo, collect_line,
-			     &c, &m, &st, &err),
+	assert_int_equal(header_process(odd, sizeof(odd) - 1, &mo.header,
+			     collect_line, &c, &res, &err),
 	    0);
 	assert_string_equal(c.text, " starts folded|no colon here|To:|\tx|");
-	assert_int_equal(st.lines, 4);
-	message_free(&m);
+	assert_int_equal(res.lines, 4);
+	header_result_free(&res);
 
 	/* Nothing at all. */
-	message_init(&m);
+	header_result_init(&res);
 	memset(&c, 0, sizeof(c));
 	c.fail_after = -1;
 	assert_int_equal(
-	    header_process(NULL, 0, &mo, collect_line, &c, &m, &st, &err), 0);
-	assert_int_equal(st.lines, 0);
-	message_free(&m);
+	    header_process(NULL, 0, &mo.header, collect_line, &c, &res, &err),
+	    0);
+	assert_int_equal(res.lines, 0);
+	header_result_free(&res);
 }
 
 static void
@@ -1423,22 +1473,21 @@ test_header_process_put_failure(void **state)
 {
 	static const char in[] = "From: root (x)\nTo: a@x\nSubject: s";
 	struct collected c;
-	struct header_status st;
-	struct message m;
+	struct header_result res;
 	struct error err;
 	int k;
 
 	account.add_headers = true;
 	account.default_domain = "example.org";
 	for (k = 0; k < 5; k++) {
-		message_init(&m);
+		header_result_init(&res);
 		memset(&c, 0, sizeof(c));
 		c.fail_after = k;
 		error_clear(&err);
-		assert_int_equal(header_process(in, sizeof(in) - 1, &mo,
-				     collect_line, &c, &m, &st, &err),
+		assert_int_equal(header_process(in, sizeof(in) - 1, &mo.header,
+				     collect_line, &c, &res, &err),
 		    k < 5 ? -1 : 0);
-		message_free(&m);
+		header_result_free(&res);
 	}
 }
 
@@ -1448,13 +1497,12 @@ test_header_process_random(void **state)
 	static const char alphabet[] = "abc@.<>\"(),;:\\ \t\nToCcBcFrom-Resnt"
 				       "\x80\xc3\xa9=?";
 	struct collected c;
-	struct header_status st;
-	struct message m;
+	struct header_result res;
 	struct error err;
 	unsigned seed = 12345, i, k;
 	char in[300];
 
-	mo.read_recipients = true;
+	mo.header.read_recipients = true;
 	account.add_headers = true;
 	account.default_domain = "example.org";
 	for (i = 0; i < 3000; i++) {
@@ -1477,15 +1525,15 @@ test_header_process_random(void **state)
 			if ((seed >> 4) % 5 == 0)
 				break;
 		}
-		message_init(&m);
+		header_result_init(&res);
 		memset(&c, 0, sizeof(c));
 		c.fail_after = -1;
 		error_clear(&err);
-		assert_int_equal(
-		    header_process(in, n, &mo, collect_line, &c, &m, &st, &err),
+		assert_int_equal(header_process(in, n, &mo.header, collect_line,
+				     &c, &res, &err),
 		    0);
 		assert_null(strstr(c.text, "Bcc:"));
-		message_free(&m);
+		header_result_free(&res);
 	}
 }
 
@@ -1589,7 +1637,7 @@ test_obsolete_bcc_removed_and_used(void **state)
 
 	for (i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++)
 		for (k = 0; k < 2; k++) {
-			mo.read_recipients = true;
+			mo.header.read_recipients = true;
 			run_split(
 			    inputs[i], strlen(inputs[i]), 0, chunks[k], &r);
 			assert_int_equal(r.rc, 0);
@@ -1609,7 +1657,7 @@ test_obsolete_resent_and_presence(void **state)
 {
 	struct run r;
 
-	mo.read_recipients = true;
+	mo.header.read_recipients = true;
 	account.add_headers = true;
 	run("To: a@x\nResent-To : r@x\nResent-Bcc\t: rb@x\n"
 	    "Date : Mon, 1 Jan 2024 00:00:00 +0000\n"
@@ -1634,7 +1682,7 @@ test_obsolete_to_completed(void **state)
 	struct run r;
 
 	account.default_domain = "example.org";
-	mo.read_recipients = true;
+	mo.header.read_recipients = true;
 	run("To : root\nCc\t: ops\n\nbody\n", &r);
 	assert_int_equal(r.rc, 0);
 	assert_true(has_rcpt(&r.m, "root@example.org"));
@@ -1644,7 +1692,7 @@ test_obsolete_to_completed(void **state)
 	run_free(&r);
 	account.default_domain = NULL;
 	/* from_header = fix: cron's bare From, in the obsolete syntax. */
-	mo.read_recipients = false;
+	mo.header.read_recipients = false;
 	run("From : root (Cron Daemon)\nTo: a@x\n\nbody\n", &r);
 	assert_int_equal(r.rc, 0);
 	assert_has_line(r.out, "From: Cron Daemon <alice@example.com>");
@@ -1667,7 +1715,7 @@ test_folded_quoted_local_part(void **state)
 {
 	struct run r;
 
-	mo.read_recipients = true;
+	mo.header.read_recipients = true;
 	run("To: \"long\n\tlocal\"@example.net, \"a\n b\"@x\n\nbody\n", &r);
 	assert_int_equal(r.rc, 0);
 	assert_int_equal(r.m.header_rcpts.n, 2);
@@ -1771,6 +1819,7 @@ main(void)
 	    T(test_no_added_headers_when_off),
 	    T(test_generated_from_full_name),
 	    T(test_generated_from_long_utf8_name),
+	    T(test_generated_from_one_writer),
 	    T(test_from_fix_bare),
 	    T(test_from_fix_leaves_full_address),
 	    T(test_from_force),

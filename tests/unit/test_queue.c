@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "id.h"
 #include "queue.h"
 #include "sysmode.h"
 
@@ -209,7 +210,7 @@ test_ids_unique(void **state)
 	for (i = 0; i < N; i++) {
 		char id[QUEUE_ID_MAX];
 
-		queue_make_id(id, sizeof(id));
+		id_unique(id, sizeof(id));
 		assert_true(strlen(id) > 10 && strlen(id) < QUEUE_ID_MAX);
 		assert_null(strchr(id, '/'));
 		assert_int_equal(strspn(id, "0123456789abcdef."), strlen(id));
@@ -235,10 +236,10 @@ test_ids_unique_across_processes(void **state)
 	pid = fork();
 	assert_true(pid != -1);
 	if (pid == 0) {
-		queue_make_id(b, sizeof(b));
+		id_unique(b, sizeof(b));
 		_exit(write(p[1], b, sizeof(b)) == (ssize_t)sizeof(b) ? 0 : 1);
 	}
-	queue_make_id(a, sizeof(a));
+	id_unique(a, sizeof(a));
 	assert_int_equal(read(p[0], b, sizeof(b)), (ssize_t)sizeof(b));
 	waitpid(pid, &status, 0);
 	close(p[0]);
@@ -776,7 +777,7 @@ test_id_valid(void **state)
 {
 	char id[QUEUE_ID_MAX], longid[QUEUE_ID_MAX + 2];
 
-	queue_make_id(id, sizeof(id));
+	id_unique(id, sizeof(id));
 	assert_true(queue_id_valid(id));
 	assert_true(queue_id_valid("abc-1_2.x"));
 	assert_false(queue_id_valid(NULL));
