@@ -121,7 +121,6 @@ test_find_message_id(void **state)
 	flush_find_message_id("Message-ID: <a@b>", 17, small, 0);
 }
 
-static void
 /* Postfix's mailq columns (mailsub(1), QUEUE): 11 for the ID and its
  * mark, 7 for the size, 20 for the arrival time, recipients at 41, the
  * reason right-aligned to column 78 unless longer. */

@@ -394,9 +394,10 @@ fake_refresh(const struct oauth_request *req, const char *refresh_token,
 	if (refresh_fails != 0)
 		return error_set(err, refresh_fails, "OAuth2: fake failure");
 	buf_reset(&out->access_token);
-	buf_printf(&out->access_token, NULL, "AT-new-%u", refreshes);
+	assert_int_equal(
+	    buf_printf(&out->access_token, NULL, "AT-new-%u", refreshes), 0);
 	buf_reset(&out->refresh_token);
-	buf_appends(&out->refresh_token, next_refresh, NULL);
+	assert_int_equal(buf_appends(&out->refresh_token, next_refresh, NULL), 0);
 	out->expires_in = 3600;
 	return 0;
 }
@@ -408,8 +409,8 @@ fake_login(const struct oauth_request *req, enum oauth_login_mode mode,
 	(void)req;
 	(void)mode;
 	(void)io;
-	buf_appends(&out->access_token, "AT-login", NULL);
-	buf_appends(&out->refresh_token, "RT-login", NULL);
+	assert_int_equal(buf_appends(&out->access_token, "AT-login", NULL), 0);
+	assert_int_equal(buf_appends(&out->refresh_token, "RT-login", NULL), 0);
 	out->expires_in = -1;
 	return 0;
 }
