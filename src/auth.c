@@ -317,11 +317,11 @@ failure_reply(struct exchange *x, const struct smtp_reply *r,
 
 	smtp_reply_summary(r, sum, sizeof(sum));
 	if (code / 100 == 4)
-		return error_set(err, error_from_reply(ERROR_REPLY_AUTH, code),
+		return error_set_reply(err, ERROR_REPLY_AUTH, code,
 		    "temporary authentication failure: %s (AUTH %s)", sum,
 		    x->mech);
 	if (code / 100 == 5)
-		return error_set(err, error_from_reply(ERROR_REPLY_AUTH, code),
+		return error_set_reply(err, ERROR_REPLY_AUTH, code,
 		    "authentication failed: %s (AUTH %s)%s%s", sum, x->mech,
 		    x->server_said[0] != '\0' ? "; server said " : "",
 		    x->server_said);

@@ -31,7 +31,7 @@ struct smtp_caps;
  * the mechanism table (struct sasl_mech), or a function of the binary that
  * auth.c calls changes (tlsmod.h).
  */
-#define SASL_MODULE_ABI 3
+#define SASL_MODULE_ABI 4
 
 struct sasl_module {
 	struct module_head head; /* {SASL_MODULE_ABI, PACKAGE_VERSION} */

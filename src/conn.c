@@ -66,7 +66,7 @@ static int
 deadline_error(struct conn *c, struct error *err)
 {
 	c->io_failed = true;
-	return error_set(err, EX_TEMPFAIL,
+	return error_set_class(err, ERROR_CLASS_LINK, EX_TEMPFAIL,
 	    "time limit of %lld s for the session exceeded",
 	    (c->deadline_total + 999) / 1000);
 }
@@ -110,8 +110,8 @@ fill(struct conn *c, struct error *err)
 	int ms;
 
 	if (c->eof)
-		return error_set(
-		    err, EX_TEMPFAIL, "connection closed by server");
+		return error_set_class(err, ERROR_CLASS_LINK, EX_TEMPFAIL,
+		    "connection closed by server");
 	if (c->t.read == NULL)
 		return error_set(err, EX_SOFTWARE, "connection is closed");
 	c->rpos = c->rlen = 0;
@@ -124,8 +124,8 @@ fill(struct conn *c, struct error *err)
 	}
 	if (n == 0) {
 		c->eof = true;
-		return error_set(
-		    err, EX_TEMPFAIL, "connection closed by server");
+		return error_set_class(err, ERROR_CLASS_LINK, EX_TEMPFAIL,
+		    "connection closed by server");
 	}
 	c->rlen = (size_t)n;
 	return 0;

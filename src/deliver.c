@@ -18,6 +18,7 @@
 #include "compose.h"
 #include "config.h"
 #include "deliver.h"
+#include "envelope.h"
 #include "error.h"
 #include "hint.h"
 #include "log.h"
@@ -339,39 +340,6 @@ compute_sender(struct delivery *d, const char *given, struct error *err)
 				 : 0;
 }
 
-static bool
-needs_smtputf8(const struct delivery *d)
-{
-	size_t i;
-
-	if (!address_is_ascii(d->sender))
-		return true;
-	for (i = 0; i < d->rcpts.n; i++)
-		if (!address_is_ascii(d->rcpts.addrs[i]))
-			return true;
-	return false;
-}
-
-static void
-fill_envelope(const struct delivery *d, struct envelope *env)
-{
-	const struct account *a = d->acct;
-	const struct options *o = d->opts;
-
-	memset(env, 0, sizeof(*env));
-	env->sender = d->sender;
-	env->rcpts = d->rcpts.addrs;
-	env->n_rcpts = d->rcpts.n;
-	env->dsn_notify = o->dsn_notify ? o->dsn_notify : a->dsn_notify;
-	env->dsn_return = o->dsn_return ? o->dsn_return : a->dsn_return;
-	env->dsn_envid = o->dsn_envid;
-	if (o->body_type != NULL)
-		env->body_8bit = strcasecmp(o->body_type, "8BITMIME") == 0;
-	else
-		env->body_8bit = d->msg.has_8bit;
-	env->needs_smtputf8 = needs_smtputf8(d);
-}
-
 /*
  * Keep the message: into new/ for a temporary failure (the caller may be
  * told 75), into failed/ otherwise.  If that write fails the exit status
@@ -380,55 +348,51 @@ fill_envelope(const struct delivery *d, struct envelope *env)
 static void
 keep_message(struct delivery *d, enum queue_area area, struct error *err)
 {
-	struct queue_envelope qe;
+	struct queue_meta meta;
 	struct error qerr;
 	struct envelope env;
 	char msg[ERROR_MESSAGE_MAX];
 	time_t now = time(NULL);
-	const char **rcpts = NULL;
-	size_t i, n = 0;
+	char **rcpts = d->rcpts.addrs, **kept = NULL;
+	size_t i, n = d->rcpts.n;
 	int rc;
 
 	if (!d->msg_read || d->msg.fd < 0)
 		return;
-	fill_envelope(d, &env);
-	memset(&qe, 0, sizeof(qe));
-	qe.account = d->acct->name;
-	/* Whose it is: mailq, --queue-delete, --requeue and -q of a caller
-	 * other than root act on that caller's messages only. */
-	qe.submitter = sysmode_user();
-	qe.submitter_uid = sysmode_uid();
-	qe.sender = d->sender != NULL ? d->sender : "";
-	qe.rcpts = (const char *const *)d->rcpts.addrs;
-	qe.n_rcpts = d->rcpts.n;
 	if (d->rcpts_checked < d->rcpts.n) {
 		/* The message was refused for an address that a queue file
 		 * cannot hold (a control character, too long): it is kept
 		 * without it, and last-error names it. */
-		if ((rcpts = calloc(d->rcpts.n, sizeof(*rcpts))) != NULL) {
-			for (i = 0; i < d->rcpts.n; i++) {
+		if ((kept = calloc(d->rcpts.n, sizeof(*kept))) != NULL) {
+			for (i = n = 0; i < d->rcpts.n; i++) {
 				error_clear(&qerr);
 				if (i < d->rcpts_checked ||
 				    address_check_envelope(
 					d->rcpts.addrs[i], &qerr) == 0)
-					rcpts[n++] = d->rcpts.addrs[i];
+					kept[n++] = d->rcpts.addrs[i];
 			}
-			qe.rcpts = rcpts;
-			qe.n_rcpts = n;
+			rcpts = kept;
 		}
 	}
-	qe.dsn_notify = env.dsn_notify;
-	qe.dsn_return = env.dsn_return;
-	qe.dsn_envid = env.dsn_envid;
-	qe.body_8bit = env.body_8bit;
-	qe.attempts = d->opts->delivery == CLI_DELIVERY_QUEUE ? 0 : 1;
-	qe.first_attempt = now;
-	qe.last_attempt = now;
-	qe.last_error = err->message;
+	memset(&meta, 0, sizeof(meta));
+	meta.account = d->acct->name;
+	/* Whose it is: mailq, --queue-delete, --requeue and -q of a caller
+	 * other than root act on that caller's messages only. */
+	meta.submitter = sysmode_user();
+	meta.submitter_uid = sysmode_uid();
+	meta.attempts = d->opts->delivery == CLI_DELIVERY_QUEUE ? 0 : 1;
+	meta.first_attempt = now;
+	meta.last_attempt = now;
+	meta.last_error = err->message;
 	error_clear(&qerr);
-	rc = queue_store(d->acct->queue_dir, area, &qe, d->msg.fd, d->msg.size,
-	    d->queue_id, &d->saved_path, &qerr);
-	free(rcpts);
+	rc = envelope_build(
+	    &env, d->sender, rcpts, n, &d->msg, d->opts, d->acct, &qerr);
+	free(kept);
+	if (rc == 0) {
+		rc = queue_store(d->acct->queue_dir, area, &env, &meta,
+		    d->msg.fd, d->msg.size, d->queue_id, &d->saved_path, &qerr);
+		envelope_free(&env);
+	}
 	if (rc == -1) {
 		snprintf(msg, sizeof(msg),
 		    "%.200s; and the message could not "
@@ -515,7 +479,11 @@ submit(struct delivery *d, struct error *err)
 		return -1;
 	}
 	snprintf(d->where, sizeof(d->where), "%s", relay.where);
-	fill_envelope(d, &env);
+	if (envelope_build(&env, d->sender, d->rcpts.addrs, d->rcpts.n, &d->msg,
+		d->opts, d->acct, err) == -1) {
+		relay_close(&relay);
+		return -1;
+	}
 	src.fd = d->msg.fd;
 	src.offset = 0;
 	src.size = d->msg.size;
@@ -535,6 +503,7 @@ submit(struct delivery *d, struct error *err)
 		    "were not requested",
 		    relay.where);
 	submit_result_free(&res);
+	envelope_free(&env);
 	relay_close(&relay);
 	return rc;
 }

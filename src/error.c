@@ -16,8 +16,38 @@ error_vset(struct error *err, int exit_code, const char *fmt, va_list ap)
 	if (err == NULL)
 		return -1;
 	err->exit_code = exit_code;
+	err->class =
+	    exit_code == EX_PROTOCOL ? ERROR_CLASS_PROTOCOL : ERROR_CLASS_LOCAL;
 	vsnprintf(err->message, sizeof(err->message), fmt, ap);
 	return -1;
+}
+
+int
+error_set_class(struct error *err, enum error_class class, int exit_code,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	error_vset(err, exit_code, fmt, ap);
+	va_end(ap);
+	if (err != NULL)
+		err->class = class;
+	return -1;
+}
+
+bool
+error_ends_session(const struct error *err)
+{
+	return err->class == ERROR_CLASS_LINK ||
+	       err->class == ERROR_CLASS_PROTOCOL;
+}
+
+bool
+error_worth_other_host(const struct error *err)
+{
+	return err->class == ERROR_CLASS_LINK ||
+	       err->class == ERROR_CLASS_TEMPFAIL;
 }
 
 int
@@ -62,6 +92,7 @@ void
 error_clear(struct error *err)
 {
 	err->exit_code = EX_OK;
+	err->class = ERROR_CLASS_LOCAL;
 	err->message[0] = '\0';
 }
 
@@ -105,6 +136,33 @@ error_from_reply(enum error_reply_context ctx, int code)
 		break;
 	}
 	return EX_UNAVAILABLE;
+}
+
+enum error_class
+error_class_of_reply(int code)
+{
+	/* RFC 5321 3.8: the server is closing the channel. */
+	if (code == 421)
+		return ERROR_CLASS_LINK;
+	if (code >= 400 && code < 500)
+		return ERROR_CLASS_TEMPFAIL;
+	if (code >= 500 && code < 600)
+		return ERROR_CLASS_PERMFAIL;
+	return ERROR_CLASS_PROTOCOL;
+}
+
+int
+error_set_reply(struct error *err, enum error_reply_context ctx, int reply_code,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	error_vset(err, error_from_reply(ctx, reply_code), fmt, ap);
+	va_end(ap);
+	if (err != NULL)
+		err->class = error_class_of_reply(reply_code);
+	return -1;
 }
 
 bool

@@ -27,7 +27,6 @@
 #include <unistd.h>
 
 #include "account.h"
-#include "address.h"
 #include "buf.h"
 #include "cli.h"
 #include "config.h"
@@ -287,9 +286,9 @@ log_message(const struct account *acct, const struct qmsg *m, const char *host,
 	rec.host = host != NULL && host[0] != '\0'
 		       ? host
 		       : (acct->n_hosts ? acct->hosts[0] : "");
-	rec.sender = m->qf.sender;
-	rec.rcpts = (const char *const *)m->qf.rcpts;
-	rec.n_rcpts = m->qf.n_rcpts;
+	rec.sender = m->qf.env.sender;
+	rec.rcpts = (const char *const *)m->qf.env.rcpts;
+	rec.n_rcpts = m->qf.env.n_rcpts;
 	rec.size = m->qf.msg_size;
 	rec.message_id = mid;
 	rec.reply = reply;
@@ -372,25 +371,6 @@ load(struct runner *rn, const char *qdir, const char *id, struct qmsg *m)
 	return 0;
 }
 
-static void
-fill_envelope(const struct queue_file *qf, struct envelope *env)
-{
-	size_t i;
-
-	memset(env, 0, sizeof(*env));
-	env->sender = qf->sender;
-	env->rcpts = qf->rcpts;
-	env->n_rcpts = qf->n_rcpts;
-	env->dsn_notify = qf->dsn_notify;
-	env->dsn_return = qf->dsn_return;
-	env->dsn_envid = qf->dsn_envid;
-	env->body_8bit = qf->body_8bit;
-	env->needs_smtputf8 = !address_is_ascii(qf->sender);
-	for (i = 0; i < qf->n_rcpts; i++)
-		if (!address_is_ascii(qf->rcpts[i]))
-			env->needs_smtputf8 = true;
-}
-
 /*
  * When qf was first tried; 0 when never.  Until its first attempt a file
  * written by -odq holds the time it was queued as its first attempt
@@ -410,16 +390,16 @@ past_lifetime(const struct account *acct, time_t first, time_t now)
 	       now - first >= acct->queue_lifetime;
 }
 
-/* qf's header after one more attempt now, which failed with why. */
+/* qf's meta lines after one more attempt now, which failed with why. */
 static void
-attempt_envelope(const struct queue_file *qf, const char *why, time_t now,
-    struct queue_envelope *env)
+attempt_meta(const struct queue_file *qf, const char *why, time_t now,
+    struct queue_meta *meta)
 {
-	queue_file_envelope(qf, env);
-	env->attempts = qf->attempts + 1;
-	env->last_attempt = now;
-	env->first_attempt = first_attempt(qf) != 0 ? qf->first_attempt : now;
-	env->last_error = why;
+	queue_file_meta(qf, meta);
+	meta->attempts = qf->attempts + 1;
+	meta->last_attempt = now;
+	meta->first_attempt = first_attempt(qf) != 0 ? qf->first_attempt : now;
+	meta->last_error = why;
 }
 
 static void give_up(struct runner *rn, const struct account *acct,
@@ -458,18 +438,18 @@ static void
 defer(struct runner *rn, const struct account *acct, struct qmsg *m,
     const char *host, const struct error *why, bool may_expire)
 {
-	struct queue_envelope env;
+	struct queue_meta meta;
 	struct error err;
 	time_t now = time(NULL);
 
-	attempt_envelope(&m->qf, why->message, now, &env);
-	if (may_expire && past_lifetime(acct, env.first_attempt, now)) {
+	attempt_meta(&m->qf, why->message, now, &meta);
+	if (may_expire && past_lifetime(acct, meta.first_attempt, now)) {
 		expire(rn, acct, m, now, true, why->message);
 		return;
 	}
 	error_clear(&err);
 	rn->st.deferred++;
-	if (queue_rewrite(m->qdir, m->id, QUEUE_AREA_NEW, QUEUE_AREA_NEW, &env,
+	if (queue_rewrite(m->qdir, m->id, QUEUE_AREA_NEW, QUEUE_AREA_NEW, &meta,
 		&m->qf, &m->fd, &err) == -1)
 		/* The old version is still in place: nothing is lost. */
 		report_msg(rn, true, acct->name, m->id,
@@ -479,7 +459,7 @@ defer(struct runner *rn, const struct account *acct, struct qmsg *m,
 	else
 		report_msg(rn, false, acct->name, m->id,
 		    "%s; message %s stays queued (attempt %u)", why->message,
-		    m->id, env.attempts);
+		    m->id, meta.attempts);
 	log_message(acct, m, host, why->message, EX_TEMPFAIL, "queued");
 }
 
@@ -507,19 +487,19 @@ give_up(struct runner *rn, const struct account *acct, struct qmsg *m,
     const char *host, const char *why, int code, const char *status,
     bool attempted)
 {
-	struct queue_envelope env;
+	struct queue_meta meta;
 	struct error err;
 	char *path;
 
 	if (attempted)
-		attempt_envelope(&m->qf, why, time(NULL), &env);
+		attempt_meta(&m->qf, why, time(NULL), &meta);
 	else {
-		queue_file_envelope(&m->qf, &env);
-		env.last_error = why;
+		queue_file_meta(&m->qf, &meta);
+		meta.last_error = why;
 	}
 	error_clear(&err);
 	if (queue_rewrite(m->qdir, m->id, QUEUE_AREA_NEW, QUEUE_AREA_FAILED,
-		&env, &m->qf, &m->fd, &err) == -1) {
+		&meta, &m->qf, &m->fd, &err) == -1) {
 		report_msg(rn, true, acct->name, m->id,
 		    "%s; and message %s could not be moved to failed/ (it "
 		    "stays queued): %s",
@@ -549,19 +529,17 @@ static void
 send_one(struct runner *rn, const struct account *acct, struct relay *relay,
     struct qmsg *m, struct error *failure)
 {
-	struct envelope env;
 	struct message_source src;
 	struct submit_result res;
 	struct error err;
 
-	fill_envelope(&m->qf, &env);
 	src.fd = m->fd;
 	src.offset = m->qf.msg_offset;
 	src.size = m->qf.msg_size;
 	submit_result_init(&res);
 	error_clear(&err);
 	rn->tried++;
-	if (submit_send(&relay->session, &env, &src, &res, &err) == 0) {
+	if (submit_send(&relay->session, &m->qf.env, &src, &res, &err) == 0) {
 		struct error rerr;
 
 		rn->st.sent++;
@@ -626,7 +604,7 @@ static bool
 hold(struct runner *rn, const struct account *acct, struct qmsg *m,
     const struct error *down)
 {
-	struct queue_envelope env;
+	struct queue_meta meta;
 	struct error err;
 	time_t now = time(NULL);
 
@@ -636,9 +614,9 @@ hold(struct runner *rn, const struct account *acct, struct qmsg *m,
 	}
 	if (m->qf.attempts > 0)
 		return true;
-	attempt_envelope(&m->qf, down->message, now, &env);
+	attempt_meta(&m->qf, down->message, now, &meta);
 	error_clear(&err);
-	if (queue_rewrite(m->qdir, m->id, QUEUE_AREA_NEW, QUEUE_AREA_NEW, &env,
+	if (queue_rewrite(m->qdir, m->id, QUEUE_AREA_NEW, QUEUE_AREA_NEW, &meta,
 		&m->qf, &m->fd, &err) == -1)
 		report_msg(rn, true, acct->name, m->id,
 		    "message %s stays queued, but its attempt could not be "

@@ -130,8 +130,8 @@ postfix_entry(struct lister *ls, const char *id, enum queue_area area,
 	ls->total += qf->msg_size;
 	/* failed/ is not retried: Postfix's mark of a held message. */
 	rc = mailq_postfix_entry(&b, id, area == QUEUE_AREA_FAILED ? '!' : ' ',
-	    qf->msg_size, arrival_time(id, qf), qf->sender, qf->last_error,
-	    (const char *const *)qf->rcpts, qf->n_rcpts, err);
+	    qf->msg_size, arrival_time(id, qf), qf->env.sender, qf->last_error,
+	    (const char *const *)qf->env.rcpts, qf->env.n_rcpts, err);
 	if (rc == 0)
 		fputs(buf_str(&b), ls->out);
 	buf_free(&b);
@@ -164,12 +164,12 @@ json_entry(struct lister *ls, const char *qdir, const char *id,
 		    : 0LL,
 		(long long)qf->first_attempt, (long long)qf->last_attempt,
 		qf->attempts, qf->msg_size) == -1 ||
-	    text_json_string(b, qf->sender, err) == -1 ||
+	    text_json_string(b, qf->env.sender, err) == -1 ||
 	    buf_appends(b, ", \"recipients\": [", err) == -1)
 		return -1;
-	for (i = 0; i < qf->n_rcpts; i++)
+	for (i = 0; i < qf->env.n_rcpts; i++)
 		if ((i > 0 && buf_appends(b, ", ", err) == -1) ||
-		    text_json_string(b, qf->rcpts[i], err) == -1)
+		    text_json_string(b, qf->env.rcpts[i], err) == -1)
 			return -1;
 	if (buf_appends(b, "], \"last_error\": ", err) == -1)
 		return -1;
@@ -192,12 +192,13 @@ text_entry(struct lister *ls, const char *id, const char *state,
 	fprintf(ls->out, "%s  %-6s  %6s  %8llu  %s  <%s>\n", id, state, age,
 	    qf->msg_size,
 	    error_escape(acc, sizeof(acc), qf->account, strlen(qf->account)),
-	    error_escape(esc, sizeof(esc), qf->sender, strlen(qf->sender)));
+	    error_escape(
+		esc, sizeof(esc), qf->env.sender, strlen(qf->env.sender)));
 	fputs("    to:", ls->out);
 	col = 7;
-	for (i = 0; i < qf->n_rcpts; i++) {
-		error_escape(
-		    esc, sizeof(esc), qf->rcpts[i], strlen(qf->rcpts[i]));
+	for (i = 0; i < qf->env.n_rcpts; i++) {
+		error_escape(esc, sizeof(esc), qf->env.rcpts[i],
+		    strlen(qf->env.rcpts[i]));
 		if (col + strlen(esc) + 3 > 78 && col > 7) {
 			fputs("\n       ", ls->out);
 			col = 7;
@@ -248,7 +249,7 @@ list_area(struct lister *ls, const char *qdir, enum queue_area area, char **ids,
 				char unknown[] = "?";
 
 				queue_file_init(&qf);
-				qf.sender = unknown;
+				qf.env.sender = unknown;
 				qf.last_error = e.message;
 				if (postfix_entry(ls, ids[i], area, &qf, err) ==
 				    -1)
@@ -450,9 +451,9 @@ log_deleted(const struct config *cfg, const char *id, int fd,
 	memset(&rec, 0, sizeof(rec));
 	rec.account = acct->name;
 	rec.host = acct->n_hosts ? acct->hosts[0] : "";
-	rec.sender = qf->sender;
-	rec.rcpts = (const char *const *)qf->rcpts;
-	rec.n_rcpts = qf->n_rcpts;
+	rec.sender = qf->env.sender;
+	rec.rcpts = (const char *const *)qf->env.rcpts;
+	rec.n_rcpts = qf->env.n_rcpts;
 	rec.size = qf->msg_size;
 	rec.message_id = mid;
 	rec.reply = "deleted on request (--queue-delete)";
@@ -620,7 +621,7 @@ cmd_requeue(const struct config *cfg, const struct account *only,
 	const char **dirs = NULL;
 	const char *qdir = NULL;
 	struct queue_file qf;
-	struct queue_envelope env;
+	struct queue_meta meta;
 	size_t n = 0;
 	int fd = -1, rc = -1, found;
 
@@ -650,10 +651,10 @@ cmd_requeue(const struct config *cfg, const struct account *only,
 		error_prefix(err, "%s/failed/%s", qdir, id);
 		goto out;
 	}
-	queue_file_envelope(&qf, &env);
+	queue_file_meta(&qf, &meta);
 	/* A fresh queue_lifetime: the user wants it tried again. */
-	env.first_attempt = time(NULL);
-	if (queue_rewrite(qdir, id, QUEUE_AREA_FAILED, QUEUE_AREA_NEW, &env,
+	meta.first_attempt = time(NULL);
+	if (queue_rewrite(qdir, id, QUEUE_AREA_FAILED, QUEUE_AREA_NEW, &meta,
 		&qf, &fd, err) == -1)
 		goto out;
 	fprintf(out, "%s: moved back to %s/new (mailsub -q sends it now)\n", id,

@@ -63,7 +63,7 @@ wait_error(struct error *err)
 static int
 timeout_error(int timeout_ms, struct error *err)
 {
-	return error_set(err, EX_TEMPFAIL,
+	return error_set_class(err, ERROR_CLASS_LINK, EX_TEMPFAIL,
 	    "timed out after %d s waiting for the server",
 	    (timeout_ms + 999) / 1000);
 }
@@ -106,10 +106,10 @@ sock_read(void *ctx, void *p, size_t n, int timeout_ms, struct error *err)
 		if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
 			continue;
 		if (errno == ECONNRESET)
-			return error_set(
-			    err, EX_TEMPFAIL, "connection reset by server");
-		return error_set(
-		    err, EX_TEMPFAIL, "read error: %s", strerror(errno));
+			return error_set_class(err, ERROR_CLASS_LINK,
+			    EX_TEMPFAIL, "connection reset by server");
+		return error_set_class(err, ERROR_CLASS_LINK, EX_TEMPFAIL,
+		    "read error: %s", strerror(errno));
 	}
 }
 
@@ -125,7 +125,8 @@ sock_write(
 		int rc = wait_fd(s->out_fd, POLLOUT, timeout_ms);
 
 		if (rc == 0)
-			return error_set(err, EX_TEMPFAIL,
+			return error_set_class(err, ERROR_CLASS_LINK,
+			    EX_TEMPFAIL,
 			    "timed out after %d s sending to the server",
 			    (timeout_ms + 999) / 1000);
 		if (rc == -1)
@@ -140,10 +141,10 @@ sock_write(
 			    errno == EWOULDBLOCK)
 				continue;
 			if (errno == EPIPE || errno == ECONNRESET)
-				return error_set(err, EX_TEMPFAIL,
-				    "connection closed by server");
-			return error_set(err, EX_TEMPFAIL, "write error: %s",
-			    strerror(errno));
+				return error_set_class(err, ERROR_CLASS_LINK,
+				    EX_TEMPFAIL, "connection closed by server");
+			return error_set_class(err, ERROR_CLASS_LINK,
+			    EX_TEMPFAIL, "write error: %s", strerror(errno));
 		}
 		q += w;
 		n -= (size_t)w;
@@ -358,14 +359,15 @@ net_connect(const char *host, unsigned port, const char *source_ip,
 		    || rc == EAI_NODATA
 #endif
 		)
-			return error_set(
-			    err, EX_NOHOST, "%s: host not found", host);
+			return error_set_class(err, ERROR_CLASS_LINK, EX_NOHOST,
+			    "%s: host not found", host);
 		if (rc == EAI_SYSTEM)
-			return error_set(err, EX_TEMPFAIL,
+			return error_set_class(err, ERROR_CLASS_LINK,
+			    EX_TEMPFAIL,
 			    "%s: name "
 			    "resolution failed: %s",
 			    host, strerror(errno));
-		return error_set(err, EX_TEMPFAIL,
+		return error_set_class(err, ERROR_CLASS_LINK, EX_TEMPFAIL,
 		    "%s: name resolution "
 		    "failed: %s",
 		    host, gai_strerror(rc));
@@ -394,7 +396,7 @@ net_connect(const char *host, unsigned port, const char *source_ip,
 	if (fd == -1 && interrupt_check(err, EX_TEMPFAIL) == -1)
 		return -1;
 	if (fd == -1)
-		return error_set(err, EX_TEMPFAIL, "%s",
+		return error_set_class(err, ERROR_CLASS_LINK, EX_TEMPFAIL, "%s",
 		    why[0] ? why : "no address to connect to");
 	if (net_transport_fd(fd, fd, t, err) == -1) {
 		close(fd);

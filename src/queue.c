@@ -217,53 +217,44 @@ add_last_error(struct buf *b, const char *text, struct error *err)
 	return buf_addch(b, '\n', err);
 }
 
+/* envelope_put_fn: one line into the buf arg. */
 static int
-format_header(
-    struct buf *b, const struct queue_envelope *env, struct error *err)
+put_field(void *arg, const char *key, const char *value, struct error *err)
 {
-	size_t i;
+	return add_field(arg, key, value, err);
+}
 
+static int
+format_header(struct buf *b, const struct envelope *env,
+    const struct queue_meta *meta, struct error *err)
+{
 	if (buf_appends(b, QUEUE_VERSION_LINE "\n", err) == -1 ||
-	    add_field(b, "account", env->account, err) == -1)
+	    add_field(b, "account", meta->account, err) == -1)
 		return -1;
-	if (env->submitter != NULL) {
-		if (env->submitter[0] == '\0' || strchr(env->submitter, ' '))
+	if (meta->submitter != NULL) {
+		if (meta->submitter[0] == '\0' || strchr(meta->submitter, ' '))
 			return error_set(err, EX_SOFTWARE,
 			    "bad submitter name in queue envelope");
-		if (has_control(env->submitter))
+		if (has_control(meta->submitter))
 			return error_set(err, EX_SOFTWARE,
 			    "control character in queue field submitter");
 		if (buf_printf(b, err, "submitter: %lu %s\n",
-			(unsigned long)env->submitter_uid,
-			env->submitter) == -1)
+			(unsigned long)meta->submitter_uid,
+			meta->submitter) == -1)
 			return -1;
 	}
-	if (add_field(b, "sender", env->sender, err) == -1)
-		return -1;
-	for (i = 0; i < env->n_rcpts; i++) {
-		if (env->rcpts[i] == NULL || env->rcpts[i][0] == '\0')
-			return error_set(err, EX_SOFTWARE,
-			    "empty recipient in queue envelope");
-		if (add_field(b, "rcpt", env->rcpts[i], err) == -1)
-			return -1;
-	}
-	if ((env->dsn_notify != NULL &&
-		add_field(b, "dsn-notify", env->dsn_notify, err) == -1) ||
-	    (env->dsn_return != NULL &&
-		add_field(b, "dsn-return", env->dsn_return, err) == -1) ||
-	    (env->dsn_envid != NULL &&
-		add_field(b, "dsn-envid", env->dsn_envid, err) == -1))
+	if (envelope_write(env, put_field, b, err) == -1)
 		return -1;
 	if (buf_printf(b, err,
-		"body: %s\nattempts: %u\n"
+		"attempts: %u\n"
 		"first-attempt: %lld\nlast-attempt: %lld\n",
-		env->body_8bit ? "8bitmime" : "7bit", env->attempts,
-		env->first_attempt > 0 ? (long long)env->first_attempt : 0LL,
-		env->last_attempt > 0 ? (long long)env->last_attempt : 0LL) ==
+		meta->attempts,
+		meta->first_attempt > 0 ? (long long)meta->first_attempt : 0LL,
+		meta->last_attempt > 0 ? (long long)meta->last_attempt : 0LL) ==
 	    -1)
 		return -1;
-	if (env->last_error != NULL &&
-	    add_last_error(b, env->last_error, err) == -1)
+	if (meta->last_error != NULL &&
+	    add_last_error(b, meta->last_error, err) == -1)
 		return -1;
 	return buf_addch(b, '\n', err);
 }
@@ -361,16 +352,17 @@ sync_dir(const char *dir, struct error *err)
  * it alone, and fsync'd.  On failure the file is gone.
  */
 static int
-write_tmp(const char *queue_dir, const struct queue_envelope *env, int msg_fd,
-    off_t offset, unsigned long long size, char *id, struct buf *tmp,
-    int *out_fd, struct error *err)
+write_tmp(const char *queue_dir, const struct envelope *env,
+    const struct queue_meta *meta, int msg_fd, off_t offset,
+    unsigned long long size, char *id, struct buf *tmp, int *out_fd,
+    struct error *err)
 {
 	struct buf head;
 	int fd = -1, tries;
 
 	*out_fd = -1;
 	buf_init(&head, QUEUE_HEADER_MAX);
-	if (format_header(&head, env, err) == -1)
+	if (format_header(&head, env, meta, err) == -1)
 		goto fail;
 	for (tries = 0; fd == -1; tries++) {
 		id_unique(id, QUEUE_ID_MAX);
@@ -418,8 +410,8 @@ fail:
 
 int
 queue_store(const char *queue_dir, enum queue_area area,
-    const struct queue_envelope *env, int msg_fd, unsigned long long size,
-    char *id, char **path, struct error *err)
+    const struct envelope *env, const struct queue_meta *meta, int msg_fd,
+    unsigned long long size, char *id, char **path, struct error *err)
 {
 	struct buf tmp, dst, dir;
 	int fd = -1, rc = -1;
@@ -429,8 +421,8 @@ queue_store(const char *queue_dir, enum queue_area area,
 	buf_init(&tmp, PATH_MAX);
 	buf_init(&dst, PATH_MAX);
 	buf_init(&dir, PATH_MAX);
-	if (write_tmp(queue_dir, env, msg_fd, 0, size, id, &tmp, &fd, err) ==
-	    -1)
+	if (write_tmp(queue_dir, env, meta, msg_fd, 0, size, id, &tmp, &fd,
+		err) == -1)
 		goto out;
 	if (buf_printf(&dst, err, "%s/%s/%s", queue_dir, area_dirs[area], id) ==
 		-1 ||
@@ -479,38 +471,23 @@ queue_file_init(struct queue_file *qf)
 void
 queue_file_free(struct queue_file *qf)
 {
-	size_t i;
-
 	free(qf->account);
 	free(qf->submitter);
-	free(qf->sender);
-	for (i = 0; i < qf->n_rcpts; i++)
-		free(qf->rcpts[i]);
-	free(qf->rcpts);
-	free(qf->dsn_notify);
-	free(qf->dsn_return);
-	free(qf->dsn_envid);
+	envelope_free(&qf->env);
 	free(qf->last_error);
 	queue_file_init(qf);
 }
 
 void
-queue_file_envelope(const struct queue_file *qf, struct queue_envelope *env)
+queue_file_meta(const struct queue_file *qf, struct queue_meta *meta)
 {
-	env->account = qf->account;
-	env->submitter = qf->submitter;
-	env->submitter_uid = qf->submitter_uid;
-	env->sender = qf->sender;
-	env->rcpts = (const char *const *)qf->rcpts;
-	env->n_rcpts = qf->n_rcpts;
-	env->dsn_notify = qf->dsn_notify;
-	env->dsn_return = qf->dsn_return;
-	env->dsn_envid = qf->dsn_envid;
-	env->body_8bit = qf->body_8bit;
-	env->attempts = qf->attempts;
-	env->first_attempt = qf->first_attempt;
-	env->last_attempt = qf->last_attempt;
-	env->last_error = qf->last_error;
+	meta->account = qf->account;
+	meta->submitter = qf->submitter;
+	meta->submitter_uid = qf->submitter_uid;
+	meta->attempts = qf->attempts;
+	meta->first_attempt = qf->first_attempt;
+	meta->last_attempt = qf->last_attempt;
+	meta->last_error = qf->last_error;
 }
 
 bool
@@ -596,19 +573,19 @@ bad:
 }
 
 enum seen_bit {
-	SEEN_BODY = 1,
-	SEEN_ATTEMPTS = 2,
-	SEEN_FIRST = 4,
-	SEEN_LAST = 8,
+	SEEN_ATTEMPTS = 1,
+	SEEN_FIRST = 2,
+	SEEN_LAST = 4,
 };
 
 static int
-parse_line(struct queue_file *qf, char *line, unsigned lineno, size_t *rcap,
-    unsigned *seen, struct error *err)
+parse_line(struct queue_file *qf, char *line, unsigned lineno,
+    struct envelope_reader *er, unsigned *seen, struct error *err)
 {
 	unsigned long long n;
 	char *colon, *v, *p;
 	unsigned bit = 0;
+	int rc;
 
 	for (p = line; *p != '\0'; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
@@ -626,10 +603,13 @@ parse_line(struct queue_file *qf, char *line, unsigned lineno, size_t *rcap,
 		return error_set(err, EX_DATAERR,
 		    "queue file line %u: no space after ':'", lineno);
 
+	if ((rc = envelope_read_field(er, line, v, err)) != 1) {
+		if (rc == -1 && err->exit_code == EX_DATAERR)
+			error_prefix(err, "queue file line %u", lineno);
+		return rc;
+	}
 	if (strcmp(line, "account") == 0)
 		return dup_value(&qf->account, v, line, lineno, err);
-	if (strcmp(line, "sender") == 0)
-		return dup_value(&qf->sender, v, line, lineno, err);
 	if (strcmp(line, "submitter") == 0) {
 		char *sp = strchr(v, ' ');
 
@@ -642,42 +622,9 @@ parse_line(struct queue_file *qf, char *line, unsigned lineno, size_t *rcap,
 		qf->submitter_uid = (uid_t)n;
 		return dup_value(&qf->submitter, sp + 1, line, lineno, err);
 	}
-	if (strcmp(line, "dsn-notify") == 0)
-		return dup_value(&qf->dsn_notify, v, line, lineno, err);
-	if (strcmp(line, "dsn-return") == 0)
-		return dup_value(&qf->dsn_return, v, line, lineno, err);
-	if (strcmp(line, "dsn-envid") == 0)
-		return dup_value(&qf->dsn_envid, v, line, lineno, err);
 	if (strcmp(line, "last-error") == 0)
 		return dup_value(&qf->last_error, v, line, lineno, err);
-	if (strcmp(line, "rcpt") == 0) {
-		if (*v == '\0')
-			return error_set(err, EX_DATAERR,
-			    "queue file line %u: empty rcpt", lineno);
-		if (qf->n_rcpts == *rcap) {
-			size_t ncap = *rcap ? *rcap * 2 : 8;
-			char **nr = reallocarray(qf->rcpts, ncap, sizeof(*nr));
-
-			if (nr == NULL)
-				return error_set(
-				    err, EX_OSERR, "out of memory");
-			qf->rcpts = nr;
-			*rcap = ncap;
-		}
-		qf->rcpts[qf->n_rcpts] = strdup(v);
-		if (qf->rcpts[qf->n_rcpts] == NULL)
-			return error_set(err, EX_OSERR, "out of memory");
-		qf->n_rcpts++;
-		return 0;
-	}
-	if (strcmp(line, "body") == 0) {
-		bit = SEEN_BODY;
-		if (strcmp(v, "8bitmime") == 0)
-			qf->body_8bit = true;
-		else if (strcmp(v, "7bit") != 0)
-			return error_set(err, EX_DATAERR,
-			    "queue file line %u: bad body", lineno);
-	} else if (strcmp(line, "attempts") == 0) {
+	if (strcmp(line, "attempts") == 0) {
 		bit = SEEN_ATTEMPTS;
 		if (parse_number(v, UINT_MAX, &n, line, lineno, err) == -1)
 			return -1;
@@ -708,12 +655,14 @@ parse_line(struct queue_file *qf, char *line, unsigned lineno, size_t *rcap,
 int
 queue_read_envelope(int fd, struct queue_file *qf, struct error *err)
 {
+	struct envelope_reader er;
 	struct buf b;
 	struct stat st;
-	size_t hlen, pos, rcap = 0;
+	size_t hlen, pos;
 	unsigned lineno = 0, seen = 0;
 
 	queue_file_init(qf);
+	envelope_reader_init(&er, &qf->env);
 	buf_init(&b, QUEUE_HEADER_MAX);
 	if (read_header(fd, &b, &hlen, err) == -1)
 		goto fail;
@@ -736,13 +685,12 @@ queue_read_envelope(int fd, struct queue_file *qf, struct error *err)
 				    "not a mailsub queue file (version 1)");
 				goto fail;
 			}
-		} else if (parse_line(qf, line, lineno, &rcap, &seen, err) ==
-			   -1)
+		} else if (parse_line(qf, line, lineno, &er, &seen, err) == -1)
 			goto fail;
 		pos += len + 1;
 	}
-	if (qf->account == NULL || qf->sender == NULL ||
-	    seen != (SEEN_BODY | SEEN_ATTEMPTS | SEEN_FIRST | SEEN_LAST)) {
+	if (qf->account == NULL || !envelope_read_done(&er) ||
+	    seen != (SEEN_ATTEMPTS | SEEN_FIRST | SEEN_LAST)) {
 		error_set(err, EX_DATAERR, "queue file header incomplete");
 		goto fail;
 	}
@@ -982,7 +930,7 @@ out:
 
 int
 queue_rewrite(const char *queue_dir, const char *id, enum queue_area from,
-    enum queue_area to, const struct queue_envelope *env,
+    enum queue_area to, const struct queue_meta *meta,
     const struct queue_file *qf, int *fd, struct error *err)
 {
 	char tmp_id[QUEUE_ID_MAX];
@@ -999,8 +947,8 @@ queue_rewrite(const char *queue_dir, const char *id, enum queue_area from,
 		error_set(err, EX_OSERR, "out of memory");
 		goto out;
 	}
-	if (write_tmp(queue_dir, env, *fd, qf->msg_offset, qf->msg_size, tmp_id,
-		&tmp, &nfd, err) == -1)
+	if (write_tmp(queue_dir, &qf->env, meta, *fd, qf->msg_offset,
+		qf->msg_size, tmp_id, &tmp, &nfd, err) == -1)
 		goto out;
 	if (rename(tmp.data, dst) == -1) {
 		error_set(err, EX_CANTCREAT, "cannot rename %s to %s: %s",

@@ -13,6 +13,8 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "envelope.h"
+
 struct error;
 
 #define QUEUE_ID_MAX 64
@@ -25,7 +27,8 @@ struct error;
  *   account: NAME
  *   submitter: UID NAME     (who queued it: the real user ID and its
  *                            login; optional, absent in older files)
- *   sender: ADDR            (empty for the null sender)
+ *   sender: ADDR            (empty for the null sender; this line
+ *                            to body: the envelope, envelope.h)
  *   rcpt: ADDR              (one line per recipient)
  *   dsn-notify: VALUE       (optional)
  *   dsn-return: VALUE       (optional)
@@ -47,18 +50,12 @@ enum queue_area {
 	QUEUE_AREA_FAILED, /* saved after a permanent failure */
 };
 
-/* Everything needed to send a queued message later. */
-struct queue_envelope {
+/* What a queue file holds besides the envelope: whose message it is and
+ * how its attempts went.  Borrowed strings. */
+struct queue_meta {
 	const char  *account;
 	const char  *submitter;    /* login name, NULL: no submitter line */
 	uid_t        submitter_uid;
-	const char  *sender;
-	const char *const *rcpts;
-	size_t       n_rcpts;
-	const char  *dsn_notify;
-	const char  *dsn_return;
-	const char  *dsn_envid;
-	bool         body_8bit;
 	unsigned     attempts;
 	time_t       first_attempt;
 	time_t       last_attempt;
@@ -75,15 +72,15 @@ int queue_prepare(const char *queue_dir, struct error *err);
 int queue_check(const char *queue_dir, struct error *err);
 
 /*
- * Write a queue file holding env and size bytes of wire-form message read
+ * Write a queue file holding env, meta and size bytes of wire-form message read
  * from msg_fd at offset 0, durably, into area.  The new ID goes to id (at
  * least QUEUE_ID_MAX bytes) and the final path, malloc'd, to *path.  A
  * failure is EX_CANTCREAT (cannot create) or EX_IOERR (write, fsync) and
  * leaves no partial file.
  */
 int queue_store(const char *queue_dir, enum queue_area area,
-    const struct queue_envelope *env, int msg_fd, unsigned long long size,
-    char *id, char **path, struct error *err);
+    const struct envelope *env, const struct queue_meta *meta, int msg_fd,
+    unsigned long long size, char *id, char **path, struct error *err);
 
 /* The queue file header is bounded (100 000 recipients fit). */
 #define QUEUE_HEADER_MAX (32 * 1024 * 1024)
@@ -95,13 +92,7 @@ struct queue_file {
 	char              *account;
 	char              *submitter;  /* NULL when the file has none */
 	uid_t              submitter_uid;
-	char              *sender;     /* "" for the null sender */
-	char             **rcpts;
-	size_t             n_rcpts;
-	char              *dsn_notify; /* NULL when absent */
-	char              *dsn_return;
-	char              *dsn_envid;
-	bool               body_8bit;
+	struct envelope    env;
 	unsigned           attempts;
 	time_t             first_attempt;
 	time_t             last_attempt;
@@ -130,9 +121,8 @@ int queue_read_envelope(int fd, struct queue_file *qf, struct error *err);
  */
 bool queue_file_mine(const struct queue_file *qf);
 
-/* A borrowed view of qf as an envelope (for storing it again). */
-void queue_file_envelope(const struct queue_file *qf,
-    struct queue_envelope *env);
+/* A borrowed view of qf's meta lines (for storing it again). */
+void queue_file_meta(const struct queue_file *qf, struct queue_meta *meta);
 
 /* ---- the queue runner's primitives (flush.c) ---- */
 
@@ -173,7 +163,7 @@ int queue_remove(const char *queue_dir, enum queue_area area, const char *id,
 
 /*
  * Store the locked file fd (queue_dir/FROM/ID, parsed into qf) again with
- * the header env, in area to under the same ID: a new file in tmp/,
+ * qf's envelope and meta, in area to under the same ID: a new file in tmp/,
  * locked, fsync'd, renamed over to/ID, directory fsync'd; then, when the
  * area changes, FROM/ID is removed and its directory fsync'd.  The message
  * is in one area or the other at every instant (both after a crash between
@@ -182,7 +172,7 @@ int queue_remove(const char *queue_dir, enum queue_area area, const char *id,
  * *fd is still the old file.
  */
 int queue_rewrite(const char *queue_dir, const char *id, enum queue_area from,
-    enum queue_area to, const struct queue_envelope *env,
+    enum queue_area to, const struct queue_meta *meta,
     const struct queue_file *qf, int *fd, struct error *err);
 
 /*

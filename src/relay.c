@@ -31,18 +31,16 @@ upgrade_through_module(
 }
 
 /* Only failures that another relay could cure move on to the next host:
- * an unreachable or busy server, or a TLS handshake that did not complete.
- * A permanent refusal (5xx) would be the same everywhere. */
+ * an unreachable or busy server, a link that broke or could not be
+ * secured, a temporary refusal (error_worth_other_host()).  A permanent
+ * refusal, a protocol violation or a local fault would be the same
+ * everywhere. */
 static bool
-worth_next_host(const struct error *err, enum submit_phase phase)
+worth_next_host(const struct error *err)
 {
 	if (interrupt_caught())
 		return false; /* the run is over, not this host */
-	if (err->exit_code == EX_TEMPFAIL)
-		return true;
-	if (err->exit_code == EX_NOHOST)
-		return true;
-	return phase == SUBMIT_PHASE_TLS && err->exit_code == EX_UNAVAILABLE;
+	return error_worth_other_host(err);
 }
 
 void
@@ -163,7 +161,7 @@ relay_open(struct relay *r, const struct account *acct, bool verbose,
 			return 0;
 		error_prefix(err, "%s", r->where);
 		if (i + 1 < acct->n_hosts) {
-			if (!worth_next_host(err, phase))
+			if (!worth_next_host(err))
 				break;
 			log_verbose("%s; trying the next host", err->message);
 			add_attempt(r->earlier, sizeof(r->earlier), err);

@@ -527,11 +527,8 @@ smtp_send_bdat(struct conn *c, int fd, off_t offset, unsigned long long size,
 		}
 		if (r.code / 100 != 2) {
 			smtp_reply_summary(&r, sum, sizeof(sum));
-			error_set(err,
-			    r.code / 100 == 4 || r.code / 100 == 5
-				? error_from_reply(ERROR_REPLY_DATA, r.code)
-				: EX_PROTOCOL,
-			    "%s", sum);
+			error_set_reply(
+			    err, ERROR_REPLY_DATA, r.code, "%s", sum);
 			rc = -1;
 			break;
 		}

@@ -136,7 +136,8 @@ read_reply(struct submit_session *s, struct smtp_reply *r, const char *what,
 		smtp_reply_summary(r, sum, sizeof(sum));
 		if (res != NULL)
 			memcpy(res->final_reply, sum, sizeof(res->final_reply));
-		return error_set(err, EX_TEMPFAIL, "%s: %s", what, sum);
+		return error_set_reply(
+		    err, ERROR_REPLY_OTHER, r->code, "%s: %s", what, sum);
 	}
 	/* An accepted RCPT is never a transaction's last word (DATA or its
 	 * failure follows), so its summary is not made: 10,000 recipients
@@ -158,8 +159,7 @@ reply_error(struct submit_session *s, const struct smtp_reply *r,
 
 	smtp_reply_summary(r, sum, sizeof(sum));
 	if (r->code >= 400 && r->code <= 599)
-		return error_set(
-		    err, error_from_reply(ctx, r->code), "%s: %s", what, sum);
+		return error_set_reply(err, ctx, r->code, "%s: %s", what, sum);
 	/* A 354 to MAIL or a 250 to DATA: this reply answers another
 	 * command, so the ones after it would too. */
 	s->closed = true;
@@ -335,7 +335,7 @@ starttls(struct submit_session *s, struct error *err)
 	/* RFC 3207 4 and tests/FAULTS.md 33: a missing STARTTLS may be an
 	 * attacker stripping it; never continue in plaintext. */
 	if (!(s->caps.flags & SMTP_CAP_STARTTLS)) {
-		error_set(err, EX_UNAVAILABLE,
+		error_set_class(err, ERROR_CLASS_PERMFAIL, EX_UNAVAILABLE,
 		    "STARTTLS: server does not offer STARTTLS");
 		goto out;
 	}
@@ -378,11 +378,10 @@ authenticate(struct submit_session *s, struct error *err)
 		s->authenticated = true;
 		return 0;
 	}
-	/* A broken exchange, a dead link or a 421 (auth.c words it
-	 * "...: 421 ...") leave nothing to QUIT; a refusal (535, 454, no
-	 * usable mechanism, no password) leaves the session alive. */
-	if (err->exit_code == EX_PROTOCOL || s->conn->eof ||
-	    s->conn->io_failed || strstr(err->message, ": 421 ") != NULL)
+	/* A broken exchange, a dead link or a 421 leave nothing to QUIT; a
+	 * refusal (535, 454, no usable mechanism, no password) leaves the
+	 * session alive, whatever its text says. */
+	if (error_ends_session(err) || s->conn->eof || s->conn->io_failed)
 		s->closed = true;
 	if (strncmp(err->message, "AUTH", 4) != 0)
 		error_prefix(err, "AUTH");
@@ -737,11 +736,11 @@ transaction(struct submit_session *s, const struct envelope *env,
 		else
 			rset_quietly(s);
 		if (st.refused > 0)
-			error_set(
-			    err, EX_NOUSER, "%s", buf_str(&st.refused_text));
+			error_set_class(err, ERROR_CLASS_PERMFAIL, EX_NOUSER,
+			    "%s", buf_str(&st.refused_text));
 		else if (st.deferred > 0)
-			error_set(
-			    err, EX_TEMPFAIL, "%s", buf_str(&st.deferred_text));
+			error_set_class(err, ERROR_CLASS_TEMPFAIL, EX_TEMPFAIL,
+			    "%s", buf_str(&st.deferred_text));
 		else
 			error_set(
 			    err, EX_PROTOCOL, "RCPT TO: no recipient accepted");

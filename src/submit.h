@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "envelope.h"
 #include "smtp.h"
 
 struct account;
@@ -35,18 +36,6 @@ enum submit_phase {
 };
 
 const char *submit_phase_name(enum submit_phase phase);
-
-/* The envelope of one message: addresses are plain addr-specs. */
-struct envelope {
-	const char  *sender;     /* may be "" for the null reverse-path */
-	char       **rcpts;
-	size_t       n_rcpts;
-	const char  *dsn_notify; /* "never" or "success,failure,delay"; NULL */
-	const char  *dsn_return; /* "full" or "hdrs"; NULL */
-	const char  *dsn_envid;  /* NULL */
-	bool         body_8bit;  /* request BODY=8BITMIME */
-	bool         needs_smtputf8;
-};
 
 /* The message in wire form (CRLF, dot-stuffed) in a file. */
 struct message_source {

@@ -227,19 +227,19 @@ handshake_error(gnutls_session_t session, int rc, const char *hostname,
 		tls_describe_status(session,
 		    gnutls_session_get_verify_cert_status(session), hostname,
 		    why, sizeof(why));
-		return error_set(err, EX_UNAVAILABLE,
+		return error_set_class(err, ERROR_CLASS_LINK, EX_UNAVAILABLE,
 		    "certificate not trusted: %s", why);
 	case GNUTLS_E_FATAL_ALERT_RECEIVED:
-		return error_set(err, EX_UNAVAILABLE,
+		return error_set_class(err, ERROR_CLASS_LINK, EX_UNAVAILABLE,
 		    "TLS handshake failed: server sent alert \"%s\"",
 		    alert_name(session));
 	case GNUTLS_E_PREMATURE_TERMINATION:
 	case GNUTLS_E_PULL_ERROR:
 	case GNUTLS_E_PUSH_ERROR:
-		return error_set(err, EX_TEMPFAIL,
+		return error_set_class(err, ERROR_CLASS_LINK, EX_TEMPFAIL,
 		    "TLS handshake: connection closed by server");
 	case GNUTLS_E_TIMEDOUT:
-		return error_set(err, EX_TEMPFAIL,
+		return error_set_class(err, ERROR_CLASS_LINK, EX_TEMPFAIL,
 		    "TLS handshake timed out after %d s",
 		    (timeout_ms + 999) / 1000);
 	case GNUTLS_E_UNEXPECTED_PACKET_LENGTH:
@@ -251,20 +251,20 @@ handshake_error(gnutls_session_t session, int rc, const char *hostname,
 		 * server. */
 		tls_strerror(rc, msg, sizeof(msg));
 		if (acct == NULL || acct->tls != ACCOUNT_TLS_ON)
-			return error_set(
-			    err, EX_UNAVAILABLE, "TLS handshake failed: %s", msg);
+			return error_set_class(err, ERROR_CLASS_LINK,
+			    EX_UNAVAILABLE, "TLS handshake failed: %s", msg);
 		if (config_port_tls_mismatch(acct, why, sizeof(why)))
 			return error_set(err, EX_CONFIG,
 			    "TLS handshake failed: %s: the server speaks "
 			    "plain SMTP first: set tls = starttls",
 			    msg);
-		return error_set(err, EX_UNAVAILABLE,
+		return error_set_class(err, ERROR_CLASS_LINK, EX_UNAVAILABLE,
 		    "TLS handshake failed: %s: the server probably speaks "
 		    "plain SMTP first: then set tls = starttls (tls = on is "
 		    "implicit TLS, usually port 465)",
 		    msg);
 	default:
-		return error_set(err, EX_UNAVAILABLE,
+		return error_set_class(err, ERROR_CLASS_LINK, EX_UNAVAILABLE,
 		    "TLS handshake failed: %s",
 		    tls_strerror(rc, msg, sizeof(msg)));
 	}
@@ -506,17 +506,19 @@ alert_error(struct tls *tls, struct error *err)
 	case GNUTLS_A_UNKNOWN_CA:
 	case GNUTLS_A_CERTIFICATE_REQUIRED:
 		if (tls->client_cert)
-			return error_set(err, EX_UNAVAILABLE,
+			return error_set_class(err, ERROR_CLASS_PERMFAIL,
+			    EX_UNAVAILABLE,
 			    "server refused our client certificate (TLS "
 			    "alert: %s)",
 			    alert_name(tls->session));
-		return error_set(err, EX_UNAVAILABLE,
+		return error_set_class(err, ERROR_CLASS_PERMFAIL,
+		    EX_UNAVAILABLE,
 		    "server requires a client certificate (TLS alert: %s); "
 		    "set tls_cert_file and tls_key_file",
 		    alert_name(tls->session));
 	default:
-		return error_set(err, EX_TEMPFAIL, "TLS alert from server: %s",
-		    alert_name(tls->session));
+		return error_set_class(err, ERROR_CLASS_LINK, EX_TEMPFAIL,
+		    "TLS alert from server: %s", alert_name(tls->session));
 	}
 }
 
@@ -535,11 +537,11 @@ refused_client_cert(struct tls *tls, struct error *err)
 		return false;
 	tls->dead = true;
 	if (tls->client_cert)
-		error_set(err, EX_UNAVAILABLE,
+		error_set_class(err, ERROR_CLASS_PERMFAIL, EX_UNAVAILABLE,
 		    "server refused our client certificate (it asked for one "
 		    "and closed the connection)");
 	else
-		error_set(err, EX_UNAVAILABLE,
+		error_set_class(err, ERROR_CLASS_PERMFAIL, EX_UNAVAILABLE,
 		    "server requires a client certificate (it asked for one "
 		    "and closed the connection); set tls_cert_file and "
 		    "tls_key_file");
@@ -560,7 +562,8 @@ tls_read(void *ctx, void *p, size_t n, int timeout_ms, struct error *err)
 	if (tls->eof)
 		return 0;
 	if (tls->dead)
-		return error_set(err, EX_TEMPFAIL, "TLS connection is broken");
+		return error_set_class(err, ERROR_CLASS_LINK, EX_TEMPFAIL,
+		    "TLS connection is broken");
 	for (;;) {
 		r = gnutls_record_recv(tls->session, p, n);
 		if (r > 0) {
@@ -581,7 +584,8 @@ tls_read(void *ctx, void *p, size_t n, int timeout_ms, struct error *err)
 			    gnutls_record_get_direction(tls->session) == 1,
 			    deadline);
 			if (w == 1)
-				return error_set(err, EX_TEMPFAIL,
+				return error_set_class(err, ERROR_CLASS_LINK,
+				    EX_TEMPFAIL,
 				    "timed out after %d s waiting for the "
 				    "server",
 				    (timeout_ms + 999) / 1000);
@@ -606,7 +610,8 @@ tls_read(void *ctx, void *p, size_t n, int timeout_ms, struct error *err)
 		}
 		if (r == GNUTLS_E_WARNING_ALERT_RECEIVED) {
 			if (deadline >= 0 && fdio_now_ms() > deadline)
-				return error_set(err, EX_TEMPFAIL,
+				return error_set_class(err, ERROR_CLASS_LINK,
+				    EX_TEMPFAIL,
 				    "timed out after %d s waiting for the "
 				    "server",
 				    (timeout_ms + 999) / 1000);
@@ -616,10 +621,10 @@ tls_read(void *ctx, void *p, size_t n, int timeout_ms, struct error *err)
 		if (r == GNUTLS_E_FATAL_ALERT_RECEIVED)
 			return alert_error(tls, err);
 		if (r == GNUTLS_E_PULL_ERROR)
-			return error_set(err, EX_TEMPFAIL,
-			    "connection reset by server");
-		return error_set(err, EX_TEMPFAIL, "TLS read: %s",
-		    tls_strerror((int)r, msg, sizeof(msg)));
+			return error_set_class(err, ERROR_CLASS_LINK,
+			    EX_TEMPFAIL, "connection reset by server");
+		return error_set_class(err, ERROR_CLASS_LINK, EX_TEMPFAIL,
+		    "TLS read: %s", tls_strerror((int)r, msg, sizeof(msg)));
 	}
 }
 
@@ -636,7 +641,8 @@ tls_write(void *ctx, const void *p, size_t n, int timeout_ms,
 	int                  w;
 
 	if (tls->dead)
-		return error_set(err, EX_TEMPFAIL, "TLS connection is broken");
+		return error_set_class(err, ERROR_CLASS_LINK, EX_TEMPFAIL,
+		    "TLS connection is broken");
 	while (n > 0) {
 		chunk = n > 16384 ? 16384 : n;
 		r = gnutls_record_send(tls->session, q, chunk);
@@ -654,7 +660,8 @@ tls_write(void *ctx, const void *p, size_t n, int timeout_ms,
 			    gnutls_record_get_direction(tls->session) == 1,
 			    deadline);
 			if (w == 1)
-				return error_set(err, EX_TEMPFAIL,
+				return error_set_class(err, ERROR_CLASS_LINK,
+				    EX_TEMPFAIL,
 				    "timed out after %d s sending to the "
 				    "server",
 				    (timeout_ms + 999) / 1000);
@@ -668,10 +675,10 @@ tls_write(void *ctx, const void *p, size_t n, int timeout_ms,
 		if (r == GNUTLS_E_PUSH_ERROR && refused_client_cert(tls, err))
 			return -1;
 		if (r == GNUTLS_E_PUSH_ERROR)
-			return error_set(err, EX_TEMPFAIL,
-			    "connection closed by server");
-		return error_set(err, EX_TEMPFAIL, "TLS write: %s",
-		    tls_strerror((int)r, msg, sizeof(msg)));
+			return error_set_class(err, ERROR_CLASS_LINK,
+			    EX_TEMPFAIL, "connection closed by server");
+		return error_set_class(err, ERROR_CLASS_LINK, EX_TEMPFAIL,
+		    "TLS write: %s", tls_strerror((int)r, msg, sizeof(msg)));
 	}
 	return 0;
 }
@@ -829,8 +836,8 @@ do_handshake(
 
 			tls_describe_status(tls->session, tls->verify_status,
 			    hostname, why, sizeof(why));
-			return error_set(err, EX_UNAVAILABLE,
-			    "certificate not trusted: %s", why);
+			return error_set_class(err, ERROR_CLASS_LINK,
+			    EX_UNAVAILABLE, "certificate not trusted: %s", why);
 		}
 		return handshake_error(
 		    tls->session, r, hostname, timeout_ms, tls->acct, err);
@@ -849,7 +856,7 @@ check_pin(struct tls *tls, const unsigned char want[TLS_SHA256_LEN],
 	size_t                i;
 
 	if (leaf == NULL || tls_sha256(leaf, got) == -1)
-		return error_set(err, EX_UNAVAILABLE,
+		return error_set_class(err, ERROR_CLASS_LINK, EX_UNAVAILABLE,
 		    "certificate fingerprint mismatch: server sent no "
 		    "certificate");
 	for (i = 0; i < TLS_SHA256_LEN; i++)
@@ -857,7 +864,7 @@ check_pin(struct tls *tls, const unsigned char want[TLS_SHA256_LEN],
 	if (diff == 0)
 		return 0;
 	tls_hex(got, sizeof(got), true, gothex);
-	return error_set(err, EX_UNAVAILABLE,
+	return error_set_class(err, ERROR_CLASS_LINK, EX_UNAVAILABLE,
 	    "certificate fingerprint mismatch: got sha256:%s", gothex);
 }
 

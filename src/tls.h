@@ -24,7 +24,7 @@ struct buf;
  * transport, account, tls_info, error, buf), or a function of the binary
  * that tls.c, tls_cert.c or tls_trust.c calls changes (tlsmod.h).
  */
-#define TLS_MODULE_ABI 3
+#define TLS_MODULE_ABI 4
 
 struct tls_module {
 	struct module_head head; /* {TLS_MODULE_ABI, PACKAGE_VERSION} */

@@ -21,7 +21,7 @@
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct queue_envelope env;
+	struct queue_meta meta;
 	struct queue_file qf;
 	struct error err;
 	int fd;
@@ -37,7 +37,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		char mid[512];
 		size_t off = (size_t)qf.msg_offset;
 
-		queue_file_envelope(&qf, &env);
+		queue_file_meta(&qf, &meta);
 		if (off <= size)
 			flush_find_message_id((const char *)data + off,
 			    size - off, mid, sizeof(mid));

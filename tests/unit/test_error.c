@@ -86,6 +86,56 @@ test_reply_table(void **state)
 	assert_int_equal(error_from_reply(ERROR_REPLY_OTHER, 999), EX_PROTOCOL);
 }
 
+/* The class travels with the error and the decisions follow it, not the
+ * text: a refusal that quotes a 421 is a refusal. */
+static void
+test_class(void **state)
+{
+	struct error e;
+
+	(void)state;
+	assert_int_equal(error_class_of_reply(421), ERROR_CLASS_LINK);
+	assert_int_equal(error_class_of_reply(454), ERROR_CLASS_TEMPFAIL);
+	assert_int_equal(error_class_of_reply(550), ERROR_CLASS_PERMFAIL);
+	assert_int_equal(error_class_of_reply(354), ERROR_CLASS_PROTOCOL);
+
+	error_set_reply(
+	    &e, ERROR_REPLY_AUTH, 550, "AUTH: 550 5.7.1 no: 421 4.7.0 closing");
+	assert_int_equal(e.exit_code, EX_NOPERM);
+	assert_int_equal(e.class, ERROR_CLASS_PERMFAIL);
+	assert_false(error_ends_session(&e));
+	assert_false(error_worth_other_host(&e));
+	error_prefix(&e, "mx.example.net:587");
+	assert_int_equal(e.class, ERROR_CLASS_PERMFAIL);
+
+	error_set_reply(&e, ERROR_REPLY_AUTH, 421, "AUTH: 421 4.7.0 closing");
+	assert_int_equal(e.exit_code, EX_TEMPFAIL);
+	assert_true(error_ends_session(&e));
+	assert_true(error_worth_other_host(&e));
+
+	error_set_reply(&e, ERROR_REPLY_RCPT, 451, "RCPT: 451 later");
+	assert_int_equal(e.exit_code, EX_TEMPFAIL);
+	assert_false(error_ends_session(&e));
+	assert_true(error_worth_other_host(&e));
+
+	/* EX_TEMPFAIL alone says nothing about the link. */
+	error_set(&e, EX_TEMPFAIL, "password_command timed out after 5 s");
+	assert_int_equal(e.class, ERROR_CLASS_LOCAL);
+	assert_false(error_ends_session(&e));
+	assert_false(error_worth_other_host(&e));
+	error_set_class(
+	    &e, ERROR_CLASS_LINK, EX_TEMPFAIL, "connection closed by server");
+	assert_true(error_ends_session(&e));
+	assert_true(error_worth_other_host(&e));
+
+	error_set(&e, EX_PROTOCOL, "unexpected reply 354");
+	assert_int_equal(e.class, ERROR_CLASS_PROTOCOL);
+	assert_true(error_ends_session(&e));
+	assert_false(error_worth_other_host(&e));
+	error_clear(&e);
+	assert_int_equal(e.class, ERROR_CLASS_LOCAL);
+}
+
 static void
 test_temporary(void **state)
 {
@@ -201,6 +251,7 @@ main(void)
 		cmocka_unit_test(test_reply_table),
 		cmocka_unit_test(test_hints),
 		cmocka_unit_test(test_temporary),
+		cmocka_unit_test(test_class),
 		cmocka_unit_test(test_escape),
 	};
 

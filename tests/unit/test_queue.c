@@ -134,20 +134,21 @@ slurp(const char *path, size_t *len)
 }
 
 static void
-base_env(struct queue_envelope *env)
+base_env(struct envelope *env, struct queue_meta *meta)
 {
-	static const char *const rcpts[] = {
-	    "bob@example.org", "carol@example.net"};
+	static char *rcpts[] = {
+	    (char *)"bob@example.org", (char *)"carol@example.net"};
 
 	memset(env, 0, sizeof(*env));
-	env->account = "work";
-	env->sender = "alice@example.com";
+	env->sender = (char *)"alice@example.com";
 	env->rcpts = rcpts;
 	env->n_rcpts = 2;
 	env->body_8bit = true;
-	env->attempts = 3;
-	env->first_attempt = 1700000000;
-	env->last_attempt = 1700000600;
+	memset(meta, 0, sizeof(*meta));
+	meta->account = "work";
+	meta->attempts = 3;
+	meta->first_attempt = 1700000000;
+	meta->last_attempt = 1700000600;
 }
 
 static void
@@ -251,7 +252,8 @@ static void
 test_store_round_trip(void **state)
 {
 	static const char msg[] = "Subject: hi\r\n\r\n..dot\r\nbody\r\n";
-	struct queue_envelope env;
+	struct envelope env;
+	struct queue_meta meta;
 	struct queue_file qf;
 	struct error err;
 	char id[QUEUE_ID_MAX], want[512], *path, *data;
@@ -259,14 +261,14 @@ test_store_round_trip(void **state)
 	int fd, qfd;
 	struct stat st;
 
-	base_env(&env);
+	base_env(&env, &meta);
 	env.dsn_notify = "success,failure";
 	env.dsn_return = "hdrs";
 	env.dsn_envid = "QQ314159";
-	env.last_error = "452 4.2.2 mailbox\r\nfull\x1b[31m";
+	meta.last_error = "452 4.2.2 mailbox\r\nfull\x1b[31m";
 	fd = make_spool(msg, sizeof(msg) - 1);
 	error_clear(&err);
-	assert_int_equal(queue_store(qdir, QUEUE_AREA_NEW, &env, fd,
+	assert_int_equal(queue_store(qdir, QUEUE_AREA_NEW, &env, &meta, fd,
 			     sizeof(msg) - 1, id, &path, &err),
 	    0);
 	snprintf(want, sizeof(want), "%s/new/%s", qdir, id);
@@ -294,14 +296,14 @@ test_store_round_trip(void **state)
 	assert_true(qfd != -1);
 	assert_int_equal(queue_read_envelope(qfd, &qf, &err), 0);
 	assert_string_equal(qf.account, "work");
-	assert_string_equal(qf.sender, "alice@example.com");
-	assert_int_equal(qf.n_rcpts, 2);
-	assert_string_equal(qf.rcpts[0], "bob@example.org");
-	assert_string_equal(qf.rcpts[1], "carol@example.net");
-	assert_string_equal(qf.dsn_notify, "success,failure");
-	assert_string_equal(qf.dsn_return, "hdrs");
-	assert_string_equal(qf.dsn_envid, "QQ314159");
-	assert_true(qf.body_8bit);
+	assert_string_equal(qf.env.sender, "alice@example.com");
+	assert_int_equal(qf.env.n_rcpts, 2);
+	assert_string_equal(qf.env.rcpts[0], "bob@example.org");
+	assert_string_equal(qf.env.rcpts[1], "carol@example.net");
+	assert_string_equal(qf.env.dsn_notify, "success,failure");
+	assert_string_equal(qf.env.dsn_return, "hdrs");
+	assert_string_equal(qf.env.dsn_envid, "QQ314159");
+	assert_true(qf.env.body_8bit);
 	assert_int_equal(qf.attempts, 3);
 	assert_int_equal(qf.first_attempt, 1700000000);
 	assert_int_equal(qf.last_attempt, 1700000600);
@@ -317,13 +319,14 @@ test_store_round_trip(void **state)
 
 	/* And once more from the parsed view: identical bytes. */
 	{
-		struct queue_envelope env2;
+		struct queue_meta meta2;
 		char id2[QUEUE_ID_MAX], *path2, *a, *b;
 		size_t alen, blen;
 
-		queue_file_envelope(&qf, &env2);
-		assert_int_equal(queue_store(qdir, QUEUE_AREA_NEW, &env2, fd,
-				     sizeof(msg) - 1, id2, &path2, &err),
+		queue_file_meta(&qf, &meta2);
+		assert_int_equal(
+		    queue_store(qdir, QUEUE_AREA_NEW, &qf.env, &meta2, fd,
+			sizeof(msg) - 1, id2, &path2, &err),
 		    0);
 		assert_string_not_equal(id, id2);
 		a = slurp(path, &alen);
@@ -346,7 +349,8 @@ test_store_round_trip(void **state)
 static void
 test_store_failed_area_null_sender(void **state)
 {
-	struct queue_envelope env;
+	struct envelope env;
+	struct queue_meta meta;
 	struct queue_file qf;
 	struct error err;
 	char id[QUEUE_ID_MAX], *path;
@@ -354,25 +358,26 @@ test_store_failed_area_null_sender(void **state)
 
 	/* A -t message without recipients is saved too (tests/FAULTS.md 11). */
 	memset(&env, 0, sizeof(env));
-	env.account = "work";
-	env.sender = "";
+	memset(&meta, 0, sizeof(meta));
+	meta.account = "work";
+	env.sender = (char *)"";
 	fd = make_spool("x\r\n", 3);
 	error_clear(&err);
-	assert_int_equal(
-	    queue_store(qdir, QUEUE_AREA_FAILED, &env, fd, 3, id, &path, &err),
+	assert_int_equal(queue_store(qdir, QUEUE_AREA_FAILED, &env, &meta, fd,
+			     3, id, &path, &err),
 	    0);
 	assert_non_null(strstr(path, "/failed/"));
 	assert_int_equal(count_dir("failed"), 1);
 	assert_int_equal(count_dir("new"), 0);
 	qfd = open(path, O_RDONLY);
 	assert_int_equal(queue_read_envelope(qfd, &qf, &err), 0);
-	assert_string_equal(qf.sender, "");
-	assert_int_equal(qf.n_rcpts, 0);
-	assert_null(qf.dsn_notify);
-	assert_null(qf.dsn_return);
-	assert_null(qf.dsn_envid);
+	assert_string_equal(qf.env.sender, "");
+	assert_int_equal(qf.env.n_rcpts, 0);
+	assert_null(qf.env.dsn_notify);
+	assert_null(qf.env.dsn_return);
+	assert_null(qf.env.dsn_envid);
 	assert_null(qf.last_error);
-	assert_false(qf.body_8bit);
+	assert_false(qf.env.body_8bit);
 	assert_int_equal(qf.msg_size, 3);
 	queue_file_free(&qf);
 	close(qfd);
@@ -384,7 +389,8 @@ static void
 test_store_large_message(void **state)
 {
 	const size_t size = 3 * 1024 * 1024 + 17;
-	struct queue_envelope env;
+	struct envelope env;
+	struct queue_meta meta;
 	struct queue_file qf;
 	struct error err;
 	char id[QUEUE_ID_MAX], *path, *msg, *back;
@@ -397,11 +403,11 @@ test_store_large_message(void **state)
 	assert_non_null(back);
 	for (i = 0; i < size; i++)
 		msg[i] = (char)('a' + i % 23);
-	base_env(&env);
+	base_env(&env, &meta);
 	fd = make_spool(msg, size);
 	error_clear(&err);
-	assert_int_equal(
-	    queue_store(qdir, QUEUE_AREA_NEW, &env, fd, size, id, &path, &err),
+	assert_int_equal(queue_store(qdir, QUEUE_AREA_NEW, &env, &meta, fd,
+			     size, id, &path, &err),
 	    0);
 	qfd = open(path, O_RDONLY);
 	assert_int_equal(queue_read_envelope(qfd, &qf, &err), 0);
@@ -432,7 +438,8 @@ test_store_no_partial_file_on_fsize_limit(void **state)
 	pid = fork();
 	assert_true(pid != -1);
 	if (pid == 0) {
-		struct queue_envelope env;
+		struct envelope env;
+		struct queue_meta meta;
 		struct rlimit rl = {256 * 1024, 256 * 1024};
 		struct error err;
 		char id[QUEUE_ID_MAX], *path;
@@ -442,10 +449,10 @@ test_store_no_partial_file_on_fsize_limit(void **state)
 		signal(SIGXFSZ, SIG_IGN);
 		if (setrlimit(RLIMIT_FSIZE, &rl) == -1)
 			_exit(100);
-		base_env(&env);
+		base_env(&env, &meta);
 		error_clear(&err);
-		if (queue_store(qdir, QUEUE_AREA_NEW, &env, fd, size, id, &path,
-			&err) == 0)
+		if (queue_store(qdir, QUEUE_AREA_NEW, &env, &meta, fd, size, id,
+			&path, &err) == 0)
 			_exit(0);
 		if (strstr(err.message, "File too large") == NULL)
 			_exit(101);
@@ -462,16 +469,17 @@ test_store_no_partial_file_on_fsize_limit(void **state)
 static void
 test_store_short_spool(void **state)
 {
-	struct queue_envelope env;
+	struct envelope env;
+	struct queue_meta meta;
 	struct error err;
 	char id[QUEUE_ID_MAX], *path;
 	int fd;
 
-	base_env(&env);
+	base_env(&env, &meta);
 	fd = make_spool("abc", 3);
 	error_clear(&err);
-	assert_int_equal(
-	    queue_store(qdir, QUEUE_AREA_NEW, &env, fd, 100, id, &path, &err),
+	assert_int_equal(queue_store(qdir, QUEUE_AREA_NEW, &env, &meta, fd, 100,
+			     id, &path, &err),
 	    -1);
 	assert_int_equal(err.exit_code, EX_IOERR);
 	assert_null(path);
@@ -483,17 +491,19 @@ test_store_short_spool(void **state)
 static void
 test_store_missing_queue(void **state)
 {
-	struct queue_envelope env;
+	struct envelope env;
+	struct queue_meta meta;
 	struct error err;
 	char id[QUEUE_ID_MAX], *path, p[256];
 	int fd;
 
-	base_env(&env);
+	base_env(&env, &meta);
 	fd = make_spool("abc", 3);
 	snprintf(p, sizeof(p), "%s/nonexistent", tmpdir);
 	error_clear(&err);
 	assert_int_equal(
-	    queue_store(p, QUEUE_AREA_NEW, &env, fd, 3, id, &path, &err), -1);
+	    queue_store(p, QUEUE_AREA_NEW, &env, &meta, fd, 3, id, &path, &err),
+	    -1);
 	assert_int_equal(err.exit_code, EX_CANTCREAT);
 	assert_non_null(strstr(err.message, "nonexistent"));
 	close(fd);
@@ -502,19 +512,20 @@ test_store_missing_queue(void **state)
 static void
 test_store_refuses_line_break_in_field(void **state)
 {
-	static const char *const rcpts[] = {"a@x\nrcpt: evil@y"};
-	struct queue_envelope env;
+	static char *rcpts[] = {(char *)"a@x\nrcpt: evil@y"};
+	struct envelope env;
+	struct queue_meta meta;
 	struct error err;
 	char id[QUEUE_ID_MAX], *path;
 	int fd;
 
-	base_env(&env);
+	base_env(&env, &meta);
 	env.rcpts = rcpts;
 	env.n_rcpts = 1;
 	fd = make_spool("abc", 3);
 	error_clear(&err);
-	assert_int_equal(
-	    queue_store(qdir, QUEUE_AREA_NEW, &env, fd, 3, id, &path, &err),
+	assert_int_equal(queue_store(qdir, QUEUE_AREA_NEW, &env, &meta, fd, 3,
+			     id, &path, &err),
 	    -1);
 	assert_int_equal(err.exit_code, EX_SOFTWARE);
 	assert_int_equal(count_dir("tmp"), 0);
@@ -552,20 +563,21 @@ test_submitter(void **state)
 	    "mailsub-queue 1\nsubmitter: 4294967295 root\n",
 	    "mailsub-queue 1\nsubmitter: 1 a\nsubmitter: 1 a\n",
 	};
-	struct queue_envelope env, back;
+	struct envelope env;
+	struct queue_meta meta, back;
 	struct queue_file qf;
 	struct error err;
 	char id[QUEUE_ID_MAX], *path = NULL, *text, buf[600];
 	size_t len, i;
 	int fd;
 
-	base_env(&env);
-	env.submitter = "www-data";
-	env.submitter_uid = 33;
+	base_env(&env, &meta);
+	meta.submitter = "www-data";
+	meta.submitter_uid = 33;
 	fd = make_spool("x\r\n", 3);
 	error_clear(&err);
-	assert_int_equal(queue_store(qdir, QUEUE_AREA_NEW, &env, fd, 3, id,
-			     &path, &err),
+	assert_int_equal(queue_store(qdir, QUEUE_AREA_NEW, &env, &meta, fd, 3,
+			     id, &path, &err),
 	    0);
 	close(fd);
 	text = slurp(path, &len);
@@ -577,7 +589,7 @@ test_submitter(void **state)
 	close(fd);
 	assert_string_equal(qf.submitter, "www-data");
 	assert_int_equal(qf.submitter_uid, 33);
-	queue_file_envelope(&qf, &back);
+	queue_file_meta(&qf, &back);
 	assert_string_equal(back.submitter, "www-data");
 	assert_int_equal(back.submitter_uid, 33);
 	/* Only a restricted caller is limited to its own. */
@@ -606,10 +618,10 @@ test_submitter(void **state)
 		assert_int_equal(err.exit_code, EX_DATAERR);
 	}
 	/* A name that would break the line is never written. */
-	env.submitter = "a b";
+	meta.submitter = "a b";
 	fd = make_spool("x\r\n", 3);
-	assert_int_equal(queue_store(qdir, QUEUE_AREA_NEW, &env, fd, 3, id,
-			     &path, &err),
+	assert_int_equal(queue_store(qdir, QUEUE_AREA_NEW, &env, &meta, fd, 3,
+			     id, &path, &err),
 	    -1);
 	close(fd);
 }
@@ -632,7 +644,7 @@ test_read_minimal(void **state)
 		"last-attempt: 0\n\n",
 		&qf, &err),
 	    0);
-	assert_string_equal(qf.sender, "");
+	assert_string_equal(qf.env.sender, "");
 	assert_int_equal(qf.attempts, 4294967295U);
 	assert_int_equal(qf.msg_size, 0);
 	queue_file_free(&qf);
@@ -687,7 +699,7 @@ test_read_rejects_garbage(void **state)
 			fail_msg("accepted bad queue file #%zu", i);
 		assert_int_equal(err.exit_code, EX_DATAERR);
 		assert_null(qf.account);
-		assert_null(qf.rcpts);
+		assert_null(qf.env.rcpts);
 	}
 }
 
@@ -714,7 +726,8 @@ static void
 test_read_many_rcpts(void **state)
 {
 	enum { N = 5000 };
-	struct queue_envelope env;
+	struct envelope env;
+	struct queue_meta meta;
 	struct queue_file qf;
 	struct error err;
 	char **rcpts, id[QUEUE_ID_MAX], *path;
@@ -728,18 +741,19 @@ test_read_many_rcpts(void **state)
 		assert_non_null(rcpts[i]);
 		snprintf(rcpts[i], 32, "user%zu@example.org", i);
 	}
-	base_env(&env);
-	env.rcpts = (const char *const *)rcpts;
+	base_env(&env, &meta);
+	env.rcpts = rcpts;
 	env.n_rcpts = N;
 	fd = make_spool("m\r\n", 3);
 	error_clear(&err);
-	assert_int_equal(
-	    queue_store(qdir, QUEUE_AREA_NEW, &env, fd, 3, id, &path, &err), 0);
+	assert_int_equal(queue_store(qdir, QUEUE_AREA_NEW, &env, &meta, fd, 3,
+			     id, &path, &err),
+	    0);
 	qfd = open(path, O_RDONLY);
 	assert_int_equal(queue_read_envelope(qfd, &qf, &err), 0);
-	assert_int_equal(qf.n_rcpts, N);
+	assert_int_equal(qf.env.n_rcpts, N);
 	for (i = 0; i < N; i++)
-		assert_string_equal(qf.rcpts[i], rcpts[i]);
+		assert_string_equal(qf.env.rcpts[i], rcpts[i]);
 	assert_int_equal(qf.msg_size, 3);
 	queue_file_free(&qf);
 	close(qfd);
@@ -757,17 +771,19 @@ test_read_many_rcpts(void **state)
 static void
 store_one(enum queue_area area, const char *msg, unsigned attempts, char *id)
 {
-	struct queue_envelope env;
+	struct envelope env;
+	struct queue_meta meta;
 	struct error err;
 	char *path;
 	int fd;
 
-	base_env(&env);
-	env.attempts = attempts;
+	base_env(&env, &meta);
+	meta.attempts = attempts;
 	fd = make_spool(msg, strlen(msg));
 	error_clear(&err);
-	assert_int_equal(
-	    queue_store(qdir, area, &env, fd, strlen(msg), id, &path, &err), 0);
+	assert_int_equal(queue_store(qdir, area, &env, &meta, fd, strlen(msg),
+			     id, &path, &err),
+	    0);
 	free(path);
 	close(fd);
 }
@@ -874,7 +890,7 @@ test_lock_sees_replacement(void **state)
 {
 	static const char msg[] = "Subject: r\r\n\r\nbody\r\n";
 	char id[QUEUE_ID_MAX], p[256];
-	struct queue_envelope env;
+	struct queue_meta meta;
 	struct queue_file qf;
 	struct error err;
 	int fd, old;
@@ -888,11 +904,11 @@ test_lock_sees_replacement(void **state)
 	assert_true(old != -1);
 	assert_int_equal(queue_lock(qdir, QUEUE_AREA_NEW, id, &fd, &err), 0);
 	assert_int_equal(queue_read_envelope(fd, &qf, &err), 0);
-	queue_file_envelope(&qf, &env);
-	env.attempts = 2;
-	env.last_error = "451 later";
-	assert_int_equal(queue_rewrite(qdir, id, QUEUE_AREA_NEW,
-			     QUEUE_AREA_NEW, &env, &qf, &fd, &err),
+	queue_file_meta(&qf, &meta);
+	meta.attempts = 2;
+	meta.last_error = "451 later";
+	assert_int_equal(queue_rewrite(qdir, id, QUEUE_AREA_NEW, QUEUE_AREA_NEW,
+			     &meta, &qf, &fd, &err),
 	    0);
 	queue_file_free(&qf);
 	/* The new file is locked by us too. */
@@ -914,7 +930,7 @@ test_rewrite_keeps_message(void **state)
 {
 	static const char msg[] = "Subject: w\r\n\r\n..dot\r\nline\r\n";
 	char id[QUEUE_ID_MAX], p[256], *data;
-	struct queue_envelope env;
+	struct queue_meta meta;
 	struct queue_file qf, qf2;
 	struct error err;
 	size_t len;
@@ -924,12 +940,12 @@ test_rewrite_keeps_message(void **state)
 	error_clear(&err);
 	assert_int_equal(queue_lock(qdir, QUEUE_AREA_NEW, id, &fd, &err), 0);
 	assert_int_equal(queue_read_envelope(fd, &qf, &err), 0);
-	queue_file_envelope(&qf, &env);
-	env.attempts = qf.attempts + 1;
-	env.last_attempt = 1800000000;
-	env.last_error = "127.0.0.1:25: RCPT TO:<b@x>: 451 try\nlater";
-	assert_int_equal(queue_rewrite(qdir, id, QUEUE_AREA_NEW,
-			     QUEUE_AREA_NEW, &env, &qf, &fd, &err),
+	queue_file_meta(&qf, &meta);
+	meta.attempts = qf.attempts + 1;
+	meta.last_attempt = 1800000000;
+	meta.last_error = "127.0.0.1:25: RCPT TO:<b@x>: 451 try\nlater";
+	assert_int_equal(queue_rewrite(qdir, id, QUEUE_AREA_NEW, QUEUE_AREA_NEW,
+			     &meta, &qf, &fd, &err),
 	    0);
 	queue_file_free(&qf);
 	assert_int_equal(queue_read_envelope(fd, &qf2, &err), 0);
@@ -953,10 +969,10 @@ test_rewrite_keeps_message(void **state)
 	/* new -> failed: one place at a time, same ID. */
 	assert_int_equal(queue_lock(qdir, QUEUE_AREA_NEW, id, &fd, &err), 0);
 	assert_int_equal(queue_read_envelope(fd, &qf, &err), 0);
-	queue_file_envelope(&qf, &env);
-	env.last_error = "expired";
+	queue_file_meta(&qf, &meta);
+	meta.last_error = "expired";
 	assert_int_equal(queue_rewrite(qdir, id, QUEUE_AREA_NEW,
-			     QUEUE_AREA_FAILED, &env, &qf, &fd, &err),
+			     QUEUE_AREA_FAILED, &meta, &qf, &fd, &err),
 	    0);
 	queue_file_free(&qf);
 	close(fd);
@@ -974,7 +990,7 @@ test_rewrite_failure_changes_nothing(void **state)
 {
 	static const char msg[] = "Subject: f\r\n\r\nbody\r\n";
 	char id[QUEUE_ID_MAX], tmp[256], *before, *after, p[256];
-	struct queue_envelope env;
+	struct queue_meta meta;
 	struct queue_file qf;
 	struct error err;
 	size_t l1, l2;
@@ -986,13 +1002,13 @@ test_rewrite_failure_changes_nothing(void **state)
 	error_clear(&err);
 	assert_int_equal(queue_lock(qdir, QUEUE_AREA_NEW, id, &fd, &err), 0);
 	assert_int_equal(queue_read_envelope(fd, &qf, &err), 0);
-	queue_file_envelope(&qf, &env);
-	env.attempts = 9;
+	queue_file_meta(&qf, &meta);
+	meta.attempts = 9;
 	/* No room in tmp/: the rewrite fails, the message is untouched. */
 	snprintf(tmp, sizeof(tmp), "%s/tmp", qdir);
 	assert_int_equal(rmdir(tmp), 0);
 	assert_int_equal(queue_rewrite(qdir, id, QUEUE_AREA_NEW,
-			     QUEUE_AREA_FAILED, &env, &qf, &fd, &err),
+			     QUEUE_AREA_FAILED, &meta, &qf, &fd, &err),
 	    -1);
 	assert_int_equal(err.exit_code, EX_CANTCREAT);
 	assert_int_equal(mkdir(tmp, 0700), 0);

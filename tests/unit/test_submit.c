@@ -236,7 +236,7 @@ setup_envelope(struct run *r, struct script *sc)
 	assert_non_null(r->args_copy);
 	for (tok = strtok_r(r->args_copy, " ", &save); tok != NULL;
 	     tok = strtok_r(NULL, " ", &save)) {
-		const char **slot = NULL;
+		char **slot = NULL;
 		const char *val = NULL;
 
 		if (strncmp(tok, "-B", 2) == 0) {
@@ -255,7 +255,7 @@ setup_envelope(struct run *r, struct script *sc)
 		if (slot == NULL)
 			continue;
 		val = tok[2] ? tok + 2 : strtok_r(NULL, " ", &save);
-		*slot = val;
+		*slot = (char *)val;
 	}
 }
 
