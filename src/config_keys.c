@@ -33,6 +33,7 @@
 #include "presets.h"
 #include "sasl_mechs.h"
 #include "sysmode.h"
+#include "text.h"
 
 #define HOSTS_MAX		16
 #define SENDERS_MAX		256
@@ -482,18 +483,6 @@ set_tls_trust_file(struct account *a, const char *v, struct error *err)
 	return set_path(&a->tls_trust_file, v, err);
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* "sha256:" and 32 bytes in hex, colons allowed between bytes; stored as
  * "sha256:" and 64 lower-case hex digits. */
 static int
@@ -512,7 +501,7 @@ set_tls_fingerprint(struct account *a, const char *v, struct error *err)
 				goto bad;
 			continue;
 		}
-		if (hexval((unsigned char)*p) < 0 || n == 64)
+		if (text_hexval((unsigned char)*p) < 0 || n == 64)
 			goto bad;
 		out[7 + n++] =
 		    (char)(*p >= 'A' && *p <= 'F' ? *p - 'A' + 'a' : *p);

@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "error.h"
 #include "msmtprc.h"
+#include "text.h"
 
 /* msmtprc lines are read whole; longer ones are refused like msmtp's. */
 #define LINE_MAX_LEN 4096
@@ -86,17 +87,6 @@ noop_unless(struct msmtprc_setting *out, const char *arg, bool ok_on,
 		refuse(out, why);
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* msmtp: "01:23:45:..." of SHA256 (or, please not, SHA1 or MD5). */
 static void
 fingerprint(struct msmtprc_setting *out, const char *arg)
@@ -115,7 +105,7 @@ fingerprint(struct msmtprc_setting *out, const char *arg)
 	for (; *p != '\0'; p++) {
 		if (*p == ':')
 			continue;
-		if (hexval((unsigned char)*p) < 0 || n == 64)
+		if (text_hexval((unsigned char)*p) < 0 || n == 64)
 			goto bad;
 		hex[n++] = (char)tolower((unsigned char)*p);
 	}

@@ -34,6 +34,7 @@
 #include "fdio.h"
 #include "oauth_flow.h"
 #include "oauth_module.h"
+#include "text.h"
 
 /* RFC 8628 3.5: the polling interval when the server names none, and what
  * slow_down adds to it. */
@@ -166,18 +167,6 @@ oauth_redirect_free(struct oauth_redirect *r)
 	buf_wipe(&r->code);
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decode (and "+" as a space) p[0..n) into out. */
 static int
 decode(const char *p, size_t n, struct buf *out)
@@ -192,8 +181,8 @@ decode(const char *p, size_t n, struct buf *out)
 
 			if (i + 2 >= n)
 				return -1;
-			h = hexval((unsigned char)p[i + 1]);
-			l = hexval((unsigned char)p[i + 2]);
+			h = text_hexval((unsigned char)p[i + 1]);
+			l = text_hexval((unsigned char)p[i + 2]);
 			if (h < 0 || l < 0)
 				return -1;
 			c = (char)(h << 4 | l);

@@ -240,3 +240,15 @@ text_base64(const unsigned char *in, size_t n, char *out)
 	}
 	return (size_t)(o - out);
 }
+
+int
+text_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

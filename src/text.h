@@ -66,6 +66,9 @@ size_t text_escape(
  * lower-case hex digits). */
 bool text_is_escape(const char *s);
 
+/* The value of the hex digit c (either case), or -1. */
+int text_hexval(int c);
+
 /* ---- base64 -------------------------------------------------------------- */
 
 /* The characters text_base64() writes for n bytes. */

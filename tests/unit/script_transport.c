@@ -14,6 +14,7 @@
 
 #include "error.h"
 #include "script_transport.h"
+#include "text.h"
 
 #define SCRIPT_FILE_MAX (4 * 1024 * 1024)
 #define CLIENT_LINE_MAX 65536
@@ -83,18 +84,6 @@ trimmed(const char *p)
 	return xstrndup(p, n);
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Python-style escapes for !raw: \r \n \t \\ \0 \' \" \xHH. */
 static int
 unescape(const char *in, char **out, size_t *out_len)
@@ -134,11 +123,11 @@ unescape(const char *in, char **out, size_t *out_len)
 			p[o++] = '"';
 			break;
 		case 'x':
-			if (i + 2 >= n || hexval(in[i + 1]) < 0 ||
-			    hexval(in[i + 2]) < 0)
+			if (i + 2 >= n || text_hexval(in[i + 1]) < 0 ||
+			    text_hexval(in[i + 2]) < 0)
 				goto bad;
 			p[o++] =
-			    (char)(hexval(in[i + 1]) * 16 + hexval(in[i + 2]));
+			    (char)(text_hexval(in[i + 1]) * 16 + text_hexval(in[i + 2]));
 			i += 2;
 			break;
 		default:

@@ -29,21 +29,12 @@
 #include "error.h"
 #include "message.h"
 #include "mime.h"
+#include "text.h"
 
 static char tmpdir[64];
 static struct error err;
 
 /* ---- small decoders, independent of mime.c ------------------------------ */
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1; /* RFC 2045 6.7: upper case only */
-}
 
 static int
 b64val(int c)
@@ -108,11 +99,11 @@ qp_decode(const char *s, size_t n, unsigned char *out)
 				col = 0;
 				continue;
 			}
-			if (i + 2 >= n || hexval(s[i + 1]) < 0 ||
-			    hexval(s[i + 2]) < 0)
+			if (i + 2 >= n || text_hexval(s[i + 1]) < 0 ||
+			    text_hexval(s[i + 2]) < 0)
 				return -1;
-			out[o++] = (unsigned char)(hexval(s[i + 1]) << 4 |
-						   hexval(s[i + 2]));
+			out[o++] = (unsigned char)(text_hexval(s[i + 1]) << 4 |
+						   text_hexval(s[i + 2]));
 			i += 2;
 			col += 2;
 			if (col > MIME_QP_LINE_MAX)
@@ -151,9 +142,9 @@ word_decode(const char *w, size_t n, struct buf *out)
 		if (c == '_')
 			c = ' ';
 		else if (c == '=') {
-			if (hexval(w[i + 1]) < 0 || hexval(w[i + 2]) < 0)
+			if (text_hexval(w[i + 1]) < 0 || text_hexval(w[i + 2]) < 0)
 				return -1;
-			c = (char)(hexval(w[i + 1]) << 4 | hexval(w[i + 2]));
+			c = (char)(text_hexval(w[i + 1]) << 4 | text_hexval(w[i + 2]));
 			i += 2;
 		} else if (strchr("!*+-/", c) == NULL &&
 			   !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -637,8 +628,8 @@ param_decode(const char *s, const char *attr)
 		for (; *s != '\0' && *s != ';'; s++) {
 			if (*s == '%') {
 				assert_int_equal(buf_addch(&out,
-						     (char)(hexval(s[1]) << 4 |
-							    hexval(s[2])),
+						     (char)(text_hexval(s[1]) << 4 |
+							    text_hexval(s[2])),
 						     NULL),
 				    0);
 				s += 2;
