@@ -232,14 +232,19 @@ expect_exit 0
 [ "$(idp requests)" = "$reqs" ] || t_err "the IdP was asked again"
 [ "$(last_token_index)" = 0 ] || t_err "the sink saw token $(last_token_index)"
 t_result "a cached token is used without asking the IdP"
-if command -v strace >/dev/null 2>&1; then
+# strace_send NAME: send under strace, the files opened in $T/strace-NAME.
+strace_send()
+{
 	rm -rf "$T/queue"
 	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
-	    strace -f -s 4096 -e trace=openat,open,execve -o "$T/strace-cached" \
+	    strace -f -s 4096 -e trace=openat,open,execve -o "$T/strace-$1" \
 	    "$MAILSUB" -C "$T/cfg.ini" bob@example.org <"$msg" \
 	    >"$T/stdout" 2>"$T/stderr"
 	RC=$?
 	keep_outputs
+}
+if command -v strace >/dev/null 2>&1; then
+	strace_send cached
 	expect_exit 0
 	grep -Eq 'libcurl|libjansson|mailsub-oauth\.so' "$T/strace-cached" &&
 	    t_err "a cached run opened $(grep -Eo \
@@ -249,13 +254,7 @@ if command -v strace >/dev/null 2>&1; then
 	    t_err "the cached run did not read the token file"
 	t_result "a cached run maps neither libcurl nor jansson"
 	stale
-	rm -rf "$T/queue"
-	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
-	    strace -f -s 4096 -e trace=openat,open,execve -o "$T/strace-refresh" \
-	    "$MAILSUB" -C "$T/cfg.ini" bob@example.org <"$msg" \
-	    >"$T/stdout" 2>"$T/stderr"
-	RC=$?
-	keep_outputs
+	strace_send refresh
 	expect_exit 0
 	for lib in mailsub-oauth.so libcurl libjansson; do
 		grep -q "$lib" "$T/strace-refresh" ||
