@@ -815,6 +815,202 @@ trimmed_copy(const char *v, size_t n)
 	return buf_detach(&b);
 }
 
+/* The fields header_process() looks for before it writes anything. */
+struct header_found {
+	const struct field *from, *date, *msgid;
+	bool resent; /* a Resent-To, -Cc or -Bcc is present */
+};
+
+/* The first From, Date and Message-ID, and whether Resent-* names
+ * recipients. */
+static void
+find_fields(const struct header_ctx *h, struct header_found *fd)
+{
+	size_t i;
+
+	memset(fd, 0, sizeof(*fd));
+	for (i = 0; i < h->n_fields; i++) {
+		const struct field *f = &h->fields[i];
+
+		if (f->id == FIELD_RESENT_TO || f->id == FIELD_RESENT_CC ||
+		    f->id == FIELD_RESENT_BCC)
+			fd->resent = true;
+		else if (f->id == FIELD_FROM && fd->from == NULL)
+			fd->from = f;
+		else if (f->id == FIELD_DATE && fd->date == NULL)
+			fd->date = f;
+		else if (f->id == FIELD_MESSAGE_ID && fd->msgid == NULL)
+			fd->msgid = f;
+	}
+}
+
+/* -t: the recipients of To, Cc and Bcc, or of the Resent-* ones. */
+static int
+read_recipients(struct header_ctx *h, bool resent)
+{
+	size_t i;
+
+	for (i = 0; i < h->n_fields; i++) {
+		enum field_id id = h->fields[i].id;
+		bool use =
+		    resent
+			? id == FIELD_RESENT_TO || id == FIELD_RESENT_CC ||
+			      id == FIELD_RESENT_BCC
+			: id == FIELD_TO || id == FIELD_CC || id == FIELD_BCC;
+
+		if (use && collect_rcpts(h, &h->fields[i]) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* The message's own Message-ID, trimmed and unfolded, into the result. */
+static int
+keep_message_id(struct header_ctx *h, const struct field *msgid)
+{
+	size_t vlen;
+	const char *v = field_value(h, msgid, &vlen);
+
+	free(h->res->message_id);
+	h->res->message_id = trimmed_copy(v, vlen);
+	if (h->res->message_id == NULL)
+		return error_set(h->err, EX_OSERR, "out of memory");
+	return 0;
+}
+
+/* add_headers: the From, Date and Message-ID the message lacks. */
+static int
+put_missing(struct header_ctx *h, const struct header_found *fd)
+{
+	if (fd->from == NULL && *h->sender != '\0' &&
+	    put_generated_from(h) == -1)
+		return -1;
+	if (fd->date == NULL) {
+		char line[80];
+
+		memcpy(line, "Date: ", 6);
+		header_format_date(time(NULL), line + 6, sizeof(line) - 6);
+		if (put_line(h, line, strlen(line)) == -1)
+			return -1;
+	}
+	if (fd->msgid == NULL) {
+		char *id;
+		struct buf line;
+
+		if (header_message_id(
+			h->sender, h->ho->hostname, &id, h->err) == -1)
+			return -1;
+		free(h->res->message_id);
+		h->res->message_id = id;
+		buf_init(&line, 2048);
+		if (buf_printf(&line, h->err, "Message-ID: %s", id) == -1 ||
+		    put_line(h, line.data, line.len) == -1) {
+			buf_free(&line);
+			return -1;
+		}
+		buf_free(&line);
+	}
+	return 0;
+}
+
+/* A From field: kept, fixed or forced as from_header says, and replaced
+ * by the caller's address when it names one the caller may not use. */
+static int
+put_from_field(
+    struct header_ctx *h, const struct field *f, enum account_from_header mode)
+{
+	const struct header_options *ho = h->ho;
+	int w;
+
+	/* A From the caller may not use becomes the caller's address (the
+	 * envelope sender, already checked). */
+	if (ho->sender_ok != NULL) {
+		const char *env = h->sender;
+		int ok = senders_ok(h, f);
+
+		if (ok == -1)
+			return -1;
+		if (*h->sender == '\0' && ho->own_address != NULL)
+			h->sender = ho->own_address;
+		if (ok != 1 && *h->sender != '\0') {
+			if (ok == 0 || mode == ACCOUNT_FROM_KEEP)
+				h->res->sender_warning =
+				    "a From header naming another address was "
+				    "replaced";
+			w = put_from(h, f, true);
+			h->sender = env;
+			return w;
+		}
+		h->sender = env;
+	}
+	if (mode != ACCOUNT_FROM_KEEP && *h->sender != '\0')
+		return put_from(h, f, mode == ACCOUNT_FROM_FORCE);
+	return put_lines(h, h->hdr + f->off, f->len);
+}
+
+/* A Sender, Resent-From or Resent-Sender: removed when it names an address
+ * the caller may not use. */
+static int
+put_sender_field(struct header_ctx *h, const struct field *f)
+{
+	if (h->ho->sender_ok != NULL) {
+		int ok = senders_ok(h, f);
+
+		if (ok == -1)
+			return -1;
+		if (ok != 1) {
+			h->res->sender_warning =
+			    "a Sender or Resent-From header naming another "
+			    "address was removed";
+			return 0;
+		}
+	}
+	return put_lines(h, h->hdr + f->off, f->len);
+}
+
+/* Every field of the message in order, Bcc left out, the address fields
+ * rewritten as the account says. */
+static int
+put_fields(struct header_ctx *h, enum account_from_header mode)
+{
+	size_t i;
+
+	for (i = 0; i < h->n_fields; i++) {
+		const struct field *f = &h->fields[i];
+		int w;
+
+		switch (f->id) {
+		case FIELD_BCC:
+		case FIELD_RESENT_BCC:
+			/* mailsub(1), DESCRIPTION: Bcc never leaves the host.
+			 */
+			continue;
+		case FIELD_FROM:
+			w = put_from_field(h, f, mode);
+			break;
+		case FIELD_SENDER:
+		case FIELD_RESENT_FROM:
+		case FIELD_RESENT_SENDER:
+			w = put_sender_field(h, f);
+			break;
+		case FIELD_TO:
+		case FIELD_CC:
+			if (h->domain != NULL) {
+				w = put_completed(h, f);
+				break;
+			}
+			w = put_lines(h, h->hdr + f->off, f->len);
+			break;
+		default:
+			w = put_lines(h, h->hdr + f->off, f->len);
+			break;
+		}
+		if (w == -1)
+			return -1;
+	}
+	return 0;
+}
+
 /*
  * The header_process() steps in order: -t recipients (RFC 5322 3.6.6:
  * Resent-* fields describe the resending, so they alone name the
@@ -828,10 +1024,8 @@ header_process(const char *text, size_t len, const struct header_options *ho,
 {
 	const struct account *acct = ho->acct;
 	struct header_ctx h;
-	const struct field *from = NULL, *date = NULL, *msgid = NULL;
-	bool resent = false, add;
+	struct header_found fd;
 	enum account_from_header mode;
-	size_t i;
 	int rc = -1;
 
 	memset(&h, 0, sizeof(h));
@@ -847,152 +1041,19 @@ header_process(const char *text, size_t len, const struct header_options *ho,
 			   *acct->default_domain != '\0'
 		       ? acct->default_domain
 		       : NULL;
-	add = acct != NULL && acct->add_headers;
 	mode = acct != NULL ? acct->from_header : ACCOUNT_FROM_FIX;
 	if (split_fields(&h, err) == -1)
 		return -1;
 
-	for (i = 0; i < h.n_fields; i++) {
-		const struct field *f = &h.fields[i];
-
-		if (f->id == FIELD_RESENT_TO || f->id == FIELD_RESENT_CC ||
-		    f->id == FIELD_RESENT_BCC)
-			resent = true;
-		else if (f->id == FIELD_FROM && from == NULL)
-			from = f;
-		else if (f->id == FIELD_DATE && date == NULL)
-			date = f;
-		else if (f->id == FIELD_MESSAGE_ID && msgid == NULL)
-			msgid = f;
-	}
-
-	if (ho->read_recipients)
-		for (i = 0; i < h.n_fields; i++) {
-			enum field_id id = h.fields[i].id;
-			bool use = resent ? id == FIELD_RESENT_TO ||
-						id == FIELD_RESENT_CC ||
-						id == FIELD_RESENT_BCC
-					  : id == FIELD_TO || id == FIELD_CC ||
-						id == FIELD_BCC;
-
-			if (use && collect_rcpts(&h, &h.fields[i]) == -1)
-				goto out;
-		}
-
-	if (msgid != NULL) {
-		size_t vlen;
-		const char *v = field_value(&h, msgid, &vlen);
-
-		free(res->message_id);
-		res->message_id = trimmed_copy(v, vlen);
-		if (res->message_id == NULL) {
-			error_set(err, EX_OSERR, "out of memory");
-			goto out;
-		}
-	}
-
-	if (add && from == NULL && *h.sender != '\0' &&
-	    put_generated_from(&h) == -1)
+	find_fields(&h, &fd);
+	if (ho->read_recipients && read_recipients(&h, fd.resent) == -1)
 		goto out;
-	if (add && date == NULL) {
-		char line[80];
-
-		memcpy(line, "Date: ", 6);
-		header_format_date(time(NULL), line + 6, sizeof(line) - 6);
-		if (put_line(&h, line, strlen(line)) == -1)
-			goto out;
-	}
-	if (add && msgid == NULL) {
-		char *id;
-		struct buf line;
-
-		if (header_message_id(h.sender, ho->hostname, &id, err) == -1)
-			goto out;
-		free(res->message_id);
-		res->message_id = id;
-		buf_init(&line, 2048);
-		if (buf_printf(&line, err, "Message-ID: %s", id) == -1 ||
-		    put_line(&h, line.data, line.len) == -1) {
-			buf_free(&line);
-			goto out;
-		}
-		buf_free(&line);
-	}
-
-	for (i = 0; i < h.n_fields; i++) {
-		const struct field *f = &h.fields[i];
-		int w;
-
-		switch (f->id) {
-		case FIELD_BCC:
-		case FIELD_RESENT_BCC:
-			/* mailsub(1), DESCRIPTION: Bcc never leaves the host.
-			 */
-			continue;
-		case FIELD_FROM:
-			/* A From the caller may not use becomes the caller's
-			 * address (the envelope sender, already checked). */
-			if (ho->sender_ok != NULL) {
-				const char *env = h.sender;
-				int ok = senders_ok(&h, f);
-
-				if (ok == -1)
-					goto out;
-				if (*h.sender == '\0' &&
-				    ho->own_address != NULL)
-					h.sender = ho->own_address;
-				if (ok != 1 && *h.sender != '\0') {
-					if (ok == 0 ||
-					    mode == ACCOUNT_FROM_KEEP)
-						res->sender_warning =
-						    "a From header naming "
-						    "another address was "
-						    "replaced";
-					w = put_from(&h, f, true);
-					h.sender = env;
-					break;
-				}
-				h.sender = env;
-			}
-			if (mode != ACCOUNT_FROM_KEEP && *h.sender != '\0') {
-				w = put_from(&h, f, mode == ACCOUNT_FROM_FORCE);
-				break;
-			}
-			w = put_lines(&h, h.hdr + f->off, f->len);
-			break;
-		case FIELD_SENDER:
-		case FIELD_RESENT_FROM:
-		case FIELD_RESENT_SENDER:
-			if (ho->sender_ok != NULL) {
-				int ok = senders_ok(&h, f);
-
-				if (ok == -1)
-					goto out;
-				if (ok != 1) {
-					res->sender_warning =
-					    "a Sender or "
-					    "Resent-From header naming "
-					    "another address was removed";
-					continue;
-				}
-			}
-			w = put_lines(&h, h.hdr + f->off, f->len);
-			break;
-		case FIELD_TO:
-		case FIELD_CC:
-			if (h.domain != NULL) {
-				w = put_completed(&h, f);
-				break;
-			}
-			w = put_lines(&h, h.hdr + f->off, f->len);
-			break;
-		default:
-			w = put_lines(&h, h.hdr + f->off, f->len);
-			break;
-		}
-		if (w == -1)
-			goto out;
-	}
+	if (fd.msgid != NULL && keep_message_id(&h, fd.msgid) == -1)
+		goto out;
+	if (acct != NULL && acct->add_headers && put_missing(&h, &fd) == -1)
+		goto out;
+	if (put_fields(&h, mode) == -1)
+		goto out;
 	rc = 0;
 out:
 	free(h.fields);

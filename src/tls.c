@@ -887,16 +887,135 @@ global_init(struct error *err)
 	return 0;
 }
 
+/* The name to verify and to send as SNI: tls_server_name, else the host;
+ * "[::1]" as written in a config names the address ::1. */
+static void
+server_name(const struct account *acct, char *host, size_t size)
+{
+	const char *name;
+
+	name = acct->tls_server_name != NULL ? acct->tls_server_name :
+	    acct->current_host;
+	if (name == NULL)
+		name = "";
+	if (name[0] == '[' && strlen(name) > 2 &&
+	    name[strlen(name) - 1] == ']')
+		snprintf(host, size, "%.*s", (int)strlen(name) - 2, name + 1);
+	else
+		snprintf(host, size, "%s", name);
+}
+
+/* The certificate credentials: trust anchors (now only for a pin) and the
+ * client certificate. */
+static int
+set_credentials(struct tls *tls, const struct account *acct, bool pinned,
+    struct error *err)
+{
+	char msg[200];
+	int  r;
+
+	r = gnutls_certificate_allocate_credentials(&tls->cred);
+	if (r < 0)
+		return error_set(err, EX_OSERR, "GnuTLS: %s",
+		    tls_strerror(r, msg, sizeof(msg)));
+	/* Without a pin the trust anchors wait for a certificate to check
+	 * (verify_peer); a missing tls_trust_file is still named now. */
+	if (pinned) {
+		if (load_trust(tls->cred, acct, true, err) == -1)
+			return -1;
+	} else if (acct->tls_trust_file != NULL &&
+		   access(acct->tls_trust_file, R_OK) == -1) {
+		return error_set(err, EX_CONFIG, "tls_trust_file %s: %s",
+		    acct->tls_trust_file, strerror(errno));
+	}
+	if (load_client_cert(tls->cred, acct, err) == -1)
+		return -1;
+	tls->acct = acct;
+	tls->client_cert = acct->tls_cert_file != NULL;
+	error_clear(&tls->trust_err);
+	return 0;
+}
+
+/* The session before the handshake: priorities, credentials, SNI, the
+ * verification callback, the descriptor and a cached ticket to offer. */
+static int
+set_session(struct tls *tls, const struct account *acct, const char *host,
+    bool pinned, struct error *err)
+{
+	const char *prio, *errpos = NULL;
+	char        msg[200];
+	int         r;
+
+	r = gnutls_init(&tls->session, GNUTLS_CLIENT | GNUTLS_NONBLOCK |
+	    GNUTLS_NO_SIGNAL);
+	if (r < 0) {
+		tls->session = NULL;
+		return error_set(err, EX_OSERR, "GnuTLS: %s",
+		    tls_strerror(r, msg, sizeof(msg)));
+	}
+	prio = acct->tls_priorities != NULL ? acct->tls_priorities :
+	    TLS_DEFAULT_PRIORITIES;
+	r = gnutls_priority_set_direct(tls->session, prio, &errpos);
+	if (r < 0) {
+		if (errpos != NULL)
+			return error_set(err, EX_CONFIG,
+			    "tls_priorities \"%s\": invalid at \"%s\"", prio,
+			    errpos);
+		return error_set(err, EX_CONFIG, "tls_priorities \"%s\": %s",
+		    prio, tls_strerror(r, msg, sizeof(msg)));
+	}
+	r = gnutls_credentials_set(tls->session, GNUTLS_CRD_CERTIFICATE,
+	    tls->cred);
+	if (r < 0)
+		return error_set(err, EX_SOFTWARE, "GnuTLS: %s",
+		    tls_strerror(r, msg, sizeof(msg)));
+	/* RFC 6066 3: SNI carries host names only, never address literals. */
+	if (host[0] != '\0' && !is_ip_literal(host)) {
+		r = gnutls_server_name_set(tls->session, GNUTLS_NAME_DNS, host,
+		    strlen(host));
+		if (r < 0)
+			return error_set(err, EX_CONFIG, "server name %s: %s",
+			    host, tls_strerror(r, msg, sizeof(msg)));
+	}
+	/* A pin replaces the chain and the name (self-signed servers);
+	 * otherwise verify_peer checks both during the handshake (RFC
+	 * 6125). */
+	if (!pinned) {
+		gnutls_session_set_ptr(tls->session, tls);
+		gnutls_session_set_verify_function(tls->session, verify_peer);
+	}
+	gnutls_transport_set_int(tls->session, tls->fd);
+	session_cache_name(acct, host, tls->cache_name,
+	    sizeof(tls->cache_name));
+	session_offer(tls);
+	return 0;
+}
+
+/* Commit: the socket transport lets go of its descriptor and *t becomes
+ * the TLS transport. */
+static void
+take_over(struct transport *t, struct tls *tls)
+{
+	if (t->close != NULL)
+		t->close(t->ctx);
+	memset(t, 0, sizeof(*t));
+	t->read = tls_read;
+	t->write = tls_write;
+	t->starttls = NULL; /* TLS inside TLS makes no sense */
+	t->tls_info = tls_info_of;
+	t->close = tls_close;
+	t->ctx = tls;
+}
+
 int
 tls_upgrade(struct transport *t, const struct account *acct,
     struct error *err)
 {
 	unsigned char pin[TLS_SHA256_LEN];
-	const char   *name, *prio, *errpos = NULL;
-	char          host[256], msg[200];
+	char          host[256];
 	struct tls   *tls;
 	bool          pinned = acct->tls_fingerprint != NULL;
-	int           fd, flags, timeout_ms, r;
+	int           fd, flags, timeout_ms;
 
 	fd = net_transport_get_fd(t);
 	if (fd == -1)
@@ -904,17 +1023,7 @@ tls_upgrade(struct transport *t, const struct account *acct,
 		    "TLS needs a socket connection");
 	if (pinned && parse_fingerprint(acct->tls_fingerprint, pin, err) == -1)
 		return -1;
-	name = acct->tls_server_name != NULL ? acct->tls_server_name :
-	    acct->current_host;
-	if (name == NULL)
-		name = "";
-	/* "[::1]" as written in a config names the address ::1. */
-	if (name[0] == '[' && strlen(name) > 2 &&
-	    name[strlen(name) - 1] == ']')
-		snprintf(host, sizeof(host), "%.*s", (int)strlen(name) - 2,
-		    name + 1);
-	else
-		snprintf(host, sizeof(host), "%s", name);
+	server_name(acct, host, sizeof(host));
 	timeout_ms = (int)(acct->timeout > 0 ? acct->timeout :
 	    TLS_DEFAULT_TIMEOUT_S) * 1000;
 	if (global_init(err) == -1)
@@ -936,97 +1045,20 @@ tls_upgrade(struct transport *t, const struct account *acct,
 		flags = -1;
 		goto fail;
 	}
-
-	r = gnutls_certificate_allocate_credentials(&tls->cred);
-	if (r < 0) {
-		error_set(err, EX_OSERR, "GnuTLS: %s",
-		    tls_strerror(r, msg, sizeof(msg)));
+	if (set_credentials(tls, acct, pinned, err) == -1)
 		goto fail;
-	}
-	/* Without a pin the trust anchors wait for a certificate to check
-	 * (verify_peer); a missing tls_trust_file is still named now. */
-	if (pinned) {
-		if (load_trust(tls->cred, acct, true, err) == -1)
-			goto fail;
-	} else if (acct->tls_trust_file != NULL &&
-		   access(acct->tls_trust_file, R_OK) == -1) {
-		error_set(err, EX_CONFIG, "tls_trust_file %s: %s",
-		    acct->tls_trust_file, strerror(errno));
-		goto fail;
-	}
-	if (load_client_cert(tls->cred, acct, err) == -1)
-		goto fail;
-	tls->acct = acct;
-	tls->client_cert = acct->tls_cert_file != NULL;
-	error_clear(&tls->trust_err);
-	r = gnutls_init(&tls->session, GNUTLS_CLIENT | GNUTLS_NONBLOCK |
-	    GNUTLS_NO_SIGNAL);
-	if (r < 0) {
-		tls->session = NULL;
-		error_set(err, EX_OSERR, "GnuTLS: %s",
-		    tls_strerror(r, msg, sizeof(msg)));
-		goto fail;
-	}
-	prio = acct->tls_priorities != NULL ? acct->tls_priorities :
-	    TLS_DEFAULT_PRIORITIES;
-	r = gnutls_priority_set_direct(tls->session, prio, &errpos);
-	if (r < 0) {
-		if (errpos != NULL)
-			error_set(err, EX_CONFIG,
-			    "tls_priorities \"%s\": invalid at \"%s\"", prio,
-			    errpos);
-		else
-			error_set(err, EX_CONFIG, "tls_priorities \"%s\": %s",
-			    prio, tls_strerror(r, msg, sizeof(msg)));
-		goto fail;
-	}
-	r = gnutls_credentials_set(tls->session, GNUTLS_CRD_CERTIFICATE,
-	    tls->cred);
-	if (r < 0) {
-		error_set(err, EX_SOFTWARE, "GnuTLS: %s",
-		    tls_strerror(r, msg, sizeof(msg)));
-		goto fail;
-	}
-	/* RFC 6066 3: SNI carries host names only, never address literals. */
-	if (host[0] != '\0' && !is_ip_literal(host)) {
-		r = gnutls_server_name_set(tls->session, GNUTLS_NAME_DNS, host,
-		    strlen(host));
-		if (r < 0) {
-			error_set(err, EX_CONFIG, "server name %s: %s", host,
-			    tls_strerror(r, msg, sizeof(msg)));
-			goto fail;
-		}
-	}
-	/* A pin replaces the chain and the name (self-signed servers);
-	 * otherwise verify_peer checks both during the handshake (RFC
-	 * 6125). */
-	if (!pinned) {
+	/* verify_peer reads host[], which is ours only until we return. */
+	if (!pinned)
 		tls->host = host;
-		gnutls_session_set_ptr(tls->session, tls);
-		gnutls_session_set_verify_function(tls->session, verify_peer);
-	}
-	gnutls_transport_set_int(tls->session, tls->fd);
-	session_cache_name(acct, host, tls->cache_name,
-	    sizeof(tls->cache_name));
-	session_offer(tls);
-
+	if (set_session(tls, acct, host, pinned, err) == -1)
+		goto fail;
 	if (do_handshake(tls, host, timeout_ms, err) == -1)
 		goto fail;
-	tls->host = NULL; /* host[] is ours only until we return */
+	tls->host = NULL;
 	if (pinned && check_pin(tls, pin, err) == -1)
 		goto fail;
 	fill_info(tls);
-
-	/* Commit: the socket transport lets go of its descriptor. */
-	if (t->close != NULL)
-		t->close(t->ctx);
-	memset(t, 0, sizeof(*t));
-	t->read = tls_read;
-	t->write = tls_write;
-	t->starttls = NULL; /* TLS inside TLS makes no sense */
-	t->tls_info = tls_info_of;
-	t->close = tls_close;
-	t->ctx = tls;
+	take_over(t, tls);
 	secure_wipe(pin, sizeof(pin));
 	return 0;
 
