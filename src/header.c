@@ -4,20 +4,19 @@
  * fix/force, bare To/Cc completion, and the missing From, Date and
  * Message-ID.  The block arrives in memory (message.c bounds it); the lines
  * to write leave through a callback.  address_parse_list() judges address
- * syntax; the scanner here only finds where the addresses are in the text
- * so that a field can be rewritten keeping everything else.
+ * syntax; header_scan.c only finds where the addresses are in the text so
+ * that a field can be rewritten keeping everything else, and header_gen.c
+ * makes the fields mailsub adds.  Past 800 lines as one job: splitting the
+ * block into fields and rewriting them share the field spans and the
+ * context of one pass (struct header_ctx).
  */
 #include "autoconfig.h"
 
-#include <sys/types.h>
-
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "account.h"
 #include "address.h"
@@ -25,8 +24,7 @@
 #include "error.h"
 #include "fdio.h"
 #include "header.h"
-#include "id.h"
-#include "mime.h"
+#include "header_scan.h"
 
 enum field_id {
 	FIELD_OTHER,
@@ -69,188 +67,6 @@ struct field {
 	size_t name_len;
 	enum field_id id;
 };
-
-/* RFC 5322 3.2.3 atext, and the space between words. */
-static bool
-phrase_char(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	       (c >= '0' && c <= '9') || c == ' ' ||
-	       strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
-}
-
-int
-header_phrase(struct buf *b, const char *name, size_t len, struct error *err)
-{
-	size_t i;
-	bool plain = true;
-
-	/* Not ASCII, controls, or "=?": a name can never add a header line
-	 * or pass for an encoded-word it is not. */
-	if (mime_needs_words(name, len))
-		return mime_encode_words(b, name, len, err);
-	for (i = 0; i < len; i++)
-		if (!phrase_char((unsigned char)name[i]))
-			plain = false;
-	if (plain)
-		return buf_append(b, name, len, err);
-	if (buf_addch(b, '"', err) == -1)
-		return -1;
-	for (i = 0; i < len; i++) {
-		if ((name[i] == '"' || name[i] == '\\') &&
-		    buf_addch(b, '\\', err) == -1)
-			return -1;
-		if (buf_addch(b, name[i], err) == -1)
-			return -1;
-	}
-	return buf_addch(b, '"', err);
-}
-
-int
-header_from_field(
-    struct buf *out, const char *name, const char *address, struct error *err)
-{
-	struct buf v;
-	int rc = -1;
-
-	buf_init(&v, HEADER_BLOCK_MAX);
-	if (name != NULL && name[0] != '\0') {
-		if (header_phrase(&v, name, strlen(name), err) == -1 ||
-		    buf_printf(&v, err, " <%s>", address) == -1)
-			goto out;
-	} else if (buf_appends(&v, address, err) == -1)
-		goto out;
-	rc = mime_fold(out, "From", buf_str(&v), v.len, err);
-out:
-	buf_free(&v);
-	return rc;
-}
-
-/* The mailboxes of an address list located in raw header text (folding
- * included), for rewriting it in place.  address_parse_list() is the judge
- * of validity; this only finds where things are. */
-struct mailbox_span {
-	bool have_tok;
-	size_t tok_start, tok_end; /* words outside <> and comments */
-	bool tok_at;
-	bool angle;
-	size_t angle_start, angle_end; /* inside <> */
-	bool angle_at;
-	bool have_comment;
-	size_t comment_start, comment_end; /* first comment's contents */
-};
-
-typedef int (*mailbox_fn)(void *arg, const struct mailbox_span *mb);
-
-static size_t
-skip_quoted(const char *v, size_t n, size_t i)
-{
-	/* v[i] is the opening quote; returns the index after the closing. */
-	for (i++; i < n; i++) {
-		if (v[i] == '\\' && i + 1 < n)
-			i++;
-		else if (v[i] == '"')
-			return i + 1;
-	}
-	return n;
-}
-
-static bool
-is_word_delim(char c)
-{
-	/* strchr() finds the terminating NUL too: a NUL byte in a field
-	 * would end a word without being consumed, and scan_mailboxes()
-	 * would never move past it (found by tests/fuzz/fuzz_header). */
-	return c != '\0' && strchr(" \t\n()<>,;:\"", c) != NULL;
-}
-
-static int
-emit_mailbox(struct mailbox_span *mb, mailbox_fn fn, void *arg)
-{
-	int r = 0;
-
-	if (mb->angle || mb->have_tok)
-		r = fn(arg, mb);
-	memset(mb, 0, sizeof(*mb));
-	return r;
-}
-
-static int
-scan_mailboxes(const char *v, size_t n, mailbox_fn fn, void *arg)
-{
-	struct mailbox_span mb;
-	size_t i = 0, s;
-
-	memset(&mb, 0, sizeof(mb));
-	while (i < n) {
-		char c = v[i];
-
-		if (c == ' ' || c == '\t' || c == '\n') {
-			i++;
-		} else if (c == '(') {
-			unsigned depth = 1;
-
-			s = ++i;
-			while (i < n && depth > 0) {
-				if (v[i] == '\\' && i + 1 < n)
-					i++;
-				else if (v[i] == '(')
-					depth++;
-				else if (v[i] == ')')
-					depth--;
-				i++;
-			}
-			if (!mb.have_comment) {
-				mb.have_comment = true;
-				mb.comment_start = s;
-				mb.comment_end = depth == 0 ? i - 1 : i;
-			}
-		} else if (c == ',' || c == ';') {
-			if (emit_mailbox(&mb, fn, arg) == -1)
-				return -1;
-			i++;
-		} else if (c == ':') {
-			/* The words so far named a group (RFC 5322 3.4). */
-			memset(&mb, 0, sizeof(mb));
-			i++;
-		} else if (c == '<') {
-			s = ++i;
-			mb.angle_at = false;
-			while (i < n && v[i] != '>') {
-				if (v[i] == '"') {
-					i = skip_quoted(v, n, i);
-					continue;
-				}
-				if (v[i] == '@')
-					mb.angle_at = true;
-				i++;
-			}
-			mb.angle = true;
-			mb.angle_start = s;
-			mb.angle_end = i;
-			if (i < n)
-				i++;
-		} else {
-			s = i;
-			if (c == '"')
-				i = skip_quoted(v, n, i);
-			else if (c == '>' || c == ')')
-				i++; /* stray: address_parse_list judges */
-			else
-				while (i < n && !is_word_delim(v[i])) {
-					if (v[i] == '@')
-						mb.tok_at = true;
-					i++;
-				}
-			if (!mb.have_tok) {
-				mb.have_tok = true;
-				mb.tok_start = s;
-			}
-			mb.tok_end = i;
-		}
-	}
-	return emit_mailbox(&mb, fn, arg);
-}
 
 /* Unfold for parsing: RFC 5322 2.2.3, drop the line breaks. */
 static int
@@ -504,7 +320,7 @@ struct insert_ctx {
 };
 
 static int
-note_bare(void *arg, const struct mailbox_span *mb)
+note_bare(void *arg, const struct header_mailbox *mb)
 {
 	struct insert_ctx *c = arg;
 	size_t end;
@@ -548,7 +364,7 @@ put_completed(struct header_ctx *h, const struct field *f)
 	c.v = v;
 	c.n = 0;
 	if (rc != 1 || bare == 0 ||
-	    scan_mailboxes(v, vlen, note_bare, &c) == -1 || c.n == 0)
+	    header_scan_mailboxes(v, vlen, note_bare, &c) == -1 || c.n == 0)
 		return put_lines(h, h->hdr + f->off, f->len);
 
 	buf_init(&out, HEADER_BLOCK_MAX * 2);
@@ -574,11 +390,11 @@ oom:
 
 struct first_mailbox {
 	bool found;
-	struct mailbox_span mb;
+	struct header_mailbox mb;
 };
 
 static int
-take_first(void *arg, const struct mailbox_span *mb)
+take_first(void *arg, const struct header_mailbox *mb)
 {
 	struct first_mailbox *fm = arg;
 
@@ -636,7 +452,7 @@ put_from(struct header_ctx *h, const struct field *f, bool force)
 
 	v = field_value(h, f, &vlen);
 	memset(&fm, 0, sizeof(fm));
-	scan_mailboxes(v, vlen, take_first, &fm);
+	header_scan_mailboxes(v, vlen, take_first, &fm);
 	buf_init(&out, HEADER_BLOCK_MAX * 2);
 	buf_init(&name, HEADER_BLOCK_MAX);
 	if (buf_appends(&out, "From: ", h->err) == -1)
@@ -741,59 +557,6 @@ put_generated_from(struct header_ctx *h)
 		rc = put_lines(h, out.data, out.len - 1);
 	buf_free(&out);
 	return rc;
-}
-
-const char *
-header_full_name(const struct header_options *ho, char *buf, size_t size)
-{
-	struct passwd *pw;
-	size_t n;
-
-	if (ho->full_name != NULL || !ho->passwd_name)
-		return ho->full_name;
-	pw = getpwuid(getuid());
-	if (pw == NULL || pw->pw_gecos == NULL || pw->pw_gecos[0] == '\0')
-		return NULL;
-	n = strcspn(pw->pw_gecos, ",");
-	if (n == 0 || n >= size)
-		return NULL;
-	memcpy(buf, pw->pw_gecos, n);
-	buf[n] = '\0';
-	return buf;
-}
-
-int
-header_message_id(
-    const char *sender, const char *hostname, char **out, struct error *err)
-{
-	const char *at = sender != NULL ? strrchr(sender, '@') : NULL;
-	const char *domain;
-	char rnd[16 + 1];
-	struct tm tm;
-	time_t now = time(NULL);
-	struct buf b;
-
-	if (at != NULL && at[1] != '\0')
-		domain = at + 1;
-	else if (hostname != NULL && *hostname != '\0')
-		domain = hostname;
-	else
-		domain = "localhost";
-	gmtime_r(&now, &tm);
-	id_random_hex(rnd, 16);
-	buf_init(&b, 1024);
-	/* RFC 5322 3.6.4: unique; time, pid and randomness make it so. */
-	if (buf_printf(&b, err, "<%04d%02d%02d%02d%02d%02d.%ld.%s@%s>",
-		tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		tm.tm_min, tm.tm_sec, (long)getpid(), rnd, domain) == -1) {
-		buf_free(&b);
-		if (err->exit_code != EX_OSERR)
-			error_set(err, EX_DATAERR,
-			    "domain too long for a Message-ID");
-		return -1;
-	}
-	*out = buf_detach(&b);
-	return 0;
 }
 
 static char *
@@ -1103,31 +866,4 @@ header_from_address(const char *text, size_t len, char **out, struct error *err)
 	}
 	free(h.fields);
 	return rc == -1 ? -1 : 0;
-}
-
-void
-header_format_date(time_t t, char *dst, size_t size)
-{
-	/* RFC 5322 3.3 names, never the locale's. */
-	static const char *const days[] = {
-	    "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-	static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May",
-	    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-	struct tm tm;
-	long off;
-	char sign = '+';
-
-	if (localtime_r(&t, &tm) == NULL) {
-		gmtime_r(&t, &tm);
-		tm.tm_gmtoff = 0;
-	}
-	off = tm.tm_gmtoff / 60;
-	if (off < 0) {
-		sign = '-';
-		off = -off;
-	}
-	snprintf(dst, size, "%s, %d %s %04d %02d:%02d:%02d %c%02ld%02ld",
-	    days[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12],
-	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec, sign, off / 60,
-	    off % 60);
 }
