@@ -534,6 +534,39 @@ parse_short(struct cli_parser *p, const char *s, struct error *err)
 	return 0;
 }
 
+enum long_id {
+	LONG_HELP,
+	LONG_VERSION,
+	LONG_SERVERINFO,
+	LONG_JSON,
+	LONG_CHECK_CONFIG,
+	LONG_CONFIGURE,
+	LONG_WRITE,
+	LONG_FLUSH,
+	LONG_QUEUE,
+	LONG_QUEUE_DELETE,
+	LONG_REQUEUE,
+	LONG_ACCOUNT,
+	LONG_VERBOSE,
+	LONG_SUBJECT,
+	LONG_BODY,
+	LONG_BODY_FILE,
+	LONG_HTML,
+	LONG_ATTACH,
+	LONG_HEADER,
+	LONG_FROM,
+	LONG_TO,
+	LONG_CC,
+	LONG_BCC,
+	LONG_REPLY_TO,
+	LONG_PRINT,
+	LONG_DSN_NOTIFY,
+	LONG_DSN_RETURN,
+	LONG_OAUTH2_LOGIN,
+	LONG_PASTE,
+	LONG_DEVICE,
+};
+
 /* How a long option takes its argument. */
 enum long_arg {
 	ARG_NONE,
@@ -545,39 +578,39 @@ enum long_arg {
 static const struct {
 	const char *name;
 	enum long_arg arg;
-	enum cli_long_id id;
+	enum long_id id;
 } long_options[] = {
-    {"help", ARG_NONE, CLI_LONG_HELP},
-    {"version", ARG_NONE, CLI_LONG_VERSION},
-    {"serverinfo", ARG_NONE, CLI_LONG_SERVERINFO},
-    {"json", ARG_NONE, CLI_LONG_JSON},
-    {"check-config", ARG_NONE, CLI_LONG_CHECK_CONFIG},
-    {"configure", ARG_ONE, CLI_LONG_CONFIGURE},
-    {"write", ARG_NONE, CLI_LONG_WRITE},
-    {"flush", ARG_NONE, CLI_LONG_FLUSH},
-    {"queue", ARG_NONE, CLI_LONG_QUEUE},
-    {"queue-delete", ARG_ONE, CLI_LONG_QUEUE_DELETE},
-    {"requeue", ARG_ONE, CLI_LONG_REQUEUE},
-    {"account", ARG_ONE, CLI_LONG_ACCOUNT},
-    {"verbose", ARG_NONE, CLI_LONG_VERBOSE},
-    {"subject", ARG_EMPTY, CLI_LONG_SUBJECT},
-    {"body", ARG_TEXT, CLI_LONG_BODY},
-    {"body-file", ARG_ONE, CLI_LONG_BODY_FILE},
-    {"html", ARG_ONE, CLI_LONG_HTML},
-    {"attach", ARG_ONE, CLI_LONG_ATTACH},
-    {"header", ARG_ONE, CLI_LONG_HEADER},
-    {"from", ARG_ONE, CLI_LONG_FROM},
-    {"to", ARG_ONE, CLI_LONG_TO},
-    {"cc", ARG_ONE, CLI_LONG_CC},
-    {"bcc", ARG_ONE, CLI_LONG_BCC},
-    {"reply-to", ARG_ONE, CLI_LONG_REPLY_TO},
-    {"print", ARG_NONE, CLI_LONG_PRINT},
+    {"help", ARG_NONE, LONG_HELP},
+    {"version", ARG_NONE, LONG_VERSION},
+    {"serverinfo", ARG_NONE, LONG_SERVERINFO},
+    {"json", ARG_NONE, LONG_JSON},
+    {"check-config", ARG_NONE, LONG_CHECK_CONFIG},
+    {"configure", ARG_ONE, LONG_CONFIGURE},
+    {"write", ARG_NONE, LONG_WRITE},
+    {"flush", ARG_NONE, LONG_FLUSH},
+    {"queue", ARG_NONE, LONG_QUEUE},
+    {"queue-delete", ARG_ONE, LONG_QUEUE_DELETE},
+    {"requeue", ARG_ONE, LONG_REQUEUE},
+    {"account", ARG_ONE, LONG_ACCOUNT},
+    {"verbose", ARG_NONE, LONG_VERBOSE},
+    {"subject", ARG_EMPTY, LONG_SUBJECT},
+    {"body", ARG_TEXT, LONG_BODY},
+    {"body-file", ARG_ONE, LONG_BODY_FILE},
+    {"html", ARG_ONE, LONG_HTML},
+    {"attach", ARG_ONE, LONG_ATTACH},
+    {"header", ARG_ONE, LONG_HEADER},
+    {"from", ARG_ONE, LONG_FROM},
+    {"to", ARG_ONE, LONG_TO},
+    {"cc", ARG_ONE, LONG_CC},
+    {"bcc", ARG_ONE, LONG_BCC},
+    {"reply-to", ARG_ONE, LONG_REPLY_TO},
+    {"print", ARG_NONE, LONG_PRINT},
     /* msmtp's spellings of -N and -R */
-    {"dsn-notify", ARG_ONE, CLI_LONG_DSN_NOTIFY},
-    {"dsn-return", ARG_ONE, CLI_LONG_DSN_RETURN},
-    {"oauth2-login", ARG_ONE, CLI_LONG_OAUTH2_LOGIN},
-    {"paste", ARG_NONE, CLI_LONG_PASTE},
-    {"device", ARG_NONE, CLI_LONG_DEVICE},
+    {"dsn-notify", ARG_ONE, LONG_DSN_NOTIFY},
+    {"dsn-return", ARG_ONE, LONG_DSN_RETURN},
+    {"oauth2-login", ARG_ONE, LONG_OAUTH2_LOGIN},
+    {"paste", ARG_NONE, LONG_PASTE},
+    {"device", ARG_NONE, LONG_DEVICE},
 };
 
 /* One of msmtp's options (cli_msmtp.h), else an unknown option. */
@@ -664,65 +697,64 @@ parse_long(struct cli_parser *p, const char *s, struct error *err)
 		    long_options[k].name);
 
 	switch (long_options[k].id) {
-	case CLI_LONG_HELP:
+	case LONG_HELP:
 		o->mode = CLI_MODE_HELP;
 		break;
-	case CLI_LONG_VERSION:
+	case LONG_VERSION:
 		o->mode = CLI_MODE_VERSION;
 		break;
-	case CLI_LONG_SERVERINFO:
+	case LONG_SERVERINFO:
 		o->mode = CLI_MODE_SERVERINFO;
 		break;
-	case CLI_LONG_JSON:
+	case LONG_JSON:
 		o->json = true;
 		break;
-	case CLI_LONG_CHECK_CONFIG:
+	case LONG_CHECK_CONFIG:
 		o->mode = CLI_MODE_CHECK_CONFIG;
 		break;
-	case CLI_LONG_CONFIGURE:
+	case LONG_CONFIGURE:
 		o->mode = CLI_MODE_CONFIGURE;
 		o->mode_argument = v;
 		break;
-	case CLI_LONG_WRITE:
+	case LONG_WRITE:
 		o->write = true;
 		break;
-	case CLI_LONG_FLUSH:
+	case LONG_FLUSH:
 		o->mode = CLI_MODE_FLUSH;
 		break;
-	case CLI_LONG_QUEUE:
+	case LONG_QUEUE:
 		o->mode = CLI_MODE_QUEUE_LIST;
 		break;
-	case CLI_LONG_QUEUE_DELETE:
+	case LONG_QUEUE_DELETE:
 		o->mode = CLI_MODE_QUEUE_DELETE;
 		o->mode_argument = v;
 		break;
-	case CLI_LONG_REQUEUE:
+	case LONG_REQUEUE:
 		o->mode = CLI_MODE_REQUEUE;
 		o->mode_argument = v;
 		break;
-	case CLI_LONG_ACCOUNT:
+	case LONG_ACCOUNT:
 		o->account = v;
 		break;
-	case CLI_LONG_VERBOSE:
+	case LONG_VERBOSE:
 		o->verbose = true;
 		break;
-	case CLI_LONG_DSN_NOTIFY:
+	case LONG_DSN_NOTIFY:
 		return parse_notify(o, v, err);
-	case CLI_LONG_DSN_RETURN:
+	case LONG_DSN_RETURN:
 		return parse_return(o, v, err);
-	case CLI_LONG_OAUTH2_LOGIN:
+	case LONG_OAUTH2_LOGIN:
 		o->mode = CLI_MODE_OAUTH2_LOGIN;
 		o->mode_argument = v;
 		break;
-	case CLI_LONG_PASTE:
+	case LONG_PASTE:
 		o->oauth2_paste = true;
 		break;
-	case CLI_LONG_DEVICE:
+	case LONG_DEVICE:
 		o->oauth2_device = true;
 		break;
 	default:
-		return cli_compose_long(
-		    p, long_options[k].id, long_options[k].name, v, err);
+		return cli_compose_long(p, long_options[k].name, v, err);
 	}
 	return 0;
 }

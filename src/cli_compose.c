@@ -238,23 +238,67 @@ oom:
 	return error_set(err, EX_OSERR, "out of memory");
 }
 
+/* Compose mode's long options; cli.c's table says how each takes its
+ * argument. */
+enum compose_long {
+	COMPOSE_LONG_SUBJECT,
+	COMPOSE_LONG_BODY,
+	COMPOSE_LONG_BODY_FILE,
+	COMPOSE_LONG_HTML,
+	COMPOSE_LONG_ATTACH,
+	COMPOSE_LONG_HEADER,
+	COMPOSE_LONG_FROM,
+	COMPOSE_LONG_TO,
+	COMPOSE_LONG_CC,
+	COMPOSE_LONG_BCC,
+	COMPOSE_LONG_REPLY_TO,
+	COMPOSE_LONG_PRINT,
+};
+
+static const struct {
+	const char *name;
+	enum compose_long id;
+} compose_longs[] = {
+    {"subject", COMPOSE_LONG_SUBJECT},
+    {"body", COMPOSE_LONG_BODY},
+    {"body-file", COMPOSE_LONG_BODY_FILE},
+    {"html", COMPOSE_LONG_HTML},
+    {"attach", COMPOSE_LONG_ATTACH},
+    {"header", COMPOSE_LONG_HEADER},
+    {"from", COMPOSE_LONG_FROM},
+    {"to", COMPOSE_LONG_TO},
+    {"cc", COMPOSE_LONG_CC},
+    {"bcc", COMPOSE_LONG_BCC},
+    {"reply-to", COMPOSE_LONG_REPLY_TO},
+    {"print", COMPOSE_LONG_PRINT},
+};
+
 int
-cli_compose_long(struct cli_parser *p, enum cli_long_id id, const char *name,
-    const char *v, struct error *err)
+cli_compose_long(
+    struct cli_parser *p, const char *name, const char *v, struct error *err)
 {
 	struct compose_options *c = &p->opts->compose;
+	enum compose_long id;
+	size_t k;
+
+	for (k = 0; k < sizeof(compose_longs) / sizeof(compose_longs[0]); k++)
+		if (strcmp(compose_longs[k].name, name) == 0)
+			break;
+	if (k == sizeof(compose_longs) / sizeof(compose_longs[0]))
+		return error_set(err, EX_SOFTWARE, "unhandled option");
+	id = compose_longs[k].id;
 
 	/* Only an option nothing else has starts compose mode; --from is
 	 * msmtp's envelope sender outside it, and the others refine it. */
 	switch (id) {
-	case CLI_LONG_SUBJECT:
-	case CLI_LONG_BODY:
-	case CLI_LONG_BODY_FILE:
-	case CLI_LONG_HTML:
-	case CLI_LONG_ATTACH:
+	case COMPOSE_LONG_SUBJECT:
+	case COMPOSE_LONG_BODY:
+	case COMPOSE_LONG_BODY_FILE:
+	case COMPOSE_LONG_HTML:
+	case COMPOSE_LONG_ATTACH:
 		c->active = true;
 		break;
-	case CLI_LONG_FROM:
+	case COMPOSE_LONG_FROM:
 		break;
 	default:
 		if (p->refiner == NULL)
@@ -262,37 +306,37 @@ cli_compose_long(struct cli_parser *p, enum cli_long_id id, const char *name,
 		break;
 	}
 	switch (id) {
-	case CLI_LONG_SUBJECT:
+	case COMPOSE_LONG_SUBJECT:
 		c->subject = v;
 		return 0;
-	case CLI_LONG_BODY:
+	case COMPOSE_LONG_BODY:
 		c->body = v;
 		return 0;
-	case CLI_LONG_BODY_FILE:
+	case COMPOSE_LONG_BODY_FILE:
 		c->body_file = v;
 		return 0;
-	case CLI_LONG_HTML:
+	case COMPOSE_LONG_HTML:
 		c->html_file = v;
 		return 0;
-	case CLI_LONG_ATTACH:
+	case COMPOSE_LONG_ATTACH:
 		return parse_attach(p, v, err);
-	case CLI_LONG_HEADER:
+	case COMPOSE_LONG_HEADER:
 		return parse_header(p, v, err);
-	case CLI_LONG_FROM:
+	case COMPOSE_LONG_FROM:
 		c->from = v;
 		return 0;
-	case CLI_LONG_TO:
+	case COMPOSE_LONG_TO:
 		return cli_compose_rcpt(
 		    p, &c->to, &p->to_cap, &c->n_to, v, err);
-	case CLI_LONG_CC:
+	case COMPOSE_LONG_CC:
 		return cli_compose_rcpt(
 		    p, &c->cc, &p->cc_cap, &c->n_cc, v, err);
-	case CLI_LONG_BCC:
+	case COMPOSE_LONG_BCC:
 		return cli_compose_rcpt(p, NULL, NULL, &c->n_bcc, v, err);
-	case CLI_LONG_REPLY_TO:
+	case COMPOSE_LONG_REPLY_TO:
 		c->reply_to = v;
 		return 0;
-	case CLI_LONG_PRINT:
+	case COMPOSE_LONG_PRINT:
 		c->print = true;
 		return 0;
 	default:

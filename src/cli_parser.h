@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * The parser cli_parse() shares with compose's options (cli_compose.c):
- * its state, the long option ids and the checks every argument goes
- * through.  Internal to the command line; the rest of the tree sees
- * cli.h only.
+ * its state and the checks every argument goes through.  Internal to the
+ * command line; the rest of the tree sees cli.h only.
  */
 #ifndef MAILSUB_CLI_PARSER_H
 #define MAILSUB_CLI_PARSER_H
@@ -34,41 +33,6 @@ struct cli_parser {
 	const char *refiner; /* a compose refining option seen, e.g. "--to" */
 };
 
-/* The long options with a meaning of their own (cli_msmtp.h has the
- * rest). */
-enum cli_long_id {
-	CLI_LONG_HELP,
-	CLI_LONG_VERSION,
-	CLI_LONG_SERVERINFO,
-	CLI_LONG_JSON,
-	CLI_LONG_CHECK_CONFIG,
-	CLI_LONG_CONFIGURE,
-	CLI_LONG_WRITE,
-	CLI_LONG_FLUSH,
-	CLI_LONG_QUEUE,
-	CLI_LONG_QUEUE_DELETE,
-	CLI_LONG_REQUEUE,
-	CLI_LONG_ACCOUNT,
-	CLI_LONG_VERBOSE,
-	CLI_LONG_SUBJECT,
-	CLI_LONG_BODY,
-	CLI_LONG_BODY_FILE,
-	CLI_LONG_HTML,
-	CLI_LONG_ATTACH,
-	CLI_LONG_HEADER,
-	CLI_LONG_FROM,
-	CLI_LONG_TO,
-	CLI_LONG_CC,
-	CLI_LONG_BCC,
-	CLI_LONG_REPLY_TO,
-	CLI_LONG_PRINT,
-	CLI_LONG_DSN_NOTIFY,
-	CLI_LONG_DSN_RETURN,
-	CLI_LONG_OAUTH2_LOGIN,
-	CLI_LONG_PASTE,
-	CLI_LONG_DEVICE,
-};
-
 /* An argument quoted for an error message into dst: escaped and
  * shortened to CLI_QUOTE_MAX bytes; returns dst. */
 const char *cli_quote(char *dst, size_t size, const char *s);
@@ -89,8 +53,8 @@ int cli_compose_rcpt(struct cli_parser *p, const char ***arr, size_t *cap,
 
 /* One of compose mode's long options (--subject to --print), name as
  * given without the dashes, v its checked argument. */
-int cli_compose_long(struct cli_parser *p, enum cli_long_id id,
-    const char *name, const char *v, struct error *err);
+int cli_compose_long(
+    struct cli_parser *p, const char *name, const char *v, struct error *err);
 
 /* Once every option is read: compose mode or not, and what it cannot be
  * combined with. */
