@@ -5,7 +5,9 @@
  * and this file doing XOAUTH2 and OAUTHBEARER (RFC 7628).  The loop never
  * trusts the server to end the exchange early.  Which mechanisms exist and
  * what each needs is sasl_mechs.c.  The module mailsub-sasl.so: its one
- * export, mailsub_sasl_module, is at the end (auth.h).
+ * export, mailsub_sasl_module, is at the end (auth.h).  Past 800 lines
+ * as one job: the whole of that module, whose parts (the exchange, the
+ * SCRAM cache that feeds libgsasl, XOAUTH2) serve the one challenge loop.
  */
 #include "autoconfig.h"
 

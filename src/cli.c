@@ -4,7 +4,10 @@
  * getopt(3): it keeps no global state, it permutes like glibc's (options
  * after recipients still count, nothing after "--" does), and it knows
  * sendmail's odd shapes (-oX letters, -bX modes, -q with an optional
- * attached time, -d with everything attached).
+ * attached time, -d with everything attached).  Compose mode's options
+ * are checked in cli_compose.c, msmtp's long ones in cli_msmtp.c.  Past
+ * 800 lines as one job: sendmail's options and the values they take (-N,
+ * -R, -V, -B, -b, -o), which only this parser reads.
  */
 #include "autoconfig.h"
 
@@ -16,33 +19,16 @@
 
 #include "cli.h"
 #include "cli_msmtp.h"
+#include "cli_parser.h"
 #include "error.h"
 
 /* RFC 3461 4.4: ENVID is at most 100 characters. */
 #define CLI_ENVID_MAX 100
-/* How much of a bad argument an error message quotes. */
-#define CLI_QUOTE_MAX 64
 
 /* RFC 3461 4.1: NOTIFY is NEVER or a list of SUCCESS, FAILURE, DELAY. */
 #define NOTIFY_SUCCESS 1u
 #define NOTIFY_FAILURE 2u
 #define NOTIFY_DELAY   4u
-
-struct parser {
-	struct options *opts;
-	int argc;
-	char **argv;
-	int i; /* the argv element being read */
-	size_t rcpt_cap;
-	size_t ign_cap;
-	size_t to_cap;
-	size_t cc_cap;
-	size_t hdr_cap;
-	size_t att_cap;
-	bool date_header;  /* --header Date: given */
-	bool msgid_header; /* --header Message-ID: given */
-	const char *refiner; /* a compose refining option seen, e.g. "--to" */
-};
 
 static const char usage_text[] =
     "usage: mailsub [options] [--] [recipient ...]   (message on stdin)\n"
@@ -115,8 +101,8 @@ cli_usage(void)
 }
 
 /* An argument quoted for an error message: escaped and shortened. */
-static const char *
-quote(char *dst, size_t size, const char *s)
+const char *
+cli_quote(char *dst, size_t size, const char *s)
 {
 	size_t n = strlen(s);
 
@@ -138,19 +124,19 @@ has_control(const char *s)
 
 /* tests/FAULTS.md 16, 17, 20: a CR or LF here would become an SMTP command or a
  * header line of its own. */
-static int
-check_control(const char *what, const char *value, struct error *err)
+int
+cli_check_control(const char *what, const char *value, struct error *err)
 {
 	char q[CLI_QUOTE_MAX * 4 + 8];
 
 	if (!has_control(value))
 		return 0;
 	return error_set(err, EX_USAGE, "%s: control character in \"%s\"", what,
-	    quote(q, sizeof(q), value));
+	    cli_quote(q, sizeof(q), value));
 }
 
-static int
-grow(const char ***arr, size_t *cap, size_t n, struct error *err)
+int
+cli_grow(const char ***arr, size_t *cap, size_t n, struct error *err)
 {
 	const char **p;
 	size_t ncap;
@@ -168,47 +154,29 @@ grow(const char ***arr, size_t *cap, size_t n, struct error *err)
 	return 0;
 }
 
-static int
-add_recipient(struct parser *p, const char *s, struct error *err)
+int
+cli_add_recipient(struct cli_parser *p, const char *s, struct error *err)
 {
 	struct options *o = p->opts;
 
-	if (check_control("recipient", s, err) == -1)
+	if (cli_check_control("recipient", s, err) == -1)
 		return -1;
-	if (grow(&o->recipients, &p->rcpt_cap, o->n_recipients, err) == -1)
+	if (cli_grow(&o->recipients, &p->rcpt_cap, o->n_recipients, err) == -1)
 		return -1;
 	o->recipients[o->n_recipients++] = s;
-	return 0;
-}
-
-/* --to, --cc, --bcc: the envelope gets every one; To and Cc headers only
- * theirs (a plain argument is a To in compose mode). */
-static int
-add_compose_rcpt(struct parser *p, const char ***arr, size_t *cap, size_t *n,
-    const char *s, struct error *err)
-{
-	if (add_recipient(p, s, err) == -1)
-		return -1;
-	if (arr == NULL) {
-		(*n)++;
-		return 0;
-	}
-	if (grow(arr, cap, *n, err) == -1)
-		return -1;
-	(*arr)[(*n)++] = s;
 	return 0;
 }
 
 /* Remember an ignored option as "-X value" for the -v transcript. */
 static int
 add_ignored(
-    struct parser *p, const char *opt, const char *value, struct error *err)
+    struct cli_parser *p, const char *opt, const char *value, struct error *err)
 {
 	struct options *o = p->opts;
 	size_t lo = strlen(opt), lv = value ? strlen(value) : 0;
 	char *s;
 
-	if (grow(&o->ignored, &p->ign_cap, o->n_ignored, err) == -1)
+	if (cli_grow(&o->ignored, &p->ign_cap, o->n_ignored, err) == -1)
 		return -1;
 	if (lo > SIZE_MAX - lv - 2 || (s = malloc(lo + lv + 2)) == NULL)
 		return error_set(err, EX_OSERR, "out of memory");
@@ -227,7 +195,7 @@ add_ignored(
  * else the next argv element (getopt's "c:").
  */
 static int
-take_arg(struct parser *p, char c, const char *attached, const char **out,
+take_arg(struct cli_parser *p, char c, const char *attached, const char **out,
     struct error *err)
 {
 	if (*attached != '\0') {
@@ -283,7 +251,7 @@ parse_notify(struct options *o, const char *v, struct error *err)
 			return error_set(err, EX_USAGE,
 			    "-N: \"%s\" is not never or a list of success, "
 			    "failure, delay (RFC 3461 4.1)",
-			    quote(q, sizeof(q), v));
+			    cli_quote(q, sizeof(q), v));
 		bits |= bit;
 		if (s[n] == '\0')
 			break;
@@ -308,7 +276,7 @@ parse_return(struct options *o, const char *v, struct error *err)
 		return error_set(err, EX_USAGE,
 		    "-R: \"%s\" is not full or hdrs (RFC 3461 4.3; msmtp's headers "
 		    "and off too)",
-		    quote(q, sizeof(q), v));
+		    cli_quote(q, sizeof(q), v));
 	return 0;
 }
 
@@ -326,7 +294,7 @@ parse_envid(struct options *o, const char *v, struct error *err)
 		return error_set(err, EX_USAGE,
 		    "-V: \"%s\" is not 1 to %d printable ASCII characters "
 		    "(RFC 3461 4.4)",
-		    quote(q, sizeof(q), v), CLI_ENVID_MAX);
+		    cli_quote(q, sizeof(q), v), CLI_ENVID_MAX);
 	o->dsn_envid = v;
 	return 0;
 }
@@ -343,7 +311,7 @@ parse_body(struct options *o, const char *v, struct error *err)
 	else
 		return error_set(err, EX_USAGE,
 		    "-B: \"%s\" is not 7BIT or 8BITMIME (RFC 6152)",
-		    quote(q, sizeof(q), v));
+		    cli_quote(q, sizeof(q), v));
 	return 0;
 }
 
@@ -375,7 +343,7 @@ parse_b(struct options *o, const char *v, struct error *err)
 	}
 	return error_set(err, EX_USAGE,
 	    "-b%s: unsupported mode (use -bm, -bp, -bi, -bs or -bv)",
-	    quote(q, sizeof(q), v));
+	    cli_quote(q, sizeof(q), v));
 }
 
 /* sendmail's error modes: mail, print, quiet, write, exit-status. */
@@ -388,14 +356,14 @@ parse_error_mode(
 	if (v[0] == '\0' || v[1] != '\0' || strchr("mpqwe", v[0]) == NULL)
 		return error_set(err, EX_USAGE,
 		    "%s%s: unknown error mode (use m, p, q, w or e)", opt,
-		    quote(q, sizeof(q), v));
+		    cli_quote(q, sizeof(q), v));
 	o->error_mode = v[0];
 	return 0;
 }
 
 /* -oX: the option letter comes first, its value attached. */
 static int
-parse_o(struct parser *p, const char *v, struct error *err)
+parse_o(struct cli_parser *p, const char *v, struct error *err)
 {
 	struct options *o = p->opts;
 	char q[CLI_QUOTE_MAX * 4 + 8];
@@ -426,7 +394,7 @@ parse_o(struct parser *p, const char *v, struct error *err)
 		}
 		return error_set(err, EX_USAGE,
 		    "-o%s: unknown delivery mode (use -odi, -odq or -odb)",
-		    quote(q, sizeof(q), v));
+		    cli_quote(q, sizeof(q), v));
 	case 'e':
 		return parse_error_mode(o, "-oe", v + 1, err);
 	default:
@@ -439,7 +407,7 @@ parse_o(struct parser *p, const char *v, struct error *err)
  * take an argument end the cluster.
  */
 static int
-parse_short(struct parser *p, const char *s, struct error *err)
+parse_short(struct cli_parser *p, const char *s, struct error *err)
 {
 	struct options *o = p->opts;
 	const char *v;
@@ -491,19 +459,19 @@ parse_short(struct parser *p, const char *s, struct error *err)
 		case 'f':
 		case 'r':
 			if (take_arg(p, c, s + 1, &v, err) == -1 ||
-			    check_control(opt, v, err) == -1)
+			    cli_check_control(opt, v, err) == -1)
 				return -1;
 			o->envelope_from = v;
 			return 0;
 		case 'F':
 			if (take_arg(p, c, s + 1, &v, err) == -1 ||
-			    check_control(opt, v, err) == -1)
+			    cli_check_control(opt, v, err) == -1)
 				return -1;
 			o->full_name = v;
 			return 0;
 		case 's': /* mail(1)'s subject: selects compose mode */
 			if (take_arg(p, c, s + 1, &v, err) == -1 ||
-			    check_control(opt, v, err) == -1)
+			    cli_check_control(opt, v, err) == -1)
 				return -1;
 			o->compose.active = true;
 			o->compose.subject = v;
@@ -515,7 +483,7 @@ parse_short(struct parser *p, const char *s, struct error *err)
 			return 0;
 		case 'a':
 			if (take_arg(p, c, s + 1, &v, err) == -1 ||
-			    check_control(opt, v, err) == -1)
+			    cli_check_control(opt, v, err) == -1)
 				return -1;
 			o->account = v;
 			return 0;
@@ -564,209 +532,6 @@ parse_short(struct parser *p, const char *s, struct error *err)
 		}
 	}
 	return 0;
-}
-
-/* ---- compose mode ------------------------------------------------------ */
-
-/* Fields compose writes itself, and the option that sets each. */
-static const struct {
-	const char *name;
-	const char *use;
-} compose_fields[] = {
-    {"From", "--from"},
-    {"To", "--to or a recipient argument"},
-    {"Cc", "--cc"},
-    {"Bcc", "--bcc (Bcc is never written into the message)"},
-    {"Reply-To", "--reply-to"},
-    {"Subject", "-s"},
-    {"MIME-Version", "--body, --html and --attach (compose writes the "
-		     "MIME structure)"},
-};
-
-/* RFC 5322 3.6.8: field-name = 1*ftext, printable ASCII except ':'. */
-static bool
-is_field_name(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n == 0 || n > CLI_QUOTE_MAX)
-		return false;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 33 || (unsigned char)s[i] > 126)
-			return false;
-	return true;
-}
-
-/*
- * --header 'Name: value': a colon after a field name, no control
- * character (a CR or LF would start a header line of its own), and not
- * a field compose writes from its own options.  Date and Message-ID
- * replace the generated ones, once each.
- */
-static int
-parse_header(struct parser *p, const char *v, struct error *err)
-{
-	struct compose_options *c = &p->opts->compose;
-	char q[CLI_QUOTE_MAX * 4 + 8];
-	const char *colon = strchr(v, ':');
-	size_t n, k;
-	bool *seen = NULL;
-
-	if (check_control("--header", v, err) == -1)
-		return -1;
-	if (colon == NULL)
-		return error_set(err, EX_USAGE,
-		    "--header \"%s\": not 'Name: value' (no colon)",
-		    quote(q, sizeof(q), v));
-	n = (size_t)(colon - v);
-	if (!is_field_name(v, n))
-		return error_set(err, EX_USAGE,
-		    "--header \"%s\": bad field name (RFC 5322 3.6.8: 1 to "
-		    "%d printable characters, no space)",
-		    quote(q, sizeof(q), v), CLI_QUOTE_MAX);
-	for (k = 0; k < sizeof(compose_fields) / sizeof(compose_fields[0]); k++)
-		if (strlen(compose_fields[k].name) == n &&
-		    strncasecmp(compose_fields[k].name, v, n) == 0)
-			return error_set(err, EX_USAGE,
-			    "--header %s: compose writes this field; use %s",
-			    compose_fields[k].name, compose_fields[k].use);
-	if (n > 8 && strncasecmp(v, "Content-", 8) == 0)
-		return error_set(err, EX_USAGE,
-		    "--header %.*s: compose writes the MIME fields; use "
-		    "--attach FILE;type=TYPE for a content type",
-		    (int)n, v);
-	if (n == 4 && strncasecmp(v, "Date", 4) == 0)
-		seen = &p->date_header;
-	else if (n == 10 && strncasecmp(v, "Message-ID", 10) == 0)
-		seen = &p->msgid_header;
-	if (seen != NULL) {
-		if (*seen)
-			return error_set(err, EX_USAGE,
-			    "--header %.*s given twice", (int)n, v);
-		*seen = true;
-	}
-	if (grow(&c->headers, &p->hdr_cap, c->n_headers, err) == -1)
-		return -1;
-	c->headers[c->n_headers++] = v;
-	return 0;
-}
-
-/* RFC 2045 5.1: token, any printable ASCII except tspecials. */
-static bool
-is_token(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n == 0)
-		return false;
-	for (i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (ch <= 32 || ch >= 127 || strchr("()<>@,;:\\\"/[]?=", ch))
-			return false;
-	}
-	return true;
-}
-
-static int
-check_type(const char *t, struct error *err)
-{
-	char q[CLI_QUOTE_MAX * 4 + 8];
-	const char *slash = strchr(t, '/');
-
-	if (slash == NULL || !is_token(t, (size_t)(slash - t)) ||
-	    !is_token(slash + 1, strlen(slash + 1)))
-		return error_set(err, EX_USAGE,
-		    "--attach: type \"%s\" is not TYPE/SUBTYPE (RFC 2045 5.1)",
-		    quote(q, sizeof(q), t));
-	/* RFC 2046 5.1.1 and 5.2.1: composite types allow only 7bit, 8bit
-	 * or binary, and attachments are always sent as base64. */
-	if (strncasecmp(t, "multipart/", 10) == 0 ||
-	    strncasecmp(t, "message/", 8) == 0)
-		return error_set(err, EX_USAGE,
-		    "--attach: type %s cannot be sent base64-encoded (RFC 2046 "
-		    "5.2.1); attach it as application/octet-stream",
-		    quote(q, sizeof(q), t));
-	return 0;
-}
-
-static void
-free_attachment(struct compose_attachment *a)
-{
-	free(a->path);
-	free(a->type);
-	free(a->name);
-	memset(a, 0, sizeof(*a));
-}
-
-/*
- * --attach FILE[;type=T][;name=N]: the options are taken from the right,
- * so a file name may itself hold a ';' (not ";type=" or ";name=").
- */
-static int
-parse_attach(struct parser *p, const char *v, struct error *err)
-{
-	struct compose_options *c = &p->opts->compose;
-	struct compose_attachment a;
-	size_t len = strlen(v);
-
-	memset(&a, 0, sizeof(a));
-	for (;;) {
-		const char *semi = NULL, *key;
-		size_t i, klen;
-		char **slot;
-
-		for (i = len; i > 0; i--)
-			if (v[i - 1] == ';') {
-				semi = v + i - 1;
-				break;
-			}
-		if (semi == NULL)
-			break;
-		key = semi + 1;
-		klen = len - (size_t)(key - v);
-		if (klen >= 5 && strncasecmp(key, "type=", 5) == 0)
-			slot = &a.type;
-		else if (klen >= 5 && strncasecmp(key, "name=", 5) == 0)
-			slot = &a.name;
-		else
-			break;
-		if (*slot != NULL)
-			break;
-		if ((*slot = strndup(key + 5, klen - 5)) == NULL)
-			goto oom;
-		len = (size_t)(semi - v);
-	}
-	if ((a.path = strndup(v, len)) == NULL)
-		goto oom;
-	if (a.path[0] == '\0') {
-		free_attachment(&a);
-		return error_set(err, EX_USAGE, "--attach: no file name");
-	}
-	if (a.name != NULL && a.name[0] == '\0') {
-		error_set(err, EX_USAGE, "--attach %s: empty name=", a.path);
-		free_attachment(&a);
-		return -1;
-	}
-	if (a.type != NULL && check_type(a.type, err) == -1) {
-		free_attachment(&a);
-		return -1;
-	}
-	if (c->n_attach >= p->att_cap) {
-		size_t ncap = p->att_cap == 0 ? 8 : p->att_cap * 2;
-		struct compose_attachment *na;
-
-		if (ncap > SIZE_MAX / sizeof(*na) ||
-		    (na = realloc(c->attach, ncap * sizeof(*na))) == NULL)
-			goto oom;
-		c->attach = na;
-		p->att_cap = ncap;
-	}
-	c->attach[c->n_attach++] = a;
-	return 0;
-oom:
-	free_attachment(&a);
-	return error_set(err, EX_OSERR, "out of memory");
 }
 
 enum long_id {
@@ -848,83 +613,9 @@ static const struct {
     {"device", ARG_NONE, LONG_DEVICE},
 };
 
-static const char *
-long_name(enum long_id id)
-{
-	size_t k;
-
-	for (k = 0; k < sizeof(long_options) / sizeof(long_options[0]); k++)
-		if (long_options[k].id == id)
-			return long_options[k].name;
-	return "?";
-}
-
-static int
-parse_compose_long(
-    struct parser *p, enum long_id id, const char *v, struct error *err)
-{
-	struct compose_options *c = &p->opts->compose;
-
-	/* Only an option nothing else has starts compose mode; --from is
-	 * msmtp's envelope sender outside it, and the others refine it. */
-	switch (id) {
-	case LONG_SUBJECT:
-	case LONG_BODY:
-	case LONG_BODY_FILE:
-	case LONG_HTML:
-	case LONG_ATTACH:
-		c->active = true;
-		break;
-	case LONG_FROM:
-		break;
-	default:
-		if (p->refiner == NULL)
-			p->refiner = long_name(id);
-		break;
-	}
-	switch (id) {
-	case LONG_SUBJECT:
-		c->subject = v;
-		return 0;
-	case LONG_BODY:
-		c->body = v;
-		return 0;
-	case LONG_BODY_FILE:
-		c->body_file = v;
-		return 0;
-	case LONG_HTML:
-		c->html_file = v;
-		return 0;
-	case LONG_ATTACH:
-		return parse_attach(p, v, err);
-	case LONG_HEADER:
-		return parse_header(p, v, err);
-	case LONG_FROM:
-		c->from = v;
-		return 0;
-	case LONG_TO:
-		return add_compose_rcpt(
-		    p, &c->to, &p->to_cap, &c->n_to, v, err);
-	case LONG_CC:
-		return add_compose_rcpt(
-		    p, &c->cc, &p->cc_cap, &c->n_cc, v, err);
-	case LONG_BCC:
-		return add_compose_rcpt(p, NULL, NULL, &c->n_bcc, v, err);
-	case LONG_REPLY_TO:
-		c->reply_to = v;
-		return 0;
-	case LONG_PRINT:
-		c->print = true;
-		return 0;
-	default:
-		break;
-	}
-	return error_set(err, EX_SOFTWARE, "unhandled option");
-}
-
 /* One of msmtp's options (cli_msmtp.h), else an unknown option. */
 static int
-parse_msmtp_long(struct parser *p, const char *s, size_t n, const char *eq,
+parse_msmtp_long(struct cli_parser *p, const char *s, size_t n, const char *eq,
     struct error *err)
 {
 	char q[CLI_QUOTE_MAX * 4 + 8];
@@ -934,7 +625,7 @@ parse_msmtp_long(struct parser *p, const char *s, size_t n, const char *eq,
 
 	if (!cli_msmtp_find(s, n, &arg))
 		return error_set(err, EX_USAGE, "unknown option --%s",
-		    quote(q, sizeof(q), s));
+		    cli_quote(q, sizeof(q), s));
 	snprintf(what, sizeof(what), "--%.*s", (int)n, s);
 	if (arg == CLI_MSMTP_ARG_NONE && eq != NULL)
 		return error_set(
@@ -947,14 +638,14 @@ parse_msmtp_long(struct parser *p, const char *s, size_t n, const char *eq,
 			    "option %s requires an argument", what);
 		v = p->argv[++p->i];
 	}
-	if (v != NULL && check_control(what, v, err) == -1)
+	if (v != NULL && cli_check_control(what, v, err) == -1)
 		return -1;
 	return cli_msmtp_apply(p->opts, s, n, v, err);
 }
 
 /* "--name", "--name value" or "--name=value"; s is after the dashes. */
 static int
-parse_long(struct parser *p, const char *s, struct error *err)
+parse_long(struct cli_parser *p, const char *s, struct error *err)
 {
 	struct options *o = p->opts;
 	char what[32];
@@ -999,7 +690,7 @@ parse_long(struct parser *p, const char *s, struct error *err)
 			    long_options[k].name);
 		snprintf(what, sizeof(what), "--%s", long_options[k].name);
 		if (long_options[k].arg != ARG_TEXT &&
-		    check_control(what, v, err) == -1)
+		    cli_check_control(what, v, err) == -1)
 			return -1;
 	} else if (eq != NULL)
 		return error_set(err, EX_USAGE, "option --%s takes no argument",
@@ -1063,7 +754,7 @@ parse_long(struct parser *p, const char *s, struct error *err)
 		o->oauth2_device = true;
 		break;
 	default:
-		return parse_compose_long(p, long_options[k].id, v, err);
+		return cli_compose_long(p, long_options[k].name, v, err);
 	}
 	return 0;
 }
@@ -1081,72 +772,10 @@ base_name(const char *path)
 	return slash[1] != '\0' ? slash + 1 : "mailsub";
 }
 
-/* What compose mode cannot be combined with. */
-static int
-check_compose(const struct options *o, struct error *err)
-{
-	/* --help and --version answer whatever else is given. */
-	if (o->mode == CLI_MODE_HELP || o->mode == CLI_MODE_VERSION)
-		return 0;
-	if (o->mode != CLI_MODE_DELIVER)
-		return error_set(err, EX_USAGE,
-		    "compose options (-s, --body, --attach, ...) only go with "
-		    "delivering a message, not with another mode");
-	if (o->read_recipients)
-		return error_set(err, EX_USAGE,
-		    "-t reads recipients from a message's own headers; in "
-		    "compose mode name them with --to, --cc, --bcc or as "
-		    "arguments");
-	if (o->compose.body != NULL && o->compose.body_file != NULL)
-		return error_set(err, EX_USAGE,
-		    "give either --body or --body-file, not both");
-	return 0;
-}
-
-/*
- * Compose mode or not, once every option is known.  Outside it --from is
- * msmtp's -f (msmtp(1): "--from=address: set the envelope-from address"),
- * so `mailsub --from=a@x b@y < message.eml` sends the message unchanged;
- * the refining options have no meaning there and are refused.
- */
-static int
-settle_compose(struct parser *p, struct error *err)
-{
-	struct options *o = p->opts;
-	struct compose_options *c = &o->compose;
-	char q[CLI_QUOTE_MAX * 4 + 8];
-
-	/* msmtp(1): --host uses no configuration file data, so it cannot
-	 * name an account of one. */
-	if (o->account != NULL && cli_setting_find(o, "host") != NULL)
-		return error_set(err, EX_USAGE,
-		    "--host takes the server from the command line; it cannot "
-		    "be used with -a/--account");
-	if (c->active)
-		return check_compose(o, err);
-	if (p->refiner != NULL)
-		return error_set(err, EX_USAGE,
-		    "--%s only refines compose mode, which starts with -s, "
-		    "--subject, --body, --body-file, --html or --attach; "
-		    "without them the message is read from stdin as it is",
-		    p->refiner);
-	if (c->from != NULL) {
-		if (o->envelope_from != NULL &&
-		    strcmp(o->envelope_from, c->from) != 0)
-			return error_set(err, EX_USAGE,
-			    "--from \"%s\" and -f name different envelope "
-			    "senders",
-			    quote(q, sizeof(q), c->from));
-		o->envelope_from = c->from;
-		c->from = NULL;
-	}
-	return 0;
-}
-
 int
 cli_parse(struct options *opts, int argc, char **argv, struct error *err)
 {
-	struct parser p;
+	struct cli_parser p;
 	bool only_recipients = false;
 
 	memset(opts, 0, sizeof(*opts));
@@ -1170,7 +799,7 @@ cli_parse(struct options *opts, int argc, char **argv, struct error *err)
 		 * makes everything after it a recipient, even "-oi" (FAULTS
 		 * 20). A lone "-" is not an option. */
 		if (only_recipients || a[0] != '-' || a[1] == '\0')
-			rc = add_compose_rcpt(&p, &opts->compose.to, &p.to_cap,
+			rc = cli_compose_rcpt(&p, &opts->compose.to, &p.to_cap,
 			    &opts->compose.n_to, a, err);
 		else if (a[1] == '-' && a[2] == '\0') {
 			only_recipients = true;
@@ -1184,7 +813,7 @@ cli_parse(struct options *opts, int argc, char **argv, struct error *err)
 			return -1;
 		}
 	}
-	if (settle_compose(&p, err) == -1) {
+	if (cli_compose_settle(&p, err) == -1) {
 		cli_free(opts);
 		return -1;
 	}
@@ -1220,13 +849,7 @@ cli_free(struct options *opts)
 		free((void *)(uintptr_t)opts->ignored[i]);
 	free(opts->ignored);
 	free(opts->recipients);
-	for (i = 0; i < opts->compose.n_attach; i++)
-		free_attachment(&opts->compose.attach[i]);
-	free(opts->compose.attach);
-	free(opts->compose.to);
-	free(opts->compose.cc);
-	free(opts->compose.headers);
-	memset(&opts->compose, 0, sizeof(opts->compose));
+	cli_compose_free(&opts->compose);
 	opts->ignored = NULL;
 	opts->recipients = NULL;
 	opts->n_ignored = 0;

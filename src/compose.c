@@ -7,6 +7,8 @@
  * the header rules and the queue for free with one disk write.  (A
  * temporary file would write every byte twice; a child process would need
  * its own channel for the error.)
+ * Past 800 lines as one job: the sources, the attachments and the writer
+ * build one MIME message over one struct compose.
  */
 #include "autoconfig.h"
 

@@ -4,7 +4,7 @@
  * here: unstructured text that is not plain ASCII as RFC 2047
  * encoded-words, everything folded (mime.c), addresses checked with
  * address.c.  Display names and the generated From, Date and Message-ID
- * are header.c's, as for a message read from stdin.
+ * are header_gen.c's (header.h), as for a message read from stdin.
  */
 #include "autoconfig.h"
 

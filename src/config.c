@@ -1,5 +1,16 @@
 /* SPDX-License-Identifier: ISC */
 /*
+ * The configuration file.  The file (read by config_file.c) is scanned line
+ * by line for the inputs iniparser 4.1 fails on or silently misreads, so
+ * that every problem is reported as FILE:LINE; only then does iniparser
+ * parse it, and its values are copied into struct account with
+ * [defaults], inherit and provider presets (presets.c) applied.  Each
+ * key's own check is in config_keys.c, the rules between keys in
+ * config_rules.c, the account choice in config_select.c.  No value from
+ * the file is ever echoed in an error or a warning: only key and account
+ * names.
+ */
+/*
  * The configuration file.  The file is read once and scanned line by line
  * for the inputs iniparser 4.1 fails on or silently misreads, so that every
  * problem is reported as FILE:LINE; only then does iniparser parse it, and
@@ -15,7 +26,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,68 +39,22 @@
 #include <iniparser.h>
 #endif
 
-#include "address.h"
 #include "buf.h"
-#include "cache.h"
 #include "config.h"
 #include "config_keys.h"
+#include "config_loader.h"
 #include "error.h"
 #include "fdio.h"
 #include "fsperm.h"
 #include "inilint.h"
-#include "queue.h"
-#include "sasl_mechs.h"
 
-/* A configuration file is a few KiB; anything past this is a mistake. */
-#define FILE_MAX	  (1024 * 1024)
 #define NAME_MAX_LEN	  INILINT_NAME_MAX
 #define INHERIT_DEPTH_MAX 8
 
-/* Where a resolved value came from, for port defaults and messages. */
-enum origin_kind {
-	ORIGIN_NONE,
-	ORIGIN_DEFAULTS,
-	ORIGIN_PRESET,
-	ORIGIN_ACCOUNT, /* the account itself or an account it inherits */
-};
-
-/* A key as the scan found it, with what config.c adds. */
-struct scan_key {
-	size_t section;
-	const char *name; /* borrowed from the lint */
-	unsigned line;
-	int id;		   /* enum config_keys_id, or -1 */
-	const char *value; /* borrowed from iniparser's dictionary */
-	bool empty;	   /* an empty value: the key is not set */
-};
-
-struct origin {
-	enum origin_kind kind;
-	const struct scan_key *key;
-};
-
-struct loader {
-	const char *path;
-	const char *text; /* the file as read, for the values as written */
-	bool system;
-	struct config *cfg;
-	struct inilint lint;
-	struct scan_key *keys;
-	size_t n_keys;
-	bool has_password;
-	long defaults; /* index of [defaults], or -1 */
-	dictionary *dict;
-	char *mailname; /* /etc/mailname's domain, once read */
-	bool mailname_read;
-};
-
-static int add_finding(struct config *, struct error *, enum config_severity,
-    unsigned, const char *, const char *, const char *, ...)
-    __attribute__((format(printf, 7, 8)));
-
-static int
-add_finding(struct config *cfg, struct error *err, enum config_severity sev,
-    unsigned line, const char *account, const char *key, const char *fmt, ...)
+int
+config_add_finding(struct config *cfg, struct error *err,
+    enum config_severity sev, unsigned line, const char *account,
+    const char *key, const char *fmt, ...)
 {
 	char msg[ERROR_MESSAGE_MAX];
 	struct config_finding *tmp, *f;
@@ -135,87 +99,6 @@ config_finding_format(const struct config *cfg, const struct config_finding *f,
 	snprintf(dst + strlen(dst), size - strlen(dst), "%s", f->message);
 }
 
-/* Files ------------------------------------------------------------------ */
-
-/*
- * A file holding a password: no symbolic link (name the file itself), and
- * the rule of fsperm.h for secrets; the system file may be owned by root
- * and readable by a group (admins grant access that way).
- */
-static int
-check_secret_mode(const char *path, const struct stat *lst,
-    const struct stat *st, bool system, struct error *err)
-{
-	if (S_ISLNK(lst->st_mode))
-		return error_set(err, EX_CONFIG,
-		    "%s: holds a password but is a symbolic link; name the "
-		    "file itself",
-		    path);
-	if (!S_ISREG(st->st_mode) || lst->st_dev != st->st_dev ||
-	    lst->st_ino != st->st_ino)
-		return error_set(err, EX_CONFIG,
-		    "%s: holds a password but is not a regular file", path);
-	return fsperm_check_stat(
-	    path, st, FSPERM_SECRET | (system ? FSPERM_SYSTEM : 0), err);
-}
-
-/*
- * Read the whole file, bounded, refusing anything but a regular file; whose
- * it is, config_load() checks next (its content is never printed).
- */
-static int
-read_config(const char *path, int *fd_out, char **data, size_t *len,
-    struct stat *lst, struct stat *st, struct error *err)
-{
-	char *buf;
-	size_t n = 0;
-	int fd;
-
-	if (lstat(path, lst) == -1)
-		return error_set(
-		    err, EX_CONFIG, "%s: %s", path, strerror(errno));
-	/* O_NONBLOCK: a FIFO planted as the config must not hang us. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd == -1)
-		return error_set(
-		    err, EX_CONFIG, "%s: %s", path, strerror(errno));
-	if (fstat(fd, st) == -1) {
-		error_set(err, EX_CONFIG, "%s: %s", path, strerror(errno));
-		goto fail;
-	}
-	if (!S_ISREG(st->st_mode)) {
-		error_set(err, EX_CONFIG, "%s: not a regular file", path);
-		goto fail;
-	}
-	if (st->st_size > FILE_MAX) {
-		error_set(
-		    err, EX_CONFIG, "%s: larger than %d bytes", path, FILE_MAX);
-		goto fail;
-	}
-	/* One byte more than fstat said, to notice a growing file. */
-	if (fdio_read_file(fd, (size_t)st->st_size + 1, &buf, &n) == -1) {
-		if (errno == ENOMEM)
-			error_set(err, EX_OSERR, "out of memory");
-		else
-			error_set(
-			    err, EX_CONFIG, "%s: %s", path, strerror(errno));
-		goto fail;
-	}
-	if (n > (size_t)st->st_size) {
-		error_set(err, EX_CONFIG, "%s: changed while being read", path);
-		secure_wipe(buf, n);
-		free(buf);
-		goto fail;
-	}
-	*data = buf;
-	*len = n;
-	*fd_out = fd;
-	return 0;
-fail:
-	close(fd);
-	return -1;
-}
-
 /* iniparser's messages go here, never to stderr.  The syntax message
  * quotes the line after a newline: dropped, it may hold a secret. */
 static char ini_message[256];
@@ -255,7 +138,7 @@ cut_always_refused(int id)
  * mailsub never uses the value cut short (mailsub.conf(5), Syntax).
  */
 static int
-check_cut(const struct loader *ld, const struct scan_key *k,
+check_cut(const struct config_loader *ld, const struct config_scan_key *k,
     const struct inilint_key *lk, struct error *err)
 {
 	const char *raw = ld->text + lk->value_off;
@@ -292,7 +175,8 @@ check_cut(const struct loader *ld, const struct scan_key *k,
  * what the scan saw, and that it kept every value whole.
  */
 static int
-ini_load(struct loader *ld, int fd, const struct stat *st, struct error *err)
+ini_load(
+    struct config_loader *ld, int fd, const struct stat *st, struct error *err)
 {
 	char fdpath[32], keyname[2 * NAME_MAX_LEN + 2];
 	const char *name = ld->path, *lp;
@@ -329,7 +213,7 @@ ini_load(struct loader *ld, int fd, const struct stat *st, struct error *err)
 			goto mismatch;
 	}
 	for (i = 0; i < ld->n_keys; i++) {
-		struct scan_key *k = &ld->keys[i];
+		struct config_scan_key *k = &ld->keys[i];
 
 		line = k->line;
 		snprintf(keyname, sizeof(keyname), "%s:%s",
@@ -351,8 +235,9 @@ mismatch:
 
 /* Accounts --------------------------------------------------------------- */
 
-static int
-key_error(const struct loader *ld, const struct scan_key *k, struct error *err)
+int
+config_key_error(const struct config_loader *ld,
+    const struct config_scan_key *k, struct error *err)
 {
 	error_prefix(err, "%s:%u: [%s] %s", ld->path, k->line,
 	    ld->lint.sections[k->section].name, k->name);
@@ -360,8 +245,8 @@ key_error(const struct loader *ld, const struct scan_key *k, struct error *err)
 }
 
 static int
-apply_layer(const struct loader *ld, struct account *a, size_t sec,
-    enum origin_kind kind, struct origin *org, struct error *err)
+apply_layer(const struct config_loader *ld, struct account *a, size_t sec,
+    enum config_origin_kind kind, struct config_origin *org, struct error *err)
 {
 	size_t i;
 
@@ -382,7 +267,7 @@ apply_layer(const struct loader *ld, struct account *a, size_t sec,
 		}
 	}
 	for (i = 0; i < ld->n_keys; i++) {
-		const struct scan_key *k = &ld->keys[i];
+		const struct config_scan_key *k = &ld->keys[i];
 
 		if (k->section != sec || k->empty ||
 		    k->id == CONFIG_KEYS_INHERIT ||
@@ -390,15 +275,15 @@ apply_layer(const struct loader *ld, struct account *a, size_t sec,
 			continue;
 		if (config_keys_apply(
 			a, (enum config_keys_id)k->id, k->value, err) == -1)
-			return key_error(ld, k, err);
+			return config_key_error(ld, k, err);
 		org[k->id].kind = kind;
 		org[k->id].key = k;
 	}
 	return 0;
 }
 
-static const struct scan_key *
-section_key(const struct loader *ld, size_t sec, int id)
+static const struct config_scan_key *
+section_key(const struct config_loader *ld, size_t sec, int id)
 {
 	size_t i;
 
@@ -410,7 +295,7 @@ section_key(const struct loader *ld, size_t sec, int id)
 }
 
 static long
-section_find(const struct loader *ld, const char *name)
+section_find(const struct config_loader *ld, const char *name)
 {
 	size_t i;
 
@@ -421,7 +306,7 @@ section_find(const struct loader *ld, const char *name)
 }
 
 static void
-account_names(const struct loader *ld, char *dst, size_t size)
+account_names(const struct config_loader *ld, char *dst, size_t size)
 {
 	size_t i, o = 0;
 	int n;
@@ -440,10 +325,10 @@ account_names(const struct loader *ld, char *dst, size_t size)
 
 /* The inherit chain of an account: chain[0] the account, then parents. */
 static int
-inherit_chain(const struct loader *ld, size_t sec, size_t *chain, size_t *depth,
-    struct error *err)
+inherit_chain(const struct config_loader *ld, size_t sec, size_t *chain,
+    size_t *depth, struct error *err)
 {
-	const struct scan_key *k;
+	const struct config_scan_key *k;
 	char names[300];
 	size_t n = 1, i, cur = sec;
 	long parent;
@@ -458,7 +343,7 @@ inherit_chain(const struct loader *ld, size_t sec, size_t *chain, size_t *depth,
 				       : "[defaults] is inherited by every "
 					 "account already (known: %s)",
 			    names);
-			return key_error(ld, k, err);
+			return config_key_error(ld, k, err);
 		}
 		for (i = 0; i < n; i++) {
 			if (chain[i] == (size_t)parent) {
@@ -476,169 +361,19 @@ inherit_chain(const struct loader *ld, size_t sec, size_t *chain, size_t *depth,
 				    "inheritance cycle: %s%s", buf_str(&b),
 				    ld->lint.sections[parent].name);
 				buf_free(&b);
-				return key_error(ld, k, err);
+				return config_key_error(ld, k, err);
 			}
 		}
 		if (n > INHERIT_DEPTH_MAX) {
 			error_set(err, EX_CONFIG,
 			    "inherit chain deeper than %d", INHERIT_DEPTH_MAX);
-			return key_error(ld, k, err);
+			return config_key_error(ld, k, err);
 		}
 		chain[n++] = (size_t)parent;
 		cur = (size_t)parent;
 	}
 	*depth = n;
 	return 0;
-}
-
-/* Whether authentication would send a password (or token). */
-static bool
-auth_sends_secret(const struct account *a)
-{
-	const struct sasl_mech *m;
-	size_t i;
-
-	if (!sasl_auth_needed(a))
-		return false;
-	if (a->auth != ACCOUNT_AUTH_LIST)
-		return true;
-	for (i = 0; i < a->n_auth_mechs; i++) {
-		m = sasl_mech_find(a->auth_mechs[i]);
-		if (m == NULL || (m->flags & SASL_MECH_PASSWORD))
-			return true;
-	}
-	return false;
-}
-
-bool
-config_port_tls_mismatch(const struct account *a, char *why, size_t size)
-{
-	/* RFC 8314 7.3: 465 is implicit TLS; RFC 6409 and 5321: 587 and
-	 * 25 begin in plain text, with STARTTLS (RFC 3207) if at all. */
-	if (a->port == 465 && a->tls != ACCOUNT_TLS_ON) {
-		snprintf(why, size,
-		    "port 465 speaks TLS from the first byte: set tls = on "
-		    "(with tls = %s mailsub waits for a greeting that never "
-		    "comes)",
-		    a->tls == ACCOUNT_TLS_OFF ? "off" : "starttls");
-		return true;
-	}
-	if ((a->port == 587 || a->port == 25) && a->tls == ACCOUNT_TLS_ON) {
-		snprintf(why, size,
-		    "port %u speaks plain SMTP first: set tls = starttls "
-		    "(with tls = on the TLS handshake fails)",
-		    a->port);
-		return true;
-	}
-	return false;
-}
-
-/* The sender's domain (mailsub.conf(5), from): a bare from needs one, and
- * without from and a domain only -f can name the sender. */
-static int
-validate_from(const struct loader *ld, const struct account *a, size_t sec,
-    const struct origin *org, struct error *err)
-{
-	if (a->default_domain != NULL)
-		return 0;
-	if (a->from != NULL && address_is_bare(a->from)) {
-		error_set(err, EX_CONFIG,
-		    "no domain to complete it with (no default_domain, and "
-		    "%s names none): write the whole address, from = "
-		    "NAME@example.com, or set default_domain",
-		    config_mailname_path);
-		return key_error(ld, org[CONFIG_KEYS_FROM].key, err);
-	}
-	if (a->from == NULL)
-		return add_finding(ld->cfg, err, CONFIG_WARNING,
-		    ld->lint.sections[sec].line, a->name, NULL,
-		    "no from and no domain for the sender (no "
-		    "default_domain, and %s names none): mailsub sends "
-		    "nothing without -f ADDRESS; set from = ADDRESS",
-		    config_mailname_path);
-	return 0;
-}
-
-/* Cross-key rules, once the account is complete. */
-static int
-validate_account(const struct loader *ld, struct account *a, size_t sec,
-    const struct origin *org, struct error *err)
-{
-	const struct scan_key *k;
-	char why[200];
-	size_t i;
-	bool remote = false;
-
-	if (a->n_hosts == 0)
-		return error_set(err, EX_CONFIG,
-		    "%s:%u: [%s]: no host (set host or provider here or in "
-		    "[defaults])",
-		    ld->path, ld->lint.sections[sec].line, a->name);
-	if ((a->tls_cert_file == NULL) != (a->tls_key_file == NULL)) {
-		k = org[a->tls_cert_file != NULL ? CONFIG_KEYS_TLS_CERT_FILE
-						 : CONFIG_KEYS_TLS_KEY_FILE]
-			.key;
-		error_set(err, EX_CONFIG,
-		    "tls_cert_file and tls_key_file go together");
-		return key_error(ld, k, err);
-	}
-	if (a->tls == ACCOUNT_TLS_OFF && a->tls_fingerprint != NULL) {
-		error_set(err, EX_CONFIG, "a pin needs TLS, but tls = off");
-		return key_error(ld, org[CONFIG_KEYS_TLS_FINGERPRINT].key, err);
-	}
-	if ((a->auth == ACCOUNT_AUTH_ON ||
-		(a->auth == ACCOUNT_AUTH_LIST && auth_sends_secret(a))) &&
-	    a->user == NULL) {
-		error_set(
-		    err, EX_CONFIG, "authentication is on but no user is set");
-		return key_error(ld, org[CONFIG_KEYS_AUTH].key, err);
-	}
-	for (i = 0; i < a->n_hosts; i++)
-		if (!config_keys_is_loopback(a->hosts[i]))
-			remote = true;
-	/* tests/FAULTS.md 7, RFC 8314 3: no password over a link anyone can
-	 * read. */
-	if (a->tls == ACCOUNT_TLS_OFF && remote && auth_sends_secret(a)) {
-		if (!a->allow_plaintext_auth) {
-			k = org[CONFIG_KEYS_TLS].key;
-			if (k == NULL)
-				return error_set(err, EX_CONFIG,
-				    "%s:%u: [%s]: tls = off with "
-				    "authentication would send the password in "
-				    "clear; set allow_plaintext_auth = on",
-				    ld->path, ld->lint.sections[sec].line,
-				    a->name);
-			error_set(err, EX_CONFIG,
-			    "tls = off with authentication would send the "
-			    "password in clear; set allow_plaintext_auth = on");
-			return key_error(ld, k, err);
-		}
-		if (add_finding(ld->cfg, err, CONFIG_NOTE, 0, a->name, NULL,
-			"allow_plaintext_auth = on: the password crosses the "
-			"network unencrypted") == -1)
-			return -1;
-	}
-	if (a->auth == ACCOUNT_AUTH_DEFAULT && a->user == NULL &&
-	    (a->has_password || a->password_file != NULL ||
-		a->password_command != NULL) &&
-	    add_finding(ld->cfg, err, CONFIG_WARNING, 0, a->name, NULL,
-		"a password is set but no user, so mailsub will not "
-		"authenticate") == -1)
-		return -1;
-	if (a->tls == ACCOUNT_TLS_OFF &&
-	    (a->tls_trust_file != NULL || a->tls_cert_file != NULL ||
-		a->tls_server_name != NULL || a->tls_priorities != NULL) &&
-	    add_finding(ld->cfg, err, CONFIG_WARNING, 0, a->name, NULL,
-		"tls = off, so the tls_* keys have no effect") == -1)
-		return -1;
-	k = org[CONFIG_KEYS_PORT].key != NULL ? org[CONFIG_KEYS_PORT].key
-					      : org[CONFIG_KEYS_TLS].key;
-	if (config_port_tls_mismatch(a, why, sizeof(why)) &&
-	    add_finding(ld->cfg, err, CONFIG_WARNING,
-		k != NULL ? k->line : ld->lint.sections[sec].line, a->name,
-		NULL, "%s", why) == -1)
-		return -1;
-	return validate_from(ld, a, sec, org, err);
 }
 
 static bool
@@ -656,10 +391,10 @@ has_password_source(const struct account *a)
  * key of the account or [defaults] wins over both.
  */
 static int
-oauth2_defaults(struct account *a, bool preset_oauth2_only, struct origin *org,
-    struct error *err)
+oauth2_defaults(struct account *a, bool preset_oauth2_only,
+    struct config_origin *org, struct error *err)
 {
-	if (org[CONFIG_KEYS_AUTH].kind != ORIGIN_NONE ||
+	if (org[CONFIG_KEYS_AUTH].kind != CONFIG_ORIGIN_NONE ||
 	    a->auth != ACCOUNT_AUTH_DEFAULT)
 		return 0;
 	if (a->oauth2_client_id != NULL) {
@@ -668,75 +403,9 @@ oauth2_defaults(struct account *a, bool preset_oauth2_only, struct origin *org,
 		return config_keys_apply(a, CONFIG_KEYS_AUTH, "XOAUTH2", err);
 	}
 	if (preset_oauth2_only && a->user != NULL && !has_password_source(a)) {
-		org[CONFIG_KEYS_AUTH].kind = ORIGIN_PRESET;
+		org[CONFIG_KEYS_AUTH].kind = CONFIG_ORIGIN_PRESET;
 		return config_keys_apply(a, CONFIG_KEYS_AUTH, "XOAUTH2", err);
 	}
-	return 0;
-}
-
-static bool
-auth_names_oauth(const struct account *a)
-{
-	size_t i;
-
-	if (a->auth != ACCOUNT_AUTH_LIST)
-		return false;
-	for (i = 0; i < a->n_auth_mechs; i++)
-		if (strcmp(a->auth_mechs[i], "XOAUTH2") == 0 ||
-		    strcmp(a->auth_mechs[i], "OAUTHBEARER") == 0)
-			return true;
-	return false;
-}
-
-/* The OAuth2 keys together (mailsub.conf(5) OAUTH2). */
-static int
-validate_oauth2(const struct loader *ld, struct account *a,
-    const struct origin *org, struct error *err)
-{
-	bool has_secret = a->has_oauth2_client_secret ||
-			  a->oauth2_client_secret_file != NULL ||
-			  a->oauth2_client_secret_command != NULL;
-
-	if (a->oauth2_client_id == NULL) {
-		if (has_secret &&
-		    add_finding(ld->cfg, err, CONFIG_WARNING, 0, a->name,
-			"oauth2_client_secret",
-			"an OAuth2 client secret is set but no "
-			"oauth2_client_id, so it is not used") == -1)
-			return -1;
-		return 0;
-	}
-	if (a->oauth2_provider == ACCOUNT_OAUTH2_NONE) {
-		error_set(err, EX_CONFIG,
-		    "needs oauth2_provider = google, microsoft or custom (or a "
-		    "provider preset that has one)");
-		return key_error(
-		    ld, org[CONFIG_KEYS_OAUTH2_CLIENT_ID].key, err);
-	}
-	if (a->oauth2_provider == ACCOUNT_OAUTH2_CUSTOM &&
-	    a->oauth2_token_url == NULL) {
-		error_set(err, EX_CONFIG,
-		    "oauth2_provider = custom needs oauth2_token_url (and "
-		    "oauth2_auth_url or oauth2_device_url to log in)");
-		return key_error(ld,
-		    org[CONFIG_KEYS_OAUTH2_PROVIDER].key != NULL
-			? org[CONFIG_KEYS_OAUTH2_PROVIDER].key
-			: org[CONFIG_KEYS_OAUTH2_CLIENT_ID].key,
-		    err);
-	}
-	if (a->oauth2_tenant != NULL &&
-	    a->oauth2_provider != ACCOUNT_OAUTH2_MICROSOFT &&
-	    add_finding(ld->cfg, err, CONFIG_WARNING, 0, a->name,
-		"oauth2_tenant",
-		"oauth2_tenant is for oauth2_provider = microsoft only; it "
-		"has no effect here") == -1)
-		return -1;
-	if (a->auth != ACCOUNT_AUTH_OFF && !auth_names_oauth(a) &&
-	    add_finding(ld->cfg, err, CONFIG_WARNING, 0, a->name,
-		"oauth2_client_id",
-		"oauth2_client_id is set but auth names neither XOAUTH2 nor "
-		"OAUTHBEARER, so no token is used") == -1)
-		return -1;
 	return 0;
 }
 
@@ -747,12 +416,12 @@ validate_oauth2(const struct loader *ld, struct account *a,
  * and the account itself.
  */
 static int
-resolve_account(
-    struct loader *ld, size_t sec, struct account **out, struct error *err)
+resolve_account(struct config_loader *ld, size_t sec, struct account **out,
+    struct error *err)
 {
 	size_t chain[INHERIT_DEPTH_MAX + 1], depth, i;
-	struct origin org[CONFIG_KEYS_COUNT];
-	const struct scan_key *pk = NULL, *k;
+	struct config_origin org[CONFIG_KEYS_COUNT];
+	const struct config_scan_key *pk = NULL, *k;
 	const struct config_provider *preset = NULL;
 	struct account *a;
 	bool oauth2_only = false;
@@ -770,12 +439,12 @@ resolve_account(
 			pk = k;
 	if (pk != NULL &&
 	    (preset = config_provider_require(pk->value, err)) == NULL)
-		return key_error(ld, pk, err);
+		return config_key_error(ld, pk, err);
 	if ((a = config_keys_account_new(ld->lint.sections[sec].name, ld->path,
 		 ld->system, err)) == NULL)
 		return -1;
 	if (ld->defaults >= 0 && apply_layer(ld, a, (size_t)ld->defaults,
-				     ORIGIN_DEFAULTS, org, err) == -1)
+				     CONFIG_ORIGIN_DEFAULTS, org, err) == -1)
 		goto fail;
 	if (preset != NULL) {
 		if (config_keys_apply(a, CONFIG_KEYS_HOST, preset->host, err) ==
@@ -783,28 +452,29 @@ resolve_account(
 			goto fail;
 		a->tls = preset->tls;
 		org[CONFIG_KEYS_HOST].kind = org[CONFIG_KEYS_TLS].kind =
-		    ORIGIN_PRESET;
+		    CONFIG_ORIGIN_PRESET;
 		org[CONFIG_KEYS_HOST].key = org[CONFIG_KEYS_TLS].key = NULL;
 		if (config_provider_oauth2(preset, &oauth2_only) !=
 		    ACCOUNT_OAUTH2_NONE) {
 			a->oauth2_provider =
 			    config_provider_oauth2(preset, &oauth2_only);
-			org[CONFIG_KEYS_OAUTH2_PROVIDER].kind = ORIGIN_PRESET;
+			org[CONFIG_KEYS_OAUTH2_PROVIDER].kind =
+			    CONFIG_ORIGIN_PRESET;
 			org[CONFIG_KEYS_OAUTH2_PROVIDER].key = NULL;
 		}
 	}
 	for (i = depth; i-- > 0;)
-		if (apply_layer(ld, a, chain[i], ORIGIN_ACCOUNT, org, err) ==
-		    -1)
+		if (apply_layer(
+			ld, a, chain[i], CONFIG_ORIGIN_ACCOUNT, org, err) == -1)
 			goto fail;
 	/* The port follows the TLS mode unless the account names one: a
 	 * preset's port only fits the preset's own TLS mode. */
-	if (org[CONFIG_KEYS_PORT].kind != ORIGIN_ACCOUNT) {
+	if (org[CONFIG_KEYS_PORT].kind != CONFIG_ORIGIN_ACCOUNT) {
 		if (preset != NULL)
 			a->port = a->tls == preset->tls
 				      ? preset->port
 				      : config_keys_default_port(a->tls);
-		else if (org[CONFIG_KEYS_PORT].kind == ORIGIN_NONE)
+		else if (org[CONFIG_KEYS_PORT].kind == CONFIG_ORIGIN_NONE)
 			a->port = config_keys_default_port(a->tls);
 	}
 	if (oauth2_defaults(a, oauth2_only, org, err) == -1)
@@ -832,8 +502,8 @@ resolve_account(
 			goto fail;
 		a->default_domain_mailname = true;
 	}
-	if (validate_account(ld, a, sec, org, err) == -1 ||
-	    validate_oauth2(ld, a, org, err) == -1)
+	if (config_rules_account(ld, a, sec, org, err) == -1 ||
+	    config_rules_oauth2(ld, a, org, err) == -1)
 		goto fail;
 	*out = a;
 	return 0;
@@ -845,12 +515,12 @@ fail:
 /* Checks that need only the scan: unknown and misplaced keys, empty
  * values, one password source per section. */
 static int
-check_keys(const struct loader *ld, struct error *err)
+check_keys(const struct config_loader *ld, struct error *err)
 {
 	size_t i, j;
 
 	for (i = 0; i < ld->n_keys; i++) {
-		const struct scan_key *k = &ld->keys[i];
+		const struct config_scan_key *k = &ld->keys[i];
 		bool in_defaults = (long)k->section == ld->defaults;
 
 		if (k->id < 0 ||
@@ -859,24 +529,25 @@ check_keys(const struct loader *ld, struct error *err)
 			    k->id == CONFIG_KEYS_ACCOUNT
 				? " (account belongs in [defaults])"
 				: "");
-			return key_error(ld, k, err);
+			return config_key_error(ld, k, err);
 		}
 		if (k->id == CONFIG_KEYS_INHERIT && in_defaults) {
 			error_set(err, EX_CONFIG, "not allowed in [defaults]");
-			return key_error(ld, k, err);
+			return config_key_error(ld, k, err);
 		}
 		if (k->empty && k->id == CONFIG_KEYS_HOST) {
 			error_set(err, EX_CONFIG,
 			    "empty value: an account needs a host; leave the "
 			    "line out to take the one of [defaults], the "
 			    "provider or an inherited account");
-			return key_error(ld, k, err);
+			return config_key_error(ld, k, err);
 		}
 		/* An empty value is the key not set (mailsub.conf(5)):
 		 * configuration tools write one for a key they leave unset. */
 		if (k->empty) {
-			if (add_finding(ld->cfg, err, CONFIG_NOTE, k->line,
-				ld->lint.sections[k->section].name, k->name,
+			if (config_add_finding(ld->cfg, err, CONFIG_NOTE,
+				k->line, ld->lint.sections[k->section].name,
+				k->name,
 				"empty value: the key is not set") == -1)
 				return -1;
 			continue;
@@ -894,7 +565,7 @@ check_keys(const struct loader *ld, struct error *err)
 				    "oauth2_client_secret_command may be set "
 				    "(%s is on line %u)",
 				    ld->keys[j].name, ld->keys[j].line);
-				return key_error(ld, k, err);
+				return config_key_error(ld, k, err);
 			}
 		}
 		if (!config_keys_is_password_source(k->id))
@@ -908,7 +579,7 @@ check_keys(const struct loader *ld, struct error *err)
 				    "password_command may be set (%s is on "
 				    "line %u)",
 				    ld->keys[j].name, ld->keys[j].line);
-				return key_error(ld, k, err);
+				return config_key_error(ld, k, err);
 			}
 		}
 	}
@@ -916,10 +587,10 @@ check_keys(const struct loader *ld, struct error *err)
 }
 
 static int
-build_config(struct loader *ld, struct error *err)
+build_config(struct config_loader *ld, struct error *err)
 {
 	struct config *cfg = ld->cfg;
-	const struct scan_key *k;
+	const struct config_scan_key *k;
 	size_t i;
 	char names[300];
 
@@ -949,7 +620,7 @@ build_config(struct loader *ld, struct error *err)
 			account_names(ld, names, sizeof(names));
 			error_set(err, EX_CONFIG,
 			    "names no account (known: %s)", names);
-			return key_error(ld, k, err);
+			return config_key_error(ld, k, err);
 		}
 		if ((cfg->default_account = config_keys_dup(
 			 ld->lint.sections[s].name, err)) == NULL)
@@ -960,7 +631,7 @@ build_config(struct loader *ld, struct error *err)
 
 /* Name every key the scan found and find [defaults]. */
 static int
-index_keys(struct loader *ld, struct error *err)
+index_keys(struct config_loader *ld, struct error *err)
 {
 	const struct inilint *lint = &ld->lint;
 	size_t i;
@@ -975,7 +646,7 @@ index_keys(struct loader *ld, struct error *err)
 		return error_set(err, EX_OSERR, "out of memory");
 	for (i = 0; i < lint->n_keys; i++) {
 		const struct inilint_key *lk = &lint->keys[i];
-		struct scan_key *k = &ld->keys[i];
+		struct config_scan_key *k = &ld->keys[i];
 
 		k->section = lk->section;
 		k->name = lk->name;
@@ -990,7 +661,7 @@ index_keys(struct loader *ld, struct error *err)
 }
 
 static void
-loader_free(struct loader *ld)
+loader_free(struct config_loader *ld)
 {
 	int j;
 
@@ -1012,7 +683,7 @@ int
 config_load(
     const char *path, bool system, struct config **out, struct error *err)
 {
-	struct loader ld;
+	struct config_loader ld;
 	struct stat lst, st;
 	char *data = NULL;
 	size_t len = 0;
@@ -1028,7 +699,7 @@ config_load(
 	if ((ld.cfg->path = config_keys_dup(path, err)) == NULL)
 		goto out;
 	ld.cfg->system = system;
-	if (read_config(path, &fd, &data, &len, &lst, &st, err) == -1)
+	if (config_file_read(path, &fd, &data, &len, &lst, &st, err) == -1)
 		goto out;
 	ld.text = data;
 	if (inilint_scan(data, len, &ld.lint, err) == -1 ||
@@ -1041,7 +712,7 @@ config_load(
 	 * The walk checks the way to the file; fsperm_check_stat() the file
 	 * that was opened. */
 	if (ld.has_password &&
-	    check_secret_mode(path, &lst, &st, system, err) == -1)
+	    config_file_check_secret(path, &lst, &st, system, err) == -1)
 		goto out;
 	if (fsperm_check_path(path, 0, err) == -1 ||
 	    fsperm_check_stat(path, &st, 0, err) == -1)
@@ -1087,243 +758,4 @@ config_free(struct config *cfg)
 	free(cfg->default_account);
 	free(cfg->path);
 	free(cfg);
-}
-
-/* Lookup ----------------------------------------------------------------- */
-
-static bool
-path_exists(const char *p)
-{
-	struct stat st;
-
-	/* Anything but "not there" counts, so that an unreadable file is
-	 * reported instead of silently skipped. */
-	return stat(p, &st) == 0 || (errno != ENOENT && errno != ENOTDIR);
-}
-
-static int
-explicit_path(const char *p, const char *how, char **path, struct error *err)
-{
-	struct stat st;
-
-	if (*p == '\0')
-		return error_set(err, EX_CONFIG, "%s: empty file name", how);
-	if (stat(p, &st) == -1 || access(p, R_OK) == -1)
-		return error_set(
-		    err, EX_CONFIG, "%s (%s): %s", p, how, strerror(errno));
-	return (*path = config_keys_dup(p, err)) != NULL ? 0 : -1;
-}
-
-int
-config_locate(
-    const char *cli_path, char **path, bool *system, struct error *err)
-{
-	const char *env, *home;
-	char *cand[3] = {NULL, NULL, NULL};
-	size_t n = 0, i;
-	struct buf tried;
-	int rc = -1;
-
-	*path = NULL;
-	*system = false;
-	if (cli_path != NULL)
-		return explicit_path(cli_path, "-C", path, err);
-	env = getenv("MAILSUB_CONFIG");
-	if (env != NULL && *env != '\0')
-		return explicit_path(env, "$MAILSUB_CONFIG", path, err);
-	/* XDG Base Directory: a relative $XDG_CONFIG_HOME is ignored. */
-	env = getenv("XDG_CONFIG_HOME");
-	if (env != NULL && env[0] == '/' &&
-	    (cand[n++] = config_keys_join(env, "/mailsub/config.ini", err)) ==
-		NULL)
-		goto out;
-	/* sudo and cron run with HOME=/ or no HOME: no user file then. */
-	home = getenv("HOME");
-	if (home != NULL && *home != '\0' && strcmp(home, "/") != 0) {
-		if ((cand[n] = config_keys_join(
-			 home, "/.config/mailsub/config.ini", err)) == NULL)
-			goto out;
-		if (n > 0 && strcmp(cand[0], cand[n]) == 0)
-			free(cand[n]);
-		else
-			n++;
-	}
-	if ((cand[n++] = config_keys_dup(CONFIG_SYSTEM_PATH, err)) == NULL)
-		goto out;
-	for (i = 0; i < n; i++) {
-		if (path_exists(cand[i])) {
-			*path = cand[i];
-			*system = i == n - 1;
-			cand[i] = NULL;
-			rc = 0;
-			goto out;
-		}
-	}
-	buf_init(&tried, ERROR_MESSAGE_MAX);
-	for (i = 0; i < n; i++)
-		if (buf_printf(&tried, NULL, "%s%s", i ? ", " : "", cand[i]) ==
-		    -1)
-			break; /* capped: the message says what fits */
-	error_set(err, EX_CONFIG,
-	    "no configuration file (tried %s); create one or use -C FILE, see "
-	    "mailsub.conf(5)",
-	    buf_str(&tried));
-	buf_free(&tried);
-out:
-	for (i = 0; i < n; i++)
-		free(cand[i]);
-	return rc;
-}
-
-/* Selection -------------------------------------------------------------- */
-
-bool
-config_sender_matches(const char *pattern, const char *address)
-{
-	const char *at;
-
-	if (pattern == NULL || address == NULL || *pattern == '\0')
-		return false;
-	if (strcasecmp(pattern, address) == 0)
-		return true;
-	if (pattern[0] == '*' && pattern[1] == '@' &&
-	    strpbrk(pattern + 2, "*?[") == NULL) {
-		/* The whole domain, not a suffix: *@example.com must not
-		 * match a@evil-example.com or a@b@example.com. */
-		at = strchr(address, '@');
-		return at != NULL && at != address &&
-		       strchr(at + 1, '@') == NULL &&
-		       strcasecmp(at + 1, pattern + 2) == 0;
-	}
-	return fnmatch(pattern, address, FNM_CASEFOLD) == 0;
-}
-
-static void
-config_names(const struct config *cfg, char *dst, size_t size)
-{
-	size_t i, o = 0;
-	int n;
-
-	dst[0] = '\0';
-	for (i = 0; i < cfg->n_accounts && o < size; i++) {
-		n = snprintf(dst + o, size - o, "%s%s", i ? ", " : "",
-		    cfg->accounts[i]->name);
-		if (n < 0)
-			break;
-		o += (size_t)n;
-	}
-}
-
-static const struct account *
-account_by_name(const struct config *cfg, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < cfg->n_accounts; i++)
-		if (strcasecmp(cfg->accounts[i]->name, name) == 0)
-			return cfg->accounts[i];
-	return NULL;
-}
-
-int
-config_select(const struct config *cfg, const char *account_name,
-    const char *envelope_from, const struct account **out, struct error *err)
-{
-	char names[300], shown[2 * NAME_MAX_LEN];
-	size_t i, j;
-
-	*out = NULL;
-	config_names(cfg, names, sizeof(names));
-	if (account_name != NULL) {
-		if ((*out = account_by_name(cfg, account_name)) != NULL)
-			return 0;
-		error_escape(shown, sizeof(shown), account_name,
-		    strnlen(account_name, NAME_MAX_LEN));
-		return error_set(err, EX_CONFIG,
-		    "%s: no account named %s (known: %s)", cfg->path, shown,
-		    names);
-	}
-	if (envelope_from != NULL && *envelope_from != '\0') {
-		for (i = 0; i < cfg->n_accounts; i++) {
-			const struct account *a = cfg->accounts[i];
-
-			for (j = 0; j < a->n_senders; j++) {
-				if (config_sender_matches(
-					a->senders[j], envelope_from)) {
-					*out = a;
-					return 0;
-				}
-			}
-		}
-	}
-	if (cfg->default_account != NULL &&
-	    (*out = account_by_name(cfg, cfg->default_account)) != NULL)
-		return 0;
-	if (cfg->n_accounts == 1) {
-		*out = cfg->accounts[0];
-		return 0;
-	}
-	return error_set(err, EX_CONFIG,
-	    "%s: several accounts and none chosen: use -a NAME, or set account "
-	    "in [defaults] (known: %s)",
-	    cfg->path, names);
-}
-
-/* Files an account names ------------------------------------------------- */
-
-/* A file the account reads: trusted (fsperm.h) and readable. */
-static int
-check_file(const struct account *acct, const char *key, const char *path,
-    unsigned flags, struct error *err)
-{
-	if (path == NULL)
-		return 0;
-	if (fsperm_check_path(path, flags, err) == 0) {
-		if (access(path, R_OK) == 0)
-			return 0;
-		error_set(err, EX_CONFIG, "%s: %s", path, strerror(errno));
-	}
-	error_prefix(err, "%s: %s", acct->name, key);
-	return -1;
-}
-
-int
-config_check_account_files(const struct account *acct, struct error *err)
-{
-	if (check_file(acct, "password_file", acct->password_file,
-		FSPERM_SECRET | FSPERM_NOFOLLOW |
-		    (acct->system ? FSPERM_SYSTEM : 0),
-		err) == -1 ||
-	    check_file(acct, "tls_trust_file", acct->tls_trust_file, 0, err) ==
-		-1 ||
-	    check_file(acct, "tls_cert_file", acct->tls_cert_file, 0, err) ==
-		-1 ||
-	    check_file(acct, "tls_key_file", acct->tls_key_file, 0, err) ==
-		-1 ||
-	    check_file(acct, "aliases", acct->aliases, 0, err) == -1 ||
-	    check_file(acct, "oauth2_trust_file", acct->oauth2_trust_file, 0,
-		err) == -1 ||
-	    check_file(acct, "oauth2_client_secret_file",
-		acct->oauth2_client_secret_file,
-		FSPERM_SECRET | FSPERM_NOFOLLOW |
-		    (acct->system ? FSPERM_SYSTEM : 0),
-		err) == -1)
-		return -1;
-	/* The directories a run writes: the queue, the state (cache) and
-	 * the logfile's. */
-	if (acct->queue_dir != NULL &&
-	    queue_check(acct->queue_dir, err) == -1) {
-		error_prefix(err, "%s: queue_dir", acct->name);
-		return -1;
-	}
-	if (cache_check(err) == -1) {
-		error_prefix(err, "%s: state directory", acct->name);
-		return -1;
-	}
-	if (acct->logfile != NULL && *acct->logfile != '\0' &&
-	    fsperm_check_new_file(acct->logfile, err) == -1) {
-		error_prefix(err, "%s: logfile", acct->name);
-		return -1;
-	}
-	return 0;
 }

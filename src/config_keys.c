@@ -4,6 +4,9 @@
  * setter that checks one value and stores it in struct account, the parsers
  * those share, and the account's built-in defaults.  config.c finds the keys
  * in the file and layers them; errors from here never quote the value.
+ * Past 800 lines as one job: a key's table line and its setter stay in one
+ * file, so that a new key is written in one place (HACKING.md, "A
+ * configuration key"); the parsers here serve only the setters.
  */
 #include "autoconfig.h"
 

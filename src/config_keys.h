@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The configuration keys (internal to config.c): every key mailsub.conf(5)
+ * The configuration keys (internal to config*.c): every key mailsub.conf(5)
  * knows, the setter that checks one value and stores it in struct account,
  * and the account's built-in defaults.  config.c finds the keys in the file,
  * layers them and puts FILE:LINE: [account] key in front of any error.

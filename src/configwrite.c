@@ -29,7 +29,7 @@
 #include "fsperm.h"
 #include "inilint.h"
 
-/* As config.c: a configuration file is a few KiB. */
+/* As config_file.c: a configuration file is a few KiB. */
 #define FILE_MAX (1024 * 1024)
 
 int

@@ -3,8 +3,9 @@
  * The envelope of one message (RFC 5321 3.3): the reverse-path, the
  * forward-paths and what rides on MAIL and RCPT.  One type from the caller
  * to the wire: built here from the message and the options, written into
- * and read back from a queue file as "key: value" lines (queue.c frames
- * them), sent by submit.c.  A new MAIL or RCPT parameter is a field here.
+ * and read back from a queue file as "key: value" lines (queue_file.c
+ * frames them), sent by submit.c.  A new MAIL or RCPT parameter is a field
+ * here.
  */
 #ifndef MAILSUB_ENVELOPE_H
 #define MAILSUB_ENVELOPE_H
@@ -47,7 +48,8 @@ void envelope_derive(struct envelope *env);
 
 /* ---- the envelope in a queue file (queue.h shows the whole format) ---- */
 
-/* Writes one "key: value" line; queue.c's, which checks the value. */
+/* Writes one "key: value" line; queue_file.c's, which checks the
+ * value. */
 typedef int (*envelope_put_fn)(
     void *arg, const char *key, const char *value, struct error *err);
 

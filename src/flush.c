@@ -8,6 +8,9 @@
  * removed when sent, rewritten with one more attempt after a temporary
  * failure, moved to failed/ after a permanent one, or after a temporary
  * one when queue_lifetime has passed since its first attempt.
+ * Past 800 lines as one job: the runner's steps share its state (struct
+ * runner: the group's one connection, the lock of the file being sent),
+ * and the decision for a message needs all of them.
  */
 #include "autoconfig.h"
 

@@ -4,20 +4,19 @@
  * fix/force, bare To/Cc completion, and the missing From, Date and
  * Message-ID.  The block arrives in memory (message.c bounds it); the lines
  * to write leave through a callback.  address_parse_list() judges address
- * syntax; the scanner here only finds where the addresses are in the text
- * so that a field can be rewritten keeping everything else.
+ * syntax; header_scan.c only finds where the addresses are in the text so
+ * that a field can be rewritten keeping everything else, and header_gen.c
+ * makes the fields mailsub adds.  Past 800 lines as one job: splitting the
+ * block into fields and rewriting them share the field spans and the
+ * context of one pass (struct header_ctx).
  */
 #include "autoconfig.h"
 
-#include <sys/types.h>
-
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "account.h"
 #include "address.h"
@@ -25,8 +24,7 @@
 #include "error.h"
 #include "fdio.h"
 #include "header.h"
-#include "id.h"
-#include "mime.h"
+#include "header_scan.h"
 
 enum field_id {
 	FIELD_OTHER,
@@ -69,188 +67,6 @@ struct field {
 	size_t name_len;
 	enum field_id id;
 };
-
-/* RFC 5322 3.2.3 atext, and the space between words. */
-static bool
-phrase_char(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	       (c >= '0' && c <= '9') || c == ' ' ||
-	       strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
-}
-
-int
-header_phrase(struct buf *b, const char *name, size_t len, struct error *err)
-{
-	size_t i;
-	bool plain = true;
-
-	/* Not ASCII, controls, or "=?": a name can never add a header line
-	 * or pass for an encoded-word it is not. */
-	if (mime_needs_words(name, len))
-		return mime_encode_words(b, name, len, err);
-	for (i = 0; i < len; i++)
-		if (!phrase_char((unsigned char)name[i]))
-			plain = false;
-	if (plain)
-		return buf_append(b, name, len, err);
-	if (buf_addch(b, '"', err) == -1)
-		return -1;
-	for (i = 0; i < len; i++) {
-		if ((name[i] == '"' || name[i] == '\\') &&
-		    buf_addch(b, '\\', err) == -1)
-			return -1;
-		if (buf_addch(b, name[i], err) == -1)
-			return -1;
-	}
-	return buf_addch(b, '"', err);
-}
-
-int
-header_from_field(
-    struct buf *out, const char *name, const char *address, struct error *err)
-{
-	struct buf v;
-	int rc = -1;
-
-	buf_init(&v, HEADER_BLOCK_MAX);
-	if (name != NULL && name[0] != '\0') {
-		if (header_phrase(&v, name, strlen(name), err) == -1 ||
-		    buf_printf(&v, err, " <%s>", address) == -1)
-			goto out;
-	} else if (buf_appends(&v, address, err) == -1)
-		goto out;
-	rc = mime_fold(out, "From", buf_str(&v), v.len, err);
-out:
-	buf_free(&v);
-	return rc;
-}
-
-/* The mailboxes of an address list located in raw header text (folding
- * included), for rewriting it in place.  address_parse_list() is the judge
- * of validity; this only finds where things are. */
-struct mailbox_span {
-	bool have_tok;
-	size_t tok_start, tok_end; /* words outside <> and comments */
-	bool tok_at;
-	bool angle;
-	size_t angle_start, angle_end; /* inside <> */
-	bool angle_at;
-	bool have_comment;
-	size_t comment_start, comment_end; /* first comment's contents */
-};
-
-typedef int (*mailbox_fn)(void *arg, const struct mailbox_span *mb);
-
-static size_t
-skip_quoted(const char *v, size_t n, size_t i)
-{
-	/* v[i] is the opening quote; returns the index after the closing. */
-	for (i++; i < n; i++) {
-		if (v[i] == '\\' && i + 1 < n)
-			i++;
-		else if (v[i] == '"')
-			return i + 1;
-	}
-	return n;
-}
-
-static bool
-is_word_delim(char c)
-{
-	/* strchr() finds the terminating NUL too: a NUL byte in a field
-	 * would end a word without being consumed, and scan_mailboxes()
-	 * would never move past it (found by tests/fuzz/fuzz_header). */
-	return c != '\0' && strchr(" \t\n()<>,;:\"", c) != NULL;
-}
-
-static int
-emit_mailbox(struct mailbox_span *mb, mailbox_fn fn, void *arg)
-{
-	int r = 0;
-
-	if (mb->angle || mb->have_tok)
-		r = fn(arg, mb);
-	memset(mb, 0, sizeof(*mb));
-	return r;
-}
-
-static int
-scan_mailboxes(const char *v, size_t n, mailbox_fn fn, void *arg)
-{
-	struct mailbox_span mb;
-	size_t i = 0, s;
-
-	memset(&mb, 0, sizeof(mb));
-	while (i < n) {
-		char c = v[i];
-
-		if (c == ' ' || c == '\t' || c == '\n') {
-			i++;
-		} else if (c == '(') {
-			unsigned depth = 1;
-
-			s = ++i;
-			while (i < n && depth > 0) {
-				if (v[i] == '\\' && i + 1 < n)
-					i++;
-				else if (v[i] == '(')
-					depth++;
-				else if (v[i] == ')')
-					depth--;
-				i++;
-			}
-			if (!mb.have_comment) {
-				mb.have_comment = true;
-				mb.comment_start = s;
-				mb.comment_end = depth == 0 ? i - 1 : i;
-			}
-		} else if (c == ',' || c == ';') {
-			if (emit_mailbox(&mb, fn, arg) == -1)
-				return -1;
-			i++;
-		} else if (c == ':') {
-			/* The words so far named a group (RFC 5322 3.4). */
-			memset(&mb, 0, sizeof(mb));
-			i++;
-		} else if (c == '<') {
-			s = ++i;
-			mb.angle_at = false;
-			while (i < n && v[i] != '>') {
-				if (v[i] == '"') {
-					i = skip_quoted(v, n, i);
-					continue;
-				}
-				if (v[i] == '@')
-					mb.angle_at = true;
-				i++;
-			}
-			mb.angle = true;
-			mb.angle_start = s;
-			mb.angle_end = i;
-			if (i < n)
-				i++;
-		} else {
-			s = i;
-			if (c == '"')
-				i = skip_quoted(v, n, i);
-			else if (c == '>' || c == ')')
-				i++; /* stray: address_parse_list judges */
-			else
-				while (i < n && !is_word_delim(v[i])) {
-					if (v[i] == '@')
-						mb.tok_at = true;
-					i++;
-				}
-			if (!mb.have_tok) {
-				mb.have_tok = true;
-				mb.tok_start = s;
-			}
-			mb.tok_end = i;
-		}
-	}
-	return emit_mailbox(&mb, fn, arg);
-}
 
 /* Unfold for parsing: RFC 5322 2.2.3, drop the line breaks. */
 static int
@@ -504,7 +320,7 @@ struct insert_ctx {
 };
 
 static int
-note_bare(void *arg, const struct mailbox_span *mb)
+note_bare(void *arg, const struct header_mailbox *mb)
 {
 	struct insert_ctx *c = arg;
 	size_t end;
@@ -548,7 +364,7 @@ put_completed(struct header_ctx *h, const struct field *f)
 	c.v = v;
 	c.n = 0;
 	if (rc != 1 || bare == 0 ||
-	    scan_mailboxes(v, vlen, note_bare, &c) == -1 || c.n == 0)
+	    header_scan_mailboxes(v, vlen, note_bare, &c) == -1 || c.n == 0)
 		return put_lines(h, h->hdr + f->off, f->len);
 
 	buf_init(&out, HEADER_BLOCK_MAX * 2);
@@ -574,11 +390,11 @@ oom:
 
 struct first_mailbox {
 	bool found;
-	struct mailbox_span mb;
+	struct header_mailbox mb;
 };
 
 static int
-take_first(void *arg, const struct mailbox_span *mb)
+take_first(void *arg, const struct header_mailbox *mb)
 {
 	struct first_mailbox *fm = arg;
 
@@ -636,7 +452,7 @@ put_from(struct header_ctx *h, const struct field *f, bool force)
 
 	v = field_value(h, f, &vlen);
 	memset(&fm, 0, sizeof(fm));
-	scan_mailboxes(v, vlen, take_first, &fm);
+	header_scan_mailboxes(v, vlen, take_first, &fm);
 	buf_init(&out, HEADER_BLOCK_MAX * 2);
 	buf_init(&name, HEADER_BLOCK_MAX);
 	if (buf_appends(&out, "From: ", h->err) == -1)
@@ -743,59 +559,6 @@ put_generated_from(struct header_ctx *h)
 	return rc;
 }
 
-const char *
-header_full_name(const struct header_options *ho, char *buf, size_t size)
-{
-	struct passwd *pw;
-	size_t n;
-
-	if (ho->full_name != NULL || !ho->passwd_name)
-		return ho->full_name;
-	pw = getpwuid(getuid());
-	if (pw == NULL || pw->pw_gecos == NULL || pw->pw_gecos[0] == '\0')
-		return NULL;
-	n = strcspn(pw->pw_gecos, ",");
-	if (n == 0 || n >= size)
-		return NULL;
-	memcpy(buf, pw->pw_gecos, n);
-	buf[n] = '\0';
-	return buf;
-}
-
-int
-header_message_id(
-    const char *sender, const char *hostname, char **out, struct error *err)
-{
-	const char *at = sender != NULL ? strrchr(sender, '@') : NULL;
-	const char *domain;
-	char rnd[16 + 1];
-	struct tm tm;
-	time_t now = time(NULL);
-	struct buf b;
-
-	if (at != NULL && at[1] != '\0')
-		domain = at + 1;
-	else if (hostname != NULL && *hostname != '\0')
-		domain = hostname;
-	else
-		domain = "localhost";
-	gmtime_r(&now, &tm);
-	id_random_hex(rnd, 16);
-	buf_init(&b, 1024);
-	/* RFC 5322 3.6.4: unique; time, pid and randomness make it so. */
-	if (buf_printf(&b, err, "<%04d%02d%02d%02d%02d%02d.%ld.%s@%s>",
-		tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		tm.tm_min, tm.tm_sec, (long)getpid(), rnd, domain) == -1) {
-		buf_free(&b);
-		if (err->exit_code != EX_OSERR)
-			error_set(err, EX_DATAERR,
-			    "domain too long for a Message-ID");
-		return -1;
-	}
-	*out = buf_detach(&b);
-	return 0;
-}
-
 static char *
 trimmed_copy(const char *v, size_t n)
 {
@@ -815,6 +578,202 @@ trimmed_copy(const char *v, size_t n)
 	return buf_detach(&b);
 }
 
+/* The fields header_process() looks for before it writes anything. */
+struct header_found {
+	const struct field *from, *date, *msgid;
+	bool resent; /* a Resent-To, -Cc or -Bcc is present */
+};
+
+/* The first From, Date and Message-ID, and whether Resent-* names
+ * recipients. */
+static void
+find_fields(const struct header_ctx *h, struct header_found *fd)
+{
+	size_t i;
+
+	memset(fd, 0, sizeof(*fd));
+	for (i = 0; i < h->n_fields; i++) {
+		const struct field *f = &h->fields[i];
+
+		if (f->id == FIELD_RESENT_TO || f->id == FIELD_RESENT_CC ||
+		    f->id == FIELD_RESENT_BCC)
+			fd->resent = true;
+		else if (f->id == FIELD_FROM && fd->from == NULL)
+			fd->from = f;
+		else if (f->id == FIELD_DATE && fd->date == NULL)
+			fd->date = f;
+		else if (f->id == FIELD_MESSAGE_ID && fd->msgid == NULL)
+			fd->msgid = f;
+	}
+}
+
+/* -t: the recipients of To, Cc and Bcc, or of the Resent-* ones. */
+static int
+read_recipients(struct header_ctx *h, bool resent)
+{
+	size_t i;
+
+	for (i = 0; i < h->n_fields; i++) {
+		enum field_id id = h->fields[i].id;
+		bool use =
+		    resent
+			? id == FIELD_RESENT_TO || id == FIELD_RESENT_CC ||
+			      id == FIELD_RESENT_BCC
+			: id == FIELD_TO || id == FIELD_CC || id == FIELD_BCC;
+
+		if (use && collect_rcpts(h, &h->fields[i]) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* The message's own Message-ID, trimmed and unfolded, into the result. */
+static int
+keep_message_id(struct header_ctx *h, const struct field *msgid)
+{
+	size_t vlen;
+	const char *v = field_value(h, msgid, &vlen);
+
+	free(h->res->message_id);
+	h->res->message_id = trimmed_copy(v, vlen);
+	if (h->res->message_id == NULL)
+		return error_set(h->err, EX_OSERR, "out of memory");
+	return 0;
+}
+
+/* add_headers: the From, Date and Message-ID the message lacks. */
+static int
+put_missing(struct header_ctx *h, const struct header_found *fd)
+{
+	if (fd->from == NULL && *h->sender != '\0' &&
+	    put_generated_from(h) == -1)
+		return -1;
+	if (fd->date == NULL) {
+		char line[80];
+
+		memcpy(line, "Date: ", 6);
+		header_format_date(time(NULL), line + 6, sizeof(line) - 6);
+		if (put_line(h, line, strlen(line)) == -1)
+			return -1;
+	}
+	if (fd->msgid == NULL) {
+		char *id;
+		struct buf line;
+
+		if (header_message_id(
+			h->sender, h->ho->hostname, &id, h->err) == -1)
+			return -1;
+		free(h->res->message_id);
+		h->res->message_id = id;
+		buf_init(&line, 2048);
+		if (buf_printf(&line, h->err, "Message-ID: %s", id) == -1 ||
+		    put_line(h, line.data, line.len) == -1) {
+			buf_free(&line);
+			return -1;
+		}
+		buf_free(&line);
+	}
+	return 0;
+}
+
+/* A From field: kept, fixed or forced as from_header says, and replaced
+ * by the caller's address when it names one the caller may not use. */
+static int
+put_from_field(
+    struct header_ctx *h, const struct field *f, enum account_from_header mode)
+{
+	const struct header_options *ho = h->ho;
+	int w;
+
+	/* A From the caller may not use becomes the caller's address (the
+	 * envelope sender, already checked). */
+	if (ho->sender_ok != NULL) {
+		const char *env = h->sender;
+		int ok = senders_ok(h, f);
+
+		if (ok == -1)
+			return -1;
+		if (*h->sender == '\0' && ho->own_address != NULL)
+			h->sender = ho->own_address;
+		if (ok != 1 && *h->sender != '\0') {
+			if (ok == 0 || mode == ACCOUNT_FROM_KEEP)
+				h->res->sender_warning =
+				    "a From header naming another address was "
+				    "replaced";
+			w = put_from(h, f, true);
+			h->sender = env;
+			return w;
+		}
+		h->sender = env;
+	}
+	if (mode != ACCOUNT_FROM_KEEP && *h->sender != '\0')
+		return put_from(h, f, mode == ACCOUNT_FROM_FORCE);
+	return put_lines(h, h->hdr + f->off, f->len);
+}
+
+/* A Sender, Resent-From or Resent-Sender: removed when it names an address
+ * the caller may not use. */
+static int
+put_sender_field(struct header_ctx *h, const struct field *f)
+{
+	if (h->ho->sender_ok != NULL) {
+		int ok = senders_ok(h, f);
+
+		if (ok == -1)
+			return -1;
+		if (ok != 1) {
+			h->res->sender_warning =
+			    "a Sender or Resent-From header naming another "
+			    "address was removed";
+			return 0;
+		}
+	}
+	return put_lines(h, h->hdr + f->off, f->len);
+}
+
+/* Every field of the message in order, Bcc left out, the address fields
+ * rewritten as the account says. */
+static int
+put_fields(struct header_ctx *h, enum account_from_header mode)
+{
+	size_t i;
+
+	for (i = 0; i < h->n_fields; i++) {
+		const struct field *f = &h->fields[i];
+		int w;
+
+		switch (f->id) {
+		case FIELD_BCC:
+		case FIELD_RESENT_BCC:
+			/* mailsub(1), DESCRIPTION: Bcc never leaves the host.
+			 */
+			continue;
+		case FIELD_FROM:
+			w = put_from_field(h, f, mode);
+			break;
+		case FIELD_SENDER:
+		case FIELD_RESENT_FROM:
+		case FIELD_RESENT_SENDER:
+			w = put_sender_field(h, f);
+			break;
+		case FIELD_TO:
+		case FIELD_CC:
+			if (h->domain != NULL) {
+				w = put_completed(h, f);
+				break;
+			}
+			w = put_lines(h, h->hdr + f->off, f->len);
+			break;
+		default:
+			w = put_lines(h, h->hdr + f->off, f->len);
+			break;
+		}
+		if (w == -1)
+			return -1;
+	}
+	return 0;
+}
+
 /*
  * The header_process() steps in order: -t recipients (RFC 5322 3.6.6:
  * Resent-* fields describe the resending, so they alone name the
@@ -828,10 +787,8 @@ header_process(const char *text, size_t len, const struct header_options *ho,
 {
 	const struct account *acct = ho->acct;
 	struct header_ctx h;
-	const struct field *from = NULL, *date = NULL, *msgid = NULL;
-	bool resent = false, add;
+	struct header_found fd;
 	enum account_from_header mode;
-	size_t i;
 	int rc = -1;
 
 	memset(&h, 0, sizeof(h));
@@ -847,152 +804,19 @@ header_process(const char *text, size_t len, const struct header_options *ho,
 			   *acct->default_domain != '\0'
 		       ? acct->default_domain
 		       : NULL;
-	add = acct != NULL && acct->add_headers;
 	mode = acct != NULL ? acct->from_header : ACCOUNT_FROM_FIX;
 	if (split_fields(&h, err) == -1)
 		return -1;
 
-	for (i = 0; i < h.n_fields; i++) {
-		const struct field *f = &h.fields[i];
-
-		if (f->id == FIELD_RESENT_TO || f->id == FIELD_RESENT_CC ||
-		    f->id == FIELD_RESENT_BCC)
-			resent = true;
-		else if (f->id == FIELD_FROM && from == NULL)
-			from = f;
-		else if (f->id == FIELD_DATE && date == NULL)
-			date = f;
-		else if (f->id == FIELD_MESSAGE_ID && msgid == NULL)
-			msgid = f;
-	}
-
-	if (ho->read_recipients)
-		for (i = 0; i < h.n_fields; i++) {
-			enum field_id id = h.fields[i].id;
-			bool use = resent ? id == FIELD_RESENT_TO ||
-						id == FIELD_RESENT_CC ||
-						id == FIELD_RESENT_BCC
-					  : id == FIELD_TO || id == FIELD_CC ||
-						id == FIELD_BCC;
-
-			if (use && collect_rcpts(&h, &h.fields[i]) == -1)
-				goto out;
-		}
-
-	if (msgid != NULL) {
-		size_t vlen;
-		const char *v = field_value(&h, msgid, &vlen);
-
-		free(res->message_id);
-		res->message_id = trimmed_copy(v, vlen);
-		if (res->message_id == NULL) {
-			error_set(err, EX_OSERR, "out of memory");
-			goto out;
-		}
-	}
-
-	if (add && from == NULL && *h.sender != '\0' &&
-	    put_generated_from(&h) == -1)
+	find_fields(&h, &fd);
+	if (ho->read_recipients && read_recipients(&h, fd.resent) == -1)
 		goto out;
-	if (add && date == NULL) {
-		char line[80];
-
-		memcpy(line, "Date: ", 6);
-		header_format_date(time(NULL), line + 6, sizeof(line) - 6);
-		if (put_line(&h, line, strlen(line)) == -1)
-			goto out;
-	}
-	if (add && msgid == NULL) {
-		char *id;
-		struct buf line;
-
-		if (header_message_id(h.sender, ho->hostname, &id, err) == -1)
-			goto out;
-		free(res->message_id);
-		res->message_id = id;
-		buf_init(&line, 2048);
-		if (buf_printf(&line, err, "Message-ID: %s", id) == -1 ||
-		    put_line(&h, line.data, line.len) == -1) {
-			buf_free(&line);
-			goto out;
-		}
-		buf_free(&line);
-	}
-
-	for (i = 0; i < h.n_fields; i++) {
-		const struct field *f = &h.fields[i];
-		int w;
-
-		switch (f->id) {
-		case FIELD_BCC:
-		case FIELD_RESENT_BCC:
-			/* mailsub(1), DESCRIPTION: Bcc never leaves the host.
-			 */
-			continue;
-		case FIELD_FROM:
-			/* A From the caller may not use becomes the caller's
-			 * address (the envelope sender, already checked). */
-			if (ho->sender_ok != NULL) {
-				const char *env = h.sender;
-				int ok = senders_ok(&h, f);
-
-				if (ok == -1)
-					goto out;
-				if (*h.sender == '\0' &&
-				    ho->own_address != NULL)
-					h.sender = ho->own_address;
-				if (ok != 1 && *h.sender != '\0') {
-					if (ok == 0 ||
-					    mode == ACCOUNT_FROM_KEEP)
-						res->sender_warning =
-						    "a From header naming "
-						    "another address was "
-						    "replaced";
-					w = put_from(&h, f, true);
-					h.sender = env;
-					break;
-				}
-				h.sender = env;
-			}
-			if (mode != ACCOUNT_FROM_KEEP && *h.sender != '\0') {
-				w = put_from(&h, f, mode == ACCOUNT_FROM_FORCE);
-				break;
-			}
-			w = put_lines(&h, h.hdr + f->off, f->len);
-			break;
-		case FIELD_SENDER:
-		case FIELD_RESENT_FROM:
-		case FIELD_RESENT_SENDER:
-			if (ho->sender_ok != NULL) {
-				int ok = senders_ok(&h, f);
-
-				if (ok == -1)
-					goto out;
-				if (ok != 1) {
-					res->sender_warning =
-					    "a Sender or "
-					    "Resent-From header naming "
-					    "another address was removed";
-					continue;
-				}
-			}
-			w = put_lines(&h, h.hdr + f->off, f->len);
-			break;
-		case FIELD_TO:
-		case FIELD_CC:
-			if (h.domain != NULL) {
-				w = put_completed(&h, f);
-				break;
-			}
-			w = put_lines(&h, h.hdr + f->off, f->len);
-			break;
-		default:
-			w = put_lines(&h, h.hdr + f->off, f->len);
-			break;
-		}
-		if (w == -1)
-			goto out;
-	}
+	if (fd.msgid != NULL && keep_message_id(&h, fd.msgid) == -1)
+		goto out;
+	if (acct != NULL && acct->add_headers && put_missing(&h, &fd) == -1)
+		goto out;
+	if (put_fields(&h, mode) == -1)
+		goto out;
 	rc = 0;
 out:
 	free(h.fields);
@@ -1042,31 +866,4 @@ header_from_address(const char *text, size_t len, char **out, struct error *err)
 	}
 	free(h.fields);
 	return rc == -1 ? -1 : 0;
-}
-
-void
-header_format_date(time_t t, char *dst, size_t size)
-{
-	/* RFC 5322 3.3 names, never the locale's. */
-	static const char *const days[] = {
-	    "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-	static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May",
-	    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-	struct tm tm;
-	long off;
-	char sign = '+';
-
-	if (localtime_r(&t, &tm) == NULL) {
-		gmtime_r(&t, &tm);
-		tm.tm_gmtoff = 0;
-	}
-	off = tm.tm_gmtoff / 60;
-	if (off < 0) {
-		sign = '-';
-		off = -off;
-	}
-	snprintf(dst, size, "%s, %d %s %04d %02d:%02d:%02d %c%02ld%02ld",
-	    days[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12],
-	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec, sign, off / 60,
-	    off % 60);
 }

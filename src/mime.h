@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * MIME encoders for compose mode and header.c, all pure: base64 in
+ * MIME encoders for compose mode and header_gen.c, all pure: base64 in
  * 76-column lines and quoted-printable as streams (RFC 2045 6.7, 6.8), a
  * scanner that decides whether text may go as 7bit, RFC 2047 encoded-words
  * for header text, RFC 2231 parameter values, header folding (RFC 5322

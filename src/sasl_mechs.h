@@ -2,10 +2,10 @@
 /*
  * The SASL mechanisms mailsub knows and what each needs, and whether an
  * account authenticates at all: the one list, without libgsasl, read by
- * config_keys.c (auth = and its error text), config.c (does the account
- * send a secret), submit.c (is AUTH needed) and auth.c, the SASL module,
- * which runs the exchange (RFC 4954).  A new mechanism is one line here,
- * its exchange in auth.c when libgsasl does not do it, and
+ * config_keys.c (auth = and its error text), config_rules.c (does the
+ * account send a secret), submit.c (is AUTH needed) and auth.c, the SASL
+ * module, which runs the exchange (RFC 4954).  A new mechanism is one line
+ * here, its exchange in auth.c when libgsasl does not do it, and
  * man/mailsub.conf.5.
  */
 #ifndef MAILSUB_SASL_MECHS_H

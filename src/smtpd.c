@@ -14,6 +14,8 @@
  * into lines by the rule of stdin mode (message.h) and re-encoded in wire
  * form, so a body cannot smuggle a second envelope through us (SMTP
  * smuggling, SEC Consult 2023); see read_data.
+ * Past 800 lines as one job: one server, whose input, commands and replies
+ * all work on the one struct session.
  */
 #include "autoconfig.h"
 

@@ -22,7 +22,8 @@ struct buf;
  * The version of struct tls_module and of everything passed through it.
  * Bump it whenever struct tls_module, a type it passes or reaches (struct
  * transport, account, tls_info, error, buf), or a function of the binary
- * that tls.c, tls_cert.c or tls_trust.c calls changes (tlsmod.h).
+ * that tls.c, tls_handshake.c, tls_cert.c or tls_trust.c calls changes
+ * (tlsmod.h).
  */
 #define TLS_MODULE_ABI 4
 
@@ -54,7 +55,8 @@ struct tls_module {
 
 extern TLSMOD_EXPORT const struct tls_module mailsub_tls_module;
 
-/* The entry points themselves, in tls.c (for the unit tests). */
+/* The entry points themselves, in tls.c and tls_handshake.c (for the unit
+ * tests). */
 int tls_upgrade(struct transport *t, const struct account *acct,
     struct error *err);
 int tls_describe_chain(const struct transport *t, bool json, struct buf *out,

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Certificates in words, for tls.c (inside the TLS module): what a
+ * Certificates in words, for tls.c and tls_handshake.c (inside the TLS
+ * module): what a
  * failed verification means, the one-line summary of -v, and the chain
  * --serverinfo prints.
  */

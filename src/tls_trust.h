@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Trust anchors on demand, for tls.c.  A bundle such as the system's
+ * Trust anchors on demand, for tls_handshake.c.  A bundle such as the system's
  * (/etc/ssl/certs/ca-certificates.crt, some 140 certificates) costs about
  * 70 M instructions to load whole, while a chain needs one or two of its
  * certificates: those whose subject is the issuer (or the subject) of a
  * certificate the server sent.  Loading fewer anchors can only make the
  * verification fail, never pass (GnuTLS still checks every signature),
- * and tls.c loads the whole bundle when none matches.
+ * and tls_handshake.c loads the whole bundle when none matches.
  */
 #ifndef MAILSUB_TLS_TRUST_H
 #define MAILSUB_TLS_TRUST_H

@@ -141,7 +141,7 @@ if command -v strace >/dev/null 2>&1; then
 	t_result "a TLS delivery without AUTH loads no SASL library"
 	# The run before left a session ticket: this one resumes, and a
 	# resumed session shows no certificate, so the trust anchors are
-	# never read (tls.c, verify_peer).
+	# never read (tls_handshake.c, verify_peer).
 	grep -q 'mailsub-tls\.so' "$T/strace-tls" ||
 	    t_err "no trace of the STARTTLS run"
 	grep -q 'ca\.crt' "$T/strace-tls" &&

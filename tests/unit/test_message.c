@@ -1039,7 +1039,7 @@ test_generated_from_long_utf8_name(void **state)
 	run_free(&r);
 }
 
-/* The generated From is header.c's, for a message read and a composed one
+/* The generated From is header_gen.c's, for a message read and a composed one
  * alike (compose_head.c calls header_from_field()): a name that looks like
  * an encoded-word or holds a control character is encoded, and a long
  * name is folded within 76 columns. */

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Unit tests for queue.c: directories, unique names, the durable store
- * (round trip through queue_read_envelope, failed/ area, no partial file
- * after a write failure under RLIMIT_FSIZE), the strict header parser, and
- * the queue runner's primitives (IDs, listing, locks, rewrite, move,
- * removal, recovery of stale tmp/ files).
+ * Unit tests for queue.c and queue_file.c: directories, unique names, the
+ * durable store (round trip through queue_read_envelope, failed/ area, no
+ * partial file after a write failure under RLIMIT_FSIZE), the strict header
+ * parser, and the queue runner's primitives (IDs, listing, locks, rewrite,
+ * move, removal, recovery of stale tmp/ files).
  */
 #include "autoconfig.h"
 

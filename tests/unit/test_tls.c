@@ -543,8 +543,8 @@ test_success_tls12(void **state)
 	client_close(&c);
 }
 
-/* The default priorities put X25519 first (tls.c); a server without it
- * still gets a group it has, through a HelloRetryRequest. */
+/* The default priorities put X25519 first (tls_transport.h); a server
+ * without it still gets a group it has, through a HelloRetryRequest. */
 static void
 test_key_exchange_groups(void **state)
 {
