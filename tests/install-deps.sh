@@ -4,7 +4,8 @@
 # tests/integration/callers.sh -- git send-email needs libmailtools-perl,
 # which git-email only recommends; util-linux gives script and unshare;
 # ca-certificates is the system bundle test_tls verifies against, strace
-# shows what tlsmod.sh's runs open, time measures compose.sh's memory).
+# shows what tlsmod.sh's runs open, time measures compose.sh's memory;
+# esmtp is the bench's second reference client).
 # Idempotent and fast on re-runs: apt-get runs only when a package is
 # missing.  Postfix is preseeded to "No configuration" so that no system
 # instance is set up; the tests run their own private Postfix and Dovecot
@@ -14,7 +15,7 @@ set -eu
 
 PACKAGES="build-essential autoconf automake pkg-config libgnutls28-dev
 libgsasl-dev libiniparser-dev libcmocka-dev libmagic-dev gnutls-bin postfix
-dovecot-core python3 python3-aiosmtpd python3-pytest mandoc msmtp faketime clang
+dovecot-core python3 python3-aiosmtpd python3-pytest mandoc msmtp esmtp faketime clang
 clang-tools libclang-rt-14-dev git
 git-email libmailtools-perl php-cli bsd-mailx s-nail mutt util-linux
 ca-certificates strace time"
