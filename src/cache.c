@@ -18,12 +18,16 @@
 
 #include "buf.h"
 #include "cache.h"
+#include "error.h"
+#include "fsperm.h"
 
-/* Only the user: no group or other bits. */
+/* Only the user: no group or other bits (fsperm.h's rule for secrets). */
 static bool
-private_to_us(const struct stat *st)
+private_to_us(const char *path, const struct stat *st)
 {
-	return st->st_uid == geteuid() && (st->st_mode & 077) == 0;
+	struct error err;
+
+	return fsperm_check_stat(path, st, FSPERM_SECRET, &err) == 0;
 }
 
 /* mkdir -p with mode 0700 for what is created. */
@@ -45,12 +49,12 @@ make_dirs(char *path)
 	return mkdir(path, 0700) == 0 || errno == EEXIST;
 }
 
-bool
-cache_dir(char *out, size_t size)
+/* Where the cache is, made or not; false when there is none. */
+static bool
+cache_path(char *out, size_t size)
 {
 	const char *state = getenv("XDG_STATE_HOME");
 	const char *home = getenv("HOME");
-	struct stat st;
 	int n;
 
 	/* XDG base directories must be absolute; otherwise ignored. */
@@ -60,14 +64,35 @@ cache_dir(char *out, size_t size)
 		n = snprintf(out, size, "%s/.local/state/mailsub/cache", home);
 	else
 		return false;
-	if (n < 0 || (size_t)n >= size)
+	return n >= 0 && (size_t)n < size;
+}
+
+/* The directory of secrets: the user's alone, and the way to it trusted. */
+#define CACHE_DIR_RULE (FSPERM_DIR | FSPERM_NOFOLLOW | FSPERM_SECRET)
+
+bool
+cache_dir(char *out, size_t size)
+{
+	struct error err;
+
+	/* Nothing is made where someone else could reach it. */
+	if (!cache_path(out, size) ||
+	    fsperm_check_path(out, CACHE_DIR_RULE | FSPERM_MISSING_OK, &err) ==
+		-1 ||
+	    !make_dirs(out))
 		return false;
-	if (!make_dirs(out))
-		return false;
-	if (lstat(out, &st) == -1 || !S_ISDIR(st.st_mode) ||
-	    !private_to_us(&st))
-		return false;
-	return true;
+	return fsperm_check_path(out, CACHE_DIR_RULE, &err) == 0;
+}
+
+int
+cache_check(struct error *err)
+{
+	char path[4096];
+
+	if (!cache_path(path, sizeof(path)))
+		return 0;
+	return fsperm_check_path(
+	    path, FSPERM_DIR | FSPERM_NOFOLLOW | FSPERM_MISSING_OK, err);
 }
 
 bool
@@ -112,9 +137,8 @@ cache_load(const char *name, unsigned char *out, size_t size, size_t *len)
 	close(dfd);
 	if (fd == -1)
 		return false;
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    !private_to_us(&st) || st.st_size <= 0 ||
-	    (unsigned long long)st.st_size > size ||
+	if (fstat(fd, &st) == -1 || !private_to_us(name, &st) ||
+	    st.st_size <= 0 || (unsigned long long)st.st_size > size ||
 	    st.st_size > CACHE_VALUE_MAX) {
 		close(fd);
 		return false;

@@ -21,8 +21,17 @@
 
 /* The cache directory, made (mode 0700) when missing, into out.  False
  * when there is none: no HOME (or HOME=/, as for daemons and sudo) and no
- * XDG_STATE_HOME, or a directory that is not the user's alone. */
+ * XDG_STATE_HOME, or a directory that is not the user's alone, or one on
+ * a way that is not trusted (fsperm.h). */
 bool cache_dir(char *out, size_t size);
+
+struct error;
+
+/* Whether what exists of the cache directory and the state directory it
+ * is in (fsperm.h) can be trusted: 0, or EX_CONFIG naming the path.  No
+ * cache (no HOME) is 0.  A cache that is trusted but not the user's alone
+ * is not an error: it is simply not used. */
+int cache_check(struct error *err);
 
 /* Whether name is a valid entry name (pure; for tests). */
 bool cache_name_ok(const char *name);

@@ -29,10 +29,13 @@
 #endif
 
 #include "buf.h"
+#include "cache.h"
 #include "config.h"
 #include "config_keys.h"
 #include "error.h"
+#include "fsperm.h"
 #include "inilint.h"
+#include "queue.h"
 
 /* A configuration file is a few KiB; anything past this is a mistake. */
 #define FILE_MAX	  (1024 * 1024)
@@ -99,17 +102,14 @@ add_warning(struct config *cfg, struct error *err, const char *fmt, ...)
 /* Files ------------------------------------------------------------------ */
 
 /*
- * The rule for a file holding a password: a regular file, not a symlink,
- * owned by the user and readable by nobody else.  The system file may be
- * owned by root and readable by a group (admins grant access that way).
+ * A file holding a password: no symbolic link (name the file itself), and
+ * the rule of fsperm.h for secrets; the system file may be owned by root
+ * and readable by a group (admins grant access that way).
  */
 static int
 check_secret_mode(const char *path, const struct stat *lst,
     const struct stat *st, bool system, struct error *err)
 {
-	uid_t uid = geteuid();
-	unsigned mode = (unsigned)(st->st_mode & 07777);
-
 	if (S_ISLNK(lst->st_mode))
 		return error_set(err, EX_CONFIG,
 		    "%s: holds a password but is a symbolic link; name the "
@@ -119,34 +119,18 @@ check_secret_mode(const char *path, const struct stat *lst,
 	    lst->st_ino != st->st_ino)
 		return error_set(err, EX_CONFIG,
 		    "%s: holds a password but is not a regular file", path);
-	if (st->st_uid != uid && !(system && st->st_uid == 0))
-		return error_set(err, EX_CONFIG,
-		    "%s: holds a password but is owned by uid %lu, not by you "
-		    "(uid %lu)",
-		    path, (unsigned long)st->st_uid, (unsigned long)uid);
-	if (system && (mode & S_IROTH) != 0)
-		return error_set(err, EX_CONFIG,
-		    "%s: holds a password but is readable by others (mode "
-		    "%04o); chmod o-rwx %s",
-		    path, mode, path);
-	if (!system && (mode & (S_IRGRP | S_IROTH)) != 0)
-		return error_set(err, EX_CONFIG,
-		    "%s: holds a password but is readable by group/others "
-		    "(mode %04o); chmod 600 %s",
-		    path, mode, path);
-	return 0;
+	return fsperm_check_stat(
+	    path, st, FSPERM_SECRET | (system ? FSPERM_SYSTEM : 0), err);
 }
 
 /*
- * Read the whole file, bounded, refusing anything but a regular file owned
- * by the user or root: a file someone else controls could run
- * password_command as the user, and its content must never be printed.
+ * Read the whole file, bounded, refusing anything but a regular file; whose
+ * it is, config_load() checks next (its content is never printed).
  */
 static int
 read_config(const char *path, int *fd_out, char **data, size_t *len,
     struct stat *lst, struct stat *st, struct error *err)
 {
-	uid_t uid = geteuid();
 	char *buf;
 	size_t n = 0;
 	ssize_t r;
@@ -166,13 +150,6 @@ read_config(const char *path, int *fd_out, char **data, size_t *len,
 	}
 	if (!S_ISREG(st->st_mode)) {
 		error_set(err, EX_CONFIG, "%s: not a regular file", path);
-		goto fail;
-	}
-	if (st->st_uid != uid && st->st_uid != 0) {
-		error_set(err, EX_CONFIG,
-		    "%s: owned by uid %lu, neither you (uid %lu) nor root; "
-		    "refusing to read it",
-		    path, (unsigned long)st->st_uid, (unsigned long)uid);
 		goto fail;
 	}
 	if (st->st_size > FILE_MAX) {
@@ -777,22 +754,23 @@ config_load(
 	if (inilint_scan(data, len, &ld.lint, err) == -1 ||
 	    index_keys(&ld, err) == -1)
 		goto out;
-	/* The permission check comes before syntax errors: it is the one
-	 * that matters when both apply. */
+	/* The permission checks come before syntax errors: they are the
+	 * ones that matter when both apply.  Every config is trusted input
+	 * (fsperm.h), not only one with a secret: its keys choose the
+	 * server a password goes to, the commands run and the files written.
+	 * The walk checks the way to the file; fsperm_check_stat() the file
+	 * that was opened. */
 	if (ld.has_password &&
 	    check_secret_mode(path, &lst, &st, system, err) == -1)
+		goto out;
+	if (fsperm_check_path(path, 0, err) == -1 ||
+	    fsperm_check_stat(path, &st, 0, err) == -1)
 		goto out;
 	if (ld.lint.error_line != 0) {
 		error_set(err, EX_CONFIG, "%s:%u: %s", path, ld.lint.error_line,
 		    ld.lint.error);
 		goto out;
 	}
-	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 &&
-	    add_warning(ld.cfg, err,
-		"%s: writable by group/others (mode %04o): whoever can change "
-		"it can run password_command as you",
-		path, (unsigned)(st.st_mode & 07777)) == -1)
-		goto out;
 	if (ini_load(&ld, fd, &st, err) == -1 || build_config(&ld, err) == -1)
 		goto out;
 	*out = ld.cfg;
@@ -1006,20 +984,18 @@ config_select(const struct config *cfg, const char *account_name,
 
 /* Files an account names ------------------------------------------------- */
 
+/* A file the account reads: trusted (fsperm.h) and readable. */
 static int
-check_readable(const struct account *acct, const char *key, const char *path,
-    struct error *err)
+check_file(const struct account *acct, const char *key, const char *path,
+    unsigned flags, struct error *err)
 {
-	struct stat st;
-
 	if (path == NULL)
 		return 0;
-	if (stat(path, &st) == -1 || access(path, R_OK) == -1)
+	if (fsperm_check_path(path, flags, err) == 0) {
+		if (access(path, R_OK) == 0)
+			return 0;
 		error_set(err, EX_CONFIG, "%s: %s", path, strerror(errno));
-	else if (!S_ISREG(st.st_mode))
-		error_set(err, EX_CONFIG, "%s: not a regular file", path);
-	else
-		return 0;
+	}
 	error_prefix(err, "%s: %s", acct->name, key);
 	return -1;
 }
@@ -1027,30 +1003,33 @@ check_readable(const struct account *acct, const char *key, const char *path,
 int
 config_check_account_files(const struct account *acct, struct error *err)
 {
-	struct stat lst, st;
-
-	if (acct->password_file != NULL) {
-		if (lstat(acct->password_file, &lst) == -1 ||
-		    stat(acct->password_file, &st) == -1 ||
-		    access(acct->password_file, R_OK) == -1) {
-			error_set(err, EX_CONFIG, "%s: %s", acct->password_file,
-			    strerror(errno));
-			goto bad_password_file;
-		}
-		if (check_secret_mode(acct->password_file, &lst, &st,
-			acct->system, err) == -1)
-			goto bad_password_file;
-	}
-	if (check_readable(acct, "tls_trust_file", acct->tls_trust_file, err) ==
+	if (check_file(acct, "password_file", acct->password_file,
+		FSPERM_SECRET | FSPERM_NOFOLLOW |
+		    (acct->system ? FSPERM_SYSTEM : 0),
+		err) == -1 ||
+	    check_file(acct, "tls_trust_file", acct->tls_trust_file, 0, err) ==
 		-1 ||
-	    check_readable(acct, "tls_cert_file", acct->tls_cert_file, err) ==
+	    check_file(acct, "tls_cert_file", acct->tls_cert_file, 0, err) ==
 		-1 ||
-	    check_readable(acct, "tls_key_file", acct->tls_key_file, err) ==
+	    check_file(acct, "tls_key_file", acct->tls_key_file, 0, err) ==
 		-1 ||
-	    check_readable(acct, "aliases", acct->aliases, err) == -1)
+	    check_file(acct, "aliases", acct->aliases, 0, err) == -1)
 		return -1;
+	/* The directories a run writes: the queue, the state (cache) and
+	 * the logfile's. */
+	if (acct->queue_dir != NULL &&
+	    queue_check(acct->queue_dir, err) == -1) {
+		error_prefix(err, "%s: queue_dir", acct->name);
+		return -1;
+	}
+	if (cache_check(err) == -1) {
+		error_prefix(err, "%s: state directory", acct->name);
+		return -1;
+	}
+	if (acct->logfile != NULL && *acct->logfile != '\0' &&
+	    fsperm_check_new_file(acct->logfile, err) == -1) {
+		error_prefix(err, "%s: logfile", acct->name);
+		return -1;
+	}
 	return 0;
-bad_password_file:
-	error_prefix(err, "%s: password_file", acct->name);
-	return -1;
 }

@@ -57,8 +57,11 @@ int config_select(const struct config *cfg, const char *account_name,
     const char *envelope_from, const struct account **out,
     struct error *err);
 
-/* Check that files the account names (password_file, tls files, aliases)
- * exist and have safe permissions: for --check-config and before use. */
+/* Check that the files the account reads (password_file, tls files,
+ * aliases) exist and are trusted, and that the directories it writes
+ * (queue_dir, the state directory, the logfile's) are trusted (fsperm.h):
+ * EX_CONFIG naming the path otherwise.  For --check-config and before
+ * use. */
 int config_check_account_files(const struct account *acct,
     struct error *err);
 

@@ -5,8 +5,8 @@
  * connection (RSET between messages), every file locked while it is sent.
  * What happens to a message is decided here and stored by queue.c:
  * removed when sent, rewritten with one more attempt after a temporary
- * failure, moved to failed/ after a permanent one or when queue_lifetime
- * has passed.
+ * failure, moved to failed/ after a permanent one, or after a temporary
+ * one when queue_lifetime has passed since its first attempt.
  */
 #include "autoconfig.h"
 
@@ -53,6 +53,8 @@ struct runner {
 	FILE *out;		  /* "ID: sent" lines, or NULL */
 	FILE *errout;
 	bool quiet;	     /* only what the user must learn */
+	bool name_messages;  /* lines say "queued message ID:" first: the
+				run is about another message */
 	size_t max_messages; /* 0 = no limit */
 	long long end_ms;    /* 0 = no limit */
 	size_t tried;
@@ -78,25 +80,55 @@ now_ms(void)
 
 static void report(struct runner *rn, bool always, const char *account,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void report_msg(struct runner *rn, bool always, const char *account,
+    const char *id, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void vreport(struct runner *rn, bool always, const char *account,
+    const char *id, const char *fmt, va_list ap)
+    __attribute__((format(printf, 5, 0)));
+
+static void
+vreport(struct runner *rn, bool always, const char *account, const char *id,
+    const char *fmt, va_list ap)
+{
+	char line[2 * ERROR_MESSAGE_MAX];
+
+	if (rn->errout == NULL || (rn->quiet && !always))
+		return;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	fputs("mailsub: ", rn->errout);
+	if (id != NULL && rn->name_messages)
+		fprintf(rn->errout, "queued message %s: ", id);
+	if (account != NULL)
+		fprintf(rn->errout, "%s: ", account);
+	fprintf(rn->errout, "%s\n", line);
+	fflush(rn->errout);
+}
 
 /* One line on errout: "mailsub: ACCOUNT: ...", unless quiet. */
 static void
 report(
     struct runner *rn, bool always, const char *account, const char *fmt, ...)
 {
-	char line[2 * ERROR_MESSAGE_MAX];
 	va_list ap;
 
-	if (rn->errout == NULL || (rn->quiet && !always))
-		return;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	vreport(rn, always, account, NULL, fmt, ap);
 	va_end(ap);
-	if (account != NULL)
-		fprintf(rn->errout, "mailsub: %s: %s\n", account, line);
-	else
-		fprintf(rn->errout, "mailsub: %s\n", line);
-	fflush(rn->errout);
+}
+
+/* A line about the queued message id: after a submission, the flush it
+ * triggers names the message first, so that its lines are not taken for
+ * the outcome of the message just submitted. */
+static void
+report_msg(struct runner *rn, bool always, const char *account, const char *id,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(rn, always, account, id, fmt, ap);
+	va_end(ap);
 }
 
 /* ---- pure helpers ------------------------------------------------------ */
@@ -205,8 +237,16 @@ flush_queue_dirs(const struct config *cfg, const struct account *only,
 				 strcmp(r1, r2) == 0)
 				seen = true;
 		}
-		if (!seen)
-			d[cnt++] = a->queue_dir;
+		if (seen)
+			continue;
+		/* A queue someone else can write holds their messages,
+		 * sent as ours: the whole run is refused (fsperm.h). */
+		if (queue_check(a->queue_dir, err) == -1) {
+			error_prefix(err, "%s: queue_dir", a->name);
+			free(d);
+			return -1;
+		}
+		d[cnt++] = a->queue_dir;
 	}
 	*dirs = d;
 	*n = cnt;
@@ -339,55 +379,119 @@ fill_envelope(const struct queue_file *qf, struct envelope *env)
 			env->needs_smtputf8 = true;
 }
 
-/* A temporary failure: one more attempt, stored durably; stays in new/. */
+/*
+ * When qf was first tried; 0 when never.  Until its first attempt a file
+ * written by -odq holds the time it was queued as its first attempt
+ * (older versions count the lifetime from there).
+ */
+static time_t
+first_attempt(const struct queue_file *qf)
+{
+	return qf->attempts > 0 ? qf->first_attempt : 0;
+}
+
+/* Whether queue_lifetime has passed since first, the first attempt. */
+static bool
+past_lifetime(const struct account *acct, time_t first, time_t now)
+{
+	return acct->queue_lifetime > 0 && first > 0 &&
+	       now - first >= acct->queue_lifetime;
+}
+
+/* qf's header after one more attempt now, which failed with why. */
+static void
+attempt_envelope(const struct queue_file *qf, const char *why, time_t now,
+    struct queue_envelope *env)
+{
+	queue_file_envelope(qf, env);
+	env->attempts = qf->attempts + 1;
+	env->last_attempt = now;
+	env->first_attempt = first_attempt(qf) != 0 ? qf->first_attempt : now;
+	env->last_error = why;
+}
+
+static void give_up(struct runner *rn, const struct account *acct,
+    struct qmsg *m, const char *host, const char *why, int code,
+    const char *status, bool attempted);
+
+/*
+ * Into failed/ because queue_lifetime has passed since its first attempt
+ * and the last attempt (now, when attempted; else an earlier one) failed
+ * with last_error.
+ */
+static void
+expire(struct runner *rn, const struct account *acct, struct qmsg *m,
+    time_t now, bool attempted, const char *last_error)
+{
+	char why[ERROR_MESSAGE_MAX], age[32], life[32];
+	unsigned attempts = m->qf.attempts + (attempted ? 1 : 0);
+	time_t first = first_attempt(&m->qf);
+
+	flush_format_age(now, first != 0 ? first : now, age, sizeof(age));
+	flush_format_age(acct->queue_lifetime, 0, life, sizeof(life));
+	snprintf(why, sizeof(why),
+	    "message %s expired: first tried %s ago, queue_lifetime is %s, "
+	    "%u attempt%s; last error: %.300s",
+	    m->id, age, life, attempts, attempts == 1 ? "" : "s",
+	    last_error != NULL ? last_error : "none");
+	give_up(rn, acct, m, NULL, why, EX_UNAVAILABLE, "expired", attempted);
+}
+
+/*
+ * A temporary failure: one more attempt, stored durably; stays in new/.
+ * Past queue_lifetime since its first attempt it expires instead, unless
+ * may_expire is false (the failure was the server's, not the message's).
+ */
 static void
 defer(struct runner *rn, const struct account *acct, struct qmsg *m,
-    const char *host, const struct error *why)
+    const char *host, const struct error *why, bool may_expire)
 {
 	struct queue_envelope env;
 	struct error err;
+	time_t now = time(NULL);
 
-	queue_file_envelope(&m->qf, &env);
-	env.attempts = m->qf.attempts + 1;
-	env.last_attempt = time(NULL);
-	if (env.first_attempt == 0)
-		env.first_attempt = env.last_attempt;
-	env.last_error = why->message;
+	attempt_envelope(&m->qf, why->message, now, &env);
+	if (may_expire && past_lifetime(acct, env.first_attempt, now)) {
+		expire(rn, acct, m, now, true, why->message);
+		return;
+	}
 	error_clear(&err);
 	rn->st.deferred++;
 	if (queue_rewrite(m->qdir, m->id, QUEUE_AREA_NEW, QUEUE_AREA_NEW, &env,
 		&m->qf, &m->fd, &err) == -1)
 		/* The old version is still in place: nothing is lost. */
-		report(rn, true, acct->name,
+		report_msg(rn, true, acct->name, m->id,
 		    "%s; message %s stays queued, but its attempt could not be "
 		    "recorded: %s",
 		    why->message, m->id, err.message);
 	else
-		report(rn, false, acct->name,
+		report_msg(rn, false, acct->name, m->id,
 		    "%s; message %s stays queued (attempt %u)", why->message,
 		    m->id, env.attempts);
 	log_message(acct, m, host, why->message, EX_TEMPFAIL, "queued");
 }
 
-/* Into failed/ with the reason; status "failed" or "expired". */
+/* Into failed/ with the reason; status "failed" or "expired".  attempted:
+ * the reason is an attempt of this run, to be counted. */
 static void
 give_up(struct runner *rn, const struct account *acct, struct qmsg *m,
-    const char *host, const char *why, int code, const char *status)
+    const char *host, const char *why, int code, const char *status,
+    bool attempted)
 {
 	struct queue_envelope env;
 	struct error err;
 	char *path;
 
-	queue_file_envelope(&m->qf, &env);
-	env.last_error = why;
-	if (strcmp(status, "failed") == 0) {
-		env.attempts = m->qf.attempts + 1;
-		env.last_attempt = time(NULL);
+	if (attempted)
+		attempt_envelope(&m->qf, why, time(NULL), &env);
+	else {
+		queue_file_envelope(&m->qf, &env);
+		env.last_error = why;
 	}
 	error_clear(&err);
 	if (queue_rewrite(m->qdir, m->id, QUEUE_AREA_NEW, QUEUE_AREA_FAILED,
 		&env, &m->qf, &m->fd, &err) == -1) {
-		report(rn, true, acct->name,
+		report_msg(rn, true, acct->name, m->id,
 		    "%s; and message %s could not be moved to failed/ (it "
 		    "stays queued): %s",
 		    why, m->id, err.message);
@@ -402,39 +506,19 @@ give_up(struct runner *rn, const struct account *acct, struct qmsg *m,
 	if (rn->st.permanent == 0)
 		rn->st.permanent = code;
 	path = queue_path(m->qdir, QUEUE_AREA_FAILED, m->id);
-	report(rn, true, acct->name, "%s; message saved as %s", why,
+	report_msg(rn, true, acct->name, m->id, "%s; message saved as %s", why,
 	    path != NULL ? path : m->id);
 	free(path);
 	log_message(acct, m, host, why, code, status);
 }
 
-static bool
-expired(const struct account *acct, const struct queue_file *qf, time_t now)
-{
-	return acct->queue_lifetime > 0 && qf->first_attempt > 0 &&
-	       now - qf->first_attempt >= acct->queue_lifetime;
-}
-
-static void
-expire(
-    struct runner *rn, const struct account *acct, struct qmsg *m, time_t now)
-{
-	char why[ERROR_MESSAGE_MAX], age[32], life[32];
-
-	flush_format_age(now, m->qf.first_attempt, age, sizeof(age));
-	flush_format_age(acct->queue_lifetime, 0, life, sizeof(life));
-	snprintf(why, sizeof(why),
-	    "message %s expired: queued %s ago, queue_lifetime is %s, "
-	    "%u attempt%s; last error: %.300s",
-	    m->id, age, life, m->qf.attempts, m->qf.attempts == 1 ? "" : "s",
-	    m->qf.last_error != NULL ? m->qf.last_error : "none");
-	give_up(rn, acct, m, NULL, why, EX_UNAVAILABLE, "expired");
-}
-
-/* Send m over the open session; the session may be closed afterwards. */
+/*
+ * Send m over the open session; the session may be closed afterwards.  A
+ * failure is left in *failure (cleared when m was sent).
+ */
 static void
 send_one(struct runner *rn, const struct account *acct, struct relay *relay,
-    struct qmsg *m)
+    struct qmsg *m, struct error *failure)
 {
 	struct envelope env;
 	struct message_source src;
@@ -454,7 +538,7 @@ send_one(struct runner *rn, const struct account *acct, struct relay *relay,
 		rn->st.sent++;
 		error_clear(&rerr);
 		if (queue_remove(m->qdir, QUEUE_AREA_NEW, m->id, &rerr) == -1)
-			report(rn, true, acct->name,
+			report_msg(rn, true, acct->name, m->id,
 			    "message %s was sent, but %s: it may be sent "
 			    "again",
 			    m->id, rerr.message);
@@ -477,12 +561,17 @@ send_one(struct runner *rn, const struct account *acct, struct relay *relay,
 			    EX_OK, "sent");
 	} else {
 		error_prefix(&err, "%s", relay->where);
-		if (error_is_temporary(err.exit_code))
-			defer(rn, acct, m, relay->where, &err);
+		if (relay->session.out_of_step)
+			/* Its replies may have been another command's: it
+			 * is not to blame, and stays queued. */
+			defer(rn, acct, m, relay->where, &err, false);
+		else if (error_is_temporary(err.exit_code))
+			defer(rn, acct, m, relay->where, &err, true);
 		else
 			give_up(rn, acct, m, relay->where, err.message,
-			    err.exit_code, "failed");
+			    err.exit_code, "failed", true);
 	}
+	*failure = err;
 	submit_result_free(&res);
 }
 
@@ -495,28 +584,61 @@ limits_reached(const struct runner *rn)
 }
 
 /*
- * ids[from..n) are left for a later run.  When a connection failed, they
- * are still looked at: a message past queue_lifetime must expire even
- * while its relay is down.
+ * m waits because the relay could not take it now, for the reason down
+ * (a failed connection or login, a session the server closed on the
+ * first message): a failed attempt for m too.  Never tried, it records
+ * this as its first attempt (its queue_lifetime starts); past
+ * queue_lifetime since its first attempt, it expires; otherwise its file
+ * stays as it is.  Returns whether it stays queued.
+ */
+static bool
+hold(struct runner *rn, const struct account *acct, struct qmsg *m,
+    const struct error *down)
+{
+	struct queue_envelope env;
+	struct error err;
+	time_t now = time(NULL);
+
+	if (past_lifetime(acct, first_attempt(&m->qf), now)) {
+		expire(rn, acct, m, now, false, m->qf.last_error);
+		return false;
+	}
+	if (m->qf.attempts > 0)
+		return true;
+	attempt_envelope(&m->qf, down->message, now, &env);
+	error_clear(&err);
+	if (queue_rewrite(m->qdir, m->id, QUEUE_AREA_NEW, QUEUE_AREA_NEW, &env,
+		&m->qf, &m->fd, &err) == -1)
+		report_msg(rn, true, acct->name, m->id,
+		    "message %s stays queued, but its attempt could not be "
+		    "recorded: %s",
+		    m->id, err.message);
+	else
+		log_message(
+		    acct, m, NULL, down->message, EX_TEMPFAIL, "queued");
+	return true;
+}
+
+/*
+ * ids[from..n) are left for a later run: as they are, or, when down is
+ * set, each held (above) for that reason.
  */
 static void
 leave_rest(struct runner *rn, const char *qdir, const struct account *acct,
-    char **ids, size_t from, size_t n, bool check_expiry)
+    char **ids, size_t from, size_t n, const struct error *down)
 {
 	size_t i, rest = 0;
 
 	for (i = from; i < n; i++) {
 		struct qmsg m;
 
-		if (!check_expiry) {
+		if (down == NULL) {
 			rest++;
 			continue;
 		}
 		if (load(rn, qdir, ids[i], &m) != 0)
 			continue;
-		if (expired(acct, &m.qf, time(NULL)))
-			expire(rn, acct, &m, time(NULL));
-		else
+		if (hold(rn, acct, &m, down))
 			rest++;
 		qmsg_close(&m);
 	}
@@ -527,10 +649,22 @@ leave_rest(struct runner *rn, const char *qdir, const struct account *acct,
 	    rest == 1 ? "" : "s", rest == 1 ? "s" : "");
 }
 
+/* A failure that says the relay cannot take any message now, not just
+ * the one it happened to: temporary, and not a session out of step. */
+static const struct error *
+relay_down(const struct relay *relay, const struct error *err)
+{
+	if (relay->session.out_of_step || !error_is_temporary(err->exit_code))
+		return NULL;
+	return err;
+}
+
 /*
  * Send ids[0..n) (all naming acct) over one connection; RSET between
  * messages.  A session that dies after having carried a message is
- * opened again, at most FLUSH_RECONNECTS_MAX times.
+ * opened again, at most FLUSH_RECONNECTS_MAX times.  A session out of
+ * step (a reply that fits no command) is not: the message in flight and
+ * all later ones stay queued.
  */
 static void
 run_group(struct runner *rn, const char *qdir, const struct account *acct,
@@ -542,31 +676,55 @@ run_group(struct runner *rn, const char *qdir, const struct account *acct,
 	int reconnects = 0;
 
 	memset(&relay, 0, sizeof(relay));
+	{
+		/* What a message from stdin would be refused for (files
+		 * that are not trusted, fsperm.h) keeps these queued. */
+		struct error cerr;
+
+		error_clear(&cerr);
+		if (config_check_account_files(acct, &cerr) == -1) {
+			rn->st.untried += n;
+			if (rn->st.permanent == 0)
+				rn->st.permanent = cerr.exit_code;
+			report(rn, false, NULL,
+			    "%s; %zu message%s stay%s queued", cerr.message, n,
+			    n == 1 ? "" : "s", n == 1 ? "s" : "");
+			return;
+		}
+	}
 	for (i = 0; i < n; i++) {
+		const struct error *down;
 		struct qmsg m;
 		struct error err;
 
 		if (limits_reached(rn)) {
-			leave_rest(rn, qdir, acct, ids, i, n, false);
+			leave_rest(rn, qdir, acct, ids, i, n, NULL);
 			break;
 		}
 		if (load(rn, qdir, ids[i], &m) != 0)
 			continue;
-		if (expired(acct, &m.qf, time(NULL))) {
-			expire(rn, acct, &m, time(NULL));
-			qmsg_close(&m);
-			continue;
-		}
 		error_clear(&err);
 		if (open) {
 			relay_next_message(&relay);
 			if (submit_reset(&relay.session, &err) == -1) {
+				bool out_of_step = relay.session.out_of_step;
+
+				down = relay_down(&relay, &err);
 				relay_close(&relay);
 				open = false;
+				if (out_of_step) {
+					error_prefix(&err, "%s", relay.where);
+					report(rn, false, acct->name,
+					    "%s; session ended", err.message);
+					qmsg_close(&m);
+					leave_rest(
+					    rn, qdir, acct, ids, i, n, NULL);
+					break;
+				}
 				if (++reconnects > FLUSH_RECONNECTS_MAX) {
 					qmsg_close(&m);
 					leave_rest(
-					    rn, qdir, acct, ids, i, n, true);
+					    rn, qdir, acct, ids, i, n, down);
 					break;
 				}
 			}
@@ -575,41 +733,48 @@ run_group(struct runner *rn, const char *qdir, const struct account *acct,
 			error_clear(&err);
 			if (relay_open(&relay, acct, rn->opts->verbose, &err) ==
 			    -1) {
-				/* This message was tried; the rest wait. */
+				/* This message was tried; the rest wait.  A
+				 * refusal (the login, the certificate) leaves
+				 * them queued too, but is the run's status;
+				 * a server out of step is no refusal. */
+				bool out_of_step = relay.session.out_of_step;
+
 				rn->tried++;
-				if (error_is_temporary(err.exit_code))
-					defer(rn, acct, &m, relay.where, &err);
-				else {
-					rn->st.untried++;
-					if (rn->st.permanent == 0)
-						rn->st.permanent =
-						    err.exit_code;
-					report(rn, false, acct->name,
-					    "%s; message %s stays queued",
-					    err.message, m.id);
-					log_message(acct, &m, relay.where,
-					    err.message, err.exit_code,
-					    "queued");
-				}
+				if (!error_is_temporary(err.exit_code) &&
+				    !out_of_step && rn->st.permanent == 0)
+					rn->st.permanent = err.exit_code;
+				defer(rn, acct, &m, relay.where, &err,
+				    !out_of_step);
 				qmsg_close(&m);
-				leave_rest(rn, qdir, acct, ids, i + 1, n, true);
+				leave_rest(rn, qdir, acct, ids, i + 1, n,
+				    out_of_step ? NULL : &err);
 				return;
 			}
 			open = true;
 			on_session = 0;
 		}
 		sent_before = rn->st.sent;
-		send_one(rn, acct, &relay, &m);
+		send_one(rn, acct, &relay, &m, &err);
 		qmsg_close(&m);
 		on_session++;
+		if (relay.session.out_of_step) {
+			relay_close(&relay);
+			open = false;
+			leave_rest(rn, qdir, acct, ids, i + 1, n, NULL);
+			break;
+		}
 		if (relay.session.closed) {
+			down = relay_down(&relay, &err);
 			relay_close(&relay);
 			open = false;
 			/* Only a server that took a message is worth a new
 			 * connection in the same run. */
-			if ((rn->st.sent == sent_before && on_session == 1) ||
-			    ++reconnects > FLUSH_RECONNECTS_MAX) {
-				leave_rest(rn, qdir, acct, ids, i + 1, n, true);
+			if (rn->st.sent == sent_before && on_session == 1) {
+				leave_rest(rn, qdir, acct, ids, i + 1, n, down);
+				break;
+			}
+			if (++reconnects > FLUSH_RECONNECTS_MAX) {
+				leave_rest(rn, qdir, acct, ids, i + 1, n, NULL);
 				break;
 			}
 		}
@@ -777,6 +942,7 @@ flush_after_delivery(const struct config *cfg, const struct account *acct,
 		return;
 	runner_init(&rn, cfg, opts, NULL, errout);
 	rn.quiet = true;
+	rn.name_messages = true;
 	rn.only_account = acct->name;
 	rn.max_messages = FLUSH_AFTER_MESSAGES;
 	rn.end_ms = now_ms() + FLUSH_AFTER_SECONDS * 1000LL;

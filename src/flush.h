@@ -90,7 +90,8 @@ void flush_find_message_id(
  * The queue directories of the configuration: only's, or every account's
  * once (accounts usually share the default queue_dir; the same directory
  * under two spellings counts once).  *dirs (malloc'd) holds borrowed
- * strings.
+ * strings.  A directory that is not trusted (queue_check()) fails the
+ * whole call with EX_CONFIG: nothing in it is listed or sent.
  */
 int flush_queue_dirs(const struct config *cfg, const struct account *only,
     const char ***dirs, size_t *n, struct error *err);

@@ -380,6 +380,13 @@ inilint_scan(
 	unsigned lineno = 0;
 	long cur = -1;
 
+	/* Windows editors start UTF-8 files with U+FEFF; iniparser would
+	 * read it as part of the first line. */
+	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
+		problem(
+		    lint, 1, "UTF-8 byte-order mark; save the file without it");
+		pos = 3;
+	}
 	while (pos < len) {
 		const char *nl = memchr(text + pos, '\n', len - pos);
 		size_t llen =

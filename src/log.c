@@ -5,6 +5,8 @@
  */
 #include "autoconfig.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -16,6 +18,7 @@
 
 #include "account.h"
 #include "error.h"
+#include "fsperm.h"
 #include "log.h"
 
 /* One record per write(2); O_APPEND makes each write land whole even
@@ -57,6 +60,55 @@ put_stderr(const char *p, size_t n)
 	}
 }
 
+static bool
+is_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+/* Whether s starts with an escape that error_escape() wrote (\xHH): error
+ * messages and reply summaries arrive escaped, and one pass is enough. */
+static bool
+is_escape(const char *s)
+{
+	return s[0] == '\\' && s[1] == 'x' && is_hex(s[2]) && is_hex(s[3]);
+}
+
+/* error_escape() for text that may hold escaped parts already: those are
+ * kept as they are, everything else is escaped as error_escape() does. */
+static void
+escape_once(char *dst, size_t size, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0, i;
+
+	if (size == 0)
+		return;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (i + 4 <= len && is_escape(s + i)) {
+			if (o + 4 >= size)
+				break;
+			memcpy(dst + o, s + i, 4);
+			o += 4;
+			i += 3;
+		} else if (c >= 0x20 && c < 0x7f && c != '\\') {
+			if (o + 1 >= size)
+				break;
+			dst[o++] = (char)c;
+		} else {
+			if (o + 4 >= size)
+				break;
+			dst[o++] = '\\';
+			dst[o++] = 'x';
+			dst[o++] = hex[c >> 4];
+			dst[o++] = hex[c & 15];
+		}
+	}
+	dst[o] = '\0';
+}
+
 void
 log_verbose(const char *fmt, ...)
 {
@@ -74,7 +126,7 @@ log_verbose(const char *fmt, ...)
 		return;
 	len = (size_t)n < sizeof(raw) ? (size_t)n : sizeof(raw) - 1;
 	memcpy(line, "mailsub: ", 9);
-	error_escape(line + 9, sizeof(line) - 10, raw, len);
+	escape_once(line + 9, sizeof(line) - 10, raw, len);
 	len = strlen(line);
 	line[len++] = '\n';
 	put_stderr(line, len);
@@ -105,7 +157,8 @@ log_transcript(void *arg, char dir, const char *line, size_t len, bool secret)
 
 /* Escape a value for the record: controls, DEL, bytes >= 0x80, '\\' and
  * '"' become \xHH; spaces too unless the value is quoted, so the record
- * stays key=value words. */
+ * stays key=value words.  The quoted value (the reply or error line) is
+ * escaped text already: its \xHH escapes are kept, not escaped again. */
 static size_t
 escape_value(char *dst, size_t size, const char *s, bool quoted)
 {
@@ -120,7 +173,13 @@ escape_value(char *dst, size_t size, const char *s, bool quoted)
 
 		if (c == ' ' && quoted)
 			plain = true;
-		if (plain) {
+		if (quoted && is_escape(s)) {
+			if (o + 4 >= size)
+				break;
+			memcpy(dst + o, s, 4);
+			o += 4;
+			s += 3;
+		} else if (plain) {
 			if (o + 1 >= size)
 				break;
 			dst[o++] = (char)c;
@@ -256,7 +315,7 @@ format_record(const struct log_record *rec, char *dst, size_t size)
 }
 
 static void
-note_failure(const char *what, const char *path, int errnum)
+note_line(const char *what, const char *path, const char *why)
 {
 	char line[LOG_LINE_MAX + 128], esc[LOG_LINE_MAX];
 	int n;
@@ -266,11 +325,56 @@ note_failure(const char *what, const char *path, int errnum)
 		return;
 	failure_noted = true;
 	error_escape(esc, sizeof(esc), path, strlen(path));
-	n = snprintf(line, sizeof(line), "mailsub: %s %s: %s\n", what, esc,
-	    strerror(errnum));
+	n = snprintf(
+	    line, sizeof(line), "mailsub: %s %s: %s\n", what, esc, why);
 	if (n > 0)
 		put_stderr(line,
 		    (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
+static void
+note_failure(const char *what, const char *path, int errnum)
+{
+	note_line(what, path, strerror(errnum));
+}
+
+/*
+ * Open the logfile to append: never through a symlink (O_NOFOLLOW), never
+ * a FIFO or device, and only in a directory nobody else can write
+ * (fsperm.h), so no one can point root's records at a file of their
+ * choice.  -1 when it is not to be written (noted once).
+ */
+static int
+open_logfile(const char *path)
+{
+	struct error err;
+	struct stat st;
+	int fd;
+
+	error_clear(&err);
+	if (fsperm_check_new_file(path, &err) == -1) {
+		note_line("not writing the log file", path, err.message);
+		return -1;
+	}
+	fd = open(path,
+	    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW |
+		O_NONBLOCK,
+	    0600);
+	if (fd == -1) {
+		note_failure("cannot open log file", path, errno);
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		note_failure("cannot open log file", path, errno);
+		close(fd);
+		return -1;
+	}
+	if (fsperm_check_stat(path, &st, 0, &err) == -1) {
+		note_line("not writing the log file", path, err.message);
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 void
@@ -302,12 +406,8 @@ log_record(const struct account *acct, const struct log_record *rec)
 			n = (int)sizeof(line) - 1;
 			line[n - 1] = '\n';
 		}
-		fd = open(acct->logfile,
-		    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
-		if (fd == -1) {
-			note_failure(
-			    "cannot open log file", acct->logfile, errno);
-		} else {
+		fd = open_logfile(acct->logfile);
+		if (fd != -1) {
 			ssize_t w = write(fd, line, (size_t)n);
 
 			if (w != n)

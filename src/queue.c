@@ -23,6 +23,7 @@
 
 #include "buf.h"
 #include "error.h"
+#include "fsperm.h"
 #include "queue.h"
 
 #define COPY_BLOCK	   (64 * 1024)
@@ -60,16 +61,52 @@ make_dir(const char *path, struct error *err)
 	    err, EX_CANTCREAT, "cannot create %s: %s", path, strerror(errno));
 }
 
+static const char *const subdirs[] = {"tmp", "new", "failed"};
+
+/* fsperm.h's rule for queue_dir (which may be a link to a trusted
+ * directory) and its subdirectories (which mailsub makes, so a link there
+ * was planted: never followed). */
+static int
+check_dirs(const char *queue_dir, unsigned missing, struct error *err)
+{
+	char path[PATH_MAX];
+	size_t i;
+	int n;
+
+	if (fsperm_check_path(queue_dir, FSPERM_DIR | missing, err) == -1)
+		return -1;
+	for (i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
+		n = snprintf(
+		    path, sizeof(path), "%s/%s", queue_dir, subdirs[i]);
+		if (n < 0 || (size_t)n >= sizeof(path))
+			return error_set(
+			    err, EX_CONFIG, "%s: path too long", queue_dir);
+		if (fsperm_check_path(path,
+			FSPERM_DIR | FSPERM_NOFOLLOW | missing, err) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+queue_check(const char *queue_dir, struct error *err)
+{
+	return check_dirs(queue_dir, FSPERM_MISSING_OK, err);
+}
+
 int
 queue_prepare(const char *queue_dir, struct error *err)
 {
-	static const char *const subdirs[] = {"tmp", "new", "failed"};
 	struct buf b;
 	size_t i;
 	int rc = -1;
 
 	if (queue_dir == NULL || *queue_dir == '\0')
 		return error_set(err, EX_CANTCREAT, "no queue directory");
+	/* Nothing is made in, or through, a directory someone else can
+	 * change; and what was made or found is checked again. */
+	if (check_dirs(queue_dir, FSPERM_MISSING_OK, err) == -1)
+		return -1;
 	buf_init(&b, PATH_MAX);
 	if (buf_appends(&b, queue_dir, err) == -1)
 		goto out;
@@ -90,7 +127,7 @@ queue_prepare(const char *queue_dir, struct error *err)
 		    make_dir(b.data, err) == -1)
 			goto out;
 	}
-	rc = 0;
+	rc = check_dirs(queue_dir, 0, err);
 out:
 	buf_free(&b);
 	return rc;

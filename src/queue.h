@@ -29,7 +29,7 @@ struct error;
  *   dsn-envid: VALUE        (optional)
  *   body: 8bitmime | 7bit
  *   attempts: N
- *   first-attempt: EPOCH
+ *   first-attempt: EPOCH    (while attempts is 0: when it was queued)
  *   last-attempt: EPOCH
  *   last-error: TEXT        (one line, control characters escaped)
  *   <empty line>
@@ -60,8 +60,14 @@ struct queue_envelope {
 	const char  *last_error;   /* one line, escaped */
 };
 
-/* Create queue_dir and its tmp/, new/ and failed/ (mode 0700). */
+/* Create queue_dir and its tmp/, new/ and failed/ (mode 0700).  Each must
+ * be trusted (fsperm.h; tmp/, new/ and failed/ no symlinks), before and
+ * after: EX_CONFIG otherwise. */
 int queue_prepare(const char *queue_dir, struct error *err);
+
+/* The same check without making anything: what exists of queue_dir and
+ * its subdirectories is trusted (0), or EX_CONFIG naming the path. */
+int queue_check(const char *queue_dir, struct error *err);
 
 /*
  * Write a queue file holding env and size bytes of wire-form message read

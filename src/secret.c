@@ -24,6 +24,7 @@
 #include "account.h"
 #include "buf.h"
 #include "error.h"
+#include "fsperm.h"
 #include "secret.h"
 
 /* A password file or a typed password longer than this is not a password. */
@@ -53,35 +54,10 @@ first_line(struct buf *b)
 	b->len = n;
 }
 
-static int
-check_stat(const struct stat *st, const char *path, struct error *err)
-{
-	if (!S_ISREG(st->st_mode))
-		return error_set(err, EX_CONFIG,
-		    "%s is not a regular file; a secret must be kept in one",
-		    path);
-	if (st->st_uid != geteuid())
-		return error_set(err, EX_CONFIG,
-		    "%s is owned by uid %lu, not by you (uid %lu); a file "
-		    "holding a secret must be your own",
-		    path, (unsigned long)st->st_uid, (unsigned long)geteuid());
-	if ((st->st_mode & (S_IRGRP | S_IROTH)) != 0)
-		return error_set(err, EX_CONFIG,
-		    "%s has mode %04o; a file holding a secret must not be "
-		    "readable by group or others (chmod 600 %s)",
-		    path, (unsigned)(st->st_mode & 07777), path);
-	return 0;
-}
-
 int
 secret_check_file_mode(const char *path, struct error *err)
 {
-	struct stat st;
-
-	if (stat(path, &st) == -1)
-		return error_set(err, EX_CONFIG, "%s: %s", path,
-		    strerror(errno));
-	return check_stat(&st, path, err);
+	return fsperm_check_path(path, FSPERM_SECRET | FSPERM_NOFOLLOW, err);
 }
 
 /* "~/x" -> "$HOME/x"; anything else is used as it is. */
@@ -103,8 +79,10 @@ expand_home(const char *path, char *out, size_t size, struct error *err)
 }
 
 static int
-read_password_file(const char *cfg_path, struct buf *out, struct error *err)
+read_password_file(const char *cfg_path, bool system, struct buf *out,
+    struct error *err)
 {
+	unsigned    rule = FSPERM_SECRET | (system ? FSPERM_SYSTEM : 0);
 	char        path[PATH_MAX];
 	char        chunk[512];
 	struct stat st;
@@ -113,17 +91,22 @@ read_password_file(const char *cfg_path, struct buf *out, struct error *err)
 
 	if (expand_home(cfg_path, path, sizeof(path), err) == -1)
 		return -1;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* The way to it (fsperm.h), then the file we opened, not the name:
+	 * no race with a rename. */
+	if (fsperm_check_path(path, rule | FSPERM_NOFOLLOW, err) == -1) {
+		error_prefix(err, "password_file");
+		return -1;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
 	if (fd == -1)
 		return error_set(err, EX_CONFIG, "password_file %s: %s", path,
 		    strerror(errno));
-	/* Check the file we opened, not the name: no race with a rename. */
 	if (fstat(fd, &st) == -1) {
 		error_set(err, EX_CONFIG, "password_file %s: %s", path,
 		    strerror(errno));
 		goto done;
 	}
-	if (check_stat(&st, path, err) == -1) {
+	if (fsperm_check_stat(path, &st, rule, err) == -1) {
 		error_prefix(err, "password_file");
 		goto done;
 	}
@@ -154,6 +137,15 @@ read_password_file(const char *cfg_path, struct buf *out, struct error *err)
 	if (out->len == 0) {
 		error_set(err, EX_CONFIG, "password_file %s: first line is "
 		    "empty", path);
+		goto done;
+	}
+	/* Windows editors start UTF-8 files with U+FEFF: it would go to
+	 * the server as part of the password. */
+	if (out->len >= 3 && memcmp(out->data, "\xef\xbb\xbf", 3) == 0) {
+		error_set(err, EX_CONFIG,
+		    "password_file %s: UTF-8 byte-order mark; save the file "
+		    "without it",
+		    path);
 		goto done;
 	}
 	rc = 0;
@@ -225,20 +217,44 @@ format_size(char *dst, size_t size, size_t n)
 		snprintf(dst, size, "%zu bytes", n);
 }
 
-/* Collect the child's stdout until EOF, the deadline or the cap.  Returns
- * 0 at EOF, -1 with err set otherwise. */
+/* How often the command is checked for having exited while its stdout
+ * stays open. */
+#define SECRET_EXIT_POLL_MS 50
+
+/*
+ * Collect the child's stdout until EOF, the deadline or the cap; or, once
+ * the command itself has exited, until its pipe holds nothing more: a
+ * background process it left behind (an agent, "sleep 100 &") may keep
+ * the pipe open for ever, but everything the command wrote is in the pipe
+ * when it exits.  Returns 0 (*exited tells whether *status was collected),
+ * -1 with err set otherwise.
+ */
 static int
-collect_output(int fd, long long deadline, int timeout_ms, size_t max_out,
-    struct buf *out, struct error *err)
+collect_output(int fd, pid_t pid, long long deadline, int timeout_ms,
+    size_t max_out, struct buf *out, bool *exited, int *status,
+    struct error *err)
 {
 	char          chunk[4096];
 	char          what[32];
 	struct pollfd pfd;
 	ssize_t       n;
 	long long     left;
-	int           rc = -1, pr;
+	int           rc = -1, pr, wait_ms;
+	pid_t         r;
 
+	*exited = false;
 	for (;;) {
+		if (!*exited) {
+			r = waitpid(pid, status, WNOHANG);
+			if (r == pid)
+				*exited = true;
+			else if (r == -1 && errno != EINTR) {
+				error_set(err, EX_OSERR,
+				    "password_command: waitpid: %s",
+				    strerror(errno));
+				break;
+			}
+		}
 		left = deadline - now_ms();
 		if (left <= 0) {
 			format_duration(what, sizeof(what), timeout_ms);
@@ -246,10 +262,14 @@ collect_output(int fd, long long deadline, int timeout_ms, size_t max_out,
 			    "password_command timed out after %s", what);
 			break;
 		}
+		/* After the exit only what is already there is read. */
+		wait_ms = *exited ? 0 : SECRET_EXIT_POLL_MS;
+		if (wait_ms > left)
+			wait_ms = (int)left;
 		pfd.fd = fd;
 		pfd.events = POLLIN;
 		pfd.revents = 0;
-		pr = poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
+		pr = poll(&pfd, 1, wait_ms);
 		if (pr == -1 && errno == EINTR)
 			continue;
 		if (pr == -1) {
@@ -257,8 +277,13 @@ collect_output(int fd, long long deadline, int timeout_ms, size_t max_out,
 			    strerror(errno));
 			break;
 		}
-		if (pr == 0)
+		if (pr == 0) {
+			if (*exited) {
+				rc = 0;
+				break;
+			}
 			continue;
+		}
 		n = read(fd, chunk, sizeof(chunk));
 		if (n == -1 && (errno == EINTR || errno == EAGAIN))
 			continue;
@@ -320,6 +345,7 @@ secret_run_command(const char *command, int timeout_ms, size_t max_out,
 	long long        deadline;
 	pid_t            pid;
 	int              pfd[2], status = 0, rc = -1;
+	bool             exited = false;
 
 	/* waitpid() needs SIGCHLD not ignored; restore it afterwards. */
 	memset(&sa, 0, sizeof(sa));
@@ -348,14 +374,15 @@ secret_run_command(const char *command, int timeout_ms, size_t max_out,
 	setpgid(pid, pid);
 	close(pfd[1]);
 
-	if (collect_output(pfd[0], deadline, timeout_ms, max_out, out, err) ==
-	    -1) {
+	if (collect_output(pfd[0], pid, deadline, timeout_ms, max_out, out,
+		&exited, &status, err) == -1) {
 		close(pfd[0]);
-		kill_and_reap(pid);
+		if (!exited)
+			kill_and_reap(pid);
 		goto restore;
 	}
 	close(pfd[0]);
-	if (reap(pid, deadline, timeout_ms, &status, err) == -1)
+	if (!exited && reap(pid, deadline, timeout_ms, &status, err) == -1)
 		goto restore;
 	if (WIFSIGNALED(status)) {
 		error_set(err, EX_CONFIG,
@@ -524,7 +551,8 @@ secret_get_password(const struct account *acct, struct buf *out,
 		return 0;
 	}
 	if (acct->password_file != NULL) {
-		if (read_password_file(acct->password_file, out, err) == -1) {
+		if (read_password_file(acct->password_file, acct->system, out,
+			err) == -1) {
 			buf_wipe(out);
 			return -1;
 		}

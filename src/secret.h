@@ -30,8 +30,9 @@ int secret_get_password(const struct account *acct, struct buf *out,
 int secret_run_command(const char *command, int timeout_ms, size_t max_out,
     struct buf *out, struct error *err);
 
-/* 0 if path is owned by the user and not readable by group or others;
- * else EX_CONFIG naming the file and its mode. */
+/* 0 if path may hold a password (fsperm.h: the user's own, no symlink, no
+ * access for group or others, the way to it trusted); else EX_CONFIG
+ * naming the file and its mode. */
 int secret_check_file_mode(const char *path, struct error *err);
 
 #endif

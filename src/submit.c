@@ -27,6 +27,8 @@
 #define LIST_TEXT_MAX 4096
 /* RFC 3461 4.4: ENVID is at most 100 characters (before xtext). */
 #define DSN_ENVID_MAX 100
+/* How much of a reply nobody asked for an error message quotes. */
+#define UNASKED_QUOTE_MAX 100
 
 const char *
 submit_phase_name(enum submit_phase phase)
@@ -153,9 +155,53 @@ reply_error(struct submit_session *s, const struct smtp_reply *r,
 	if (r->code >= 400 && r->code <= 599)
 		return error_set(
 		    err, error_from_reply(ctx, r->code), "%s: %s", what, sum);
+	/* A 354 to MAIL or a 250 to DATA: this reply answers another
+	 * command, so the ones after it would too. */
 	s->closed = true;
+	s->out_of_step = true;
 	return error_set(
 	    err, EX_PROTOCOL, "%s: unexpected reply %s", what, sum);
+}
+
+/*
+ * Before a command whose reply is the next one to come, nothing may be
+ * waiting: a reply nobody asked for (a server answering one command
+ * twice) would be taken for the answer to this command, and every later
+ * reply for the answer to the one before it.  The session ends instead.
+ * RFC 5321 3.8: only a 421 may come unasked, when the server shuts down.
+ */
+static int
+in_step(struct submit_session *s, const char *what, struct error *err)
+{
+	const char *p = s->conn->rbuf + s->conn->rpos;
+	size_t n = conn_pending(s->conn), len;
+	char q[UNASKED_QUOTE_MAX * 4 + 1];
+	struct smtp_reply r;
+
+	if (n == 0)
+		return 0;
+	if (n >= 4 && memcmp(p, "421", 3) == 0 &&
+	    (p[3] == ' ' || p[3] == '-')) {
+		smtp_reply_init(&r);
+		/* Always -1: the 421 (or a broken reply) closes the session. */
+		if (read_reply(s, &r, what, NULL, err) == -1) {
+			smtp_reply_free(&r);
+			return -1;
+		}
+		smtp_reply_free(&r);
+	}
+	n = conn_pending(s->conn);
+	p = s->conn->rbuf + s->conn->rpos;
+	for (len = 0; len < n && len < UNASKED_QUOTE_MAX; len++)
+		if (p[len] == '\r' || p[len] == '\n')
+			break;
+	error_escape(q, sizeof(q), p, len);
+	s->closed = true;
+	s->out_of_step = true;
+	return error_set(err, EX_PROTOCOL,
+	    "%s: the server sent a reply to no command (\"%s%s\"); the "
+	    "session is out of step",
+	    what, q, len < n && p[len] != '\r' && p[len] != '\n' ? "..." : "");
 }
 
 /* Queue a command; a failure means the link is unusable. */
@@ -211,7 +257,8 @@ rset_quietly(struct submit_session *s)
 		return;
 	error_clear(&e);
 	smtp_reply_init(&r);
-	if (conn_command(s->conn, &e, "RSET") == -1 ||
+	if (in_step(s, "RSET", &e) == -1 ||
+	    conn_command(s->conn, &e, "RSET") == -1 ||
 	    conn_flush(s->conn, &e) == -1 ||
 	    read_reply(s, &r, "RSET", NULL, &e) == -1)
 		s->closed = true;
@@ -359,6 +406,7 @@ submit_open(struct submit_session *s, struct conn *conn,
 	s->conn = conn;
 	s->acct = acct;
 	s->closed = false;
+	s->out_of_step = false;
 	s->authenticated = false;
 	s->helo_only = false;
 	s->tls_active = conn_tls_info(conn) != NULL;
@@ -591,6 +639,8 @@ transaction(struct submit_session *s, const struct envelope *env,
 	    mail_what, sizeof(mail_what), "MAIL FROM:<%.300s>", env->sender);
 
 	s->phase = SUBMIT_PHASE_MAIL;
+	if (in_step(s, mail_what, err) == -1)
+		goto out;
 	if (conn_command_path(
 		s->conn, err, "MAIL FROM:", env->sender, mparams) == -1) {
 		io_failed(s, mail_what, err);
@@ -648,6 +698,8 @@ transaction(struct submit_session *s, const struct envelope *env,
 				s->closed = true;
 				goto out;
 			}
+			if (in_step(s, what, err) == -1)
+				goto out;
 			if (conn_command_path(s->conn, err,
 				"RCPT TO:", rcpts[i], buf_str(&rp)) == -1) {
 				io_failed(s, what, err);
@@ -706,6 +758,8 @@ transaction(struct submit_session *s, const struct envelope *env,
 	if (chunking) {
 		/* RFC 3030: BDAT carries the message without dot-stuffing
 		 * and needs no 354 round trip. */
+		if (in_step(s, "BDAT", err) == -1)
+			goto out;
 		if (smtp_send_bdat(
 			s->conn, msg->fd, msg->offset, msg->size, err) == -1) {
 			io_failed(s, "BDAT", err);
@@ -713,6 +767,8 @@ transaction(struct submit_session *s, const struct envelope *env,
 		}
 	} else {
 		if (!data_pipelined) {
+			if (in_step(s, "DATA", err) == -1)
+				goto out;
 			if (conn_command(s->conn, err, "DATA") == -1) {
 				io_failed(s, "DATA", err);
 				goto out;
@@ -727,6 +783,8 @@ transaction(struct submit_session *s, const struct envelope *env,
 			rset_quietly(s);
 			goto out;
 		}
+		if (in_step(s, "DATA", err) == -1)
+			goto out;
 		if (smtp_send_data(
 			s->conn, msg->fd, msg->offset, msg->size, err) == -1) {
 			io_failed(s, "DATA", err);
@@ -840,6 +898,8 @@ submit_reset(struct submit_session *s, struct error *err)
 		return error_set(err, EX_SOFTWARE, "the session is closed");
 	smtp_reply_init(&r);
 	s->phase = SUBMIT_PHASE_RSET;
+	if (in_step(s, "RSET", err) == -1)
+		goto out;
 	if (conn_command(s->conn, err, "RSET") == -1) {
 		io_failed(s, "RSET", err);
 		goto out;

@@ -65,6 +65,9 @@ struct submit_session {
 	bool                  authenticated;
 	bool                  helo_only;   /* server refused EHLO */
 	bool                  closed;      /* after 421 or a protocol error */
+	bool                  out_of_step; /* a reply that fits no command:
+	                                      later replies cannot be matched
+	                                      to their commands */
 	char                  greeting[SMTP_REPLY_LINE_MAX];
 	struct smtp_caps      caps_before_tls; /* for --serverinfo */
 	unsigned              messages_sent;

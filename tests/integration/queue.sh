@@ -144,18 +144,55 @@ grep -q "$FAILED_ID: deleted" "$T/stdout" || t_err "stdout: $(cat "$T/stdout")"
 grep -q "status=deleted" "$T/log" || t_err "log: no deleted record"
 t_result "--queue-delete"
 
-# Expiry: queue_lifetime passed since the first attempt.
+# Expiry: queue_lifetime counts from the first attempt, and a message
+# expires only when an attempt fails.  Queued with -odq three days ago
+# (before its first attempt the file holds the time it was queued, as
+# older versions wrote it) and never tried, it is tried, and delivered.
 reset_queue
 queue_one "$T/q.ini" 7
 old=$(($(date +%s) - 3 * 86400))
 sed -i "s/^first-attempt: .*/first-attempt: $old/" "$Q/new/$QID"
 mk_config "$T/life.ini" "logfile = $T/log" queue_lifetime=2d
+before=$(sink_count "$T/rec")
 run_mailsub /dev/null -C "$T/life.ini" -q
-expect_exit 69 && expect_stderr "message $QID expired: queued 3d(00h)? ago" &&
+expect_exit 0 && expect_where none "$Q"
+[ "$(sink_count "$T/rec")" = $((before + 1)) ] || t_err "not delivered"
+grep -q 'status=expired' "$T/log" && t_err "expired untried: $(cat "$T/log")"
+t_result "-odq older than queue_lifetime is tried, not expired"
+
+# The same, to a recipient the server defers: the first attempt fails,
+# starts the lifetime, and the message stays queued.
+reset_queue
+queue_one "$T/q.ini" 7 later@example.org
+sed -i "s/^first-attempt: .*/first-attempt: $old/" "$Q/new/$QID"
+t0=$(date +%s)
+run_mailsub /dev/null -C "$T/life.ini" -q
+expect_exit 75 && expect_stderr "stays queued \(attempt 1\)" &&
+    expect_where new "$Q"
+[ "$(queue_header "$QFILE" attempts)" = 1 ] || t_err "attempts not 1"
+[ "$(queue_header "$QFILE" first-attempt)" -ge "$t0" ] ||
+    t_err "first attempt not now: $(queue_header "$QFILE" first-attempt)"
+t_result "the first attempt starts queue_lifetime"
+
+# Tried before, queue_lifetime ago: the next failed attempt expires it.
+sed -i "s/^first-attempt: .*/first-attempt: $old/" "$Q/new/$QID"
+run_mailsub /dev/null -C "$T/life.ini" -q
+expect_exit 69 &&
+    expect_stderr "message $QID expired: first tried 3d(00h)? ago, queue_lifetime is 2d, 2 attempts; last error: .*RCPT TO:<later@example\.org>: 451" &&
     expect_stderr "saved as $Q/failed/$QID" && expect_where failed "$Q" &&
     expect_queued_message "$QFILE" "$T/m7.txt"
+[ "$(queue_header "$QFILE" attempts)" = 2 ] || t_err "attempts not 2"
 grep -q 'status=expired' "$T/log" || t_err "log: no expired record"
-t_result "expiry moves to failed/"
+t_result "expiry moves to failed/ after a failed attempt"
+
+# Tried before, queue_lifetime ago, and the server takes it now.
+reset_queue
+queue_one "$T/q.ini" 7
+sed -i -e "s/^first-attempt: .*/first-attempt: $old/" \
+    -e "s/^attempts: .*/attempts: 4/" "$Q/new/$QID"
+run_mailsub /dev/null -C "$T/life.ini" -q
+expect_exit 0 && expect_where none "$Q"
+t_result "past queue_lifetime, delivered when the server takes it"
 
 # The flush after a successful submission; -odq does not trigger it.
 reset_queue
@@ -168,6 +205,19 @@ expect_exit 0 && expect_where none "$Q"
 [ -s "$T/stderr" ] && t_err "stderr: $(cat "$T/stderr")"
 [ "$(grep -c 'status=sent' "$T/log")" = 3 ] || t_err "log: $(cat "$T/log")"
 t_result "a successful submission flushes the account's queue"
+
+# What that flush says about an older message names it: the line is not
+# this run's outcome.
+reset_queue
+queue_one "$T/q.ini" 18 refused@example.org
+old18=$QID
+msg 19
+run_mailsub "$T/m19.txt" -C "$T/q.ini" b@example.org
+expect_exit 0 &&
+    expect_stderr "^mailsub: queued message $old18: test: 127\.0\.0\.1:$SINK_PORT: RCPT TO:<refused@example\.org>: 550 .*; message saved as $Q/failed/$old18\$"
+[ "$(wc -l <"$T/stderr")" = 1 ] || t_err "stderr: $(cat "$T/stderr")"
+[ -f "$Q/failed/$old18" ] || t_err "not in failed/"
+t_result "the flush after a submission names the messages it reports"
 
 # -odb: exit 0 at once, delivered by a detached child.
 reset_queue
@@ -270,7 +320,15 @@ expect_exit 75 && expect_stderr "127\.0\.0\.1:$dead: connect: .*stays queued" &&
     expect_stderr '1 more message stays queued'
 [ "$(count_files "$Q/new")" = 2 ] || t_err "not both queued"
 [ "$(queue_header "$Q/new/$first" attempts)" = 1 ] || t_err "attempt not recorded"
-[ "$(queue_header "$Q/new/$QID" attempts)" = 0 ] || t_err "second was tried"
+# The second was never tried: this run is its first attempt (its
+# queue_lifetime starts), recorded once, not on every run.
+[ "$(queue_header "$Q/new/$QID" attempts)" = 1 ] || t_err "no first attempt"
+queue_header "$Q/new/$QID" last-error | grep -q 'connect:' ||
+    t_err "second: no last error"
+run_mailsub /dev/null -C "$T/dead.ini" -q
+expect_exit 75
+[ "$(queue_header "$Q/new/$first" attempts)" = 2 ] || t_err "first: not 2"
+[ "$(queue_header "$Q/new/$QID" attempts)" = 1 ] || t_err "second rewritten"
 t_result "-q with the relay down"
 
 # Expiry while the relay is down: the messages after the one whose
@@ -281,14 +339,175 @@ queue_one "$T/deadlife.ini" 16
 fresh=$QID
 sleep 1
 queue_one "$T/deadlife.ini" 17
+tried=$QID
 old=$(($(date +%s) - 3 * 86400))
-sed -i "s/^first-attempt: .*/first-attempt: $old/" "$Q/new/$QID"
+sed -i -e "s/^first-attempt: .*/first-attempt: $old/" \
+    -e "s/^attempts: .*/attempts: 1/" "$Q/new/$tried"
+sleep 1
+# Queued three days ago and never tried: it must not expire untried.
+queue_one "$T/deadlife.ini" 18
+untried=$QID
+sed -i "s/^first-attempt: .*/first-attempt: $old/" "$Q/new/$untried"
 run_mailsub /dev/null -C "$T/deadlife.ini" -q
 expect_exit 69 && expect_stderr "connect: .*message $fresh stays queued" &&
-    expect_stderr "message $QID expired"
-[ -f "$Q/new/$fresh" ] && [ -f "$Q/failed/$QID" ] ||
+    expect_stderr "message $tried expired: first tried 3d" &&
+    expect_stderr '1 more message stays queued'
+[ -f "$Q/new/$fresh" ] && [ -f "$Q/failed/$tried" ] &&
+    [ -f "$Q/new/$untried" ] ||
     t_err "new/: $(ls "$Q/new"); failed/: $(ls "$Q/failed")"
+[ "$(queue_header "$Q/new/$untried" attempts)" = 1 ] ||
+    t_err "the untried one: no first attempt"
 t_result "expiry while the relay is down"
+
+# A server that answers one command twice (RFC 5321 4.2: one reply per
+# command) shifts every later reply by one.  mailsub -q sees the reply to
+# no command, ends the session, and blames no message: the first was
+# accepted, the others stay queued as they were.  The server carries on
+# after its mistake as a real one would, so that without the check the
+# next message would be refused on a reply meant for another command.
+reset_queue
+cat >"$T/twice.scn" <<'EOF'
+exit 75
+where new
+S: 220 twice ESMTP
+C: EHLO *
+S: 250 twice
+C: MAIL FROM:<sender@example.org>*
+S: 250 ok
+C: RCPT TO:<b@example.org>*
+S: 250 ok
+C: DATA
+S: 354 go
+D:
+S+ 250 2.0.0 one
+S: 250 2.0.0 one
+C: RSET
+S: 250 reset
+C: MAIL FROM:<sender@example.org>*
+S: 250 ok
+C: RCPT TO:<b@example.org>*
+S: 250 ok
+C: DATA
+S: 354 go
+D:
+S: 250 2.0.0 two
+C: QUIT
+S: 221 bye
+EOF
+mkdir -p "$T/twice.rec"
+server_start twice --scenario "$T/twice.scn" --record "$T/twice.rec" --once
+twice=$SRV_PID
+mk_config "$T/twice.ini" "logfile = $T/log"
+queue_one "$T/twice.ini" 20
+sleep 1
+queue_one "$T/twice.ini" 21
+sleep 1
+queue_one "$T/twice.ini" 22
+run_mailsub /dev/null -C "$T/twice.ini" -q
+expect_exit 75 &&
+    expect_stderr 'RSET: the server sent a reply to no command \("250 2\.0\.0 one"\); the session is out of step; session ended' &&
+    expect_stderr '2 more messages stay queued'
+[ "$(count_files "$Q/new")" = 2 ] && [ "$(count_files "$Q/failed")" = 0 ] ||
+    t_err "new/: $(ls "$Q/new"); failed/: $(ls "$Q/failed")"
+for f in "$Q"/new/*; do
+	[ "$(queue_header "$f" attempts)" = 0 ] || t_err "$f: attempt recorded"
+done
+grep -q 'Subject: q20' "$T/twice.rec/data-1-1.wire" 2>/dev/null ||
+    t_err "the first message was not sent"
+[ -f "$T/twice.rec/data-1-2.wire" ] && t_err "a second message was sent"
+wait_pid "$twice" 10 || t_err "scenario server still running"
+server_stop "$twice"
+t_result "two replies to one command: the session ends, nothing blamed"
+
+# The extra reply comes late, after RSET went out: it is taken for
+# RSET's, and the shift shows as RSET's own reply waiting before MAIL or,
+# when that comes later still, as a 250 to DATA.  The message in flight
+# records its attempt but stays queued; the one after it is not touched.
+reset_queue
+cat >"$T/late.scn" <<'EOF'
+exit 75
+where new
+S: 220 late ESMTP
+C: EHLO *
+S: 250-late
+S: 250 PIPELINING
+C: MAIL FROM:<sender@example.org>*
+C: RCPT TO:<b@example.org>*
+C: DATA
+S+ 250 ok
+S+ 250 ok
+S: 354 go
+D:
+S: 250 2.0.0 one
+!delay 1000
+S: 250 2.0.0 one
+C: RSET
+S: 250 reset
+C: MAIL FROM:<sender@example.org>*
+C: RCPT TO:<b@example.org>*
+C: DATA
+S+ 250 ok
+S+ 250 ok
+S: 354 go
+D:
+S: 250 2.0.0 two
+C: QUIT
+S: 221 bye
+EOF
+mkdir -p "$T/late.rec"
+server_start late --scenario "$T/late.scn" --record "$T/late.rec" --once
+late=$SRV_PID
+mk_config "$T/late.ini" "logfile = $T/log"
+queue_one "$T/late.ini" 23
+sleep 1
+queue_one "$T/late.ini" 24
+second=$QID
+sleep 1
+queue_one "$T/late.ini" 25
+run_mailsub /dev/null -C "$T/late.ini" -q
+expect_exit 75 &&
+    expect_stderr "(DATA: unexpected reply 250 ok|MAIL FROM:<sender@example\.org>: the server sent a reply to no command \(\"250 reset\"\); the session is out of step); message $second stays queued \(attempt 1\)" &&
+    expect_stderr '1 more message stays queued'
+[ "$(count_files "$Q/new")" = 2 ] && [ "$(count_files "$Q/failed")" = 0 ] ||
+    t_err "new/: $(ls "$Q/new"); failed/: $(ls "$Q/failed")"
+[ "$(queue_header "$Q/new/$QID" attempts)" = 0 ] || t_err "the third was touched"
+wait_pid "$late" 10 || t_err "scenario server still running"
+server_stop "$late"
+t_result "a late extra reply: the message in flight stays queued"
+
+# Out of step before the first message: EHLO answered twice (seen before
+# MAIL), or answered 354 (while the session opens).  75, not the 76 of a
+# refusal, and nothing moves to failed/.
+cat >"$T/ehlo354.scn" <<'EOF'
+exit 75
+where new
+S: 220 ehlo354 ESMTP
+C: EHLO *
+S: 354 go ahead
+end
+EOF
+for scn in "$SRCDIR/tests/scenarios/reply-twice-ehlo.scn" "$T/ehlo354.scn"; do
+	reset_queue
+	rm -rf "$T/ehlo.rec"
+	mkdir -p "$T/ehlo.rec"
+	server_start ehlo --scenario "$scn" --record "$T/ehlo.rec" --once
+	ehlo=$SRV_PID
+	mk_config "$T/ehlo.ini" "logfile = $T/log"
+	queue_one "$T/ehlo.ini" 26
+	sleep 1
+	queue_one "$T/ehlo.ini" 27
+	run_mailsub /dev/null -C "$T/ehlo.ini" -q
+	expect_exit 75 &&
+	    expect_stderr '(the session is out of step|EHLO: unexpected reply 354)' &&
+	    expect_stderr '1 more message stays queued'
+	[ "$(count_files "$Q/new")" = 2 ] && [ "$(count_files "$Q/failed")" = 0 ] ||
+	    t_err "new/: $(ls "$Q/new"); failed/: $(ls "$Q/failed")"
+	[ "$(queue_header "$Q/new/$QID" attempts)" = 0 ] ||
+	    t_err "the second was touched"
+	wait_pid "$ehlo" 10 || t_err "scenario server still running"
+	server_stop "$ehlo"
+done
+t_result "out of step at EHLO: the messages stay queued, exit 75"
 
 # Several accounts: each queue_dir once; -a limits to one account.
 reset_queue

@@ -1155,6 +1155,12 @@ test_trap_bytes(void **state)
 	    "config.ini:3: control character", NULL);
 	load_fails("[a]\nhost = x.example\nuser = a\rb\n",
 	    "config.ini:3: control character", NULL);
+	/* A byte-order mark is named, not "not a key = value line" */
+	load_fails("\xef\xbb\xbf[a]\nhost = x.example\n",
+	    "config.ini:1: UTF-8 byte-order mark; save the file without it",
+	    NULL);
+	load_fails("\xef\xbb\xbfhost = x.example\n[a]\n",
+	    "config.ini:1: UTF-8 byte-order mark", NULL);
 	/* CRLF line ends are fine, and so is UTF-8 */
 	cfg = load_ok("[a]\r\nhost = x.example\r\nuser = J\xc3\xb6rg\r\n");
 	assert_string_equal(get_acct(cfg, "a")->user, "J\xc3\xb6rg");
@@ -1516,18 +1522,48 @@ test_design_example(void **state)
 }
 
 static void
-test_writable_warning_and_empty_quotes(void **state)
+test_writable_refused_and_empty_quotes(void **state)
 {
-	char p[PATH_MAX];
+	static const mode_t bad[] = {0666, 0620, 0602, 0660};
+	char p[PATH_MAX], want[64], sub[PATH_MAX];
 	struct config *cfg = NULL;
 	struct error err;
+	size_t i;
 
-	write_file(p, "shared.ini", "[a]\nhost = x.example\n", 0666);
-	error_clear(&err);
+	/* Writable by anyone else: refused, with or without a secret (its
+	 * keys choose the server, the commands and the files written). */
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		write_file(p, "shared.ini",
+		    "[a]\nhost = x.example\npassword_command = echo "
+		    "CANARY\n",
+		    bad[i]);
+		error_clear(&err);
+		assert_int_equal(config_load(p, false, &cfg, &err), -1);
+		assert_null(cfg);
+		assert_int_equal(err.exit_code, EX_CONFIG);
+		fmt_into(want, sizeof(want), "mode %04o", (unsigned)bad[i]);
+		assert_contains(err.message, want);
+		assert_contains(err.message, "chmod go-w");
+		assert_contains(err.message, p);
+		assert_null(strstr(err.message, "CANARY"));
+	}
+	write_file(p, "shared.ini", "[a]\nhost = x.example\n", 0644);
 	assert_int_equal(config_load(p, false, &cfg, &err), 0);
-	assert_int_equal(cfg->n_warnings, 1);
-	assert_contains(
-	    cfg->warnings[0], "writable by group/others (mode 0666)");
+	assert_int_equal(cfg->n_warnings, 0);
+	config_free(cfg);
+	cfg = NULL;
+	/* A directory on the way that others can write: refused too. */
+	tmp_path(sub, "open");
+	assert_int_equal(mkdir(sub, 0700), 0);
+	write_file(p, "open/c.ini", "[a]\nhost = x.example\n", 0600);
+	assert_int_equal(chmod(sub, 0777), 0);
+	error_clear(&err);
+	assert_int_equal(config_load(p, false, &cfg, &err), -1);
+	assert_int_equal(err.exit_code, EX_CONFIG);
+	assert_contains(err.message, "a directory on the way");
+	assert_contains(err.message, sub);
+	assert_int_equal(chmod(sub, 0700), 0);
+	assert_int_equal(config_load(p, false, &cfg, &err), 0);
 	config_free(cfg);
 	/* iniparser reads "" as an empty value: refused like any empty one */
 	load_fails("[a]\nhost = x.example\nuser = \"\"\n",
@@ -1661,7 +1697,7 @@ main(int argc, char **argv)
 		test_design_example, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_size_limits, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
-		test_writable_warning_and_empty_quotes, setup, teardown),
+		test_writable_refused_and_empty_quotes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_config_example_loads, setup, teardown),
 	};

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "account.h"
+#include "error.h"
 #include "log.h"
 
 static char tmpdir[64];
@@ -214,6 +215,29 @@ test_record_warning(void **state)
 	    " reply=\"250 2\\.0\\.0 Ok: queued as 4Tq\" "
 	    "warning=\"/etc/aliases:3: alias \\\\x22nobody\\\\x22: target "
 	    "\\\\x22/dev/null\\\\x22 \\(a file\\) skipped\"\n$");
+}
+
+/* The reply of a record is an error line or a reply summary, escaped
+ * already by error_escape(): the log escapes it once, not twice. */
+static void
+test_record_escaped_once(void **state)
+{
+	static const char raw[] = "550 \x1b[2J \\ no\r\nuser";
+	struct log_record rec;
+	char esc[256], *text;
+
+	error_escape(esc, sizeof(esc), raw, sizeof(raw) - 1);
+	assert_string_equal(esc, "550 \\x1b[2J \\x5c no\\x0d\\x0auser");
+	base_record(&rec);
+	rec.reply = esc;
+	rec.status = "failed";
+	rec.exit_code = 67;
+	log_record(&account, &rec);
+	text = slurp(logpath);
+	if (strstr(text, " reply=\"550 \\x1b[2J \\x5c no\\x0d\\x0auser\"\n") ==
+	    NULL)
+		fail_msg("escaped twice: %s", text);
+	assert_null(strstr(text, "\\x5cx"));
 	free(text);
 }
 
@@ -490,6 +514,29 @@ test_transcript(void **state)
 }
 
 static void
+verbose_escaped_line(void)
+{
+	char esc[128];
+
+	error_escape(esc, sizeof(esc), "421 \x1b[2J \\", 10);
+	log_verbose("%s; trying the next host", esc);
+}
+
+/* A -v note quoting an error line escapes it once. */
+static void
+test_verbose_escaped_once(void **state)
+{
+	char *out;
+
+	log_set_verbose(true);
+	out = capture_stderr(verbose_escaped_line);
+	log_set_verbose(false);
+	assert_string_equal(
+	    out, "mailsub: 421 \\x1b[2J \\x5c; trying the next host\n");
+	free(out);
+}
+
+static void
 test_transcript_quiet_without_v(void **state)
 {
 	char *out;
@@ -510,12 +557,14 @@ main(void)
 	    T(test_record_mode_and_append),
 	    T(test_record_escaping),
 	    T(test_record_warning),
+	    T(test_record_escaped_once),
 	    T(test_record_capped),
 	    T(test_parallel_records_whole),
 	    T(test_no_destination_no_file),
 	    T(test_syslog_does_not_disturb),
 	    T(test_log_failure_noted_once),
 	    T(test_transcript),
+	    T(test_verbose_escaped_once),
 	    T(test_transcript_quiet_without_v),
 	};
 #undef T

@@ -196,6 +196,19 @@ test_file_errors(void **state)
 	assert_non_null(strstr(err.message, "empty"));
 	assert_null(strstr(err.message, "second"));
 
+	/* A byte-order mark is named, not sent as part of the password. */
+	snprintf(path, sizeof(path), "%s/bom", tmpdir);
+	write_file(path, "\xef\xbb\xbf" "canary-bom-pw\n", 0600);
+	a.password_file = path;
+	error_clear(&err);
+	assert_int_equal(secret_get_password(&a, &out, &err), -1);
+	assert_int_equal(err.exit_code, EX_CONFIG);
+	if (strstr(err.message, "bom: UTF-8 byte-order mark; save the file "
+				"without it") == NULL)
+		fail_msg("%s", err.message);
+	assert_null(strstr(err.message, "canary"));
+	assert_int_equal(out.len, 0);
+
 	/* A directory is not a password file. */
 	a.password_file = tmpdir;
 	error_clear(&err);
@@ -215,8 +228,12 @@ test_check_file_mode(void **state)
 	write_file(path, "x\n", 0600);
 	error_clear(&err);
 	assert_int_equal(secret_check_file_mode(path, &err), 0);
-	write_file(path, "x\n", 0620); /* group may write, not read */
+	write_file(path, "x\n", 0400);
 	assert_int_equal(secret_check_file_mode(path, &err), 0);
+	/* Writable by the group: they can change the secret (fsperm.h). */
+	write_file(path, "x\n", 0620);
+	assert_int_equal(secret_check_file_mode(path, &err), -1);
+	assert_non_null(strstr(err.message, "0620"));
 	write_file(path, "x\n", 0604);
 	assert_int_equal(secret_check_file_mode(path, &err), -1);
 	assert_int_equal(err.exit_code, EX_CONFIG);
@@ -360,6 +377,41 @@ test_command_timeout(void **state)
 		    "password_command timed out after 1 s");
 		buf_wipe(&out);
 	}
+}
+
+/* A command that exits leaving a background process with its stdout
+ * open: its first line is taken at once, without waiting for EOF. */
+static void
+test_command_background_child(void **state)
+{
+	long long t0;
+	char      pidfile[128], cmd[256];
+	FILE     *f;
+	int       pid = 0;
+
+	(void)state;
+	snprintf(pidfile, sizeof(pidfile), "%s/bg.pid", tmpdir);
+	snprintf(cmd, sizeof(cmd), "echo bg-pw; sleep 30 & echo $! > %s",
+	    pidfile);
+	t0 = now_ms();
+	run(cmd, 10000, 65536, 0, 0, "bg-pw", NULL);
+	assert_true(now_ms() - t0 < 3000);
+	/* Without a newline, and printed after the background start. */
+	snprintf(cmd, sizeof(cmd), "sleep 30 & echo $! >> %s; printf late-pw",
+	    pidfile);
+	t0 = now_ms();
+	run(cmd, 10000, 65536, 0, 0, "late-pw", NULL);
+	assert_true(now_ms() - t0 < 3000);
+	/* It still has to exit 0. */
+	snprintf(cmd, sizeof(cmd),
+	    "echo canary-pw; sleep 30 & echo $! >> %s; exit 2", pidfile);
+	run(cmd, 10000, 65536, -1, EX_CONFIG, NULL, "(exit 2)");
+	f = fopen(pidfile, "r");
+	assert_non_null(f);
+	while (fscanf(f, "%d", &pid) == 1)
+		if (pid > 0)
+			kill(pid, SIGKILL);
+	fclose(f);
 }
 
 static void
@@ -653,6 +705,7 @@ main(void)
 		cmocka_unit_test(test_command_ok),
 		cmocka_unit_test(test_command_failures),
 		cmocka_unit_test(test_command_timeout),
+		cmocka_unit_test(test_command_background_child),
 		cmocka_unit_test(test_command_output_cap),
 		cmocka_unit_test(test_command_stdin_is_dev_null),
 		cmocka_unit_test(test_command_closes_fds),

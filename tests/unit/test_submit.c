@@ -520,6 +520,7 @@ struct inline_run {
 	struct error err;
 	struct buf wire;
 	int rc;
+	bool out_of_step; /* the session's flag at the end */
 };
 
 static void
@@ -561,6 +562,7 @@ inline_session(struct inline_run *ir, const char *script, const char *data,
 		if (ir->rc == 0)
 			assert_int_equal(s.messages_sent, 2);
 	}
+	ir->out_of_step = s.out_of_step;
 	submit_close(&s);
 	conn_free(&c);
 	close(msg.fd);
@@ -676,6 +678,93 @@ test_two_messages_one_session(void **state)
 	assert_true(script_finished(ir.sc, why, sizeof(why)));
 	assert_string_equal(ir.res.final_reply, "250 two");
 	inline_free(&ir);
+}
+
+/* Run script (two messages to b@example.org unless the first fails);
+ * it must fail with code and a message holding want. */
+static void
+out_of_step_run(
+    const char *script, int code, const char *want, bool out_of_step)
+{
+	struct inline_run ir;
+	struct envelope env;
+	char *rcpts[] = {(char *)"b@example.org"};
+	char why[256];
+
+	memset(&env, 0, sizeof(env));
+	env.sender = "a@example.org";
+	env.rcpts = rcpts;
+	env.n_rcpts = 1;
+	inline_session(&ir, script, default_message,
+	    sizeof(default_message) - 1, &env, true);
+	if (ir.rc != -1)
+		fail_msg("not detected: %s", script);
+	assert_int_equal(ir.err.exit_code, code);
+	if (strstr(ir.err.message, want) == NULL)
+		fail_msg("'%s' not in '%s'", want, ir.err.message);
+	assert_int_equal(ir.out_of_step, out_of_step);
+	assert_null(script_failure(ir.sc));
+	if (!script_finished(ir.sc, why, sizeof(why)))
+		fail_msg("%s", why);
+	inline_free(&ir);
+}
+
+/* A server that answers one command twice shifts every later reply by
+ * one; the session ends where the extra reply shows, with no further
+ * command (not even QUIT, whose reply would be just as unreliable). */
+static void
+test_reply_to_no_command(void **state)
+{
+	/* Two 250s after the final dot, in one segment: seen before RSET. */
+	out_of_step_run("S: 220 mx\nC: EHLO client.example.org\nS: 250 mx\n"
+			"C: MAIL FROM:<a@example.org>\nS: 250 ok\n"
+			"C: RCPT TO:<b@example.org>\nS: 250 ok\n"
+			"C: DATA\nS: 354 go\nD:\nS+ 250 one\nS: 250 one\n"
+			"end\n",
+	    EX_PROTOCOL,
+	    "RSET: the server sent a reply to no command (\"250 one\"); the "
+	    "session is out of step",
+	    true);
+	/* Without PIPELINING: seen before RCPT, before DATA, before the
+	 * message itself. */
+	out_of_step_run("S: 220 mx\nC: EHLO client.example.org\nS: 250 mx\n"
+			"C: MAIL FROM:<a@example.org>\nS+ 250 ok\nS: 250 ok\n"
+			"end\n",
+	    EX_PROTOCOL,
+	    "RCPT TO:<b@example.org>: the server sent a reply to no command",
+	    true);
+	out_of_step_run("S: 220 mx\nC: EHLO client.example.org\nS: 250 mx\n"
+			"C: MAIL FROM:<a@example.org>\nS: 250 ok\n"
+			"C: RCPT TO:<b@example.org>\nS+ 250 ok\nS: 250 ok\n"
+			"end\n",
+	    EX_PROTOCOL, "DATA: the server sent a reply to no command", true);
+	out_of_step_run("S: 220 mx\nC: EHLO client.example.org\nS: 250 mx\n"
+			"C: MAIL FROM:<a@example.org>\nS: 250 ok\n"
+			"C: RCPT TO:<b@example.org>\nS: 250 ok\n"
+			"C: DATA\nS+ 354 go\nS: 250 ok\nend\n",
+	    EX_PROTOCOL, "DATA: the server sent a reply to no command", true);
+	/* After EHLO: seen before MAIL. */
+	out_of_step_run("S: 220 mx\nC: EHLO client.example.org\nS+ 250 mx\n"
+			"S: 250 mx\nend\n",
+	    EX_PROTOCOL,
+	    "MAIL FROM:<a@example.org>: the server sent a reply to no "
+	    "command",
+	    true);
+	/* The extra reply came late: the replies shift, and a 250 to DATA
+	 * is one that fits no command. */
+	out_of_step_run(
+	    "S: 220 mx\nC: EHLO client.example.org\n"
+	    "S: 250-mx\nS: 250 PIPELINING\n"
+	    "C: MAIL FROM:<a@example.org>\nC: RCPT TO:<b@example.org>\n"
+	    "C: DATA\nS: 250 ok\nS: 250 ok\nS: 250 ok\nend\n",
+	    EX_PROTOCOL, "DATA: unexpected reply 250 ok", true);
+	/* RFC 5321 3.8: a 421 may come unasked; it only closes. */
+	out_of_step_run("S: 220 mx\nC: EHLO client.example.org\nS: 250 mx\n"
+			"C: MAIL FROM:<a@example.org>\nS: 250 ok\n"
+			"C: RCPT TO:<b@example.org>\nS: 250 ok\n"
+			"C: DATA\nS: 354 go\nD:\nS+ 250 one\n"
+			"S: 421 4.3.2 shutting down\nend\n",
+	    EX_TEMPFAIL, "RSET: 421 4.3.2 shutting down", false);
 }
 
 static void
@@ -1026,6 +1115,7 @@ main(void)
 	    cmocka_unit_test(test_data_exact_bytes),
 	    cmocka_unit_test(test_data_unterminated_spool),
 	    cmocka_unit_test(test_two_messages_one_session),
+	    cmocka_unit_test(test_reply_to_no_command),
 	    cmocka_unit_test(test_refused_lists),
 	    cmocka_unit_test(test_dsn_ignored_flag),
 	    cmocka_unit_test(test_bad_dsn_notify_before_mail),
