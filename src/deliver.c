@@ -348,6 +348,7 @@ submit(struct delivery *d, struct error *err)
 	}
 	snprintf(d->where, sizeof(d->where), "%s", relay.where);
 	fill_envelope(d, &env);
+	memset(&src, 0, sizeof(src));
 	src.fd = d->msg.fd;
 	src.offset = 0;
 	src.size = d->msg.size;
