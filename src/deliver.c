@@ -24,6 +24,7 @@
 #include "net.h"
 #include "queue.h"
 #include "relay.h"
+#include "stream.h"
 #include "submit.h"
 
 int
@@ -370,25 +371,60 @@ submit(struct delivery *d, struct error *err)
 	return rc;
 }
 
+/* How the message is read: the options of this run and account. */
+static void
+message_opts(struct delivery *d, bool stop_at_dot, char *hostname,
+    size_t hostname_size, struct message_options *mo)
+{
+	net_local_fqdn(hostname, hostname_size);
+	memset(mo, 0, sizeof(*mo));
+	mo->read_recipients = d->opts->read_recipients;
+	mo->stop_at_dot = stop_at_dot;
+	mo->envelope_from = d->sender;
+	mo->full_name = d->opts->full_name;
+	mo->passwd_name = true;
+	mo->hostname = hostname;
+	mo->acct = d->acct;
+	mo->aliases = d->aliases;
+}
+
+/* The -t recipients joined to the others (once), and the whole set
+ * checked: EX_DATAERR when there is none or one is bad.  A failure
+ * leaves the set as it was, to be checked again. */
+static int
+recipients_ready(struct delivery *d, struct error *err)
+{
+	size_t i;
+
+	if (!d->header_rcpts_added) {
+		for (i = 0; i < d->msg.header_rcpts.n; i++)
+			if (address_list_add(&d->rcpts,
+				d->msg.header_rcpts.addrs[i], err) == -1)
+				return -1;
+		d->header_rcpts_added = true;
+	}
+	if (d->rcpts.n == 0)
+		return error_set(err, EX_DATAERR,
+		    "no recipients: the message has no "
+		    "To, Cc or Bcc and none were given as arguments");
+	for (i = d->rcpts_checked; i < d->rcpts.n; i++)
+		if (address_check_envelope(d->rcpts.addrs[i], err) == -1) {
+			err->exit_code = EX_DATAERR;
+			return -1;
+		}
+	d->rcpts_checked = d->rcpts.n;
+	return 0;
+}
+
 int
 delivery_read(struct delivery *d, int fd, bool stop_at_dot, struct error *err)
 {
 	struct message_options mo;
 	char hostname[256], spool_dir[4096];
-	size_t i;
 
 	if (queue_prepare(d->acct->queue_dir, err) == -1)
 		return -1;
-	net_local_fqdn(hostname, sizeof(hostname));
-	memset(&mo, 0, sizeof(mo));
-	mo.read_recipients = d->opts->read_recipients;
-	mo.stop_at_dot = stop_at_dot;
-	mo.envelope_from = d->sender;
-	mo.full_name = d->opts->full_name;
-	mo.passwd_name = true;
-	mo.hostname = hostname;
-	mo.acct = d->acct;
-	mo.aliases = d->aliases;
+	message_opts(d, stop_at_dot, hostname, sizeof(hostname), &mo);
 	snprintf(spool_dir, sizeof(spool_dir), "%s/tmp", d->acct->queue_dir);
 
 	if (d->opts->compose.print) {
@@ -407,44 +443,18 @@ delivery_read(struct delivery *d, int fd, bool stop_at_dot, struct error *err)
 		return -1;
 	}
 	d->msg_read = true;
-	for (i = 0; i < d->msg.header_rcpts.n; i++)
-		if (address_list_add(
-			&d->rcpts, d->msg.header_rcpts.addrs[i], err) == -1) {
-			keep_message(d, QUEUE_AREA_FAILED, err);
-			return -1;
-		}
-	if (d->rcpts.n == 0) {
-		error_set(err, EX_DATAERR,
-		    "no recipients: the message has no "
-		    "To, Cc or Bcc and none were given as arguments");
+	if (recipients_ready(d, err) == -1) {
 		keep_message(d, QUEUE_AREA_FAILED, err);
 		return -1;
 	}
-	for (i = d->rcpts_checked; i < d->rcpts.n; i++)
-		if (address_check_envelope(d->rcpts.addrs[i], err) == -1) {
-			err->exit_code = EX_DATAERR;
-			keep_message(d, QUEUE_AREA_FAILED, err);
-			return -1;
-		}
-	d->rcpts_checked = d->rcpts.n;
 	return 0;
 }
 
-int
-delivery_send(struct delivery *d, struct error *err)
+/* After a failed submission: kept in new/ or failed/, and the exit
+ * status (on_tempfail = queue-ok makes a queued one a success). */
+static int
+delivery_failed(struct delivery *d, struct error *err)
 {
-	if (d->opts->delivery == CLI_DELIVERY_QUEUE) {
-		error_set(err, EX_TEMPFAIL, "queued on request (-odq)");
-		keep_message(d, QUEUE_AREA_NEW, err);
-		if (err->exit_code != EX_TEMPFAIL)
-			return -1;
-		error_clear(err);
-		return 0;
-	}
-	if (submit(d, err) == 0) {
-		d->status = "sent";
-		return 0;
-	}
 	if (!error_is_temporary(err->exit_code)) {
 		keep_message(d, QUEUE_AREA_FAILED, err);
 		return -1;
@@ -463,9 +473,182 @@ delivery_send(struct delivery *d, struct error *err)
 }
 
 int
+delivery_send(struct delivery *d, struct error *err)
+{
+	if (d->opts->delivery == CLI_DELIVERY_QUEUE) {
+		error_set(err, EX_TEMPFAIL, "queued on request (-odq)");
+		keep_message(d, QUEUE_AREA_NEW, err);
+		if (err->exit_code != EX_TEMPFAIL)
+			return -1;
+		error_clear(err);
+		return 0;
+	}
+	if (submit(d, err) == 0) {
+		d->status = "sent";
+		return 0;
+	}
+	return delivery_failed(d, err);
+}
+
+/* ---- streaming (mailsub(1), STREAMING) ----------------------------- */
+
+/* Only a message read from stdin and sent right away may be sent while
+ * it is read; not one a person types (the input is slow), composed, or
+ * queued. */
+static bool
+may_stream(const struct delivery *d, bool stop_at_dot)
+{
+	const struct options *o = d->opts;
+
+	return !stop_at_dot && o->delivery == CLI_DELIVERY_INTERACTIVE &&
+	       !o->compose.active && !o->compose.print;
+}
+
+/* The transaction of a message still being read; err as submit(). */
+static int
+stream_submit(struct delivery *d, struct stream *st, struct error *err)
+{
+	struct relay relay;
+	struct envelope env;
+	struct message_source src;
+	struct submit_result res;
+	const struct smtp_caps *caps;
+	int rc;
+
+	log_verbose("the input comes fast: sending the message while it is "
+		    "read");
+	if (relay_open(&relay, d->acct, d->opts->verbose, err) == -1) {
+		snprintf(d->where, sizeof(d->where), "%s", relay.where);
+		return -1;
+	}
+	snprintf(d->where, sizeof(d->where), "%s", relay.where);
+	caps = &relay.session.caps;
+	fill_envelope(d, &env);
+	/* What the rest holds is not known: 8-bit data is announced where
+	 * it may be (RFC 6152), and the size checked as it grows. */
+	if (d->opts->body_type == NULL)
+		env.body_8bit = (caps->flags & SMTP_CAP_8BITMIME) != 0;
+	st->may_8bit = d->opts->body_type != NULL || env.body_8bit;
+	st->size_limit =
+	    (caps->flags & SMTP_CAP_SIZE) != 0 ? caps->size_limit : 0;
+	memset(&src, 0, sizeof(src));
+	src.fd = d->msg.fd;
+	src.stream = stream_send;
+	src.stream_arg = st;
+	submit_result_init(&res);
+	rc = submit_send(&relay.session, &env, &src, &res, err);
+	if (rc == -1)
+		error_prefix(err, "%s", relay.where);
+	else
+		snprintf(d->final_reply, sizeof(d->final_reply), "%s",
+		    res.final_reply);
+	if (rc == 0 && res.dsn_ignored)
+		snprintf(d->warning, sizeof(d->warning),
+		    "%s: warning: the "
+		    "server does not offer DSN; delivery status notifications "
+		    "were not requested",
+		    relay.where);
+	if (st->stop == STREAM_FALLBACK)
+		log_verbose("%s: %s: the stream is given up, the message is "
+			    "sent once read",
+		    relay.where, st->why.message);
+	submit_result_free(&res);
+	relay_close(&relay);
+	return rc;
+}
+
+/*
+ * delivery_read() and delivery_send() in one, the sending started before
+ * the end of the input when it comes fast (stream.h); the outcome is the
+ * same as theirs in every case.
+ */
+static int
+delivery_stream(struct delivery *d, struct error *err)
+{
+	struct message_options mo;
+	struct stream st;
+	struct stream_rate rate;
+	struct error outcome;
+	char hostname[256], spool_dir[4096];
+	bool tried = false, streamed = false;
+	int rc, sent = -1;
+
+	if (queue_prepare(d->acct->queue_dir, err) == -1)
+		return -1;
+	message_opts(d, false, hostname, sizeof(hostname), &mo);
+	snprintf(spool_dir, sizeof(spool_dir), "%s/tmp", d->acct->queue_dir);
+	memset(&st, 0, sizeof(st));
+	st.m = &d->msg;
+	st.in_fd = STDIN_FILENO;
+	error_clear(&outcome);
+	if (message_reader_open(
+		STDIN_FILENO, spool_dir, &mo, &d->msg, &st.mr, err) == -1)
+		return -1;
+	stream_rate_init(&rate);
+	while ((rc = message_reader_step(st.mr, err)) == 1) {
+		if (tried || !message_reader_in_body(st.mr) ||
+		    !stream_rate_fast(&rate, d->msg.input_bytes))
+			continue;
+		tried = true;
+		/* Nothing is sent that would be refused at the end anyway:
+		 * that is said once the whole message is read. */
+		if (!message_reader_clean(st.mr) ||
+		    message_reader_flush(st.mr, err) == -1 ||
+		    recipients_ready(d, &outcome) == -1) {
+			if (d->msg.fd < 0) {
+				rc = -1;
+				break;
+			}
+			error_clear(&outcome);
+			continue;
+		}
+		streamed = true;
+		sent = stream_submit(d, &st, &outcome);
+		break;
+	}
+	if (rc == -1) {
+		/* Nothing kept: the caller still holds the message. */
+		message_reader_free(st.mr);
+		return -1;
+	}
+	if (streamed)
+		rc = stream_read_rest(&st, err);
+	else
+		rc = message_reader_finish(st.mr, err);
+	message_reader_free(st.mr);
+	if (rc == -1) {
+		if (d->msg.fd < 0)
+			return -1;
+		d->msg_read = true;
+		keep_message(d, QUEUE_AREA_FAILED, err);
+		return -1;
+	}
+	d->msg_read = true;
+	if (recipients_ready(d, err) == -1) {
+		keep_message(d, QUEUE_AREA_FAILED, err);
+		return -1;
+	}
+	if (!streamed || st.stop == STREAM_FALLBACK)
+		return delivery_send(d, err);
+	if (sent == 0) {
+		d->status = "sent";
+		return 0;
+	}
+	if (st.stop == STREAM_OVERSIZE)
+		/* As submit_send() says it for a message of known size. */
+		error_set(err, EX_DATAERR,
+		    "%s: message is %llu bytes, server limit is %llu", d->where,
+		    d->msg.size, st.size_limit);
+	else
+		*err = outcome;
+	return delivery_failed(d, err);
+}
+
+int
 delivery_run_stdin(struct delivery *d, struct error *err)
 {
 	const struct options *o = d->opts;
+	bool stop_at_dot;
 	size_t i;
 
 	if (delivery_select(d, o->envelope_from, err) == -1)
@@ -483,8 +666,10 @@ delivery_run_stdin(struct delivery *d, struct error *err)
 		    "no recipients given (name them as arguments or use -t)");
 	/* DESIGN 1: read to EOF unless a person types the message at a
 	 * terminal without -i. */
-	if (delivery_read(d, STDIN_FILENO,
-		isatty(STDIN_FILENO) && !o->ignore_dots, err) == -1)
+	stop_at_dot = isatty(STDIN_FILENO) && !o->ignore_dots;
+	if (may_stream(d, stop_at_dot))
+		return delivery_stream(d, err);
+	if (delivery_read(d, STDIN_FILENO, stop_at_dot, err) == -1)
 		return -1;
 	if (o->compose.print)
 		return 0; /* written to stdout instead */

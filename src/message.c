@@ -32,9 +32,11 @@
 #include "message.h"
 #include "queue.h"
 
-/* Large blocks keep the per-byte cost low (DESIGN 9). */
+/* Large blocks keep the per-byte cost low.  The wire form of a block
+ * (CRLF, doubled dots) fits the output buffer, so a reader flushed after
+ * every block (message_reader_flush) writes it once. */
 #define READ_BLOCK (64 * 1024)
-#define OUT_BLOCK  (64 * 1024)
+#define OUT_BLOCK  (2 * READ_BLOCK + 1024)
 
 /* RFC 5322 2.1.1: a line is at most 998 characters, so a longer run of
  * field-name characters is body text, not a header field. */
