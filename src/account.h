@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * struct account: one resolved account profile (after [defaults],
  * inherit and provider presets), as config.c produces it and the rest of
@@ -47,6 +48,7 @@ struct account {
 	unsigned port;
 	char    *provider;
 	char    *domain;    /* EHLO name; NULL = the host's FQDN */
+	char    *mailname;  /* /etc/mailname's domain, or NULL */
 	char    *source_ip;
 	unsigned timeout;          /* seconds per I/O step */
 	unsigned connect_timeout;  /* seconds */
@@ -75,7 +77,12 @@ struct account {
 	char   *from;
 	char  **senders;           /* patterns: exact, *@domain, fnmatch */
 	size_t  n_senders;
-	char   *default_domain;
+	char  **local_senders;     /* "USER:PATTERN": in the system file,
+	                              who may send as what (USER may be
+	                              "*", every user) */
+	size_t  n_local_senders;
+	char   *default_domain;    /* or, when unset, /etc/mailname's */
+	bool    default_domain_mailname; /* it came from /etc/mailname */
 	char   *aliases;           /* path to an /etc/aliases-format file */
 	bool    add_headers;       /* add_headers = auto */
 	enum account_from_header from_header;

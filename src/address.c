@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Address lists (RFC 5322 3.4), envelope address checks (RFC 5321 4.1.2)
  (aliases live in aliases.c).  The list parser is a flat tokenizer plus a loop

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * RFC 5322 address lists (groups, comments, quoted local parts, display
  * names with encoded words) and envelope address checks.  Pure.
@@ -19,8 +20,8 @@ struct address_list {
 	size_t  n;
 	size_t  cap;
 	/* Private to address.c: a hash index over addrs so the duplicate
-	 * check stays O(1) for 100 000 recipients (FAULTS 43).  Change the
-	 * list only through address_list_add. */
+	 * check stays O(1) for 100 000 recipients (tests/FAULTS.md 43).
+	 * Change the list only through address_list_add. */
 	struct address_slot {
 		uint32_t idx1; /* index into addrs + 1; 0: empty */
 		uint32_t hash;

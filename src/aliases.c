@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Aliases (aliases(5)) and the completion of bare local names: a sorted
  * array searched with bsearch, loaded once per run.

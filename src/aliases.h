@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Completion of bare local names ("root") through an /etc/aliases-format
  * file and default_domain, so cron's MAILTO=root and fail2ban's

@@ -1,8 +1,11 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * SMTP AUTH (RFC 4954): choosing the mechanism, then the 334 challenge loop
  * with libgsasl doing the mechanism (SCRAM, PLAIN, LOGIN, CRAM-MD5, ...)
  * and this file doing XOAUTH2 and OAUTHBEARER (RFC 7628).  The loop never
- * trusts the server to end the exchange early.
+ * trusts the server to end the exchange early.  Which mechanisms exist and
+ * what each needs is sasl_mechs.c.  The module mailsub-sasl.so: its one
+ * export, mailsub_sasl_module, is at the end (auth.h).
  */
 #include "autoconfig.h"
 
@@ -20,6 +23,7 @@
 #include "cache.h"
 #include "conn.h"
 #include "error.h"
+#include "sasl_mechs.h"
 #include "secret.h"
 #include "smtp.h"
 
@@ -29,55 +33,9 @@
 /* Passwords and tokens are short; OAuth tokens reach a few KiB. */
 #define AUTH_SECRET_MAX 65536
 
-enum {
-	MECH_PASSWORD = 1u << 0,     /* uses the password or token */
-	MECH_PLUS = 1u << 1,         /* needs channel binding */
-	MECH_CLIENT_FIRST = 1u << 2, /* sends an initial response */
-	MECH_OURS = 1u << 3,         /* done here, not by libgsasl */
-	MECH_EXPLICIT = 1u << 4,     /* only when named in auth = */
-	MECH_CERT = 1u << 5,         /* needs a TLS client certificate */
-	MECH_NO_USER = 1u << 6,      /* works without user */
-};
-
-struct mech {
-	const char *name;
-	unsigned    flags;
-};
-
-/* The preference order comes first: strongest to weakest (DESIGN.md 6). */
-static const struct mech mechs[] = {
-	{"SCRAM-SHA-256-PLUS", MECH_PASSWORD | MECH_PLUS | MECH_CLIENT_FIRST},
-	{"SCRAM-SHA-256", MECH_PASSWORD | MECH_CLIENT_FIRST},
-	{"SCRAM-SHA-1-PLUS", MECH_PASSWORD | MECH_PLUS | MECH_CLIENT_FIRST},
-	{"SCRAM-SHA-1", MECH_PASSWORD | MECH_CLIENT_FIRST},
-	{"PLAIN", MECH_PASSWORD | MECH_CLIENT_FIRST},
-	{"LOGIN", MECH_PASSWORD},
-	{"CRAM-MD5", MECH_PASSWORD},
-#define N_PREFERRED 7
-	{"XOAUTH2", MECH_PASSWORD | MECH_CLIENT_FIRST | MECH_OURS |
-	    MECH_EXPLICIT},
-	{"OAUTHBEARER", MECH_PASSWORD | MECH_CLIENT_FIRST | MECH_OURS |
-	    MECH_EXPLICIT},
-	{"GSSAPI", MECH_CLIENT_FIRST | MECH_EXPLICIT | MECH_NO_USER},
-	{"EXTERNAL", MECH_CLIENT_FIRST | MECH_EXPLICIT | MECH_CERT |
-	    MECH_NO_USER},
-};
-#define N_MECHS (sizeof(mechs) / sizeof(mechs[0]))
-
-/* A mechanism libgsasl knows but this table does not (auth = DIGEST-MD5):
- * treated as needing the password and speaking second. */
-static const struct mech other_mech = {NULL, MECH_PASSWORD};
-
-static const struct mech *
-find_mech(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < N_MECHS; i++)
-		if (strcasecmp(mechs[i].name, name) == 0)
-			return &mechs[i];
-	return NULL;
-}
+/* A mechanism libgsasl knows but sasl_mechs.h does not (auth =
+ * DIGEST-MD5): treated as needing the password and speaking second. */
+static const struct sasl_mech other_mech = {NULL, SASL_MECH_PASSWORD};
 
 static bool
 gsasl_supports(const char *name)
@@ -162,11 +120,12 @@ auth_choose(const struct account *acct, const char *server_mechs,
     bool tls_active, bool have_channel_binding, char *mech, size_t mech_size,
     struct error *err)
 {
-	const struct mech *m;
-	char               no_cb[64] = "", unsupported[64] = "";
-	char               offer[SMTP_AUTH_MECHS_MAX], wanted[256];
-	bool               plaintext_ok, refused_plain = false, no_cert = false;
-	size_t             i;
+	const struct sasl_mech *m;
+	char                    no_cb[64] = "", unsupported[64] = "";
+	char                    offer[SMTP_AUTH_MECHS_MAX], wanted[256];
+	bool                    plaintext_ok, refused_plain = false;
+	bool                    no_cert = false;
+	size_t                  i;
 
 	if (list_empty(server_mechs))
 		return error_set(err, EX_UNAVAILABLE,
@@ -187,8 +146,8 @@ auth_choose(const struct account *acct, const char *server_mechs,
 
 			if (!offered(server_mechs, name))
 				continue;
-			m = find_mech(name);
-			if ((m == NULL || !(m->flags & MECH_OURS)) &&
+			m = sasl_mech_find(name);
+			if ((m == NULL || !(m->flags & SASL_MECH_TOKEN)) &&
 			    !gsasl_supports(name)) {
 				snprintf(unsupported, sizeof(unsupported), "%s",
 				    name);
@@ -196,16 +155,17 @@ auth_choose(const struct account *acct, const char *server_mechs,
 			}
 			if (m == NULL)
 				m = &other_mech;
-			if ((m->flags & MECH_PLUS) && !have_channel_binding) {
+			if ((m->flags & SASL_MECH_PLUS) &&
+			    !have_channel_binding) {
 				snprintf(no_cb, sizeof(no_cb), "%s", name);
 				continue;
 			}
-			if ((m->flags & MECH_CERT) &&
+			if ((m->flags & SASL_MECH_CERT) &&
 			    (!tls_active || acct->tls_cert_file == NULL)) {
 				no_cert = true;
 				continue;
 			}
-			if ((m->flags & MECH_PASSWORD) && !plaintext_ok) {
+			if ((m->flags & SASL_MECH_PASSWORD) && !plaintext_ok) {
 				refused_plain = true;
 				continue;
 			}
@@ -232,13 +192,15 @@ auth_choose(const struct account *acct, const char *server_mechs,
 		    offer, wanted);
 	}
 
-	for (i = 0; i < N_PREFERRED; i++) {
-		m = &mechs[i];
+	/* sasl_mechs.h: the table's order is the preference order. */
+	for (m = sasl_mechs; m->name != NULL; m++) {
+		if (m->flags & SASL_MECH_EXPLICIT)
+			continue;
 		if (!offered(server_mechs, m->name))
 			continue;
-		if ((m->flags & MECH_PLUS) && !have_channel_binding)
+		if ((m->flags & SASL_MECH_PLUS) && !have_channel_binding)
 			continue;
-		if ((m->flags & MECH_PASSWORD) && !plaintext_ok) {
+		if ((m->flags & SASL_MECH_PASSWORD) && !plaintext_ok) {
 			refused_plain = true;
 			continue;
 		}
@@ -375,7 +337,7 @@ send_auth(struct exchange *x, char **pending, struct error *err)
 	int        rc = -1;
 
 	buf_init(&line, AUTH_SECRET_MAX * 2);
-	if (x->flags & MECH_CLIENT_FIRST) {
+	if (x->flags & SASL_MECH_CLIENT_FIRST) {
 		if (x->step(x, NULL, 0, &raw, &raw_len, err) == -1)
 			goto out;
 		ir = b64_encode(raw, raw_len, err);
@@ -422,7 +384,7 @@ answer(struct exchange *x, const struct smtp_reply *r, struct error *err)
 	if (x->done) {
 		/* OAuth: the 334 carries the error; acknowledge it and read
 		 * the final reply (RFC 7628 3.2.3; Google's XOAUTH2). */
-		if ((x->flags & MECH_OURS) && !x->oauth_error) {
+		if ((x->flags & SASL_MECH_TOKEN) && !x->oauth_error) {
 			x->oauth_error = true;
 			error_escape(x->server_said, sizeof(x->server_said),
 			    in != NULL ? in : "", in_len);
@@ -731,7 +693,8 @@ run_gsasl(struct exchange *x, const struct buf *password,
 		goto out;
 	/* Only -PLUS gets the binding: libgsasl's plain SCRAM refuses to
 	 * run when it is given one. */
-	if ((x->flags & MECH_PLUS) && info != NULL && info->cb_data != NULL) {
+	if ((x->flags & SASL_MECH_PLUS) && info != NULL &&
+	    info->cb_data != NULL) {
 		cb = b64_encode((const char *)info->cb_data, info->cb_len, err);
 		if (cb == NULL)
 			goto out;
@@ -828,27 +791,26 @@ int
 auth_login(struct conn *c, const struct account *acct,
     const struct smtp_caps *caps, bool tls_active, struct error *err)
 {
-	const struct tls_info *info = conn_tls_info(c);
-	const struct mech     *m;
-	struct exchange        x;
-	struct buf             password;
-	char                   mech[64];
-	bool                   have_cb, have_user;
-	int                    rc;
+	const struct tls_info  *info = conn_tls_info(c);
+	const struct sasl_mech *m;
+	struct exchange         x;
+	struct buf              password;
+	char                    mech[64];
+	bool                    have_cb, have_user;
+	int                     rc;
 
-	have_user = acct->user != NULL && acct->user[0] != '\0';
-	if (acct->auth == ACCOUNT_AUTH_OFF ||
-	    (acct->auth == ACCOUNT_AUTH_DEFAULT && !have_user))
+	if (!sasl_auth_needed(acct))
 		return 0;
+	have_user = acct->user != NULL && acct->user[0] != '\0';
 	have_cb = tls_active && info != NULL && info->cb_data != NULL &&
 	    info->cb_len > 0;
 	if (auth_choose(acct, caps->auth_mechs, tls_active, have_cb, mech,
 		sizeof(mech), err) == -1)
 		return -1;
-	m = find_mech(mech);
+	m = sasl_mech_find(mech);
 	if (m == NULL)
 		m = &other_mech;
-	if (!have_user && !(m->flags & MECH_NO_USER))
+	if (!have_user && !(m->flags & SASL_MECH_NO_USER))
 		return error_set(err, EX_CONFIG,
 		    "AUTH %s needs a user name: set user in the account", mech);
 
@@ -858,18 +820,19 @@ auth_login(struct conn *c, const struct account *acct,
 	x.mech = mech;
 	x.flags = m->flags;
 	buf_init(&password, AUTH_SECRET_MAX);
-	if ((m->flags & MECH_PASSWORD) &&
+	if ((m->flags & SASL_MECH_PASSWORD) &&
 	    secret_get_password(acct, &password, err) == -1) {
 		buf_wipe(&password);
 		return -1;
 	}
-	if (m->flags & MECH_OURS) {
+	if (m->flags & SASL_MECH_TOKEN) {
 		x.secret = &password;
 		x.step = oauth_step_fn;
 		rc = run_exchange(&x, err);
 	} else {
-		rc = run_gsasl(&x, (m->flags & MECH_PASSWORD) ? &password :
-		    NULL, tls_active ? info : NULL, err);
+		rc = run_gsasl(&x,
+		    (m->flags & SASL_MECH_PASSWORD) ? &password : NULL,
+		    tls_active ? info : NULL, err);
 		/* A cached SCRAM value the server refused is stale (a new
 		 * password under the old salt): forget it and log in once
 		 * more with the password itself (RFC 4954 4 allows another
@@ -892,3 +855,10 @@ auth_login(struct conn *c, const struct account *acct,
 	buf_wipe(&password);
 	return rc;
 }
+
+/* --- the module's one export (auth.h, tlsmod.h) ---------------------- */
+
+TLSMOD_EXPORT const struct sasl_module mailsub_sasl_module = {
+    .head = {SASL_MODULE_ABI, PACKAGE_VERSION},
+    .login = auth_login,
+};

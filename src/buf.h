@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Growable byte buffer that is always NUL-terminated and never grows past
  * a cap chosen by its owner (after git's strbuf).  Secrets live in buffers

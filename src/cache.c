@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The cache of small secrets (cache.h): one file per entry under a
  * directory that only the user can enter, every open checked on the
@@ -20,21 +21,51 @@
 #include "cache.h"
 #include "error.h"
 #include "fsperm.h"
+#include "sysmode.h"
 
-/* Only the user: no group or other bits (fsperm.h's rule for secrets). */
+/* Only the user: no group or other bits (fsperm.h's rule for secrets).
+ * In the system state (sysmode.h) an entry is the system accounts', made
+ * by whichever caller ran: any owner, the group's, nothing for others;
+ * only mailsub, through the group, can reach that directory. */
 static bool
 private_to_us(const char *path, const struct stat *st)
 {
 	struct error err;
 
+	if (sysmode_shared())
+		return S_ISREG(st->st_mode) && (st->st_mode & 07137) == 0 &&
+		       st->st_gid == sysmode_group();
 	return fsperm_check_stat(path, st, FSPERM_SECRET, &err) == 0;
 }
 
-/* mkdir -p with mode 0700 for what is created. */
+/* mkdir -p with mode 0700 for what is created; the system state is root's
+ * to make (0770, the group's), a caller's directory there would be
+ * refused by every other caller. */
 static bool
 make_dirs(char *path)
 {
+	struct stat st;
 	char *p;
+
+	if (sysmode_shared()) {
+		if (lstat(path, &st) == 0)
+			return true;
+		if (geteuid() != 0)
+			return false;
+		for (p = path + 1; *p != '\0'; p++) {
+			if (*p != '/')
+				continue;
+			*p = '\0';
+			if (mkdir(path, 0755) == -1 && errno != EEXIST) {
+				*p = '/';
+				return false;
+			}
+			*p = '/';
+		}
+		return (mkdir(path, 0770) == 0 || errno == EEXIST) &&
+		       chown(path, 0, sysmode_group()) == 0 &&
+		       chmod(path, 0770) == 0;
+	}
 
 	for (p = path + 1; *p != '\0'; p++) {
 		if (*p != '/')
@@ -57,8 +88,10 @@ cache_path(char *out, size_t size)
 	const char *home = getenv("HOME");
 	int n;
 
+	if (sysmode_shared())
+		n = snprintf(out, size, "%s/cache", SYSMODE_STATE_DIR);
 	/* XDG base directories must be absolute; otherwise ignored. */
-	if (state != NULL && state[0] == '/')
+	else if (state != NULL && state[0] == '/')
 		n = snprintf(out, size, "%s/mailsub/cache", state);
 	else if (home != NULL && home[0] == '/' && strcmp(home, "/") != 0)
 		n = snprintf(out, size, "%s/.local/state/mailsub/cache", home);
@@ -67,8 +100,11 @@ cache_path(char *out, size_t size)
 	return n >= 0 && (size_t)n < size;
 }
 
-/* The directory of secrets: the user's alone, and the way to it trusted. */
-#define CACHE_DIR_RULE (FSPERM_DIR | FSPERM_NOFOLLOW | FSPERM_SECRET)
+/* The directory of secrets: the user's alone, and the way to it trusted;
+ * the system state root's and the group's (FSPERM_SYSTEM). */
+#define CACHE_DIR_RULE                                                         \
+	(FSPERM_DIR | FSPERM_NOFOLLOW | FSPERM_SECRET |                        \
+	    (sysmode_shared() ? FSPERM_SYSTEM : 0))
 
 bool
 cache_dir(char *out, size_t size)
@@ -180,6 +216,10 @@ cache_store(const char *name, const void *p, size_t n)
 		close(dfd);
 		return false;
 	}
+	/* Every caller of the system accounts reads it (whatever umask). */
+	if (sysmode_shared() && (fchown(fd, (uid_t)-1, sysmode_group()) == -1 ||
+				    fchmod(fd, 0640) == -1))
+		ok = false;
 	while (n > 0 && ok) {
 		ssize_t w = write(fd, q, n);
 

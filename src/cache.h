@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Small secrets kept between runs, so that the next run of a cron job
  * skips work the last one did: TLS session tickets (tls.c) and SCRAM

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * --check-config: load and validate the configuration, then check every
  * account's files (password_file mode, TLS files, the aliases file) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The sendmail command line.  A small getopt of our own rather than
  * getopt(3): it keeps no global state, it permutes like glibc's (options
@@ -14,6 +15,7 @@
 #include <strings.h>
 
 #include "cli.h"
+#include "cli_msmtp.h"
 #include "error.h"
 
 /* RFC 3461 4.4: ENVID is at most 100 characters. */
@@ -39,6 +41,7 @@ struct parser {
 	size_t att_cap;
 	bool date_header;  /* --header Date: given */
 	bool msgid_header; /* --header Message-ID: given */
+	const char *refiner; /* a compose refining option seen, e.g. "--to" */
 };
 
 static const char usage_text[] =
@@ -46,7 +49,8 @@ static const char usage_text[] =
     "       sendmail ...     mailq (= -bp)     newaliases (= -bi)\n"
     "  -t            read recipients from To, Cc, Bcc (Bcc is removed)\n"
     "  -i, -oi       a line with a single '.' does not end the message\n"
-    "  -f, -r addr   envelope sender (also selects the account)\n"
+    "  -f, -r addr, --from addr\n"
+    "                envelope sender (also selects the account)\n"
     "  -F name       full name for a generated From header\n"
     "  -C file       configuration file\n"
     "  -a, --account name\n"
@@ -69,21 +73,36 @@ static const char usage_text[] =
     "  -v, --verbose transcript on stderr, secrets redacted\n"
     "  ignored:      -X file (never written), -L tag, -O opt=val, -o*,\n"
     "                -h n, -G, -U, -n, -m, -d*, -A x, -M x, -p x\n"
+    "  -P, --pretend print the account the run would use, send nothing\n"
+    "  msmtp's options, with msmtp's meaning (mailsub(1), MSMTP COMPATIBILITY):\n"
+    "  --host=h (no configuration file), --port=n, --tls[=on|off],\n"
+    "  --tls-starttls[=on|off], --auth[=on|off|mech], --user=u,\n"
+    "  --passwordeval=cmd, --timeout=s|off, --domain=d, --source-ip=ip,\n"
+    "  --tls-trust-file=f, --tls-fingerprint=fp, --tls-cert-file=f,\n"
+    "  --tls-key-file=f, --tls-priorities=p, --tls-host-override=h,\n"
+    "  --logfile=, --syslog[=on|off|LOG_x], --aliases=f, --file=f,\n"
+    "  --read-envelope-from, --read-recipients, --debug, -S, --dsn-notify=,\n"
+    "  --dsn-return=\n"
     "  --help, --version\n"
     "  --serverinfo [--json]\n"
     "                show the server's TLS, certificate and capabilities\n"
     "  --check-config\n"
     "                check every account and file permission\n"
-    "  --configure address\n"
-    "                print an account section for an address\n"
+    "  --configure address [--write]\n"
+    "                print an account section for an address (--write:\n"
+    "                add it to the configuration file)\n"
+    "  --import-msmtprc [file]\n"
+    "                print an msmtp configuration as mailsub.conf\n"
     "  --flush, --queue, --queue-delete id, --requeue id\n"
     "                flush, list, delete from, or return to the queue\n"
-    "compose mode (mailsub builds the MIME message; stdin is the body):\n"
+    "compose mode, started by -s, --body, --body-file, --html or --attach\n"
+    "(mailsub builds the MIME message; stdin is the body):\n"
     "  -s, --subject text       --body text       --body-file file\n"
     "  --html file              (with a text body: multipart/alternative)\n"
     "  --attach file[;type=type/subtype][;name=name]   (repeatable)\n"
     "  --header 'Name: value'   (repeatable)\n"
-    "  --from addr, --to addr, --cc addr, --bcc addr, --reply-to addr\n"
+    "  --from addr (the From header), --to addr, --cc addr, --bcc addr,\n"
+    "  --reply-to addr\n"
     "  --print                  write the message to stdout, send nothing\n";
 
 const char *
@@ -114,7 +133,7 @@ has_control(const char *s)
 	return false;
 }
 
-/* FAULTS 16, 17, 20: a CR or LF here would become an SMTP command or a
+/* tests/FAULTS.md 16, 17, 20: a CR or LF here would become an SMTP command or a
  * header line of its own. */
 static int
 check_control(const char *what, const char *value, struct error *err)
@@ -241,6 +260,11 @@ parse_notify(struct options *o, const char *v, struct error *err)
 		o->dsn_notify = "NEVER";
 		return 0;
 	}
+	/* msmtp's "off": no explicit request from the command line. */
+	if (strcasecmp(v, "off") == 0) {
+		o->dsn_notify = NULL;
+		return 0;
+	}
 	for (;;) {
 		size_t n = strcspn(s, ",");
 		unsigned bit = 0;
@@ -273,11 +297,14 @@ parse_return(struct options *o, const char *v, struct error *err)
 
 	if (strcasecmp(v, "full") == 0)
 		o->dsn_return = "FULL";
-	else if (strcasecmp(v, "hdrs") == 0)
-		o->dsn_return = "HDRS";
+	else if (strcasecmp(v, "hdrs") == 0 || strcasecmp(v, "headers") == 0)
+		o->dsn_return = "HDRS"; /* msmtp spells it headers */
+	else if (strcasecmp(v, "off") == 0)
+		o->dsn_return = NULL;
 	else
 		return error_set(err, EX_USAGE,
-		    "-R: \"%s\" is not full or hdrs (RFC 3461 4.3)",
+		    "-R: \"%s\" is not full or hdrs (RFC 3461 4.3; msmtp's headers "
+		    "and off too)",
 		    quote(q, sizeof(q), v));
 	return 0;
 }
@@ -432,6 +459,12 @@ parse_short(struct parser *p, const char *s, struct error *err)
 			break;
 		case 'I': /* Postfix: same as -bi */
 			o->mode = CLI_MODE_NEWALIASES;
+			break;
+		case 'P': /* msmtp: --pretend */
+			o->mode = CLI_MODE_PRETEND;
+			break;
+		case 'S': /* msmtp: --serverinfo */
+			o->mode = CLI_MODE_SERVERINFO;
 			break;
 		case 'G': /* gateway submission */
 		case 'U': /* initial user submission */
@@ -740,6 +773,7 @@ enum long_id {
 	LONG_JSON,
 	LONG_CHECK_CONFIG,
 	LONG_CONFIGURE,
+	LONG_WRITE,
 	LONG_FLUSH,
 	LONG_QUEUE,
 	LONG_QUEUE_DELETE,
@@ -758,6 +792,8 @@ enum long_id {
 	LONG_BCC,
 	LONG_REPLY_TO,
 	LONG_PRINT,
+	LONG_DSN_NOTIFY,
+	LONG_DSN_RETURN,
 };
 
 /* How a long option takes its argument. */
@@ -779,6 +815,7 @@ static const struct {
     {"json", ARG_NONE, LONG_JSON},
     {"check-config", ARG_NONE, LONG_CHECK_CONFIG},
     {"configure", ARG_ONE, LONG_CONFIGURE},
+    {"write", ARG_NONE, LONG_WRITE},
     {"flush", ARG_NONE, LONG_FLUSH},
     {"queue", ARG_NONE, LONG_QUEUE},
     {"queue-delete", ARG_ONE, LONG_QUEUE_DELETE},
@@ -797,7 +834,21 @@ static const struct {
     {"bcc", ARG_ONE, LONG_BCC},
     {"reply-to", ARG_ONE, LONG_REPLY_TO},
     {"print", ARG_NONE, LONG_PRINT},
+    /* msmtp's spellings of -N and -R */
+    {"dsn-notify", ARG_ONE, LONG_DSN_NOTIFY},
+    {"dsn-return", ARG_ONE, LONG_DSN_RETURN},
 };
+
+static const char *
+long_name(enum long_id id)
+{
+	size_t k;
+
+	for (k = 0; k < sizeof(long_options) / sizeof(long_options[0]); k++)
+		if (long_options[k].id == id)
+			return long_options[k].name;
+	return "?";
+}
 
 static int
 parse_compose_long(
@@ -805,7 +856,23 @@ parse_compose_long(
 {
 	struct compose_options *c = &p->opts->compose;
 
-	c->active = true;
+	/* Only an option nothing else has starts compose mode; --from is
+	 * msmtp's envelope sender outside it, and the others refine it. */
+	switch (id) {
+	case LONG_SUBJECT:
+	case LONG_BODY:
+	case LONG_BODY_FILE:
+	case LONG_HTML:
+	case LONG_ATTACH:
+		c->active = true;
+		break;
+	case LONG_FROM:
+		break;
+	default:
+		if (p->refiner == NULL)
+			p->refiner = long_name(id);
+		break;
+	}
 	switch (id) {
 	case LONG_SUBJECT:
 		c->subject = v;
@@ -846,25 +913,68 @@ parse_compose_long(
 	return error_set(err, EX_SOFTWARE, "unhandled option");
 }
 
+/* One of msmtp's options (cli_msmtp.h), else an unknown option. */
+static int
+parse_msmtp_long(struct parser *p, const char *s, size_t n, const char *eq,
+    struct error *err)
+{
+	char q[CLI_QUOTE_MAX * 4 + 8];
+	char what[40];
+	enum cli_msmtp_arg arg;
+	const char *v = NULL;
+
+	if (!cli_msmtp_find(s, n, &arg))
+		return error_set(err, EX_USAGE, "unknown option --%s",
+		    quote(q, sizeof(q), s));
+	snprintf(what, sizeof(what), "--%.*s", (int)n, s);
+	if (arg == CLI_MSMTP_ARG_NONE && eq != NULL)
+		return error_set(
+		    err, EX_USAGE, "option %s takes no argument", what);
+	if (eq != NULL)
+		v = eq + 1;
+	else if (arg == CLI_MSMTP_ARG_REQUIRED) {
+		if (p->i + 1 >= p->argc || p->argv[p->i + 1] == NULL)
+			return error_set(err, EX_USAGE,
+			    "option %s requires an argument", what);
+		v = p->argv[++p->i];
+	}
+	if (v != NULL && check_control(what, v, err) == -1)
+		return -1;
+	return cli_msmtp_apply(p->opts, s, n, v, err);
+}
+
 /* "--name", "--name value" or "--name=value"; s is after the dashes. */
 static int
 parse_long(struct parser *p, const char *s, struct error *err)
 {
 	struct options *o = p->opts;
-	char q[CLI_QUOTE_MAX * 4 + 8];
 	char what[32];
 	const char *eq = strchr(s, '=');
 	const char *v = NULL;
 	size_t n = eq != NULL ? (size_t)(eq - s) : strlen(s);
 	size_t k;
 
+	/* --import-msmtprc [FILE]: the file is optional, so only a next
+	 * argument that is no option is taken as it. */
+	if (n == 14 && strncmp(s, "import-msmtprc", n) == 0) {
+		o->mode = CLI_MODE_IMPORT_MSMTPRC;
+		if (eq != NULL)
+			v = eq + 1;
+		else if (p->i + 1 < p->argc && p->argv[p->i + 1] != NULL &&
+		    p->argv[p->i + 1][0] != '-')
+			v = p->argv[++p->i];
+		if (v != NULL && v[0] == '\0')
+			return error_set(err, EX_USAGE,
+			    "option --import-msmtprc: empty file name");
+		o->mode_argument = v;
+		return 0;
+	}
 	for (k = 0; k < sizeof(long_options) / sizeof(long_options[0]); k++)
 		if (strlen(long_options[k].name) == n &&
 		    strncmp(long_options[k].name, s, n) == 0)
 			break;
 	if (k == sizeof(long_options) / sizeof(long_options[0]))
-		return error_set(err, EX_USAGE, "unknown option --%s",
-		    quote(q, sizeof(q), s));
+		return parse_msmtp_long(p, s, n, eq, err);
 	if (long_options[k].arg != ARG_NONE) {
 		if (eq != NULL)
 			v = eq + 1;
@@ -906,6 +1016,9 @@ parse_long(struct parser *p, const char *s, struct error *err)
 		o->mode = CLI_MODE_CONFIGURE;
 		o->mode_argument = v;
 		break;
+	case LONG_WRITE:
+		o->write = true;
+		break;
 	case LONG_FLUSH:
 		o->mode = CLI_MODE_FLUSH;
 		break;
@@ -926,6 +1039,10 @@ parse_long(struct parser *p, const char *s, struct error *err)
 	case LONG_VERBOSE:
 		o->verbose = true;
 		break;
+	case LONG_DSN_NOTIFY:
+		return parse_notify(o, v, err);
+	case LONG_DSN_RETURN:
+		return parse_return(o, v, err);
 	default:
 		return parse_compose_long(p, long_options[k].id, v, err);
 	}
@@ -964,6 +1081,46 @@ check_compose(const struct options *o, struct error *err)
 	if (o->compose.body != NULL && o->compose.body_file != NULL)
 		return error_set(err, EX_USAGE,
 		    "give either --body or --body-file, not both");
+	return 0;
+}
+
+/*
+ * Compose mode or not, once every option is known.  Outside it --from is
+ * msmtp's -f (msmtp(1): "--from=address: set the envelope-from address"),
+ * so `mailsub --from=a@x b@y < message.eml` sends the message unchanged;
+ * the refining options have no meaning there and are refused.
+ */
+static int
+settle_compose(struct parser *p, struct error *err)
+{
+	struct options *o = p->opts;
+	struct compose_options *c = &o->compose;
+	char q[CLI_QUOTE_MAX * 4 + 8];
+
+	/* msmtp(1): --host uses no configuration file data, so it cannot
+	 * name an account of one. */
+	if (o->account != NULL && cli_setting_find(o, "host") != NULL)
+		return error_set(err, EX_USAGE,
+		    "--host takes the server from the command line; it cannot "
+		    "be used with -a/--account");
+	if (c->active)
+		return check_compose(o, err);
+	if (p->refiner != NULL)
+		return error_set(err, EX_USAGE,
+		    "--%s only refines compose mode, which starts with -s, "
+		    "--subject, --body, --body-file, --html or --attach; "
+		    "without them the message is read from stdin as it is",
+		    p->refiner);
+	if (c->from != NULL) {
+		if (o->envelope_from != NULL &&
+		    strcmp(o->envelope_from, c->from) != 0)
+			return error_set(err, EX_USAGE,
+			    "--from \"%s\" and -f name different envelope "
+			    "senders",
+			    quote(q, sizeof(q), c->from));
+		o->envelope_from = c->from;
+		c->from = NULL;
+	}
 	return 0;
 }
 
@@ -1008,9 +1165,15 @@ cli_parse(struct options *opts, int argc, char **argv, struct error *err)
 			return -1;
 		}
 	}
-	if (opts->compose.active && check_compose(opts, err) == -1) {
+	if (settle_compose(&p, err) == -1) {
 		cli_free(opts);
 		return -1;
+	}
+	if (opts->write && opts->mode != CLI_MODE_CONFIGURE &&
+	    opts->mode != CLI_MODE_HELP && opts->mode != CLI_MODE_VERSION) {
+		cli_free(opts);
+		return error_set(
+		    err, EX_USAGE, "--write goes with --configure ADDRESS");
 	}
 	return 0;
 }

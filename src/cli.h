@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The sendmail-compatible command line -> struct options.  Pure: no I/O,
  * no allocation that outlives argv except the recipient list.
@@ -24,6 +25,8 @@ enum cli_mode {
 	CLI_MODE_CONFIGURE,    /* --configure ADDRESS */
 	CLI_MODE_QUEUE_DELETE, /* --queue-delete ID */
 	CLI_MODE_REQUEUE,      /* --requeue ID */
+	CLI_MODE_PRETEND,      /* -P, --pretend: print the account */
+	CLI_MODE_IMPORT_MSMTPRC, /* --import-msmtprc [FILE] */
 };
 
 enum cli_delivery {
@@ -40,17 +43,19 @@ struct compose_attachment {
 };
 
 /*
- * Compose mode (DESIGN 1): any of these options selects it, and mailsub
- * builds the MIME message itself (compose.h).  Strings point into argv.
+ * Compose mode: -s, --subject, --body, --body-file, --html or --attach
+ * selects it, and mailsub builds the MIME message itself (compose.h); the
+ * other fields only refine it.  Strings point into argv.
  */
 struct compose_options {
-	bool        active;     /* any compose option was given */
+	bool        active;     /* an option that starts compose was given */
 	bool        print;      /* --print: write the message to stdout */
 	const char *subject;    /* -s, --subject */
 	const char *body;       /* --body TEXT (may hold newlines) */
 	const char *body_file;  /* --body-file FILE */
 	const char *html_file;  /* --html FILE */
-	const char *from;       /* --from: the From header only */
+	const char *from;       /* --from in compose mode: the From header
+	                           only (outside it, it is envelope_from) */
 	const char *reply_to;   /* --reply-to */
 	const char **to;        /* --to and the plain recipient arguments */
 	size_t      n_to;
@@ -63,6 +68,20 @@ struct compose_options {
 	size_t      n_attach;
 };
 
+/*
+ * An account setting from msmtp's command line (--host, --port, ...): the
+ * mailsub.conf(5) key it sets, and the value as given; NULL for an option
+ * given without "=value" (--tls, --auth, --syslog), "" for msmtp's "unset"
+ * (--user=).  override.h applies them.  A repeated option replaces the
+ * earlier value, so the list holds each key once.
+ */
+#define CLI_SETTINGS_MAX 24
+struct cli_setting {
+	const char *key;   /* "host", "tls", "tls_starttls", ... */
+	const char *option; /* as msmtp spells it, for error messages */
+	const char *value; /* points into argv */
+};
+
 struct options {
 	enum cli_mode     mode;
 	enum cli_delivery delivery;
@@ -71,7 +90,8 @@ struct options {
 	bool        ignore_dots;     /* -i, -oi */
 	bool        verbose;         /* -v */
 	bool        json;            /* --json */
-	const char *envelope_from;   /* -f, -r */
+	bool        write;           /* --write (with --configure) */
+	const char *envelope_from;   /* -f, -r, --from outside compose mode */
 	const char *full_name;       /* -F */
 	const char *config_file;     /* -C */
 	const char *account;         /* -a, --account */
@@ -81,7 +101,8 @@ struct options {
 	const char *body_type;       /* -B: "7BIT" or "8BITMIME" */
 	char        error_mode;      /* -oeX / -eX letter, or 0 */
 	const char *mode_argument;   /* --queue-delete/--requeue ID,
-	                                --configure ADDRESS */
+	                                --configure ADDRESS,
+	                                --import-msmtprc FILE (or NULL) */
 	const char **recipients;     /* argv strings as given (may hold
 	                                comma lists and Name <addr>) */
 	size_t      n_recipients;
@@ -89,7 +110,14 @@ struct options {
 	size_t      n_ignored;
 	struct compose_options compose; /* --to, --cc and --bcc are also in
 	                                   recipients (the envelope) */
+	bool        read_envelope_from; /* msmtp's --read-envelope-from */
+	struct cli_setting settings[CLI_SETTINGS_MAX];
+	size_t      n_settings;
 };
+
+/* The setting for key, or NULL. */
+const struct cli_setting *cli_setting_find(const struct options *opts,
+    const char *key);
 
 /*
  * Parse argv.  The invocation name selects the mode for mailq and

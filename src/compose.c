@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Compose mode: the MIME message is built from the command line and
  * written block by block.  compose_read() runs the writer in a thread that
@@ -34,8 +35,10 @@
 #include "compose.h"
 #include "compose_head.h"
 #include "error.h"
+#include "interrupt.h"
 #include "message.h"
 #include "mime.h"
+#include "sysmode.h"
 
 /* How much of a pipe body is read ahead to choose its encoding: a body
  * that ends within it is scanned whole. */
@@ -135,7 +138,8 @@ source_open(
 	s->fd = -1;
 	if ((s->label = strdup(path)) == NULL)
 		return error_set(err, EX_OSERR, "out of memory");
-	s->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* With the caller's rights, whatever the program's (sysmode.h). */
+	s->fd = sysmode_open_caller(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (s->fd == -1) {
 		e = errno;
 		return error_set(err,
@@ -153,26 +157,36 @@ source_open(
 	return 0;
 }
 
+/* -1 with errno EINTR once a signal of interrupt.h was caught: every
+ * input is read before the end of the message (/dev/zero never blocks). */
 static ssize_t
 read_fd(int fd, void *p, size_t n)
 {
 	for (;;) {
-		ssize_t got = read(fd, p, n);
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		ssize_t got;
 
+		/* A poll first, so a signal just before it is seen. */
+		if (interrupt_poll(&pfd, 1, -1) == -1)
+			return -1;
+		got = read(fd, p, n);
 		if (got >= 0)
 			return got;
 		if (errno == EINTR)
 			continue;
-		if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			/* A non-blocking stdin: wait for it. */
-			struct pollfd pfd = {.fd = fd, .events = POLLIN};
-
-			if (poll(&pfd, 1, -1) == -1 && errno != EINTR)
-				return -1;
-			continue;
-		}
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			continue; /* a non-blocking stdin: the poll waits */
 		return -1;
 	}
+}
+
+static int
+read_error(const char *label, struct error *err)
+{
+	if (errno == EINTR && interrupt_caught())
+		return interrupt_input_error(err);
+	return error_set(
+	    err, EX_IOERR, "cannot read %s: %s", label, strerror(errno));
 }
 
 /* Up to n bytes: what memory holds first, then the descriptor.  0 is the
@@ -201,8 +215,7 @@ source_read(struct source *s, void *p, size_t n, struct error *err)
 	}
 	got = read_fd(s->fd, p, n);
 	if (got < 0) {
-		error_set(err, EX_IOERR, "cannot read %s: %s", s->label,
-		    strerror(errno));
+		read_error(s->label, err);
 		return -1;
 	}
 	if (got == 0 && s->limited) {
@@ -262,8 +275,7 @@ scan_text(struct part *pt, const char **charset, struct error *err)
 			mime_scan_feed(&sc, blk, (size_t)got);
 		free(blk);
 		if (got < 0)
-			return error_set(err, EX_IOERR, "cannot read %s: %s",
-			    s->label, strerror(errno));
+			return read_error(s->label, err);
 		if (lseek(s->fd, off, SEEK_SET) == (off_t)-1)
 			return error_set(err, EX_IOERR, "cannot rewind %s: %s",
 			    s->label, strerror(errno));
@@ -782,6 +794,11 @@ writer_main(void *arg)
 	sigemptyset(&set);
 	sigaddset(&set, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	/* SIGTERM and the like come here, where the inputs are read: a
+	 * read that waits on stdin must see them (interrupt.h). */
+	sigemptyset(&set);
+	interrupt_sigset(&set);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	error_clear(&c->werr);
 	c->wrc = compose_write(c, c->out_fd, "the spool pipe", &c->werr);
 	close(c->out_fd);
@@ -796,6 +813,7 @@ compose_read(const struct compose_options *co, int in_fd, const char *spool_dir,
 	struct message_options cmo;
 	struct compose *c;
 	pthread_t th;
+	sigset_t set, old_set;
 	int fds[2], rc, e;
 
 	if (!co->active)
@@ -808,7 +826,14 @@ compose_read(const struct compose_options *co, int in_fd, const char *spool_dir,
 		return -1;
 	}
 	c->out_fd = fds[1];
+	/* While the writer runs, signals of interrupt.h go to it; one
+	 * caught after it read every input reaches this thread at the
+	 * join, and the message is complete. */
+	sigemptyset(&set);
+	interrupt_sigset(&set);
+	pthread_sigmask(SIG_BLOCK, &set, &old_set);
 	if ((e = pthread_create(&th, NULL, writer_main, c)) != 0) {
+		pthread_sigmask(SIG_SETMASK, &old_set, NULL);
 		error_set(
 		    err, EX_OSERR, "cannot start a thread: %s", strerror(e));
 		close(fds[0]);
@@ -816,13 +841,16 @@ compose_read(const struct compose_options *co, int in_fd, const char *spool_dir,
 		compose_free(c);
 		return -1;
 	}
-	/* The header block is ours: no -t, and a lone "." is text. */
+	/* The header block is ours: no -t, and a lone "." is text.  The
+	 * pipe ends when the writer does: it watches the signals. */
 	cmo = *mo;
 	cmo.read_recipients = false;
 	cmo.stop_at_dot = false;
+	cmo.interruptible = false;
 	rc = message_read(fds[0], spool_dir, &cmo, m, err);
 	close(fds[0]);
 	pthread_join(th, NULL);
+	pthread_sigmask(SIG_SETMASK, &old_set, NULL);
 	if (rc == -1 && m->fd < 0) {
 		/* The spool failed; the writer's EPIPE says nothing more. */
 	} else if (c->wrc == -1) {

@@ -1,6 +1,7 @@
+/* SPDX-License-Identifier: ISC */
 /*
- * Compose mode (DESIGN 1): a MIME message built from the command line --
- * subject, body text, an HTML alternative, attachments, extra header
+ * Compose mode (mailsub(1), OPTIONS): a MIME message built from the command
+ * line -- subject, body text, an HTML alternative, attachments, extra header
  * fields -- and streamed into the same spool as a message read from
  * stdin, with memory that does not depend on the attachments' size.
  *

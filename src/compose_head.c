@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The header block of a composed message.  Arguments become header text
  * here: display names and unstructured text that are not plain ASCII as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The header block of a composed message (compose.h): From, To, Cc,
  * Reply-To, Subject, Date, Message-ID, the --header fields and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The configuration file.  The file is read once and scanned line by line
  * for the inputs iniparser 4.1 fails on or silently misreads, so that every
@@ -28,6 +29,7 @@
 #include <iniparser.h>
 #endif
 
+#include "address.h"
 #include "buf.h"
 #include "cache.h"
 #include "config.h"
@@ -36,6 +38,7 @@
 #include "fsperm.h"
 #include "inilint.h"
 #include "queue.h"
+#include "sasl_mechs.h"
 
 /* A configuration file is a few KiB; anything past this is a mistake. */
 #define FILE_MAX	  (1024 * 1024)
@@ -57,6 +60,7 @@ struct scan_key {
 	unsigned line;
 	int id;		   /* enum config_keys_id, or -1 */
 	const char *value; /* borrowed from iniparser's dictionary */
+	bool empty;	   /* an empty value: the key is not set */
 };
 
 struct origin {
@@ -66,6 +70,7 @@ struct origin {
 
 struct loader {
 	const char *path;
+	const char *text; /* the file as read, for the values as written */
 	bool system;
 	struct config *cfg;
 	struct inilint lint;
@@ -74,29 +79,59 @@ struct loader {
 	bool has_password;
 	long defaults; /* index of [defaults], or -1 */
 	dictionary *dict;
+	char *mailname; /* /etc/mailname's domain, once read */
+	bool mailname_read;
 };
 
-static int add_warning(struct config *, struct error *, const char *, ...)
-    __attribute__((format(printf, 3, 4)));
+static int add_finding(struct config *, struct error *, enum config_severity,
+    unsigned, const char *, const char *, const char *, ...)
+    __attribute__((format(printf, 7, 8)));
 
 static int
-add_warning(struct config *cfg, struct error *err, const char *fmt, ...)
+add_finding(struct config *cfg, struct error *err, enum config_severity sev,
+    unsigned line, const char *account, const char *key, const char *fmt, ...)
 {
-	char line[ERROR_MESSAGE_MAX];
-	char **tmp;
+	char msg[ERROR_MESSAGE_MAX];
+	struct config_finding *tmp, *f;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	tmp = realloc(cfg->warnings, (cfg->n_warnings + 1) * sizeof(*tmp));
+	tmp = realloc(cfg->findings, (cfg->n_findings + 1) * sizeof(*tmp));
 	if (tmp == NULL)
 		return error_set(err, EX_OSERR, "out of memory");
-	cfg->warnings = tmp;
-	if ((tmp[cfg->n_warnings] = strdup(line)) == NULL)
+	cfg->findings = tmp;
+	f = &tmp[cfg->n_findings];
+	memset(f, 0, sizeof(*f));
+	f->severity = sev;
+	f->line = line;
+	if ((account != NULL && (f->account = strdup(account)) == NULL) ||
+	    (key != NULL && (f->key = strdup(key)) == NULL) ||
+	    (f->message = strdup(msg)) == NULL) {
+		free(f->account);
+		free(f->key);
 		return error_set(err, EX_OSERR, "out of memory");
-	cfg->n_warnings++;
+	}
+	cfg->n_findings++;
 	return 0;
+}
+
+void
+config_finding_format(const struct config *cfg, const struct config_finding *f,
+    char *dst, size_t size)
+{
+	char line[16] = "";
+
+	if (f->line != 0)
+		snprintf(line, sizeof(line), ":%u", f->line);
+	snprintf(dst, size, "%s%s: %s%s%s%s%s%s", cfg->path, line,
+	    f->account != NULL ? "[" : "", f->account != NULL ? f->account : "",
+	    f->account != NULL ? "]" : "",
+	    f->key != NULL ? (f->account != NULL ? " " : "") : "",
+	    f->key != NULL ? f->key : "",
+	    f->account != NULL || f->key != NULL ? ": " : "");
+	snprintf(dst + strlen(dst), size - strlen(dst), "%s", f->message);
 }
 
 /* Files ------------------------------------------------------------------ */
@@ -214,10 +249,58 @@ ini_error(const char *fmt, ...)
 	return 0;
 }
 
+/* Keys whose value may hold blanks before a ';' or '#' that belongs to
+ * it: a secret, and a command for /bin/sh. */
+static bool
+cut_always_refused(int id)
+{
+	return id == CONFIG_KEYS_PASSWORD || id == CONFIG_KEYS_PASSWORD_COMMAND;
+}
+
+/*
+ * Compare what iniparser made of an unquoted value with its text on the
+ * line.  iniparser ends such a value at the first ';' or '#' and drops the
+ * rest as a comment.  That is a comment when a blank comes before it
+ * ("host = a.example ; the relay"), except for a password or a command,
+ * which may hold blanks; glued to the value ("pa#ss") it is not, and
+ * mailsub never uses the value cut short (mailsub.conf(5), Syntax).
+ */
+static int
+check_cut(const struct loader *ld, const struct scan_key *k,
+    const struct inilint_key *lk, struct error *err)
+{
+	const char *raw = ld->text + lk->value_off;
+	size_t vlen = strlen(k->value), p;
+	const char *sec = ld->lint.sections[k->section].name;
+
+	if (lk->quoted)
+		return 0;
+	if (vlen == lk->value_len && memcmp(raw, k->value, vlen) == 0)
+		return 0;
+	/* iniparser strips the blanks before what it cut off */
+	for (p = vlen; p < lk->value_len && (raw[p] == ' ' || raw[p] == '\t');)
+		p++;
+	if (vlen > lk->value_len || memcmp(raw, k->value, vlen) != 0 ||
+	    p == lk->value_len || (raw[p] != ';' && raw[p] != '#'))
+		return error_set(err, EX_CONFIG,
+		    "%s:%u: [%s] %s: iniparser read the value differently "
+		    "from the line; quote the value",
+		    ld->path, k->line, sec, k->name);
+	if ((p == vlen && vlen > 0) || cut_always_refused(k->id))
+		return error_set(err, EX_CONFIG,
+		    "%s:%u: [%s] %s: iniparser ends an unquoted value at "
+		    "'%c' and reads the rest as a comment; quote the value: "
+		    "%s = \"...\"%s",
+		    ld->path, k->line, sec, k->name, raw[p], k->name,
+		    p > vlen ? ", or put the comment on a line of its own"
+			     : "");
+	return 0;
+}
+
 /*
  * Hand iniparser the file already opened and checked (through /dev/fd, so
  * a file swapped after the checks is never read), then check that it saw
- * what the scan saw.
+ * what the scan saw, and that it kept every value whole.
  */
 static int
 ini_load(struct loader *ld, int fd, const struct stat *st, struct error *err)
@@ -265,6 +348,9 @@ ini_load(struct loader *ld, int fd, const struct stat *st, struct error *err)
 		k->value = iniparser_getstring(ld->dict, keyname, NULL);
 		if (k->value == NULL)
 			goto mismatch;
+		if (check_cut(ld, k, &ld->lint.keys[i], err) == -1)
+			return -1;
+		k->empty = *k->value == '\0';
 	}
 	return 0;
 mismatch:
@@ -292,7 +378,7 @@ apply_layer(const struct loader *ld, struct account *a, size_t sec,
 
 	/* A layer naming a password source replaces the inherited one. */
 	for (i = 0; i < ld->n_keys; i++) {
-		if (ld->keys[i].section == sec &&
+		if (ld->keys[i].section == sec && !ld->keys[i].empty &&
 		    config_keys_is_password_source(ld->keys[i].id)) {
 			config_keys_clear_password(a);
 			break;
@@ -301,7 +387,8 @@ apply_layer(const struct loader *ld, struct account *a, size_t sec,
 	for (i = 0; i < ld->n_keys; i++) {
 		const struct scan_key *k = &ld->keys[i];
 
-		if (k->section != sec || k->id == CONFIG_KEYS_INHERIT ||
+		if (k->section != sec || k->empty ||
+		    k->id == CONFIG_KEYS_INHERIT ||
 		    k->id == CONFIG_KEYS_ACCOUNT)
 			continue;
 		if (config_keys_apply(
@@ -319,7 +406,8 @@ section_key(const struct loader *ld, size_t sec, int id)
 	size_t i;
 
 	for (i = 0; i < ld->n_keys; i++)
-		if (ld->keys[i].section == sec && ld->keys[i].id == id)
+		if (ld->keys[i].section == sec && ld->keys[i].id == id &&
+		    !ld->keys[i].empty)
 			return &ld->keys[i];
 	return NULL;
 }
@@ -403,32 +491,72 @@ inherit_chain(const struct loader *ld, size_t sec, size_t *chain, size_t *depth,
 	return 0;
 }
 
-static bool
-mech_needs_password(const char *m)
-{
-	return strcmp(m, "EXTERNAL") != 0 && strcmp(m, "GSSAPI") != 0;
-}
-
 /* Whether authentication would send a password (or token). */
 static bool
 auth_sends_secret(const struct account *a)
 {
+	const struct sasl_mech *m;
 	size_t i;
 
-	switch (a->auth) {
-	case ACCOUNT_AUTH_OFF:
+	if (!sasl_auth_needed(a))
 		return false;
-	case ACCOUNT_AUTH_DEFAULT:
-		return a->user != NULL;
-	case ACCOUNT_AUTH_ON:
+	if (a->auth != ACCOUNT_AUTH_LIST)
 		return true;
-	case ACCOUNT_AUTH_LIST:
-		for (i = 0; i < a->n_auth_mechs; i++)
-			if (mech_needs_password(a->auth_mechs[i]))
-				return true;
-		return false;
+	for (i = 0; i < a->n_auth_mechs; i++) {
+		m = sasl_mech_find(a->auth_mechs[i]);
+		if (m == NULL || (m->flags & SASL_MECH_PASSWORD))
+			return true;
 	}
-	return true;
+	return false;
+}
+
+bool
+config_port_tls_mismatch(const struct account *a, char *why, size_t size)
+{
+	/* RFC 8314 7.3: 465 is implicit TLS; RFC 6409 and 5321: 587 and
+	 * 25 begin in plain text, with STARTTLS (RFC 3207) if at all. */
+	if (a->port == 465 && a->tls != ACCOUNT_TLS_ON) {
+		snprintf(why, size,
+		    "port 465 speaks TLS from the first byte: set tls = on "
+		    "(with tls = %s mailsub waits for a greeting that never "
+		    "comes)",
+		    a->tls == ACCOUNT_TLS_OFF ? "off" : "starttls");
+		return true;
+	}
+	if ((a->port == 587 || a->port == 25) && a->tls == ACCOUNT_TLS_ON) {
+		snprintf(why, size,
+		    "port %u speaks plain SMTP first: set tls = starttls "
+		    "(with tls = on the TLS handshake fails)",
+		    a->port);
+		return true;
+	}
+	return false;
+}
+
+/* The sender's domain (mailsub.conf(5), from): a bare from needs one, and
+ * without from and a domain only -f can name the sender. */
+static int
+validate_from(const struct loader *ld, const struct account *a, size_t sec,
+    const struct origin *org, struct error *err)
+{
+	if (a->default_domain != NULL)
+		return 0;
+	if (a->from != NULL && address_is_bare(a->from)) {
+		error_set(err, EX_CONFIG,
+		    "no domain to complete it with (no default_domain, and "
+		    "%s names none): write the whole address, from = "
+		    "NAME@example.com, or set default_domain",
+		    config_mailname_path);
+		return key_error(ld, org[CONFIG_KEYS_FROM].key, err);
+	}
+	if (a->from == NULL)
+		return add_finding(ld->cfg, err, CONFIG_WARNING,
+		    ld->lint.sections[sec].line, a->name, NULL,
+		    "no from and no domain for the sender (no "
+		    "default_domain, and %s names none): mailsub sends "
+		    "nothing without -f ADDRESS; set from = ADDRESS",
+		    config_mailname_path);
+	return 0;
 }
 
 /* Cross-key rules, once the account is complete. */
@@ -437,6 +565,7 @@ validate_account(const struct loader *ld, struct account *a, size_t sec,
     const struct origin *org, struct error *err)
 {
 	const struct scan_key *k;
+	char why[200];
 	size_t i;
 	bool remote = false;
 
@@ -467,7 +596,8 @@ validate_account(const struct loader *ld, struct account *a, size_t sec,
 	for (i = 0; i < a->n_hosts; i++)
 		if (!config_keys_is_loopback(a->hosts[i]))
 			remote = true;
-	/* FAULTS A7, RFC 8314 3: no password over a link anyone can read. */
+	/* tests/FAULTS.md 7, RFC 8314 3: no password over a link anyone can
+	 * read. */
 	if (a->tls == ACCOUNT_TLS_OFF && remote && auth_sends_secret(a)) {
 		if (!a->allow_plaintext_auth) {
 			k = org[CONFIG_KEYS_TLS].key;
@@ -483,28 +613,32 @@ validate_account(const struct loader *ld, struct account *a, size_t sec,
 			    "password in clear; set allow_plaintext_auth = on");
 			return key_error(ld, k, err);
 		}
-		if (add_warning(ld->cfg, err,
-			"%s: [%s]: allow_plaintext_auth = on: the password "
-			"crosses the network unencrypted",
-			ld->path, a->name) == -1)
+		if (add_finding(ld->cfg, err, CONFIG_NOTE, 0, a->name, NULL,
+			"allow_plaintext_auth = on: the password crosses the "
+			"network unencrypted") == -1)
 			return -1;
 	}
 	if (a->auth == ACCOUNT_AUTH_DEFAULT && a->user == NULL &&
 	    (a->has_password || a->password_file != NULL ||
 		a->password_command != NULL) &&
-	    add_warning(ld->cfg, err,
-		"%s: [%s]: a password is set but no user, so mailsub will not "
-		"authenticate",
-		ld->path, a->name) == -1)
+	    add_finding(ld->cfg, err, CONFIG_WARNING, 0, a->name, NULL,
+		"a password is set but no user, so mailsub will not "
+		"authenticate") == -1)
 		return -1;
 	if (a->tls == ACCOUNT_TLS_OFF &&
 	    (a->tls_trust_file != NULL || a->tls_cert_file != NULL ||
 		a->tls_server_name != NULL || a->tls_priorities != NULL) &&
-	    add_warning(ld->cfg, err,
-		"%s: [%s]: tls = off, so the tls_* keys have no effect",
-		ld->path, a->name) == -1)
+	    add_finding(ld->cfg, err, CONFIG_WARNING, 0, a->name, NULL,
+		"tls = off, so the tls_* keys have no effect") == -1)
 		return -1;
-	return 0;
+	k = org[CONFIG_KEYS_PORT].key != NULL ? org[CONFIG_KEYS_PORT].key
+					      : org[CONFIG_KEYS_TLS].key;
+	if (config_port_tls_mismatch(a, why, sizeof(why)) &&
+	    add_finding(ld->cfg, err, CONFIG_WARNING,
+		k != NULL ? k->line : ld->lint.sections[sec].line, a->name,
+		NULL, "%s", why) == -1)
+		return -1;
+	return validate_from(ld, a, sec, org, err);
 }
 
 /*
@@ -514,8 +648,8 @@ validate_account(const struct loader *ld, struct account *a, size_t sec,
  * and the account itself.
  */
 static int
-resolve_account(const struct loader *ld, size_t sec, struct account **out,
-    struct error *err)
+resolve_account(
+    struct loader *ld, size_t sec, struct account **out, struct error *err)
 {
 	size_t chain[INHERIT_DEPTH_MAX + 1], depth, i;
 	struct origin org[CONFIG_KEYS_COUNT];
@@ -571,6 +705,24 @@ resolve_account(const struct loader *ld, size_t sec, struct account **out,
 		error_prefix(err, "%s: [%s]", ld->path, a->name);
 		goto fail;
 	}
+	/* Debian's convention: /etc/mailname is the domain of the mail the
+	 * system sends. */
+	if (!ld->mailname_read) {
+		if (config_keys_mailname(&ld->mailname, err) == -1) {
+			error_prefix(err, "%s: [%s]", ld->path, a->name);
+			goto fail;
+		}
+		ld->mailname_read = true;
+	}
+	if (ld->mailname != NULL &&
+	    (a->mailname = config_keys_dup(ld->mailname, err)) == NULL)
+		goto fail;
+	if (a->default_domain == NULL && a->mailname != NULL) {
+		if ((a->default_domain = config_keys_dup(a->mailname, err)) ==
+		    NULL)
+			goto fail;
+		a->default_domain_mailname = true;
+	}
 	if (validate_account(ld, a, sec, org, err) == -1)
 		goto fail;
 	*out = a;
@@ -580,8 +732,8 @@ fail:
 	return -1;
 }
 
-/* Checks that need only the scan: unknown and misplaced keys, one
- * password source per section. */
+/* Checks that need only the scan: unknown and misplaced keys, empty
+ * values, one password source per section. */
 static int
 check_keys(const struct loader *ld, struct error *err)
 {
@@ -603,14 +755,27 @@ check_keys(const struct loader *ld, struct error *err)
 			error_set(err, EX_CONFIG, "not allowed in [defaults]");
 			return key_error(ld, k, err);
 		}
-		if (*k->value == '\0') {
-			error_set(err, EX_CONFIG, "empty value");
+		if (k->empty && k->id == CONFIG_KEYS_HOST) {
+			error_set(err, EX_CONFIG,
+			    "empty value: an account needs a host; leave the "
+			    "line out to take the one of [defaults], the "
+			    "provider or an inherited account");
 			return key_error(ld, k, err);
+		}
+		/* An empty value is the key not set (mailsub.conf(5)):
+		 * configuration tools write one for a key they leave unset. */
+		if (k->empty) {
+			if (add_finding(ld->cfg, err, CONFIG_NOTE, k->line,
+				ld->lint.sections[k->section].name, k->name,
+				"empty value: the key is not set") == -1)
+				return -1;
+			continue;
 		}
 		if (!config_keys_is_password_source(k->id))
 			continue;
 		for (j = 0; j < i; j++) {
 			if (ld->keys[j].section == k->section &&
+			    !ld->keys[j].empty &&
 			    config_keys_is_password_source(ld->keys[j].id)) {
 				error_set(err, EX_CONFIG,
 				    "only one of password, password_file and "
@@ -667,12 +832,7 @@ build_config(struct loader *ld, struct error *err)
 	return 0;
 }
 
-/*
- * Name every key the scan found, find [defaults], and warn where iniparser
- * will cut an unquoted value at ';' or '#': always for a password (it would
- * be truncated without a word), else when the character is glued to the
- * value rather than starting a comment after a blank.
- */
+/* Name every key the scan found and find [defaults]. */
 static int
 index_keys(struct loader *ld, struct error *err)
 {
@@ -697,15 +857,6 @@ index_keys(struct loader *ld, struct error *err)
 		k->id = config_keys_find(lk->name);
 		if (k->id == CONFIG_KEYS_PASSWORD)
 			ld->has_password = true;
-		if (lk->cut != '\0' &&
-		    (k->id == CONFIG_KEYS_PASSWORD || lk->cut_glued) &&
-		    add_warning(ld->cfg, err,
-			"%s:%u: [%s] %s: the unquoted value is cut at '%c' "
-			"(iniparser reads the rest as a comment); quote the "
-			"value",
-			ld->path, lk->line, lint->sections[lk->section].name,
-			lk->name, lk->cut) == -1)
-			return -1;
 	}
 	ld->n_keys = lint->n_keys;
 	return 0;
@@ -718,6 +869,7 @@ loader_free(struct loader *ld)
 
 	inilint_free(&ld->lint);
 	free(ld->keys);
+	free(ld->mailname);
 	if (ld->dict != NULL) {
 		/* iniparser frees without clearing: the values include the
 		 * password. */
@@ -751,6 +903,7 @@ config_load(
 	ld.cfg->system = system;
 	if (read_config(path, &fd, &data, &len, &lst, &st, err) == -1)
 		goto out;
+	ld.text = data;
 	if (inilint_scan(data, len, &ld.lint, err) == -1 ||
 	    index_keys(&ld, err) == -1)
 		goto out;
@@ -798,7 +951,12 @@ config_free(struct config *cfg)
 	for (i = 0; i < cfg->n_accounts; i++)
 		config_keys_account_free(cfg->accounts[i]);
 	free(cfg->accounts);
-	config_keys_free_list(cfg->warnings, cfg->n_warnings);
+	for (i = 0; i < cfg->n_findings; i++) {
+		free(cfg->findings[i].account);
+		free(cfg->findings[i].key);
+		free(cfg->findings[i].message);
+	}
+	free(cfg->findings);
 	free(cfg->default_account);
 	free(cfg->path);
 	free(cfg);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The configuration file: lookup order, [defaults], accounts, inherit,
  * provider presets, validation of every key, permission checks on files
@@ -17,7 +18,34 @@ struct error;
 
 /* iniparser 4.1 fails a whole load on a line longer than this. */
 #define CONFIG_INI_LINE_MAX 1024
-#define CONFIG_SYSTEM_PATH "/etc/mailsub.conf"
+/* The system file: $(sysconfdir)/mailsub.conf, /etc/mailsub.conf in a
+ * package (configure --sysconfdir=/etc). */
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#define CONFIG_SYSTEM_PATH SYSCONFDIR "/mailsub.conf"
+/* The system's mail domain, one line: the Debian convention. */
+#define CONFIG_MAILNAME_PATH "/etc/mailname"
+
+/* Where /etc/mailname is read: CONFIG_MAILNAME_PATH; only the unit tests
+ * point it elsewhere. */
+extern const char *config_mailname_path;
+
+/* What --check-config reports besides errors: a warning is something
+ * that makes mailsub do other than the file seems to say (its check then
+ * fails); a note is for information. */
+enum config_severity {
+	CONFIG_NOTE,
+	CONFIG_WARNING,
+};
+
+struct config_finding {
+	enum config_severity severity;
+	unsigned line;    /* in the config file; 0 = none */
+	char    *account; /* section name, or NULL */
+	char    *key;     /* key name, or NULL */
+	char    *message; /* what, never a value from the file */
+};
 
 struct config {
 	char            *path;
@@ -25,9 +53,14 @@ struct config {
 	struct account **accounts;    /* every section but [defaults] */
 	size_t           n_accounts;
 	char            *default_account; /* [defaults] account, or NULL */
-	char           **warnings;    /* lint findings for --check-config */
-	size_t           n_warnings;
+	struct config_finding *findings; /* for --check-config */
+	size_t           n_findings;
 };
+
+/* A finding as one line: "PATH:LINE: [account] key: message" (the parts
+ * that are set), into dst. */
+void config_finding_format(const struct config *cfg,
+    const struct config_finding *f, char *dst, size_t size);
 
 /*
  * Find the file: cli_path (-C), else $MAILSUB_CONFIG, else
@@ -64,6 +97,11 @@ int config_select(const struct config *cfg, const char *account_name,
  * use. */
 int config_check_account_files(const struct account *acct,
     struct error *err);
+
+/* Whether the account's port says one TLS mode and tls another (465 is
+ * implicit TLS, 587 and 25 plain text first): then why holds the fix. */
+bool config_port_tls_mismatch(
+    const struct account *acct, char *why, size_t size);
 
 /* Whether address matches a senders pattern (exact, case-insensitive;
  * "*@domain"; fnmatch(3) wildcards).  Pure; exported for tests. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The configuration keys: the table of every key mailsub.conf(5) knows, the
  * setter that checks one value and stores it in struct account, the parsers
@@ -6,12 +7,17 @@
  */
 #include "autoconfig.h"
 
+#include <sys/stat.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -22,7 +28,10 @@
 #include "config.h"
 #include "config_keys.h"
 #include "error.h"
+#include "fsperm.h"
 #include "presets.h"
+#include "sasl_mechs.h"
+#include "sysmode.h"
 
 #define HOSTS_MAX		16
 #define SENDERS_MAX		256
@@ -32,7 +41,12 @@
 #define DEFAULT_TIMEOUT		60
 #define DEFAULT_CONNECT_TIMEOUT 30
 #define DEFAULT_LIFETIME	(5L * 86400)
-#define SYSTEM_QUEUE_DIR	"/var/spool/mailsub"
+/* The system spool: $(localstatedir)/spool/mailsub, /var/spool/mailsub in a
+ * package (configure --localstatedir=/var). */
+#ifndef LOCALSTATEDIR
+#define LOCALSTATEDIR "/var"
+#endif
+#define SYSTEM_QUEUE_DIR LOCALSTATEDIR "/spool/mailsub"
 /* RFC 1035 2.3.4: names up to 255 octets on the wire, 253 as text. */
 #define HOSTNAME_MAX 253
 #define LABEL_MAX    63
@@ -41,21 +55,6 @@
 #define DEFAULT_MESSAGE_SIZE (256ULL * 1024 * 1024)
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
-/* SASL mechanisms auth.c knows (RFC 7677, 5802, 4616, 4954, 2195, 7628). */
-static const char *const known_mechs[] = {
-    "SCRAM-SHA-256-PLUS",
-    "SCRAM-SHA-256",
-    "SCRAM-SHA-1-PLUS",
-    "SCRAM-SHA-1",
-    "PLAIN",
-    "LOGIN",
-    "CRAM-MD5",
-    "XOAUTH2",
-    "OAUTHBEARER",
-    "GSSAPI",
-    "EXTERNAL",
-};
 
 struct key_def {
 	const char *name;
@@ -317,6 +316,11 @@ expand_path(const char *v, char **out, struct error *err)
 		if (v[1] != '\0' && v[1] != '/')
 			return error_set(
 			    err, EX_CONFIG, "only ~/ is expanded, not ~user");
+		/* The setgid program reads only the system file: ~ would
+		 * be the caller's home, a path the caller can fill. */
+		if (sysmode_privileged())
+			return error_set(err, EX_CONFIG,
+			    "~ is not expanded in the system configuration");
 		home = home_dir();
 		if (home == NULL)
 			return error_set(
@@ -547,17 +551,6 @@ set_tls_server_name(struct account *a, const char *v, struct error *err)
 	return set_str(&a->tls_server_name, v, err);
 }
 
-static bool
-mech_known(const char *m)
-{
-	size_t i;
-
-	for (i = 0; i < NELEM(known_mechs); i++)
-		if (strcmp(known_mechs[i], m) == 0)
-			return true;
-	return false;
-}
-
 static int
 set_auth(struct account *a, const char *v, struct error *err)
 {
@@ -572,18 +565,19 @@ set_auth(struct account *a, const char *v, struct error *err)
 						   : ACCOUNT_AUTH_OFF;
 		return 0;
 	}
-	if (split_list(v, NELEM(known_mechs), &mechs, &n, err) == -1)
+	if (split_list(v, sasl_mech_count(), &mechs, &n, err) == -1)
 		return -1;
 	for (i = 0; i < n; i++) {
 		upper(mechs[i]);
-		if (!mech_known(mechs[i])) {
+		if (sasl_mech_find(mechs[i]) == NULL) {
+			char known[256];
+
 			config_keys_free_list(mechs, n);
+			sasl_mech_names(known, sizeof(known));
 			return error_set(err, EX_CONFIG,
 			    "item %zu is not on, off or a known mechanism "
-			    "(SCRAM-SHA-256-PLUS, SCRAM-SHA-256, "
-			    "SCRAM-SHA-1-PLUS, SCRAM-SHA-1, PLAIN, LOGIN, "
-			    "CRAM-MD5, XOAUTH2, OAUTHBEARER, GSSAPI, EXTERNAL)",
-			    i + 1);
+			    "(%s)",
+			    i + 1, known);
 		}
 		for (j = 0; j < i; j++) {
 			if (strcmp(mechs[i], mechs[j]) == 0) {
@@ -696,6 +690,91 @@ set_senders(struct account *a, const char *v, struct error *err)
 	a->senders = list;
 	a->n_senders = n;
 	return 0;
+}
+
+/*
+ * local_senders = USER: PATTERN [PATTERN ...], USER: ...  (mailsub.conf(5)):
+ * stored as "USER:PATTERN", one item per pattern.  USER is a login name
+ * or "*"; a pattern is as in senders.
+ */
+static int
+set_local_senders(struct account *a, const char *v, struct error *err)
+{
+	char **items, **list = NULL;
+	size_t n, i, cnt = 0;
+	int rc = -1;
+
+	if (split_list(v, SENDERS_MAX, &items, &n, err) == -1)
+		return -1;
+	if ((list = calloc(SENDERS_MAX, sizeof(*list))) == NULL) {
+		error_set(err, EX_OSERR, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		char *colon = strchr(items[i], ':'), *user = items[i], *p;
+		size_t ulen, before = cnt;
+
+		if (colon == NULL) {
+			error_set(err, EX_CONFIG,
+			    "item %zu is not USER: PATTERN", i + 1);
+			goto out;
+		}
+		for (ulen = (size_t)(colon - user);
+		     ulen > 0 && is_blank((unsigned char)user[ulen - 1]);
+		     ulen--)
+			;
+		if (ulen == 0 || strcspn(user, " \t<>@") < ulen) {
+			error_set(err, EX_CONFIG,
+			    "item %zu does not start with a user name", i + 1);
+			goto out;
+		}
+		p = colon + 1;
+		for (;;) {
+			size_t plen;
+
+			while (is_blank((unsigned char)*p))
+				p++;
+			if (*p == '\0')
+				break;
+			plen = strcspn(p, " \t\r");
+			if (memchr(p, '<', plen) != NULL ||
+			    memchr(p, '>', plen) != NULL || p[0] == ':') {
+				error_set(err, EX_CONFIG,
+				    "item %zu holds something that is not an "
+				    "address pattern",
+				    i + 1);
+				goto out;
+			}
+			if (cnt == SENDERS_MAX) {
+				error_set(err, EX_CONFIG,
+				    "more than %d patterns", SENDERS_MAX);
+				goto out;
+			}
+			if (asprintf(&list[cnt], "%.*s:%.*s", (int)ulen, user,
+				(int)plen, p) == -1) {
+				list[cnt] = NULL;
+				error_set(err, EX_OSERR, "out of memory");
+				goto out;
+			}
+			cnt++;
+			p += plen;
+		}
+		if (cnt == before) {
+			error_set(err, EX_CONFIG,
+			    "item %zu names no address pattern", i + 1);
+			goto out;
+		}
+	}
+	config_keys_free_list(a->local_senders, a->n_local_senders);
+	a->local_senders = list;
+	a->n_local_senders = cnt;
+	list = NULL;
+	rc = 0;
+out:
+	if (list != NULL)
+		config_keys_free_list(list, cnt);
+	config_keys_free_list(items, n);
+	return rc;
 }
 
 static int
@@ -882,6 +961,53 @@ set_syslog(struct account *a, const char *v, struct error *err)
 	    "local7");
 }
 
+/* /etc/mailname ---------------------------------------------------------- */
+
+const char *config_mailname_path = CONFIG_MAILNAME_PATH;
+
+int
+config_keys_mailname(char **out, struct error *err)
+{
+	char buf[HOSTNAME_MAX + 2], *p;
+	const char *path = config_mailname_path;
+	struct stat st;
+	ssize_t n;
+	size_t len;
+	int fd;
+
+	*out = NULL;
+	/* It completes recipients too: trusted like the aliases file. */
+	if (fsperm_check_path(path, FSPERM_MISSING_OK, err) == -1)
+		return -1;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd == -1)
+		return 0;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return 0;
+	}
+	do
+		n = read(fd, buf, sizeof(buf) - 1);
+	while (n == -1 && errno == EINTR);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* The first line, without its line end and blanks. */
+	len = strcspn(buf, "\n");
+	while (len > 0 && (is_blank((unsigned char)buf[len - 1])))
+		len--;
+	buf[len] = '\0';
+	for (p = buf; is_blank((unsigned char)*p);)
+		p++;
+	/* A mail domain: a host name of two labels or more, not localhost;
+	 * anything else (a bare host name) is as good as no file. */
+	if (!hostname_ok(p, false) || strchr(p, '.') == NULL ||
+	    config_keys_is_loopback(p) || strncasecmp(p, "localhost.", 10) == 0)
+		return 0;
+	return (*out = config_keys_dup(p, err)) != NULL ? 0 : -1;
+}
+
 /* The table -------------------------------------------------------------- */
 
 static const struct key_def key_defs[CONFIG_KEYS_COUNT] = {
@@ -920,6 +1046,7 @@ static const struct key_def key_defs[CONFIG_KEYS_COUNT] = {
     [CONFIG_KEYS_LOGFILE] = {"logfile", set_logfile},
     [CONFIG_KEYS_SYSLOG] = {"syslog", set_syslog},
     [CONFIG_KEYS_MAX_MESSAGE_SIZE] = {"max_message_size", set_max_message_size},
+    [CONFIG_KEYS_LOCAL_SENDERS] = {"local_senders", set_local_senders},
     [CONFIG_KEYS_INHERIT] = {"inherit", NULL},
     [CONFIG_KEYS_ACCOUNT] = {"account", NULL},
 };
@@ -964,6 +1091,7 @@ config_keys_account_free(struct account *a)
 	config_keys_free_list(a->hosts, a->n_hosts);
 	free(a->provider);
 	free(a->domain);
+	free(a->mailname);
 	free(a->source_ip);
 	free(a->tls_trust_file);
 	free(a->tls_fingerprint);
@@ -980,6 +1108,7 @@ config_keys_account_free(struct account *a)
 	free(a->password_command);
 	free(a->from);
 	config_keys_free_list(a->senders, a->n_senders);
+	config_keys_free_list(a->local_senders, a->n_local_senders);
 	free(a->default_domain);
 	free(a->aliases);
 	free(a->dsn_notify);

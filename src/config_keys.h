@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The configuration keys (internal to config.c): every key mailsub.conf(5)
  * knows, the setter that checks one value and stores it in struct account,
@@ -49,6 +50,7 @@ enum config_keys_id {
 	CONFIG_KEYS_LOGFILE,
 	CONFIG_KEYS_SYSLOG,
 	CONFIG_KEYS_MAX_MESSAGE_SIZE,
+	CONFIG_KEYS_LOCAL_SENDERS,
 	CONFIG_KEYS_INHERIT, /* the loader's: no setter */
 	CONFIG_KEYS_ACCOUNT, /* the loader's, [defaults] only: no setter */
 	CONFIG_KEYS_COUNT,
@@ -76,6 +78,10 @@ unsigned config_keys_default_port(enum account_tls tls);
 /* queue_dir when the file sets none: the system spool for the system
  * file, else under $XDG_STATE_HOME or ~/.local/state (malloc'd). */
 int config_keys_default_queue_dir(bool system, char **out, struct error *err);
+/* The mail domain in config_mailname_path (the first line), malloc'd;
+ * NULL without an error when there is no such file or it holds no domain
+ * of two labels or more.  EX_CONFIG when others may write it (fsperm.h). */
+int config_keys_mailname(char **out, struct error *err);
 /* 127.0.0.0/8, ::1 and localhost. */
 bool config_keys_is_loopback(const char *host);
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Buffered line I/O over a struct transport.  Reads fill rbuf with whatever
  * the transport has; writes are gathered in wbuf and leave in one transport
@@ -17,6 +18,7 @@
 #include "account.h"
 #include "conn.h"
 #include "error.h"
+#include "interrupt.h"
 #include "net.h"
 
 void
@@ -89,6 +91,12 @@ step_timeout(struct conn *c, int *ms, struct error *err)
 {
 	long long left = time_left(c);
 
+	/* After SIGTERM and the like the link is given up: not one more
+	 * byte, not even QUIT (mid-DATA it would be message text). */
+	if (interrupt_check(err, EX_TEMPFAIL) == -1) {
+		c->io_failed = true;
+		return -1;
+	}
 	*ms = c->timeout_ms;
 	if (left == LLONG_MAX)
 		return 0;
@@ -105,7 +113,7 @@ step_failed(struct conn *c, struct error *err)
 {
 	c->io_failed = true;
 	if (c->deadline_ms != 0 && time_left(c) <= 0 && err != NULL &&
-	    err->exit_code == EX_TEMPFAIL)
+	    err->exit_code == EX_TEMPFAIL && !interrupt_caught())
 		deadline_error(c, err);
 }
 
@@ -288,8 +296,8 @@ read_file(int fd, char *p, size_t n, off_t off, struct error *err)
 }
 
 ssize_t
-conn_send_file(struct conn *c, int fd, off_t off, size_t n, bool wait,
-    struct error *err)
+conn_send_file(
+    struct conn *c, int fd, off_t off, size_t n, bool wait, struct error *err)
 {
 	size_t done = 0;
 	int ms;
@@ -324,7 +332,8 @@ conn_send_file(struct conn *c, int fd, off_t off, size_t n, bool wait,
 	while (done < n) {
 		size_t want = n - done < FILE_BLOCK ? n - done : FILE_BLOCK;
 
-		if (read_file(fd, c->fbuf, want, off + (off_t)done, err) == -1 ||
+		if (read_file(fd, c->fbuf, want, off + (off_t)done, err) ==
+			-1 ||
 		    send_bytes(c, c->fbuf, want, err) == -1)
 			return -1;
 		done += want;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Buffered line I/O over a pluggable transport (socket, TLS, or the test
  * suite's script).  The protocol code (smtp.c, auth.c, submit.c) sees only
@@ -32,7 +33,7 @@ struct tls_info {
  * A transport moves bytes.  read() returns the number of bytes read (> 0),
  * 0 at end of stream, -1 with err set (timeouts are EX_TEMPFAIL).
  * write() writes all n bytes or fails.  starttls() turns the transport into
- * a TLS one in place, replacing *t (tls_upgrade() from tls.c for sockets;
+ * a TLS one in place, replacing *t (the TLS module's upgrade for sockets;
  * the script transport pretends; NULL where TLS is impossible).  tls_info()
  * returns NULL until TLS is up.  close() releases ctx.
  */
@@ -95,9 +96,9 @@ void conn_init(struct conn *c, const struct transport *t, int timeout_ms);
  * reading one byte a second is not. */
 #define CONN_DEADLINE_RATE 8
 /*
- * DESIGN 4, total run time bounded: from now on the exchange must end
- * within ms milliseconds, plus one for every CONN_DEADLINE_RATE bytes sent
- * after this call; ms <= 0 removes the deadline.  Every read and write step
+ * Total run time bounded (mailsub(1), DESCRIPTION): from now on the
+ * exchange must end within ms milliseconds, plus one for every
+ * CONN_DEADLINE_RATE bytes sent after this call; ms <= 0 removes the deadline.  Every read and write step
  * is cut to the time left (per-step timeouts alone let a server that
  * answers just in time, line by line, hold a run for hours), and a step
  * that starts after it fails with EX_TEMPFAIL.

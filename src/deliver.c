@@ -1,11 +1,11 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * One message from the caller to the relay: the envelope, the spool, the
  * submission and, when it does not go out, the durable copy in new/ or
- * failed/ (DESIGN 5).
+ * failed/ (mailsub(1), EXIT STATUS).
  */
 #include "autoconfig.h"
 
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,13 +19,16 @@
 #include "config.h"
 #include "deliver.h"
 #include "error.h"
+#include "hint.h"
 #include "log.h"
 #include "message.h"
 #include "net.h"
+#include "override.h"
 #include "queue.h"
 #include "relay.h"
 #include "stream.h"
 #include "submit.h"
+#include "sysmode.h"
 
 int
 delivery_load_config(
@@ -36,10 +39,30 @@ delivery_load_config(
 	int rc;
 
 	*cfg = NULL;
+	/* msmtp(1): --host takes every setting from the command line. */
+	if (override_replaces_config(opts))
+		return override_config_new(opts, cfg, err);
 	if (config_locate(opts->config_file, &path, &system, err) == -1)
 		return -1;
+	if (sysmode_config_chosen(system, err) == -1) {
+		free(path);
+		return -1;
+	}
 	rc = config_load(path, system, cfg, err);
+	/* What is wrong in the system file is root's to read (mailsub
+	 * --check-config): a caller learns that it is, not what. */
+	if (rc == -1 && sysmode_privileged() && err->exit_code == EX_CONFIG)
+		error_set(err, EX_CONFIG,
+		    "%s: the system configuration cannot be used; root can "
+		    "see why with mailsub --check-config",
+		    path);
 	free(path);
+	if (rc == 0 && opts->n_settings > 0 &&
+	    override_apply(*cfg, opts, err) == -1) {
+		config_free(*cfg);
+		*cfg = NULL;
+		rc = -1;
+	}
 	return rc;
 }
 
@@ -96,12 +119,11 @@ delivery_select(
 	return 0;
 }
 
+/* The login name, as the queue and the log record name the caller. */
 static const char *
 login_name(void)
 {
-	struct passwd *pw = getpwuid(getuid());
-
-	return pw != NULL ? pw->pw_name : "nobody";
+	return sysmode_user();
 }
 
 int
@@ -146,11 +168,116 @@ out:
 	return rc;
 }
 
+/* A local_senders item "USER:PATTERN" for user (or "*"): its pattern. */
+static const char *
+local_pattern(const char *item, const char *user)
+{
+	const char *colon = strchr(item, ':');
+	size_t n;
+
+	if (colon == NULL)
+		return NULL;
+	n = (size_t)(colon - item);
+	if ((n == 1 && item[0] == '*') ||
+	    (strlen(user) == n && strncmp(item, user, n) == 0))
+		return colon + 1;
+	return NULL;
+}
+
+/* The caller's first exact local_senders address (named for it, not
+ * "*"), or NULL. */
+static const char *
+own_listed(const struct account *a, const char *user)
+{
+	size_t i;
+
+	for (i = 0; i < a->n_local_senders; i++) {
+		const char *item = a->local_senders[i], *p;
+
+		if (item[0] == '*' && item[1] == ':')
+			continue;
+		if ((p = local_pattern(item, user)) != NULL &&
+		    strpbrk(p, "*?[") == NULL)
+			return p;
+	}
+	return NULL;
+}
+
+bool
+delivery_sender_allowed(const struct delivery *d, const char *addr)
+{
+	const struct account *a = d->acct;
+	const char *user = sysmode_user(), *p, *at;
+	char host[256];
+	size_t i;
+
+	if (!sysmode_restricted() || addr == NULL || *addr == '\0')
+		return true;
+	if (a->from != NULL && strcasecmp(a->from, addr) == 0)
+		return true;
+	/* login@default_domain, or @ the host's name without one. */
+	at = strrchr(addr, '@');
+	if (at != NULL && (size_t)(at - addr) == strlen(user) &&
+	    strncmp(addr, user, strlen(user)) == 0) {
+		if (a->default_domain != NULL) {
+			if (strcasecmp(at + 1, a->default_domain) == 0)
+				return true;
+		} else {
+			net_local_fqdn(host, sizeof(host));
+			if (strcasecmp(at + 1, host) == 0)
+				return true;
+		}
+	}
+	if (at == NULL && strcmp(addr, user) == 0)
+		return true; /* a bare From: completed to that anyway */
+	for (i = 0; i < a->n_local_senders; i++)
+		if ((p = local_pattern(a->local_senders[i], user)) != NULL &&
+		    config_sender_matches(p, addr))
+			return true;
+	return false;
+}
+
+static int compute_sender(
+    struct delivery *d, const char *given, struct error *err);
+
 int
 delivery_set_sender(struct delivery *d, const char *given, struct error *err)
 {
+	char was[300];
+	char *old;
+
+	d->sender_warning[0] = '\0';
+	if (given == NULL && sysmode_restricted())
+		given = own_listed(d->acct, sysmode_user());
+	if (compute_sender(d, given, err) == -1)
+		return -1;
+	if (delivery_sender_allowed(d, d->sender))
+		return 0;
+	/* Through the shared account nobody sends as someone else. */
+	old = d->sender;
+	d->sender = NULL;
+	error_escape(was, sizeof(was), old, strlen(old));
+	free(old);
+	if (d->opts->account == NULL && delivery_select(d, NULL, err) == -1)
+		return -1;
+	if (compute_sender(d, own_listed(d->acct, sysmode_user()), err) == -1)
+		return -1;
+	snprintf(d->sender_warning, sizeof(d->sender_warning),
+	    "sender <%s> is not %s's to use (local_senders): sent as <%s>",
+	    was, sysmode_user(), d->sender[0] != '\0' ? d->sender : "");
+	log_verbose("%s", d->sender_warning);
+	return 0;
+}
+
+/* RFC 5321 4.1.2: a reverse-path is a whole address; a bare name takes
+ * the account's domain (default_domain, else /etc/mailname) or is
+ * refused: it never reaches the wire. */
+static int
+compute_sender(struct delivery *d, const char *given, struct error *err)
+{
 	struct address_list l;
-	char host[256];
+	const char *dom = d->acct->default_domain;
+	char esc[200];
 
 	free(d->sender);
 	d->sender = NULL;
@@ -163,12 +290,13 @@ delivery_set_sender(struct delivery *d, const char *given, struct error *err)
 			   : 0;
 	}
 	if (given == NULL) {
-		const char *dom = d->acct->default_domain;
-
-		if (dom == NULL) {
-			net_local_fqdn(host, sizeof(host));
-			dom = host;
-		}
+		if (dom == NULL)
+			return error_set(err, EX_CONFIG,
+			    "%s: no sender address: set from = ADDRESS in "
+			    "[%s] of %s (or default_domain, or the mail "
+			    "domain in %s), or give -f ADDRESS",
+			    d->acct->name, d->acct->name, d->acct->config_path,
+			    config_mailname_path);
 		if (asprintf(&d->sender, "%s@%s", login_name(), dom) == -1) {
 			d->sender = NULL;
 			return error_set(err, EX_OSERR, "out of memory");
@@ -180,22 +308,30 @@ delivery_set_sender(struct delivery *d, const char *given, struct error *err)
 	if (address_parse_list(given, strlen(given), &l, err) == -1 ||
 	    l.n != 1) {
 		address_list_free(&l);
-		if (!error_is_set(err) || err->exit_code != EX_OSERR) {
-			char esc[200];
-
+		if (!error_is_set(err) || err->exit_code != EX_OSERR)
 			error_set(err, EX_USAGE, "invalid sender address '%s'",
 			    error_escape(
 				esc, sizeof(esc), given, strlen(given)));
-		}
 		return -1;
 	}
 	if (address_check_envelope(l.addrs[0], err) == -1) {
 		address_list_free(&l);
 		return -1;
 	}
-	if (address_is_bare(l.addrs[0]) && d->acct->default_domain != NULL) {
-		if (asprintf(&d->sender, "%s@%s", l.addrs[0],
-			d->acct->default_domain) == -1)
+	if (address_is_bare(l.addrs[0]) && dom == NULL) {
+		error_set(err, EX_CONFIG,
+		    "%s: the sender '%s' has no domain and [%s] of %s has none "
+		    "to add: give the whole address, or set default_domain "
+		    "(or the mail domain in %s)",
+		    d->acct->name,
+		    error_escape(esc, sizeof(esc), l.addrs[0],
+			strlen(l.addrs[0])),
+		    d->acct->name, d->acct->config_path, config_mailname_path);
+		address_list_free(&l);
+		return -1;
+	}
+	if (address_is_bare(l.addrs[0])) {
+		if (asprintf(&d->sender, "%s@%s", l.addrs[0], dom) == -1)
 			d->sender = NULL;
 	} else
 		d->sender = strdup(l.addrs[0]);
@@ -259,6 +395,10 @@ keep_message(struct delivery *d, enum queue_area area, struct error *err)
 	fill_envelope(d, &env);
 	memset(&qe, 0, sizeof(qe));
 	qe.account = d->acct->name;
+	/* Whose it is: mailq, --queue-delete, --requeue and -q of a caller
+	 * other than root act on that caller's messages only. */
+	qe.submitter = sysmode_user();
+	qe.submitter_uid = sysmode_uid();
 	qe.sender = d->sender != NULL ? d->sender : "";
 	qe.rcpts = (const char *const *)d->rcpts.addrs;
 	qe.n_rcpts = d->rcpts.n;
@@ -329,8 +469,35 @@ delivery_log(struct delivery *d, int exit_code, const char *reply)
 	    d->status ? d->status : (exit_code == 0 ? "sent" : "failed");
 	rec.warning = d->alias_warning != NULL ? d->alias_warning
 					       : d->msg.alias_warning;
+	if (rec.warning == NULL && d->sender_warning[0] != '\0')
+		rec.warning = d->sender_warning;
+	if (rec.warning == NULL)
+		rec.warning = d->msg.sender_warning;
+	/* The system accounts serve every user: the record names whose
+	 * message it is, as Postfix's pickup does. */
+	if (d->acct->system) {
+		rec.submitter = sysmode_user();
+		rec.submitter_uid = (unsigned long)sysmode_uid();
+	}
 	log_record(d->acct, &rec);
 	d->logged = true;
+}
+
+void
+delivery_hint(struct delivery *d, const struct relay *relay,
+    enum submit_phase phase, const struct error *err)
+{
+	struct hint_facts f;
+
+	memset(&f, 0, sizeof(f));
+	f.acct = d->acct;
+	f.host = relay->acct.current_host;
+	f.greeting = relay->session.greeting;
+	f.phase = phase;
+	f.exit_code = err->exit_code;
+	f.message = err->message;
+	if (hint_for(&f, d->hint, sizeof(d->hint)) == NULL)
+		d->hint[0] = '\0';
 }
 
 /* Submit the spooled message through the account's relay. */
@@ -345,6 +512,7 @@ submit(struct delivery *d, struct error *err)
 
 	if (relay_open(&relay, d->acct, d->opts->verbose, err) == -1) {
 		snprintf(d->where, sizeof(d->where), "%s", relay.where);
+		delivery_hint(d, &relay, relay.failed_phase, err);
 		return -1;
 	}
 	snprintf(d->where, sizeof(d->where), "%s", relay.where);
@@ -355,8 +523,10 @@ submit(struct delivery *d, struct error *err)
 	src.size = d->msg.size;
 	submit_result_init(&res);
 	rc = submit_send(&relay.session, &env, &src, &res, err);
-	if (rc == -1)
+	if (rc == -1) {
 		error_prefix(err, "%s", relay.where);
+		delivery_hint(d, &relay, res.phase, err);
+	}
 	else
 		snprintf(d->final_reply, sizeof(d->final_reply), "%s",
 		    res.final_reply);
@@ -371,21 +541,108 @@ submit(struct delivery *d, struct error *err)
 	return rc;
 }
 
-/* How the message is read: the options of this run and account. */
+/* message_options.sender_ok: an address the caller may use, or the
+ * envelope sender itself. */
+static bool
+header_sender_ok(void *arg, const char *addr)
+{
+	const struct delivery *d = arg;
+
+	return (d->sender != NULL && strcasecmp(addr, d->sender) == 0) ||
+	       delivery_sender_allowed(d, addr);
+}
+
+/* The caller's default sender (the null sender aside), into buf. */
+static const char *
+own_address(const struct delivery *d, char *buf, size_t size)
+{
+	const char *listed = own_listed(d->acct, sysmode_user());
+	char host[256];
+
+	if (listed != NULL)
+		snprintf(buf, size, "%s", listed);
+	else if (d->acct->from != NULL)
+		snprintf(buf, size, "%s", d->acct->from);
+	else if (d->acct->default_domain != NULL)
+		snprintf(buf, size, "%s@%s", sysmode_user(),
+		    d->acct->default_domain);
+	else {
+		net_local_fqdn(host, sizeof(host));
+		snprintf(buf, size, "%s@%s", sysmode_user(), host);
+	}
+	return buf;
+}
+
+/*
+ * --read-envelope-from (msmtp(1)): the From field's address is the
+ * envelope sender and, without -a, chooses the account as -f does; called
+ * by message.c once the header block is complete, before it is processed.
+ */
+static int
+sender_from_header(void *arg, const char *from_address,
+    struct message_options *mo, struct error *err)
+{
+	struct delivery *d = arg;
+	const struct account *before = d->acct;
+	size_t i;
+
+	if (from_address == NULL)
+		return 0; /* no From: -f or the account's from stays */
+	if (d->opts->account == NULL &&
+	    delivery_select(d, from_address, err) == -1)
+		return -1;
+	if (delivery_set_sender(d, from_address, err) == -1) {
+		if (err->exit_code == EX_USAGE)
+			err->exit_code = EX_DATAERR;
+		error_prefix(err, "From field");
+		return -1;
+	}
+	if (d->acct != before) {
+		/* The argument recipients again, with this account's
+		 * aliases and default_domain. */
+		address_list_free(&d->rcpts);
+		address_list_init(&d->rcpts);
+		d->rcpts_checked = 0;
+		for (i = 0; i < d->opts->n_recipients; i++)
+			if (delivery_add_recipients(
+				d, d->opts->recipients[i], err) == -1)
+				return -1;
+	}
+	mo->envelope_from = d->sender;
+	mo->acct = d->acct;
+	mo->aliases = d->aliases;
+	return 0;
+}
+
+/* How the message is read from fd: the options of this run and account;
+ * own is a buffer for the caller's default address. */
 static void
-message_opts(struct delivery *d, bool stop_at_dot, char *hostname,
-    size_t hostname_size, struct message_options *mo)
+message_opts(struct delivery *d, int fd, bool stop_at_dot, char *hostname,
+    size_t hostname_size, char *own, size_t own_size,
+    struct message_options *mo)
 {
 	net_local_fqdn(hostname, hostname_size);
 	memset(mo, 0, sizeof(*mo));
 	mo->read_recipients = d->opts->read_recipients;
 	mo->stop_at_dot = stop_at_dot;
+	/* The caller's input can be cut short by a signal; -bs hands over
+	 * a message it has received in full. */
+	mo->interruptible = fd == STDIN_FILENO;
 	mo->envelope_from = d->sender;
 	mo->full_name = d->opts->full_name;
 	mo->passwd_name = true;
 	mo->hostname = hostname;
 	mo->acct = d->acct;
 	mo->aliases = d->aliases;
+	if (sysmode_restricted()) {
+		mo->sender_ok = header_sender_ok;
+		mo->sender_ok_arg = d;
+		mo->own_address = own_address(d, own, own_size);
+	}
+	if (d->opts->read_envelope_from) {
+		mo->choose_sender = sender_from_header;
+		mo->choose_sender_arg = d;
+	}
 }
 
 /* The -t recipients joined to the others (once), and the whole set
@@ -420,11 +677,12 @@ int
 delivery_read(struct delivery *d, int fd, bool stop_at_dot, struct error *err)
 {
 	struct message_options mo;
-	char hostname[256], spool_dir[4096];
+	char hostname[256], spool_dir[4096], own[512];
 
 	if (queue_prepare(d->acct->queue_dir, err) == -1)
 		return -1;
-	message_opts(d, stop_at_dot, hostname, sizeof(hostname), &mo);
+	message_opts(d, fd, stop_at_dot, hostname, sizeof(hostname), own,
+	    sizeof(own), &mo);
 	snprintf(spool_dir, sizeof(spool_dir), "%s/tmp", d->acct->queue_dir);
 
 	if (d->opts->compose.print) {
@@ -519,6 +777,7 @@ stream_submit(struct delivery *d, struct stream *st, struct error *err)
 		    "read");
 	if (relay_open(&relay, d->acct, d->opts->verbose, err) == -1) {
 		snprintf(d->where, sizeof(d->where), "%s", relay.where);
+		delivery_hint(d, &relay, relay.failed_phase, err);
 		return -1;
 	}
 	snprintf(d->where, sizeof(d->where), "%s", relay.where);
@@ -537,9 +796,10 @@ stream_submit(struct delivery *d, struct stream *st, struct error *err)
 	src.stream_arg = st;
 	submit_result_init(&res);
 	rc = submit_send(&relay.session, &env, &src, &res, err);
-	if (rc == -1)
+	if (rc == -1) {
 		error_prefix(err, "%s", relay.where);
-	else
+		delivery_hint(d, &relay, res.phase, err);
+	} else
 		snprintf(d->final_reply, sizeof(d->final_reply), "%s",
 		    res.final_reply);
 	if (rc == 0 && res.dsn_ignored)
@@ -569,13 +829,14 @@ delivery_stream(struct delivery *d, struct error *err)
 	struct stream st;
 	struct stream_rate rate;
 	struct error outcome;
-	char hostname[256], spool_dir[4096];
+	char hostname[256], spool_dir[4096], own[512];
 	bool tried = false, streamed = false;
 	int rc, sent = -1;
 
 	if (queue_prepare(d->acct->queue_dir, err) == -1)
 		return -1;
-	message_opts(d, false, hostname, sizeof(hostname), &mo);
+	message_opts(d, STDIN_FILENO, false, hostname, sizeof(hostname), own,
+	    sizeof(own), &mo);
 	snprintf(spool_dir, sizeof(spool_dir), "%s/tmp", d->acct->queue_dir);
 	memset(&st, 0, sizeof(st));
 	st.m = &d->msg;
@@ -664,8 +925,8 @@ delivery_run_stdin(struct delivery *d, struct error *err)
 	if (!o->read_recipients && !o->compose.print && d->rcpts.n == 0)
 		return error_set(err, EX_USAGE,
 		    "no recipients given (name them as arguments or use -t)");
-	/* DESIGN 1: read to EOF unless a person types the message at a
-	 * terminal without -i. */
+	/* Read to EOF unless a person types the message at a terminal
+	 * without -i (mailsub(1), OPTIONS). */
 	stop_at_dot = isatty(STDIN_FILENO) && !o->ignore_dots;
 	if (may_stream(d, stop_at_dot))
 		return delivery_stream(d, err);

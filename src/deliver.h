@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * One message from the caller to the relay: account choice, envelope
  * sender and recipients (aliases, default_domain), reading into the spool,
@@ -15,11 +16,13 @@
 #include "message.h"
 #include "queue.h"
 #include "smtp.h"
+#include "submit.h"
 
 struct account;
 struct aliases;
 struct config;
 struct options;
+struct relay;
 
 struct delivery {
 	const struct options *opts; /* borrowed: -N/-R/-V/-B, -odq, -v */
@@ -43,6 +46,11 @@ struct delivery {
 	/* An alias used had targets skipped: for the log record (points
 	 * into aliases), or NULL. */
 	const char *alias_warning;
+	/* A sender the caller may not use was replaced (sysmode.h): for
+	 * stderr and the log record, or "". */
+	char sender_warning[ERROR_MESSAGE_MAX];
+	char hint[ERROR_MESSAGE_MAX];	 /* what to do, after the error line
+					    (hint.h), or "" */
 };
 
 /* Find and load the configuration opts names (-C, $MAILSUB_CONFIG, XDG,
@@ -62,11 +70,24 @@ void delivery_free(struct delivery *d);
 int delivery_select(
     struct delivery *d, const char *envelope_from, struct error *err);
 
-/* DESIGN 3: given (-f, "<>" or "" for the null sender), else the account's
- * from, else user@default_domain (or the host's name).  A bare name gets
- * @default_domain.  Bad addresses are EX_USAGE. */
+/* mailsub(1), DESCRIPTION: given (-f, "<>" or "" for the null sender),
+ * else the account's from, else user@default_domain (or the host's name).  A bare name gets
+ * @default_domain.  Bad addresses are EX_USAGE.  A restricted caller's
+ * default is its first exact local_senders address, if any; a sender it
+ * may not use (delivery_sender_allowed()) is replaced by that default,
+ * the account chosen again without it (unless -a), and sender_warning
+ * says so. */
 int delivery_set_sender(
     struct delivery *d, const char *given, struct error *err);
+
+/*
+ * Whether the caller may use addr as a sender through d->acct: anyone
+ * unless the run is restricted (sysmode.h: a caller other than root on
+ * the system file); then the null sender, the account's from, the
+ * caller's own address (login@default_domain, or @ the host's name) and
+ * what local_senders allows the caller (mailsub.conf(5)).
+ */
+bool delivery_sender_allowed(const struct delivery *d, const char *addr);
 
 /* Recipients from one argv string (a comma list, Name <addr> forms), each
  * checked and completed (aliases, default_domain).  EX_USAGE when bad. */
@@ -81,7 +102,8 @@ int delivery_add_recipient(
  * ends it), add the -t recipients and check the recipient set.  A content
  * error (NUL bytes, header too large, no recipients: EX_DATAERR) saves the
  * message to failed/; a read or spool error, or a message over
- * max_message_size (EX_DATAERR), leaves it with the caller.
+ * max_message_size (EX_DATAERR), leaves it with the caller, as does a
+ * signal (interrupt.h) before the end of stdin.
  */
 int delivery_read(
     struct delivery *d, int fd, bool stop_at_dot, struct error *err);
@@ -96,6 +118,11 @@ int delivery_send(struct delivery *d, struct error *err);
 
 /* The whole stdin run of `mailsub [options] rcpt... < message`. */
 int delivery_run_stdin(struct delivery *d, struct error *err);
+
+/* The hint (hint.h) for a failure of relay, which ended in phase, into
+ * d->hint ("" for none). */
+void delivery_hint(struct delivery *d, const struct relay *relay,
+    enum submit_phase phase, const struct error *err);
 
 /* One log record (logfile, syslog) for the message; a no-op before an
  * account is chosen or once logged. */

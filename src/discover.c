@@ -1,7 +1,11 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * --configure: where an address's submission server is.  Presets first
- * (they also carry the provider's login notes), then RFC 6186 SRV records;
- * RFC 8314 5.1 prefers implicit TLS, so _submissions._tcp is asked first.
+ * (they also carry the provider's login notes), then the provider whose
+ * MX hosts receive the domain's mail (as Thunderbird's account setup
+ * looks: most Microsoft 365 and Google Workspace users have a domain of
+ * their own), then RFC 6186 SRV records; RFC 8314 5.1 prefers implicit
+ * TLS, so _submissions._tcp is asked first.
  */
 #include "autoconfig.h"
 
@@ -171,6 +175,58 @@ discover_parse_srv(const unsigned char *msg, size_t len,
 	return 0;
 }
 
+int
+discover_parse_mx(const unsigned char *msg, size_t len, struct discover_mx *out,
+    size_t max, size_t *n, struct error *err)
+{
+	char name[NS_MAXDNAME];
+	ns_msg h;
+	ns_rr rr;
+	int i, count;
+	size_t j, k;
+
+	*n = 0;
+	if (len > DNS_ANSWER_MAX || ns_initparse(msg, (int)len, &h) == -1)
+		return error_set(err, EX_PROTOCOL, "malformed DNS answer");
+	if (ns_msg_getflag(h, ns_f_qr) == 0)
+		return error_set(
+		    err, EX_PROTOCOL, "DNS packet is not a response");
+	if (ns_msg_getflag(h, ns_f_rcode) != ns_r_noerror)
+		return 0; /* NXDOMAIN, SERVFAIL...: no records */
+	count = ns_msg_count(h, ns_s_an);
+	for (i = 0; i < count; i++) {
+		const unsigned char *rd;
+
+		if (ns_parserr(&h, ns_s_an, i, &rr) == -1)
+			return error_set(
+			    err, EX_PROTOCOL, "bad DNS answer record");
+		if (ns_rr_type(rr) != ns_t_mx || ns_rr_class(rr) != ns_c_in)
+			continue; /* a CNAME on the way, say */
+		rd = ns_rr_rdata(rr);
+		if (ns_rr_rdlen(rr) < 3)
+			return error_set(
+			    err, EX_PROTOCOL, "MX record too short");
+		/* The exchange must lie inside this record's data. */
+		if (ns_name_uncompress(ns_msg_base(h), ns_msg_end(h), rd + 2,
+			name, sizeof(name)) == -1)
+			return error_set(err, EX_PROTOCOL, "bad MX host");
+		if (!host_ok(name) || strlen(name) > DISCOVER_NAME_MAX ||
+		    *n >= max)
+			continue; /* "." (RFC 7505: no mail) too */
+		/* Sorted by preference as they come in, stable. */
+		for (j = *n; j > 0 && out[j - 1].preference > ns_get16(rd); j--)
+			out[j] = out[j - 1];
+		out[j].preference = ns_get16(rd);
+		for (k = 0; name[k] != '\0'; k++)
+			out[j].host[k] = (char)(name[k] >= 'A' && name[k] <= 'Z'
+						    ? name[k] - 'A' + 'a'
+						    : name[k]);
+		out[j].host[k] = '\0';
+		(*n)++;
+	}
+	return 0;
+}
+
 const struct discover_srv *
 discover_pick(const struct discover_srv *srv, size_t n)
 {
@@ -215,12 +271,32 @@ discover_check_address(
 	return 0;
 }
 
-/* An account name from a domain: its first label, in [a-z0-9-]. */
+/*
+ * The account name: the address itself, in lower case, so that a second
+ * address at the same provider gets a section of its own; section names
+ * may hold letters, digits and . _ - @ + (mailsub.conf(5)).  An address
+ * with other characters, or too long, gets its domain's first label.
+ */
 static void
-section_name(const char *domain, char *dst, size_t size)
+section_name(const char *address, const char *domain, char *dst, size_t size)
 {
 	size_t i, n = 0;
+	bool ok = strlen(address) < size;
 
+	for (i = 0; ok && address[i] != '\0'; i++) {
+		char c = address[i];
+
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		     c == '.' || c == '_' || c == '-' || c == '@' || c == '+';
+		dst[n++] = c;
+	}
+	if (ok && n > 0) {
+		dst[n] = '\0';
+		return;
+	}
+	n = 0;
 	for (i = 0; domain[i] != '\0' && domain[i] != '.' && n + 1 < size;
 	     i++) {
 		char c = domain[i];
@@ -301,6 +377,45 @@ lookup(const char *name, struct discover_srv *best, bool *found, char *why,
 	*found = true;
 }
 
+/* The preset of the provider running the domain's MX hosts, the first
+ * (by preference) that one runs; why says why not. */
+static const struct config_provider *
+lookup_mx(
+    const char *domain, char *mx, size_t mx_size, char *why, size_t why_size)
+{
+	static unsigned char answer[DNS_ANSWER_MAX];
+	struct discover_mx recs[DISCOVER_MX_MAX];
+	const struct config_provider *p;
+	struct error err;
+	size_t n, i;
+	int len;
+
+	len = res_query(domain, C_IN, T_MX, answer, sizeof(answer));
+	if (len < 0) {
+		snprintf(why, why_size, "MX %s: %s", domain,
+		    h_errno == HOST_NOT_FOUND || h_errno == NO_DATA
+			? "no record"
+			: "lookup failed");
+		return NULL;
+	}
+	error_clear(&err);
+	if (discover_parse_mx(
+		answer, (size_t)len, recs, DISCOVER_MX_MAX, &n, &err) == -1) {
+		snprintf(
+		    why, why_size, "MX %.80s: %.200s", domain, err.message);
+		return NULL;
+	}
+	for (i = 0; i < n; i++)
+		if ((p = config_provider_for_mx(recs[i].host)) != NULL) {
+			snprintf(mx, mx_size, "%s", recs[i].host);
+			return p;
+		}
+	snprintf(why, why_size, "MX %.80s: %s%.150s", domain,
+	    n > 0 ? "no known provider at " : "no record",
+	    n > 0 ? recs[0].host : "");
+	return NULL;
+}
+
 int
 discover_run(const char *address, FILE *out, struct error *err)
 {
@@ -308,15 +423,15 @@ discover_run(const char *address, FILE *out, struct error *err)
 	const struct config_provider *p;
 	const char *domain;
 	char name[DISCOVER_NAME_MAX + 32];
-	char why1[300], why2[300];
+	char why1[300], why2[300], why_mx[300], mx[DISCOVER_NAME_MAX + 1];
 	struct discover_srv srv;
 	bool found;
 
 	if (discover_check_address(address, &domain, err) == -1)
 		return -1;
 	memset(&r, 0, sizeof(r));
+	section_name(address, domain, r.section, sizeof(r.section));
 	if ((p = config_provider_for_domain(domain)) != NULL) {
-		snprintf(r.section, sizeof(r.section), "%s", p->name);
 		r.provider = p->name;
 		r.provider_note = p->note;
 		snprintf(r.source, sizeof(r.source),
@@ -326,7 +441,17 @@ discover_run(const char *address, FILE *out, struct error *err)
 		    p->tls == ACCOUNT_TLS_ON ? "implicit TLS" : "STARTTLS");
 		goto print;
 	}
-	section_name(domain, r.section, sizeof(r.section));
+	if ((p = lookup_mx(domain, mx, sizeof(mx), why_mx, sizeof(why_mx))) !=
+	    NULL) {
+		r.provider = p->name;
+		r.provider_note = p->note;
+		snprintf(r.source, sizeof(r.source),
+		    "the domain's mail server (MX) %.200s is %s's: provider "
+		    "preset %s, %s port %u, %s",
+		    mx, p->name, p->name, p->host, p->port,
+		    p->tls == ACCOUNT_TLS_ON ? "implicit TLS" : "STARTTLS");
+		goto print;
+	}
 	snprintf(name, sizeof(name), "_submissions._tcp.%s", domain);
 	lookup(name, &srv, &found, why1, sizeof(why1));
 	if (found) {
@@ -355,9 +480,9 @@ discover_run(const char *address, FILE *out, struct error *err)
 		r.port = 587;
 		r.tls = ACCOUNT_TLS_STARTTLS;
 		snprintf(r.source, sizeof(r.source),
-		    "no preset and no SRV "
-		    "record (%.140s; %.140s): host is a guess",
-		    why1, why2);
+		    "no preset, no known MX and no SRV record (%.100s; "
+		    "%.100s; %.100s): host is a guess",
+		    why_mx, why1, why2);
 	}
 print:
 	discover_format(address, &r, out);

@@ -1,9 +1,11 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * --configure ADDRESS: a ready account section for an address, from the
- * provider presets (presets.h) or, for other domains, the RFC 6186 SRV
- * records _submissions._tcp (implicit TLS, RFC 8314) and
- * _submission._tcp (STARTTLS).  The DNS answer parser is pure and tested
- * on canned answers; only discover_run() asks the resolver.
+ * provider presets (presets.h), else the provider that runs the domain's
+ * MX hosts (a domain of its own at Microsoft 365, Google Workspace, ...),
+ * else the RFC 6186 SRV records _submissions._tcp (implicit TLS, RFC
+ * 8314) and _submission._tcp (STARTTLS).  The DNS answer parser is pure and
+ * tested on canned answers; only discover_run() asks the resolver.
  */
 #ifndef MAILSUB_DISCOVER_H
 #define MAILSUB_DISCOVER_H
@@ -40,6 +42,24 @@ struct discover_srv {
 int discover_parse_srv(const unsigned char *msg, size_t len,
     struct discover_srv *out, size_t max, size_t *n, struct error *err);
 
+/* MX records kept from one answer. */
+#define DISCOVER_MX_MAX 16
+
+struct discover_mx {
+	unsigned preference;
+	char host[DISCOVER_NAME_MAX + 1]; /* lower case, no final dot */
+};
+
+/*
+ * The MX records (RFC 1035 3.3.9) of a DNS response, parsed with the
+ * resolver library's ns_initparse()/ns_parserr(), sorted by preference
+ * (the order RFC 5321 5.1 tries them), at most max; *n is how many.  A
+ * host that is not a plain host name is skipped; a response with an error
+ * RCODE gives *n = 0; a malformed one is EX_PROTOCOL.
+ */
+int discover_parse_mx(const unsigned char *msg, size_t len,
+    struct discover_mx *out, size_t max, size_t *n, struct error *err);
+
 /* The record to use: lowest priority, then highest weight, then the first
  * (deterministic, unlike RFC 2782's weighted random choice, so the printed
  * section does not change between runs); NULL when none or the only one
@@ -49,7 +69,7 @@ const struct discover_srv *discover_pick(
 
 /* What --configure prints. */
 struct discover_result {
-	char section[64];     /* account name */
+	char section[65];     /* account name: at most 64 bytes */
 	const char *provider; /* a preset name, or NULL */
 	const char *provider_note;
 	char host[DISCOVER_NAME_MAX + 1];
@@ -73,7 +93,8 @@ void discover_format(
 int discover_check_address(
     const char *address, const char **domain, struct error *err);
 
-/* The preset for the address's domain, else SRV records, else a guess;
+/* The preset for the address's domain, else the MX hosts' provider, else
+ * SRV records, else a guess;
  * printed to out.  Errors: EX_USAGE for a bad address. */
 int discover_run(const char *address, FILE *out, struct error *err);
 

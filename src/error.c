@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * struct error and the SMTP reply -> sysexits table.
  */
@@ -76,8 +77,13 @@ error_from_reply(enum error_reply_context ctx, int code)
 		return EX_TEMPFAIL; /* includes 421: RFC 5321 3.8 */
 	if (code < 500 || code > 599)
 		return EX_PROTOCOL; /* not a failure reply at all */
-	/* 530: authentication required (RFC 4954 6) at any phase. */
-	if (code == 530 || code == 534 || code == 538)
+	/* 530: authentication required (RFC 4954 6) -- but only where a
+	 * login could help.  Before AUTH (greeting, EHLO, STARTTLS) it is a
+	 * refusal like any other 5xx: RFC 3207 4 has STARTTLS answer 530
+	 * when TLS is not available, and no login changes that. */
+	if ((code == 530 || code == 534 || code == 538) &&
+	    ctx != ERROR_REPLY_GREETING && ctx != ERROR_REPLY_EHLO &&
+	    ctx != ERROR_REPLY_STARTTLS)
 		return EX_NOPERM;
 	switch (ctx) {
 	case ERROR_REPLY_AUTH:

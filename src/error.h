@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The error carried up from the code that knows the cause to main(): a
  * sysexits(3) code and one printable line.  Also the single table that turns
@@ -45,7 +46,8 @@ enum error_reply_context {
 
 /* The one table from an SMTP failure reply (4xx/5xx) to sysexits(3):
  * 4xx and 421 -> EX_TEMPFAIL; 5xx -> EX_UNAVAILABLE, EX_NOUSER (RCPT),
- * EX_NOPERM (AUTH, 530), EX_DATAERR (552 message too big). */
+ * EX_NOPERM (AUTH; 530, 534, 538 after the greeting, EHLO and STARTTLS),
+ * EX_DATAERR (552 message too big). */
 int error_from_reply(enum error_reply_context ctx, int reply_code);
 
 /* Whether an exit code means "the message went into the queue". */

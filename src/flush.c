@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The queue runner.  A flush goes through each queue directory once:
  * stale tmp/ files are removed, the messages in new/ are grouped by the
@@ -34,10 +35,12 @@
 #include "error.h"
 #include "flush.h"
 #include "header.h"
+#include "interrupt.h"
 #include "log.h"
 #include "queue.h"
 #include "relay.h"
 #include "submit.h"
+#include "sysmode.h"
 
 /* The -odb child closes inherited descriptors up to this number. */
 #define FLUSH_CLOSE_FDS_MAX 65536
@@ -59,6 +62,9 @@ struct runner {
 	long long end_ms;    /* 0 = no limit */
 	size_t tried;
 	struct flush_stats st;
+	/* SIGTERM and the like (interrupt.h): the run stops where it is. */
+	bool cut;	   /* messages were left unlooked at */
+	bool cut_reported; /* the one line about it is out */
 };
 
 /* One queue file, open and locked. */
@@ -298,6 +304,10 @@ log_message(const struct account *acct, const struct qmsg *m, const char *host,
 	rec.exit_code = code;
 	rec.queue_id = m->id;
 	rec.status = status;
+	if (acct->system) {
+		rec.submitter = m->qf.submitter;
+		rec.submitter_uid = (unsigned long)m->qf.submitter_uid;
+	}
 	log_record(acct, &rec);
 }
 
@@ -330,7 +340,12 @@ load(struct runner *rn, const char *qdir, const char *id, struct qmsg *m)
 		return 1;
 	}
 	if (queue_read_envelope(m->fd, &m->qf, &err) == -1) {
-		if (err.exit_code != EX_DATAERR) {
+		/* Whose a damaged file is, nobody can tell: root's. */
+		if (err.exit_code != EX_DATAERR || sysmode_restricted()) {
+			if (sysmode_restricted()) {
+				qmsg_close(m);
+				return 1;
+			}
 			report(rn, false, NULL, "%s/new/%s: %s", qdir, id,
 			    err.message);
 			rn->st.untried++;
@@ -354,6 +369,11 @@ load(struct runner *rn, const char *qdir, const char *id, struct qmsg *m)
 		rn->st.failed++;
 		if (rn->st.permanent == 0)
 			rn->st.permanent = EX_DATAERR;
+		qmsg_close(m);
+		return 1;
+	}
+	/* Another user's message: not this caller's to send (sysmode.h). */
+	if (!queue_file_mine(&m->qf)) {
 		qmsg_close(m);
 		return 1;
 	}
@@ -471,6 +491,23 @@ defer(struct runner *rn, const struct account *acct, struct qmsg *m,
 	log_message(acct, m, host, why->message, EX_TEMPFAIL, "queued");
 }
 
+/*
+ * A signal ended the attempt on m: it stays in new/ as it was (its lock
+ * goes with the descriptor), no attempt counted against it, since the
+ * server was not at fault.  After a final dot whose reply never came it
+ * may have been delivered: a duplicate is better than a loss.
+ */
+static void
+interrupted(struct runner *rn, const struct account *acct, struct qmsg *m,
+    const char *host, const struct error *why)
+{
+	rn->st.untried++;
+	rn->cut_reported = true;
+	report(rn, false, acct->name, "%s; message %s stays queued",
+	    why->message, m->id);
+	log_message(acct, m, host, why->message, EX_TEMPFAIL, "queued");
+}
+
 /* Into failed/ with the reason; status "failed" or "expired".  attempted:
  * the reason is an attempt of this run, to be counted. */
 static void
@@ -562,7 +599,9 @@ send_one(struct runner *rn, const struct account *acct, struct relay *relay,
 			    EX_OK, "sent");
 	} else {
 		error_prefix(&err, "%s", relay->where);
-		if (relay->session.out_of_step)
+		if (interrupt_caught())
+			interrupted(rn, acct, m, relay->where, &err);
+		else if (relay->session.out_of_step)
 			/* Its replies may have been another command's: it
 			 * is not to blame, and stays queued. */
 			defer(rn, acct, m, relay->where, &err, false);
@@ -698,6 +737,11 @@ run_group(struct runner *rn, const char *qdir, const struct account *acct,
 		struct qmsg m;
 		struct error err;
 
+		if (interrupt_caught()) {
+			rn->st.untried += n - i;
+			rn->cut = true;
+			break;
+		}
 		if (limits_reached(rn)) {
 			leave_rest(rn, qdir, acct, ids, i, n, NULL);
 			break;
@@ -741,6 +785,13 @@ run_group(struct runner *rn, const char *qdir, const struct account *acct,
 				bool out_of_step = relay.session.out_of_step;
 
 				rn->tried++;
+				if (interrupt_caught()) {
+					interrupted(
+					    rn, acct, &m, relay.where, &err);
+					qmsg_close(&m);
+					rn->st.untried += n - i - 1;
+					return;
+				}
 				if (!error_is_temporary(err.exit_code) &&
 				    !out_of_step && rn->st.permanent == 0)
 					rn->st.permanent = err.exit_code;
@@ -758,6 +809,11 @@ run_group(struct runner *rn, const char *qdir, const struct account *acct,
 		send_one(rn, acct, &relay, &m, &err);
 		qmsg_close(&m);
 		on_session++;
+		if (interrupt_caught()) {
+			rn->st.untried += n - i - 1;
+			rn->cut = rn->cut || n - i - 1 > 0;
+			break;
+		}
 		if (relay.session.out_of_step) {
 			relay_close(&relay);
 			open = false;
@@ -800,7 +856,8 @@ run_dir(struct runner *rn, const char *qdir, struct error *err)
 		    removed == 1 ? "" : "s");
 	if (queue_list(qdir, QUEUE_AREA_NEW, &ids, &n, err) == -1)
 		return -1;
-	if (n == 0) {
+	if (n == 0 || interrupt_caught()) {
+		rn->cut = rn->cut || n > 0;
 		queue_ids_free(ids, n);
 		return 0;
 	}
@@ -844,6 +901,10 @@ run_dir(struct runner *rn, const char *qdir, struct error *err)
 			continue;
 		}
 		close(fd);
+		if (!queue_file_mine(&qf)) {
+			queue_file_free(&qf);
+			continue;
+		}
 		for (k = 0; k < rn->cfg->n_accounts; k++)
 			if (strcasecmp(
 				rn->cfg->accounts[k]->name, qf.account) == 0)
@@ -878,9 +939,15 @@ run_dir(struct runner *rn, const char *qdir, struct error *err)
 		groups[k][counts[k]++] = ids[i];
 	}
 	for (i = 0; i < rn->cfg->n_accounts; i++)
-		if (counts[i] > 0)
+		if (counts[i] > 0) {
+			if (interrupt_caught()) {
+				rn->st.untried += counts[i];
+				rn->cut = true;
+				continue;
+			}
 			run_group(rn, qdir, rn->cfg->accounts[i], groups[i],
 			    counts[i]);
+		}
 out:
 	if (groups != NULL)
 		for (i = 0; i < rn->cfg->n_accounts; i++)
@@ -929,6 +996,13 @@ flush_run(const struct config *cfg, const struct account *only,
 	rn.only_account = only != NULL ? only->name : NULL;
 	if (run(&rn, only, err) == -1)
 		return -1;
+	if (rn.cut && !rn.cut_reported)
+		report(&rn, false, NULL,
+		    "interrupted by %s; the messages not "
+		    "yet sent stay queued",
+		    interrupt_name(interrupt_caught()));
+	if (rn.cut && rn.st.permanent == 0)
+		return EX_TEMPFAIL;
 	return flush_exit_code(&rn.st);
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The queue runner: -q/--flush, expiry, the bounded flush after a
  * successful submission and the -odb background delivery.  Messages are

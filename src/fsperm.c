@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The trust rule of fsperm.h: fsperm_check_stat() for one object, and a
  * walk that resolves a path component by component, as the kernel does

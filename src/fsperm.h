@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * What mailsub trusts on disk (mailsub.conf(5), FILES AND PERMISSIONS), in
  * the manner of OpenSSH's StrictModes: a file it takes a secret, a command

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The header block: -t recipients, Bcc and Resent-Bcc removal, From
  * fix/force, bare To/Cc completion, and the missing From, Date and
@@ -40,6 +41,9 @@ enum field_id {
 	FIELD_RESENT_TO,
 	FIELD_RESENT_CC,
 	FIELD_RESENT_BCC,
+	FIELD_SENDER,
+	FIELD_RESENT_FROM,
+	FIELD_RESENT_SENDER,
 };
 
 static const struct {
@@ -55,6 +59,9 @@ static const struct {
     {"Resent-To", FIELD_RESENT_TO},
     {"Resent-Cc", FIELD_RESENT_CC},
     {"Resent-Bcc", FIELD_RESENT_BCC},
+    {"Sender", FIELD_SENDER},
+    {"Resent-From", FIELD_RESENT_FROM},
+    {"Resent-Sender", FIELD_RESENT_SENDER},
 };
 
 /* One header field in the header buffer: the raw text (folded lines joined
@@ -358,7 +365,8 @@ put_lines(struct header_ctx *h, const char *p, size_t n)
 }
 
 /* Content errors do not stop the processing: the whole message is still
- * spooled so that the caller can save it (DESIGN 5); the first is kept. */
+ * spooled so that the caller can save it (mailsub(1), EXIT STATUS); the first
+ * is kept. */
 static void
 content_error(struct header_ctx *h, const struct error *e)
 {
@@ -718,6 +726,47 @@ oom:
 	return -1;
 }
 
+/*
+ * Whether every address of f is one the caller may use (mo->sender_ok,
+ * mailsub.conf(5) local_senders; a bare name is completed first): 1 yes,
+ * 0 no (or f holds no address that parses), 2 no but f is one bare name,
+ * -1 on error.
+ */
+static int
+senders_ok(struct header_ctx *h, const struct field *f)
+{
+	struct address_list l;
+	size_t i;
+	int rc;
+
+	address_list_init(&l);
+	rc = parse_field(h, f, &l, h->err);
+	if (rc == 1 && l.n == 0)
+		rc = 0;
+	for (i = 0; rc == 1 && i < l.n; i++) {
+		const char *a = l.addrs[i];
+		char *full = NULL;
+
+		if (address_is_bare(a) && h->domain != NULL) {
+			if (asprintf(&full, "%s@%s", a, h->domain) == -1) {
+				rc = error_set(
+				    h->err, EX_OSERR, "out of memory");
+				break;
+			}
+			a = full;
+		}
+		if (!h->mo->sender_ok(h->mo->sender_ok_arg, a))
+			rc = 0;
+		free(full);
+	}
+	/* One bare name (cron's "root"): not the caller's, but what
+	 * from_header = fix rewrites for everyone. */
+	if (rc == 0 && l.n == 1 && address_is_bare(l.addrs[0]))
+		rc = 2;
+	address_list_free(&l);
+	return rc;
+}
+
 static int
 put_generated_from(struct header_ctx *h)
 {
@@ -930,12 +979,55 @@ header_process(const char *text, size_t len, const struct message_options *mo,
 		switch (f->id) {
 		case FIELD_BCC:
 		case FIELD_RESENT_BCC:
-			/* DESIGN 3: Bcc never leaves the host. */
+			/* mailsub(1), DESCRIPTION: Bcc never leaves the host.
+			 */
 			continue;
 		case FIELD_FROM:
+			/* A From the caller may not use becomes the caller's
+			 * address (the envelope sender, already checked). */
+			if (mo->sender_ok != NULL) {
+				const char *env = h.sender;
+				int ok = senders_ok(&h, f);
+
+				if (ok == -1)
+					goto out;
+				if (*h.sender == '\0' &&
+				    mo->own_address != NULL)
+					h.sender = mo->own_address;
+				if (ok != 1 && *h.sender != '\0') {
+					if (ok == 0 ||
+					    mode == ACCOUNT_FROM_KEEP)
+						m->sender_warning =
+						    "a From header naming "
+						    "another address was "
+						    "replaced";
+					w = put_from(&h, f, true);
+					h.sender = env;
+					break;
+				}
+				h.sender = env;
+			}
 			if (mode != ACCOUNT_FROM_KEEP && *h.sender != '\0') {
 				w = put_from(&h, f, mode == ACCOUNT_FROM_FORCE);
 				break;
+			}
+			w = put_lines(&h, h.hdr + f->off, f->len);
+			break;
+		case FIELD_SENDER:
+		case FIELD_RESENT_FROM:
+		case FIELD_RESENT_SENDER:
+			if (mo->sender_ok != NULL) {
+				int ok = senders_ok(&h, f);
+
+				if (ok == -1)
+					goto out;
+				if (ok != 1) {
+					m->sender_warning =
+					    "a Sender or "
+					    "Resent-From header naming "
+					    "another address was removed";
+					continue;
+				}
 			}
 			w = put_lines(&h, h.hdr + f->off, f->len);
 			break;
@@ -958,6 +1050,36 @@ header_process(const char *text, size_t len, const struct message_options *mo,
 out:
 	free(h.fields);
 	return rc;
+}
+
+int
+header_from_address(const char *text, size_t len, char **out, struct error *err)
+{
+	struct header_ctx h;
+	struct address_list l;
+	size_t i;
+	int rc = 0;
+
+	*out = NULL;
+	memset(&h, 0, sizeof(h));
+	h.hdr = text != NULL ? text : "";
+	h.hdr_len = text != NULL ? len : 0;
+	if (split_fields(&h, err) == -1)
+		return -1;
+	for (i = 0; i < h.n_fields; i++)
+		if (h.fields[i].id == FIELD_FROM)
+			break;
+	if (i < h.n_fields) {
+		address_list_init(&l);
+		rc = parse_field(&h, &h.fields[i], &l, err);
+		/* RFC 5322 3.6.2: several authors need a Sender; the first
+		 * author is still the one msmtp takes. */
+		if (rc == 1 && l.n > 0 && (*out = strdup(l.addrs[0])) == NULL)
+			rc = error_set(err, EX_OSERR, "out of memory");
+		address_list_free(&l);
+	}
+	free(h.fields);
+	return rc == -1 ? -1 : 0;
 }
 
 void

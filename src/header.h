@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The header block of a message: -t recipients (To, Cc, Bcc, or the
  * Resent-* set), Bcc and Resent-Bcc removal, From fix/force, bare To/Cc
@@ -51,6 +52,14 @@ int header_process(const char *text, size_t len,
  * Every match of a field by its name goes through here.
  */
 size_t header_field_is(const char *line, size_t len, const char *name);
+
+/*
+ * The address of the first mailbox of the first From field of a header
+ * block (as for header_process), malloc'd into *out; NULL when there is no
+ * From or it does not parse.  -1 only when memory runs out.
+ */
+int header_from_address(
+    const char *text, size_t len, char **out, struct error *err);
 
 /* RFC 5322 3.3 date-time of t in the local time zone with a numeric
  * offset and C-locale names ("Tue, 5 Mar 2024 14:03:22 +0100"), for Date

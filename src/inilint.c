@@ -1,7 +1,9 @@
+/* SPDX-License-Identifier: ISC */
 /*
- * The INI check: one pass over the text, line by line, mirroring how
- * iniparser 4.1 reads each line (iniparser_load, iniparser_line) so that
- * whatever it would fail on or misread is reported with its line number.
+ * The INI check: one pass over the text, line by line, finding the lines
+ * iniparser 4.1 (iniparser_load, iniparser_line) would fail on or misread,
+ * so that each is reported with its line number, and where every section,
+ * key and value is.
  */
 #include "autoconfig.h"
 
@@ -208,28 +210,15 @@ section_line(struct inilint *lint, const char *s, const char *e, unsigned line,
 	return 0;
 }
 
-/* Where iniparser's "%[^;#]" ends an unquoted value; sets cut, glued. */
-static void
-find_cut(const char *v, const char *e, char *cut, bool *glued)
-{
-	const char *p;
-
-	for (p = v; p < e && *p != ';' && *p != '#'; p++)
-		;
-	*cut = p < e ? *p : '\0';
-	*glued = p < e && p > v && !is_blank((unsigned char)p[-1]);
-}
-
 /* s..e is the stripped line: key = value. */
 static int
-key_line(struct inilint *lint, const char *s, const char *e, unsigned line,
-    long cur, struct error *err)
+key_line(struct inilint *lint, const char *text, const char *s, const char *e,
+    unsigned line, long cur, struct error *err)
 {
 	const char *eq = memchr(s, '=', (size_t)(e - s));
 	const char *ke, *v, *p, *sec;
 	struct inilint_key *tmp;
-	char *name, cut = '\0';
-	bool glued = false;
+	char *name;
 	size_t i;
 
 	if (eq == NULL) {
@@ -284,8 +273,6 @@ key_line(struct inilint *lint, const char *s, const char *e, unsigned line,
 				    "[%s] %s: text after the closing quote",
 				    sec, name);
 		}
-	} else {
-		find_cut(v, e, &cut, &glued);
 	}
 	for (i = 0; i < lint->n_keys; i++) {
 		if (lint->keys[i].section == (size_t)cur &&
@@ -314,15 +301,16 @@ key_line(struct inilint *lint, const char *s, const char *e, unsigned line,
 	tmp[lint->n_keys].section = (size_t)cur;
 	tmp[lint->n_keys].name = name;
 	tmp[lint->n_keys].line = line;
-	tmp[lint->n_keys].cut = cut;
-	tmp[lint->n_keys].cut_glued = glued;
+	tmp[lint->n_keys].value_off = (size_t)(v - text);
+	tmp[lint->n_keys].value_len = (size_t)(e - v);
+	tmp[lint->n_keys].quoted = v < e && (*v == '"' || *v == '\'');
 	lint->n_keys++;
 	return 0;
 }
 
 static int
-scan_line(struct inilint *lint, const char *line, size_t len, unsigned lineno,
-    long *cur, struct error *err)
+scan_line(struct inilint *lint, const char *text, const char *line, size_t len,
+    unsigned lineno, long *cur, struct error *err)
 {
 	const char *s = line, *e = line + len;
 	size_t i;
@@ -369,7 +357,7 @@ scan_line(struct inilint *lint, const char *line, size_t len, unsigned lineno,
 		return 0;
 	if (*s == '[')
 		return section_line(lint, s, e, lineno, cur, err);
-	return key_line(lint, s, e, lineno, *cur, err);
+	return key_line(lint, text, s, e, lineno, *cur, err);
 }
 
 int
@@ -393,7 +381,8 @@ inilint_scan(
 		    nl != NULL ? (size_t)(nl - (text + pos)) : len - pos;
 
 		lineno++;
-		if (scan_line(lint, text + pos, llen, lineno, &cur, err) == -1)
+		if (scan_line(
+			lint, text, text + pos, llen, lineno, &cur, err) == -1)
 			return -1;
 		pos += llen + (nl != NULL ? 1 : 0);
 	}

@@ -1,10 +1,14 @@
+/* SPDX-License-Identifier: ISC */
 /*
- * A check of INI text for what iniparser 4.1 fails on or silently misreads
- * (long lines, NUL bytes, a comment after a section header, ':' in a
- * section name, a trailing backslash, unterminated quotes, duplicates),
- * listing every section and key with its line number so that config.c can
- * say FILE:LINE.  Pure: no I/O, and no value is kept, so nothing secret
- * can leak from here.
+ * A check of INI text for what iniparser 4.1 fails on without saying where,
+ * or misreads without saying anything (long lines, NUL bytes, a comment
+ * after a section header, ':' in a section name, a trailing backslash,
+ * unterminated quotes, duplicates), listing every section and key with its
+ * line number so that config.c can say FILE:LINE.  What iniparser makes of
+ * a value is iniparser's: the scan only says where the value's text is, so
+ * that config.c can compare the two (a value iniparser cut at ';' or '#').
+ * Pure: no I/O, and no value is copied, so nothing secret can leak from
+ * here.
  */
 #ifndef MAILSUB_INILINT_H
 #define MAILSUB_INILINT_H
@@ -31,10 +35,11 @@ struct inilint_key {
 	size_t section; /* index into sections */
 	char *name;	/* lower case, as iniparser stores it */
 	unsigned line;
-	char cut;	/* ';' or '#' where iniparser ends the unquoted
-			   value, 0 if it keeps all of it */
-	bool cut_glued; /* the cut follows value text directly, so it
-			   was hardly meant as a comment */
+	/* The value's text as written: from after '=' and the blanks
+	 * there to the end of the line less its blanks, as an offset into
+	 * the scanned text. */
+	size_t value_off, value_len;
+	bool quoted; /* it starts with ' or " */
 };
 
 struct inilint {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The -v transcript and the per-message log record.  Everything printed is
  * escaped (a server's words must not drive the terminal) and secrets are
@@ -20,9 +21,10 @@
 #include "error.h"
 #include "fsperm.h"
 #include "log.h"
+#include "sysmode.h"
 
 /* One record per write(2); O_APPEND makes each write land whole even
- * from parallel runs (DESIGN 7), so the record is capped. */
+ * from parallel runs (mailsub.conf(5), Logging), so the record is capped. */
 #define LOG_RECORD_MAX 8192
 /* Room kept for the "+N more" that replaces the recipients cut. */
 #define LOG_MORE_RESERVE 32
@@ -142,7 +144,8 @@ log_transcript(void *arg, char dir, const char *line, size_t len, bool secret)
 		return;
 	memcpy(out, dir == 'S' ? "<-- " : "--> ", 4);
 	if (secret) {
-		/* DESIGN 6: never a byte of a secret, not even its length. */
+		/* mailsub(1), SECURITY CONSIDERATIONS: never a byte of a
+		 * secret, not even its length. */
 		n = 4 + (size_t)snprintf(out + 4, sizeof(out) - 4, "%s",
 			    "(authentication data hidden)");
 	} else {
@@ -281,6 +284,10 @@ format_record(const struct log_record *rec, char *dst, size_t size)
 		put(&t, " queue=", 7);
 		puts_esc(&t, rec->queue_id);
 	}
+	if (rec->submitter != NULL && *rec->submitter != '\0') {
+		putf(&t, " uid=%lu user=", rec->submitter_uid);
+		puts_esc(&t, rec->submitter);
+	}
 	put(&t, " reply=\"", 8);
 	put(&t, reply, escape_value(reply, sizeof(reply), rec->reply, true));
 	put(&t, "\"", 1);
@@ -351,15 +358,21 @@ open_logfile(const char *path)
 	struct stat st;
 	int fd;
 
+	/* The system file's log is shared through the group (sysmode.h):
+	 * root makes it, 0660; a caller's file would be refused by every
+	 * other caller (fsperm.h). */
+	bool shared = sysmode_shared();
+	int create = !shared || geteuid() == 0 ? O_CREAT : 0;
+
 	error_clear(&err);
 	if (fsperm_check_new_file(path, &err) == -1) {
 		note_line("not writing the log file", path, err.message);
 		return -1;
 	}
 	fd = open(path,
-	    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW |
+	    O_WRONLY | O_APPEND | create | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW |
 		O_NONBLOCK,
-	    0600);
+	    shared ? 0660 : 0600);
 	if (fd == -1) {
 		note_failure("cannot open log file", path, errno);
 		return -1;
@@ -374,6 +387,12 @@ open_logfile(const char *path)
 		close(fd);
 		return -1;
 	}
+	/* Whatever umask root's run had: every caller appends to it. */
+	if (shared && geteuid() == 0 && st.st_uid == 0 && st.st_nlink == 1 &&
+	    (st.st_gid != sysmode_group() || (st.st_mode & 0777) != 0660) &&
+	    (fchown(fd, 0, sysmode_group()) == -1 || fchmod(fd, 0660) == -1))
+		note_failure(
+		    "cannot give the log file to the group", path, errno);
 	return fd;
 }
 

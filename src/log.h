@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Output other than the final error line: the -v transcript on stderr
  * (control characters escaped, secrets redacted), and one record per
@@ -37,6 +38,9 @@ struct log_record {
 	const char *queue_id;  /* or NULL */
 	const char *status;    /* "sent", "queued", "failed" */
 	const char *warning;   /* something the run skipped, or NULL */
+	const char *submitter; /* who submitted it (the system file's
+	                          records), or NULL */
+	unsigned long submitter_uid;
 };
 
 /* Write the record to acct->logfile and syslog as configured.  Failures to

@@ -1,9 +1,10 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libmagic on demand, for the mailsub binary only: the libmagic functions
  * compose.c calls, each loading libmagic.so.1 the first time it is needed.
  * Only compose mode with an attachment needs it; every other run would
  * otherwise map libmagic and its compression libraries at start-up for
- * nothing (issue 7).  When the library cannot be loaded, magic_open()
+ * nothing (bench/RESULTS.md).  When the library cannot be loaded, magic_open()
  * returns NULL, which compose.c already treats as "no libmagic": the
  * extension table decides.  The unit tests link libmagic itself.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The queue as the user sees it.  The listing reads every queue file's
  * header without taking its lock (a file in new/ or failed/ is always
@@ -25,6 +26,7 @@
 #include "log.h"
 #include "mailq.h"
 #include "queue.h"
+#include "sysmode.h"
 
 /* The header block is searched for the Message-ID in this many bytes. */
 #define MESSAGE_ID_SCAN 16384
@@ -202,14 +204,16 @@ list_area(struct lister *ls, const char *qdir, enum queue_area area, char **ids,
 		error_clear(&e);
 		if (queue_read_envelope(fd, &qf, &e) == -1) {
 			close(fd);
-			if (!ls->json)
+			/* Whose a damaged file is, nobody can tell: root's. */
+			if (!ls->json && !sysmode_restricted())
 				fprintf(ls->out, "%s  damaged: %s\n", ids[i],
 				    e.message);
 			continue;
 		}
 		close(fd);
-		if (ls->only_account != NULL &&
-		    strcasecmp(ls->only_account, qf.account) != 0) {
+		if (!queue_file_mine(&qf) ||
+		    (ls->only_account != NULL &&
+			strcasecmp(ls->only_account, qf.account) != 0)) {
 			queue_file_free(&qf);
 			continue;
 		}
@@ -226,6 +230,38 @@ list_area(struct lister *ls, const char *qdir, enum queue_area area, char **ids,
 	return 0;
 }
 
+/* Keep in ids[0..n) the messages that are the caller's; the new count.
+ * The names left out are freed. */
+static size_t
+count_mine(const char *qdir, enum queue_area area, char **ids, size_t n)
+{
+	size_t i, kept = 0;
+
+	for (i = 0; i < n; i++) {
+		struct queue_file qf;
+		struct error e;
+		char *path = queue_path(qdir, area, ids[i]);
+		bool mine = false;
+		int fd = path != NULL ? open(path, O_RDONLY | O_CLOEXEC |
+						       O_NOFOLLOW | O_NONBLOCK)
+				      : -1;
+
+		free(path);
+		error_clear(&e);
+		if (fd != -1 && queue_read_envelope(fd, &qf, &e) == 0) {
+			mine = queue_file_mine(&qf);
+			queue_file_free(&qf);
+		}
+		if (fd != -1)
+			close(fd);
+		if (mine)
+			ids[kept++] = ids[i];
+		else
+			free(ids[i]);
+	}
+	return kept;
+}
+
 static int
 list_dir(struct lister *ls, const char *qdir, struct error *err)
 {
@@ -236,6 +272,11 @@ list_dir(struct lister *ls, const char *qdir, struct error *err)
 	if (queue_list(qdir, QUEUE_AREA_NEW, &fresh, &nf, err) == -1 ||
 	    queue_list(qdir, QUEUE_AREA_FAILED, &failed, &nx, err) == -1)
 		goto out;
+	/* A restricted caller learns how many of its own there are. */
+	if (sysmode_restricted()) {
+		nf = count_mine(qdir, QUEUE_AREA_NEW, fresh, nf);
+		nx = count_mine(qdir, QUEUE_AREA_FAILED, failed, nx);
+	}
 	if (!ls->json) {
 		if (nf + nx == 0)
 			fprintf(ls->out, "%s: queue is empty\n", qdir);
@@ -312,7 +353,27 @@ find_locked(const char *const *dirs, size_t n, enum queue_area area,
 	return 1;
 }
 
-/* The log record of a deleted message (DESIGN 7: one per message). */
+/* Whether the open queue file is the caller's (queue_file_mine()); a
+ * file that cannot be parsed is root's. */
+static bool
+locked_mine(int fd)
+{
+	struct queue_file qf;
+	struct error e;
+	bool mine;
+
+	if (!sysmode_restricted())
+		return true;
+	error_clear(&e);
+	if (queue_read_envelope(fd, &qf, &e) == -1)
+		return false;
+	mine = queue_file_mine(&qf);
+	queue_file_free(&qf);
+	return mine;
+}
+
+/* The log record of a deleted message (mailsub.conf(5), Logging: one per
+ * message). */
 static void
 log_deleted(const struct config *cfg, const char *id, int fd,
     const struct queue_file *qf)
@@ -343,6 +404,10 @@ log_deleted(const struct config *cfg, const char *id, int fd,
 	rec.exit_code = EX_OK;
 	rec.queue_id = id;
 	rec.status = "deleted";
+	if (acct->system) {
+		rec.submitter = qf->submitter;
+		rec.submitter_uid = (unsigned long)qf->submitter_uid;
+	}
 	log_record(acct, &rec);
 }
 
@@ -371,6 +436,17 @@ cmd_delete(const struct config *cfg, const struct account *only, const char *id,
 
 			error_clear(&e);
 			parsed = queue_read_envelope(fd, &qf, &e) == 0;
+			/* Another user's message is not there for this
+			 * caller (not even "not yours"). */
+			if (parsed ? !queue_file_mine(&qf)
+				   : sysmode_restricted()) {
+				if (parsed)
+					queue_file_free(&qf);
+				close(fd);
+				fd = -1;
+				found = 1;
+				continue;
+			}
 			if (queue_remove(qdir, areas[a], id, err) == -1) {
 				if (parsed)
 					queue_file_free(&qf);
@@ -415,13 +491,18 @@ cmd_requeue(const struct config *cfg, const struct account *only,
 	    &qdir, &fd, err);
 	if (found == -1)
 		goto out;
+	if (found == 0 && !locked_mine(fd)) {
+		close(fd);
+		fd = -1;
+		found = 1;
+	}
 	if (found == 1) {
 		found = find_locked((const char *const *)dirs, n,
 		    QUEUE_AREA_NEW, id, &qdir, &fd, err);
-		if (found == 0)
+		if (found == 0 && locked_mine(fd))
 			error_set(
 			    err, EX_USAGE, "message %s is already queued", id);
-		else if (found == 1)
+		else if (found != -1)
 			error_set(err, EX_NOINPUT, "no failed message %s", id);
 		goto out;
 	}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The queue as the user sees it: -bp/mailq/--queue (text or --json),
  * --queue-delete ID and --requeue ID, and the dispatch of the four queue

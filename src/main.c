@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * mailsub: cli -> config -> message -> submit or queue.  Turns the one
  * struct error of a run into one stderr line and the exit status; the only
@@ -16,14 +17,19 @@
 #include "checkconfig.h"
 #include "cli.h"
 #include "config.h"
+#include "configwrite.h"
 #include "deliver.h"
 #include "discover.h"
 #include "error.h"
 #include "flush.h"
+#include "interrupt.h"
+#include "import.h"
 #include "log.h"
 #include "mailq.h"
+#include "pretend.h"
 #include "serverinfo.h"
 #include "smtpd.h"
+#include "sysmode.h"
 #include "verify.h"
 
 /* What main() holds for any mode. */
@@ -51,6 +57,9 @@ print_error(const struct delivery *d, const struct error *err)
 		    err->message);
 	else
 		fprintf(stderr, "mailsub: %s\n", err->message);
+	if (d->acct != NULL && d->hint[0] != '\0')
+		fprintf(stderr, "mailsub: %s: hint: %s\n", d->acct->name,
+		    d->hint);
 }
 
 /* A mode's result: 0, or its one error line and exit status. */
@@ -86,22 +95,28 @@ mode_deliver(const struct options *given)
 	if (delivery_load_config(opts, &cfg, &err) == 0) {
 		d.cfg = cfg;
 		if (delivery_run_stdin(&d, &err) == 0) {
+			if (d.sender_warning[0] != '\0')
+				fprintf(stderr, "mailsub: %s: %s\n",
+				    d.acct->name, d.sender_warning);
 			if (d.warning[0] != '\0')
 				fprintf(stderr, "mailsub: %s: %s\n",
 				    d.acct->name, d.warning);
 			delivery_log(&d, EX_OK, d.final_reply[0] ?
 			    d.final_reply : "queued");
-			/* DESIGN 5: queued messages also go out after the
-			 * next successful submission through the account. */
+			/* Queued messages also go out after the next
+			 * successful submission through the account
+			 * (mailsub(1), EXIT STATUS);
+			 * not once told to stop (they stay queued). */
 			if (given->delivery == CLI_DELIVERY_BACKGROUND &&
-			    d.queue_id[0] != '\0' &&
+			    d.queue_id[0] != '\0' && !interrupt_caught() &&
 			    flush_background(cfg, d.acct, given, d.queue_id,
 				&err) == -1)
 				fprintf(stderr, "mailsub: %s: %s; the message "
 				    "stays queued\n", d.acct->name,
 				    err.message);
 			else if (d.status != NULL &&
-			    strcmp(d.status, "sent") == 0)
+			    strcmp(d.status, "sent") == 0 &&
+			    !interrupt_caught())
 				flush_after_delivery(cfg, d.acct, opts,
 				    stderr);
 		} else
@@ -147,6 +162,12 @@ main(int argc, char **argv)
 		run_free(&r);
 		return EX_USAGE;
 	}
+	/* The setgid privilege is decided before anything is opened. */
+	if (sysmode_start(&r.opts, &err) == -1) {
+		fprintf(stderr, "mailsub: %s\n", err.message);
+		run_free(&r);
+		return err.exit_code;
+	}
 	log_set_verbose(r.opts.verbose);
 	switch (r.opts.mode) {
 	case CLI_MODE_HELP:
@@ -162,6 +183,10 @@ main(int argc, char **argv)
 		code = EX_OK;
 		break;
 	case CLI_MODE_DELIVER:
+		/* From here on a message may be held: SIGTERM, SIGHUP and
+		 * SIGINT queue it or drop it cleanly (mailsub(1), EXIT
+		 * STATUS) instead of killing us. */
+		interrupt_install();
 		code = mode_deliver(&r.opts);
 		break;
 	case CLI_MODE_VERIFY:
@@ -170,14 +195,24 @@ main(int argc, char **argv)
 	case CLI_MODE_CHECK_CONFIG:
 		code = report(checkconfig_run(&r.opts, stdout, &err), &err);
 		break;
+	case CLI_MODE_IMPORT_MSMTPRC:
+		code = report(import_run(r.opts.mode_argument, stdout, &err),
+		    &err);
+		break;
+	case CLI_MODE_PRETEND:
+		code = report(pretend_run(&r.opts, stdout, &err), &err);
+		break;
 	case CLI_MODE_SERVERINFO:
 		code = report(serverinfo_run(&r.opts, stdout, &err), &err);
 		break;
 	case CLI_MODE_CONFIGURE:
-		code = report(discover_run(r.opts.mode_argument, stdout, &err),
+		code = report(r.opts.write
+			? configwrite_run(&r.opts, stdout, &err)
+			: discover_run(r.opts.mode_argument, stdout, &err),
 		    &err);
 		break;
 	case CLI_MODE_SMTP_STDIO:
+		interrupt_install();
 		code = EX_OK;
 		if (smtpd_run(STDIN_FILENO, STDOUT_FILENO, &r.opts, &err) == -1) {
 			fprintf(stderr, "mailsub: %s\n", err.message);
@@ -188,6 +223,8 @@ main(int argc, char **argv)
 	case CLI_MODE_FLUSH:
 	case CLI_MODE_QUEUE_DELETE:
 	case CLI_MODE_REQUEUE:
+		if (r.opts.mode == CLI_MODE_FLUSH)
+			interrupt_install();
 		code = mailq_command(&r.opts, stdout, stderr);
 		break;
 	default:

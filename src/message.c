@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Reading the message into the spool in wire form.
  *
@@ -22,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "account.h"
@@ -29,12 +31,13 @@
 #include "buf.h"
 #include "error.h"
 #include "header.h"
+#include "interrupt.h"
 #include "message.h"
 #include "queue.h"
 
-/* Large blocks keep the per-byte cost low.  The wire form of a block
- * (CRLF, doubled dots) fits the output buffer, so a reader flushed after
- * every block (message_reader_flush) writes it once. */
+/* Large blocks keep the per-byte cost low (bench/RESULTS.md).  The wire
+ * form of a block (CRLF, doubled dots) fits the output buffer, so a reader
+ * flushed after every block (message_reader_flush) writes it once. */
 #define READ_BLOCK (64 * 1024)
 #define OUT_BLOCK  (2 * READ_BLOCK + 1024)
 
@@ -67,6 +70,7 @@ enum header_end {
 
 struct reader {
 	const struct message_options *mo;
+	struct message_options chosen; /* mo after choose_sender */
 	struct message *m;
 	struct error *err;
 
@@ -256,8 +260,8 @@ put_lines(struct reader *r, const char *p, size_t n)
 /* ---- content errors ------------------------------------------------------ */
 
 /* Content errors do not stop the reading: the whole message is spooled so
- * that the caller can save it (DESIGN 5), and the first error is returned
- * at the end. */
+ * that the caller can save it (mailsub(1), EXIT STATUS), and the first error is
+ * returned at the end. */
 static void
 content_error(struct reader *r, const struct error *e)
 {
@@ -279,6 +283,21 @@ finish_headers(struct reader *r, size_t end, enum header_end how)
 {
 	struct header_status st;
 
+	if (r->mo->choose_sender != NULL) {
+		char *from = NULL;
+		int rc;
+
+		if (header_from_address(r->hdr.data, end, &from, r->err) == -1)
+			return -1;
+		r->chosen = *r->mo;
+		r->chosen.choose_sender = NULL;
+		rc = r->mo->choose_sender(
+		    r->mo->choose_sender_arg, from, &r->chosen, r->err);
+		free(from);
+		if (rc == -1)
+			return -1;
+		r->mo = &r->chosen;
+	}
 	if (header_process(r->hdr.data, end, r->mo, put_header_line, r, r->m,
 		&st, r->err) == -1)
 		return -1;
@@ -309,7 +328,7 @@ end_headers_at_line(struct reader *r, const char *p, size_t n)
 }
 
 /* Over MESSAGE_HEADER_MAX: spool everything as it is (normalised), fail at
- * the end (FAULTS E 41). */
+ * the end (tests/FAULTS.md 41). */
 static int
 header_overflow(struct reader *r, const char *p, size_t n)
 {
@@ -572,19 +591,28 @@ finish_input(struct reader *r)
 }
 
 static ssize_t
-read_block(int fd, char *p, size_t n, struct error *err)
+read_block(int fd, char *p, size_t n, bool interruptible, struct error *err)
 {
 	for (;;) {
-		ssize_t got = read(fd, p, n);
+		ssize_t got;
 
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+
+		/* Before the end of the input nothing was promised: a
+		 * signal ends the read, the caller still holds it.  The
+		 * wait is a poll, so a signal just before it is seen. */
+		if (interruptible && interrupt_poll(&pfd, 1, -1) == -1) {
+			if (errno == EINTR)
+				return interrupt_input_error(err);
+			break;
+		}
+		got = read(fd, p, n);
 		if (got >= 0)
 			return got;
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK) {
 			/* A non-blocking stdin: wait for it. */
-			struct pollfd pfd = {.fd = fd, .events = POLLIN};
-
 			if (poll(&pfd, 1, -1) == -1 && errno != EINTR)
 				break;
 			continue;
@@ -600,6 +628,7 @@ read_block(int fd, char *p, size_t n, struct error *err)
 struct message_reader {
 	struct reader r;
 	int in_fd;
+	bool interruptible;
 	char *in;
 	unsigned long long limit;
 };
@@ -654,6 +683,7 @@ message_reader_open(int in_fd, const char *spool_dir,
 	r->lines.arg = r;
 	buf_init(&r->hdr, MESSAGE_HEADER_MAX + 1);
 	mr->in_fd = in_fd;
+	mr->interruptible = mo->interruptible;
 	mr->limit = mo->acct != NULL ? mo->acct->max_message_size : 0;
 	m->size = 0;
 	m->input_bytes = 0;
@@ -698,7 +728,7 @@ message_reader_step(struct message_reader *mr, struct error *err)
 	if (r->phase == PHASE_STOPPED)
 		return 0;
 	r->err = err;
-	got = read_block(mr->in_fd, mr->in, READ_BLOCK, err);
+	got = read_block(mr->in_fd, mr->in, READ_BLOCK, mr->interruptible, err);
 	if (got < 0)
 		goto hard;
 	if (got == 0)
@@ -720,6 +750,32 @@ message_reader_step(struct message_reader *mr, struct error *err)
 hard:
 	drop_spool(m);
 	return -1;
+}
+
+int
+message_reader_drain(struct message_reader *mr, int max_ms, struct error *err)
+{
+	struct timespec t0, t;
+	int rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* The signal is caught already: the reads must not see it. */
+	mr->interruptible = false;
+	for (;;) {
+		struct pollfd pfd = {.fd = mr->in_fd, .events = POLLIN};
+		long long ms;
+
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		ms = (long long)(t.tv_sec - t0.tv_sec) * 1000 +
+		     (t.tv_nsec - t0.tv_nsec) / 1000000;
+		if (ms > max_ms || poll(&pfd, 1, 0) != 1) {
+			interrupt_input_error(err);
+			drop_spool(mr->r.m);
+			return -1;
+		}
+		if ((rc = message_reader_step(mr, err)) != 1)
+			return rc;
+	}
 }
 
 bool
@@ -761,7 +817,7 @@ message_reader_finish(struct message_reader *mr, struct error *err)
 		return -1;
 	}
 	if (m->has_nul) {
-		/* FAULTS 14: refused, never silently truncated. */
+		/* tests/FAULTS.md 14: refused, never silently truncated. */
 		return error_set(err, EX_DATAERR, "message contains NUL bytes");
 	}
 	return 0;

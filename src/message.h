@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Reading the message: once, from a descriptor, into a private spool file
  * in wire form (CRLF line endings, no lone CR or LF, dot-stuffed), with
@@ -25,6 +26,9 @@ struct error;
 struct message_options {
 	bool        read_recipients;  /* -t */
 	bool        stop_at_dot;      /* stdin is a terminal and no -i */
+	bool        interruptible;    /* a signal (interrupt.h) before the
+	                                 end ends the read: EX_IOERR, nothing
+	                                 kept */
 	const char *envelope_from;    /* the decided envelope sender */
 	const char *full_name;        /* -F */
 	bool        passwd_name;      /* else the password database's */
@@ -32,6 +36,20 @@ struct message_options {
 	const struct account *acct;   /* add_headers, from_header,
 	                                 default_domain */
 	const struct aliases *aliases;
+	/* When set (sysmode.h: a restricted caller), the From, Sender,
+	 * Resent-From and Resent-Sender addresses are checked with it:
+	 * a From naming another address becomes the envelope sender (or
+	 * own_address for the null sender), the others are removed. */
+	bool      (*sender_ok)(void *arg, const char *addr);
+	void       *sender_ok_arg;
+	const char *own_address;
+	/* --read-envelope-from: called once the header block is complete,
+	 * with the first From address (NULL: none), before the block is
+	 * processed; it may change envelope_from, acct and aliases in the
+	 * options it is handed.  -1 stops the reading (err set). */
+	int (*choose_sender)(void *arg, const char *from_address,
+	    struct message_options *mo, struct error *err);
+	void *choose_sender_arg;
 };
 
 struct message {
@@ -46,6 +64,8 @@ struct message {
 	char              *message_id;  /* as sent, with <> */
 	const char        *alias_warning; /* an alias used by -t had targets
 	                                     skipped (aliases.h), or NULL */
+	const char        *sender_warning; /* a From or Sender header was
+	                                      replaced or removed, or NULL */
 	unsigned long long input_bytes;
 };
 
@@ -63,7 +83,8 @@ const char *message_full_name(const struct message_options *mo, char *buf,
  * created exclusively).  On a content error (NUL bytes: EX_DATAERR; header
  * block over MESSAGE_HEADER_MAX: EX_DATAERR; -t with no recipient is left to
  * the caller) the whole input is still spooled so it can be saved, and -1 is
- * returned with m->fd valid.  A read error is EX_IOERR, a spool write error
+ * returned with m->fd valid.  A read error (or, with mo->interruptible, a
+ * signal before the end) is EX_IOERR, a spool write error
  * EX_CANTCREAT/EX_IOERR, a message larger than mo->acct->max_message_size
  * EX_DATAERR (reading stops there); m->fd is then -1 and the spool gone.
  */
@@ -89,6 +110,11 @@ int message_reader_step(struct message_reader *mr, struct error *err);
 int message_reader_flush(struct message_reader *mr, struct error *err);
 int message_reader_finish(struct message_reader *mr, struct error *err);
 void message_reader_free(struct message_reader *mr);
+/* After a signal (interrupt.h): step on while the input has more ready at
+ * once, for at most max_ms; 0 the input ended, -1 it would have to wait
+ * (EX_IOERR as for a signal before the end) or failed, the spool gone. */
+int message_reader_drain(
+    struct message_reader *mr, int max_ms, struct error *err);
 /* The header block is over (processed: -t recipients known, Bcc gone). */
 bool message_reader_in_body(const struct message_reader *mr);
 /* No content error so far (header, NUL bytes). */

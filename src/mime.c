@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * MIME encoders for compose mode.  Everything here works on memory the
  * caller hands in, so compose.c can stream a 1 GB attachment through fixed

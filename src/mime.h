@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * MIME encoders for compose mode, all pure: base64 in 76-column lines and
  * quoted-printable as streams (RFC 2045 6.7, 6.8), a scanner that decides

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Resolve, connect with a timeout, and move bytes over a descriptor with a
  * timeout on every step.
@@ -24,6 +25,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "interrupt.h"
 #include "net.h"
 
 /* Tells a socket transport's ctx from another transport's. */
@@ -38,19 +40,26 @@ struct sock {
 	bool out_nonblock; /* O_NONBLOCK set by sock_send_file */
 };
 
+/* poll() for one descriptor: 1 ready, 0 timed out, -1 with errno (EINTR:
+ * a signal of interrupt.h was caught, now or before). */
 static int
 wait_fd(int fd, short events, int timeout_ms)
 {
 	struct pollfd pfd;
-	int rc;
 
 	pfd.fd = fd;
 	pfd.events = events;
 	pfd.revents = 0;
-	do
-		rc = poll(&pfd, 1, timeout_ms > 0 ? timeout_ms : -1);
-	while (rc == -1 && errno == EINTR);
-	return rc;
+	return interrupt_poll(&pfd, 1, timeout_ms > 0 ? timeout_ms : -1);
+}
+
+/* A failed wait_fd(): interrupted, or poll itself failed. */
+static int
+wait_error(struct error *err)
+{
+	if (errno == EINTR && interrupt_check(err, EX_TEMPFAIL) == -1)
+		return -1;
+	return error_set(err, EX_OSERR, "poll: %s", strerror(errno));
 }
 
 static int
@@ -89,8 +98,7 @@ sock_read(void *ctx, void *p, size_t n, int timeout_ms, struct error *err)
 		if (rc == 0)
 			return timeout_error(timeout_ms, err);
 		if (rc == -1)
-			return error_set(
-			    err, EX_OSERR, "poll: %s", strerror(errno));
+			return wait_error(err);
 		if (s->in_is_socket)
 			r = recv(s->in_fd, p, n, MSG_DONTWAIT);
 		else
@@ -123,8 +131,7 @@ sock_write(
 			    "timed out after %d s sending to the server",
 			    (timeout_ms + 999) / 1000);
 		if (rc == -1)
-			return error_set(
-			    err, EX_OSERR, "poll: %s", strerror(errno));
+			return wait_error(err);
 		/* MSG_NOSIGNAL: a closed peer is an error, not SIGPIPE. */
 		if (s->out_is_socket)
 			w = send(s->out_fd, q, n, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -161,7 +168,8 @@ sock_send_file(void *ctx, int fd, off_t *off, size_t n, bool wait,
 	if (!s->out_nonblock) {
 		int fl = fcntl(s->out_fd, F_GETFL);
 
-		if (fl == -1 || fcntl(s->out_fd, F_SETFL, fl | O_NONBLOCK) == -1)
+		if (fl == -1 ||
+		    fcntl(s->out_fd, F_SETFL, fl | O_NONBLOCK) == -1)
 			return -2;
 		s->out_nonblock = true;
 	}
@@ -193,8 +201,7 @@ sock_send_file(void *ctx, int fd, off_t *off, size_t n, bool wait,
 			    "timed out after %d s sending to the server",
 			    (timeout_ms + 999) / 1000);
 		if (rc == -1)
-			return error_set(
-			    err, EX_OSERR, "poll: %s", strerror(errno));
+			return wait_error(err);
 	}
 }
 
@@ -244,7 +251,8 @@ net_transport_fd(int in_fd, int out_fd, struct transport *t, struct error *err)
 	memset(t, 0, sizeof(*t));
 	t->read = sock_read;
 	t->write = sock_write;
-	/* TLS is the caller's choice: it sets t->starttls = tls_upgrade. */
+	/* TLS is the caller's choice: relay.c sets t->starttls to the TLS
+	 * module's upgrade. */
 	t->starttls = NULL;
 	t->tls_info = sock_tls_info;
 	t->close = sock_close;
@@ -377,6 +385,8 @@ net_connect(const char *host, unsigned port, const char *source_ip,
 
 	if (port == 0 || port > 65535)
 		return error_set(err, EX_CONFIG, "invalid port %u", port);
+	if (interrupt_check(err, EX_TEMPFAIL) == -1)
+		return -1;
 	if (source_ip != NULL && *source_ip != '\0') {
 		memset(&hints, 0, sizeof(hints));
 		hints.ai_family = AF_UNSPEC;
@@ -417,6 +427,10 @@ net_connect(const char *host, unsigned port, const char *source_ip,
 		    host, gai_strerror(rc));
 	}
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		/* A signal ends the attempts (the resolver may have waited
+		 * through it). */
+		if (interrupt_caught())
+			break;
 		/* A source address binds only sockets of its own family. */
 		if (src != NULL && ai->ai_family != src->ai_family) {
 			if (why[0] == '\0')
@@ -433,6 +447,8 @@ net_connect(const char *host, unsigned port, const char *source_ip,
 	freeaddrinfo(res);
 	if (src != NULL)
 		freeaddrinfo(src);
+	if (fd == -1 && interrupt_check(err, EX_TEMPFAIL) == -1)
+		return -1;
 	if (fd == -1)
 		return error_set(err, EX_TEMPFAIL, "%s",
 		    why[0] ? why : "no address to connect to");

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Name resolution and TCP connection with a timeout, and the socket
  * transport.  Knows nothing of SMTP or TLS.

@@ -1,7 +1,8 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Provider presets (mailsub.conf(5) "provider"): what provider = NAME fills
- * in, from the table of providers' published settings in DESIGN.md section
- * 2, and which preset serves an address domain.  Pure data and lookups;
+ * in, from the providers' published settings and Thunderbird's ISPDB, and
+ * which preset serves an address domain.  Pure data and lookups;
  * config.c decides how a preset layers with the file's own keys.
  */
 #ifndef MAILSUB_PRESETS_H
@@ -31,5 +32,9 @@ const char *config_provider_note(const char *name);
 /* The preset serving addresses @domain (gmail.com -> gmail), or NULL:
  * for --configure. */
 const struct config_provider *config_provider_for_domain(const char *domain);
+/* The preset whose provider runs the MX host (a domain of its own at
+ * Microsoft 365: DOMAIN.mail.protection.outlook.com -> office365), or
+ * NULL: for --configure. */
+const struct config_provider *config_provider_for_mx(const char *host);
 
 #endif

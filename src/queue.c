@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The durable queue: unique names, the tmp -> fsync -> rename -> fsync(dir)
  * store, and the strict parser of the queue file header.
@@ -25,6 +26,7 @@
 #include "error.h"
 #include "fsperm.h"
 #include "queue.h"
+#include "sysmode.h"
 
 #define COPY_BLOCK	   (64 * 1024)
 #define QUEUE_VERSION_LINE "mailsub-queue 1"
@@ -39,13 +41,36 @@ static const char *const area_dirs[] = {
 /* ---- directories ----------------------------------------------------------
  */
 
+/*
+ * mkdir path, or find it there.  The system spool (sysmode.h) is shared
+ * through the group: what root makes of it is the group's (0770, shared
+ * set, parents 0755); a caller's directory would be refused by every other
+ * caller (fsperm.h), so callers other than root make none.
+ */
 static int
-make_dir(const char *path, struct error *err)
+make_dir(const char *path, bool parent, struct error *err)
 {
+	bool shared = sysmode_shared();
+	mode_t mode = !shared ? 0700 : parent ? 0755 : 0770;
 	struct stat st;
 
-	if (mkdir(path, 0700) == 0)
+	if (shared && geteuid() != 0) {
+		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+			return 0;
+		return error_set(err, EX_CANTCREAT,
+		    "cannot create %s: the system spool is made by root "
+		    "(make install-system)",
+		    path);
+	}
+	if (mkdir(path, mode) == 0) {
+		if (shared && !parent &&
+		    (chown(path, 0, sysmode_group()) == -1 ||
+			chmod(path, mode) == -1))
+			return error_set(err, EX_CANTCREAT,
+			    "cannot give %s to the group: %s", path,
+			    strerror(errno));
 		return 0;
+	}
 	if (errno == EEXIST || errno == EACCES || errno == EROFS) {
 		int saved = errno;
 
@@ -115,16 +140,16 @@ queue_prepare(const char *queue_dir, struct error *err)
 		if (b.data[i] != '/' || b.data[i - 1] == '/')
 			continue;
 		b.data[i] = '\0';
-		if (make_dir(b.data, err) == -1)
+		if (make_dir(b.data, true, err) == -1)
 			goto out;
 		b.data[i] = '/';
 	}
-	if (make_dir(b.data, err) == -1)
+	if (make_dir(b.data, false, err) == -1)
 		goto out;
 	for (i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
 		buf_reset(&b);
 		if (buf_printf(&b, err, "%s/%s", queue_dir, subdirs[i]) == -1 ||
-		    make_dir(b.data, err) == -1)
+		    make_dir(b.data, false, err) == -1)
 			goto out;
 	}
 	rc = check_dirs(queue_dir, 0, err);
@@ -218,8 +243,21 @@ format_header(
 	size_t i;
 
 	if (buf_appends(b, QUEUE_VERSION_LINE "\n", err) == -1 ||
-	    add_field(b, "account", env->account, err) == -1 ||
-	    add_field(b, "sender", env->sender, err) == -1)
+	    add_field(b, "account", env->account, err) == -1)
+		return -1;
+	if (env->submitter != NULL) {
+		if (env->submitter[0] == '\0' || strchr(env->submitter, ' '))
+			return error_set(err, EX_SOFTWARE,
+			    "bad submitter name in queue envelope");
+		if (has_control(env->submitter))
+			return error_set(err, EX_SOFTWARE,
+			    "control character in queue field submitter");
+		if (buf_printf(b, err, "submitter: %lu %s\n",
+			(unsigned long)env->submitter_uid,
+			env->submitter) == -1)
+			return -1;
+	}
+	if (add_field(b, "sender", env->sender, err) == -1)
 		return -1;
 	for (i = 0; i < env->n_rcpts; i++) {
 		if (env->rcpts[i] == NULL || env->rcpts[i][0] == '\0')
@@ -378,6 +416,15 @@ write_tmp(const char *queue_dir, const struct queue_envelope *env, int msg_fd,
 	}
 	/* Nobody else knows the name yet: the lock cannot be refused. */
 	(void)flock(fd, LOCK_EX | LOCK_NB);
+	/* The system spool: every caller's mailsub reads the header to see
+	 * whose it is (sysmode.h), whatever the umask; nobody else can
+	 * reach the directory. */
+	if (sysmode_shared() && (fchown(fd, (uid_t)-1, sysmode_group()) == -1 ||
+				    fchmod(fd, 0640) == -1)) {
+		error_set(err, EX_CANTCREAT, "cannot give %s to the group: %s",
+		    tmp->data, strerror(errno));
+		goto fail_unlink;
+	}
 	if (write_all(fd, head.data, head.len, tmp->data, err) == -1 ||
 	    copy_message(msg_fd, offset, fd, size, tmp->data, err) == -1)
 		goto fail_unlink;
@@ -463,6 +510,7 @@ queue_file_free(struct queue_file *qf)
 	size_t i;
 
 	free(qf->account);
+	free(qf->submitter);
 	free(qf->sender);
 	for (i = 0; i < qf->n_rcpts; i++)
 		free(qf->rcpts[i]);
@@ -478,6 +526,8 @@ void
 queue_file_envelope(const struct queue_file *qf, struct queue_envelope *env)
 {
 	env->account = qf->account;
+	env->submitter = qf->submitter;
+	env->submitter_uid = qf->submitter_uid;
 	env->sender = qf->sender;
 	env->rcpts = (const char *const *)qf->rcpts;
 	env->n_rcpts = qf->n_rcpts;
@@ -489,6 +539,14 @@ queue_file_envelope(const struct queue_file *qf, struct queue_envelope *env)
 	env->first_attempt = qf->first_attempt;
 	env->last_attempt = qf->last_attempt;
 	env->last_error = qf->last_error;
+}
+
+bool
+queue_file_mine(const struct queue_file *qf)
+{
+	if (!sysmode_restricted())
+		return true;
+	return qf->submitter != NULL && qf->submitter_uid == sysmode_uid();
 }
 
 /* Read until the blank line that ends the header; *hlen is the header
@@ -600,6 +658,18 @@ parse_line(struct queue_file *qf, char *line, unsigned lineno, size_t *rcap,
 		return dup_value(&qf->account, v, line, lineno, err);
 	if (strcmp(line, "sender") == 0)
 		return dup_value(&qf->sender, v, line, lineno, err);
+	if (strcmp(line, "submitter") == 0) {
+		char *sp = strchr(v, ' ');
+
+		if (sp == NULL || sp[1] == '\0' || strchr(sp + 1, ' ') != NULL)
+			return error_set(err, EX_DATAERR,
+			    "queue file line %u: bad submitter", lineno);
+		*sp = '\0';
+		if (parse_number(v, UINT_MAX - 1, &n, line, lineno, err) == -1)
+			return -1;
+		qf->submitter_uid = (uid_t)n;
+		return dup_value(&qf->submitter, sp + 1, line, lineno, err);
+	}
 	if (strcmp(line, "dsn-notify") == 0)
 		return dup_value(&qf->dsn_notify, v, line, lineno, err);
 	if (strcmp(line, "dsn-return") == 0)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The durable queue under queue_dir: tmp/ (being written), new/ (waiting
  * to be sent), failed/ (given up; kept for the user).  Every write is
@@ -22,6 +23,8 @@ struct error;
  *
  *   mailsub-queue 1
  *   account: NAME
+ *   submitter: UID NAME     (who queued it: the real user ID and its
+ *                            login; optional, absent in older files)
  *   sender: ADDR            (empty for the null sender)
  *   rcpt: ADDR              (one line per recipient)
  *   dsn-notify: VALUE       (optional)
@@ -47,6 +50,8 @@ enum queue_area {
 /* Everything needed to send a queued message later. */
 struct queue_envelope {
 	const char  *account;
+	const char  *submitter;    /* login name, NULL: no submitter line */
+	uid_t        submitter_uid;
 	const char  *sender;
 	const char *const *rcpts;
 	size_t       n_rcpts;
@@ -91,6 +96,8 @@ void queue_make_id(char *id, size_t size);
 /* A parsed queue file header; every string is owned. */
 struct queue_file {
 	char              *account;
+	char              *submitter;  /* NULL when the file has none */
+	uid_t              submitter_uid;
 	char              *sender;     /* "" for the null sender */
 	char             **rcpts;
 	size_t             n_rcpts;
@@ -117,6 +124,14 @@ void queue_file_free(struct queue_file *qf);
  * error is EX_IOERR.  On failure qf is left empty.
  */
 int queue_read_envelope(int fd, struct queue_file *qf, struct error *err);
+
+/*
+ * Whether the caller may see and act on the message qf holds: always,
+ * unless the run is restricted (sysmode.h: a caller other than root on
+ * the system file); then only a message that names the caller as its
+ * submitter (one without a submitter line is root's).
+ */
+bool queue_file_mine(const struct queue_file *qf);
 
 /* A borrowed view of qf as an envelope (for storing it again). */
 void queue_file_envelope(const struct queue_file *qf,

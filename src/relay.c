@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Relay connection with failover.
  */
@@ -6,11 +7,27 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "config.h"
 #include "error.h"
+#include "interrupt.h"
 #include "log.h"
 #include "net.h"
 #include "relay.h"
 #include "tls.h"
+#include "tlsmod.h"
+
+/* The socket transport's starttls(), and implicit TLS: the TLS module's
+ * upgrade, the module loaded the first time (tlsmod.h). */
+static int
+upgrade_through_module(
+    struct transport *t, const struct account *acct, struct error *err)
+{
+	const struct tls_module *tls = tlsmod_tls(err);
+
+	if (tls == NULL)
+		return -1;
+	return tls->upgrade(t, acct, err);
+}
 
 /* Only failures that another relay could cure move on to the next host:
  * an unreachable or busy server, or a TLS handshake that did not complete.
@@ -18,11 +35,32 @@
 static bool
 worth_next_host(const struct error *err, enum submit_phase phase)
 {
+	if (interrupt_caught())
+		return false; /* the run is over, not this host */
 	if (err->exit_code == EX_TEMPFAIL)
 		return true;
 	if (err->exit_code == EX_NOHOST)
 		return true;
 	return phase == SUBMIT_PHASE_TLS && err->exit_code == EX_UNAVAILABLE;
+}
+
+void
+relay_explain(
+    const struct account *a, enum submit_phase phase, struct error *err)
+{
+	char msg[ERROR_MESSAGE_MAX];
+
+	/* RFC 8314 7.3: a server on 465 waits for the TLS ClientHello and
+	 * says nothing; waiting for its greeting can only time out or end
+	 * in its hanging up.  No retry cures that: it is the account. */
+	if (phase == SUBMIT_PHASE_GREETING && err->exit_code == EX_TEMPFAIL &&
+	    a->port == 465 && a->tls != ACCOUNT_TLS_ON) {
+		snprintf(msg, sizeof(msg),
+		    "%.300s; port 465 speaks TLS from the first byte: set "
+		    "tls = on",
+		    err->message);
+		error_set(err, EX_CONFIG, "%s", msg);
+	}
 }
 
 static int
@@ -43,10 +81,10 @@ open_one(struct relay *r, const char *host, bool verbose,
 		error_prefix(err, "connect");
 		return -1;
 	}
-	t.starttls = tls_upgrade;
+	t.starttls = upgrade_through_module;
 	if (a->tls == ACCOUNT_TLS_ON) {
 		*phase = SUBMIT_PHASE_TLS;
-		if (tls_upgrade(&t, a, err) == -1) {
+		if (upgrade_through_module(&t, a, err) == -1) {
 			t.close(t.ctx);
 			error_prefix(err, "TLS");
 			return -1;
@@ -62,6 +100,7 @@ open_one(struct relay *r, const char *host, bool verbose,
 	r->session.ehlo_name = r->ehlo_name;
 	if (submit_open(&r->session, &r->conn, a, err) == -1) {
 		*phase = r->session.phase;
+		relay_explain(a, *phase, err);
 		conn_free(&r->conn);
 		return -1;
 	}
@@ -101,8 +140,16 @@ relay_open(struct relay *r, const struct account *acct, bool verbose,
 	if (acct->domain != NULL)
 		snprintf(r->ehlo_name, sizeof(r->ehlo_name), "%s",
 		    acct->domain);
-	else
+	else {
 		net_local_fqdn(r->ehlo_name, sizeof(r->ehlo_name));
+		/* RFC 5321 4.1.4: the client's FQDN.  A host name without
+		 * a dot is none: the system's mail domain is closer. */
+		if (acct->mailname != NULL &&
+		    (strchr(r->ehlo_name, '.') == NULL ||
+			strcmp(r->ehlo_name, "localhost.localdomain") == 0))
+			snprintf(r->ehlo_name, sizeof(r->ehlo_name), "%s",
+			    acct->mailname);
+	}
 	if (acct->n_hosts == 0)
 		return error_set(err, EX_CONFIG, "no host configured");
 	for (i = 0; i < acct->n_hosts; i++) {
@@ -117,6 +164,7 @@ relay_open(struct relay *r, const struct account *acct, bool verbose,
 			add_attempt(r->earlier, sizeof(r->earlier), err);
 		}
 	}
+	r->failed_phase = phase;
 	if (r->earlier[0] != '\0') {
 		char msg[ERROR_MESSAGE_MAX];
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Reaching the account's relay: each host of the failover list in turn,
  * every address it resolves to, implicit TLS where configured, then the
@@ -23,13 +24,14 @@ struct relay {
 	char                  ehlo_name[256];
 	bool                  connected;
 	char                  where[300]; /* "host:port" of the open relay */
+	enum submit_phase     failed_phase; /* where relay_open() failed */
 	char                  earlier[ERROR_MESSAGE_MAX]; /* the failures of the
 	                                       hosts tried before, "; "-separated,
 	                                       or "" */
 };
 
-/* DESIGN 4: a session (opening and one message) must end within this
- * many times the account's timeout, plus the time the data itself earns
+/* mailsub(1), DESCRIPTION: a session (opening and one message) must end
+ * within this many times the account's timeout, plus the time the data itself earns
  * (conn_set_deadline); each further message on it gets the same again. */
 #define RELAY_DEADLINE_TIMEOUTS 10
 
@@ -41,6 +43,12 @@ struct relay {
  */
 int relay_open(struct relay *r, const struct account *acct, bool verbose,
     struct error *err);
+/* A failure the account's port and TLS mode explain: a greeting that
+ * does not come on port 465 without tls = on becomes EX_CONFIG saying
+ * "set tls = on".  Called by relay_open(); exported for tests. */
+void relay_explain(
+    const struct account *a, enum submit_phase phase, struct error *err);
+
 /* Start the deadline of the next message on an open session. */
 void relay_next_message(struct relay *r);
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Password sources: the password key, password_file, password_command and
  * a prompt on /dev/tty, in that order.  Every buffer that held the secret
@@ -5,6 +6,7 @@
  */
 #include "autoconfig.h"
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -25,7 +27,9 @@
 #include "buf.h"
 #include "error.h"
 #include "fsperm.h"
+#include "interrupt.h"
 #include "secret.h"
+#include "sysmode.h"
 
 /* A password file or a typed password longer than this is not a password. */
 #define SECRET_LINE_MAX 4096
@@ -155,10 +159,19 @@ done:
 	return rc;
 }
 
-/* Runs in the forked child: never returns. */
+/*
+ * Runs in the forked child: never returns.  A command of the system file
+ * (system) gets an environment of its own, PATH alone, none of the
+ * caller's variables; with the setgid group kept (sysmode.h) it runs as
+ * the caller with that group (sh -p: dash and bash would give it up) and
+ * without core dumps, and says nothing on the caller's stderr.
+ */
 static void
-command_child(const char *command, int out_fd)
+command_child(const char *command, int out_fd, bool system)
 {
+	static char *const clean_env[] = {"PATH=" SYSMODE_PATH, NULL};
+	struct rlimit no_core = {0, 0};
+	bool keep_group = getegid() != getgid();
 	sigset_t none;
 	int      null_fd, fd;
 
@@ -175,7 +188,12 @@ command_child(const char *command, int out_fd)
 	if (null_fd == -1 || dup2(null_fd, STDIN_FILENO) == -1 ||
 	    dup2(out_fd, STDOUT_FILENO) == -1)
 		_exit(126);
-	/* stderr stays: the command may ask or complain there. */
+	/* stderr stays: the command may ask or complain there; but not to
+	 * a caller who may not know what it reads. */
+	if (sysmode_privileged() && dup2(null_fd, STDERR_FILENO) == -1)
+		_exit(126);
+	if (keep_group)
+		(void)setrlimit(RLIMIT_CORE, &no_core);
 #if defined(__GLIBC__) && __GLIBC_PREREQ(2, 34)
 	if (close_range(STDERR_FILENO + 1, ~0U, 0) == 0)
 		fd = SECRET_FD_SCAN_MAX;
@@ -184,7 +202,13 @@ command_child(const char *command, int out_fd)
 		fd = STDERR_FILENO + 1;
 	for (; fd < SECRET_FD_SCAN_MAX; fd++)
 		close(fd);
-	execl("/bin/sh", "sh", "-c", command, (char *)NULL);
+	if (system && keep_group)
+		execle("/bin/sh", "sh", "-p", "-c", command, (char *)NULL,
+		    clean_env);
+	else if (system)
+		execle("/bin/sh", "sh", "-c", command, (char *)NULL, clean_env);
+	else
+		execl("/bin/sh", "sh", "-c", command, (char *)NULL);
 	_exit(127);
 }
 
@@ -269,7 +293,13 @@ collect_output(int fd, pid_t pid, long long deadline, int timeout_ms,
 		pfd.fd = fd;
 		pfd.events = POLLIN;
 		pfd.revents = 0;
-		pr = poll(&pfd, 1, wait_ms);
+		/* SIGTERM and the like end the wait: the caller kills the
+		 * command, and the message is queued (interrupt.h). */
+		if (interrupt_check(err, EX_TEMPFAIL) == -1) {
+			error_prefix(err, "password_command");
+			break;
+		}
+		pr = interrupt_poll(&pfd, 1, wait_ms);
 		if (pr == -1 && errno == EINTR)
 			continue;
 		if (pr == -1) {
@@ -332,14 +362,19 @@ reap(pid_t pid, long long deadline, int timeout_ms, int *status,
 			return error_set(err, EX_TEMPFAIL,
 			    "password_command timed out after %s", what);
 		}
+		if (interrupt_check(err, EX_TEMPFAIL) == -1) {
+			kill_and_reap(pid);
+			error_prefix(err, "password_command");
+			return -1;
+		}
 		/* The command closed stdout but lingers: poll gently. */
 		poll(NULL, 0, 10);
 	}
 }
 
-int
-secret_run_command(const char *command, int timeout_ms, size_t max_out,
-    struct buf *out, struct error *err)
+static int
+run_command(const char *command, bool system, int timeout_ms,
+    size_t max_out, struct buf *out, struct error *err)
 {
 	struct sigaction sa, old_chld;
 	long long        deadline;
@@ -368,7 +403,7 @@ secret_run_command(const char *command, int timeout_ms, size_t max_out,
 		goto restore;
 	}
 	if (pid == 0)
-		command_child(command, pfd[1]);
+		command_child(command, pfd[1], system);
 	/* Also here, so kill(-pid) works even if the child is not yet
 	 * running; EACCES after its exec is harmless. */
 	setpgid(pid, pid);
@@ -407,6 +442,13 @@ restore:
 	if (rc == -1)
 		buf_wipe(out);
 	return rc;
+}
+
+int
+secret_run_command(const char *command, int timeout_ms, size_t max_out,
+    struct buf *out, struct error *err)
+{
+	return run_command(command, false, timeout_ms, max_out, out, err);
 }
 
 /* The prompt is interrupted by these; the terminal is restored first. */
@@ -487,6 +529,10 @@ prompt_password(const struct account *acct, struct buf *out,
 	size_t           i;
 	int              fd, rc;
 
+	if (interrupt_check(err, EX_TEMPFAIL) == -1) {
+		error_prefix(err, "password prompt");
+		return -1;
+	}
 	fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (fd == -1)
 		return 1;
@@ -528,6 +574,11 @@ prompt_password(const struct account *acct, struct buf *out,
 	for (i = 0; i < N_PROMPT_SIGNALS; i++)
 		sigaction(prompt_signals[i], &old[i], NULL);
 	close(fd);
+	/* SIGTERM, SIGHUP and SIGINT mean what they mean elsewhere: the
+	 * run stops and a message already read is queued (interrupt.h). */
+	interrupt_raise(prompt_interrupted);
+	if (rc == -1 && interrupt_check(err, EX_TEMPFAIL) == -1)
+		error_prefix(err, "password prompt");
 	if (rc == 0 && out->len == 0)
 		rc = error_set(err, EX_CONFIG, "no password entered");
 	if (rc == -1)
@@ -559,10 +610,12 @@ secret_get_password(const struct account *acct, struct buf *out,
 		return 0;
 	}
 	if (acct->password_command != NULL)
-		return secret_run_command(acct->password_command,
+		return run_command(acct->password_command, acct->system,
 		    SECRET_COMMAND_TIMEOUT_MS, SECRET_COMMAND_OUTPUT_MAX, out,
 		    err);
-	r = prompt_password(acct, out, err);
+	/* The system account's password is not the caller's to type. */
+	r = acct->system && sysmode_restricted() ? 1
+						  : prompt_password(acct, out, err);
 	if (r <= 0)
 		return r;
 	return error_set(err, EX_CONFIG,

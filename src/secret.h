@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Where a password comes from: the password key, password_file (first
  * line, permissions checked), password_command (/bin/sh -c, stdin from

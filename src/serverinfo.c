@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * --serverinfo: one session with the relay, logged in as nobody, turned
  * into a description.  The connection is relay_open()'s, so what the user
@@ -20,6 +21,7 @@
 #include "serverinfo.h"
 #include "smtp.h"
 #include "tls.h"
+#include "tlsmod.h"
 
 /* The description is small; a certificate chain is a few KiB. */
 #define SERVERINFO_OUTPUT_MAX (1024 * 1024)
@@ -400,11 +402,14 @@ describe(const struct account *acct, const struct options *opts,
 		si.caps_before_tls = &relay.session.caps_before_tls;
 	ti = conn_tls_info(&relay.conn);
 	if (ti != NULL) {
+		/* Loaded already: TLS is up. */
+		const struct tls_module *tls = tlsmod_tls(err);
+
 		si.tls_version = ti->version != NULL ? ti->version : "unknown";
 		si.tls_cipher = ti->cipher;
 		si.tls_resumed = ti->resumed;
-		if (tls_describe_chain(
-			&relay.conn.t, opts->json, &chain, err) == -1) {
+		if (tls == NULL || tls->describe_chain(&relay.conn.t,
+				       opts->json, &chain, err) == -1) {
 			error_prefix(err, "%s: certificate chain", relay.where);
 			goto out;
 		}

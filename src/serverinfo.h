@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * --serverinfo: what the account's relay is and what it offers.  Connects
  * exactly as a delivery would (the same TLS verification, no fallback) but

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * SMTP wire layer: strict reply parsing, EHLO capabilities, and the data
  * path from the wire-form spool.

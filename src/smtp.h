@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The SMTP wire layer: strict multi-line replies, EHLO capabilities,
  * commands, and the data path in wire form.  Pure parsing functions are

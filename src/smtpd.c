@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sendmail -bs: an SMTP server on stdin and stdout.  The caller is a local
  * program (Symfony Mailer, Laravel) that would otherwise talk to an MTA on
@@ -32,6 +33,7 @@
 #include "deliver.h"
 #include "error.h"
 #include "message.h"
+#include "interrupt.h"
 #include "net.h"
 #include "queue.h"
 #include "smtpd.h"
@@ -84,7 +86,9 @@ write_all(int fd, const char *p, size_t n, struct error *err)
 	while (n > 0) {
 		ssize_t w = write(fd, p, n);
 
-		if (w < 0 && errno == EINTR)
+		/* A client that does not read its replies must not hold us
+		 * once we are told to stop. */
+		if (w < 0 && errno == EINTR && !interrupt_caught())
 			continue;
 		if (w <= 0)
 			return error_set(err, EX_IOERR,
@@ -196,9 +200,13 @@ fill(struct session *s)
 		return READ_LINE; /* full: the caller takes a piece */
 	pfd.fd = s->in_fd;
 	pfd.events = POLLIN;
-	do
-		rc = poll(&pfd, 1, SMTPD_TIMEOUT_MS);
-	while (rc == -1 && errno == EINTR);
+	rc = interrupt_poll(&pfd, 1, SMTPD_TIMEOUT_MS);
+	/* SIGTERM and the like end the session (interrupt.h). */
+	if (rc == -1 && errno == EINTR &&
+	    interrupt_check(&s->fail, EX_IOERR) == -1) {
+		error_prefix(&s->fail, "-bs");
+		return READ_ERROR;
+	}
 	if (rc == 0) {
 		s->timed_out = true;
 		error_set(&s->fail, EX_IOERR,
@@ -791,6 +799,11 @@ cmd_data(struct session *s, const char *arg)
 			error_set(&s->fail, EX_IOERR,
 			    "-bs: input ended "
 			    "inside DATA; the message was not accepted");
+		else if (interrupt_caught())
+			error_set(&s->fail, EX_IOERR,
+			    "-bs: interrupted by %s inside DATA; the message "
+			    "was not accepted",
+			    interrupt_name(interrupt_caught()));
 		s->quit = true;
 		goto out;
 	}
@@ -816,6 +829,15 @@ cmd_data(struct session *s, const char *arg)
 	if (rc == 0)
 		rc = delivery_send(&s->d, &err);
 	report(s, rc, &err);
+	if (interrupt_caught()) {
+		/* The message received in full is queued (or sent, or
+		 * saved): that is the outcome; the session ends. */
+		s->quit = true;
+		if (rc == -1 && !error_is_set(&s->fail)) {
+			s->fail = err;
+			error_prefix(&s->fail, "%s", s->d.acct->name);
+		}
+	}
 out:
 	close(sp->fd);
 	free(sp);
@@ -988,6 +1010,13 @@ smtpd_run(int in_fd, int out_fd, const struct options *opts, struct error *err)
 	}
 	if (s->timed_out) /* RFC 5321 4.5.3.2: say so before closing. */
 		reply(s, 421, "4.4.2", "%s timeout; closing", s->hostname);
+	else if (interrupt_caught()) {
+		/* RFC 3463 4.3.2: the system is shutting down. */
+		reply(s, 421, "4.3.2", "%s interrupted; closing", s->hostname);
+		if (!error_is_set(&s->fail))
+			error_set(&s->fail, EX_IOERR, "-bs: interrupted by %s",
+			    interrupt_name(interrupt_caught()));
+	}
 	flush_out(s);
 	end_transaction(s);
 	if (error_is_set(&s->fail)) {

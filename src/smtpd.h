@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * -bs: the server side of SMTP on stdin and stdout, for callers that speak
  * SMTP to "sendmail -bs" (Symfony Mailer, Laravel).  A small, strict,

@@ -15,6 +15,7 @@
 
 #include "conn.h"
 #include "error.h"
+#include "interrupt.h"
 #include "message.h"
 #include "stream.h"
 
@@ -110,9 +111,9 @@ read_one(struct stream *st, struct error *err)
 	if (rc == 0) {
 		st->ended = true;
 		if (message_reader_finish(st->mr, &e) == -1)
-			return stop(st, st->m->fd < 0 ? STREAM_HARD
-						      : STREAM_CONTENT,
-			    &e, err);
+			return stop(st,
+			    st->m->fd < 0 ? STREAM_HARD : STREAM_CONTENT, &e,
+			    err);
 	}
 	if (check(st, err) == -1)
 		return -1;
@@ -129,8 +130,8 @@ link_failed(struct stream *st, struct error *err)
 }
 
 int
-stream_send(void *arg, struct conn *c, unsigned long long *size,
-    struct error *err)
+stream_send(
+    void *arg, struct conn *c, unsigned long long *size, struct error *err)
 {
 	struct stream *st = arg;
 	int sock = conn_send_file_fd(c);
@@ -157,10 +158,15 @@ stream_send(void *arg, struct conn *c, unsigned long long *size,
 		else
 			ms = 0; /* only whether the input has more ready */
 		t0 = now_ms();
-		n = poll(pfd, to_link ? 2 : 1, ms);
+		n = interrupt_poll(pfd, to_link ? 2 : 1, ms);
+		if (n == -1 && errno == EINTR) {
+			/* A signal: no final dot; stream_read_rest() then
+			 * says whether the input ended (mailsub(1), EXIT
+			 * STATUS). */
+			interrupt_check(&e, EX_TEMPFAIL);
+			return stop(st, STREAM_SIGNAL, &e, err);
+		}
 		if (n == -1) {
-			if (errno == EINTR)
-				continue;
 			error_set(&e, EX_OSERR, "poll: %s", strerror(errno));
 			return stop(st, STREAM_HARD, &e, err);
 		}
@@ -172,9 +178,9 @@ stream_send(void *arg, struct conn *c, unsigned long long *size,
 				STREAM_GAP_MS +
 				    (long long)((st->m->input_bytes -
 						    st->read_at_start) /
-					1024)) {
-				error_set(&e, EX_TEMPFAIL,
-				    "the input slowed down");
+						1024)) {
+				error_set(
+				    &e, EX_TEMPFAIL, "the input slowed down");
 				return stop(st, STREAM_FALLBACK, &e, err);
 			}
 		} else if (n == 0 && sock >= 0) {
@@ -189,7 +195,7 @@ stream_send(void *arg, struct conn *c, unsigned long long *size,
 			if (sock >= 0 || ++reads == READS_PER_TURN)
 				break;
 			/* Over TLS: more while more is ready. */
-			if (poll(pfd, 1, 0) != 1)
+			if (interrupt_poll(pfd, 1, 0) != 1)
 				break;
 		}
 		if (pending > 0 && (sock < 0 || pfd[1].revents != 0)) {
@@ -230,8 +236,15 @@ stream_read_rest(struct stream *st, struct error *err)
 		}
 		return 0;
 	}
-	while ((rc = message_reader_step(st->mr, err)) == 1)
-		;
+	if (interrupt_caught()) {
+		/* What the input holds already (a file, a producer that
+		 * has finished) is read to its end and can be queued; a
+		 * producer still at work is not waited for. */
+		rc = message_reader_drain(st->mr, STREAM_GAP_MS, err);
+	} else {
+		while ((rc = message_reader_step(st->mr, err)) == 1)
+			;
+	}
 	if (rc == -1)
 		return -1;
 	st->ended = true;

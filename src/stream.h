@@ -28,8 +28,8 @@ struct message_reader;
  * up and the message read to its end before it is sent.
  */
 #define STREAM_START_BYTES (1024 * 1024)
-#define STREAM_START_MS    100
-#define STREAM_GAP_MS      1000
+#define STREAM_START_MS	   100
+#define STREAM_GAP_MS	   1000
 
 /* Why a stream stopped before its final dot. */
 enum stream_stop {
@@ -43,29 +43,30 @@ enum stream_stop {
 	STREAM_HARD,	 /* the input failed (read or spool error, over
 			    max_message_size): nothing can be kept */
 	STREAM_LINK,	 /* the link failed while sending */
+	STREAM_SIGNAL,	 /* a signal of interrupt.h was caught */
 };
 
 struct stream_rate {
-	long long          start_ms; /* -1 before the first byte */
+	long long start_ms; /* -1 before the first byte */
 	unsigned long long start_bytes;
 };
 
 struct stream {
 	/* Set by the caller. */
 	struct message_reader *mr;
-	struct message        *m;
-	int                    in_fd;
-	bool                   may_8bit;   /* 8-bit data was announced (or
-					      the user chose the body type) */
-	unsigned long long     size_limit; /* the server's SIZE, 0 none */
+	struct message *m;
+	int in_fd;
+	bool may_8bit;		       /* 8-bit data was announced (or
+					  the user chose the body type) */
+	unsigned long long size_limit; /* the server's SIZE, 0 none */
 	/* The outcome. */
-	enum stream_stop       stop;
-	struct error           why;	   /* for every stop but RUNNING */
-	bool                   ended;	   /* the input ended and the spool
-					      holds the message */
-	unsigned long long     sent;	   /* spool bytes on the link */
-	long long              waited_ms;
-	unsigned long long     read_at_start;
+	enum stream_stop stop;
+	struct error why;	 /* for every stop but RUNNING */
+	bool ended;		 /* the input ended and the spool
+				    holds the message */
+	unsigned long long sent; /* spool bytes on the link */
+	long long waited_ms;
+	unsigned long long read_at_start;
 };
 
 void stream_rate_init(struct stream_rate *sr);
@@ -73,14 +74,15 @@ void stream_rate_init(struct stream_rate *sr);
 bool stream_rate_fast(struct stream_rate *sr, unsigned long long input_bytes);
 
 /* The message_source stream() callback (submit.h): arg is the stream. */
-int stream_send(void *arg, struct conn *c, unsigned long long *size,
-    struct error *err);
+int stream_send(
+    void *arg, struct conn *c, unsigned long long *size, struct error *err);
 
 /*
  * Read the rest of the input into the spool, as message_read() would, and
  * finish it; returns what message_reader_finish() returns (a content
- * error keeps m->fd; a hard one removes the spool).  Without effect after
- * a stream that reached the end.
+ * error keeps m->fd; a hard one removes the spool).  Once a signal was
+ * caught, only what the input has ready at once (message_reader_drain).
+ * Without effect after a stream that reached the end.
  */
 int stream_read_rest(struct stream *st, struct error *err);
 

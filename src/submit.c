@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The SMTP dialogue as straight-line code.  Every reply is checked where
  * it is read; a 421, a broken reply or a dead link marks the session closed
@@ -15,9 +16,13 @@
 #include "auth.h"
 #include "buf.h"
 #include "conn.h"
+#include "address.h"
 #include "error.h"
+#include "sasl_mechs.h"
+#include "idn.h"
 #include "smtp.h"
 #include "submit.h"
+#include "tlsmod.h"
 
 /* RFC 5321 4.5.3.2.8 allows the server 5 minutes for QUIT; we are only
  * being polite, so wait briefly. */
@@ -327,8 +332,8 @@ starttls(struct submit_session *s, struct error *err)
 
 	smtp_reply_init(&r);
 	s->phase = SUBMIT_PHASE_STARTTLS;
-	/* RFC 3207 4 and FAULTS 33: a missing STARTTLS may be an attacker
-	 * stripping it; never continue in plaintext. */
+	/* RFC 3207 4 and tests/FAULTS.md 33: a missing STARTTLS may be an
+	 * attacker stripping it; never continue in plaintext. */
 	if (!(s->caps.flags & SMTP_CAP_STARTTLS)) {
 		error_set(err, EX_UNAVAILABLE,
 		    "STARTTLS: server does not offer STARTTLS");
@@ -361,26 +366,15 @@ out:
 	return rc;
 }
 
-static bool
-auth_needed(const struct account *acct)
-{
-	switch (acct->auth) {
-	case ACCOUNT_AUTH_ON:
-	case ACCOUNT_AUTH_LIST:
-		return true;
-	case ACCOUNT_AUTH_DEFAULT:
-		return acct->user != NULL && acct->user[0] != '\0';
-	case ACCOUNT_AUTH_OFF:
-		break;
-	}
-	return false;
-}
-
 static int
 authenticate(struct submit_session *s, struct error *err)
 {
+	const struct sasl_module *sasl;
+
 	s->phase = SUBMIT_PHASE_AUTH;
-	if (auth_login(s->conn, s->acct, &s->caps, s->tls_active, err) == 0) {
+	sasl = tlsmod_sasl(err);
+	if (sasl != NULL &&
+	    sasl->login(s->conn, s->acct, &s->caps, s->tls_active, err) == 0) {
 		s->authenticated = true;
 		return 0;
 	}
@@ -411,7 +405,7 @@ submit_open(struct submit_session *s, struct conn *conn,
 	s->helo_only = false;
 	s->tls_active = conn_tls_info(conn) != NULL;
 	need_tls = acct->tls == ACCOUNT_TLS_STARTTLS && !s->tls_active;
-	need_auth = auth_needed(acct);
+	need_auth = sasl_auth_needed(acct);
 
 	s->phase = SUBMIT_PHASE_GREETING;
 	if (acct->tls == ACCOUNT_TLS_ON && !s->tls_active) {
@@ -737,8 +731,8 @@ transaction(struct submit_session *s, const struct envelope *env,
 		data_code = r.code;
 	}
 
-	/* All recipients or none (DESIGN 4): a refused or deferred one
-	 * abandons the transaction before any data. */
+	/* All recipients or none (mailsub(1), DESCRIPTION): a refused or
+	 * deferred one abandons the transaction before any data. */
 	if (st.refused > 0 || st.deferred > 0 || st.accepted == 0) {
 		if (data_code == 354)
 			/* RFC 2920 3.1 leaves no way back from an accepted
@@ -829,8 +823,110 @@ out:
 	return rc;
 }
 
+static int send_envelope(struct submit_session *, const struct envelope *,
+    const struct message_source *, struct submit_result *, struct error *);
+
+/*
+ * addr with its domain as an A-label (RFC 5890 2.3.2.1), for a server
+ * without SMTPUTF8: "user@bücher.example" -> "user@xn--bcher-kva.example".
+ * The local part has no ASCII form (RFC 6531 3.2): one that is not ASCII
+ * stays EX_DATAERR.  *out is malloc'd.
+ */
+static int
+ascii_address(const char *addr, char **out, struct error *err)
+{
+	const char *at = strrchr(addr, '@');
+	char alabel[ADDRESS_MAX + 1];
+	size_t local;
+
+	*out = NULL;
+	if (address_is_ascii(addr))
+		return (*out = strdup(addr)) != NULL
+			   ? 0
+			   : error_set(err, EX_OSERR, "out of memory");
+	local = at != NULL ? (size_t)(at - addr) : strlen(addr);
+	for (size_t i = 0; i < local; i++)
+		if ((unsigned char)addr[i] >= 0x80)
+			return error_set(err, EX_DATAERR,
+			    "<%s>: a non-ASCII local part needs SMTPUTF8, "
+			    "server lacks it",
+			    addr);
+	if (idn_to_ascii(at + 1, alabel, sizeof(alabel), err) == -1) {
+		error_prefix(err, "<%s>", addr);
+		return -1;
+	}
+	if (asprintf(out, "%.*s@%s", (int)local, addr, alabel) == -1) {
+		*out = NULL;
+		return error_set(err, EX_OSERR, "out of memory");
+	}
+	return 0;
+}
+
+/* The envelope with every domain in A-label form, into *a (the strings
+ * in *own, freed with free_ascii). */
+static int
+ascii_envelope(const struct envelope *env, struct envelope *a, char ***own,
+    struct error *err)
+{
+	char **o;
+	size_t i;
+
+	*a = *env;
+	a->needs_smtputf8 = false;
+	if ((o = calloc(env->n_rcpts + 1, sizeof(*o))) == NULL)
+		return error_set(err, EX_OSERR, "out of memory");
+	*own = o;
+	if (ascii_address(env->sender, &o[env->n_rcpts], err) == -1)
+		return -1;
+	a->sender = o[env->n_rcpts];
+	for (i = 0; i < env->n_rcpts; i++)
+		if (ascii_address(env->rcpts[i], &o[i], err) == -1)
+			return -1;
+	a->rcpts = o;
+	return 0;
+}
+
+static void
+free_ascii(char **own, size_t n)
+{
+	size_t i;
+
+	if (own == NULL)
+		return;
+	for (i = 0; i <= n; i++)
+		free(own[i]);
+	free(own);
+}
+
 int
-submit_send(struct submit_session *s, const struct envelope *env,
+submit_send(struct submit_session *s, const struct envelope *given,
+    const struct message_source *msg, struct submit_result *res,
+    struct error *err)
+{
+	const struct envelope *env = given;
+	struct envelope ascii;
+	char **ascii_own = NULL;
+	int rc;
+
+	/* RFC 6531 3.4: a non-ASCII address needs SMTPUTF8; RFC 6530 leaves
+	 * no downgrade of a local part, but an IDN domain has its A-label
+	 * (RFC 5891), which any server takes. */
+	if (given->needs_smtputf8 && s->conn != NULL && !s->closed &&
+	    !(s->caps.flags & SMTP_CAP_SMTPUTF8)) {
+		if (ascii_envelope(given, &ascii, &ascii_own, err) == -1) {
+			free_ascii(ascii_own, given->n_rcpts);
+			res->phase = SUBMIT_PHASE_MAIL;
+			return -1;
+		}
+		env = &ascii;
+	}
+	rc = send_envelope(s, env, msg, res, err);
+	free_ascii(ascii_own, given->n_rcpts);
+	return rc;
+}
+
+static int
+send_envelope(struct submit_session *s, const struct envelope *env,
     const struct message_source *msg, struct submit_result *res,
     struct error *err)
 {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * One SMTP session as straight-line code with a named phase: greeting,
  * EHLO, STARTTLS, EHLO again, AUTH, then one transaction per message

@@ -1,7 +1,10 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * TLS with GnuTLS: credentials, verification (or sha256 pinning), the
  * handshake with a deadline, and the TLS transport that replaces the socket
- * transport.  Each failure is turned into a cause a user can act on.
+ * transport.  Each failure is turned into a cause a user can act on.  The
+ * module mailsub-tls.so: its one export, mailsub_tls_module, is at the end
+ * (tls.h).
  */
 #include "autoconfig.h"
 
@@ -29,7 +32,9 @@
 #include "account.h"
 #include "buf.h"
 #include "cache.h"
+#include "config.h"
 #include "error.h"
+#include "interrupt.h"
 #include "net.h"
 #include "tls.h"
 #include "tls_cert.h"
@@ -97,7 +102,8 @@ now_ms(void)
 }
 
 /* Wait until fd is ready in the direction GnuTLS last wanted.  0 ready,
- * 1 timed out, -1 poll failed. */
+ * 1 timed out, -1 poll failed or (errno EINTR) a signal of interrupt.h
+ * was caught. */
 static int
 wait_fd(int fd, bool want_write, long long deadline)
 {
@@ -126,11 +132,10 @@ wait_fd(int fd, bool want_write, long long deadline)
 		pfd.fd = fd;
 		pfd.events = want_write ? POLLOUT : POLLIN;
 		pfd.revents = 0;
-		r = poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
-		if (r == -1 && errno == EINTR)
-			continue;
+		r = interrupt_poll(
+		    &pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
 		if (r == -1)
-			return -1;
+			return -1; /* EINTR: a signal was caught */
 		if (r > 0)
 			return 0;
 	}
@@ -140,6 +145,15 @@ static long long
 deadline_after(int timeout_ms)
 {
 	return timeout_ms > 0 ? now_ms() + timeout_ms : -1;
+}
+
+/* A failed wait_fd(): interrupted, or poll itself failed. */
+static int
+wait_error(struct error *err)
+{
+	if (errno == EINTR && interrupt_check(err, EX_TEMPFAIL) == -1)
+		return -1;
+	return error_set(err, EX_OSERR, "poll: %s", strerror(errno));
 }
 
 /* GnuTLS's messages end in a full stop; ours continue after them. */
@@ -212,7 +226,7 @@ is_ip_literal(const char *host)
 
 static int
 handshake_error(gnutls_session_t session, int rc, const char *hostname,
-    int timeout_ms, bool implicit, struct error *err)
+    int timeout_ms, const struct account *acct, struct error *err)
 {
 	char why[400], msg[200];
 
@@ -239,13 +253,24 @@ handshake_error(gnutls_session_t session, int rc, const char *hostname,
 	case GNUTLS_E_UNEXPECTED_PACKET_LENGTH:
 	case GNUTLS_E_UNEXPECTED_PACKET:
 	case GNUTLS_E_UNSUPPORTED_VERSION_PACKET:
-		/* Mostly tls = on against a port that speaks plain SMTP. */
+		/* Mostly tls = on against a port that speaks plain SMTP:
+		 * its "220 " greeting is no TLS record.  On a port known
+		 * for plain text first that is the account, not the
+		 * server. */
+		tls_strerror(rc, msg, sizeof(msg));
+		if (acct == NULL || acct->tls != ACCOUNT_TLS_ON)
+			return error_set(
+			    err, EX_UNAVAILABLE, "TLS handshake failed: %s", msg);
+		if (config_port_tls_mismatch(acct, why, sizeof(why)))
+			return error_set(err, EX_CONFIG,
+			    "TLS handshake failed: %s: the server speaks "
+			    "plain SMTP first: set tls = starttls",
+			    msg);
 		return error_set(err, EX_UNAVAILABLE,
-		    "TLS handshake failed: %s%s",
-		    tls_strerror(rc, msg, sizeof(msg)),
-		    implicit ? " (is this port speaking TLS? tls = on is "
-			       "implicit TLS, usually port 465)" :
-			       "");
+		    "TLS handshake failed: %s: the server probably speaks "
+		    "plain SMTP first: then set tls = starttls (tls = on is "
+		    "implicit TLS, usually port 465)",
+		    msg);
 	default:
 		return error_set(err, EX_UNAVAILABLE,
 		    "TLS handshake failed: %s",
@@ -570,8 +595,7 @@ tls_read(void *ctx, void *p, size_t n, int timeout_ms, struct error *err)
 				    (timeout_ms + 999) / 1000);
 			if (w == -1) {
 				tls->dead = true;
-				return error_set(err, EX_OSERR, "poll: %s",
-				    strerror(errno));
+				return wait_error(err);
 			}
 			continue;
 		}
@@ -644,8 +668,7 @@ tls_write(void *ctx, const void *p, size_t n, int timeout_ms,
 				    (timeout_ms + 999) / 1000);
 			if (w == -1) {
 				tls->dead = true;
-				return error_set(err, EX_OSERR, "poll: %s",
-				    strerror(errno));
+				return wait_error(err);
 			}
 			continue;
 		}
@@ -770,8 +793,8 @@ verify_peer(gnutls_session_t session)
 }
 
 static int
-do_handshake(struct tls *tls, const char *hostname, int timeout_ms,
-    bool implicit, struct error *err)
+do_handshake(
+    struct tls *tls, const char *hostname, int timeout_ms, struct error *err)
 {
 	long long deadline = deadline_after(timeout_ms);
 	int       r, w;
@@ -792,8 +815,7 @@ do_handshake(struct tls *tls, const char *hostname, int timeout_ms,
 			if (w == 1)
 				r = GNUTLS_E_TIMEDOUT;
 			else if (w == -1)
-				return error_set(err, EX_OSERR, "poll: %s",
-				    strerror(errno));
+				return wait_error(err);
 			else
 				continue;
 		}
@@ -818,8 +840,8 @@ do_handshake(struct tls *tls, const char *hostname, int timeout_ms,
 			return error_set(err, EX_UNAVAILABLE,
 			    "certificate not trusted: %s", why);
 		}
-		return handshake_error(tls->session, r, hostname, timeout_ms,
-		    implicit, err);
+		return handshake_error(
+		    tls->session, r, hostname, timeout_ms, tls->acct, err);
 	}
 }
 
@@ -989,8 +1011,7 @@ tls_upgrade(struct transport *t, const struct account *acct,
 	    sizeof(tls->cache_name));
 	session_offer(tls);
 
-	if (do_handshake(tls, host, timeout_ms, acct->tls == ACCOUNT_TLS_ON,
-		err) == -1)
+	if (do_handshake(tls, host, timeout_ms, err) == -1)
 		goto fail;
 	tls->host = NULL; /* host[] is ours only until we return */
 	if (pinned && check_pin(tls, pin, err) == -1)
@@ -1031,3 +1052,11 @@ tls_describe_chain(const struct transport *t, bool json, struct buf *out,
 	tls = t->ctx;
 	return tls_describe_peers(tls->session, json, out, err);
 }
+
+/* --- the module's one export (tls.h, tlsmod.h) ------------------------ */
+
+TLSMOD_EXPORT const struct tls_module mailsub_tls_module = {
+    .head = {TLS_MODULE_ABI, PACKAGE_VERSION},
+    .upgrade = tls_upgrade,
+    .describe_chain = tls_describe_chain,
+};

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Certificates in words (tls_cert.h).
  */
@@ -128,9 +129,20 @@ tls_describe_status(gnutls_session_t session, unsigned status,
 			gnutls_x509_crt_deinit(crt);
 		crt = NULL;
 	}
-	if (status & GNUTLS_CERT_SIGNER_NOT_FOUND)
+	if (status & GNUTLS_CERT_SIGNER_NOT_FOUND) {
+		unsigned char fp[TLS_SHA256_LEN];
+		char fphex[TLS_SHA256_LEN * 3 + 1];
+
 		ADD("issuer unknown (not signed by a trusted CA; see "
 		    "tls_trust_file)");
+		/* The pin that would trust this certificate alone, in the
+		 * form mailsub.conf(5) takes: for a self-signed server,
+		 * once its owner has confirmed it. */
+		if (leaf != NULL && tls_sha256(leaf, fp) == 0) {
+			tls_hex(fp, sizeof(fp), true, fphex);
+			ADD("its pin: tls_fingerprint = sha256:%s", fphex);
+		}
+	}
 	if (status & GNUTLS_CERT_SIGNER_NOT_CA)
 		ADD("issuer is not a CA");
 	if (status & GNUTLS_CERT_UNEXPECTED_OWNER) {
@@ -270,6 +282,8 @@ describe_one(struct buf *out, const gnutls_datum_t *der, unsigned i, bool json,
 		    err, EX_PROTOCOL, "certificate %u cannot be parsed", i);
 		goto done;
 	}
+	/* Printed as mailsub.conf(5)'s tls_fingerprint takes it, so the
+	 * line can be pasted into the account. */
 	tls_hex(fp, sizeof(fp), true, fphex);
 	tls_format_time(
 	    gnutls_x509_crt_get_activation_time(crt), from, sizeof(from));
@@ -283,8 +297,8 @@ describe_one(struct buf *out, const gnutls_datum_t *der, unsigned i, bool json,
 		    json_string(out, (const char *)issuer.data, err) == -1 ||
 		    buf_printf(out, err,
 			",\"not_before\":\"%s\",\"not_after\":\"%s\","
-			"\"sha256\":\"%s\"}",
-			from, until, fphex) == -1)
+			"\"sha256\":\"%s\",\"tls_fingerprint\":\"sha256:%s\"}",
+			from, until, fphex, fphex) == -1)
 			goto done;
 	} else {
 		/* The server chose these bytes: escape before printing. */
@@ -294,7 +308,8 @@ describe_one(struct buf *out, const gnutls_datum_t *der, unsigned i, bool json,
 		    issuer.size);
 		if (buf_printf(out, err,
 			"certificate %u:\n  subject: %s\n  issuer: %s\n"
-			"  not before: %s\n  not after: %s\n  sha256: %s\n",
+			"  not before: %s\n  not after: %s\n"
+			"  tls_fingerprint = sha256:%s\n",
 			i, esc_s, esc_i, from, until, fphex) == -1)
 			goto done;
 	}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Certificates in words, for tls.c (inside the TLS module): what a
  * failed verification means, the one-line summary of -v, and the chain

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Trust anchors on demand (tls_trust.h): from a PEM bundle, only the
  * certificates a given chain can lead to.

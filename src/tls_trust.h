@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Trust anchors on demand, for tls.c.  A bundle such as the system's
  * (/etc/ssl/certs/ca-certificates.crt, some 140 certificates) costs about

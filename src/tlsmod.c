@@ -1,8 +1,10 @@
+/* SPDX-License-Identifier: ISC */
 /*
- * The mailsub binary's side of the TLS and SASL modules (tlsmod.h): the
- * entry points of tls.h and auth.h, each loading its module
- * (mailsub-tls.so, mailsub-sasl.so) on first use and forwarding to it.  Linked into the binary only; the unit tests link
- * tls.c and auth.c themselves.
+ * The loader of the modules (tlsmod.h): a table of the modules, and
+ * module_load(), which dlopens one on first use, checks its struct
+ * module_head and hands out its struct of entry points.  Holds no entry
+ * point of its own.  Linked into the binary only; the unit tests get the
+ * structs from tlsmod_linked.c.
  */
 #include "autoconfig.h"
 
@@ -12,15 +14,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "account.h"
 #include "auth.h"
 #include "buf.h"
 #include "cache.h"
 #include "conn.h"
 #include "error.h"
+#include "interrupt.h"
 #include "net.h"
+#include "sasl_mechs.h"
 #include "secret.h"
 #include "smtp.h"
+#include "sysmode.h"
 #include "tls.h"
 #include "tlsmod.h"
 
@@ -29,11 +33,12 @@
 #endif
 
 /*
- * The module calls these functions of the binary (it is linked against
- * nothing of ours: the binary exports its symbols).  Naming them here makes
- * the linker keep their object files in the binary even where nothing
- * else in it calls them.  A module that needs another one fails to load
- * with "undefined symbol", which the TLS tests show at once.
+ * The modules call these functions of the binary (they are linked against
+ * nothing of ours: the binary exports its symbols).  Naming them here
+ * makes the linker keep their object files in the binary even where
+ * nothing else in it calls them.  A module that needs another one fails
+ * to load with "undefined symbol", which the TLS tests show at once.  A
+ * change to one of them is a change of the modules' ABI (tlsmod.h).
  */
 __attribute__((used)) static void (*const module_imports[])(void) = {
     (void (*)(void))buf_addch,
@@ -56,7 +61,12 @@ __attribute__((used)) static void (*const module_imports[])(void) = {
     (void (*)(void))error_from_reply,
     (void (*)(void))error_is_set,
     (void (*)(void))error_set,
+    (void (*)(void))interrupt_caught,
+    (void (*)(void))interrupt_check,
+    (void (*)(void))interrupt_poll,
     (void (*)(void))net_transport_get_fd,
+    (void (*)(void))sasl_auth_needed,
+    (void (*)(void))sasl_mech_find, /* and the table sasl_mechs[] */
     (void (*)(void))secret_get_password,
     (void (*)(void))secure_wipe,
     (void (*)(void))smtp_read_reply,
@@ -65,35 +75,35 @@ __attribute__((used)) static void (*const module_imports[])(void) = {
     (void (*)(void))smtp_reply_summary,
 };
 
-/* One module: its file name, what it brings (for the error message), and
- * its handle once loaded. */
+/* One module: where it is, what it must be, and what it gave once
+ * loaded. */
 struct module {
-	const char *file;
-	const char *what;
-	void       *handle;
+	const char *file;   /* TLSMOD_*_NAME */
+	const char *symbol; /* its one export */
+	unsigned abi;	    /* the NAME_MODULE_ABI this binary was built with */
+	const char *what;   /* for the error message */
+	void *handle;
+	const void *entry; /* the exported struct, once checked */
 };
 
-static struct module tls_module = {TLSMOD_TLS_NAME, "TLS", NULL};
-static struct module sasl_module = {TLSMOD_SASL_NAME, "SASL", NULL};
+enum { MODULE_TLS, MODULE_SASL, MODULE_COUNT };
 
-static struct {
-	int (*tls_upgrade)(
-	    struct transport *, const struct account *, struct error *);
-	int (*tls_describe_chain)(
-	    const struct transport *, bool, struct buf *, struct error *);
-} tls_entry;
-
-static struct {
-	int (*auth_choose)(const struct account *, const char *, bool, bool,
-	    char *, size_t, struct error *);
-	int (*auth_login)(struct conn *, const struct account *,
-	    const struct smtp_caps *, bool, struct error *);
-} sasl_entry;
+static struct module modules[MODULE_COUNT] = {
+    [MODULE_TLS] = {TLSMOD_TLS_NAME, "mailsub_tls_module", TLS_MODULE_ABI,
+	"TLS", NULL, NULL},
+    [MODULE_SASL] = {TLSMOD_SASL_NAME, "mailsub_sasl_module", SASL_MODULE_ABI,
+	"SASL", NULL, NULL},
+};
 
 bool
 tlsmod_loaded(void)
 {
-	return tls_module.handle != NULL || sasl_module.handle != NULL;
+	size_t i;
+
+	for (i = 0; i < MODULE_COUNT; i++)
+		if (modules[i].handle != NULL)
+			return true;
+	return false;
 }
 
 /* The module beside the executable (/proc/self/exe, so a symlink such as
@@ -117,17 +127,24 @@ beside_exe(const char *file, char *path, size_t size)
 	return access(path, F_OK) == 0;
 }
 
-/* dlopen the module and check that it comes from this build; its handle
- * in m->handle.  The caller looks up the entry points. */
-static int
-load(struct module *m, struct error *err)
+/*
+ * The module's struct of entry points: dlopen it the first time, and trust
+ * it only if it exports m->symbol with this build's ABI number and
+ * package version.  NULL with err set.
+ */
+static const void *
+module_load(struct module *m, struct error *err)
 {
+	const struct module_head *head;
 	char path[PATH_MAX + 64];
-	unsigned long (*abi)(void);
-	const char *(*version)(void);
 	void *h;
 
-	if (!beside_exe(m->file, path, sizeof(path)))
+	if (m->entry != NULL)
+		return m->entry;
+	/* The setgid program loads only its installed modules: a copy or
+	 * a link of it elsewhere must not find one planted beside it. */
+	if (sysmode_group() != (gid_t)-1 ||
+	    !beside_exe(m->file, path, sizeof(path)))
 		snprintf(path, sizeof(path), "%s/%s", PKGLIBDIR, m->file);
 	/* RTLD_NOW: a missing symbol shows here, not in the middle of a
 	 * handshake. */
@@ -135,106 +152,32 @@ load(struct module *m, struct error *err)
 	if (h == NULL) {
 		const char *why = dlerror();
 
-		return error_set(err, EX_SOFTWARE,
-		    "cannot load the %s module: %s", m->what,
-		    why != NULL ? why : path);
+		error_set(err, EX_SOFTWARE, "cannot load the %s module: %s",
+		    m->what, why != NULL ? why : path);
+		return NULL;
 	}
-	abi = (unsigned long (*)(void))dlsym(h, "tlsmod_abi");
-	version = (const char *(*)(void))dlsym(h, "tlsmod_version");
-	if (abi == NULL || version == NULL || abi() != TLSMOD_ABI ||
-	    strcmp(version(), PACKAGE_VERSION) != 0) {
+	/* The head comes first in every module's struct (tlsmod.h). */
+	head = dlsym(h, m->symbol);
+	if (head == NULL || head->abi != m->abi || head->version == NULL ||
+	    strcmp(head->version, PACKAGE_VERSION) != 0) {
 		dlclose(h);
-		return error_set(err, EX_SOFTWARE,
+		error_set(err, EX_SOFTWARE,
 		    "%s is from another build of mailsub", path);
+		return NULL;
 	}
 	m->handle = h;
-	return 0;
+	m->entry = head;
+	return m->entry;
 }
 
-static int
-missing_entry(struct module *m, struct error *err)
+const struct tls_module *
+tlsmod_tls(struct error *err)
 {
-	dlclose(m->handle);
-	m->handle = NULL;
-	return error_set(err, EX_SOFTWARE, "%s lacks an entry point", m->file);
+	return module_load(&modules[MODULE_TLS], err);
 }
 
-static int
-load_tls(struct error *err)
+const struct sasl_module *
+tlsmod_sasl(struct error *err)
 {
-	if (tls_module.handle != NULL)
-		return 0;
-	if (load(&tls_module, err) == -1)
-		return -1;
-	tls_entry.tls_upgrade = (int (*)(struct transport *,
-	    const struct account *, struct error *))dlsym(tls_module.handle,
-	    "tls_upgrade");
-	tls_entry.tls_describe_chain = (int (*)(const struct transport *, bool,
-	    struct buf *, struct error *))dlsym(tls_module.handle,
-	    "tls_describe_chain");
-	if (tls_entry.tls_upgrade == NULL ||
-	    tls_entry.tls_describe_chain == NULL)
-		return missing_entry(&tls_module, err);
-	return 0;
-}
-
-static int
-load_sasl(struct error *err)
-{
-	if (sasl_module.handle != NULL)
-		return 0;
-	if (load(&sasl_module, err) == -1)
-		return -1;
-	sasl_entry.auth_choose = (int (*)(const struct account *, const char *,
-	    bool, bool, char *, size_t, struct error *))dlsym(
-	    sasl_module.handle, "auth_choose");
-	sasl_entry.auth_login = (int (*)(struct conn *, const struct account *,
-	    const struct smtp_caps *, bool, struct error *))dlsym(
-	    sasl_module.handle, "auth_login");
-	if (sasl_entry.auth_choose == NULL || sasl_entry.auth_login == NULL)
-		return missing_entry(&sasl_module, err);
-	return 0;
-}
-
-int
-tls_upgrade(struct transport *t, const struct account *acct, struct error *err)
-{
-	if (load_tls(err) == -1)
-		return -1;
-	return tls_entry.tls_upgrade(t, acct, err);
-}
-
-int
-tls_describe_chain(
-    const struct transport *t, bool json, struct buf *out, struct error *err)
-{
-	if (load_tls(err) == -1)
-		return -1;
-	return tls_entry.tls_describe_chain(t, json, out, err);
-}
-
-int
-auth_choose(const struct account *acct, const char *server_mechs,
-    bool tls_active, bool have_channel_binding, char *mech, size_t mech_size,
-    struct error *err)
-{
-	if (load_sasl(err) == -1)
-		return -1;
-	return sasl_entry.auth_choose(acct, server_mechs, tls_active,
-	    have_channel_binding, mech, mech_size, err);
-}
-
-int
-auth_login(struct conn *c, const struct account *acct,
-    const struct smtp_caps *caps, bool tls_active, struct error *err)
-{
-	/* auth.h: nothing to do without AUTH (auth = off, or the default
-	 * with no user), and then nothing to load either. */
-	if (acct->auth == ACCOUNT_AUTH_OFF ||
-	    (acct->auth == ACCOUNT_AUTH_DEFAULT &&
-		(acct->user == NULL || acct->user[0] == '\0')))
-		return 0;
-	if (load_sasl(err) == -1)
-		return -1;
-	return sasl_entry.auth_login(c, acct, caps, tls_active, err);
+	return module_load(&modules[MODULE_SASL], err);
 }

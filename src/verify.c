@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * -bv: everything a delivery does before it reads the message, plus the
  * relay login, so an administrator can test a setup (and cron's or
@@ -35,8 +36,10 @@ verify_delivery(struct delivery *d, FILE *out, struct error *err)
 	for (i = 0; i < d->rcpts.n; i++)
 		fprintf(out, "mailsub: %s: recipient %s\n", d->acct->name,
 		    d->rcpts.addrs[i]);
-	if (relay_open(&relay, d->acct, o->verbose, err) == -1)
+	if (relay_open(&relay, d->acct, o->verbose, err) == -1) {
+		delivery_hint(d, &relay, relay.failed_phase, err);
 		return -1;
+	}
 	fprintf(out, "mailsub: %s: %s: verified (%s%s%s)\n", d->acct->name,
 	    relay.where, relay.session.tls_active ? "TLS" : "no TLS",
 	    relay.session.authenticated ? ", authenticated as " : ", no login",
@@ -56,6 +59,12 @@ verify_run(const struct options *opts, FILE *out, struct error *err)
 	if (delivery_load_config(opts, &cfg, err) == 0) {
 		d.cfg = cfg;
 		rc = verify_delivery(&d, out, err);
+		if (rc == -1 && d.hint[0] != '\0') {
+			size_t n = strlen(err->message);
+
+			snprintf(err->message + n, sizeof(err->message) - n,
+			    "; hint: %s", d.hint);
+		}
 		if (rc == -1 && d.acct != NULL)
 			error_prefix(err, "%s", d.acct->name);
 	}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * -bv: verify without sending.  Load the configuration, choose the
  * account, check the sender and recipient syntax (with aliases and

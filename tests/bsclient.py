@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """An SMTP client that drives `mailsub -bs` through pipes, the way Symfony
 Mailer and Laravel do (tests/integration/bs.sh).
 

@@ -1,16 +1,19 @@
 #!/bin/sh
-# The README's first command ends here: start a local test SMTP server
-# (tests/smtpserver.py --sink) on 127.0.0.1, take the [example] account of
-# config.example with the server's port and a temporary queue, submit a
-# sample message through the built mailsub binary, and show what the server
-# received.  Everything it starts it stops; everything it writes is under a
-# temporary directory that is removed.  Exit status non-zero on any failure.
+# SPDX-License-Identifier: ISC
+# The README's first command ends here: build mailsub out of tree in
+# build-demo/ (autoreconf -fi when there is no configure yet, configure
+# once, make: the checkout itself stays unconfigured, fit for
+# tests/run-all.sh), start a local test SMTP server (tests/smtpserver.py
+# --sink) on 127.0.0.1, take the [example] account of config.example with
+# the server's port and a temporary queue, submit a sample message through
+# the built mailsub binary, and show what the server received.  Everything
+# it starts it stops; what the demo writes is under a temporary directory
+# that is removed.  Exit status non-zero on any failure.
 #
-# MAILSUB names the binary (default: ./mailsub beside this checkout's
-# top directory); PYTHON3 the Python (default /usr/bin/python3).
+# MAILSUB names a binary to use instead (nothing is built then); PYTHON3
+# the Python (default /usr/bin/python3).
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-MAILSUB=${MAILSUB:-$top/mailsub}
 PYTHON3=${PYTHON3:-/usr/bin/python3}
 example=$top/config.example
 
@@ -20,7 +23,30 @@ die()
 	exit 1
 }
 
-[ -x "$MAILSUB" ] || die "no mailsub binary at $MAILSUB (run ./configure && make first)"
+if [ -z "${MAILSUB:-}" ] && [ -f "$top/config.status" ]; then
+	# Configured in place (./configure in the checkout): that build.
+	echo "demo: building in $top (configured in place)"
+	make -C "$top" -s || die "make failed"
+	MAILSUB=$top/mailsub
+elif [ -z "${MAILSUB:-}" ]; then
+	b=$top/build-demo
+	if [ ! -x "$top/configure" ]; then
+		echo "demo: autoreconf -fi"
+		(cd "$top" && autoreconf -fi) || die "autoreconf failed"
+	fi
+	mkdir -p "$b" || die "cannot create $b"
+	if [ ! -f "$b/Makefile" ]; then
+		echo "demo: configuring in $b"
+		(cd "$b" && "$top/configure" -q) ||
+		    die "configure failed (see $b/config.log)"
+	fi
+	echo "demo: building in $b"
+	make -C "$b" -s -j"$(nproc 2>/dev/null || echo 2)" ||
+	    die "make failed"
+	MAILSUB=$b/mailsub
+fi
+
+[ -x "$MAILSUB" ] || die "no mailsub binary at $MAILSUB"
 [ -f "$example" ] || die "$example is missing"
 grep -q '^[[:space:]]*\[example\]' "$example" ||
     die "$example has no [example] account"

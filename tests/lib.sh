@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Shell helpers for the integration tests (POSIX sh; sourced).
 #
 # The tests run as `$(SHELL) tests/integration/NAME.sh` from `make check`
@@ -46,9 +47,21 @@ fi
 : "${PYTHON3:=/usr/bin/python3}"
 : "${SCENARIO_DIR:=$SRCDIR/tests/scenarios}"
 : "${MAILSUB_NO_SKIP:=0}"
-export SRCDIR BUILDDIR MAILSUB PYTHON3 SCENARIO_DIR
+# The build's configured directories (make check passes them): the system
+# file is $SYSCONFDIR/mailsub.conf, the system spool
+# $LOCALSTATEDIR/spool/mailsub.
+: "${SYSCONFDIR:=/etc}"
+: "${LOCALSTATEDIR:=/var}"
+export SRCDIR BUILDDIR MAILSUB PYTHON3 SCENARIO_DIR SYSCONFDIR LOCALSTATEDIR
 # The Python checks are assert statements: -O would drop them all.
 unset PYTHONOPTIMIZE
+# Debian's postfix and bsd-mailx as tests/install-deps.sh --tests unpacked
+# them (never installed): postfix, postconf, smtp-sink, bsd-mailx ... run
+# from there.
+if [ -x "$SRCDIR/build-private/bin/postfix" ]; then
+	PATH=$SRCDIR/build-private/bin:$PATH
+	export PATH
+fi
 
 SMTPSERVER=$SRCDIR/tests/smtpserver.py
 SCN=$SRCDIR/tests/scn.py

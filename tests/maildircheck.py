@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Find and check messages the private Postfix (tests/postfix-rig.sh)
 delivered into a maildir (tests/integration/callers.sh).
 

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Make the test PKI with certtool (gnutls-bin) into OUTDIR:
 #   ca.crt ca.key                 the test CA (tls_trust_file in the tests)
 #   server.crt server.key         localhost, 127.0.0.1, ::1, signed by ca

@@ -1,6 +1,7 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # A private Postfix + Dovecot (SASL only) on 127.0.0.1 for the tests
-# (DESIGN.md 8).  Everything lives under DIR, which the caller makes with
+# (HACKING.md).  Everything lives under DIR, which the caller makes with
 # `mktemp -d` in /tmp (not in the checkout: Postfix's unprivileged processes
 # must be able to enter it); the system Postfix configuration, its queue and
 # port 25 are never touched.  Needs root.
@@ -359,16 +360,28 @@ start_rig()
 	if [ -f "$DIR/ports" ]; then
 		die "$DIR already holds a rig (stop it first)"
 	fi
-	write_config
-
-	dovecot -c "$DC/dovecot.conf" >"$DC/start.log" 2>&1 || {
-		cat "$DC/start.log" "$DC/dovecot.log" >&2 2>/dev/null
-		start_failed "dovecot did not start"
-	}
-	postfix -c "$PF" start >"$DIR/start.log" 2>&1 || {
-		cat "$DIR/start.log" "$DIR/maillog" >&2
-		start_failed "postfix did not start"
-	}
+	# The free ports are free when chosen, not when bound: another test
+	# running in parallel may take one in between ("Address already in
+	# use").  Then the rig starts again on new ports, at most 3 times.
+	try=1
+	while :; do
+		write_config
+		: >"$DIR/maillog"
+		if dovecot -c "$DC/dovecot.conf" >"$DC/start.log" 2>&1 &&
+		    postfix -c "$PF" start >"$DIR/start.log" 2>&1; then
+			break
+		fi
+		if [ $try -lt 3 ] && cat "$DIR/start.log" "$DIR/maillog" \
+		    "$DC/start.log" "$DC/dovecot.log" 2>/dev/null |
+		    grep -q 'Address already in use'; then
+			stop_rig
+			try=$((try + 1))
+			continue
+		fi
+		cat "$DC/start.log" "$DC/dovecot.log" "$DIR/start.log" \
+		    "$DIR/maillog" >&2 2>/dev/null
+		start_failed "dovecot or postfix did not start"
+	done
 
 	# Bounded wait: every port greets, Dovecot's socket is there.
 	i=0

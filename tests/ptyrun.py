@@ -1,7 +1,8 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Run a command with stdin, stdout and stderr on a pseudo-terminal, as a
 person typing at a terminal would (tests/integration/options.sh: the
-terminal-only lone-dot rule of DESIGN 1).
+terminal-only lone-dot rule of mailsub(1), OPTIONS).
 
   ptyrun.py [--eof] [--timeout S] [--output FILE] INPUT -- ARGV...
 

@@ -1,17 +1,27 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The whole test suite, as CI runs it: install what the build and the tests
-# need, then build and run `make check` twice: a clang build with -Werror,
-# and a gcc build with AddressSanitizer + UBSan and -Werror (so both
-# compilers keep the code warning-free); then `make distcheck` (unit tests and a quick
-# integration test from the tarball: the full suite already ran twice) and a
-# check that the tarball holds every tracked file it should.  Build trees go
-# under build-*/ in the checkout.
+# need (tests/install-deps.sh --tests), then build and run `make check`
+# twice: a clang build with -Werror, and a gcc build with AddressSanitizer +
+# UBSan and -Werror (so both compilers keep the code warning-free); then
+# `make distcheck` (unit tests and a quick integration test from the
+# tarball: the full suite already ran twice), a check that the tarball holds
+# every tracked file it should, and the Debian packages: make deb, then
+# tests/integration/package.sh (lintian; install, use, remove and purge in
+# a throwaway mmdebstrap root).  Build trees go under build-*/ in the
+# checkout, beside tests/demo.sh's build-demo/, which they leave alone.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
+if [ -f config.status ]; then
+	echo "run-all.sh: this checkout is configured in place (./configure ran" \
+	    "here), so out-of-tree builds cannot use it; run 'make distclean'" \
+	    "here first (tests/demo.sh builds in build-demo/ instead)" >&2
+	exit 1
+fi
 if [ "$(id -u)" = 0 ]; then
-	sh tests/install-deps.sh
+	sh tests/install-deps.sh --tests
 fi
 # CI must not skip the real-server tests.
 MAILSUB_NO_SKIP=1
@@ -76,6 +86,28 @@ echo "=== make distcheck"
 	exit 1
 }
 grep -E 'archives ready|mailsub-.*tar.gz' build-normal/distcheck.log | head -n 3
+# The Debian packages: built from the tarball, then installed, used,
+# removed and purged in a throwaway root (root only: mmdebstrap, chroot).
+if [ "$(id -u)" = 0 ]; then
+	echo "=== make deb"
+	started=$(date +%s)
+	(cd build-normal && rm -f ./*.deb ./*.changes ./*.buildinfo &&
+	    make -s deb >deb.log 2>&1) || {
+		tail -n 60 build-normal/deb.log
+		echo "make deb failed"
+		exit 1
+	}
+	echo "make deb: $(cd build-normal && ls ./*.deb | tr '\n' ' ')in" \
+	    "$(($(date +%s) - started)) s"
+	echo "=== the package test"
+	if ! (cd build-normal &&
+	    make -s check TESTS=tests/integration/package.sh >/dev/null 2>&1); then
+		cat build-normal/tests/integration/package.log
+		echo "the package test failed"
+		exit 1
+	fi
+	grep -E '^(ok|# )' build-normal/tests/integration/package.log
+fi
 # Every tracked file but the repository's own plumbing must ship.
 if command -v git >/dev/null 2>&1 && git rev-parse --git-dir >/dev/null 2>&1; then
 	(cd build-normal && make -s dist >/dev/null 2>&1)

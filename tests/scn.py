@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Parser for the scenario files of tests/scenarios/ (format: README there).
 
 Used by tests/smtpserver.py (which plays the dialogue over a socket) and by
@@ -299,7 +300,7 @@ def parse(path):
 
 def wire_form(data):
     """Message bytes as they go on the wire, without the final dot
-    (DESIGN.md 3): LF and CRLF end a line, every line ends in CRLF, a lone
+    (mailsub(1), DESCRIPTION): LF and CRLF end a line, every line ends in CRLF, a lone
     CR becomes a space, a line starting with '.' gets one more (RFC 5321
     4.5.2), and a last line without a newline is terminated."""
     out = []

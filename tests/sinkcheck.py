@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Check what smtpserver.py --sink received (tests/integration/*.sh).
 
   sinkcheck.py DIR [checks...]
@@ -25,6 +26,9 @@ exits 0 when every check holds.
   --body-equals FILE     the body (after the blank line) equals the body of
                          FILE with line ends normalised to CRLF
   --ends-with FILE       the message ends with FILE's bytes (CRLF-normalised)
+  --helo NAME            the EHLO/HELO argument
+  --auth-user USER       the user that logged in ("" for none)
+  --tls yes|no           whether the message came over TLS
   --print                write the chosen message to stdout
 """
 
@@ -79,6 +83,9 @@ def main():
     p.add_argument("--not-contains", action="append", default=[])
     p.add_argument("--body-equals")
     p.add_argument("--ends-with")
+    p.add_argument("--helo")
+    p.add_argument("--auth-user")
+    p.add_argument("--tls", choices=("yes", "no"))
     p.add_argument("--print", action="store_true")
     a = p.parse_args()
 
@@ -105,6 +112,13 @@ def main():
     if a.mail_from is not None and env["mail_from"] != a.mail_from:
         bad.append("MAIL FROM <%s>, want <%s>" % (env["mail_from"],
                                                   a.mail_from))
+    if a.helo is not None and env["helo"] != a.helo:
+        bad.append("EHLO %s, want %s" % (env["helo"], a.helo))
+    if a.auth_user is not None and (env["auth_user"] or "") != a.auth_user:
+        bad.append("logged in as %r, want %r" % (env["auth_user"],
+                                                 a.auth_user))
+    if a.tls is not None and bool(env["tls"]) != (a.tls == "yes"):
+        bad.append("TLS %r, want %s" % (env["tls"], a.tls))
     if a.rcpts is not None:
         want = [r for r in a.rcpts.split(",") if r]
         if env["rcpts"] != want:

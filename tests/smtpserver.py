@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """A scriptable, fault-injecting SMTP server for the mailsub tests.
 
 Scenario mode plays one tests/scenarios/*.scn file (format: README there)

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """mailsub against msmtp and esmtp, side by side, on the same local
 servers.
 
@@ -1024,7 +1025,7 @@ def write_report(a, results, s1, s4, cg, cg_bytes, s6, qres, floors,
     L.append("")
 
     # Targets
-    L.append("## Targets (issue 7)")
+    L.append("## Targets")
     L.append("")
     L.append("| target | bound | measured | met |")
     L.append("|---|---|---|---|")
@@ -1081,9 +1082,9 @@ def write_report(a, results, s1, s4, cg, cg_bytes, s6, qres, floors,
         rates = ceilings.get((r.size_key, r.link))
         return max(rates) if rates else None
 
-    # Large messages at the speed of the wire (issue 17).
+    # Large messages at the speed of the wire.
     if s4:
-        L.append("## Targets (issue 17)")
+        L.append("## Targets for large messages")
         L.append("")
         L.append("| target | bound | measured | met |")
         L.append("|---|---|---|---|")

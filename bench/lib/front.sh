@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The TLS-capable sink for bench/run: a private Postfix smtpd (TLS and
 # SASL through a private Dovecot) whose every transaction goes to
 # smtp-sink as a before-queue proxy filter (smtpd_proxy_filter).  No queue

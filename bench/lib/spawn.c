@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * spawn: run a command and print what it cost, for bench/lib/bench.py.
  *

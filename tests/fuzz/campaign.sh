@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # A bounded libFuzzer campaign over every harness in tests/fuzz/ (not part
 # of make check, which only replays the corpora).
 #

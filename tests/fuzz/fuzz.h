@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The libFuzzer entry point every harness in tests/fuzz/ defines.  Built
  * with clang -fsanitize=fuzzer it is a fuzzer (campaign.sh); built with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Fuzz harness: RFC 5322 address lists (address_parse_list) and the
  * envelope checks every parsed address then goes through.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Fuzz harness: the configuration loader.  inilint_scan on the text, then
  * config_load on a private file holding it (mode 0600, so the permission

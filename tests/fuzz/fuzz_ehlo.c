@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Fuzz harness: the EHLO capability parser (smtp_parse_ehlo) on the text
  * of a reply, and the AUTH mechanism lookup on what it found.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Fuzz harness: the header block (header_process) as -t, From fixing,
  * Bcc removal and the missing headers see it.  The input is the block

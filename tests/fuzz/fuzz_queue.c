@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Fuzz harness: the queue file parser (queue_read_envelope) on a file
  * holding the input, then what the queue runner does with a parsed file:

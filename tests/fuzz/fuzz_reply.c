@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Fuzz harness: SMTP replies.  The first line goes to
  * smtp_parse_reply_line; the whole input, delivered in chunks whose sizes

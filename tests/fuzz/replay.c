@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The corpus replay driver for make check: runs LLVMFuzzerTestOneInput over
  * every file of the harness's corpus (tests/fuzz/corpus/NAME under

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # bench/run --quick: the benchmark runs end to end against its own
 # servers and writes its report, with no failed run.  Nothing about speed
 # is checked here: timings belong in bench/RESULTS.md, never in a test.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # -bs: mailsub as an SMTP server on stdin/stdout (Symfony Mailer's and
 # Laravel's default `sendmail -bs`), driven through pipes by a Python
 # client (tests/bsclient.py), each message relayed to smtpserver.py --sink.

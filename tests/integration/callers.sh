@@ -1,5 +1,6 @@
 #!/bin/sh
-# The real callers of /usr/sbin/sendmail (DESIGN.md's caller table; issue 4
+# SPDX-License-Identifier: ISC
+# The real callers of /usr/sbin/sendmail (mailsub(1), CALLERS
 # item 4), each delivering through mailsub into the private Postfix of
 # tests/postfix-rig.sh (plain port, tls = off), and what arrived in the
 # maildirs checked: recipients, headers (no Bcc), and the body byte for byte
@@ -362,8 +363,10 @@ expect_exit 0 && box alice --subject "Fail event on /dev/md0:host" \
 t_result "mdadm: -t, a lone dot line and a final dot line arrive"
 
 # sudo: sendmail -t with HOME=/, stderr closed, the system configuration:
-# /etc/mailsub.conf in a private mount namespace (an overlay over /etc).
-if command -v unshare >/dev/null 2>&1 && unshare -m true 2>/dev/null; then
+# $SYSCONFDIR/mailsub.conf in a private mount namespace (an overlay).
+if [ ! -d "$SYSCONFDIR" ]; then
+	t_skip "sudo replay" "no $SYSCONFDIR (configure --sysconfdir) on this machine"
+elif command -v unshare >/dev/null 2>&1 && unshare -m true 2>/dev/null; then
 	mkdir -p "$T/etc.up" "$T/etc.work"
 	cp "$CFG" "$T/etc.up/mailsub.conf"
 	chmod 600 "$T/etc.up/mailsub.conf"
@@ -372,7 +375,7 @@ if command -v unshare >/dev/null 2>&1 && unshare -m true 2>/dev/null; then
 	    "host : Jan  1 00:00:00 : mallory : user NOT in sudoers ; TTY=pts/0 ; PWD=/home/mallory ; USER=root ; COMMAND=/bin/sh" \
 	    >"$T/sudo.in"
 	unshare -m sh -c '
-		mount -t overlay overlay -o "lowerdir=/etc,upperdir=$1/etc.up,workdir=$1/etc.work" /etc || exit 99
+		mount -t overlay overlay -o "lowerdir=$SYSCONFDIR,upperdir=$1/etc.up,workdir=$1/etc.work" "$SYSCONFDIR" || exit 99
 		shift
 		exec "$@"' sh "$T" env -i PATH=/usr/bin:/bin HOME=/ \
 	    "$MAILSUB" -t <"$T/sudo.in" >"$T/stdout" 2>&-
@@ -383,7 +386,7 @@ if command -v unshare >/dev/null 2>&1 && unshare -m true 2>/dev/null; then
 		expect_exit 0 && box alice \
 		    --subject "*** SECURITY information for host ***" \
 		    --header "From: root@$D" --body-equals "$T/sudo.in"
-		t_result "sudo: -t, HOME=/, stderr closed, /etc/mailsub.conf"
+		t_result "sudo: -t, HOME=/, stderr closed, $SYSCONFDIR/mailsub.conf"
 	fi
 else
 	t_skip "sudo replay" "unshare -m is not permitted here"

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Secret canary (DESIGN 6 and 8, FAULTS: "Canary"): a unique password goes
+# SPDX-License-Identifier: ISC
+# Secret canary (mailsub(1), SECURITY CONSIDERATIONS; tests/FAULTS.md, "Canary"): a unique password goes
 # through every path mailsub has -- the password key, password_file and
 # password_command; logins that succeed (each mechanism), fail (535),
 # fail temporarily after login (the queue), and are refused (plaintext);

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Compose mode end to end: every shape (text only, stdin body, HTML
 # alternative, HTML only, one and several attachments, binary and text
 # attachments, non-ASCII subject, display names and file names, long lines,
@@ -332,9 +333,9 @@ shape "Bcc only" "$T/done.txt" -- -s "bcc" --bcc "hidden@$D" -- \
 envelope_has "hidden@$D"
 t_result "Bcc: in the envelope only"
 
-shape "To, Cc and Bcc" "$T/done.txt" -- --to "a@$D" --cc "c@$D" \
-    --bcc "secret@$D" "b@$D" -- --to "|a@$D" --to "|b@$D" --cc "|c@$D" \
-    --absent "secret@" --top text/plain --text "$T/done.txt"
+shape "To, Cc and Bcc" "$T/done.txt" -- -s tcb --to "a@$D" --cc "c@$D" \
+    --bcc "secret@$D" "b@$D" -- --subject tcb --to "|a@$D" --to "|b@$D" \
+    --cc "|c@$D" --absent "secret@" --top text/plain --text "$T/done.txt"
 envelope_has "a@$D" "b@$D" "c@$D" "secret@$D"
 t_result "To, Cc and Bcc: every one in the envelope"
 
@@ -376,16 +377,16 @@ else
 	expect_stderr 'done\.txt/x'
 	t_result "66: an attachment that cannot be opened, named"
 fi
-bad 64 "no colon" --header "X-Foo bar" "to@$D"
+bad 64 "no colon" -s x --header "X-Foo bar" "to@$D"
 expect_stderr 'colon'
 t_result "64: --header without a colon"
-bad 64 "CR/LF" --header "$(printf 'X-Foo: a\r\nBcc: victim@x')" "to@$D"
+bad 64 "CR/LF" -s x --header "$(printf 'X-Foo: a\r\nBcc: victim@x')" "to@$D"
 t_result "64: --header with CR/LF"
-bad 64 "compose field" --header "Subject: x" "to@$D"
+bad 64 "compose field" -s x --header "Subject: x" "to@$D"
 t_result "64: --header naming a field compose writes"
 bad 64 "-t" -t -s x
 t_result "64: -t in compose mode"
-bad 64 "bad From" --from "not <valid" "to@$D"
+bad 64 "bad From" -s x --from "not <valid" "to@$D"
 t_result "64: an invalid --from"
 [ "$(count_files "$T/rec")" = "$before" ] || t_err "something reached the sink"
 t_result "bad input: nothing sent"

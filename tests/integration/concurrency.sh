@@ -1,5 +1,6 @@
 #!/bin/sh
-# Concurrency and crashes (FAULTS 44, issue 5 item 6): 100 parallel
+# SPDX-License-Identifier: ISC
+# Concurrency and crashes (tests/FAULTS.md 44): 100 parallel
 # mailsub runs with one account, one log file and one queue, against a
 # slow sink that answers 4xx at random, with kill -9 among them; then
 # `mailsub -q` against a healthy sink until the queue is empty.  Checked:

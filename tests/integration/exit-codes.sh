@@ -1,5 +1,6 @@
 #!/bin/sh
-# The exit-status contract of DESIGN.md section 5, row by row, with the real
+# SPDX-License-Identifier: ISC
+# The exit-status contract of mailsub(1), EXIT STATUS, row by row, with the real
 # binary: the code, the one stderr line, and where the message is
 # afterwards.  Rows that need a misbehaving server are also covered by the
 # scenario files (scenarios.sh); this file covers the rest.
@@ -148,11 +149,11 @@ t_result "78 -C file missing"
 (unset MAILSUB_CONFIG XDG_CONFIG_HOME XDG_STATE_HOME; HOME=$T/home; export HOME
  exec "$MAILSUB" b@example.org) <"$msg" >"$T/stdout" 2>"$T/stderr"
 RC=$?
-if [ -e /etc/mailsub.conf ]; then
-	t_skip "78 no config" "/etc/mailsub.conf exists on this machine"
+if [ -e "$SYSCONFDIR/mailsub.conf" ]; then
+	t_skip "78 no config" "$SYSCONFDIR/mailsub.conf exists on this machine"
 else
 	expect_exit 78 && expect_stderr 'config\.ini' &&
-	    expect_stderr '/etc/mailsub\.conf'
+	    expect_stderr "$SYSCONFDIR/mailsub.conf"
 	t_result "78 no config"
 fi
 

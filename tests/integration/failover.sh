@@ -1,5 +1,6 @@
 #!/bin/sh
-# Relay failover (issue 5, 3): `host = a, b` is tried in order on a refused
+# SPDX-License-Identifier: ISC
+# Relay failover: `host = a, b` is tried in order on a refused
 # connection, a 421 or other 4xx greeting, and a TLS handshake failure,
 # each attempt named in -v and the error; a permanent refusal (5xx
 # greeting, 5xx to MAIL) is not retried on the next relay; every address a

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Full disk (FAULTS 42, issue 5 item 7): when the spool or the queue cannot
+# SPDX-License-Identifier: ISC
+# Full disk (tests/FAULTS.md 42): when the spool or the queue cannot
 # be written the exit is 73 or 74, never 0 or 75, and no partial file is
 # left; a flush that cannot record an attempt keeps the message as it was.
 # A small tmpfs in a private mount namespace (root only) and RLIMIT_FSIZE

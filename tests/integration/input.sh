@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Input that must never make mailsub give up and keep nothing: an aliases
 # file written for a local MTA, header fields in the obsolete syntax of
 # RFC 5322 4.5.3, folded quoted local parts, addresses that are not UTF-8,
@@ -84,10 +85,10 @@ t_result "aliases: no warning in the record of a message that used none"
 
 run_mailsub /dev/null -C "$T/al.ini" --check-config
 expect_exit 0
-for want in 'warning: [^\n]*aliases-debian:6: alias "nobody"' \
+for want in 'note: [^\n]*aliases-debian:6: alias "nobody"' \
     'aliases-debian:17: alias "archive"' 'aliases-debian:19: alias "root"' \
     "aliases-debian:21: missing ':'" \
-    'aliases-debian:22: alias "ops": target skipped' 'ok \(with warnings\)'; do
+    'aliases-debian:22: alias "ops": target skipped' 'ok \(with notes\)'; do
 	re_search "$want" "$T/stdout" || t_err "--check-config lacks /$want/"
 done
 t_result "aliases: --check-config lists every skip and exits 0"

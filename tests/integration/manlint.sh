@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The man pages must lint clean (warnings and worse; style notes are
 # informational).
 status=0

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Every sendmail option of DESIGN.md section 1, one case each, through the
+# SPDX-License-Identifier: ISC
+# Every sendmail option of mailsub(1), OPTIONS, one case each, through the
 # real binary against smtpserver.py --sink: what the server received (the
 # envelope, its parameters and the message) is checked, not just the exit
 # status.  Also bare names through aliases and default_domain (fail2ban's

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # mailsub against a real server: a private Postfix with Dovecot SASL
 # (tests/postfix-rig.sh) on 127.0.0.1, delivering into maildirs that are
 # read back byte for byte.  Cases: the plain port (two recipients; a

@@ -1,5 +1,6 @@
 #!/bin/sh
-# The queue runner with the real binary (DESIGN 5, issue 5): -bp and
+# SPDX-License-Identifier: ISC
+# The queue runner with the real binary (mailsub(1), EXIT STATUS): -bp and
 # --json, -q over one connection, temporary and permanent failures during a
 # flush (attempts recorded, failed/), expiry, --queue-delete, --requeue,
 # the flush after a successful submission, -odb, locks held by another

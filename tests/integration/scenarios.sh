@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Socket level of the scenario files (tests/scenarios/README): for every
 # *.scn whose level is not "unit", tests/smtpserver.py plays the dialogue on
 # 127.0.0.1 and the real mailsub binary talks to it.  Checked: the exit

@@ -1,14 +1,16 @@
 #!/bin/sh
-# System-wide use (DESIGN 2, 7; issue 4 item 3): callers that run with
+# SPDX-License-Identifier: ISC
+# System-wide use (mailsub.conf(5), File lookup and Logging): callers that run with
 # HOME=/ or no HOME at all (sudo, cron, atd, daemons) get /etc/mailsub.conf;
 # every message leaves a syslog record and a logfile record, also when it
-# fails and nobody reads the exit status; `make install-sendmail` installs
-# the sendmail, mailq and newaliases links.
+# fails and nobody reads the exit status; the sender's domain comes from
+# default_domain, else /etc/mailname, else nothing is sent (78); `make
+# install-sendmail` installs the sendmail, mailq and newaliases links.
 #
 # /etc/mailsub.conf and /dev/log are never touched on the host: each case
 # runs in a private mount namespace (unshare -m) with an overlay over /etc
-# holding the test's mailsub.conf and an overlay over /dev whose /dev/log
-# points at a socket this test reads.  Needs root, unshare and overlayfs.
+# holding the test's mailsub.conf (and mailname) and an overlay over /dev
+# whose /dev/log points at a socket this test reads.  Needs root, unshare and overlayfs.
 if [ -z "${SRCDIR:-}" ]; then
 	SRCDIR=$(cd "$(dirname "$0")/../.." && pwd)
 fi
@@ -110,23 +112,36 @@ wait_file "$T/syslog.ready" 10 "$SYSLOG_PID" ||
     t_fatal "the syslog socket did not start"
 : >"$T/syslog"
 
-mkdir -p "$T/etc.up" "$T/etc.work" "$T/dev.up" "$T/dev.work"
+mkdir -p "$T/etc.up" "$T/etc.work" "$T/dev.up" "$T/dev.work" \
+    "$T/mn.up" "$T/mn.work"
+# /etc/mailname is always read from /etc: with another --sysconfdir a
+# second overlay over /etc carries it (MN_UP is where the test puts it).
+MN_UP=$T/etc.up
+[ "$SYSCONFDIR" = /etc ] || MN_UP=$T/mn.up
+# $SYSCONFDIR/mailsub.conf as a regular expression, for error lines.
+CONF_RE=$(printf '%s/mailsub.conf' "$SYSCONFDIR" | sed 's/[.[\*^$]/\\&/g')
 cp "$T/system.conf" "$T/etc.up/mailsub.conf"
 chmod 600 "$T/etc.up/mailsub.conf"
 ln -s "$T/devlog.sock" "$T/dev.up/log"
 
 # in_ns CMD...: CMD inside a private mount namespace that sees our
-# /etc/mailsub.conf and /dev/log.  stdin, stdout and stderr pass through.
+# $SYSCONFDIR/mailsub.conf and /dev/log.  stdin, stdout and stderr pass through.
 in_ns()
 {
 	unshare -m sh -c '
-		mount -t overlay overlay -o "lowerdir=/etc,upperdir=$1/etc.up,workdir=$1/etc.work" /etc &&
+		mount -t overlay overlay -o "lowerdir=$SYSCONFDIR,upperdir=$1/etc.up,workdir=$1/etc.work" "$SYSCONFDIR" &&
+		{ [ "$SYSCONFDIR" = /etc ] ||
+		    mount -t overlay overlay -o "lowerdir=/etc,upperdir=$1/mn.up,workdir=$1/mn.work" /etc; } &&
 		mount -t overlay overlay -o "lowerdir=/dev,upperdir=$1/dev.up,workdir=$1/dev.work" /dev || exit 99
 		shift
 		exec "$@"' sh "$T" "$@"
 }
 
-if ! in_ns test -f /etc/mailsub.conf 2>"$T/ns.err"; then
+if [ ! -d "$SYSCONFDIR" ]; then
+	t_skip "system config" "no $SYSCONFDIR (configure --sysconfdir) on this machine"
+	t_summary
+fi
+if ! in_ns test -f "$SYSCONFDIR/mailsub.conf" 2>"$T/ns.err"; then
 	t_skip "system config" "no overlay mounts here: $(head -n 1 "$T/ns.err")"
 	t_summary
 fi
@@ -153,14 +168,14 @@ RC=$?
 expect_exit 0 &&
     "$PYTHON3" "$SINKCHECK" "$SINK" --count 1 --rcpts admin@example.org \
 	--from server@example.org >/dev/null || t_err "not delivered as configured"
-t_result "HOME=/: /etc/mailsub.conf is used"
+t_result "HOME=/: $SYSCONFDIR/mailsub.conf is used"
 
 rm -f "$SINK"/msg-*
 in_ns env -i PATH=$PATHV "$MAILSUB" root <"$T/in" >"$T/stdout" 2>"$T/stderr"
 RC=$?
 expect_exit 0 && "$PYTHON3" "$SINKCHECK" "$SINK" --count 1 >/dev/null ||
     t_err "not delivered"
-t_result "no HOME, no XDG: /etc/mailsub.conf is used"
+t_result "no HOME, no XDG: $SYSCONFDIR/mailsub.conf is used"
 
 rm -f "$SINK"/msg-*
 mkdir -p "$T/emptyhome"
@@ -169,9 +184,9 @@ in_ns env -i PATH=$PATHV HOME="$T/emptyhome" "$MAILSUB" root <"$T/in" \
 RC=$?
 expect_exit 0 && "$PYTHON3" "$SINKCHECK" "$SINK" --count 1 >/dev/null ||
     t_err "not delivered"
-t_result "a HOME without a user config: /etc/mailsub.conf is used"
+t_result "a HOME without a user config: $SYSCONFDIR/mailsub.conf is used"
 
-# syslog: one record per message, with the facts (DESIGN 7).
+# syslog: one record per message, with the facts (mailsub.conf(5), Logging).
 : >"$T/syslog"
 rm -f "$SINK"/msg-* "$LOG"
 in_ns env -i PATH=$PATHV HOME=/ "$MAILSUB" -f cron root <"$T/in" \
@@ -209,5 +224,69 @@ expect_exit 75
 syslog_has 'status=queued exit=75'
 cp "$T/system.conf" "$T/etc.up/mailsub.conf"
 t_result "relay down: queued, 75, syslog record"
+
+# ---- the sender's domain: default_domain, else /etc/mailname --------------
+# The system file without from and default_domain; /etc/mailname in the
+# overlay (the host's is never touched).
+grep -v '^from = \|^default_domain = ' "$T/system.conf" >"$T/etc.up/mailsub.conf"
+printf 'mail.example.net\n' >"$MN_UP/mailname"
+rm -f "$SINK"/msg-* "$Q"/new/* # what the relay-down case queued
+in_ns env -i PATH=$PATHV HOME=/ "$MAILSUB" root <"$T/in" >"$T/stdout" \
+    2>"$T/stderr"
+RC=$?
+expect_exit 0 &&
+    "$PYTHON3" "$SINKCHECK" "$SINK" --count 1 --from root@mail.example.net \
+	--rcpts admin@example.org >/dev/null ||
+    t_err "not sent as root@mail.example.net: $(cat "$T/stderr")"
+# a host name without a dot is no FQDN: EHLO takes the mail name
+case $(hostname -f 2>/dev/null || hostname) in
+*.*) ;;
+*) "$PYTHON3" - "$SINK" <<'EOF' || t_err "EHLO is not mail.example.net"
+import glob, json, sys
+env = json.load(open(sorted(glob.glob(sys.argv[1] + "/msg-*.json"))[0]))
+sys.exit(env["helo"] != "mail.example.net")
+EOF
+	;;
+esac
+rm -f "$SINK"/msg-*
+in_ns env -i PATH=$PATHV HOME=/ "$MAILSUB" -f cron root <"$T/in" \
+    >"$T/stdout" 2>"$T/stderr"
+RC=$?
+expect_exit 0 &&
+    "$PYTHON3" "$SINKCHECK" "$SINK" --count 1 --from cron@mail.example.net \
+	>/dev/null || t_err "-f cron not sent as cron@mail.example.net"
+t_result "/etc/mailname: no from -> root@ that domain, -f cron completed, EHLO"
+
+# No /etc/mailname (a whiteout hides the host's, if it has one): nothing
+# gives the sender a domain, so nothing is sent and the error says why.
+rm -f "$MN_UP/mailname"
+if [ -e /etc/mailname ] || [ -h /etc/mailname ]; then
+	mknod "$MN_UP/mailname" c 0 0 || t_err "cannot hide /etc/mailname"
+fi
+rm -f "$SINK"/msg-*
+in_ns env -i PATH=$PATHV HOME=/ "$MAILSUB" root <"$T/in" >"$T/stdout" \
+    2>"$T/stderr"
+RC=$?
+expect_exit 78 &&
+    expect_stderr "relay: no sender address: set from = ADDRESS in \\[relay\\] of $CONF_RE \\(or default_domain, or the mail domain in /etc/mailname\), or give -f ADDRESS"
+in_ns env -i PATH=$PATHV HOME=/ "$MAILSUB" -f cron root <"$T/in" \
+    >"$T/stdout" 2>"$T/stderr"
+RC=$?
+expect_exit 78 && expect_stderr "the sender 'cron' has no domain"
+[ -n "$(ls "$SINK"/msg-* 2>/dev/null)" ] && t_err "the sink got a message"
+in_ns env -i PATH=$PATHV HOME=/ "$MAILSUB" --check-config >"$T/stdout" \
+    2>"$T/stderr"
+RC=$?
+expect_exit 78
+grep -q "^warning: $CONF_RE:[0-9]*: \\[relay\\]: no from and no domain" \
+    "$T/stdout" || t_err "--check-config does not warn: $(cat "$T/stdout")"
+printf 'from = alice\n' >>"$T/etc.up/mailsub.conf"
+in_ns env -i PATH=$PATHV HOME=/ "$MAILSUB" root <"$T/in" >"$T/stdout" \
+    2>"$T/stderr"
+RC=$?
+expect_exit 78 && expect_stderr "$CONF_RE:[0-9]+: \\[relay\\] from: no domain to complete it with"
+rm -f "$MN_UP/mailname"
+cp "$T/system.conf" "$T/etc.up/mailsub.conf"
+t_result "no from, no default_domain, no /etc/mailname: 78 naming the fix, nothing sent"
 
 t_summary

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Time bounds (DESIGN 4, FAULTS 31): connect timeout, per-reply timeout,
+# SPDX-License-Identifier: ISC
+# Time bounds (mailsub(1), DESCRIPTION; tests/FAULTS.md 31): connect timeout, per-reply timeout,
 # DATA progress, and the total deadline of a session (RELAY_DEADLINE_TIMEOUTS
 # times the account's timeout), so a stalled or dripping server can never
 # hang a cron job.  Each case asserts 75, the message queued byte for byte,

@@ -1,7 +1,8 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # TLS end to end: the real mailsub against tests/smtpserver.py --sink
 # presenting the certificates of tests/pki.sh, over STARTTLS and implicit
-# TLS (FAULTS 35-37).  Every case asserts the exit code, the cause on
+# TLS (tests/FAULTS.md 35-37).  Every case asserts the exit code, the cause on
 # stderr, where the message is, and what the server saw: a certificate that
 # does not verify means 69, the message in failed/, and neither AUTH nor
 # MAIL on the wire.  Also: sha256 pinning, client certificates,
@@ -151,8 +152,9 @@ t_result "certificate from an intermediate CA, chain sent -> 0"
 
 # --- verification failures: 69, no AUTH, no MAIL ---------------------------
 sink unknown server && send unknown starttls &&
-    refused unknown 69 'STARTTLS|TLS.*issuer unknown'
-t_result "unknown issuer (system store only) -> 69, failed/, no AUTH/MAIL"
+    refused unknown 69 'STARTTLS|TLS.*issuer unknown' &&
+    expect_stderr "its pin: tls_fingerprint = sha256:$(fingerprint "$PKI/server.crt")"
+t_result "unknown issuer (system store only) -> 69, failed/, no AUTH/MAIL, the pin named"
 
 sink wrongname wrongname && send wrongname starttls "$CA" &&
     refused wrongname 69 'name mismatch.*wrong\.example'
@@ -359,7 +361,7 @@ for want in "^account: test\$" "^greeting: 220 mx.test.invalid ESMTP" \
     "^capabilities after TLS: PIPELINING.*AUTH PLAIN LOGIN CRAM-MD5\$" \
     "^TLS version: TLS1\.[23]\$" "^TLS cipher: " \
     "^AUTH mechanisms: PLAIN LOGIN CRAM-MD5\$" "^certificate chain:\$" \
-    "^    subject: CN=localhost\$" "^    sha256: $FP\$" \
+    "^    subject: CN=localhost\$" "^    tls_fingerprint = sha256:$FP\$" \
     "^    not after: 20"; do
 	if ! grep -q -- "$want" "$T/stdout"; then
 		t_err "no line /$want/ in the output"
@@ -371,6 +373,12 @@ fi
 saw si-text STARTTLS && saw si-text QUIT ||
     t_err "the sink did not see STARTTLS and QUIT"
 t_result "--serverinfo: STARTTLS server described, no AUTH, no MAIL"
+
+# The fingerprint line pasted as it is into an account pins the server.
+PIN=$(sed -n 's/^    \(tls_fingerprint = .*\)$/\1/p' "$T/stdout" | head -1)
+[ -n "$PIN" ] || t_err "no tls_fingerprint line"
+sink si-pin server && send si-pin starttls "$PIN" && delivered si-pin
+t_result "--serverinfo's tls_fingerprint line, pasted, pins the certificate"
 
 SI_ARGS=--json
 sink si-json server && serverinfo si-json starttls "$CA"
@@ -386,6 +394,7 @@ expect_exit 0 && json_check "$T/stdout" \
     'j["tls"]["version"].startswith("TLS1.")' \
     'j["tls"]["cipher"]' \
     "j['tls']['certificates'][0]['sha256'] == '$FP'" \
+    "j['tls']['certificates'][0]['tls_fingerprint'] == 'sha256:$FP'" \
     'j["tls"]["certificates"][0]["subject"] == "CN=localhost"' \
     '"mailsub test CA" in j["tls"]["certificates"][0]["issuer"]'
 t_result "--serverinfo --json: STARTTLS server, valid JSON with every field"

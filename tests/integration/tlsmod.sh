@@ -1,9 +1,13 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # TLS and SASL on demand (src/tlsmod.h): the binary itself links neither
 # GnuTLS nor libgsasl; a plain delivery never loads them; a TLS delivery
 # loads mailsub-tls.so from beside the binary and, without AUTH, neither
 # mailsub-sasl.so nor libgsasl; without the module a TLS account fails
-# cleanly (exit 70, the message kept) and a plain one still works.
+# cleanly (exit 70, the message kept) and a plain one still works.  Each
+# module exports one symbol, its struct of entry points, and a module from
+# another build (another ABI number or version, or without that symbol) is
+# refused the same way.
 . "$SRCDIR/tests/lib.sh"
 t_init tlsmod
 need_mailsub
@@ -25,6 +29,23 @@ for so in mailsub-tls.so mailsub-sasl.so; do
 	[ -f "$(dirname "$MAILSUB")/$so" ] || t_err "no $so beside $MAILSUB"
 done
 t_result "the modules are built beside the binary"
+
+# One export each: the versioned struct the binary looks up (tlsmod.h).
+# The linker's own symbols do not count, nor the __odr_asan.NAME that ASan
+# adds beside each global.
+not_ours='^(_init|_fini|_edata|_end|__bss_start|__odr_asan\..*)$'
+if command -v nm >/dev/null 2>&1; then
+	for m in tls sasl; do
+		exports=$(nm -D --defined-only \
+		    "$(dirname "$MAILSUB")/mailsub-$m.so" | awk '{print $3}' |
+		    grep -Ev "$not_ours" | tr '\n' ' ')
+		[ "$exports" = "mailsub_${m}_module " ] ||
+		    t_err "mailsub-$m.so exports $exports"
+	done
+	t_result "each module exports only its struct of entry points"
+else
+	t_skip "each module exports only its struct" "no nm"
+fi
 
 PKI=$T/pki
 if ! sh "$SRCDIR/tests/pki.sh" "$PKI" >"$T/pki.log" 2>&1; then
@@ -138,6 +159,52 @@ if [ -z "$installed" ]; then
 	expect_exit 70 && expect_stderr 'cannot load the SASL module' &&
 	    expect_where failed "$T/queue"
 	t_result "without the SASL module: exit 70, message saved"
+fi
+
+# A module from another build: a TLS module with this build's version but
+# another ABI number, one with this ABI number but another version, and
+# the SASL module in the TLS module's place (it lacks mailsub_tls_module).
+# Each is refused before anything in it runs.
+# fake_module ABI VERSION: $T/bin/mailsub-tls.so with that head.
+fake_module()
+{
+	cat >"$T/fake.c" <<EOF
+struct module_head { unsigned abi; const char *version; };
+const struct module_head mailsub_tls_module = {$1, "$2"};
+EOF
+	cc -shared -fPIC -o "$T/bin/mailsub-tls.so" "$T/fake.c"
+}
+abi=$(sed -n 's/^#define TLS_MODULE_ABI \([0-9][0-9]*\)$/\1/p' \
+    "$SRCDIR/src/tls.h")
+version=$("$MAILSUB" --version | awk '{print $2}')
+if [ -n "$installed" ]; then
+	t_skip "a module from another build is refused" "a module is installed"
+elif ! command -v cc >/dev/null 2>&1; then
+	t_skip "a module from another build is refused" "no cc"
+elif [ -z "$abi" ] || [ -z "$version" ]; then
+	t_err "no TLS_MODULE_ABI in src/tls.h ($abi) or version ($version)"
+	t_result "a module from another build is refused"
+else
+	mk_config "$T/tls-again.ini" "tls = starttls" \
+	    "tls_trust_file = $PKI/ca.crt"
+	for fake in "$((abi + 1)) $version" "$abi 0.0.0-other" sasl; do
+		rm -rf "$T/queue"
+		if [ "$fake" = sasl ]; then
+			cp "$(dirname "$MAILSUB")/mailsub-sasl.so" \
+			    "$T/bin/mailsub-tls.so"
+		else
+			# shellcheck disable=SC2086 # ABI and version
+			fake_module $fake || t_err "cc failed"
+		fi
+		MAILSUB_SAVED=$MAILSUB
+		MAILSUB=$T/bin/mailsub
+		run_mailsub "$msg" -C "$T/tls-again.ini" b@example.org
+		MAILSUB=$MAILSUB_SAVED
+		expect_exit 70 && expect_stderr \
+		    'mailsub-tls\.so is from another build of mailsub' &&
+		    expect_where failed "$T/queue"
+		t_result "a TLS module from another build ($fake): refused"
+	done
 fi
 server_stop "$SRV_PID"
 t_summary

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # What mailsub trusts on disk (mailsub.conf(5), FILES AND PERMISSIONS): a
 # config, password_file or aliases file, and a queue, state or log
 # directory, that someone other than the user or root owns or can write is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Scenario player for the unit tests: parses a .scn file and acts as the
  * server over struct transport.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The script transport: a struct transport that plays the server side of a
  * scenario file (tests/scenarios/README) and checks every byte the client

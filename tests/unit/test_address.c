@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * address.c: RFC 5322 address lists, envelope checks, duplicate removal,
  * and aliases(5) files written to a temporary directory.
@@ -390,7 +391,7 @@ test_many_duplicates_fast(void **state)
 	size_t i;
 
 	(void)state;
-	/* FAULTS 43: 100 000 recipients must not be quadratic. */
+	/* tests/FAULTS.md 43: 100 000 recipients must not be quadratic. */
 	for (i = 0; i < 100000; i++) {
 		snprintf(a, sizeof(a), "user%zu@example.org", i);
 		assert_int_equal(address_list_add(&list, a, &err), 0);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * auth.c: the mechanism choice rule by rule, and whole exchanges over a
  * fake transport that either follows a script (known vectors, hostile
@@ -13,6 +14,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +26,9 @@
 #include "buf.h"
 #include "conn.h"
 #include "error.h"
+#include "sasl_mechs.h"
 #include "smtp.h"
+#include "tlsmod.h"
 
 #define PASSWORD "s3cr3t-canary"
 /* base64 of "\0user\0" PASSWORD and of PASSWORD */
@@ -369,7 +373,9 @@ login(struct session *s, bool tls)
 	int rc;
 
 	s->fake.tls = tls;
-	rc = auth_login(&s->conn, &s->acct, &s->caps, tls, &s->err);
+	/* Through the module's struct, as the core calls it. */
+	rc = mailsub_sasl_module.login(&s->conn, &s->acct, &s->caps, tls,
+	    &s->err);
 	assert_clean(s->err.message);
 	assert_null(strstr(s->err.message, PASSWORD));
 	return rc;
@@ -468,7 +474,7 @@ test_choose_plaintext(void **state)
 
 	(void)state;
 	memset(&a, 0, sizeof(a));
-	/* FAULTS 38: no password on an unencrypted link. */
+	/* tests/FAULTS.md 38: no password on an unencrypted link. */
 	choose_fails(&a, "PLAIN", false, false, EX_CONFIG,
 	    "refusing to send the password over an unencrypted connection; "
 	    "use TLS or set allow_plaintext_auth = on");
@@ -508,7 +514,7 @@ test_choose_strict_list(void **state)
 	a.auth = ACCOUNT_AUTH_LIST;
 	a.auth_mechs = one;
 	a.n_auth_mechs = 1;
-	/* FAULTS 34: never a silent downgrade or upgrade. */
+	/* tests/FAULTS.md 34: never a silent downgrade or upgrade. */
 	choose_fails(&a, "SCRAM-SHA-256 LOGIN", true, true, EX_UNAVAILABLE,
 	    "server offers AUTH SCRAM-SHA-256 LOGIN; configured auth = PLAIN "
 	    "is not among them");
@@ -744,7 +750,7 @@ test_scram_early_235(void **state)
 		"C: *", NULL};
 
 	(void)state;
-	/* FAULTS 39: 235 before the server proved itself. */
+	/* tests/FAULTS.md 39: 235 before the server proved itself. */
 	session_init(&s, "SCRAM-SHA-256");
 	s.fake.script = script;
 	expect_error(&s, login(&s, true), EX_PROTOCOL,
@@ -827,7 +833,7 @@ test_endless_334(void **state)
 	struct session s;
 
 	(void)state;
-	/* FAULTS 39: 10 000 rounds end after a bounded number. */
+	/* tests/FAULTS.md 39: 10 000 rounds end after a bounded number. */
 	session_init(&s, "LOGIN");
 	s.fake.mode = FAKE_ENDLESS;
 	s.fake.endless_reply = "334 VXNlcm5hbWU6";
@@ -950,7 +956,8 @@ test_nothing_sent_when_refused(void **state)
 	const char *const none[] = {NULL};
 
 	(void)state;
-	/* Plaintext link: refused before a byte is sent (FAULTS 38). */
+	/* Plaintext link: refused before a byte is sent (tests/FAULTS.md
+	 * 38). */
 	session_init(&s, "PLAIN LOGIN");
 	s.fake.script = none;
 	expect_error(&s, login(&s, false), EX_CONFIG, "refusing");
@@ -1020,6 +1027,100 @@ test_password_command_source(void **state)
 	session_free(&s);
 }
 
+/* --- the mechanism table and the module's struct ----------------------- */
+
+static void
+test_mech_table(void **state)
+{
+	const struct sasl_mech *m, *n;
+	char                    names[512], want[512];
+	Gsasl                  *ctx;
+	size_t                  count = 0, used;
+	bool                    explicit_seen = false;
+
+	(void)state;
+	assert_int_equal(gsasl_init(&ctx), GSASL_OK);
+	for (m = sasl_mechs; m->name != NULL; m++, count++) {
+		char   lower[64];
+		size_t i;
+
+		/* Upper case, unique, found whatever the case. */
+		for (i = 0; m->name[i] != '\0'; i++) {
+			assert_false(m->name[i] >= 'a' && m->name[i] <= 'z');
+			lower[i] = (char)tolower((unsigned char)m->name[i]);
+		}
+		lower[i] = '\0';
+		for (n = sasl_mechs; n < m; n++)
+			assert_string_not_equal(n->name, m->name);
+		assert_ptr_equal(sasl_mech_find(lower), m);
+		/* The preference order first, then the ones auth = on
+		 * never picks. */
+		if (m->flags & SASL_MECH_EXPLICIT)
+			explicit_seen = true;
+		else
+			assert_false(explicit_seen);
+		/* auth.c builds the token ones; libgsasl runs the
+		 * preference order. */
+		if (m->flags & SASL_MECH_TOKEN)
+			assert_true(m->flags & SASL_MECH_PASSWORD);
+		else if (!(m->flags & SASL_MECH_EXPLICIT))
+			assert_true(gsasl_client_support_p(ctx, m->name));
+	}
+	gsasl_done(ctx);
+	assert_int_equal(sasl_mech_count(), count);
+	assert_null(sasl_mech_find("DIGEST-MD5"));
+	/* The names in the table's order, ", " between (config_keys.c's
+	 * error text; test_config has the wording). */
+	for (m = sasl_mechs, used = 0; m->name != NULL; m++)
+		used += (size_t)snprintf(want + used, sizeof(want) - used,
+		    "%s%s", m == sasl_mechs ? "" : ", ", m->name);
+	sasl_mech_names(names, sizeof(names));
+	assert_string_equal(names, want);
+	/* Truncated, never overrun. */
+	memset(names, 'x', sizeof(names));
+	sasl_mech_names(names, 4);
+	assert_memory_equal(names, sasl_mechs[0].name, 3);
+	assert_int_equal(names[3], '\0');
+	assert_int_equal(names[4], 'x');
+}
+
+static void
+test_auth_needed(void **state)
+{
+	struct account a;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	a.auth = ACCOUNT_AUTH_DEFAULT;
+	assert_false(sasl_auth_needed(&a));
+	a.user = "";
+	assert_false(sasl_auth_needed(&a));
+	a.user = "u";
+	assert_true(sasl_auth_needed(&a));
+	a.auth = ACCOUNT_AUTH_OFF;
+	assert_false(sasl_auth_needed(&a));
+	a.user = NULL;
+	a.auth = ACCOUNT_AUTH_ON;
+	assert_true(sasl_auth_needed(&a));
+	a.auth = ACCOUNT_AUTH_LIST;
+	assert_true(sasl_auth_needed(&a));
+}
+
+/* The module's one export: this build's ABI and version, the entry point
+ * of auth.c, and what the loader hands out in the unit tests. */
+static void
+test_module_struct(void **state)
+{
+	struct error err;
+
+	(void)state;
+	assert_int_equal(mailsub_sasl_module.head.abi, SASL_MODULE_ABI);
+	assert_string_equal(mailsub_sasl_module.head.version, PACKAGE_VERSION);
+	assert_true(mailsub_sasl_module.login == auth_login);
+	error_clear(&err);
+	assert_ptr_equal(tlsmod_sasl(&err), &mailsub_sasl_module);
+}
+
 int
 main(void)
 {
@@ -1043,6 +1144,9 @@ main(void)
 		cmocka_unit_test(test_nothing_sent_when_refused),
 		cmocka_unit_test(test_auth_not_wanted),
 		cmocka_unit_test(test_password_command_source),
+		cmocka_unit_test(test_mech_table),
+		cmocka_unit_test(test_auth_needed),
+		cmocka_unit_test(test_module_struct),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Unit tests for buf.c: growth, the cap, termination, wiping. */
 #include "autoconfig.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for cache.c: names, the directory's and files' permissions,
  * round trips, and every way an entry is refused.

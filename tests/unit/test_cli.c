@@ -1,6 +1,8 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * cli_parse: every sendmail option family, getopt-style clustering and
- * permutation, invocation names, and the argv attacks of FAULTS.md C.
+ * permutation, invocation names, and the argv attacks of tests/FAULTS.md,
+ * section C.
  */
 #include "autoconfig.h"
 
@@ -236,8 +238,13 @@ test_dsn_return(void **state)
 	assert_string_equal(opts.dsn_return, "FULL");
 	assert_int_equal(PARSE("sendmail", "-RHdrs"), 0);
 	assert_string_equal(opts.dsn_return, "HDRS");
-	EXPECT_USAGE("sendmail", "-R", "headers");
-	assert_non_null(strstr(err.message, "headers"));
+	/* msmtp's spelling of hdrs, and its "off". */
+	assert_int_equal(PARSE("sendmail", "-R", "headers"), 0);
+	assert_string_equal(opts.dsn_return, "HDRS");
+	assert_int_equal(PARSE("sendmail", "-R", "off"), 0);
+	assert_null(opts.dsn_return);
+	EXPECT_USAGE("sendmail", "-R", "header");
+	assert_non_null(strstr(err.message, "header"));
 }
 
 static void
@@ -458,7 +465,7 @@ static void
 test_double_dash(void **state)
 {
 	(void)state;
-	/* mutt: sendmail -oem -oi -- rcpts (FAULTS 20). */
+	/* mutt: sendmail -oem -oi -- rcpts (tests/FAULTS.md 20). */
 	assert_int_equal(
 	    PARSE("sendmail", "-oem", "-oi", "--", "-oi", "a@x", "--", "-t"),
 	    0);
@@ -530,7 +537,7 @@ test_missing_argument(void **state)
 	EXPECT_USAGE("sendmail", "-r");
 }
 
-/* FAULTS 16 */
+/* tests/FAULTS.md 16 */
 static void
 test_fault16_sender_crlf(void **state)
 {
@@ -546,7 +553,7 @@ test_fault16_sender_crlf(void **state)
 	EXPECT_USAGE("sendmail", "-f", "a@b\x7f");
 }
 
-/* FAULTS 17 */
+/* tests/FAULTS.md 17 */
 static void
 test_fault17_fullname_crlf(void **state)
 {
@@ -559,7 +566,7 @@ test_fault17_fullname_crlf(void **state)
 	assert_int_equal(PARSE("sendmail", "-F", "J\xc3\xb6rg"), 0);
 }
 
-/* FAULTS 18: the PHPMailer payload is one -f value, not options. */
+/* tests/FAULTS.md 18: the PHPMailer payload is one -f value, not options. */
 static void
 test_fault18_phpmailer(void **state)
 {
@@ -580,7 +587,7 @@ test_fault18_phpmailer(void **state)
 	assert_int_equal(opts.n_ignored, 0);
 }
 
-/* FAULTS 19 */
+/* tests/FAULTS.md 19 */
 static void
 test_fault19_file_options(void **state)
 {
@@ -596,7 +603,7 @@ test_fault19_file_options(void **state)
 	assert_int_equal(opts.n_recipients, 1);
 }
 
-/* FAULTS 20 */
+/* tests/FAULTS.md 20 */
 static void
 test_fault20_recipients(void **state)
 {
@@ -610,7 +617,7 @@ test_fault20_recipients(void **state)
 	assert_string_equal(opts.recipients[0], "|cmd");
 }
 
-/* FAULTS 21 */
+/* tests/FAULTS.md 21 */
 static void
 test_fault21_large(void **state)
 {
@@ -734,7 +741,7 @@ test_compose_options(void **state)
 	assert_int_equal(opts.n_recipients, 1);
 	/* --to, --cc, --bcc: every one in the envelope, Bcc in no header. */
 	assert_int_equal(PARSE("mailsub", "--to", "a@x", "--cc=c@x", "--bcc",
-			     "b@x", "p@x", "--to", "Zo\xc3\xab <z@x>"),
+			     "b@x", "p@x", "--to", "Zo\xc3\xab <z@x>", "-s", "S"),
 	    0);
 	assert_true(opts.compose.active);
 	assert_int_equal(opts.n_recipients, 5);
@@ -768,9 +775,43 @@ test_compose_options(void **state)
 	assert_string_equal(opts.compose.body, "");
 	assert_int_equal(PARSE("mailsub", "--body-file", "b.txt", "a@x"), 0);
 	assert_string_equal(opts.compose.body_file, "b.txt");
-	/* --print alone selects compose mode too. */
-	assert_int_equal(PARSE("mailsub", "--print"), 0);
+	/* Only -s, --subject, --body, --body-file, --html and --attach
+	 * start compose mode: the refining options alone are refused. */
+	EXPECT_USAGE("mailsub", "--print");
+	assert_non_null(strstr(err.message, "--print only refines"));
+	EXPECT_USAGE("mailsub", "--to", "a@x");
+	EXPECT_USAGE("mailsub", "--cc", "a@x", "b@x");
+	EXPECT_USAGE("mailsub", "--bcc", "a@x", "b@x");
+	EXPECT_USAGE("mailsub", "--reply-to", "a@x", "b@x");
+	EXPECT_USAGE("mailsub", "--header", "X-A: 1", "b@x");
+	assert_int_equal(PARSE("mailsub", "--print", "--body=x"), 0);
 	assert_true(opts.compose.active);
+}
+
+/* msmtp's --from is -f: outside compose mode it is the envelope sender and
+ * the message on stdin is sent as it is. */
+static void
+test_from_outside_compose(void **state)
+{
+	(void)state;
+	assert_int_equal(PARSE("mailsub", "--from=alice@x", "bob@y"), 0);
+	assert_false(opts.compose.active);
+	assert_string_equal(opts.envelope_from, "alice@x");
+	assert_null(opts.compose.from);
+	assert_int_equal(PARSE("mailsub", "--from", "alice@x", "bob@y"), 0);
+	assert_false(opts.compose.active);
+	assert_string_equal(opts.envelope_from, "alice@x");
+	/* With -f too: the same address is fine, two are a usage error. */
+	assert_int_equal(
+	    PARSE("mailsub", "-f", "alice@x", "--from=alice@x", "bob@y"), 0);
+	assert_string_equal(opts.envelope_from, "alice@x");
+	EXPECT_USAGE("mailsub", "-f", "a@x", "--from=b@x", "bob@y");
+	/* In compose mode, wherever -s comes, --from is the From header. */
+	assert_int_equal(
+	    PARSE("mailsub", "--from=Me <me@x>", "bob@y", "-s", "hi"), 0);
+	assert_true(opts.compose.active);
+	assert_string_equal(opts.compose.from, "Me <me@x>");
+	assert_null(opts.envelope_from);
 }
 
 static void
@@ -817,37 +858,37 @@ static void
 test_compose_header_arg(void **state)
 {
 	(void)state;
-	assert_int_equal(PARSE("mailsub", "--header", "X-Empty:", "--header",
+	assert_int_equal(PARSE("mailsub", "-s", "x", "--header", "X-Empty:", "--header",
 			     "Date: Mon, 1 Jan 2024 00:00:00 +0000", "--header",
 			     "message-id: <x@y>", "a@x"),
 	    0);
 	assert_int_equal(opts.compose.n_headers, 3);
 	/* 64: no colon, CR or LF, no name, a space in the name. */
-	EXPECT_USAGE("mailsub", "--header", "X-Foo bar", "a@x");
+	EXPECT_USAGE("mailsub", "-s", "x", "--header", "X-Foo bar", "a@x");
 	assert_non_null(strstr(err.message, "colon"));
-	EXPECT_USAGE("mailsub", "--header", "X-Foo: a\r\nBcc: victim@x", "a@x");
-	EXPECT_USAGE("mailsub", "--header", "X-Foo: a\nb", "a@x");
-	EXPECT_USAGE("mailsub", "--header", ": value", "a@x");
-	EXPECT_USAGE("mailsub", "--header", "X Foo: value", "a@x");
-	EXPECT_USAGE("mailsub", "--header", "X-\xc3\xa9: value", "a@x");
+	EXPECT_USAGE("mailsub", "-s", "x", "--header", "X-Foo: a\r\nBcc: victim@x", "a@x");
+	EXPECT_USAGE("mailsub", "-s", "x", "--header", "X-Foo: a\nb", "a@x");
+	EXPECT_USAGE("mailsub", "-s", "x", "--header", ": value", "a@x");
+	EXPECT_USAGE("mailsub", "-s", "x", "--header", "X Foo: value", "a@x");
+	EXPECT_USAGE("mailsub", "-s", "x", "--header", "X-\xc3\xa9: value", "a@x");
 	/* Fields compose writes itself name their option. */
-	EXPECT_USAGE("mailsub", "--header", "Subject: x", "a@x");
+	EXPECT_USAGE("mailsub", "-s", "x", "--header", "Subject: x", "a@x");
 	assert_non_null(strstr(err.message, "-s"));
-	EXPECT_USAGE("mailsub", "--header", "bcc: v@x", "a@x");
+	EXPECT_USAGE("mailsub", "-s", "x", "--header", "bcc: v@x", "a@x");
 	assert_non_null(strstr(err.message, "--bcc"));
-	EXPECT_USAGE("mailsub", "--header", "FROM: v@x", "a@x");
-	EXPECT_USAGE("mailsub", "--header", "To: v@x", "a@x");
-	EXPECT_USAGE("mailsub", "--header", "Cc: v@x", "a@x");
-	EXPECT_USAGE("mailsub", "--header", "Reply-To: v@x", "a@x");
-	EXPECT_USAGE("mailsub", "--header", "MIME-Version: 1.0", "a@x");
-	EXPECT_USAGE("mailsub", "--header", "Content-Type: text/html", "a@x");
+	EXPECT_USAGE("mailsub", "-s", "x", "--header", "FROM: v@x", "a@x");
+	EXPECT_USAGE("mailsub", "-s", "x", "--header", "To: v@x", "a@x");
+	EXPECT_USAGE("mailsub", "-s", "x", "--header", "Cc: v@x", "a@x");
+	EXPECT_USAGE("mailsub", "-s", "x", "--header", "Reply-To: v@x", "a@x");
+	EXPECT_USAGE("mailsub", "-s", "x", "--header", "MIME-Version: 1.0", "a@x");
+	EXPECT_USAGE("mailsub", "-s", "x", "--header", "Content-Type: text/html", "a@x");
 	EXPECT_USAGE(
-	    "mailsub", "--header", "Content-Transfer-Encoding: 8bit", "a@x");
+	    "mailsub", "-s", "x", "--header", "Content-Transfer-Encoding: 8bit", "a@x");
 	/* Date and Message-ID replace the generated ones: once. */
 	EXPECT_USAGE(
-	    "mailsub", "--header", "Date: a", "--header", "date: b", "a@x");
+	    "mailsub", "-s", "x", "--header", "Date: a", "--header", "date: b", "a@x");
 	assert_non_null(strstr(err.message, "twice"));
-	EXPECT_USAGE("mailsub", "--header", "Message-ID: <a@b>", "--header",
+	EXPECT_USAGE("mailsub", "-s", "x", "--header", "Message-ID: <a@b>", "--header",
 	    "Message-Id: <c@d>", "a@x");
 }
 
@@ -878,6 +919,75 @@ test_compose_conflicts(void **state)
 	EXPECT_USAGE("mailsub", "--print=yes");
 	/* --body is text: newlines and tabs are its content. */
 	assert_int_equal(PARSE("mailsub", "--body", "a\r\n\tb\n", "a@x"), 0);
+}
+
+/* msmtp(1) 1.8.23's options: settings under msmtp's command names, the
+ * others refused with what to do instead. */
+static void
+test_msmtp_options(void **state)
+{
+	const struct cli_setting *cs;
+
+	(void)state;
+	assert_int_equal(PARSE("mailsub", "--host=mx.example.org", "--port",
+			     "2525", "--tls", "--tls-starttls=off", "--auth",
+			     "--user=bob", "--passwordeval=pass show x",
+			     "--timeout=off", "--syslog", "--user=carol",
+			     "a@x"),
+	    0);
+	assert_int_equal(opts.n_settings, 9);
+	assert_non_null(cs = cli_setting_find(&opts, "host"));
+	assert_string_equal(cs->value, "mx.example.org");
+	assert_string_equal(cli_setting_find(&opts, "port")->value, "2525");
+	assert_null(cli_setting_find(&opts, "tls")->value);
+	assert_string_equal(
+	    cli_setting_find(&opts, "tls_starttls")->value, "off");
+	/* The last one wins, as in msmtp. */
+	assert_string_equal(cli_setting_find(&opts, "user")->value, "carol");
+	assert_string_equal(
+	    cli_setting_find(&opts, "passwordeval")->value, "pass show x");
+	assert_int_equal(opts.n_recipients, 1);
+	/* "--tls on" is --tls and a recipient "on": an optional argument
+	 * is only ever attached. */
+	assert_int_equal(PARSE("mailsub", "--tls", "on"), 0);
+	assert_int_equal(opts.n_recipients, 1);
+	assert_int_equal(PARSE("mailsub", "-P"), 0);
+	assert_int_equal(opts.mode, CLI_MODE_PRETEND);
+	assert_int_equal(PARSE("mailsub", "--pretend", "-f", "a@x"), 0);
+	assert_int_equal(opts.mode, CLI_MODE_PRETEND);
+	assert_int_equal(PARSE("mailsub", "-S"), 0);
+	assert_int_equal(opts.mode, CLI_MODE_SERVERINFO);
+	assert_int_equal(PARSE("mailsub", "--read-envelope-from", "a@x"), 0);
+	assert_true(opts.read_envelope_from);
+	assert_int_equal(PARSE("mailsub", "--file=/etc/m.conf", "--debug",
+			     "--read-recipients"),
+	    0);
+	assert_string_equal(opts.config_file, "/etc/m.conf");
+	assert_true(opts.verbose);
+	assert_true(opts.read_recipients);
+	assert_int_equal(
+	    PARSE("mailsub", "--dsn-notify=off", "--dsn-return=headers"), 0);
+	assert_null(opts.dsn_notify);
+	assert_string_equal(opts.dsn_return, "HDRS");
+	/* What mailsub does anyway is no setting. */
+	assert_int_equal(PARSE("mailsub", "--tls-certcheck", "--protocol=smtp",
+			     "--remove-bcc-headers=on", "a@x"),
+	    0);
+	assert_int_equal(opts.n_settings, 0);
+	/* Refused, with the way to get the same. */
+	EXPECT_USAGE("mailsub", "--tls-certcheck=off", "a@x");
+	assert_non_null(strstr(err.message, "tls_fingerprint"));
+	EXPECT_USAGE("mailsub", "--logfile=/var/www/x.php", "a@x");
+	assert_non_null(strstr(err.message, "configuration"));
+	EXPECT_USAGE("mailsub", "--proxy-host=127.0.0.1", "a@x");
+	EXPECT_USAGE("mailsub", "--socket=/run/s", "a@x");
+	EXPECT_USAGE("mailsub", "--rmqs=example.org");
+	EXPECT_USAGE("mailsub", "--protocol=lmtp");
+	EXPECT_USAGE("mailsub", "--tls=maybe");
+	EXPECT_USAGE("mailsub", "--pretend=yes");
+	EXPECT_USAGE("mailsub", "--host");
+	EXPECT_USAGE("mailsub", "--host=x", "-a", "work");
+	EXPECT_USAGE("mailsub", "--user=a\nb");
 }
 
 int
@@ -923,6 +1033,8 @@ main(void)
 	    cmocka_unit_test_teardown(test_compose_attach_spec, teardown),
 	    cmocka_unit_test_teardown(test_compose_header_arg, teardown),
 	    cmocka_unit_test_teardown(test_compose_conflicts, teardown),
+	    cmocka_unit_test_teardown(test_from_outside_compose, teardown),
+	    cmocka_unit_test_teardown(test_msmtp_options, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

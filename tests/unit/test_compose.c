@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for compose mode: the mime.c encoders (base64 lines,
  * quoted-printable line rules, the 7bit scanner, RFC 2047 encoded-words,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for config.c: lookup order, [defaults] + inherit + provider
  * precedence, every key's validation, iniparser's traps with their line
@@ -13,6 +14,7 @@
 #include <cmocka.h>
 
 #include <sys/stat.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -26,11 +28,14 @@
 #include "buf.h"
 #include "config.h"
 #include "error.h"
+#include "sasl_mechs.h"
+#include "relay.h"
 
 #define CANARY "CANARY-pw;#s3cret"
 
 static char tmpdir[PATH_MAX];
 static char fixture_dir[PATH_MAX];
+static char mailname[PATH_MAX]; /* config_mailname_path: none unless made */
 static const char *const env_names[] = {
     "HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "MAILSUB_CONFIG"};
 static char *saved_env[4];
@@ -79,6 +84,8 @@ setup(void **state)
 	setenv("HOME", tmpdir, 1);
 	fmt_into(buf, sizeof(buf), "%s/state", tmpdir);
 	setenv("XDG_STATE_HOME", buf, 1);
+	fmt_into(mailname, sizeof(mailname), "%s/mailname", tmpdir);
+	config_mailname_path = mailname;
 	return 0;
 }
 
@@ -198,6 +205,38 @@ assert_contains(const char *hay, const char *needle)
 {
 	if (hay == NULL || strstr(hay, needle) == NULL)
 		fail_msg("'%s' not in '%s'", needle, hay ? hay : "(null)");
+}
+
+static size_t
+count_findings(const struct config *cfg, enum config_severity sev)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < cfg->n_findings; i++)
+		if (cfg->findings[i].severity == sev)
+			n++;
+	return n;
+}
+
+/* The finding of severity sev whose line (config_finding_format) holds
+ * needle; fails when none does. */
+static void
+assert_finding(
+    const struct config *cfg, enum config_severity sev, const char *needle)
+{
+	char line[1024];
+	size_t i;
+
+	for (i = 0; i < cfg->n_findings; i++) {
+		config_finding_format(
+		    cfg, &cfg->findings[i], line, sizeof(line));
+		if (cfg->findings[i].severity == sev &&
+		    strstr(line, needle) != NULL)
+			return;
+	}
+	fail_msg("no %s with '%s' among %zu findings",
+	    sev == CONFIG_WARNING ? "warning" : "note", needle,
+	    cfg->n_findings);
 }
 
 /* Lookup ----------------------------------------------------------------- */
@@ -389,7 +428,9 @@ test_builtin_defaults(void **state)
 	fmt_into(q, sizeof(q), "%s/state/mailsub/queue", tmpdir);
 	assert_string_equal(a->queue_dir, q);
 	assert_null(cfg->default_account);
-	assert_int_equal(cfg->n_warnings, 0);
+	/* no from and no domain for one: only -f can name the sender */
+	assert_int_equal(cfg->n_findings, 1);
+	assert_finding(cfg, CONFIG_WARNING, "config.ini:1: [only]: no from");
 	config_free(cfg);
 }
 
@@ -423,7 +464,8 @@ test_system_file_defaults(void **state)
 	assert_true(a->system);
 	assert_true(cfg->system);
 	assert_int_equal(a->syslog_facility, LOG_MAIL);
-	assert_string_equal(a->queue_dir, "/var/spool/mailsub");
+	/* $(localstatedir)/spool/mailsub (configure) */
+	assert_string_equal(a->queue_dir, LOCALSTATEDIR "/spool/mailsub");
 	config_free(cfg);
 
 	/* but never world-readable */
@@ -748,8 +790,40 @@ test_simple_keys_bad_values(void **state)
 	    "config.ini:3: [a] host2: unknown key", NULL);
 	load_fails(
 	    "[a]\nhost = x\naccount = a\n", "[a] account: unknown key", NULL);
-	load_fails(
-	    "[a]\nhost = x\nuser =\n", "config.ini:3: [a] user: empty", NULL);
+}
+
+/* local_senders = USER: PATTERN ..., USER: ...: one "USER:PATTERN" item
+ * per pattern; inherited from [defaults] like any key. */
+static void
+test_local_senders(void **state)
+{
+	struct config *cfg = load_ok(
+	    "[defaults]\nlocal_senders = www-data: *@shop.example.com, "
+	    "alice :alice@example.org  *@alice.example.org ,*: noreply@x\n"
+	    "[a]\nhost = x.example\n[b]\nhost = x.example\n"
+	    "local_senders = bob: bob@example.org\n");
+	const struct account *a = get_acct(cfg, "a");
+
+	assert_int_equal(a->n_local_senders, 4);
+	assert_string_equal(a->local_senders[0], "www-data:*@shop.example.com");
+	assert_string_equal(a->local_senders[1], "alice:alice@example.org");
+	assert_string_equal(a->local_senders[2], "alice:*@alice.example.org");
+	assert_string_equal(a->local_senders[3], "*:noreply@x");
+	assert_int_equal(get_acct(cfg, "b")->n_local_senders, 1);
+	config_free(cfg);
+
+	load_fails("[a]\nhost = x\nlocal_senders = alice@example.org\n",
+	    "local_senders", "not USER: PATTERN");
+	load_fails("[a]\nhost = x\nlocal_senders = : a@b\n", "local_senders",
+	    "user name");
+	load_fails("[a]\nhost = x\nlocal_senders = a@b: c@d\n", "local_senders",
+	    "user name");
+	load_fails("[a]\nhost = x\nlocal_senders = alice:\n", "local_senders",
+	    "no address pattern");
+	load_fails("[a]\nhost = x\nlocal_senders = alice: <a@b>\n",
+	    "local_senders", "not an address pattern");
+	load_fails("[a]\nhost = x\nlocal_senders = alice: a@b,, bob: c@d\n",
+	    "local_senders", "empty");
 }
 
 static void
@@ -760,7 +834,8 @@ test_simple_keys_good_values(void **state)
 		    "TRUE\nsyslog = on\ndomain = [192.0.2.1]\nfrom_header = "
 		    "keep\non_tempfail = queue\ndsn_return = Full\n[b]\nhost = "
 		    "x.example\nallow_plaintext_auth = 0\nsyslog = "
-		    "user\ndomain = [IPv6:2001:db8::1]\nfrom = root\n[c]\nhost "
+		    "user\ndomain = [IPv6:2001:db8::1]\nfrom = root\n"
+		    "default_domain = example.org\n[c]\nhost "
 		    "= x.example\nsyslog = off\nallow_plaintext_auth = No\n");
 
 	assert_true(get_acct(cfg, "a")->allow_plaintext_auth);
@@ -840,6 +915,7 @@ test_auth(void **state)
 		    "x.example\nauth = OFF\n[c]\nhost = x.example\nauth = "
 		    "on\nuser = u\n[d]\nhost = x.example\nauth = external\n");
 	const struct account *a = get_acct(cfg, "a");
+	const struct sasl_mech *m;
 
 	assert_int_equal(a->auth, ACCOUNT_AUTH_LIST);
 	assert_int_equal(a->n_auth_mechs, 3);
@@ -852,7 +928,32 @@ test_auth(void **state)
 	assert_int_equal(get_acct(cfg, "d")->auth, ACCOUNT_AUTH_LIST);
 	config_free(cfg);
 	load_fails("[a]\nhost = x\nuser = u\nauth = plain, digest-md5\n",
-	    "config.ini:4: [a] auth: item 2", "SCRAM-SHA-256-PLUS");
+	    "config.ini:4: [a] auth: item 2",
+	    "is not on, off or a known mechanism (SCRAM-SHA-256-PLUS, "
+	    "SCRAM-SHA-256, SCRAM-SHA-1-PLUS, SCRAM-SHA-1, PLAIN, LOGIN, "
+	    "CRAM-MD5, XOAUTH2, OAUTHBEARER, GSSAPI, EXTERNAL)");
+	/* As many items as there are mechanisms. */
+	load_fails("[a]\nhost = x\nuser = u\nauth = a,b,c,d,e,f,g,h,i,j,k,l\n",
+	    "[a] auth: more than 11 items", NULL);
+	/* Every mechanism of the table, in lower case. */
+	for (m = sasl_mechs; m->name != NULL; m++) {
+		char ini[128];
+		size_t i, head;
+
+		head = (size_t)snprintf(ini, sizeof(ini),
+		    "[a]\nhost = x.example\nuser = u\nauth = ");
+		for (i = 0; m->name[i] != '\0'; i++)
+			ini[head + i] =
+			    (char)tolower((unsigned char)m->name[i]);
+		ini[head + i] = '\n';
+		ini[head + i + 1] = '\0';
+		cfg = load_ok(ini);
+		a = get_acct(cfg, "a");
+		assert_int_equal(a->auth, ACCOUNT_AUTH_LIST);
+		assert_int_equal(a->n_auth_mechs, 1);
+		assert_string_equal(a->auth_mechs[0], m->name);
+		config_free(cfg);
+	}
 	load_fails("[a]\nhost = x\nuser = u\nauth = plain,PLAIN\n",
 	    "[a] auth: item 2 is listed twice", NULL);
 	load_fails("[a]\nhost = x\nauth = on\n", "[a] auth", "no user");
@@ -882,9 +983,8 @@ static void
 test_plaintext_auth_rule(void **state)
 {
 	struct config *cfg;
-	size_t i;
 
-	/* FAULTS A7 */
+	/* tests/FAULTS.md 7 */
 	load_fails("[a]\nhost = smtp.example.com\nuser = u\ntls = off\n",
 	    "config.ini:4: [a] tls",
 	    "would send the password in clear; set allow_plaintext_auth = on");
@@ -901,12 +1001,8 @@ test_plaintext_auth_rule(void **state)
 		    "external\n[ok]\nhost = smtp.example.com\nuser = u\ntls = "
 		    "off\nallow_plaintext_auth = on\n");
 	assert_int_equal(cfg->n_accounts, 6);
-	/* the explicit opt-in still earns a warning */
-	for (i = 0; i < cfg->n_warnings; i++)
-		if (strstr(cfg->warnings[i], "[ok]") != NULL &&
-		    strstr(cfg->warnings[i], "unencrypted") != NULL)
-			break;
-	assert_true(i < cfg->n_warnings);
+	/* the explicit opt-in still earns a note */
+	assert_finding(cfg, CONFIG_NOTE, "[ok]: allow_plaintext_auth = on");
 	config_free(cfg);
 }
 
@@ -1167,38 +1263,113 @@ test_trap_bytes(void **state)
 	config_free(cfg);
 }
 
+/* Where iniparser cuts an unquoted value at ';' or '#', mailsub refuses
+ * the file, for every kind of key, and never shows the value. */
 static void
-test_quotes_and_comment_warnings(void **state)
+test_cut_values_refused(void **state)
 {
-	struct config *cfg;
+	static const struct {
+		const char *line;
+		const char *key;
+		char c;
+	} cut[] = {
+	    /* strings */
+	    {"user = ab;XYZ", "user", ';'},
+	    {"tls_priorities = NORMAL#XYZ", "tls_priorities", '#'},
+	    {"from = ab#XYZ@example.com", "from", '#'},
+	    {"domain = client.example;XYZ", "domain", ';'},
+	    /* lists */
+	    {"host = a.example,b.example#XYZ", "host", '#'},
+	    {"senders = a@example.com;XYZ@example.com", "senders", ';'},
+	    {"auth = plain;XYZ", "auth", ';'},
+	    /* numbers and durations */
+	    {"port = 587;XYZ", "port", ';'},
+	    {"timeout = 10#XYZ", "timeout", '#'},
+	    {"max_message_size = 1000;XYZ", "max_message_size", ';'},
+	    /* booleans and words */
+	    {"allow_plaintext_auth = on#XYZ", "allow_plaintext_auth", '#'},
+	    {"tls = starttls;XYZ", "tls", ';'},
+	    /* paths */
+	    {"password_file = ~/pw#XYZ", "password_file", '#'},
+	    {"aliases = /etc/aliases;XYZ", "aliases", ';'},
+	    /* a command: after a blank too, it may be part of it */
+	    {"password_command = cat ~/.pw; echo XYZ", "password_command", ';'},
+	    {"password_command = cat ~/.pw ; echo XYZ", "password_command",
+		';'},
+	    {"password_command = pass show XYZ # the store", "password_command",
+		'#'},
+	    /* a secret: after a blank too, at its start too */
+	    {"password = QQ#XYZ", "password", '#'},
+	    {"password = QQ;XYZ", "password", ';'},
+	    {"password = QQ #XYZ", "password", '#'},
+	    {"password = ;XYZ", "password", ';'},
+	};
+	char conf[512], want[256];
+	struct config *cfg = NULL;
+	struct error err;
 	size_t i;
 
-	/* quoted: ; and # are part of the value */
-	cfg = load_ok("[a]\nhost = x.example ; the relay\nuser = u\npassword = "
-		      "\"p;a#ss\" ; quoted\ntls_priorities = 'NORMAL:#x'\n");
-	assert_string_equal(buf_str(&get_acct(cfg, "a")->password), "p;a#ss");
-	assert_string_equal(get_acct(cfg, "a")->tls_priorities, "NORMAL:#x");
-	assert_string_equal(get_acct(cfg, "a")->hosts[0], "x.example");
-	assert_int_equal(cfg->n_warnings, 0);
-	config_free(cfg);
-
-	/* unquoted and glued to the value: iniparser cuts it, we warn */
-	cfg = load_ok("[a]\nhost = x.example\nuser = u\npassword = "
-		      "ab;cd\ntls_priorities = NORMAL#x\n");
-	assert_string_equal(buf_str(&get_acct(cfg, "a")->password), "ab");
-	assert_int_equal(cfg->n_warnings, 2);
-	assert_contains(cfg->warnings[0], "config.ini:4: [a] password:");
-	assert_contains(cfg->warnings[0], "quote the value");
-	assert_contains(cfg->warnings[1], "config.ini:5: [a] tls_priorities");
-	for (i = 0; i < cfg->n_warnings; i++) {
-		assert_null(strstr(cfg->warnings[i], "ab"));
-		assert_null(strstr(cfg->warnings[i], "cd"));
+	for (i = 0; i < sizeof(cut) / sizeof(cut[0]); i++) {
+		/* the line is line 2, before any key it could clash with */
+		fmt_into(conf, sizeof(conf), "[a]\n%s\n%s", cut[i].line,
+		    strncmp(cut[i].line, "host", 4) == 0
+			? ""
+			: "host = x.example\n");
+		if (load_str(conf, &cfg, &err) != -1)
+			fail_msg("loaded: %s", cut[i].line);
+		assert_null(cfg);
+		assert_int_equal(err.exit_code, EX_CONFIG);
+		fmt_into(want, sizeof(want),
+		    "config.ini:2: [a] %s: iniparser ends an unquoted value at "
+		    "'%c'",
+		    cut[i].key, cut[i].c);
+		assert_contains(err.message, want);
+		fmt_into(
+		    want, sizeof(want), "quote the value: %s = \"", cut[i].key);
+		assert_contains(err.message, want);
+		if (strstr(err.message, "XYZ") != NULL ||
+		    strstr(err.message, "QQ") != NULL ||
+		    strstr(err.message, "cat ") != NULL)
+			fail_msg("the value is shown: %s", err.message);
 	}
+	/* the same in [defaults] */
+	load_fails("[defaults]\npassword = pa;ss\n[a]\nhost = x\n",
+	    "config.ini:2: [defaults] password: iniparser ends", NULL);
+}
+
+static void
+test_quotes_and_comments(void **state)
+{
+	struct config *cfg;
+	const struct account *a;
+
+	/* quoted: ; and # are part of the value */
+	cfg =
+	    load_ok("[a]\nhost = x.example\nuser = u\nfrom = a@example.com\n"
+		    "password = \"p;a#ss\" ; quoted\ntls_priorities = "
+		    "'NORMAL:#x'\n[b]\nhost = y.example\nfrom = b@example.com\n"
+		    "user = u\npassword_command = \"cat ~/.pw; echo x\"\n");
+	a = get_acct(cfg, "a");
+	assert_string_equal(buf_str(&a->password), "p;a#ss");
+	assert_string_equal(a->tls_priorities, "NORMAL:#x");
+	assert_string_equal(
+	    get_acct(cfg, "b")->password_command, "cat ~/.pw; echo x");
+	assert_int_equal(cfg->n_findings, 0);
 	config_free(cfg);
 
-	/* a password always warns, even after a blank */
-	cfg = load_ok("[a]\nhost = x.example\nuser = u\npassword = ab #cd\n");
-	assert_int_equal(cfg->n_warnings, 1);
+	/* after a blank, a comment: the value is what comes before it */
+	cfg = load_ok(
+	    "[a]\nhost = x.example ; the relay\nport = 2525 # test\n"
+	    "user = u\t; me\nfrom = a@example.com  # mine\ntls = on ;x\n"
+	    "senders = a@example.com, *@example.org ; both\n");
+	a = get_acct(cfg, "a");
+	assert_string_equal(a->hosts[0], "x.example");
+	assert_int_equal(a->port, 2525);
+	assert_string_equal(a->user, "u");
+	assert_string_equal(a->from, "a@example.com");
+	assert_int_equal(a->tls, ACCOUNT_TLS_ON);
+	assert_int_equal(a->n_senders, 2);
+	assert_int_equal(cfg->n_findings, 0);
 	config_free(cfg);
 
 	load_fails("[a]\nhost = x.example\nuser = \"u\"x\n",
@@ -1339,13 +1510,213 @@ test_password_never_echoed(void **state)
 		assert_int_equal(config_load(p, false, &cfg, &err), -1);
 		assert_null(strstr(err.message, "s3cret"));
 	}
-	/* warnings do not carry it either */
-	cfg = load_ok("[a]\nhost = x.example\nuser = u\npassword = " CANARY
-		      "\nallow_plaintext_auth = on\ntls = off\n");
-	assert_true(cfg->n_warnings >= 2);
-	for (j = 0; j < cfg->n_warnings; j++)
-		assert_null(strstr(cfg->warnings[j], "s3cret"));
+	/* findings do not carry it either */
+	cfg = load_ok("[a]\nhost = x.example\nuser = u\npassword = \"" CANARY
+		      "\"\nallow_plaintext_auth = on\ntls = off\n"
+		      "tls_server_name = x.example\n");
+	assert_true(cfg->n_findings >= 3);
+	for (j = 0; j < cfg->n_findings; j++)
+		assert_null(strstr(cfg->findings[j].message, "s3cret"));
 	config_free(cfg);
+}
+
+/* Empty values and the sender's domain --------------------------------- */
+
+static void
+test_empty_values_not_set(void **state)
+{
+	struct config *cfg;
+	const struct account *a;
+
+	/* as if the line were not there: [defaults] shows through */
+	cfg = load_ok("[defaults]\nuser = d\ntimeout = 30\naccount =\n"
+		      "[a]\nhost = x.example\nfrom = a@example.com\nuser =\n"
+		      "port =\ntls =\ntimeout =\npassword =\npassword_command "
+		      "= echo x\nprovider =\ninherit =\naliases = ''\n"
+		      "[b]\nhost = y.example\nfrom = b@example.com\n");
+	a = get_acct(cfg, "a");
+	assert_string_equal(a->user, "d");
+	assert_int_equal(a->port, 587);
+	assert_int_equal(a->tls, ACCOUNT_TLS_STARTTLS);
+	assert_int_equal(a->timeout, 30);
+	assert_false(a->has_password);
+	assert_string_equal(a->password_command, "echo x");
+	assert_null(a->provider);
+	assert_null(a->aliases);
+	assert_null(cfg->default_account);
+	assert_int_equal(count_findings(cfg, CONFIG_WARNING), 0);
+	assert_int_equal(count_findings(cfg, CONFIG_NOTE), 9);
+	assert_finding(
+	    cfg, CONFIG_NOTE, "config.ini:4: [defaults] account: empty value");
+	assert_finding(cfg, CONFIG_NOTE, "config.ini:8: [a] user: empty value");
+	assert_finding(
+	    cfg, CONFIG_NOTE, "config.ini:12: [a] password: empty value");
+	assert_finding(
+	    cfg, CONFIG_NOTE, "config.ini:16: [a] aliases: empty value");
+	config_free(cfg);
+
+	/* an empty password does not replace an inherited password_file */
+	cfg = load_ok("[defaults]\npassword_file = ~/pw\n[a]\nhost = x\nfrom = "
+		      "a@example.com\nuser = u\npassword =\n");
+	assert_non_null(get_acct(cfg, "a")->password_file);
+	config_free(cfg);
+
+	/* an account needs a host */
+	load_fails("[a]\nhost =\nfrom = a@example.com\n",
+	    "config.ini:2: [a] host: empty value: an account needs a host",
+	    NULL);
+	load_fails("[defaults]\nhost = x\n[a]\nhost = ;\n",
+	    "config.ini:4: [a] host: empty value", NULL);
+}
+
+static void
+write_mailname(const char *content, mode_t mode)
+{
+	write_bytes(mailname, content, strlen(content), mode);
+}
+
+static void
+test_from_needs_a_domain(void **state)
+{
+	struct config *cfg;
+	const struct account *a;
+	struct error err;
+	static const char *const no_domain[] = {NULL, "", "vm\n", "localhost\n",
+	    "localhost.localdomain\n", "not a domain\n", "-x.example\n"};
+	size_t i;
+
+	/* no default_domain, no /etc/mailname (or none usable): a bare
+	 * from is refused, no from is a warning */
+	for (i = 0; i < sizeof(no_domain) / sizeof(no_domain[0]); i++) {
+		unlink(mailname);
+		if (no_domain[i] != NULL)
+			write_mailname(no_domain[i], 0644);
+		load_fails("[a]\nhost = x\nfrom = alice\n",
+		    "config.ini:3: [a] from: no domain to complete it with",
+		    "from = NAME@example.com, or set default_domain");
+		cfg = load_ok("[a]\nhost = x\n");
+		assert_finding(cfg, CONFIG_WARNING,
+		    "config.ini:1: [a]: no from and no domain for the sender");
+		assert_null(get_acct(cfg, "a")->default_domain);
+		assert_null(get_acct(cfg, "a")->mailname);
+		config_free(cfg);
+	}
+	/* default_domain completes it */
+	unlink(mailname);
+	cfg = load_ok(
+	    "[a]\nhost = x\nfrom = alice\ndefault_domain = "
+	    "example.org\n[b]\nhost = x\ndefault_domain = example.org\n");
+	assert_int_equal(cfg->n_findings, 0);
+	assert_false(get_acct(cfg, "a")->default_domain_mailname);
+	config_free(cfg);
+
+	/* /etc/mailname completes it when default_domain is not set */
+	write_mailname("  example.net \r\n", 0644);
+	cfg = load_ok("[a]\nhost = x\nfrom = alice\n[b]\nhost = x\n"
+		      "[c]\nhost = x\ndefault_domain = example.org\n");
+	assert_int_equal(cfg->n_findings, 0);
+	a = get_acct(cfg, "a");
+	assert_string_equal(a->default_domain, "example.net");
+	assert_true(a->default_domain_mailname);
+	assert_string_equal(a->mailname, "example.net");
+	assert_string_equal(get_acct(cfg, "b")->default_domain, "example.net");
+	a = get_acct(cfg, "c");
+	assert_string_equal(a->default_domain, "example.org");
+	assert_false(a->default_domain_mailname);
+	assert_string_equal(a->mailname, "example.net");
+	config_free(cfg);
+
+	/* one that others may write is not trusted (it completes
+	 * recipients too) */
+	assert_int_equal(chmod(mailname, 0666), 0);
+	load_fails(
+	    "[a]\nhost = x\nfrom = a@example.com\n", mailname, "chmod go-w");
+	unlink(mailname);
+	error_clear(&err);
+}
+
+static void
+test_port_tls_mismatch(void **state)
+{
+	static const struct {
+		const char *keys;
+		const char *want; /* NULL: no warning */
+	} cases[] = {
+	    {"port = 465\ntls = starttls\n",
+		"config.ini:3: [a]: port 465 speaks TLS from the first byte: "
+		"set tls = on"},
+	    {"port = 465\ntls = off\n", "port 465 speaks TLS"},
+	    {"tls = starttls\nport = 465\n", "config.ini:4: [a]: port 465"},
+	    {"port = 587\ntls = on\n",
+		"port 587 speaks plain SMTP first: set tls = starttls"},
+	    {"port = 25\ntls = on\n", "port 25 speaks plain SMTP first"},
+	    {"port = 465\ntls = on\n", NULL},
+	    {"port = 587\ntls = starttls\n", NULL},
+	    {"tls = on\n", NULL},	       /* 465 by default */
+	    {"port = 2525\ntls = on\n", NULL}, /* nothing known of it */
+	};
+	char conf[256];
+	struct config *cfg;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		fmt_into(conf, sizeof(conf),
+		    "[a]\nhost = x.example\n%sfrom = a@example.com\n",
+		    cases[i].keys);
+		cfg = load_ok(conf);
+		if (cases[i].want == NULL)
+			assert_int_equal(cfg->n_findings, 0);
+		else {
+			assert_int_equal(cfg->n_findings, 1);
+			assert_finding(cfg, CONFIG_WARNING, cases[i].want);
+		}
+		config_free(cfg);
+	}
+	/* from [defaults] too */
+	cfg = load_ok("[defaults]\ntls = on\n[a]\nhost = x\nport = 587\nfrom = "
+		      "a@example.com\n");
+	assert_finding(cfg, CONFIG_WARNING, "config.ini:5: [a]: port 587");
+	config_free(cfg);
+}
+
+/* The same rule at run time (relay.c): no greeting on 465 without
+ * tls = on is the account, not a server to retry. */
+static void
+test_port_465_greeting_explained(void **state)
+{
+	struct account a;
+	struct error err;
+
+	memset(&a, 0, sizeof(a));
+	a.port = 465;
+	a.tls = ACCOUNT_TLS_STARTTLS;
+	error_set(&err, EX_TEMPFAIL,
+	    "greeting: timed out after 2 s waiting for the server");
+	relay_explain(&a, SUBMIT_PHASE_GREETING, &err);
+	assert_int_equal(err.exit_code, EX_CONFIG);
+	assert_string_equal(err.message,
+	    "greeting: timed out after 2 s waiting for the server; port 465 "
+	    "speaks TLS from the first byte: set tls = on");
+	a.tls = ACCOUNT_TLS_OFF;
+	error_set(&err, EX_TEMPFAIL, "greeting: connection closed");
+	relay_explain(&a, SUBMIT_PHASE_GREETING, &err);
+	assert_int_equal(err.exit_code, EX_CONFIG);
+	/* left alone: implicit TLS, another port, another phase or code */
+	a.tls = ACCOUNT_TLS_ON;
+	error_set(&err, EX_TEMPFAIL, "greeting: timed out");
+	relay_explain(&a, SUBMIT_PHASE_GREETING, &err);
+	assert_int_equal(err.exit_code, EX_TEMPFAIL);
+	a.tls = ACCOUNT_TLS_STARTTLS;
+	a.port = 4650;
+	relay_explain(&a, SUBMIT_PHASE_GREETING, &err);
+	assert_int_equal(err.exit_code, EX_TEMPFAIL);
+	a.port = 465;
+	relay_explain(&a, SUBMIT_PHASE_CONNECT, &err);
+	assert_int_equal(err.exit_code, EX_TEMPFAIL);
+	error_set(&err, EX_UNAVAILABLE, "greeting: 554 no");
+	relay_explain(&a, SUBMIT_PHASE_GREETING, &err);
+	assert_int_equal(err.exit_code, EX_UNAVAILABLE);
+	assert_string_equal(err.message, "greeting: 554 no");
 }
 
 /* Selection -------------------------------------------------------------- */
@@ -1487,7 +1858,7 @@ test_check_account_files(void **state)
 static void
 test_design_example(void **state)
 {
-	/* DESIGN.md section 2 and mailsub.conf(5) EXAMPLES */
+	/* mailsub.conf(5) EXAMPLES */
 	struct config *cfg = load_ok(
 	    "; [defaults] is inherited by every account\n[defaults]\ntls = "
 	    "starttls\naccount = work            ; the default "
@@ -1504,7 +1875,9 @@ test_design_example(void **state)
 
 	assert_int_equal(cfg->n_accounts, 3);
 	assert_string_equal(cfg->default_account, "work");
-	assert_int_equal(cfg->n_warnings, 0);
+	/* [gmail] has no from, and nothing gives its sender a domain */
+	assert_int_equal(cfg->n_findings, 1);
+	assert_finding(cfg, CONFIG_WARNING, "config.ini:14: [gmail]: no from");
 	a = get_acct(cfg, "gmail");
 	assert_string_equal(a->hosts[0], "smtp.gmail.com");
 	assert_int_equal(a->port, 465);
@@ -1547,9 +1920,10 @@ test_writable_refused_and_empty_quotes(void **state)
 		assert_contains(err.message, p);
 		assert_null(strstr(err.message, "CANARY"));
 	}
-	write_file(p, "shared.ini", "[a]\nhost = x.example\n", 0644);
+	write_file(p, "shared.ini",
+	    "[a]\nhost = x.example\nfrom = a@example.com\n", 0644);
 	assert_int_equal(config_load(p, false, &cfg, &err), 0);
-	assert_int_equal(cfg->n_warnings, 0);
+	assert_int_equal(cfg->n_findings, 0);
 	config_free(cfg);
 	cfg = NULL;
 	/* A directory on the way that others can write: refused too. */
@@ -1565,9 +1939,12 @@ test_writable_refused_and_empty_quotes(void **state)
 	assert_int_equal(chmod(sub, 0700), 0);
 	assert_int_equal(config_load(p, false, &cfg, &err), 0);
 	config_free(cfg);
-	/* iniparser reads "" as an empty value: refused like any empty one */
-	load_fails("[a]\nhost = x.example\nuser = \"\"\n",
-	    "config.ini:3: [a] user: empty value", NULL);
+	/* iniparser reads "" as an empty value: not set, like any empty one */
+	cfg = load_ok("[a]\nhost = x.example\nfrom = a@example.com\nuser = "
+		      "\"\"\n");
+	assert_null(get_acct(cfg, "a")->user);
+	assert_finding(cfg, CONFIG_NOTE, "config.ini:4: [a] user: empty value");
+	config_free(cfg);
 	config_free(NULL); /* harmless */
 }
 
@@ -1610,7 +1987,7 @@ test_config_example_loads(void **state)
 	assert_false(a->has_password);
 	assert_null(a->password_file);
 	assert_null(a->password_command);
-	assert_int_equal(cfg->n_warnings, 0);
+	assert_int_equal(cfg->n_findings, 0);
 	config_free(cfg);
 }
 
@@ -1655,6 +2032,8 @@ main(int argc, char **argv)
 		test_simple_keys_bad_values, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_simple_keys_good_values, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_local_senders, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fingerprint, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_tls_files_pair, setup, teardown),
@@ -1679,7 +2058,16 @@ main(int argc, char **argv)
 		test_trap_long_line, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_trap_bytes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
-		test_quotes_and_comment_warnings, setup, teardown),
+		test_cut_values_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_quotes_and_comments, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_empty_values_not_set, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_from_needs_a_domain, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_port_tls_mismatch, setup, teardown),
+	    cmocka_unit_test(test_port_465_greeting_explained),
 	    cmocka_unit_test_setup_teardown(
 		test_password_file_mode, setup, teardown),
 	    cmocka_unit_test_setup_teardown(

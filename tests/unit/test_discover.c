@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for discover.c (--configure): the DNS SRV answer parser on
  * canned packets (compression, loops, truncation, hostile targets, error
@@ -308,18 +309,182 @@ test_run_preset(void **state)
 	int rc;
 	char *out = run_to_string("alice@gmail.com", &rc);
 
-	/* A preset domain: no DNS lookup, the provider key. */
+	/* A preset domain: no DNS lookup, the provider key; the section is
+	 * named after the address, so a second one at the provider gets
+	 * its own. */
 	assert_int_equal(rc, 0);
-	assert_non_null(strstr(out, "\n[gmail]\n"));
+	assert_non_null(strstr(out, "\n[alice@gmail.com]\n"));
+	assert_non_null(strstr(
+	    out, "\npassword_file = ~/.config/mailsub/alice@gmail.com.pw\n"));
 	assert_non_null(strstr(out, "\nprovider = gmail\n"));
 	assert_non_null(strstr(out, "\nuser = alice@gmail.com\n"));
 	assert_non_null(strstr(out, "\nfrom = alice@gmail.com\n"));
 	assert_non_null(strstr(out, "app password"));
 	assert_null(strstr(out, "\nhost = "));
 	free(out);
+	out = run_to_string("Bob.Smith+list@GMail.com", &rc);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "\n[bob.smith+list@gmail.com]\n"));
+	assert_non_null(strstr(out, "\nuser = Bob.Smith+list@GMail.com\n"));
+	free(out);
+	/* what a section name cannot hold: the domain's first label */
+	out = run_to_string("o'brien@gmail.com", &rc);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "\n[gmail]\n"));
+	free(out);
+	out = run_to_string(
+	    "a-very-long-local-part-that-goes-on-and-on-and-on-and-on-"
+	    "x@gmail.com",
+	    &rc);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "\n[gmail]\n"));
+	free(out);
 	out = run_to_string("bad address@x.com", &rc);
 	assert_int_equal(rc, -1);
 	free(out);
+}
+
+/* An MX answer whose owner is a pointer to the question. */
+static void
+mx(struct pkt *p, unsigned pref, const char *host)
+{
+	struct pkt t;
+
+	t.n = 0;
+	put_name(&t, host);
+	put16(p, 0xc00c);
+	put16(p, 15);
+	put16(p, 1);
+	put16(p, 0);
+	put16(p, 300);
+	put16(p, (unsigned)(2 + t.n));
+	put16(p, pref);
+	put(p, t.b, t.n);
+}
+
+static void
+test_parse_mx(void **state)
+{
+	struct pkt p;
+	struct discover_mx out[4];
+	struct error err;
+	size_t n;
+
+	(void)state;
+	header(&p, 0, 1, 4);
+	question(&p, "example.com");
+	mx(&p, 20, "ALT1.aspmx.l.google.com");
+	mx(&p, 10, "aspmx.l.google.com");
+	mx(&p, 5, "bad_host;x.example"); /* skipped: not a host name */
+	/* A compressed exchange: "mx" + pointer to "example.com". */
+	put16(&p, 0xc00c);
+	put16(&p, 15);
+	put16(&p, 1);
+	put16(&p, 0);
+	put16(&p, 300);
+	put16(&p, 2 + 3 + 2);
+	put16(&p, 30);
+	put(&p, "\x02mx", 3);
+	put16(&p, 0xc00c);
+	error_clear(&err);
+	assert_int_equal(discover_parse_mx(p.b, p.n, out, 4, &n, &err), 0);
+	assert_int_equal(n, 3);
+	/* Sorted by preference, lower case. */
+	assert_string_equal(out[0].host, "aspmx.l.google.com");
+	assert_int_equal(out[0].preference, 10);
+	assert_string_equal(out[1].host, "alt1.aspmx.l.google.com");
+	assert_string_equal(out[2].host, "mx.example.com");
+	assert_ptr_equal(config_provider_for_mx(out[0].host),
+	    config_provider_find("workspace"));
+	/* NXDOMAIN: no records, no error. */
+	header(&p, 3, 1, 0);
+	question(&p, "none.example");
+	assert_int_equal(discover_parse_mx(p.b, p.n, out, 4, &n, &err), 0);
+	assert_int_equal(n, 0);
+	/* Cut short, or not a response: EX_PROTOCOL. */
+	header(&p, 0, 1, 1);
+	question(&p, "example.com");
+	mx(&p, 10, "mx.example.com");
+	assert_int_equal(discover_parse_mx(p.b, p.n - 4, out, 4, &n, &err), -1);
+	assert_int_equal(err.exit_code, EX_PROTOCOL);
+	p.b[2] &= 0x7f;
+	assert_int_equal(discover_parse_mx(p.b, p.n, out, 4, &n, &err), -1);
+}
+
+static void
+test_mx_providers(void **state)
+{
+	static const struct {
+		const char *mx, *preset;
+	} cases[] = {
+	    {"contoso-com.mail.protection.outlook.com", "office365"},
+	    {"contoso-com.mail.protection.outlook.com.", "office365"},
+	    {"eur.olc.protection.outlook.com", "outlook"},
+	    {"aspmx.l.google.com", "workspace"},
+	    {"smtp.google.com", "workspace"},
+	    {"aspmx3.googlemail.com", "workspace"},
+	    {"mailstore1.secureserver.net", "godaddy"},
+	    {"mx.zoho.com", "zoho"}, {"mx2.zoho.eu", "zoho-eu"},
+	    {"in1-smtp.messagingengine.com", "fastmail"},
+	    {"mx01.mail.icloud.com", "icloud"},
+	    {"mailsec.protonmail.ch", "proton"},
+	    {"mxext1.mailbox.org", "mailboxorg"},
+	    {"mx.yandex.net", "yandex"}, {"emx.mail.ru", "mailru"},
+	};
+	const struct config_provider *p;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		p = config_provider_for_mx(cases[i].mx);
+		if (p == NULL || strcmp(p->name, cases[i].preset) != 0)
+			fail_msg("%s: %s, want %s", cases[i].mx,
+			    p != NULL ? p->name : "none", cases[i].preset);
+	}
+	/* Only whole labels: look-alikes are nobody's. */
+	assert_null(config_provider_for_mx("evilzoho.com"));
+	assert_null(config_provider_for_mx("mail.protection.outlook.com.evil"));
+	assert_null(config_provider_for_mx("notgoogle.com"));
+	assert_null(config_provider_for_mx("mx.example.org"));
+	assert_null(config_provider_for_mx(""));
+}
+
+/* Address domains and their presets (presets.c names each source). */
+static void
+test_preset_domains(void **state)
+{
+	static const struct {
+		const char *domain, *preset;
+	} cases[] = {
+	    {"outlook.de", "outlook"}, {"hotmail.co.uk", "outlook"},
+	    {"live.fr", "outlook"}, {"HOTMAIL.FR", "outlook"},
+	    {"outlook.com.br", "outlook"}, {"live.co.uk", "outlook"},
+	    {"ymail.com", "yahoo"}, {"yahoo.co.uk", "yahoo"},
+	    {"yahoo.de", "yahoo"}, {"rocketmail.com", "yahoo"},
+	    {"gmx.com", "gmx-com"}, {"gmx.co.uk", "gmx-com"},
+	    {"gmx.de", "gmx"}, {"gmx.net", "gmx"}, {"mail.ru", "mailru"},
+	    {"bk.ru", "mailru"}, {"inbox.ru", "mailru"}, {"list.ru", "mailru"},
+	};
+	const struct config_provider *p;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		p = config_provider_for_domain(cases[i].domain);
+		if (p == NULL || strcmp(p->name, cases[i].preset) != 0)
+			fail_msg("%s: %s, want %s", cases[i].domain,
+			    p != NULL ? p->name : "none", cases[i].preset);
+	}
+	p = config_provider_find("gmx-com");
+	assert_string_equal(p->host, "mail.gmx.com");
+	assert_int_equal(p->port, 465);
+	assert_int_equal(p->tls, ACCOUNT_TLS_ON);
+	p = config_provider_find("mailru");
+	assert_string_equal(p->host, "smtp.mail.ru");
+	assert_int_equal(p->port, 465);
+	assert_int_equal(p->tls, ACCOUNT_TLS_ON);
+	assert_null(config_provider_for_domain("outlook.example"));
+	assert_null(config_provider_for_domain("gmx.example"));
 }
 
 static void
@@ -355,6 +520,9 @@ main(void)
 	    cmocka_unit_test(test_parse_hostile_target),
 	    cmocka_unit_test(test_check_address),
 	    cmocka_unit_test(test_run_preset),
+	    cmocka_unit_test(test_preset_domains),
+	    cmocka_unit_test(test_parse_mx),
+	    cmocka_unit_test(test_mx_providers),
 	    cmocka_unit_test(test_format_srv),
 	};
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Unit tests for error.c: setting, prefixing, escaping, the reply table. */
 #include "autoconfig.h"
 
@@ -8,7 +9,9 @@
 #include <cmocka.h>
 #include <string.h>
 
+#include "account.h"
 #include "error.h"
+#include "hint.h"
 
 static void
 test_set_returns_minus_one(void **state)
@@ -62,6 +65,13 @@ test_reply_table(void **state)
 	assert_int_equal(error_from_reply(ERROR_REPLY_AUTH, 535), EX_NOPERM);
 	assert_int_equal(error_from_reply(ERROR_REPLY_AUTH, 454), EX_TEMPFAIL);
 	assert_int_equal(error_from_reply(ERROR_REPLY_MAIL, 530), EX_NOPERM);
+	assert_int_equal(error_from_reply(ERROR_REPLY_RCPT, 530), EX_NOPERM);
+	assert_int_equal(error_from_reply(ERROR_REPLY_AUTH, 534), EX_NOPERM);
+	/* Before AUTH, a 530 is a refusal no login can change. */
+	assert_int_equal(error_from_reply(ERROR_REPLY_GREETING, 530), EX_UNAVAILABLE);
+	assert_int_equal(error_from_reply(ERROR_REPLY_EHLO, 530), EX_UNAVAILABLE);
+	assert_int_equal(error_from_reply(ERROR_REPLY_STARTTLS, 530), EX_UNAVAILABLE);
+	assert_int_equal(error_from_reply(ERROR_REPLY_STARTTLS, 538), EX_UNAVAILABLE);
 	assert_int_equal(error_from_reply(ERROR_REPLY_MAIL, 553), EX_UNAVAILABLE);
 	assert_int_equal(error_from_reply(ERROR_REPLY_MAIL, 552), EX_DATAERR);
 	assert_int_equal(error_from_reply(ERROR_REPLY_MAIL, 451), EX_TEMPFAIL);
@@ -107,6 +117,80 @@ test_escape(void **state)
 	assert_string_equal(error_escape(out, 1, "abc", 3), "");
 }
 
+/* hint.c: the failures whose words do not say what to do. */
+static const char *
+hint(const struct account *a, const char *host, const char *greeting,
+    enum submit_phase phase, int code, const char *message)
+{
+	static char buf[512];
+	struct hint_facts f;
+
+	memset(&f, 0, sizeof(f));
+	f.acct = a;
+	f.host = host;
+	f.greeting = greeting;
+	f.phase = phase;
+	f.exit_code = code;
+	f.message = message;
+	return hint_for(&f, buf, sizeof(buf));
+}
+
+static void
+test_hints(void **state)
+{
+	struct account a;
+	const char *h;
+	char user[] = "alice", yahoo[] = "yahoo", gmail[] = "gmail";
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	a.user = user;
+	h = hint(&a, "smtp.gmail.com", NULL, SUBMIT_PHASE_AUTH, EX_NOPERM,
+	    "smtp.gmail.com:465: authentication failed: 535 5.7.8 Username "
+	    "and Password not accepted");
+	assert_non_null(h);
+	assert_non_null(strstr(h, "app password"));
+	/* Google by its greeting, on a relay name of its own. */
+	h = hint(&a, "relay.example", "220 mx.google.com ESMTP x - gsmtp",
+	    SUBMIT_PHASE_AUTH, EX_NOPERM, "x: authentication failed: 535 5.7.8");
+	assert_non_null(h);
+	assert_non_null(strstr(h, "apppasswords"));
+	/* A 535 elsewhere says nothing more than the server. */
+	assert_null(hint(&a, "mx.example.net", "220 mx.example.net", SUBMIT_PHASE_AUTH,
+	    EX_NOPERM, "x: authentication failed: 535 5.7.8 bad"));
+	h = hint(&a, "smtp.office365.com", NULL, SUBMIT_PHASE_AUTH, EX_NOPERM,
+	    "x: authentication failed: 535 5.7.139 Authentication "
+	    "unsuccessful, SmtpClientAuthentication is disabled");
+	assert_non_null(h);
+	assert_non_null(strstr(h, "Authenticated SMTP"));
+	/* No login and 554 Access denied, or 530, at RCPT/MAIL. */
+	a.user = NULL;
+	h = hint(&a, "mx", NULL, SUBMIT_PHASE_RCPT, EX_NOUSER,
+	    "mx:25: RCPT TO:<b@x>: 554 5.7.1 <b@x>: Relay access denied");
+	assert_non_null(h);
+	assert_non_null(strstr(h, "set user"));
+	assert_non_null(hint(&a, "mx", NULL, SUBMIT_PHASE_MAIL, EX_NOPERM,
+	    "mx:25: MAIL FROM:<a@x>: 530 5.7.0 Authentication required"));
+	assert_null(hint(&a, "mx", NULL, SUBMIT_PHASE_RCPT, EX_NOUSER,
+	    "mx:25: RCPT TO:<b@x>: 550 5.1.1 unknown user"));
+	a.user = user;
+	assert_null(hint(&a, "mx", NULL, SUBMIT_PHASE_RCPT, EX_NOUSER,
+	    "mx:25: RCPT TO:<b@x>: 554 5.7.1 Access denied"));
+	/* The provider's note on any login failure. */
+	a.provider = yahoo;
+	h = hint(&a, "smtp.mail.yahoo.com", NULL, SUBMIT_PHASE_AUTH, EX_NOPERM,
+	    "x: authentication failed: 535 5.7.0 bad");
+	assert_non_null(h);
+	assert_string_equal(h, "yahoo: app password");
+	a.provider = gmail;
+	h = hint(&a, "127.0.0.1", NULL, SUBMIT_PHASE_AUTH, EX_NOPERM,
+	    "x: authentication failed: 535 5.7.8 bad");
+	assert_non_null(strstr(h, "Google"));
+	/* Not a login failure: no note. */
+	assert_null(hint(&a, "x", NULL, SUBMIT_PHASE_CONNECT, EX_TEMPFAIL,
+	    "x: connect: refused"));
+}
+
 int
 main(void)
 {
@@ -115,6 +199,7 @@ main(void)
 		cmocka_unit_test(test_prefix),
 		cmocka_unit_test(test_prefix_truncates_safely),
 		cmocka_unit_test(test_reply_table),
+		cmocka_unit_test(test_hints),
 		cmocka_unit_test(test_temporary),
 		cmocka_unit_test(test_escape),
 	};

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for the pure parts of the queue runner and the queue
  * commands: the exit status of a flush, ages and durations, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for fsperm.c: the rule for one object on hand-made stat
  * buffers (other owners need no root there), and the walk over real

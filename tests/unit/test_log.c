@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for log.c: the record format and its escaping, the size cap,
  * whole records under parallel appends, the -v transcript (escaping and
@@ -145,6 +146,24 @@ test_record_format(void **state)
 	free(text);
 }
 
+/* The system accounts' records name the submitting user (sysmode.h). */
+static void
+test_record_names_submitter(void **state)
+{
+	struct log_record rec;
+	char *text;
+
+	base_record(&rec);
+	rec.submitter = "www-data";
+	rec.submitter_uid = 33;
+	log_record(&account, &rec);
+	text = slurp(logpath);
+	assert_non_null(text);
+	assert_matches(text, " status=sent exit=0 uid=33 user=www-data "
+			     "reply=\"250 ");
+	free(text);
+}
+
 static void
 test_record_mode_and_append(void **state)
 {
@@ -215,6 +234,7 @@ test_record_warning(void **state)
 	    " reply=\"250 2\\.0\\.0 Ok: queued as 4Tq\" "
 	    "warning=\"/etc/aliases:3: alias \\\\x22nobody\\\\x22: target "
 	    "\\\\x22/dev/null\\\\x22 \\(a file\\) skipped\"\n$");
+	free(text);
 }
 
 /* The reply of a record is an error line or a reply summary, escaped
@@ -554,6 +574,7 @@ main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
 	    T(test_record_format),
+	    T(test_record_names_submitter),
 	    T(test_record_mode_and_append),
 	    T(test_record_escaping),
 	    T(test_record_warning),

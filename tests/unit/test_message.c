@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for message.c: wire form (line endings, lone CR, dot-stuffing,
  * SMTP smuggling variants), read-block boundaries, NUL bytes, the header
@@ -357,7 +358,7 @@ test_empty_input_with_headers(void **state)
 {
 	struct run r;
 
-	/* FAULTS 10: a message made of the generated headers. */
+	/* tests/FAULTS.md 10: a message made of the generated headers. */
 	account.add_headers = true;
 	run("", &r);
 	assert_int_equal(r.rc, 0);
@@ -374,7 +375,7 @@ test_empty_lines_only(void **state)
 	expect("\n\n\n", "\r\n\r\n\r\n");
 }
 
-/* ---- SMTP smuggling (FAULTS 8) ----------------------------------------- */
+/* ---- SMTP smuggling (tests/FAULTS.md 8) --------------------------------- */
 
 static void
 test_smuggling_lf_dot_crlf(void **state)
@@ -440,7 +441,7 @@ test_smuggling_more_variants(void **state)
 	}
 }
 
-/* ---- dot-stuffing (FAULTS 9) --------------------------------------------- */
+/* ---- dot-stuffing (tests/FAULTS.md 9) ---------------------------------- */
 
 static void
 test_dot_stuffing(void **state)
@@ -742,7 +743,7 @@ test_header_cr_injection(void **state)
 {
 	struct run r;
 
-	/* FAULTS 13: a stray CR cannot start a new header line. */
+	/* tests/FAULTS.md 13: a stray CR cannot start a new header line. */
 	mo.read_recipients = true;
 	run("To: a@x\nSubject: hi\rBcc: evil@x\n\nbody\n", &r);
 	assert_int_equal(r.rc, 0);
@@ -850,7 +851,7 @@ test_t_none(void **state)
 {
 	struct run r;
 
-	/* No recipients is the caller's decision (FAULTS 11). */
+	/* No recipients is the caller's decision (tests/FAULTS.md 11). */
 	mo.read_recipients = true;
 	run("Subject: x\n\nbody\n", &r);
 	assert_int_equal(r.rc, 0);
@@ -1102,6 +1103,63 @@ test_from_keep(void **state)
 	account.from_header = ACCOUNT_FROM_KEEP;
 	run("From: root (Cron Daemon)\n\n", &r);
 	assert_string_equal(r.out, "From: root (Cron Daemon)\r\n\r\n");
+	run_free(&r);
+}
+
+/* mo.sender_ok (a restricted caller, sysmode.h): a From naming another
+ * address becomes the envelope sender, keeping its name; Sender and
+ * Resent-From naming another are removed; the caller's own are kept. */
+static bool
+only_alice(void *arg, const char *addr)
+{
+	return strcmp(addr, "alice@example.com") == 0 ||
+	       strcmp(addr, "alias@example.com") == 0;
+}
+
+static void
+test_from_checked_for_the_caller(void **state)
+{
+	struct run r;
+
+	mo.sender_ok = only_alice;
+	account.default_domain = "example.com";
+	run("From: The Boss <ceo@example.com>\nSender: ceo@example.com\n"
+	    "Resent-From: alias@example.com\nResent-Sender: x@y\n"
+	    "Subject: s\n\nbody\n",
+	    &r);
+	assert_string_equal(r.out,
+	    "From: The Boss <alice@example.com>\r\n"
+	    "Resent-From: alias@example.com\r\nSubject: s\r\n\r\n"
+	    "body\r\n");
+	assert_non_null(r.m.sender_warning);
+	run_free(&r);
+
+	/* The caller's own From stays as it is, and so does a bare name
+	 * that completes to it... */
+	run("From: Alias <alias@example.com>\nSender: alice\n\nb\n", &r);
+	assert_string_equal(r.out,
+	    "From: Alias <alias@example.com>\r\nSender: alice\r\n"
+	    "\r\nb\r\n");
+	assert_null(r.m.sender_warning);
+	run_free(&r);
+
+	/* ... but cron's "root" does not, and several addresses where one
+	 * is another's are replaced too. */
+	run("From: root (Cron Daemon)\n\n", &r);
+	assert_string_equal(
+	    r.out, "From: Cron Daemon <alice@example.com>\r\n\r\n");
+	assert_null(r.m.sender_warning); /* from_header = fix does that */
+	run_free(&r);
+	account.from_header = ACCOUNT_FROM_KEEP;
+	run("From: alice@example.com, bob@example.com\n\n", &r);
+	assert_string_equal(r.out, "From: alice@example.com\r\n\r\n");
+	run_free(&r);
+
+	/* The null sender: the caller's own address instead. */
+	mo.envelope_from = "";
+	mo.own_address = "alice@example.com";
+	run("From: ceo@example.com\n\n", &r);
+	assert_string_equal(r.out, "From: alice@example.com\r\n\r\n");
 	run_free(&r);
 }
 
@@ -1717,6 +1775,7 @@ main(void)
 	    T(test_from_fix_leaves_full_address),
 	    T(test_from_force),
 	    T(test_from_keep),
+	    T(test_from_checked_for_the_caller),
 	    T(test_header_too_large),
 	    T(test_one_huge_header_line),
 	    T(test_huge_first_body_line),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for queue.c: directories, unique names, the durable store
  * (round trip through queue_read_envelope, failed/ area, no partial file
@@ -30,6 +31,7 @@
 
 #include "error.h"
 #include "queue.h"
+#include "sysmode.h"
 
 static char tmpdir[64];
 static char qdir[128];
@@ -349,7 +351,7 @@ test_store_failed_area_null_sender(void **state)
 	char id[QUEUE_ID_MAX], *path;
 	int fd, qfd;
 
-	/* A -t message without recipients is saved too (FAULTS 11). */
+	/* A -t message without recipients is saved too (tests/FAULTS.md 11). */
 	memset(&env, 0, sizeof(env));
 	env.account = "work";
 	env.sender = "";
@@ -535,6 +537,81 @@ parse_text(const char *text, struct queue_file *qf, struct error *err)
 #define GOOD_HEAD                                                              \
 	"mailsub-queue 1\naccount: a\nsender: s@x\nrcpt: r@y\n"                \
 	"body: 7bit\nattempts: 0\nfirst-attempt: 1\nlast-attempt: 2\n"
+
+/* The submitter line: written, read back, kept by a rewrite's envelope;
+ * absent in older files; strict. */
+static void
+test_submitter(void **state)
+{
+	static const char *const bad[] = {
+	    "mailsub-queue 1\nsubmitter: 33\n",
+	    "mailsub-queue 1\nsubmitter: 33 \n",
+	    "mailsub-queue 1\nsubmitter: x www-data\n",
+	    "mailsub-queue 1\nsubmitter: 33 www data\n",
+	    "mailsub-queue 1\nsubmitter: 4294967295 root\n",
+	    "mailsub-queue 1\nsubmitter: 1 a\nsubmitter: 1 a\n",
+	};
+	struct queue_envelope env, back;
+	struct queue_file qf;
+	struct error err;
+	char id[QUEUE_ID_MAX], *path = NULL, *text, buf[600];
+	size_t len, i;
+	int fd;
+
+	base_env(&env);
+	env.submitter = "www-data";
+	env.submitter_uid = 33;
+	fd = make_spool("x\r\n", 3);
+	error_clear(&err);
+	assert_int_equal(queue_store(qdir, QUEUE_AREA_NEW, &env, fd, 3, id,
+			     &path, &err),
+	    0);
+	close(fd);
+	text = slurp(path, &len);
+	assert_non_null(strstr(text, "\naccount: work\nsubmitter: 33 "
+				     "www-data\nsender: "));
+	free(text);
+	fd = open(path, O_RDONLY);
+	assert_int_equal(queue_read_envelope(fd, &qf, &err), 0);
+	close(fd);
+	assert_string_equal(qf.submitter, "www-data");
+	assert_int_equal(qf.submitter_uid, 33);
+	queue_file_envelope(&qf, &back);
+	assert_string_equal(back.submitter, "www-data");
+	assert_int_equal(back.submitter_uid, 33);
+	/* Only a restricted caller is limited to its own. */
+	sysmode_reset();
+	assert_true(queue_file_mine(&qf));
+	sysmode_test_set(true, 33, "www-data");
+	assert_true(queue_file_mine(&qf));
+	sysmode_test_set(true, 34, "other");
+	assert_false(queue_file_mine(&qf));
+	queue_file_free(&qf);
+	free(path);
+
+	/* An older file has none: root's. */
+	assert_int_equal(parse_text(GOOD_HEAD "\nmsg\r\n", &qf, &err), 0);
+	assert_null(qf.submitter);
+	assert_false(queue_file_mine(&qf));
+	sysmode_reset();
+	assert_true(queue_file_mine(&qf));
+	queue_file_free(&qf);
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(buf, sizeof(buf), "%s%s\nmsg\r\n", bad[i],
+		    &GOOD_HEAD[sizeof("mailsub-queue 1\n") - 1]);
+		if (parse_text(buf, &qf, &err) != -1)
+			fail_msg("accepted: %s", bad[i]);
+		assert_int_equal(err.exit_code, EX_DATAERR);
+	}
+	/* A name that would break the line is never written. */
+	env.submitter = "a b";
+	fd = make_spool("x\r\n", 3);
+	assert_int_equal(queue_store(qdir, QUEUE_AREA_NEW, &env, fd, 3, id,
+			     &path, &err),
+	    -1);
+	close(fd);
+}
 
 static void
 test_read_minimal(void **state)
@@ -1072,6 +1149,7 @@ main(void)
 	    T(test_store_missing_queue),
 	    T(test_store_refuses_line_break_in_field),
 	    T(test_read_minimal),
+	    T(test_submitter),
 	    T(test_read_rejects_garbage),
 	    T(test_read_long_line_and_bounded_header),
 	    T(test_read_many_rcpts),

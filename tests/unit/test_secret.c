@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Password sources: the key, password_file (mode checks), password_command
  * (timeout, output cap, exit status, stdin from /dev/null, fds closed) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * serverinfo.c's formatter: the text and JSON descriptions of a session,
  * every mode (STARTTLS, implicit TLS, none, HELO only), and JSON escaping

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The wire layer: reply parsing, EHLO capabilities, dot-stuffing, xtext,
  * the data path, conn.c's buffering and line reading, and the socket
@@ -334,7 +335,8 @@ test_reply_byte_by_byte(void **state)
 	struct error err;
 	size_t i;
 
-	/* Every TCP segmentation must give the same reply (FAULTS 27). */
+	/* Every TCP segmentation must give the same reply (tests/FAULTS.md 27).
+	 */
 	memset(&m, 0, sizeof(m));
 	for (i = 0; i < sizeof(text) - 1; i++)
 		mem_add(&m, text + i, 1);
@@ -1268,7 +1270,7 @@ test_net_write_timeout(void **state)
 	static char big[256 * 1024];
 
 	/* A peer that never reads: the write times out, it does not hang
-	 * (the DATA-progress timer of FAULTS 31). */
+	 * (the DATA-progress timer of tests/FAULTS.md 31). */
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	assert_int_equal(net_transport_fd(sv[0], sv[0], &t, &err), 0);
 	error_clear(&err);

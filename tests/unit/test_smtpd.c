@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for smtpd.c (-bs): the path parser, the outcome -> reply
  * table, and whole sessions from a file of client commands to a file of

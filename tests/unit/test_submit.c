@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * submit.c against scripted servers: every .scn file of tests/scenarios (except
  * those marked `level socket`) through the script transport, plus

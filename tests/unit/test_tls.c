@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * tls.c against a GnuTLS server in a forked child over a socketpair, with
  * the test PKI from tests/pki.sh: verification causes, pinning, SNI,
@@ -37,6 +38,7 @@
 #include "net.h"
 #include "tls.h"
 #include "tls_trust.h"
+#include "tlsmod.h"
 
 static const char *argv0;
 static char        pki[64];
@@ -352,7 +354,8 @@ client_init(struct client *c)
 	c->acct.tls_trust_file = c->trust;
 }
 
-/* Start the server and try the handshake; returns tls_upgrade's result. */
+/* Start the server and try the handshake through the module's struct, as
+ * the core does; returns tls_upgrade's result. */
 static int
 connect_to(struct client *c, const struct server *o, struct error *err)
 {
@@ -364,7 +367,7 @@ connect_to(struct client *c, const struct server *o, struct error *err)
 	flags = fcntl(fd, F_GETFL);
 	before = c->t;
 	error_clear(err);
-	rc = tls_upgrade(&c->t, &c->acct, err);
+	rc = mailsub_tls_module.upgrade(&c->t, &c->acct, err);
 	if (rc == -1) {
 		/* On failure nothing changed: same transport, same mode,
 		 * descriptor still open; the caller closes it. */
@@ -865,8 +868,12 @@ test_not_tls(void **state)
 {
 	struct server o = {"server.crt", NULL, SRV_PLAINTEXT, false};
 	struct client c;
-	const char   *parts[] = {"TLS handshake failed", "speaking TLS",
+	const char   *parts[] = {"TLS handshake failed",
+            "the server probably speaks plain SMTP first: then set tls = "
+            "starttls",
             NULL};
+	const char   *on_587[] = {"TLS handshake failed",
+            "the server speaks plain SMTP first: set tls = starttls", NULL};
 	const char   *after_starttls[] = {"TLS handshake failed", NULL};
 
 	(void)state;
@@ -874,6 +881,11 @@ test_not_tls(void **state)
 	client_init(&c);
 	c.acct.tls = ACCOUNT_TLS_ON;
 	expect_failure(&c, &o, EX_UNAVAILABLE, parts);
+	/* on a port that speaks plain text first, it is the account */
+	client_init(&c);
+	c.acct.tls = ACCOUNT_TLS_ON;
+	c.acct.port = 587;
+	expect_failure(&c, &o, EX_CONFIG, on_587);
 	client_init(&c);
 	c.acct.tls = ACCOUNT_TLS_STARTTLS;
 	expect_failure(&c, &o, EX_UNAVAILABLE, after_starttls);
@@ -1122,11 +1134,12 @@ test_describe_chain(void **state)
 	assert_non_null(strstr(s, "certificate 1:\n"));
 	assert_non_null(strstr(s, "  not after: 2099-12-31T23:59:59Z\n"));
 	fingerprint("server.crt", true, fp);
-	snprintf(want, sizeof(want), "  sha256: %s\n", fp);
+	snprintf(want, sizeof(want), "  tls_fingerprint = sha256:%s\n", fp);
 	assert_non_null(strstr(s, want));
 
 	buf_reset(&out);
-	assert_int_equal(tls_describe_chain(&c.t, true, &out, &err), 0);
+	assert_int_equal(
+	    mailsub_tls_module.describe_chain(&c.t, true, &out, &err), 0);
 	s = buf_str(&out);
 	assert_true(s[0] == '[' && s[strlen(s) - 1] == ']');
 	assert_non_null(
@@ -1177,6 +1190,22 @@ remove_pki(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
+/* The module's one export: this build's ABI and version, the entry
+ * points of tls.c, and what the loader hands out in the unit tests. */
+static void
+test_module_struct(void **state)
+{
+	struct error err;
+
+	(void)state;
+	assert_int_equal(mailsub_tls_module.head.abi, TLS_MODULE_ABI);
+	assert_string_equal(mailsub_tls_module.head.version, PACKAGE_VERSION);
+	assert_true(mailsub_tls_module.upgrade == tls_upgrade);
+	assert_true(mailsub_tls_module.describe_chain == tls_describe_chain);
+	error_clear(&err);
+	assert_ptr_equal(tlsmod_tls(&err), &mailsub_tls_module);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1205,6 +1234,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_fatal_alert_mid_session),
 		cmocka_unit_test(test_renegotiation_refused),
 		cmocka_unit_test(test_describe_chain),
+		cmocka_unit_test(test_module_struct),
 	};
 
 	(void)argc;
