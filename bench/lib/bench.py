@@ -659,9 +659,10 @@ def main():
             shutil.rmtree(cache_dir, ignore_errors=True)
 
     def scenario(key, title, margs, rargs, stdin, runs, loop=1,
-                 warmup=None, eargs=None, **kw):
-        """eargs: esmtp's whole command, or None to leave it out."""
-        if not want(key):
+                 warmup=None, eargs=None, chosen=False, **kw):
+        """eargs: esmtp's whole command, or None to leave it out; chosen:
+        the caller has applied --only already (a group name)."""
+        if not chosen and not want(key):
             return None
         log("%s: %s (%d runs%s)" % (key, title, runs,
                                    ", %d invocations each" % loop
@@ -777,7 +778,8 @@ def main():
                 r = scenario(k, "%s, %s, recipient %s" % (
                     title, lname, "in argv" if variant == "argv" else
                     "from the header (-t)"), acct_args + vargs,
-                    acct_args + vargs, p, runs, warmup=0, eargs=ea)
+                    acct_args + vargs, p, runs, warmup=0, eargs=ea,
+                    chosen=True)
                 if r:
                     r.bytes = os.path.getsize(p)
                     r.link = link
