@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The streaming loop: one thread, poll(2) on the input and (on a plain
  * link) the socket.  The spool is the buffer between them: a block read

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Sending a message while it is still being read (mailsub(1), STREAMING):
  * the input goes into the spool as always, and what the spool holds goes

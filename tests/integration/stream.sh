@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Sending a large message while it is read (mailsub(1), STREAMING): the
 # message arrives intact, without SIZE=; a slow producer gets no connection
 # before its input ends; what stops a stream (the input slowing down,
