@@ -6,17 +6,21 @@
  */
 #include "autoconfig.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "account.h"
 #include "conn.h"
 #include "error.h"
 #include "fdio.h"
 #include "interrupt.h"
+#include "net.h"
 
 void
 conn_init(struct conn *c, const struct transport *t, int timeout_ms)
@@ -40,6 +44,8 @@ conn_free(struct conn *c)
 	buf_wipe(&c->wbuf);
 	secure_wipe(c->rbuf, sizeof(c->rbuf));
 	c->rpos = c->rlen = 0;
+	free(c->fbuf);
+	c->fbuf = NULL;
 }
 
 void
@@ -253,6 +259,88 @@ conn_write_direct(struct conn *c, const void *p, size_t n, struct error *err)
 	if (conn_flush(c, err) == -1)
 		return -1;
 	return send_bytes(c, p, n, err);
+}
+
+/* The blocks conn_send_file reads where it must copy: large, so that a
+ * TLS link gets full records, few at a time. */
+#define FILE_BLOCK (256 * 1024)
+
+static int
+read_file(int fd, char *p, size_t n, off_t off, struct error *err)
+{
+	while (n > 0) {
+		ssize_t r = pread(fd, p, n, off);
+
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			return error_set(err, EX_IOERR,
+			    "reading the spool file: %s", strerror(errno));
+		if (r == 0)
+			return error_set(err, EX_IOERR,
+			    "the spool file is %zu bytes shorter than recorded",
+			    n);
+		p += r;
+		n -= (size_t)r;
+		off += r;
+	}
+	return 0;
+}
+
+ssize_t
+conn_send_file(
+    struct conn *c, int fd, off_t off, size_t n, bool wait, struct error *err)
+{
+	size_t done = 0;
+	int ms;
+
+	if (conn_flush(c, err) == -1)
+		return -1;
+	while (c->t.send_file != NULL && done < n) {
+		off_t pos = off + (off_t)done;
+		ssize_t w;
+
+		if (step_timeout(c, &ms, err) == -1)
+			return -1;
+		w = c->t.send_file(c->t.ctx, fd, &pos, n - done, wait, ms, err);
+		if (w == -2) {
+			/* Not this file: the copying path from here on. */
+			c->t.send_file = NULL;
+			break;
+		}
+		if (w < 0) {
+			step_failed(c, err);
+			return -1;
+		}
+		c->bytes_out += (unsigned long long)w;
+		done += (size_t)w;
+		if (!wait)
+			return (ssize_t)done;
+	}
+	if (done == n)
+		return (ssize_t)done;
+	if (c->fbuf == NULL && (c->fbuf = malloc(FILE_BLOCK)) == NULL)
+		return error_set(err, EX_OSERR, "out of memory");
+	while (done < n) {
+		size_t want = n - done < FILE_BLOCK ? n - done : FILE_BLOCK;
+
+		if (read_file(fd, c->fbuf, want, off + (off_t)done, err) ==
+			-1 ||
+		    send_bytes(c, c->fbuf, want, err) == -1)
+			return -1;
+		done += want;
+		if (!wait)
+			break;
+	}
+	return (ssize_t)done;
+}
+
+int
+conn_send_file_fd(const struct conn *c)
+{
+	if (c->t.send_file == NULL)
+		return -1;
+	return net_transport_get_fd(&c->t);
 }
 
 /* Send the command line in small (len bytes, room for two more): the

@@ -46,6 +46,17 @@ struct transport {
 	    struct error *err);
 	const struct tls_info *(*tls_info)(void *ctx);
 	void (*close)(void *ctx);
+	/*
+	 * Optional: send up to n bytes of the file fd from *off (advanced)
+	 * without copying them through user space (sendfile(2) on a
+	 * socket).  Without wait it never blocks: 0 when the link is full.
+	 * With wait it waits up to timeout_ms for room.  Returns the bytes
+	 * sent, -1 with err set, or -2 (err untouched) when this file cannot
+	 * be sent that way.  NULL where bytes must pass through the
+	 * transport (TLS, the test scripts).
+	 */
+	ssize_t (*send_file)(void *ctx, int fd, off_t *off, size_t n, bool wait,
+	    int timeout_ms, struct error *err);
 	void *ctx;
 };
 
@@ -74,6 +85,7 @@ struct conn {
 	long long          deadline_ms;    /* CLOCK_MONOTONIC milliseconds */
 	long long          deadline_total; /* the span it was set for, ms */
 	unsigned long long deadline_bytes; /* bytes_out when it was set */
+	char              *fbuf; /* conn_send_file without send_file */
 };
 
 /* Take ownership of transport t. */
@@ -122,6 +134,19 @@ int conn_flush(struct conn *c, struct error *err)
 /* Write a large block directly after flushing what is queued. */
 int conn_write_direct(struct conn *c, const void *p, size_t n,
     struct error *err) __attribute__((warn_unused_result));
+
+/*
+ * Send n bytes of the file fd from offset off (the spool, in wire form)
+ * after what is queued: with the transport's send_file where it has one,
+ * else read and written in large blocks.  With wait, all n bytes or -1.
+ * Without wait, what the link takes now (0 when it is full) where the
+ * transport can tell, else one block; the bytes sent or -1.
+ */
+ssize_t conn_send_file(struct conn *c, int fd, off_t off, size_t n, bool wait,
+    struct error *err);
+/* Whether conn_send_file can go on without blocking (a socket that says
+ * when it has room), and the descriptor to poll for POLLOUT, else -1. */
+int conn_send_file_fd(const struct conn *c);
 
 /* Upgrade to TLS.  Fails with EX_PROTOCOL if the server already sent bytes
  * that were not read (STARTTLS response injection, CVE-2011-0411). */

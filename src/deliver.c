@@ -27,6 +27,7 @@
 #include "override.h"
 #include "queue.h"
 #include "relay.h"
+#include "stream.h"
 #include "submit.h"
 #include "sysmode.h"
 
@@ -484,6 +485,7 @@ submit(struct delivery *d, struct error *err)
 		relay_close(&relay);
 		return -1;
 	}
+	memset(&src, 0, sizeof(src));
 	src.fd = d->msg.fd;
 	src.offset = 0;
 	src.size = d->msg.size;
@@ -581,37 +583,75 @@ sender_from_header(void *arg, const char *from_address,
 	return 0;
 }
 
+/* How the message is read from fd: the options of this run and account;
+ * own is a buffer for the caller's default address. */
+static void
+message_opts(struct delivery *d, int fd, bool stop_at_dot, char *hostname,
+    size_t hostname_size, char *own, size_t own_size,
+    struct message_options *mo)
+{
+	net_local_fqdn(hostname, hostname_size);
+	memset(mo, 0, sizeof(*mo));
+	mo->header.read_recipients = d->opts->read_recipients;
+	mo->stop_at_dot = stop_at_dot;
+	/* The caller's input can be cut short by a signal; -bs hands over
+	 * a message it has received in full. */
+	mo->interruptible = fd == STDIN_FILENO;
+	mo->header.envelope_from = d->sender;
+	mo->header.full_name = d->opts->full_name;
+	mo->header.passwd_name = true;
+	mo->header.hostname = hostname;
+	mo->header.acct = d->acct;
+	mo->header.aliases = d->aliases;
+	if (sysmode_restricted()) {
+		mo->header.sender_ok = header_sender_ok;
+		mo->header.sender_ok_arg = d;
+		mo->header.own_address = own_address(d, own, own_size);
+	}
+	if (d->opts->read_envelope_from) {
+		mo->choose_sender = sender_from_header;
+		mo->choose_sender_arg = d;
+	}
+}
+
+/* The -t recipients joined to the others (once), and the whole set
+ * checked: EX_DATAERR when there is none or one is bad.  A failure
+ * leaves the set as it was, to be checked again. */
+static int
+recipients_ready(struct delivery *d, struct error *err)
+{
+	size_t i;
+
+	if (!d->header_rcpts_added) {
+		for (i = 0; i < d->msg.header_rcpts.n; i++)
+			if (address_list_add(&d->rcpts,
+				d->msg.header_rcpts.addrs[i], err) == -1)
+				return -1;
+		d->header_rcpts_added = true;
+	}
+	if (d->rcpts.n == 0)
+		return error_set(err, EX_DATAERR,
+		    "no recipients: the message has no "
+		    "To, Cc or Bcc and none were given as arguments");
+	for (i = d->rcpts_checked; i < d->rcpts.n; i++)
+		if (address_check_envelope(d->rcpts.addrs[i], err) == -1) {
+			err->exit_code = EX_DATAERR;
+			return -1;
+		}
+	d->rcpts_checked = d->rcpts.n;
+	return 0;
+}
+
 int
 delivery_read(struct delivery *d, int fd, bool stop_at_dot, struct error *err)
 {
 	struct message_options mo;
 	char hostname[256], spool_dir[4096], own[512];
-	size_t i;
 
 	if (queue_prepare(d->acct->queue_dir, err) == -1)
 		return -1;
-	net_local_fqdn(hostname, sizeof(hostname));
-	memset(&mo, 0, sizeof(mo));
-	mo.header.read_recipients = d->opts->read_recipients;
-	mo.stop_at_dot = stop_at_dot;
-	/* The caller's input can be cut short by a signal; -bs hands over
-	 * a message it has received in full. */
-	mo.interruptible = fd == STDIN_FILENO;
-	mo.header.envelope_from = d->sender;
-	mo.header.full_name = d->opts->full_name;
-	mo.header.passwd_name = true;
-	mo.header.hostname = hostname;
-	mo.header.acct = d->acct;
-	mo.header.aliases = d->aliases;
-	if (sysmode_restricted()) {
-		mo.header.sender_ok = header_sender_ok;
-		mo.header.sender_ok_arg = d;
-		mo.header.own_address = own_address(d, own, sizeof(own));
-	}
-	if (d->opts->read_envelope_from) {
-		mo.choose_sender = sender_from_header;
-		mo.choose_sender_arg = d;
-	}
+	message_opts(d, fd, stop_at_dot, hostname, sizeof(hostname), own,
+	    sizeof(own), &mo);
 	snprintf(spool_dir, sizeof(spool_dir), "%s/tmp", d->acct->queue_dir);
 
 	if (d->opts->compose.print) {
@@ -632,44 +672,18 @@ delivery_read(struct delivery *d, int fd, bool stop_at_dot, struct error *err)
 		return -1;
 	}
 	d->msg_read = true;
-	for (i = 0; i < d->msg.header_rcpts.n; i++)
-		if (address_list_add(
-			&d->rcpts, d->msg.header_rcpts.addrs[i], err) == -1) {
-			keep_message(d, QUEUE_AREA_FAILED, err);
-			return -1;
-		}
-	if (d->rcpts.n == 0) {
-		error_set(err, EX_DATAERR,
-		    "no recipients: the message has no "
-		    "To, Cc or Bcc and none were given as arguments");
+	if (recipients_ready(d, err) == -1) {
 		keep_message(d, QUEUE_AREA_FAILED, err);
 		return -1;
 	}
-	for (i = d->rcpts_checked; i < d->rcpts.n; i++)
-		if (address_check_envelope(d->rcpts.addrs[i], err) == -1) {
-			err->exit_code = EX_DATAERR;
-			keep_message(d, QUEUE_AREA_FAILED, err);
-			return -1;
-		}
-	d->rcpts_checked = d->rcpts.n;
 	return 0;
 }
 
-int
-delivery_send(struct delivery *d, struct error *err)
+/* After a failed submission: kept in new/ or failed/, and the exit
+ * status (on_tempfail = queue-ok makes a queued one a success). */
+static int
+delivery_failed(struct delivery *d, struct error *err)
 {
-	if (d->opts->delivery == CLI_DELIVERY_QUEUE) {
-		error_set(err, EX_TEMPFAIL, "queued on request (-odq)");
-		keep_message(d, QUEUE_AREA_NEW, err);
-		if (err->exit_code != EX_TEMPFAIL)
-			return -1;
-		error_clear(err);
-		return 0;
-	}
-	if (submit(d, err) == 0) {
-		d->status = "sent";
-		return 0;
-	}
 	if (!error_is_temporary(err->exit_code)) {
 		keep_message(d, QUEUE_AREA_FAILED, err);
 		return -1;
@@ -688,9 +702,190 @@ delivery_send(struct delivery *d, struct error *err)
 }
 
 int
+delivery_send(struct delivery *d, struct error *err)
+{
+	if (d->opts->delivery == CLI_DELIVERY_QUEUE) {
+		error_set(err, EX_TEMPFAIL, "queued on request (-odq)");
+		keep_message(d, QUEUE_AREA_NEW, err);
+		if (err->exit_code != EX_TEMPFAIL)
+			return -1;
+		error_clear(err);
+		return 0;
+	}
+	if (submit(d, err) == 0) {
+		d->status = "sent";
+		return 0;
+	}
+	return delivery_failed(d, err);
+}
+
+/* ---- streaming (mailsub(1), STREAMING) ----------------------------- */
+
+/* Only a message read from stdin and sent right away may be sent while
+ * it is read; not one a person types (the input is slow), composed, or
+ * queued. */
+static bool
+may_stream(const struct delivery *d, bool stop_at_dot)
+{
+	const struct options *o = d->opts;
+
+	return !stop_at_dot && o->delivery == CLI_DELIVERY_INTERACTIVE &&
+	       !o->compose.active && !o->compose.print;
+}
+
+/* The transaction of a message still being read; err as submit(). */
+static int
+stream_submit(struct delivery *d, struct stream *st, struct error *err)
+{
+	struct relay relay;
+	struct envelope env;
+	struct message_source src;
+	struct submit_result res;
+	const struct smtp_caps *caps;
+	int rc;
+
+	log_verbose("the input comes fast: sending the message while it is "
+		    "read");
+	if (relay_open(&relay, d->acct, d->opts->verbose, err) == -1) {
+		snprintf(d->where, sizeof(d->where), "%s", relay.where);
+		delivery_hint(d, &relay, relay.failed_phase, err);
+		return -1;
+	}
+	snprintf(d->where, sizeof(d->where), "%s", relay.where);
+	caps = &relay.session.caps;
+	if (envelope_build(&env, d->sender, d->rcpts.addrs, d->rcpts.n, &d->msg,
+		d->opts, d->acct, err) == -1) {
+		relay_close(&relay);
+		return -1;
+	}
+	/* What the rest holds is not known: 8-bit data is announced where
+	 * it may be (RFC 6152), and the size checked as it grows. */
+	if (d->opts->body_type == NULL)
+		env.body_8bit = (caps->flags & SMTP_CAP_8BITMIME) != 0;
+	st->may_8bit = d->opts->body_type != NULL || env.body_8bit;
+	st->size_limit =
+	    (caps->flags & SMTP_CAP_SIZE) != 0 ? caps->size_limit : 0;
+	memset(&src, 0, sizeof(src));
+	src.fd = d->msg.fd;
+	src.stream = stream_send;
+	src.stream_arg = st;
+	submit_result_init(&res);
+	rc = submit_send(&relay.session, &env, &src, &res, err);
+	if (rc == -1) {
+		error_prefix(err, "%s", relay.where);
+		delivery_hint(d, &relay, res.phase, err);
+	} else
+		snprintf(d->final_reply, sizeof(d->final_reply), "%s",
+		    res.final_reply);
+	if (rc == 0 && res.dsn_ignored)
+		snprintf(d->warning, sizeof(d->warning),
+		    "%s: warning: the "
+		    "server does not offer DSN; delivery status notifications "
+		    "were not requested",
+		    relay.where);
+	if (st->stop == STREAM_FALLBACK)
+		log_verbose("%s: %s: the stream is given up, the message is "
+			    "sent once read",
+		    relay.where, st->why.message);
+	submit_result_free(&res);
+	envelope_free(&env);
+	relay_close(&relay);
+	return rc;
+}
+
+/*
+ * delivery_read() and delivery_send() in one, the sending started before
+ * the end of the input when it comes fast (stream.h); the outcome is the
+ * same as theirs in every case.
+ */
+static int
+delivery_stream(struct delivery *d, struct error *err)
+{
+	struct message_options mo;
+	struct stream st;
+	struct stream_rate rate;
+	struct error outcome;
+	char hostname[256], spool_dir[4096], own[512];
+	bool tried = false, streamed = false;
+	int rc, sent = -1;
+
+	if (queue_prepare(d->acct->queue_dir, err) == -1)
+		return -1;
+	message_opts(d, STDIN_FILENO, false, hostname, sizeof(hostname), own,
+	    sizeof(own), &mo);
+	snprintf(spool_dir, sizeof(spool_dir), "%s/tmp", d->acct->queue_dir);
+	memset(&st, 0, sizeof(st));
+	st.m = &d->msg;
+	st.in_fd = STDIN_FILENO;
+	error_clear(&outcome);
+	if (message_reader_open(
+		STDIN_FILENO, spool_dir, &mo, &d->msg, &st.mr, err) == -1)
+		return -1;
+	stream_rate_init(&rate);
+	while ((rc = message_reader_step(st.mr, err)) == 1) {
+		if (tried || !message_reader_in_body(st.mr) ||
+		    !stream_rate_fast(&rate, d->msg.input_bytes))
+			continue;
+		tried = true;
+		/* Nothing is sent that would be refused at the end anyway:
+		 * that is said once the whole message is read. */
+		if (!message_reader_clean(st.mr) ||
+		    message_reader_flush(st.mr, err) == -1 ||
+		    recipients_ready(d, &outcome) == -1) {
+			if (d->msg.fd < 0) {
+				rc = -1;
+				break;
+			}
+			error_clear(&outcome);
+			continue;
+		}
+		streamed = true;
+		sent = stream_submit(d, &st, &outcome);
+		break;
+	}
+	if (rc == -1) {
+		/* Nothing kept: the caller still holds the message. */
+		message_reader_free(st.mr);
+		return -1;
+	}
+	if (streamed)
+		rc = stream_read_rest(&st, err);
+	else
+		rc = message_reader_finish(st.mr, err);
+	message_reader_free(st.mr);
+	if (rc == -1) {
+		if (d->msg.fd < 0)
+			return -1;
+		d->msg_read = true;
+		keep_message(d, QUEUE_AREA_FAILED, err);
+		return -1;
+	}
+	d->msg_read = true;
+	if (recipients_ready(d, err) == -1) {
+		keep_message(d, QUEUE_AREA_FAILED, err);
+		return -1;
+	}
+	if (!streamed || st.stop == STREAM_FALLBACK)
+		return delivery_send(d, err);
+	if (sent == 0) {
+		d->status = "sent";
+		return 0;
+	}
+	if (st.stop == STREAM_OVERSIZE)
+		/* As submit_send() says it for a message of known size. */
+		error_set(err, EX_DATAERR,
+		    "%s: message is %llu bytes, server limit is %llu", d->where,
+		    d->msg.size, st.size_limit);
+	else
+		*err = outcome;
+	return delivery_failed(d, err);
+}
+
+int
 delivery_run_stdin(struct delivery *d, struct error *err)
 {
 	const struct options *o = d->opts;
+	bool stop_at_dot;
 	size_t i;
 
 	if (delivery_select(d, o->envelope_from, err) == -1)
@@ -708,8 +903,10 @@ delivery_run_stdin(struct delivery *d, struct error *err)
 		    "no recipients given (name them as arguments or use -t)");
 	/* Read to EOF unless a person types the message at a terminal
 	 * without -i (mailsub(1), OPTIONS). */
-	if (delivery_read(d, STDIN_FILENO,
-		isatty(STDIN_FILENO) && !o->ignore_dots, err) == -1)
+	stop_at_dot = isatty(STDIN_FILENO) && !o->ignore_dots;
+	if (may_stream(d, stop_at_dot))
+		return delivery_stream(d, err);
+	if (delivery_read(d, STDIN_FILENO, stop_at_dot, err) == -1)
 		return -1;
 	if (o->compose.print)
 		return 0; /* written to stdout instead */

@@ -33,6 +33,7 @@ struct delivery {
 	struct address_list rcpts;
 	/* rcpts[0..rcpts_checked) passed address_check_envelope already. */
 	size_t rcpts_checked;
+	bool header_rcpts_added; /* the -t ones are in rcpts */
 	struct message msg;
 	bool msg_read;
 	char queue_id[QUEUE_ID_MAX];

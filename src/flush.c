@@ -536,6 +536,7 @@ send_one(struct runner *rn, const struct account *acct, struct relay *relay,
 	struct submit_result res;
 	struct error err;
 
+	memset(&src, 0, sizeof(src));
 	src.fd = m->fd;
 	src.offset = m->qf.msg_offset;
 	src.size = m->qf.msg_size;

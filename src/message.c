@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,9 +34,11 @@
 #include "interrupt.h"
 #include "message.h"
 
-/* Large blocks keep the per-byte cost low (bench/RESULTS.md). */
+/* Large blocks keep the per-byte cost low (bench/RESULTS.md).  The wire
+ * form of a block (CRLF, doubled dots) fits the output buffer, so a reader
+ * flushed after every block (message_reader_flush) writes it once. */
 #define READ_BLOCK (64 * 1024)
-#define OUT_BLOCK  (64 * 1024)
+#define OUT_BLOCK  (2 * READ_BLOCK + 1024)
 
 /* RFC 5322 2.1.1: a line is at most 998 characters, so a longer run of
  * field-name characters is body text, not a header field. */
@@ -584,29 +587,67 @@ read_block(int fd, char *p, size_t n, bool interruptible, struct error *err)
 	return -1;
 }
 
-int
-message_read(int in_fd, const char *spool_dir, const struct message_options *mo,
-    struct message *m, struct error *err)
-{
+/* The reader of one message, block by block (message.h). */
+struct message_reader {
 	struct reader r;
-	char id[ID_UNIQUE_MAX];
-	char *in = NULL;
-	struct buf path;
-	unsigned long long limit =
-	    mo->header.acct != NULL ? mo->header.acct->max_message_size : 0;
-	int rc = -1;
+	int in_fd;
+	bool interruptible;
+	char *in;
+	unsigned long long limit;
+};
 
-	memset(&r, 0, sizeof(r));
-	r.mo = mo;
-	r.m = m;
-	r.err = err;
-	r.phase = PHASE_HEADER;
-	r.line_start = true;
-	r.kind = LINE_START;
-	r.lines.data = line_data;
-	r.lines.eol = line_eol;
-	r.lines.arg = &r;
-	buf_init(&r.hdr, HEADER_BLOCK_MAX + 1);
+/* The spool is useless now: the caller still holds the message. */
+static void
+drop_spool(struct message *m)
+{
+	if (m->fd != -1)
+		close(m->fd);
+	m->fd = -1;
+	if (m->spool_path != NULL)
+		unlink(m->spool_path);
+	free(m->spool_path);
+	m->spool_path = NULL;
+}
+
+void
+message_reader_free(struct message_reader *mr)
+{
+	if (mr == NULL)
+		return;
+	buf_free(&mr->r.hdr);
+	free(mr->r.out);
+	free(mr->in);
+	free(mr);
+}
+
+int
+message_reader_open(int in_fd, const char *spool_dir,
+    const struct message_options *mo, struct message *m,
+    struct message_reader **out, struct error *err)
+{
+	struct message_reader *mr;
+	struct reader *r;
+	char id[ID_UNIQUE_MAX];
+	struct buf path;
+
+	*out = NULL;
+	mr = calloc(1, sizeof(*mr));
+	if (mr == NULL)
+		return error_set(err, EX_OSERR, "out of memory");
+	r = &mr->r;
+	r->mo = mo;
+	r->m = m;
+	r->err = err;
+	r->phase = PHASE_HEADER;
+	r->line_start = true;
+	r->kind = LINE_START;
+	r->lines.data = line_data;
+	r->lines.eol = line_eol;
+	r->lines.arg = r;
+	buf_init(&r->hdr, HEADER_BLOCK_MAX + 1);
+	mr->in_fd = in_fd;
+	mr->interruptible = mo->interruptible;
+	mr->limit = mo->header.acct != NULL ? mo->header.acct->max_message_size : 0;
 	m->size = 0;
 	m->input_bytes = 0;
 
@@ -614,6 +655,7 @@ message_read(int in_fd, const char *spool_dir, const struct message_options *mo,
 	buf_init(&path, 4096 + ID_UNIQUE_MAX);
 	if (buf_printf(&path, err, "%s/spool-%s", spool_dir, id) == -1) {
 		buf_free(&path);
+		message_reader_free(mr);
 		return -1;
 	}
 	m->fd = open(path.data,
@@ -622,61 +664,136 @@ message_read(int in_fd, const char *spool_dir, const struct message_options *mo,
 		error_set(err, EX_CANTCREAT, "cannot create spool file %s: %s",
 		    path.data, strerror(errno));
 		buf_free(&path);
+		message_reader_free(mr);
 		return -1;
 	}
 	m->spool_path = buf_detach(&path);
 
-	in = malloc(READ_BLOCK);
-	r.out = malloc(OUT_BLOCK);
-	if (in == NULL || r.out == NULL) {
+	mr->in = malloc(READ_BLOCK);
+	r->out = malloc(OUT_BLOCK);
+	if (mr->in == NULL || r->out == NULL) {
 		error_set(err, EX_OSERR, "out of memory");
+		drop_spool(m);
+		message_reader_free(mr);
+		return -1;
+	}
+	*out = mr;
+	return 0;
+}
+
+int
+message_reader_step(struct message_reader *mr, struct error *err)
+{
+	struct reader *r = &mr->r;
+	struct message *m = r->m;
+	ssize_t got;
+
+	if (r->phase == PHASE_STOPPED)
+		return 0;
+	r->err = err;
+	got = read_block(mr->in_fd, mr->in, READ_BLOCK, mr->interruptible, err);
+	if (got < 0)
+		goto hard;
+	if (got == 0)
+		return 0;
+	m->input_bytes += (unsigned long long)got;
+	if (message_lines_feed(&r->lines, mr->in, (size_t)got) == -1)
+		goto hard;
+	/* Checked while reading: an endless input (--attach /dev/zero)
+	 * must not fill the disk.  Nothing was accepted yet, so nothing is
+	 * kept. */
+	if (mr->limit > 0 && m->size > mr->limit) {
+		error_set(err, EX_DATAERR,
+		    "the message is larger than max_message_size (%llu "
+		    "bytes); stopped reading, nothing was sent or kept",
+		    mr->limit);
 		goto hard;
 	}
-	while (r.phase != PHASE_STOPPED) {
-		ssize_t got =
-		    read_block(in_fd, in, READ_BLOCK, mo->interruptible, err);
-
-		if (got < 0)
-			goto hard;
-		if (got == 0)
-			break;
-		m->input_bytes += (unsigned long long)got;
-		if (message_lines_feed(&r.lines, in, (size_t)got) == -1)
-			goto hard;
-		/* Checked while reading: an endless input (--attach
-		 * /dev/zero) must not fill the disk.  Nothing was accepted
-		 * yet, so nothing is kept. */
-		if (limit > 0 && m->size > limit) {
-			error_set(err, EX_DATAERR,
-			    "the message is larger than max_message_size "
-			    "(%llu bytes); stopped reading, nothing was sent "
-			    "or kept",
-			    limit);
-			goto hard;
-		}
-	}
-	if (finish_input(&r) == -1)
-		goto hard;
-
-	if (r.failed_content) {
-		*err = r.content;
-	} else if (m->has_nul) {
-		/* tests/FAULTS.md 14: refused, never silently truncated. */
-		error_set(err, EX_DATAERR, "message contains NUL bytes");
-	} else {
-		rc = 0;
-	}
-	goto out;
+	return r->phase == PHASE_STOPPED ? 0 : 1;
 hard:
-	/* The spool is useless now: the caller still holds the message. */
-	close(m->fd);
-	m->fd = -1;
-	unlink(m->spool_path);
-	free(m->spool_path);
-	m->spool_path = NULL;
-out:
-	buf_free(&r.hdr);
-	free(r.out);
-	free(in);
+	drop_spool(m);
+	return -1;
+}
+
+int
+message_reader_drain(struct message_reader *mr, int max_ms, struct error *err)
+{
+	long long t0 = fdio_now_ms();
+	int rc;
+
+	/* The signal is caught already: the reads must not see it. */
+	mr->interruptible = false;
+	for (;;) {
+		struct pollfd pfd = {.fd = mr->in_fd, .events = POLLIN};
+
+		if (fdio_now_ms() - t0 > max_ms || poll(&pfd, 1, 0) != 1) {
+			interrupt_input_error(err);
+			drop_spool(mr->r.m);
+			return -1;
+		}
+		if ((rc = message_reader_step(mr, err)) != 1)
+			return rc;
+	}
+}
+
+bool
+message_reader_in_body(const struct message_reader *mr)
+{
+	return mr->r.phase == PHASE_BODY;
+}
+
+bool
+message_reader_clean(const struct message_reader *mr)
+{
+	return !mr->r.failed_content && !mr->r.m->has_nul;
+}
+
+int
+message_reader_flush(struct message_reader *mr, struct error *err)
+{
+	mr->r.err = err;
+	if (out_flush(&mr->r) == -1) {
+		drop_spool(mr->r.m);
+		return -1;
+	}
+	return 0;
+}
+
+int
+message_reader_finish(struct message_reader *mr, struct error *err)
+{
+	struct reader *r = &mr->r;
+	struct message *m = r->m;
+
+	r->err = err;
+	if (finish_input(r) == -1) {
+		drop_spool(m);
+		return -1;
+	}
+	if (r->failed_content) {
+		*err = r->content;
+		return -1;
+	}
+	if (m->has_nul) {
+		/* tests/FAULTS.md 14: refused, never silently truncated. */
+		return error_set(err, EX_DATAERR, "message contains NUL bytes");
+	}
+	return 0;
+}
+
+int
+message_read(int in_fd, const char *spool_dir, const struct message_options *mo,
+    struct message *m, struct error *err)
+{
+	struct message_reader *mr;
+	int rc;
+
+	if (message_reader_open(in_fd, spool_dir, mo, m, &mr, err) == -1)
+		return -1;
+	while ((rc = message_reader_step(mr, err)) == 1)
+		;
+	if (rc == 0)
+		rc = message_reader_finish(mr, err);
+	message_reader_free(mr);
 	return rc;
 }

@@ -72,6 +72,35 @@ int message_read(int in_fd, const char *spool_dir,
     const struct message_options *mo, struct message *m, struct error *err);
 
 /*
+ * message_read() a block at a time, for a caller that sends the message
+ * while it is still arriving (mailsub(1), STREAMING).  open creates the
+ * spool; step reads one block (one read(2)) and spools it: 1 more may
+ * come, 0 the input ended, -1 a hard error (read or spool error, over
+ * max_message_size: the spool is gone, m->fd -1).  flush writes what is
+ * buffered, so that the spool file holds all m->size bytes read so far.
+ * finish, after step returned 0, ends the last line and returns what
+ * message_read() returns.  free releases the reader (not the spool).
+ */
+struct message_reader;
+
+int message_reader_open(int in_fd, const char *spool_dir,
+    const struct message_options *mo, struct message *m,
+    struct message_reader **mr, struct error *err);
+int message_reader_step(struct message_reader *mr, struct error *err);
+int message_reader_flush(struct message_reader *mr, struct error *err);
+int message_reader_finish(struct message_reader *mr, struct error *err);
+void message_reader_free(struct message_reader *mr);
+/* After a signal (interrupt.h): step on while the input has more ready at
+ * once, for at most max_ms; 0 the input ended, -1 it would have to wait
+ * (EX_IOERR as for a signal before the end) or failed, the spool gone. */
+int message_reader_drain(
+    struct message_reader *mr, int max_ms, struct error *err);
+/* The header block is over (processed: -t recipients known, Bcc gone). */
+bool message_reader_in_body(const struct message_reader *mr);
+/* No content error so far (header, NUL bytes). */
+bool message_reader_clean(const struct message_reader *mr);
+
+/*
  * The line rule of every message mailsub reads, from stdin (message_read)
  * and in -bs DATA (smtpd.c) alike: LF and CRLF end a line, a lone CR is a
  * space, so nothing but CRLF can end a line on the wire.  The input comes

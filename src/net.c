@@ -6,6 +6,7 @@
 #include "autoconfig.h"
 
 #include <sys/types.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -36,6 +37,7 @@ struct sock {
 	int out_fd;
 	bool in_is_socket;
 	bool out_is_socket;
+	bool out_nonblock; /* O_NONBLOCK set by sock_send_file */
 };
 
 /* poll() for one descriptor: 1 ready, 0 timed out, -1 with errno (EINTR:
@@ -152,6 +154,58 @@ sock_write(
 	return 0;
 }
 
+/*
+ * The spool straight from the page cache to the socket: no copy through
+ * user space.  sendfile(2) has no MSG_DONTWAIT, so the socket is made
+ * non-blocking (every other step polls first and copes); a peer that
+ * closed is EPIPE, SIGPIPE being ignored (main.c).
+ */
+static ssize_t
+sock_send_file(void *ctx, int fd, off_t *off, size_t n, bool wait,
+    int timeout_ms, struct error *err)
+{
+	struct sock *s = ctx;
+
+	if (!s->out_nonblock) {
+		int fl = fcntl(s->out_fd, F_GETFL);
+
+		if (fl == -1 ||
+		    fcntl(s->out_fd, F_SETFL, fl | O_NONBLOCK) == -1)
+			return -2;
+		s->out_nonblock = true;
+	}
+	for (;;) {
+		ssize_t w = sendfile(s->out_fd, fd, off, n);
+		int rc;
+
+		if (w > 0)
+			return w;
+		if (w == 0)
+			return error_set(err, EX_IOERR,
+			    "the spool file is shorter than recorded");
+		if (errno == EINTR)
+			continue;
+		if (errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)
+			return -2;
+		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			if (errno == EPIPE || errno == ECONNRESET)
+				return error_set(err, EX_TEMPFAIL,
+				    "connection closed by server");
+			return error_set(err, EX_TEMPFAIL, "write error: %s",
+			    strerror(errno));
+		}
+		if (!wait)
+			return 0;
+		rc = wait_fd(s->out_fd, POLLOUT, timeout_ms);
+		if (rc == 0)
+			return error_set(err, EX_TEMPFAIL,
+			    "timed out after %d s sending to the server",
+			    (timeout_ms + 999) / 1000);
+		if (rc == -1)
+			return wait_error(err);
+	}
+}
+
 static const struct tls_info *
 sock_tls_info(void *ctx)
 {
@@ -203,6 +257,8 @@ net_transport_fd(int in_fd, int out_fd, struct transport *t, struct error *err)
 	t->starttls = NULL;
 	t->tls_info = sock_tls_info;
 	t->close = sock_close;
+	/* Only on a socket: the caller's pipes keep their flags (-bs). */
+	t->send_file = s->out_is_socket ? sock_send_file : NULL;
 	t->ctx = s;
 	return 0;
 }

@@ -17,9 +17,6 @@
 #include "error.h"
 #include "smtp.h"
 
-/* Spool reads for DATA: large enough that the per-call cost vanishes,
- * small enough to keep the resident size flat. */
-#define SMTP_DATA_BLOCK 65536
 /* RFC 3030 2: a BDAT chunk may have any size; each costs a round trip,
  * so make them large. */
 #define SMTP_BDAT_CHUNK (1024 * 1024)
@@ -406,43 +403,28 @@ read_spool(int fd, char *p, size_t n, off_t off, struct error *err)
 	return 0;
 }
 
-int
-smtp_send_data(struct conn *c, int fd, off_t offset, unsigned long long size,
-    struct error *err)
+/* The last two bytes of a message of size bytes ending in p[n - 1]
+ * (n >= size when size < 2). */
+static void
+tail_of(const char *p, size_t n, unsigned long long size, char tail[2])
 {
-	char *block;
-	unsigned long long left = size;
-	char tail[2] = {'\r', '\n'};
-	int rc = 0;
-
-	block = malloc(SMTP_DATA_BLOCK);
-	if (block == NULL)
-		return error_set(err, EX_OSERR, "out of memory");
-	while (left > 0) {
-		size_t want =
-		    left < SMTP_DATA_BLOCK ? (size_t)left : SMTP_DATA_BLOCK;
-
-		if (read_spool(fd, block, want, offset, err) == -1 ||
-		    conn_write(c, block, want, err) == -1) {
-			rc = -1;
-			break;
-		}
-		if (want >= 2) {
-			tail[0] = block[want - 2];
-			tail[1] = block[want - 1];
-		} else {
-			tail[0] = tail[1];
-			tail[1] = block[0];
-		}
-		offset += (off_t)want;
-		left -= want;
+	tail[0] = '\r';
+	tail[1] = '\n';
+	if (size >= 2) {
+		tail[0] = p[n - 2];
+		tail[1] = p[n - 1];
+	} else if (size == 1) {
+		tail[0] = '\n';
+		tail[1] = p[n - 1];
 	}
-	free(block);
-	if (rc == -1)
-		return -1;
-	/* RFC 5321 4.1.1.4: the terminator is CRLF.CRLF; a spool that does
-	 * not end in CRLF (it always should) must not glue the dot to the
-	 * last line. */
+}
+
+/* RFC 5321 4.1.1.4: the terminator is CRLF.CRLF; a spool that does not
+ * end in CRLF (it always should) must not glue the dot to the last
+ * line. */
+static int
+end_data(struct conn *c, const char tail[2], struct error *err)
+{
 	if (tail[0] != '\r' || tail[1] != '\n')
 		if (conn_write(c, "\r\n", 2, err) == -1)
 			return -1;
@@ -451,6 +433,49 @@ smtp_send_data(struct conn *c, int fd, off_t offset, unsigned long long size,
 	if (conn_write(c, ".\r\n", 3, err) == -1)
 		return -1;
 	return conn_flush(c, err);
+}
+
+int
+smtp_send_data(struct conn *c, int fd, off_t offset, unsigned long long size,
+    struct error *err)
+{
+	char tail[2];
+	char *block;
+	int rc;
+
+	/* A message that fits the write buffer leaves with its dot in one
+	 * write (one segment, nothing for Nagle to hold); a larger one goes
+	 * from the spool to the link, by sendfile(2) where it can be. */
+	if (size > CONN_WRITE_BUFFER - 5) {
+		if (conn_send_file(c, fd, offset, (size_t)size, true, err) == -1)
+			return -1;
+		return smtp_send_data_end(c, fd, offset, size, err);
+	}
+	block = malloc(size > 0 ? (size_t)size : 1);
+	if (block == NULL)
+		return error_set(err, EX_OSERR, "out of memory");
+	rc = read_spool(fd, block, (size_t)size, offset, err);
+	if (rc == 0)
+		rc = conn_write(c, block, (size_t)size, err);
+	tail_of(block, (size_t)size, size, tail);
+	free(block);
+	if (rc == -1)
+		return -1;
+	return end_data(c, tail, err);
+}
+
+int
+smtp_send_data_end(struct conn *c, int fd, off_t offset,
+    unsigned long long size, struct error *err)
+{
+	char last[2], tail[2];
+	size_t n = size >= 2 ? 2 : (size_t)size;
+
+	if (n > 0 &&
+	    read_spool(fd, last, n, offset + (off_t)(size - n), err) == -1)
+		return -1;
+	tail_of(last, n, size, tail);
+	return end_data(c, tail, err);
 }
 
 /* Undo dot-stuffing in place: BDAT carries the message as it is (RFC 3030

@@ -92,6 +92,10 @@ bool smtp_caps_has_auth(const struct smtp_caps *caps, const char *mech);
  */
 int smtp_send_data(struct conn *c, int fd, off_t offset,
     unsigned long long size, struct error *err);
+/* The end of DATA after the size bytes at offset were sent: CRLF if they
+ * do not end in one, then ".". */
+int smtp_send_data_end(struct conn *c, int fd, off_t offset,
+    unsigned long long size, struct error *err);
 int smtp_send_bdat(struct conn *c, int fd, off_t offset,
     unsigned long long size, struct error *err);
 

@@ -464,8 +464,10 @@ mail_params(struct submit_session *s, const struct envelope *env,
 {
 	unsigned flags = s->caps.flags;
 
-	/* RFC 1870 6: declare the size so the server can refuse early. */
-	if ((flags & SMTP_CAP_SIZE) &&
+	/* RFC 1870 6: declare the size so the server can refuse early; a
+	 * message still being read has none yet, and the parameter is
+	 * optional. */
+	if ((flags & SMTP_CAP_SIZE) && msg->stream == NULL &&
 	    buf_printf(p, err, " SIZE=%llu", msg->size) == -1)
 		return -1;
 	/* RFC 6152: without 8BITMIME we send anyway (most servers pass 8-bit
@@ -618,7 +620,11 @@ transaction(struct submit_session *s, const struct envelope *env,
 	struct buf rp;
 	char mail_what[SMTP_COMMAND_LINE_MAX], what[400];
 	bool pipelining = (s->caps.flags & SMTP_CAP_PIPELINING) != 0;
-	bool chunking = (s->caps.flags & SMTP_CAP_CHUNKING) != 0;
+	/* BDAT would need the spool un-stuffed on the way: a message
+	 * streamed from the spool goes as DATA, which every server takes
+	 * (RFC 3030 2). */
+	bool chunking =
+	    (s->caps.flags & SMTP_CAP_CHUNKING) != 0 && msg->stream == NULL;
 	bool data_pipelined = pipelining && !chunking;
 	int data_code = 0, rc = -1, k;
 	size_t i;
@@ -779,8 +785,20 @@ transaction(struct submit_session *s, const struct envelope *env,
 		}
 		if (in_step(s, "DATA", err) == -1)
 			goto out;
-		if (smtp_send_data(
-			s->conn, msg->fd, msg->offset, msg->size, err) == -1) {
+		if (msg->stream != NULL) {
+			unsigned long long size = 0;
+
+			/* No dot after a stream that stopped: the link goes,
+			 * and the server drops the transaction. */
+			if (msg->stream(msg->stream_arg, s->conn, &size, err) ==
+				-1 ||
+			    smtp_send_data_end(
+				s->conn, msg->fd, msg->offset, size, err) == -1) {
+				io_failed(s, "DATA", err);
+				goto out;
+			}
+		} else if (smtp_send_data(s->conn, msg->fd, msg->offset,
+			       msg->size, err) == -1) {
 			io_failed(s, "DATA", err);
 			goto out;
 		}
@@ -924,9 +942,10 @@ send_envelope(struct submit_session *s, const struct envelope *env,
 	if (env->n_rcpts == 0)
 		return error_set(err, EX_DATAERR, "no recipients");
 	s->phase = SUBMIT_PHASE_MAIL;
-	/* RFC 1870 6.1: better refused here than after sending it all. */
+	/* RFC 1870 6.1: better refused here than after sending it all (a
+	 * stream checks as it goes). */
 	if ((s->caps.flags & SMTP_CAP_SIZE) && s->caps.size_limit > 0 &&
-	    msg->size > s->caps.size_limit) {
+	    msg->stream == NULL && msg->size > s->caps.size_limit) {
 		res->phase = s->phase;
 		return error_set(err, EX_DATAERR,
 		    "message is %llu bytes, server limit is %llu", msg->size,

@@ -42,6 +42,17 @@ struct message_source {
 	int                fd;
 	off_t              offset;
 	unsigned long long size;
+	/*
+	 * A message still being read (mailsub(1), STREAMING): its size is
+	 * not known, so no SIZE= is declared and DATA is used even where
+	 * CHUNKING is offered.  After the 354, stream() sends the message
+	 * from offset, all of it, reading the rest as it comes, and sets
+	 * *size; then the final dot follows.  -1 (err set) ends the session
+	 * without the final dot, so the server discards what it got.
+	 */
+	int (*stream)(void *arg, struct conn *c, unsigned long long *size,
+	    struct error *err);
+	void *stream_arg;
 };
 
 struct submit_session {

@@ -11,11 +11,11 @@
 # Build: build-essential autoconf automake pkg-config libgnutls28-dev
 # libgsasl-dev libiniparser-dev libmagic-dev python3 (the demo's server).
 # Tests: cmocka, gnutls-bin (certtool), dovecot-core (SASL for the test
-# Postfix), aiosmtpd, mandoc, msmtp, faketime, clang and its sanitizer
-# runtime, the real callers of tests/integration/callers.sh (git-email with
-# libmailtools-perl, php-cli, bsd-mailx, s-nail, mutt), util-linux (script,
-# unshare), bash-completion, and for the package test debhelper, lintian
-# and mmdebstrap.
+# Postfix), aiosmtpd, mandoc, msmtp, esmtp (the bench's second reference
+# client), faketime, clang and its sanitizer runtime, the real callers of
+# tests/integration/callers.sh (git-email with libmailtools-perl, php-cli,
+# bsd-mailx, s-nail, mutt), util-linux (script, unshare), bash-completion,
+# and for the package test debhelper, lintian and mmdebstrap.
 #
 # What it never does:
 #   - remove a package: apt-get runs with --no-remove, and first simulates;
@@ -56,7 +56,7 @@ BUILD_PACKAGES="build-essential autoconf automake pkg-config libgnutls28-dev
 libgsasl-dev libiniparser-dev libmagic-dev libidn2-dev libcurl4-gnutls-dev
 libjansson-dev python3"
 TEST_PACKAGES="libcmocka-dev gnutls-bin dovecot-core python3-aiosmtpd
-python3-pytest mandoc msmtp faketime clang clang-tools libclang-rt-14-dev git
+python3-pytest mandoc msmtp esmtp faketime clang clang-tools libclang-rt-14-dev git
 git-email libmailtools-perl php-cli s-nail mutt util-linux bash-completion
 debhelper lintian mmdebstrap ca-certificates strace time"
 # Unpacked into build-private/, never installed.

@@ -16,7 +16,8 @@ Sink mode is a well-behaved ESMTP server that keeps every message:
       [--tls-cert C --tls-key K [--implicit-tls] [--require-tls]]
       [--auth USER:PASS] [--chunking] [--dsn] [--size N]
       [--oauth-tokens FILE [--oauth-user USER]]
-      [--reject-rcpt ADDR]... [--defer-rcpt ADDR]...
+      [--reject-rcpt ADDR]... [--defer-rcpt ADDR]... [--no-8bitmime]
+      [--discard] [--end-delay-ms N]
 
 Listens on 127.0.0.1 only (or another loopback address: --bind).  Exits on SIGTERM/SIGINT, after the first
 connection with --once, and after --lifetime seconds in any case.  Every
@@ -676,6 +677,7 @@ class Sink:
         self.auth_token = None
         self.bad = 0
         self.result = None
+        self.connected_at = time.time()
         self.reset()
 
     def reset(self):
@@ -698,6 +700,8 @@ class Sink:
         lines = [self.server.hostname, "PIPELINING",
                  "SIZE %d" % self.args.size, "8BITMIME",
                  "ENHANCEDSTATUSCODES", "SMTPUTF8"]
+        if self.args.no_8bitmime:
+            lines.remove("8BITMIME")
         if self.args.dsn:
             lines.append("DSN")
         if self.args.chunking:
@@ -1025,7 +1029,8 @@ class Sink:
                "helo": self.helo, "esmtp": self.esmtp,
                "tls": self.conn.tls_info, "auth_user": self.auth_user,
                "auth_token": self.auth_token,
-               "size": size, "body": body, "time": time.time()}
+               "size": size, "body": body, "time": time.time(),
+               "connected_at": self.connected_at}
         env.update(extra)
         os.rename(base + ".eml.tmp", base + ".eml")
         write_atomic(base + ".json", json.dumps(env, indent=1).encode())
@@ -1039,7 +1044,8 @@ class Sink:
             return self.reply("503 5.5.1 BDAT in progress")
         self.reply("354 End data with <CR><LF>.<CR><LF>")
         seq, base, f = self._new_files()
-        rd = DataReader(self.conn, content_out=f, max_size=self.args.size)
+        rd = DataReader(self.conn, content_out=None if self.args.discard
+                        else f, max_size=self.args.size)
         try:
             rd.read(self.conn.timeout)
         finally:
@@ -1055,8 +1061,13 @@ class Sink:
             return self.reply("451 4.3.0 Random temporary failure")
         self._store(seq, base, os.path.getsize(base + ".eml.tmp"), "DATA",
                     {"wire_size": rd.size, "bare_lf": rd.bare_lf,
-                     "lone_cr": rd.lone_cr})
+                     "lone_cr": rd.lone_cr,
+                     "wire_sha256": rd.sha.hexdigest()})
         self.reset()
+        if self.args.end_delay_ms:
+            # Kept, not yet acknowledged: the window a client can lose
+            # the link in after its final dot.
+            time.sleep(self.args.end_delay_ms / 1000.0)
         self.reply("250 2.0.0 Ok: queued as %05d" % seq)
 
     def cmd_BDAT(self, arg):
@@ -1239,6 +1250,14 @@ def main():
     p.add_argument("--reject-rcpt", action="append", default=[])
     p.add_argument("--defer-rcpt", action="append", default=[])
     p.add_argument("--delay-ms", type=int, default=0)
+    p.add_argument("--end-delay-ms", type=int, default=0,
+                   help="wait this long between keeping a DATA message "
+                   "and saying 250")
+    p.add_argument("--no-8bitmime", action="store_true",
+                   help="do not offer 8BITMIME")
+    p.add_argument("--discard", action="store_true",
+                   help="keep only the envelope, the size and the SHA-256 "
+                   "of what DATA carried (the .eml stays empty)")
     p.add_argument("--tempfail-rate", type=float, default=0.0)
     args = p.parse_args()
 

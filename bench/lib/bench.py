@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: ISC
-"""mailsub against msmtp, side by side, on the same local servers.
+"""mailsub against msmtp and esmtp, side by side, on the same local
+servers.
 
 Run by bench/run, which installs the tools, builds mailsub, starts the
 sinks and stops them; this script writes the configurations and messages,
@@ -10,8 +11,11 @@ Every timed run is one process started by spawn.c (vfork, exec) and
 reaped with wait4(2): wall time from spawn to reap, CPU as the child's user + system
 time, peak RSS as its ru_maxrss (what /usr/bin/time -v prints).  The two
 clients alternate run by run (ABBA order), so a change in machine load
-hits both.  Instructions come from one run under valgrind --tool=callgrind
-(user space only: the kernel's share is not counted).
+hits all.  Instructions come from one run under valgrind --tool=callgrind
+(user space only: the kernel's share is not counted).  esmtp (libESMTP)
+is the second reference client: it streams the message to the server as
+it reads it and keeps nothing, the speed mailsub must match while keeping
+every message it read.
 """
 
 import argparse
@@ -94,6 +98,8 @@ class Result:
         self.note = ""
         self.skipped = None
         self.bytes = None
+        self.link = "plain"     # S4: plain or starttls
+        self.size_key = None    # S4: S4-100M or S4-1G
 
     def ok(self, c):
         return [s for s in self.samples[c] if s.rc == 0]
@@ -113,8 +119,8 @@ class Result:
             return None
         return x[0] / y[0]
 
-    def instr_ratio(self):
-        a, b = self.instr.get("mailsub"), self.instr.get("msmtp")
+    def instr_ratio(self, b="msmtp"):
+        a, b = self.instr.get("mailsub"), self.instr.get(b)
         if not a or not b:
             return None
         return a / b
@@ -256,6 +262,55 @@ def msmtp_config(path, sink_port, front):
     write_private(path, "\n".join(t))
 
 
+def esmtp_setup(work, sink_port, front):
+    """esmtp's configuration files, one per account ({account: path}: it
+    has no -a), and its trust store.  libESMTP verifies the server
+    against $HOME/.config/libesmtp/ca.pem (mode 0600 in a 0700
+    directory) and matches the certificate's DNS names only, so it
+    connects to "localhost" (the test certificate names localhost and
+    127.0.0.1; localhost resolves to 127.0.0.1 alone here).  Returns
+    (configs, extra environment)."""
+    cfgs = {}
+
+    def write(name, lines):
+        path = os.path.join(work, "esmtprc-%s" % name)
+        write_private(path, "\n".join(lines + [""]))
+        cfgs[name] = path
+
+    write("plain", ["hostname = 127.0.0.1:%d" % sink_port,
+                    "starttls = disabled"])
+    extra = {}
+    if front:
+        cadir = os.path.join(work, ".config", "libesmtp")
+        os.makedirs(cadir, mode=0o700, exist_ok=True)
+        os.chmod(cadir, 0o700)
+        ca = os.path.join(cadir, "ca.pem")
+        with open(front["TRUST"], "rb") as f:
+            data = f.read()
+        fd = os.open(ca, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        write("starttls", ["hostname = localhost:%s" % front["STARTTLS_PORT"],
+                           "starttls = required"])
+        write("authplain", ["hostname = localhost:%s" % front["SUBMIT_PORT"],
+                            "starttls = required",
+                            "username = \"%s\"" % front["PLAIN_USER"],
+                            "password = \"%s\"" % front["PLAIN_PASSWORD"]])
+        # libESMTP 1.1 over TLS 1.3 hangs now and then after the
+        # handshake (it waits for a reply to a command it has not sent,
+        # while the server's session tickets arrive): one run in two
+        # here.  OpenSSL capped at TLS 1.2 for it alone (msmtp and
+        # mailsub use GnuTLS, which ignores OPENSSL_CONF).
+        conf = os.path.join(work, "openssl-esmtp.cnf")
+        with open(conf, "w") as f:
+            f.write("openssl_conf = default_conf\n"
+                    "[default_conf]\nssl_conf = ssl_sect\n"
+                    "[ssl_sect]\nsystem_default = system_default_sect\n"
+                    "[system_default_sect]\nMaxProtocol = TLSv1.2\n")
+        extra["OPENSSL_CONF"] = conf
+    return cfgs, extra
+
+
 SYSTEM_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 
 
@@ -352,6 +407,58 @@ def raw_data(port, wire_path):
     return size / dt
 
 
+def raw_data_tls(port, wire_path, cafile):
+    """Bytes per second the TLS front (Postfix smtpd over STARTTLS, then
+    smtp-sink) takes a message in from a minimal client: Python's ssl
+    (OpenSSL), 1 MiB writes of the wire-form file after DATA.  The
+    server's share of the STARTTLS scenarios."""
+    import ssl
+
+    s = socket.create_connection(("127.0.0.1", port))
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    f = s.makefile("rb")
+
+    def reply():
+        while True:
+            line = f.readline()
+            if not line:
+                raise OSError("server closed")
+            if line[3:4] != b"-":
+                return int(line[:3])
+
+    reply()
+    s.sendall(b"EHLO raw\r\n")
+    reply()
+    s.sendall(b"STARTTLS\r\n")
+    if reply() != 220:
+        raise OSError("STARTTLS refused")
+    ctx = ssl.create_default_context(cafile=cafile)
+    ctx.check_hostname = False
+    t = ctx.wrap_socket(s, server_hostname="localhost")
+    f = t.makefile("rb")
+    t.sendall(b"EHLO raw\r\n")
+    reply()
+    t.sendall(b"MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\n"
+              b"DATA\r\n")
+    for _ in range(3):
+        code = reply()
+    if code != 354:
+        raise OSError("DATA refused")
+    size = os.path.getsize(wire_path)
+    t0 = time.perf_counter()
+    with open(wire_path, "rb") as src:
+        for block in iter(lambda: src.read(1 << 20), b""):
+            t.sendall(block)
+    t.sendall(b".\r\n")
+    code = reply()
+    dt = time.perf_counter() - t0
+    t.sendall(b"QUIT\r\n")
+    t.close()
+    if code != 250:
+        raise OSError("end of data: %d" % code)
+    return size / dt
+
+
 def loopback_throughput(path, size):
     """Bytes per second of sendfile() from path to a reader that discards,
     over 127.0.0.1: what any client's data path can at best reach."""
@@ -437,14 +544,17 @@ def scenario_table(r):
         out.append("| %s | %s | %s | %s | %s | %d (%d) |" % (
             c, trio(r.stat(c, "wall"), fmt_time),
             trio(r.stat(c, "cpu"), fmt_time),
-            fmt_rss(rss[0] if rss else None), fmt_instr(r.instr[c]),
+            fmt_rss(rss[0] if rss else None), fmt_instr(r.instr.get(c)),
             len(r.samples[c]), r.failed(c)))
-    if sorted(r.samples) == ["mailsub", "msmtp"]:
-        out.append("| **mailsub/msmtp** | **%s** | **%s** | **%s** | "
+    for other in [c for c in r.samples if c != "mailsub"]:
+        if "mailsub" not in r.samples:
+            break
+        out.append("| **mailsub/%s** | **%s** | **%s** | **%s** | "
                    "**%s** | |" % (
-                       fmt_ratio(r.ratio("wall")), fmt_ratio(r.ratio("cpu")),
-                       fmt_ratio(r.ratio("rss")),
-                       fmt_ratio(r.instr_ratio())))
+                       other, fmt_ratio(r.ratio("wall", b=other)),
+                       fmt_ratio(r.ratio("cpu", b=other)),
+                       fmt_ratio(r.ratio("rss", b=other)),
+                       fmt_ratio(r.instr_ratio(other))))
     if r.note:
         out += ["", r.note]
     out.append("")
@@ -459,6 +569,10 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--mailsub", required=True)
     ap.add_argument("--msmtp", default=shutil.which("msmtp"))
+    ap.add_argument("--esmtp", default=shutil.which("esmtp"),
+                    help="the second reference client (none: left out)")
+    ap.add_argument("--no-esmtp", action="store_true",
+                    help="leave esmtp out")
     ap.add_argument("--work", required=True)
     ap.add_argument("--sink-port", type=int, required=True)
     ap.add_argument("--front", help="front.sh's ports file")
@@ -473,6 +587,8 @@ def main():
     ap.add_argument("--command", default="bench/run",
                     help="the command line, for the report")
     a = ap.parse_args()
+    if a.no_esmtp:
+        a.esmtp = None
     global SPAWN
     SPAWN = a.spawn
 
@@ -505,6 +621,18 @@ def main():
     msmtp_config(rcfg, a.sink_port, front)
     M = [a.mailsub, "-C", mcfg]
     R = [a.msmtp, "-C", rcfg]
+    ecfgs = {}
+    if a.esmtp:
+        ecfgs, extra = esmtp_setup(work, a.sink_port, front)
+        env.update(extra)
+
+    def E(acct="plain"):
+        """esmtp's command for an account; None where it has none (no
+        implicit TLS, no SCRAM in libESMTP)."""
+        if acct not in ecfgs:
+            return None
+        return [a.esmtp, "-C", ecfgs[acct]]
+
     rcpt = "rcpt@example.org"
 
     msgs = {}
@@ -514,6 +642,9 @@ def main():
             p = os.path.join(work, "msg-%d.txt" % size)
             make_message(p, size, rcpt)
             msgs[size] = p
+            if size >= MIB:
+                # Its pages written back now, not during the timed runs.
+                os.sync()
         return msgs[size]
 
     results = []
@@ -528,13 +659,18 @@ def main():
             shutil.rmtree(cache_dir, ignore_errors=True)
 
     def scenario(key, title, margs, rargs, stdin, runs, loop=1,
-                 warmup=None, **kw):
-        if not want(key):
+                 warmup=None, eargs=None, chosen=False, **kw):
+        """eargs: esmtp's whole command, or None to leave it out; chosen:
+        the caller has applied --only already (a group name)."""
+        if not chosen and not want(key):
             return None
         log("%s: %s (%d runs%s)" % (key, title, runs,
                                    ", %d invocations each" % loop
                                    if loop > 1 else ""))
-        r = measure(key, title, {"mailsub": M + margs, "msmtp": R + rargs},
+        cmds = {"mailsub": M + margs, "msmtp": R + rargs}
+        if eargs is not None:
+            cmds["esmtp"] = eargs
+        r = measure(key, title, cmds,
                     stdin, env, runs,
                     (warm if loop == 1 else 0) if warmup is None else warmup,
                     logdir,
@@ -542,7 +678,7 @@ def main():
         results.append(r)
         return r
 
-    def instr(r, margs, rargs, stdin, tag=None):
+    def instr(r, margs, rargs, stdin, tag=None, eargs=None):
         if r is None or not do_cg or (q and r.key != "S1"):
             return
         tag = tag or r.key
@@ -550,12 +686,17 @@ def main():
                                        tag + ".mailsub")
         r.instr["msmtp"] = callgrind(R + rargs, stdin, env, logdir,
                                      tag + ".msmtp")
+        if eargs is not None and "esmtp" in r.samples:
+            r.instr["esmtp"] = callgrind(eargs, stdin, env, logdir,
+                                         tag + ".esmtp")
 
     one_k = msg(1024)
 
     # S1
-    r = scenario("S1", "1 KB, plain SMTP", [rcpt], [rcpt], one_k, runs_small)
-    instr(r, [rcpt], [rcpt], one_k)
+    e1 = E() + [rcpt] if E() else None
+    r = scenario("S1", "1 KB, plain SMTP", [rcpt], [rcpt], one_k, runs_small,
+                 eargs=e1)
+    instr(r, [rcpt], [rcpt], one_k, eargs=e1)
     s1 = r
     hf = None
     if r and shutil.which("hyperfine"):
@@ -599,65 +740,86 @@ def main():
             results.append(r)
             continue
         args = ["-a", acct, rcpt]
+        ea = E(acct) + [rcpt] if E(acct) else None
         r = scenario(key, title, args, args, one_k, runs_small,
-                     prepare=prep)
+                     prepare=prep, eargs=ea)
         if prep:
             prep("mailsub")
-        instr(r, args, args, one_k)
+        instr(r, args, args, one_k, eargs=ea)
 
     # S8: OAuth2, next to S7 so that both see the same machine load.
     s8 = oauth_scenarios(a, env, work, logdir, rcpt, one_k, runs_small,
                          warm, want, results)
 
-    # S4
+    # S4: large messages, plain and over STARTTLS, then the servers'
+    # own intake rates for the same bytes (the ceilings).
     if q:
-        big = [("S4-100M", "large message, plain (quick: 256 KiB)",
-                256 * KIB, 3), ("S4-1G", "larger message, plain (quick: "
-                                "1 MiB)", 1 * MIB, 3)]
+        big = [("S4-100M", "large message (quick: 256 KiB)", 256 * KIB, 3),
+               ("S4-1G", "larger message (quick: 1 MiB)", 1 * MIB, 3)]
         cg_size = 256 * KIB
     else:
         # The page cache is warm after the first large run; a warm-up
         # run would only double the time these take.
-        big = [("S4-100M", "100 MB message, plain", 100 * MIB, 3),
-               ("S4-1G", "1 GB message, plain", 1 * GIB, 1)]
+        big = [("S4-100M", "100 MB message", 100 * MIB, 3),
+               ("S4-1G", "1 GB message", 1 * GIB, 1)]
         cg_size = 10 * MIB
+    links = [("plain", "plain", "", [])]
+    if front:
+        links.append(("starttls", "STARTTLS", "tls-",
+                      ["-a", "starttls"]))
     s4 = []
+    ceilings = {}
     for key, title, size, runs in big:
-        for variant, margs, rargs in (("argv", [rcpt], [rcpt]),
-                                      ("-t", ["-t"], ["-t"])):
-            k = "%s-%s" % (key, "t" if variant == "-t" else "argv")
-            if not want(k) and not want(key) and not want("S4"):
-                continue
-            p = msg(size)
-            r = scenario(k, "%s, recipient %s" % (
-                title, "in argv" if variant == "argv" else "from the "
-                "header (-t)"), margs, rargs, p, runs, warmup=0)
-            if r:
-                r.bytes = os.path.getsize(p)
-                s4.append(r)
-    if s4:
-        # The sink's own intake rate, with a wire-form copy of the
-        # largest message (CRLF; the body has no lone "." line).
-        src = msgs[max(msgs)]
+        done = []
+        for link, lname, ktag, acct_args in links:
+            for variant, vargs in (("argv", [rcpt]), ("t", ["-t"])):
+                k = "%s-%s%s" % (key, ktag, variant)
+                if not (want(k) or want(key) or want("S4") or
+                        (ktag and want("S4-tls"))):
+                    continue
+                p = msg(size)
+                ea = E(link) + vargs if E(link) else None
+                r = scenario(k, "%s, %s, recipient %s" % (
+                    title, lname, "in argv" if variant == "argv" else
+                    "from the header (-t)"), acct_args + vargs,
+                    acct_args + vargs, p, runs, warmup=0, eargs=ea,
+                    chosen=True)
+                if r:
+                    r.bytes = os.path.getsize(p)
+                    r.link = link
+                    r.size_key = key
+                    s4.append(r)
+                    done.append(link)
+        if not done:
+            continue
+        # The servers' own intake rates, with a wire-form copy of this
+        # message (CRLF; the body has no lone "." line): 2 runs each.
         wire = os.path.join(work, "wire.txt")
-        with open(src, "rb") as fi, open(wire, "wb") as fo:
+        with open(msg(size), "rb") as fi, open(wire, "wb") as fo:
             for block in iter(lambda: fi.read(1 << 20), b""):
                 fo.write(block.replace(b"\n", b"\r\n"))
-        rates = [raw_data(a.sink_port, wire) for _ in range(2)]
+        os.sync()
+        if "plain" in done:
+            ceilings[(key, "plain")] = [raw_data(a.sink_port, wire)
+                                        for _ in range(2)]
+        if "starttls" in done:
+            try:
+                ceilings[(key, "starttls")] = [
+                    raw_data_tls(int(front["STARTTLS_PORT"]), wire,
+                                 front["TRUST"]) for _ in range(2)]
+            except (OSError, ValueError) as e:
+                log("the TLS ceiling could not be measured: %s" % e)
         os.unlink(wire)
-        s4[-1].note = ("Server floor: smtp-sink takes a message in at "
-                       "%.0f MB/s at best (the same bytes in wire form "
-                       "sent with sendfile() by a minimal client, 2 runs: "
-                       "%s MB/s): the ceiling for any client's wall time "
-                       "here." % (max(rates) / 1e6, ", ".join(
-                           "%.0f" % (x / 1e6) for x in rates)))
     cg = None
     if (want("S4") or want("S4-100M") or want("S4-100M-argv")) and do_cg:
         p = msg(cg_size)
         cg = {}
-        for c, argv in (("mailsub", M + [rcpt]), ("msmtp", R + [rcpt])):
+        for c, argv in (("mailsub", M + [rcpt]), ("msmtp", R + [rcpt]),
+                        ("esmtp", E() + [rcpt] if E() else None)):
+            if argv is None:
+                continue
             total = callgrind(argv, p, env, logdir, "S4-cg." + c)
-            base = s1.instr[c] if s1 else None
+            base = s1.instr.get(c) if s1 else None
             cg[c] = (total, base)
         cg_bytes = os.path.getsize(p)
 
@@ -672,15 +834,16 @@ def main():
     # S5
     n_rcpts = 100 if q else 10000
     many = ["r%05d@example.org" % i for i in range(n_rcpts)]
+    e5 = E() + many if E() else None
     r = scenario("S5", "one 1 KB message to %d recipients" % n_rcpts,
-                 many, many, one_k, 3 if q else 10)
-    instr(r, many, many, one_k)
+                 many, many, one_k, 3 if q else 10, eargs=e5)
+    instr(r, many, many, one_k, eargs=e5)
 
     # S6
     n_inv = 10 if q else 1000
     s6 = scenario("S6", "%d messages of 1 KB by %d invocations, plain"
                   % (n_inv, n_inv), [rcpt], [rcpt], one_k,
-                  2, loop=n_inv)
+                  2, loop=n_inv, eargs=e1)
     if s6:
         s6.note = ("One run is %d invocations in sequence; CPU is their "
                    "sum, RSS the largest." % n_inv)
@@ -696,7 +859,8 @@ def main():
 
     elapsed = time.time() - t_start
     write_report(a, results, s1, s4, cg, cg_bytes if cg else None, s6,
-                 qres, floors, elapsed, n_inv, hf, trust_note, s8)
+                 qres, floors, elapsed, n_inv, hf, trust_note, s8=s8,
+                 ceilings=ceilings)
     log("wrote %s in %.0f s" % (a.out, elapsed))
 
 
@@ -928,10 +1092,13 @@ def queue_flush(a, M, env, work, logdir, rcpt, one_k, n, runs, s6):
             s.rc = s.rc or 1
         r.samples["mailsub"].append(s)
     if s6:
-        r.samples["msmtp"] = list(s6.samples["msmtp"])
-    r.note = ("msmtp has no queue: its column is S6's %d msmtp invocations "
-              "from this same run.  The queue is refilled (a copy made "
-              "with -odq) before each flush, outside the timing." % n)
+        for c in s6.samples:
+            if c != "mailsub":
+                r.samples[c] = list(s6.samples[c])
+    r.note = ("msmtp and esmtp have no queue: their columns are S6's %d "
+              "invocations from this same run.  The queue is refilled (a "
+              "copy made with -odq) before each flush, outside the "
+              "timing." % n)
     return r
 
 
@@ -976,10 +1143,12 @@ TARGETS = [
 
 
 def write_report(a, results, s1, s4, cg, cg_bytes, s6, qres, floors,
-                 elapsed, n_inv, hf, trust_note=None, s8=None):
+                 elapsed, n_inv, hf, trust_note=None, s8=None,
+                 ceilings=None):
     by = {r.key: r for r in results}
+    ceilings = ceilings or {}
     L = []
-    L.append("# mailsub against msmtp: benchmark results")
+    L.append("# mailsub against msmtp and esmtp: benchmark results")
     L.append("")
     L.append("Written by `%s` on %s in %.0f s%s." % (
         a.command, datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
@@ -1002,8 +1171,24 @@ def write_report(a, results, s1, s4, cg, cg_bytes, s6, qres, floors,
     L.append("- Machine: %s, %d CPUs, Linux %s; load average at the end "
              "%.2f." % (cpu, os.cpu_count(), platform.release(),
                         os.getloadavg()[0]))
+    ever = None
+    if a.esmtp:
+        ever = subprocess.run(["dpkg-query", "-W", "-f",
+                               "esmtp ${Version}", "esmtp"],
+                              capture_output=True, text=True).stdout.strip()
+        lib = subprocess.run(["dpkg-query", "-W", "-f", "${Version}",
+                              "libesmtp6"], capture_output=True,
+                             text=True).stdout.strip()
+        ever = "%s with libESMTP %s, OpenSSL capped at TLS 1.2 for it " \
+            "(over TLS 1.3 libESMTP 1.1 hangs after the handshake one " \
+            "run in two)" % (ever or "esmtp", lib or "?")
     L.append("- Clients: %s (built by bench/run, -O2, no sanitizers); %s "
-             "(Debian package)." % (ver, mver[0] if mver else "msmtp"))
+             "(Debian package)%s." % (
+                 ver, mver[0] if mver else "msmtp",
+                 "; %s (Debian package; it streams the message as it "
+                 "reads it and keeps nothing; no implicit TLS and no "
+                 "SCRAM, so it is absent from S3 and S7-SCRAM)" % ever
+                 if ever else "; esmtp not installed"))
     L.append("- Servers, all on 127.0.0.1 and started by the bench: "
              "Postfix's `smtp-sink` for plain SMTP; for TLS and AUTH a "
              "private Postfix `smtpd` (TLS, Dovecot SASL) that hands every "
@@ -1011,13 +1196,13 @@ def write_report(a, results, s1, s4, cg, cg_bytes, s6, qres, floors,
              "so nothing is queued or fsync'd (bench/lib/front.sh).  "
              "Certificates from tests/pki.sh; %s." % (
                  trust_note or "no TLS front in this run"))
-    L.append("- Method: the two clients alternate run by run (ABBA), each "
+    L.append("- Method: the clients alternate run by run (ABC CBA), each "
              "run started by a small static launcher (bench/lib/spawn.c); "
              "wall time from vfork to wait4, CPU = the child's user + "
              "system time, peak RSS = ru_maxrss (as `/usr/bin/time -v`); "
              "instructions from one run under `valgrind --tool=callgrind` "
              "(user space only).  Medians with (min – max); every ratio is "
-             "mailsub/msmtp from this run.")
+             "mailsub/msmtp or mailsub/esmtp from this run.")
     L.append("")
 
     # Targets
@@ -1047,7 +1232,11 @@ def write_report(a, results, s1, s4, cg, cg_bytes, s6, qres, floors,
                 fmt_ratio(v), v <= 0.1)
             row("S4 instructions per byte, mailsub", "≤ 15",
                 "%.2f" % ipb["mailsub"], ipb["mailsub"] <= 15)
-    big = [r for r in s4 if not r.skipped]
+        if "mailsub" in ipb and "esmtp" in ipb:
+            v = ipb["mailsub"] / ipb["esmtp"]
+            row("S4 instructions per byte (mailsub/esmtp)", "-",
+                fmt_ratio(v), None)
+    big = [r for r in s4 if not r.skipped and r.link == "plain"]
     if big:
         worst = max((r.ratio("rss") or 0) for r in big)
         row("S4 peak RSS (mailsub/msmtp), worst case", "≤ 0.50",
@@ -1092,6 +1281,78 @@ def write_report(a, results, s1, s4, cg, cg_bytes, s6, qres, floors,
                          fmt_rss(d["rss"][0][0] - d["rss"][1][0]),
                          fmt_time(d["wall"][0][0] - d["wall"][1][0])))
             L.append("")
+
+    def ceiling(r):
+        rates = ceilings.get((r.size_key, r.link))
+        return max(rates) if rates else None
+
+    # Large messages at the speed of the wire.
+    if s4:
+        L.append("## Targets for large messages")
+        L.append("")
+        L.append("| target | bound | measured | met |")
+        L.append("|---|---|---|---|")
+        for r in s4:
+            if r.skipped:
+                continue
+            if r.link == "plain" or r.size_key == "S4-100M":
+                v = r.ratio("wall", b="esmtp")
+                row("%s wall (mailsub/esmtp)" % r.key, "≤ 0.90",
+                    fmt_ratio(v), None if v is None else v <= 0.9)
+            if r.link != "plain":
+                continue
+            v = r.ratio("cpu", b="esmtp")
+            row("%s CPU (mailsub/esmtp)" % r.key, "≤ 1.00", fmt_ratio(v),
+                None if v is None else v <= 1.0)
+            c, st = ceiling(r), r.stat("mailsub", "wall")
+            if c and st:
+                v = r.bytes / st[0] / c
+                row("%s throughput (share of the sink ceiling)" % r.key,
+                    "≥ 85%", "%.0f%%" % (100 * v), v >= 0.85)
+        rss = [r.stat("mailsub", "rss")[2] for r in s4
+               if r.link == "plain" and r.stat("mailsub", "rss")]
+        if s1 and s1.stat("mailsub", "rss"):
+            rss.append(s1.stat("mailsub", "rss")[2])
+        if rss:
+            row("mailsub peak RSS, 1 KB to the largest size (plain)",
+                "≤ 4 MiB", fmt_rss(max(rss)), max(rss) <= 4 * MIB)
+        L.append("")
+
+        L.append("## Throughput of large messages")
+        L.append("")
+        clients = [c for c in ("mailsub", "msmtp", "esmtp")
+                   if any(c in r.samples for r in s4)]
+        L.append("| scenario | %s | server ceiling | mailsub share of "
+                 "the ceiling | wall mailsub/esmtp |" % " | ".join(clients))
+        L.append("|---|%s---|---|---|" % ("---|" * len(clients)))
+        for r in s4:
+            if r.skipped:
+                continue
+            cells = []
+            for c in clients:
+                st = r.stat(c, "wall") if c in r.samples else None
+                cells.append("%.0f MB/s" % (r.bytes / st[0] / 1e6)
+                             if st else "-")
+            c = ceiling(r)
+            st = r.stat("mailsub", "wall")
+            L.append("| %s | %s | %s | %s | %s |" % (
+                r.key, " | ".join(cells),
+                "%.0f MB/s" % (c / 1e6) if c else "-",
+                "%.0f%%" % (100 * r.bytes / st[0] / c) if c and st else
+                "-", fmt_ratio(r.ratio("wall", b="esmtp"))))
+        L.append("")
+        notes = []
+        for (key, link), rates in sorted(ceilings.items()):
+            notes.append("%s %s: %s MB/s" % (key, link, ", ".join(
+                "%.0f" % (x / 1e6) for x in rates)))
+        L.append("MB/s from the median wall time.  The server ceiling is "
+                 "what the server takes in from a minimal client sending "
+                 "the same message in wire form, the best of 2 runs: for "
+                 "plain SMTP smtp-sink fed by sendfile(); for STARTTLS the "
+                 "TLS front (Postfix smtpd, then smtp-sink) fed by Python's "
+                 "ssl in 1 MiB writes.  No client's wall time can beat it "
+                 "here.  Runs: %s." % ("; ".join(notes) or "none"))
+        L.append("")
 
     L.append("## Scenarios")
     L.append("")

@@ -29,13 +29,23 @@ for s in S1 S4-100M-argv S4-100M-t S4-1G-argv S4-1G-t S5 S6; do
 	grep -q "^### $s:" "$out" 2>/dev/null || t_err "no section $s"
 done
 if [ -z "$tls" ]; then
-	for s in S2 S3 S7-PLAIN S7-SCRAM; do
+	for s in S2 S3 S7-PLAIN S7-SCRAM S4-100M-tls-argv S4-100M-tls-t \
+	    S4-1G-tls-argv S4-1G-tls-t; do
 		grep -q "^### $s:" "$out" 2>/dev/null || t_err "no section $s"
 		grep -A3 "^### $s:" "$out" 2>/dev/null | grep -q '_skipped' &&
 		    t_err "$s skipped"
 	done
 fi
 grep -q '^## Targets' "$out" 2>/dev/null || t_err "no targets table"
+grep -q '^## Throughput of large messages' "$out" 2>/dev/null ||
+    t_err "no throughput table"
+# esmtp, the second reference client, has its rows where it is installed.
+if command -v esmtp >/dev/null 2>&1; then
+	for s in S1 S4-100M-argv S5; do
+		grep -A6 "^### $s:" "$out" 2>/dev/null | grep -q '^| esmtp |' ||
+		    t_err "no esmtp row in $s"
+	done
+fi
 grep -q '^## Floors' "$out" 2>/dev/null || t_err "no floors"
 t_result "every scenario is reported"
 

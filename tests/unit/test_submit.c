@@ -285,6 +285,7 @@ load_message(struct run *r, struct script *sc)
 		to_wire(raw, (size_t)st.st_size, &r->wire);
 		free(raw);
 	}
+	memset(&r->msg, 0, sizeof(r->msg));
 	r->msg.fd = spool_file(r->wire.data, r->wire.len);
 	r->msg.offset = 0;
 	r->msg.size = r->wire.len;
@@ -478,6 +479,7 @@ bdat_roundtrip(size_t prefix)
 	env.sender = "a@example.org";
 	env.rcpts = rcpts;
 	env.n_rcpts = 1;
+	memset(&msg, 0, sizeof(msg));
 	msg.fd = spool_file(wire.data, wire.len);
 	msg.offset = 0;
 	msg.size = wire.len;
@@ -545,6 +547,7 @@ inline_session(struct inline_run *ir, const char *script, const char *data,
 	acct.auth = ACCOUNT_AUTH_OFF;
 	memset(&s, 0, sizeof(s));
 	s.ehlo_name = "client.example.org";
+	memset(&msg, 0, sizeof(msg));
 	msg.fd = spool_file(data, data_len);
 	msg.offset = 0;
 	msg.size = data_len;
@@ -882,6 +885,7 @@ test_spool_shorter_than_recorded(void **state)
 	env.sender = "a@example.org";
 	env.rcpts = rcpts;
 	env.n_rcpts = 1;
+	memset(&msg, 0, sizeof(msg));
 	msg.fd = spool_file("abc\r\n", 5);
 	msg.offset = 0;
 	msg.size = 5000;
@@ -910,7 +914,7 @@ test_send_on_closed_session(void **state)
 	struct submit_session s;
 	struct submit_result res;
 	struct envelope env;
-	struct message_source msg = {-1, 0, 0};
+	struct message_source msg = {-1, 0, 0, NULL, NULL};
 	struct error err;
 
 	memset(&s, 0, sizeof(s));

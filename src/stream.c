@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The streaming loop: one thread, poll(2) on the input and (on a plain
+ * link) the socket.  The spool is the buffer between them: a block read
+ * is spooled at once, and the link takes the spool's bytes by sendfile(2)
+ * whenever it has room, so neither side waits for the other.  Over TLS
+ * the link cannot say when it has room: the loop reads what the input
+ * has ready, then sends one large block.
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <time.h>
+
+#include "conn.h"
+#include "error.h"
+#include "interrupt.h"
+#include "message.h"
+#include "stream.h"
+
+/* Blocks read in a row while the input has more ready, over TLS (where
+ * each turn of the loop sends one block of conn_send_file). */
+#define READS_PER_TURN 4
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+stream_rate_init(struct stream_rate *sr)
+{
+	sr->start_ms = -1;
+	sr->start_bytes = 0;
+}
+
+bool
+stream_rate_fast(struct stream_rate *sr, unsigned long long input_bytes)
+{
+	long long now;
+
+	if (sr->start_ms < 0) {
+		/* The window opens with the first block. */
+		sr->start_ms = now_ms();
+		sr->start_bytes = 0;
+	}
+	if (input_bytes - sr->start_bytes < STREAM_START_BYTES)
+		return false;
+	now = now_ms();
+	if (now - sr->start_ms <= STREAM_START_MS)
+		return true;
+	sr->start_ms = now;
+	sr->start_bytes = input_bytes;
+	return false;
+}
+
+static int
+stop(struct stream *st, enum stream_stop why, const struct error *e,
+    struct error *err)
+{
+	st->stop = why;
+	st->why = *e;
+	*err = *e;
+	return -1;
+}
+
+/* After a block: what the spool holds may go to the server as it is. */
+static int
+check(struct stream *st, struct error *err)
+{
+	struct message *m = st->m;
+	struct error e;
+
+	if (!message_reader_clean(st->mr)) {
+		error_set(&e, EX_DATAERR, "the message has a content error");
+		return stop(st, STREAM_CONTENT, &e, err);
+	}
+	/* RFC 6152: 8-bit data only where BODY=8BITMIME was declared (or
+	 * the user said what the body is, as without streaming). */
+	if (m->has_8bit && !st->may_8bit) {
+		error_set(&e, EX_TEMPFAIL,
+		    "8-bit data, and the server does not offer 8BITMIME");
+		return stop(st, STREAM_FALLBACK, &e, err);
+	}
+	if (st->size_limit > 0 && m->size > st->size_limit) {
+		error_set(&e, EX_DATAERR, "larger than the server's limit");
+		return stop(st, STREAM_OVERSIZE, &e, err);
+	}
+	return 0;
+}
+
+/* One block from the input into the spool (and the file): 1 more may
+ * come, 0 the end (the message is finished), -1 stopped. */
+static int
+read_one(struct stream *st, struct error *err)
+{
+	struct error e;
+	int rc;
+
+	error_clear(&e);
+	rc = message_reader_step(st->mr, &e);
+	if (rc == 1 && message_reader_flush(st->mr, &e) == -1)
+		rc = -1;
+	if (rc == -1)
+		return stop(st, STREAM_HARD, &e, err);
+	if (rc == 0) {
+		st->ended = true;
+		if (message_reader_finish(st->mr, &e) == -1)
+			return stop(st,
+			    st->m->fd < 0 ? STREAM_HARD : STREAM_CONTENT, &e,
+			    err);
+	}
+	if (check(st, err) == -1)
+		return -1;
+	return rc;
+}
+
+/* The link failed: the error as the transport said it. */
+static int
+link_failed(struct stream *st, struct error *err)
+{
+	st->stop = STREAM_LINK;
+	st->why = *err;
+	return -1;
+}
+
+int
+stream_send(
+    void *arg, struct conn *c, unsigned long long *size, struct error *err)
+{
+	struct stream *st = arg;
+	int sock = conn_send_file_fd(c);
+	struct error e;
+
+	st->read_at_start = st->m->input_bytes;
+	while (!st->ended) {
+		unsigned long long pending = st->m->size - st->sent;
+		bool to_link = pending > 0 && sock >= 0;
+		struct pollfd pfd[2];
+		long long t0;
+		int n, ms, reads;
+
+		pfd[0].fd = st->in_fd;
+		pfd[0].events = POLLIN;
+		pfd[0].revents = 0;
+		pfd[1].fd = sock;
+		pfd[1].events = POLLOUT;
+		pfd[1].revents = 0;
+		if (pending == 0)
+			ms = STREAM_GAP_MS; /* nothing to do but wait */
+		else if (sock >= 0)
+			ms = c->timeout_ms > 0 ? c->timeout_ms : -1;
+		else
+			ms = 0; /* only whether the input has more ready */
+		t0 = now_ms();
+		n = interrupt_poll(pfd, to_link ? 2 : 1, ms);
+		if (n == -1 && errno == EINTR) {
+			/* A signal: no final dot; stream_read_rest() then
+			 * says whether the input ended (mailsub(1), EXIT
+			 * STATUS). */
+			interrupt_check(&e, EX_TEMPFAIL);
+			return stop(st, STREAM_SIGNAL, &e, err);
+		}
+		if (n == -1) {
+			error_set(&e, EX_OSERR, "poll: %s", strerror(errno));
+			return stop(st, STREAM_HARD, &e, err);
+		}
+		if (pending == 0) {
+			/* The link is idle, waiting for the caller. */
+			st->waited_ms += now_ms() - t0;
+			if (n == 0 ||
+			    st->waited_ms >
+				STREAM_GAP_MS +
+				    (long long)((st->m->input_bytes -
+						    st->read_at_start) /
+						1024)) {
+				error_set(
+				    &e, EX_TEMPFAIL, "the input slowed down");
+				return stop(st, STREAM_FALLBACK, &e, err);
+			}
+		} else if (n == 0 && sock >= 0) {
+			error_set(err, EX_TEMPFAIL,
+			    "timed out after %d s sending to the server",
+			    (c->timeout_ms + 999) / 1000);
+			return link_failed(st, err);
+		}
+		for (reads = 0; pfd[0].revents != 0 && !st->ended;) {
+			if (read_one(st, err) == -1)
+				return -1;
+			if (sock >= 0 || ++reads == READS_PER_TURN)
+				break;
+			/* Over TLS: more while more is ready. */
+			if (interrupt_poll(pfd, 1, 0) != 1)
+				break;
+		}
+		if (pending > 0 && (sock < 0 || pfd[1].revents != 0)) {
+			ssize_t w = conn_send_file(
+			    c, st->m->fd, (off_t)st->sent, pending, false, err);
+
+			if (w < 0)
+				return link_failed(st, err);
+			st->sent += (unsigned long long)w;
+		}
+	}
+	/* The input ended and the spool holds it all: the rest, then the
+	 * caller's final dot. */
+	if (st->m->size > st->sent &&
+	    conn_send_file(c, st->m->fd, (off_t)st->sent,
+		st->m->size - st->sent, true, err) == -1)
+		return link_failed(st, err);
+	st->sent = st->m->size;
+	*size = st->m->size;
+	return 0;
+}
+
+int
+stream_read_rest(struct stream *st, struct error *err)
+{
+	int rc;
+
+	if (st->stop == STREAM_HARD) {
+		/* The spool is gone: the caller still holds the message. */
+		*err = st->why;
+		return -1;
+	}
+	if (st->ended) {
+		/* Finished while streaming: its verdict again. */
+		if (st->stop == STREAM_CONTENT || st->stop == STREAM_HARD) {
+			*err = st->why;
+			return -1;
+		}
+		return 0;
+	}
+	if (interrupt_caught()) {
+		/* What the input holds already (a file, a producer that
+		 * has finished) is read to its end and can be queued; a
+		 * producer still at work is not waited for. */
+		rc = message_reader_drain(st->mr, STREAM_GAP_MS, err);
+	} else {
+		while ((rc = message_reader_step(st->mr, err)) == 1)
+			;
+	}
+	if (rc == -1)
+		return -1;
+	st->ended = true;
+	return message_reader_finish(st->mr, err);
+}
