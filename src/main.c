@@ -18,7 +18,7 @@
 #include "cli.h"
 #include "config.h"
 #include "configwrite.h"
-#include "deliver.h"
+#include "delivery.h"
 #include "discover.h"
 #include "error.h"
 #include "flush.h"

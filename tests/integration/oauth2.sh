@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: ISC
-# OAuth2 built in (src/oauth.h, mailsub.conf(5) OAUTH2), end to end and
+# OAuth2 built in (src/oauth/oauth.h, mailsub.conf(5) OAUTH2), end to end and
 # offline: tests/fakeidp.py is the identity provider over HTTPS with the
 # test CA, tests/smtpserver.py --oauth-tokens the SMTP server accepting
 # the access tokens the IdP issued.  Refresh with rotation (also when

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: ISC
-# TLS and SASL on demand (src/tlsmod.h): the binary itself links neither
+# TLS and SASL on demand (src/base/tlsmod.h): the binary itself links neither
 # GnuTLS nor libgsasl; a plain delivery never loads them; a TLS delivery
 # loads mailsub-tls.so from beside the binary and, without AUTH, neither
 # mailsub-sasl.so nor libgsasl; without the module a TLS account fails
@@ -221,14 +221,14 @@ EOF
 	cc -shared -fPIC -o "$T/bin/mailsub-tls.so" "$T/fake.c"
 }
 abi=$(sed -n 's/^#define TLS_MODULE_ABI \([0-9][0-9]*\)$/\1/p' \
-    "$SRCDIR/src/tls.h")
+    "$SRCDIR/src/tls/tls.h")
 version=$("$MAILSUB" --version | sed -n '1s/^mailsub //p')
 if [ -n "$installed" ]; then
 	t_skip "a module from another build is refused" "a module is installed"
 elif ! command -v cc >/dev/null 2>&1; then
 	t_skip "a module from another build is refused" "no cc"
 elif [ -z "$abi" ] || [ -z "$version" ]; then
-	t_err "no TLS_MODULE_ABI in src/tls.h ($abi) or version ($version)"
+	t_err "no TLS_MODULE_ABI in src/tls/tls.h ($abi) or version ($version)"
 	t_result "a module from another build is refused"
 else
 	mk_config "$T/tls-again.ini" "tls = starttls" \

@@ -449,7 +449,7 @@ test_mx_providers(void **state)
 	assert_null(config_provider_for_mx(""));
 }
 
-/* Address domains and their presets (presets.c names each source). */
+/* Address domains and their presets (config_provider.c names each source). */
 static void
 test_preset_domains(void **state)
 {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for sysmode.c and the sender rule of a restricted caller
- * (deliver.c, mailsub.conf(5) local_senders).  The setgid half (the group
+ * (delivery.c, mailsub.conf(5) local_senders).  The setgid half (the group
  * kept or given up, the environment, ptrace) needs an installed setgid
  * binary and throwaway users: tests/integration/sysmode.sh.
  */
@@ -21,7 +21,7 @@
 
 #include "account.h"
 #include "cli.h"
-#include "deliver.h"
+#include "delivery.h"
 #include "error.h"
 #include "sysmode.h"
 

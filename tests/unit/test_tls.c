@@ -593,8 +593,8 @@ test_trust_selection(void **state)
 	    gnutls_pem_base64_decode2("CERTIFICATE", &pem, &ca_der), 0);
 	gnutls_free(pem.data);
 
-	assert_true(trust_der_names(der.data, der.size, &issuer, &subject));
-	assert_true(trust_der_names(
+	assert_true(tls_trust_der_names(der.data, der.size, &issuer, &subject));
+	assert_true(tls_trust_der_names(
 	    ca_der.data, ca_der.size, &ca_issuer, &ca_subject));
 	/* The server's issuer is the CA's subject, byte for byte. */
 	assert_int_equal(issuer.len, ca_subject.len);
@@ -603,8 +603,8 @@ test_trust_selection(void **state)
 		     memcmp(subject.der, issuer.der, issuer.len) == 0);
 	/* Anything cut short, or not a certificate, is refused. */
 	for (cut = 0; cut < der.size; cut += 7)
-		assert_false(trust_der_names(der.data, cut, &other, &other));
-	assert_false(trust_der_names(
+		assert_false(tls_trust_der_names(der.data, cut, &other, &other));
+	assert_false(tls_trust_der_names(
 	    (const unsigned char *)"\x30\x84\xff\xff\xff\xff", 6, &other,
 	    &other));
 	/* The server sends these bytes: every one changed, in a copy
@@ -619,7 +619,7 @@ test_trust_selection(void **state)
 		for (k = 0; k < sizeof(evil); k++) {
 			memcpy(copy, der.data, der.size);
 			copy[cut] = evil[k];
-			(void)trust_der_names(copy, der.size, &other, &other);
+			(void)tls_trust_der_names(copy, der.size, &other, &other);
 		}
 		free(copy);
 	}
@@ -629,10 +629,10 @@ test_trust_selection(void **state)
 	assert_true(write_bundle("bundle.pem", true, bundle, sizeof(bundle)) >=
 		    1);
 	assert_int_equal(gnutls_certificate_allocate_credentials(&cred), 0);
-	assert_int_equal(trust_load_matching(cred, bundle, &issuer, 1), 1);
-	assert_int_equal(trust_load_matching(cred, bundle, &subject, 1), 0);
+	assert_int_equal(tls_trust_load_matching(cred, bundle, &issuer, 1), 1);
+	assert_int_equal(tls_trust_load_matching(cred, bundle, &subject, 1), 0);
 	assert_int_equal(
-	    trust_load_matching(cred, "/nonexistent/bundle.pem", &issuer, 1),
+	    tls_trust_load_matching(cred, "/nonexistent/bundle.pem", &issuer, 1),
 	    -1);
 	gnutls_certificate_free_credentials(cred);
 	gnutls_free(der.data);

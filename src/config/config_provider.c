@@ -12,7 +12,7 @@
 #include <strings.h>
 
 #include "error.h"
-#include "presets.h"
+#include "config_provider.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 

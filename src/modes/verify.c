@@ -12,7 +12,7 @@
 #include "account.h"
 #include "cli.h"
 #include "config.h"
-#include "deliver.h"
+#include "delivery.h"
 #include "error.h"
 #include "relay.h"
 #include "verify.h"

@@ -15,7 +15,7 @@
 #include "cli.h"
 #include "config.h"
 #include "conn.h"
-#include "deliver.h"
+#include "delivery.h"
 #include "error.h"
 #include "relay.h"
 #include "serverinfo.h"

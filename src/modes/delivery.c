@@ -17,7 +17,7 @@
 #include "cli.h"
 #include "compose.h"
 #include "config.h"
-#include "deliver.h"
+#include "delivery.h"
 #include "envelope.h"
 #include "error.h"
 #include "hint.h"

@@ -6,7 +6,7 @@
  * overlap.  The final dot goes only after the end of the input, once the
  * spool holds the whole message: whatever the server then says, the
  * message can still be queued.  Knows the reader, the spool and the link;
- * what to do with the outcome is deliver.c's.
+ * what to do with the outcome is delivery.c's.
  */
 #ifndef MAILSUB_STREAM_H
 #define MAILSUB_STREAM_H

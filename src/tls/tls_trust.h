@@ -25,13 +25,13 @@ struct trust_name {
 
 /* The issuer and subject names of a DER certificate; false when it is
  * not one (RFC 5280 4.1 layout). */
-bool trust_der_names(const unsigned char *der, size_t size,
+bool tls_trust_der_names(const unsigned char *der, size_t size,
     struct trust_name *issuer, struct trust_name *subject);
 
 /* Add to cred, as trust anchors, the certificates of the PEM bundle at
  * path whose subject is one of wanted[0..n_wanted).  The number added (0
  * when none matched), or -1 with errno when the file cannot be read. */
-int trust_load_matching(gnutls_certificate_credentials_t cred, const char *path,
+int tls_trust_load_matching(gnutls_certificate_credentials_t cred, const char *path,
     const struct trust_name *wanted, size_t n_wanted);
 
 #endif

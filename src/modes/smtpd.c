@@ -3,7 +3,7 @@
  * sendmail -bs: an SMTP server on stdin and stdout.  The caller is a local
  * program (Symfony Mailer, Laravel) that would otherwise talk to an MTA on
  * port 25; each message it hands over in DATA takes the same path as one
- * read from stdin (deliver.c), and the reply to its final dot is what the
+ * read from stdin (delivery.c), and the reply to its final dot is what the
  * relay said: 250 sent, 451 queued for a later attempt, 5xx refused.
  *
  * Strict where it matters (command sequence, path syntax, parameters,
@@ -32,7 +32,7 @@
 #include "account.h"
 #include "cli.h"
 #include "config.h"
-#include "deliver.h"
+#include "delivery.h"
 #include "error.h"
 #include "fdio.h"
 #include "message.h"

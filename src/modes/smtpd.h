@@ -3,7 +3,7 @@
  * -bs: the server side of SMTP on stdin and stdout, for callers that speak
  * SMTP to "sendmail -bs" (Symfony Mailer, Laravel).  A small, strict,
  * bounded RFC 5321 server: each message the caller sends in DATA goes
- * through the normal delivery path (deliver.c), and the reply to the final
+ * through the normal delivery path (delivery.c), and the reply to the final
  * dot is the relay's outcome.  The relay is reached only after DATA.
  */
 #ifndef MAILSUB_SMTPD_H

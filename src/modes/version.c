@@ -110,7 +110,7 @@ module_dir_line(FILE *out)
 		    TLSMOD_TLS_NAME, sasl, TLSMOD_SASL_NAME);
 }
 
-/* The file a run with these options would read (deliver.c's choice). */
+/* The file a run with these options would read (delivery.c's choice). */
 static void
 config_line(const struct options *opts, FILE *out)
 {

@@ -4,7 +4,7 @@
  * by line for the inputs iniparser 4.1 fails on or silently misreads, so
  * that every problem is reported as FILE:LINE; only then does iniparser
  * parse it, and its values are copied into struct account with
- * [defaults], inherit and provider presets (presets.c) applied.  Each
+ * [defaults], inherit and provider presets (config_provider.c) applied.  Each
  * key's own check is in config_keys.c, the rules between keys in
  * config_rules.c, the account choice in config_select.c.  No value from
  * the file is ever echoed in an error or a warning: only key and account
@@ -15,7 +15,7 @@
  * for the inputs iniparser 4.1 fails on or silently misreads, so that every
  * problem is reported as FILE:LINE; only then does iniparser parse it, and
  * its values are copied into struct account with [defaults], inherit and
- * provider presets (presets.c) applied and every key validated (each key's
+ * provider presets (config_provider.c) applied and every key validated (each key's
  * own check is in config_keys.c).  No value from the file is ever echoed in
  * an error or a warning: only key and account names.
  */

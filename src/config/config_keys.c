@@ -33,7 +33,7 @@
 #include "error.h"
 #include "fdio.h"
 #include "fsperm.h"
-#include "presets.h"
+#include "config_provider.h"
 #include "sasl_mechs.h"
 #include "sysmode.h"
 #include "text.h"

@@ -13,7 +13,7 @@
 #include "account.h"
 #include "error.h"
 #include "hint.h"
-#include "presets.h"
+#include "config_provider.h"
 
 /* Case-insensitive strstr. */
 static bool

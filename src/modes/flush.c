@@ -33,7 +33,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "config.h"
-#include "deliver.h"
+#include "delivery.h"
 #include "error.h"
 #include "fdio.h"
 #include "flush.h"

@@ -239,10 +239,10 @@ load_trust_for_chain(struct tls *tls, struct error *err)
 	for (i = 0; bundle != NULL && peers != NULL && i < n_peers &&
 		    n + 2 <= TLS_CHAIN_NAMES_MAX;
 	     i++)
-		if (trust_der_names(
+		if (tls_trust_der_names(
 			peers[i].data, peers[i].size, &names[n], &names[n + 1]))
 			n += 2;
-	if (n > 0 && trust_load_matching(tls->cred, bundle, names, n) > 0)
+	if (n > 0 && tls_trust_load_matching(tls->cred, bundle, names, n) > 0)
 		return 0;
 	return load_trust(tls->cred, tls->acct, false, err);
 }

@@ -9,7 +9,7 @@
 
 #include "cli.h"
 #include "config.h"
-#include "deliver.h"
+#include "delivery.h"
 #include "error.h"
 #include "login.h"
 #include "oauth.h"

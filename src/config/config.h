@@ -12,7 +12,7 @@
 #include <stddef.h>
 
 #include "account.h"
-#include "presets.h" /* config_provider_find() and the rest */
+#include "config_provider.h" /* config_provider_find() and the rest */
 
 struct error;
 

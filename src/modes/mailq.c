@@ -20,7 +20,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "config.h"
-#include "deliver.h"
+#include "delivery.h"
 #include "error.h"
 #include "flush.h"
 #include "log.h"

@@ -60,7 +60,7 @@ der_next(const unsigned char **p, const unsigned char *end, unsigned *tag,
 }
 
 bool
-trust_der_names(const unsigned char *der, size_t size,
+tls_trust_der_names(const unsigned char *der, size_t size,
     struct trust_name *issuer, struct trust_name *subject)
 {
 	const unsigned char *p = der, *end = der + size, *c, *field;
@@ -143,7 +143,7 @@ slurp(const char *path, size_t *size)
 }
 
 int
-trust_load_matching(gnutls_certificate_credentials_t cred, const char *path,
+tls_trust_load_matching(gnutls_certificate_credentials_t cred, const char *path,
     const struct trust_name *wanted, size_t n_wanted)
 {
 	size_t size, loaded = 0;
@@ -164,7 +164,7 @@ trust_load_matching(gnutls_certificate_credentials_t cred, const char *path,
 		p = stop;
 		if (gnutls_pem_base64_decode2("CERTIFICATE", &pem, &der) < 0)
 			continue;
-		if (trust_der_names(der.data, der.size, &issuer, &subject) &&
+		if (tls_trust_der_names(der.data, der.size, &issuer, &subject) &&
 		    name_wanted(&subject, wanted, n_wanted) &&
 		    gnutls_certificate_set_x509_trust_mem(
 			cred, &der, GNUTLS_X509_FMT_DER) > 0)
