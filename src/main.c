@@ -55,13 +55,13 @@ static void
 print_error(const struct delivery *d, const struct error *err)
 {
 	if (d->acct != NULL)
-		fprintf(stderr, "mailsub: %s: %s\n", d->acct->name,
-		    err->message);
+		fprintf(
+		    stderr, "mailsub: %s: %s\n", d->acct->name, err->message);
 	else
 		fprintf(stderr, "mailsub: %s\n", err->message);
 	if (d->acct != NULL && d->hint[0] != '\0')
-		fprintf(stderr, "mailsub: %s: hint: %s\n", d->acct->name,
-		    d->hint);
+		fprintf(
+		    stderr, "mailsub: %s: hint: %s\n", d->acct->name, d->hint);
 }
 
 /* A mode's result: 0, or its one error line and exit status. */
@@ -79,11 +79,11 @@ static int
 mode_deliver(const struct options *given)
 {
 	const struct options *opts = given;
-	struct options  bg;
-	struct config  *cfg = NULL;
+	struct options bg;
+	struct config *cfg = NULL;
 	struct delivery d;
-	struct error    err;
-	int             code = EX_OK;
+	struct error err;
+	int code = EX_OK;
 
 	/* -odb: queue as -odq does, then deliver from the queue in a
 	 * detached child (flush.c). */
@@ -103,24 +103,24 @@ mode_deliver(const struct options *given)
 			if (d.warning[0] != '\0')
 				fprintf(stderr, "mailsub: %s: %s\n",
 				    d.acct->name, d.warning);
-			delivery_log(&d, EX_OK, d.final_reply[0] ?
-			    d.final_reply : "queued");
+			delivery_log(&d, EX_OK,
+			    d.final_reply[0] ? d.final_reply : "queued");
 			/* Queued messages also go out after the next
 			 * successful submission through the account
 			 * (mailsub(1), EXIT STATUS);
 			 * not once told to stop (they stay queued). */
 			if (given->delivery == CLI_DELIVERY_BACKGROUND &&
 			    d.queue_id[0] != '\0' && !interrupt_caught() &&
-			    flush_background(cfg, d.acct, given, d.queue_id,
-				&err) == -1)
-				fprintf(stderr, "mailsub: %s: %s; the message "
-				    "stays queued\n", d.acct->name,
-				    err.message);
+			    flush_background(
+				cfg, d.acct, given, d.queue_id, &err) == -1)
+				fprintf(stderr,
+				    "mailsub: %s: %s; the message "
+				    "stays queued\n",
+				    d.acct->name, err.message);
 			else if (d.status != NULL &&
-			    strcmp(d.status, "sent") == 0 &&
-			    !interrupt_caught())
-				flush_after_delivery(cfg, d.acct, opts,
-				    stderr);
+				 strcmp(d.status, "sent") == 0 &&
+				 !interrupt_caught())
+				flush_after_delivery(cfg, d.acct, opts, stderr);
 		} else
 			code = -1;
 	} else
@@ -138,9 +138,9 @@ mode_deliver(const struct options *given)
 int
 main(int argc, char **argv)
 {
-	struct run   r;
+	struct run r;
 	struct error err;
-	int          code;
+	int code;
 
 	/* Writes to a closed socket are errors, not deaths; a file size limit
 	 * is an EFBIG error we report (74) instead of a signal. */
@@ -158,9 +158,11 @@ main(int argc, char **argv)
 	run_init(&r);
 	error_clear(&err);
 	if (cli_parse(&r.opts, argc, argv, &err) == -1) {
-		fprintf(stderr, "mailsub: %s\nusage: mailsub [options] [--] "
+		fprintf(stderr,
+		    "mailsub: %s\nusage: mailsub [options] [--] "
 		    "[recipient ...] < message; mailsub --help lists the "
-		    "options\n", err.message);
+		    "options\n",
+		    err.message);
 		run_free(&r);
 		return EX_USAGE;
 	}
@@ -197,8 +199,8 @@ main(int argc, char **argv)
 		code = report(checkconfig_run(&r.opts, stdout, &err), &err);
 		break;
 	case CLI_MODE_IMPORT_MSMTPRC:
-		code = report(import_run(r.opts.mode_argument, stdout, &err),
-		    &err);
+		code = report(
+		    import_run(r.opts.mode_argument, stdout, &err), &err);
 		break;
 	case CLI_MODE_PRETEND:
 		code = report(pretend_run(&r.opts, stdout, &err), &err);
@@ -207,7 +209,8 @@ main(int argc, char **argv)
 		code = report(serverinfo_run(&r.opts, stdout, &err), &err);
 		break;
 	case CLI_MODE_CONFIGURE:
-		code = report(r.opts.write
+		code = report(
+		    r.opts.write
 			? configwrite_run(&r.opts, stdout, &err)
 			: discover_run(r.opts.mode_argument, stdout, &err),
 		    &err);
@@ -215,7 +218,8 @@ main(int argc, char **argv)
 	case CLI_MODE_SMTP_STDIO:
 		interrupt_install();
 		code = EX_OK;
-		if (smtpd_run(STDIN_FILENO, STDOUT_FILENO, &r.opts, &err) == -1) {
+		if (smtpd_run(STDIN_FILENO, STDOUT_FILENO, &r.opts, &err) ==
+		    -1) {
 			fprintf(stderr, "mailsub: %s\n", err.message);
 			code = err.exit_code;
 		}
@@ -233,7 +237,7 @@ main(int argc, char **argv)
 		break;
 	default:
 		fprintf(stderr, "mailsub: this mode is not available in this "
-		    "build\n");
+				"build\n");
 		code = EX_SOFTWARE;
 		break;
 	}

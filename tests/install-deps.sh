@@ -56,7 +56,7 @@ BUILD_PACKAGES="build-essential autoconf automake pkg-config libgnutls28-dev
 libgsasl-dev libiniparser-dev libmagic-dev libidn2-dev libcurl4-gnutls-dev
 libjansson-dev python3"
 TEST_PACKAGES="libcmocka-dev gnutls-bin dovecot-core python3-aiosmtpd
-python3-pytest mandoc msmtp esmtp faketime clang clang-tools libclang-rt-14-dev git
+python3-pytest mandoc msmtp esmtp faketime clang clang-tools clang-format libclang-rt-14-dev git
 git-email libmailtools-perl php-cli s-nail mutt util-linux bash-completion
 debhelper lintian mmdebstrap ca-certificates strace time"
 # Unpacked into build-private/, never installed.

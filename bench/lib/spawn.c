@@ -73,7 +73,7 @@ main(int argc, char **argv)
 	}
 	if (optind >= argc || count < 1) {
 		fprintf(stderr, "usage: spawn [-n COUNT] [-i INPUT] "
-		    "[-e ERRFILE] -- PROGRAM [ARG]...\n");
+				"[-e ERRFILE] -- PROGRAM [ARG]...\n");
 		return 64;
 	}
 	devnull = open("/dev/null", O_WRONLY);

@@ -66,7 +66,7 @@ static int
 grow(struct buf *b, size_t extra, struct error *err)
 {
 	size_t need, cap;
-	char  *p;
+	char *p;
 
 	if (extra > b->max || b->len > b->max - extra)
 		return error_set(err, EX_DATAERR,
@@ -120,7 +120,7 @@ int
 buf_vprintf(struct buf *b, struct error *err, const char *fmt, va_list ap)
 {
 	va_list ap2;
-	int     n;
+	int n;
 
 	va_copy(ap2, ap);
 	n = vsnprintf(NULL, 0, fmt, ap2);
@@ -138,7 +138,7 @@ int
 buf_printf(struct buf *b, struct error *err, const char *fmt, ...)
 {
 	va_list ap;
-	int     r;
+	int r;
 
 	va_start(ap, fmt);
 	r = buf_vprintf(b, err, fmt, ap);

@@ -24,7 +24,7 @@
 struct error;
 
 struct buf {
-	char  *data; /* never NULL, always NUL-terminated (see above) */
+	char *data; /* never NULL, always NUL-terminated (see above) */
 	size_t len;
 	size_t cap;
 	size_t max; /* the buffer never holds more than this many bytes */

@@ -64,8 +64,8 @@ error_set(struct error *err, int exit_code, const char *fmt, ...)
 void
 error_prefix(struct error *err, const char *fmt, ...)
 {
-	char    joined[ERROR_MESSAGE_MAX];
-	size_t  n;
+	char joined[ERROR_MESSAGE_MAX];
+	size_t n;
 	va_list ap;
 
 	if (err == NULL)
@@ -175,23 +175,40 @@ const char *
 error_exit_name(int code)
 {
 	switch (code) {
-	case EX_OK: return "EX_OK";
-	case EX_USAGE: return "EX_USAGE";
-	case EX_DATAERR: return "EX_DATAERR";
-	case EX_NOINPUT: return "EX_NOINPUT";
-	case EX_NOUSER: return "EX_NOUSER";
-	case EX_NOHOST: return "EX_NOHOST";
-	case EX_UNAVAILABLE: return "EX_UNAVAILABLE";
-	case EX_SOFTWARE: return "EX_SOFTWARE";
-	case EX_OSERR: return "EX_OSERR";
-	case EX_OSFILE: return "EX_OSFILE";
-	case EX_CANTCREAT: return "EX_CANTCREAT";
-	case EX_IOERR: return "EX_IOERR";
-	case EX_TEMPFAIL: return "EX_TEMPFAIL";
-	case EX_PROTOCOL: return "EX_PROTOCOL";
-	case EX_NOPERM: return "EX_NOPERM";
-	case EX_CONFIG: return "EX_CONFIG";
-	default: return "unknown";
+	case EX_OK:
+		return "EX_OK";
+	case EX_USAGE:
+		return "EX_USAGE";
+	case EX_DATAERR:
+		return "EX_DATAERR";
+	case EX_NOINPUT:
+		return "EX_NOINPUT";
+	case EX_NOUSER:
+		return "EX_NOUSER";
+	case EX_NOHOST:
+		return "EX_NOHOST";
+	case EX_UNAVAILABLE:
+		return "EX_UNAVAILABLE";
+	case EX_SOFTWARE:
+		return "EX_SOFTWARE";
+	case EX_OSERR:
+		return "EX_OSERR";
+	case EX_OSFILE:
+		return "EX_OSFILE";
+	case EX_CANTCREAT:
+		return "EX_CANTCREAT";
+	case EX_IOERR:
+		return "EX_IOERR";
+	case EX_TEMPFAIL:
+		return "EX_TEMPFAIL";
+	case EX_PROTOCOL:
+		return "EX_PROTOCOL";
+	case EX_NOPERM:
+		return "EX_NOPERM";
+	case EX_CONFIG:
+		return "EX_CONFIG";
+	default:
+		return "unknown";
 	}
 }
 

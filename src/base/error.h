@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * The error carried up from the code that knows the cause to main(): a
- * sysexits(3) code, the class of the failure and one printable line.  Also the single table that turns
- * SMTP replies into exit codes.
+ * sysexits(3) code, the class of the failure and one printable line.  Also the
+ * single table that turns SMTP replies into exit codes.
  */
 #ifndef MAILSUB_ERROR_H
 #define MAILSUB_ERROR_H
@@ -34,7 +34,7 @@ enum error_class {
 };
 
 struct error {
-	int              exit_code; /* sysexits(3) value main() returns */
+	int exit_code; /* sysexits(3) value main() returns */
 	enum error_class class;
 	char message[ERROR_MESSAGE_MAX]; /* one line, never a secret */
 };

@@ -22,24 +22,24 @@ void log_verbose(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* conn_trace_fn for the -v transcript: "<-- 250 ok" / "--> MAIL FROM:..."
  * with secret lines shown as "--> (authentication data hidden)". */
-void log_transcript(void *arg, char dir, const char *line, size_t len,
-    bool secret);
+void log_transcript(
+    void *arg, char dir, const char *line, size_t len, bool secret);
 
 struct log_record {
 	const char *account;
 	const char *host;
 	const char *sender;
 	const char *const *rcpts;
-	size_t      n_rcpts;
+	size_t n_rcpts;
 	unsigned long long size;
 	const char *message_id;
-	const char *reply;     /* server's final reply, or the error line */
-	int         exit_code;
+	const char *reply; /* server's final reply, or the error line */
+	int exit_code;
 	const char *queue_id;  /* or NULL */
 	const char *status;    /* "sent", "queued", "failed" */
 	const char *warning;   /* something the run skipped, or NULL */
 	const char *submitter; /* who submitted it (the system file's
-	                          records), or NULL */
+				  records), or NULL */
 	unsigned long submitter_uid;
 };
 

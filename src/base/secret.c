@@ -58,10 +58,11 @@ secret_check_file_mode(const char *path, struct error *err)
 
 /* "~/x" -> "$HOME/x"; anything else is used as it is. */
 static int
-expand_home(const char *key, const char *path, char *out, size_t size, struct error *err)
+expand_home(const char *key, const char *path, char *out, size_t size,
+    struct error *err)
 {
 	const char *home;
-	int         n;
+	int n;
 
 	if (strncmp(path, "~/", 2) == 0 && (home = getenv("HOME")) != NULL &&
 	    *home != '\0')
@@ -69,21 +70,20 @@ expand_home(const char *key, const char *path, char *out, size_t size, struct er
 	else
 		n = snprintf(out, size, "%s", path);
 	if (n < 0 || (size_t)n >= size)
-		return error_set(err, EX_CONFIG,
-		    "%s: path too long", key);
+		return error_set(err, EX_CONFIG, "%s: path too long", key);
 	return 0;
 }
 
 static int
-read_password_file(const char *key, const char *cfg_path, bool system, struct buf *out,
-    struct error *err)
+read_password_file(const char *key, const char *cfg_path, bool system,
+    struct buf *out, struct error *err)
 {
-	unsigned    rule = FSPERM_SECRET | (system ? FSPERM_SYSTEM : 0);
-	char        path[PATH_MAX];
-	char        chunk[512];
+	unsigned rule = FSPERM_SECRET | (system ? FSPERM_SYSTEM : 0);
+	char path[PATH_MAX];
+	char chunk[512];
 	struct stat st;
-	ssize_t     n;
-	int         fd, rc = -1;
+	ssize_t n;
+	int fd, rc = -1;
 
 	if (expand_home(key, cfg_path, path, sizeof(path), err) == -1)
 		return -1;
@@ -95,11 +95,11 @@ read_password_file(const char *key, const char *cfg_path, bool system, struct bu
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
 	if (fd == -1)
-		return error_set(err, EX_CONFIG, "%s %s: %s", key, path,
-		    strerror(errno));
+		return error_set(
+		    err, EX_CONFIG, "%s %s: %s", key, path, strerror(errno));
 	if (fstat(fd, &st) == -1) {
-		error_set(err, EX_CONFIG, "%s %s: %s", key, path,
-		    strerror(errno));
+		error_set(
+		    err, EX_CONFIG, "%s %s: %s", key, path, strerror(errno));
 		goto done;
 	}
 	if (fsperm_check_stat(path, &st, rule, err) == -1) {
@@ -120,8 +120,8 @@ read_password_file(const char *key, const char *cfg_path, bool system, struct bu
 		if (out->len + (size_t)n > SECRET_LINE_MAX) {
 			error_set(err, EX_CONFIG,
 			    "%s %s: first line longer than %d "
-			    "bytes", key,
-			    path, SECRET_LINE_MAX);
+			    "bytes",
+			    key, path, SECRET_LINE_MAX);
 			goto done;
 		}
 		if (buf_append(out, chunk, (size_t)n, err) == -1)
@@ -131,8 +131,10 @@ read_password_file(const char *key, const char *cfg_path, bool system, struct bu
 	}
 	first_line(out);
 	if (out->len == 0) {
-		error_set(err, EX_CONFIG, "%s %s: first line is "
-		    "empty", key, path);
+		error_set(err, EX_CONFIG,
+		    "%s %s: first line is "
+		    "empty",
+		    key, path);
 		goto done;
 	}
 	/* Windows editors start UTF-8 files with U+FEFF: it would go to
@@ -140,8 +142,8 @@ read_password_file(const char *key, const char *cfg_path, bool system, struct bu
 	if (out->len >= 3 && memcmp(out->data, "\xef\xbb\xbf", 3) == 0) {
 		error_set(err, EX_CONFIG,
 		    "%s %s: UTF-8 byte-order mark; save the file "
-		    "without it", key,
-		    path);
+		    "without it",
+		    key, path);
 		goto done;
 	}
 	rc = 0;
@@ -165,7 +167,7 @@ command_child(const char *command, int out_fd, bool system)
 	struct rlimit no_core = {0, 0};
 	bool keep_group = getegid() != getgid();
 	sigset_t none;
-	int      null_fd, fd;
+	int null_fd, fd;
 
 	/* Its own process group, so a timeout kills everything it started. */
 	setpgid(0, 0);
@@ -246,17 +248,17 @@ format_size(char *dst, size_t size, size_t n)
  * -1 with err set otherwise.
  */
 static int
-collect_output(const char *key, int fd, pid_t pid, long long deadline, int timeout_ms,
-    size_t max_out, struct buf *out, bool *exited, int *status,
+collect_output(const char *key, int fd, pid_t pid, long long deadline,
+    int timeout_ms, size_t max_out, struct buf *out, bool *exited, int *status,
     struct error *err)
 {
-	char          chunk[4096];
-	char          what[32];
+	char chunk[4096];
+	char what[32];
 	struct pollfd pfd;
-	ssize_t       n;
-	long long     left;
-	int           rc = -1, pr, wait_ms;
-	pid_t         r;
+	ssize_t n;
+	long long left;
+	int rc = -1, pr, wait_ms;
+	pid_t r;
 
 	*exited = false;
 	for (;;) {
@@ -265,8 +267,7 @@ collect_output(const char *key, int fd, pid_t pid, long long deadline, int timeo
 			if (r == pid)
 				*exited = true;
 			else if (r == -1 && errno != EINTR) {
-				error_set(err, EX_OSERR,
-				    "%s: waitpid: %s", key,
+				error_set(err, EX_OSERR, "%s: waitpid: %s", key,
 				    strerror(errno));
 				break;
 			}
@@ -274,8 +275,8 @@ collect_output(const char *key, int fd, pid_t pid, long long deadline, int timeo
 		left = deadline - fdio_now_ms();
 		if (left <= 0) {
 			format_duration(what, sizeof(what), timeout_ms);
-			error_set(err, EX_TEMPFAIL,
-			    "%s timed out after %s", key, what);
+			error_set(err, EX_TEMPFAIL, "%s timed out after %s",
+			    key, what);
 			break;
 		}
 		/* After the exit only what is already there is read. */
@@ -320,8 +321,8 @@ collect_output(const char *key, int fd, pid_t pid, long long deadline, int timeo
 		}
 		if ((size_t)n > max_out - out->len) {
 			format_size(what, sizeof(what), max_out);
-			error_set(err, EX_CONFIG,
-			    "%s printed more than %s", key, what);
+			error_set(err, EX_CONFIG, "%s printed more than %s",
+			    key, what);
 			break;
 		}
 		if (buf_append(out, chunk, (size_t)n, err) == -1)
@@ -333,10 +334,10 @@ collect_output(const char *key, int fd, pid_t pid, long long deadline, int timeo
 
 /* Wait for the child until the deadline; -1 with err set on timeout. */
 static int
-reap(const char *key, pid_t pid, long long deadline, int timeout_ms, int *status,
-    struct error *err)
+reap(const char *key, pid_t pid, long long deadline, int timeout_ms,
+    int *status, struct error *err)
 {
-	char  what[32];
+	char what[32];
 	pid_t r;
 
 	for (;;) {
@@ -345,8 +346,8 @@ reap(const char *key, pid_t pid, long long deadline, int timeout_ms, int *status
 			return 0;
 		if (r == -1 && errno != EINTR) {
 			kill_and_reap(pid);
-			return error_set(err, EX_OSERR,
-			    "%s: waitpid: %s", key, strerror(errno));
+			return error_set(err, EX_OSERR, "%s: waitpid: %s", key,
+			    strerror(errno));
 		}
 		if (fdio_now_ms() >= deadline) {
 			kill_and_reap(pid);
@@ -365,15 +366,14 @@ reap(const char *key, pid_t pid, long long deadline, int timeout_ms, int *status
 }
 
 static int
-run_command(const char *key, const char *command, bool system,
-    int timeout_ms,
+run_command(const char *key, const char *command, bool system, int timeout_ms,
     size_t max_out, struct buf *out, struct error *err)
 {
 	struct sigaction sa, old_chld;
-	long long        deadline;
-	pid_t            pid;
-	int              pfd[2], status = 0, rc = -1;
-	bool             exited = false;
+	long long deadline;
+	pid_t pid;
+	int pfd[2], status = 0, rc = -1;
+	bool exited = false;
 
 	/* waitpid() needs SIGCHLD not ignored; restore it afterwards. */
 	memset(&sa, 0, sizeof(sa));
@@ -382,15 +382,13 @@ run_command(const char *key, const char *command, bool system,
 	sigaction(SIGCHLD, &sa, &old_chld);
 
 	if (pipe2(pfd, O_CLOEXEC) == -1) {
-		error_set(err, EX_OSERR, "%s: pipe: %s", key,
-		    strerror(errno));
+		error_set(err, EX_OSERR, "%s: pipe: %s", key, strerror(errno));
 		goto restore;
 	}
 	deadline = fdio_now_ms() + timeout_ms;
 	pid = fork();
 	if (pid == -1) {
-		error_set(err, EX_OSERR, "%s: fork: %s", key,
-		    strerror(errno));
+		error_set(err, EX_OSERR, "%s: fork: %s", key, strerror(errno));
 		close(pfd[0]);
 		close(pfd[1]);
 		goto restore;
@@ -413,9 +411,8 @@ run_command(const char *key, const char *command, bool system,
 	if (!exited && reap(key, pid, deadline, timeout_ms, &status, err) == -1)
 		goto restore;
 	if (WIFSIGNALED(status)) {
-		error_set(err, EX_CONFIG,
-		    "%s failed (killed by signal %d)", key,
-		    WTERMSIG(status));
+		error_set(err, EX_CONFIG, "%s failed (killed by signal %d)",
+		    key, WTERMSIG(status));
 		goto restore;
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
@@ -441,12 +438,13 @@ int
 secret_run_command(const char *command, int timeout_ms, size_t max_out,
     struct buf *out, struct error *err)
 {
-	return run_command("password_command", command, false, timeout_ms, max_out, out, err);
+	return run_command(
+	    "password_command", command, false, timeout_ms, max_out, out, err);
 }
 
 /* The prompt is interrupted by these; the terminal is restored first. */
-static const int prompt_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT,
-    SIGTSTP, SIGTTIN, SIGTTOU};
+static const int prompt_signals[] = {
+    SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU};
 #define N_PROMPT_SIGNALS (sizeof(prompt_signals) / sizeof(prompt_signals[0]))
 
 static volatile sig_atomic_t prompt_interrupted;
@@ -465,14 +463,14 @@ static int
 read_tty_line(int fd, struct buf *out, struct error *err)
 {
 	struct pollfd pfd;
-	char          c;
-	ssize_t       n;
-	int           rc = -1;
+	char c;
+	ssize_t n;
+	int rc = -1;
 
 	for (;;) {
 		if (prompt_interrupted) {
-			error_set(err, EX_CONFIG,
-			    "password prompt interrupted");
+			error_set(
+			    err, EX_CONFIG, "password prompt interrupted");
 			break;
 		}
 		pfd.fd = fd;
@@ -490,8 +488,10 @@ read_tty_line(int fd, struct buf *out, struct error *err)
 		if (n == -1 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n == -1) {
-			error_set(err, EX_CONFIG, "reading the password from "
-			    "/dev/tty: %s", strerror(errno));
+			error_set(err, EX_CONFIG,
+			    "reading the password from "
+			    "/dev/tty: %s",
+			    strerror(errno));
 			break;
 		}
 		if (n == 0 || c == '\n' || c == '\r') {
@@ -499,8 +499,10 @@ read_tty_line(int fd, struct buf *out, struct error *err)
 			break;
 		}
 		if (out->len >= SECRET_LINE_MAX) {
-			error_set(err, EX_CONFIG, "password longer than %d "
-			    "bytes", SECRET_LINE_MAX);
+			error_set(err, EX_CONFIG,
+			    "password longer than %d "
+			    "bytes",
+			    SECRET_LINE_MAX);
 			break;
 		}
 		if (buf_addch(out, c, err) == -1)
@@ -512,15 +514,14 @@ read_tty_line(int fd, struct buf *out, struct error *err)
 
 /* Ask on /dev/tty with echo off; 1 if there is no terminal to ask on. */
 static int
-prompt_password(const struct account *acct, struct buf *out,
-    struct error *err)
+prompt_password(const struct account *acct, struct buf *out, struct error *err)
 {
 	struct sigaction sa, old[N_PROMPT_SIGNALS];
-	struct termios   saved, quiet;
-	char             prompt[600];
-	const char      *host;
-	size_t           i;
-	int              fd, rc;
+	struct termios saved, quiet;
+	char prompt[600];
+	const char *host;
+	size_t i;
+	int fd, rc;
 
 	if (interrupt_check(err, EX_TEMPFAIL) == -1) {
 		error_prefix(err, "password prompt");
@@ -533,11 +534,12 @@ prompt_password(const struct account *acct, struct buf *out,
 		close(fd);
 		return 1;
 	}
-	host = acct->current_host != NULL ? acct->current_host :
-	    acct->n_hosts > 0 ? acct->hosts[0] : "?";
+	host = acct->current_host != NULL ? acct->current_host
+	       : acct->n_hosts > 0	  ? acct->hosts[0]
+					  : "?";
 	if (acct->user != NULL)
-		snprintf(prompt, sizeof(prompt), "Password for %s@%s: ",
-		    acct->user, host);
+		snprintf(prompt, sizeof(prompt),
+		    "Password for %s@%s: ", acct->user, host);
 	else
 		snprintf(prompt, sizeof(prompt), "Password for account %s: ",
 		    acct->name != NULL ? acct->name : "?");
@@ -580,8 +582,8 @@ prompt_password(const struct account *acct, struct buf *out,
 }
 
 int
-secret_get_password(const struct account *acct, struct buf *out,
-    struct error *err)
+secret_get_password(
+    const struct account *acct, struct buf *out, struct error *err)
 {
 	int r;
 
@@ -596,8 +598,7 @@ secret_get_password(const struct account *acct, struct buf *out,
 	}
 	if (acct->password_file != NULL) {
 		if (read_password_file("password_file", acct->password_file,
-			acct->system, out,
-			err) == -1) {
+			acct->system, out, err) == -1) {
 			buf_wipe(out);
 			return -1;
 		}
@@ -605,12 +606,12 @@ secret_get_password(const struct account *acct, struct buf *out,
 	}
 	if (acct->password_command != NULL)
 		return run_command("password_command", acct->password_command,
-		    acct->system,
-		    SECRET_COMMAND_TIMEOUT_MS, SECRET_COMMAND_OUTPUT_MAX, out,
-		    err);
+		    acct->system, SECRET_COMMAND_TIMEOUT_MS,
+		    SECRET_COMMAND_OUTPUT_MAX, out, err);
 	/* The system account's password is not the caller's to type. */
-	r = acct->system && sysmode_restricted() ? 1
-						  : prompt_password(acct, out, err);
+	r = acct->system && sysmode_restricted()
+		? 1
+		: prompt_password(acct, out, err);
 	if (r <= 0)
 		return r;
 	return error_set(err, EX_CONFIG,
@@ -620,8 +621,8 @@ secret_get_password(const struct account *acct, struct buf *out,
 }
 
 int
-secret_get_client_secret(const struct account *acct, struct buf *out,
-    struct error *err)
+secret_get_client_secret(
+    const struct account *acct, struct buf *out, struct error *err)
 {
 	if (acct->has_oauth2_client_secret) {
 		if (buf_append(out, buf_str(&acct->oauth2_client_secret),

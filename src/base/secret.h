@@ -20,14 +20,14 @@ struct error;
 /* Fill out (a buffer the caller wipes) with the account's password or
  * token.  Failures are EX_CONFIG (bad file, permissions, command failed)
  * or EX_TEMPFAIL (command timed out) and never include the secret. */
-int secret_get_password(const struct account *acct, struct buf *out,
-    struct error *err);
+int secret_get_password(
+    const struct account *acct, struct buf *out, struct error *err);
 
 /* The account's OAuth2 client secret (oauth2_client_secret, _file or
  * _command, read like the password) into out; out stays empty when none
  * is set (a public client).  Errors as secret_get_password(). */
-int secret_get_client_secret(const struct account *acct, struct buf *out,
-    struct error *err);
+int secret_get_client_secret(
+    const struct account *acct, struct buf *out, struct error *err);
 
 /* Run command with /bin/sh -c (stdin /dev/null, stdout a pipe, stderr
  * inherited, in its own process group) and put the first line of its output

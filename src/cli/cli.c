@@ -60,7 +60,8 @@ static const char usage_text[] =
     "  ignored:      -X file (never written), -L tag, -O opt=val, -o*,\n"
     "                -h n, -G, -U, -n, -m, -d*, -A x, -M x, -p x\n"
     "  -P, --pretend print the account the run would use, send nothing\n"
-    "  msmtp's options, with msmtp's meaning (mailsub(1), MSMTP COMPATIBILITY):\n"
+    "  msmtp's options, with msmtp's meaning (mailsub(1), MSMTP "
+    "COMPATIBILITY):\n"
     "  --host=h (no configuration file), --port=n, --tls[=on|off],\n"
     "  --tls-starttls[=on|off], --auth[=on|off|mech], --user=u,\n"
     "  --passwordeval=cmd, --timeout=s|off, --domain=d, --source-ip=ip,\n"
@@ -274,7 +275,8 @@ parse_return(struct options *o, const char *v, struct error *err)
 		o->dsn_return = NULL;
 	else
 		return error_set(err, EX_USAGE,
-		    "-R: \"%s\" is not full or hdrs (RFC 3461 4.3; msmtp's headers "
+		    "-R: \"%s\" is not full or hdrs (RFC 3461 4.3; msmtp's "
+		    "headers "
 		    "and off too)",
 		    cli_quote(q, sizeof(q), v));
 	return 0;
@@ -661,7 +663,7 @@ parse_long(struct cli_parser *p, const char *s, struct error *err)
 		if (eq != NULL)
 			v = eq + 1;
 		else if (p->i + 1 < p->argc && p->argv[p->i + 1] != NULL &&
-		    p->argv[p->i + 1][0] != '-')
+			 p->argv[p->i + 1][0] != '-')
 			v = p->argv[++p->i];
 		if (v != NULL && v[0] == '\0')
 			return error_set(err, EX_USAGE,

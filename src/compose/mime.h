@@ -41,8 +41,8 @@ struct error;
 #define MIME_WORD_MAX 66
 
 /*
- * Base64 (text_base64()) of n bytes in lines of 76 characters, each ending '\n' (the last
- * may be shorter).  A stream is encoded by passing multiples of
+ * Base64 (text_base64()) of n bytes in lines of 76 characters, each ending '\n'
+ * (the last may be shorter).  A stream is encoded by passing multiples of
  * MIME_B64_LINE_BYTES and the rest last.  out holds MIME_B64_LINES_SIZE(n)
  * bytes; returns the length written.
  */
@@ -70,13 +70,13 @@ size_t mime_qp_finish(struct mime_qp *q, char *out);
 /* What a text body holds, to choose its transfer encoding. */
 struct mime_scan {
 	unsigned long long bytes;
-	size_t line_len;    /* of the current line */
-	bool eight_bit;	    /* a byte >= 0x80 */
-	bool bad_control;   /* NUL or CR (RFC 2045 2.7: not in 7bit data) */
-	bool long_line;	    /* over MIME_LINE_MAX */
-	bool marker;	    /* holds "=_", which boundaries use */
+	size_t line_len;       /* of the current line */
+	bool eight_bit;	       /* a byte >= 0x80 */
+	bool bad_control;      /* NUL or CR (RFC 2045 2.7: not in 7bit data) */
+	bool long_line;	       /* over MIME_LINE_MAX */
+	bool marker;	       /* holds "=_", which boundaries use */
 	struct text_utf8 utf8; /* whether it is UTF-8 */
-	unsigned char last; /* the last byte seen */
+	unsigned char last;    /* the last byte seen */
 };
 
 void mime_scan_init(struct mime_scan *s);

@@ -15,9 +15,9 @@
  * for the inputs iniparser 4.1 fails on or silently misreads, so that every
  * problem is reported as FILE:LINE; only then does iniparser parse it, and
  * its values are copied into struct account with [defaults], inherit and
- * provider presets (config_provider.c) applied and every key validated (each key's
- * own check is in config_keys.c).  No value from the file is ever echoed in
- * an error or a warning: only key and account names.
+ * provider presets (config_provider.c) applied and every key validated (each
+ * key's own check is in config_keys.c).  No value from the file is ever echoed
+ * in an error or a warning: only key and account names.
  */
 #include "autoconfig.h"
 

@@ -41,20 +41,20 @@ enum config_severity {
 
 struct config_finding {
 	enum config_severity severity;
-	unsigned line;    /* in the config file; 0 = none */
-	char    *account; /* section name, or NULL */
-	char    *key;     /* key name, or NULL */
-	char    *message; /* what, never a value from the file */
+	unsigned line; /* in the config file; 0 = none */
+	char *account; /* section name, or NULL */
+	char *key;     /* key name, or NULL */
+	char *message; /* what, never a value from the file */
 };
 
 struct config {
-	char            *path;
-	bool             system;      /* the system-wide file */
-	struct account **accounts;    /* every section but [defaults] */
-	size_t           n_accounts;
-	char            *default_account; /* [defaults] account, or NULL */
+	char *path;
+	bool system;		   /* the system-wide file */
+	struct account **accounts; /* every section but [defaults] */
+	size_t n_accounts;
+	char *default_account;		 /* [defaults] account, or NULL */
 	struct config_finding *findings; /* for --check-config */
-	size_t           n_findings;
+	size_t n_findings;
 };
 
 /* A finding as one line: "PATH:LINE: [account] key: message" (the parts
@@ -68,8 +68,8 @@ void config_finding_format(const struct config *cfg,
  * /etc/mailsub.conf.  None found: EX_CONFIG naming every path searched.
  * The result is malloc'd.
  */
-int config_locate(const char *cli_path, char **path, bool *system,
-    struct error *err);
+int config_locate(
+    const char *cli_path, char **path, bool *system, struct error *err);
 
 /*
  * Load and validate the whole file.  Errors are EX_CONFIG and name the
@@ -77,8 +77,8 @@ int config_locate(const char *cli_path, char **path, bool *system,
  * secret that others can read, or owned by someone else, is EX_CONFIG
  * naming the file and its mode.  Values are never echoed for secret keys.
  */
-int config_load(const char *path, bool system, struct config **out,
-    struct error *err);
+int config_load(
+    const char *path, bool system, struct config **out, struct error *err);
 void config_free(struct config *cfg);
 
 /*
@@ -87,16 +87,14 @@ void config_free(struct config *cfg);
  * account.  Unknown or ambiguous: EX_CONFIG listing the known names.
  */
 int config_select(const struct config *cfg, const char *account_name,
-    const char *envelope_from, const struct account **out,
-    struct error *err);
+    const char *envelope_from, const struct account **out, struct error *err);
 
 /* Check that the files the account reads (password_file, tls files,
  * aliases) exist and are trusted, and that the directories it writes
  * (queue_dir, the state directory, the logfile's) are trusted (fsperm.h):
  * EX_CONFIG naming the path otherwise.  For --check-config and before
  * use. */
-int config_check_account_files(const struct account *acct,
-    struct error *err);
+int config_check_account_files(const struct account *acct, struct error *err);
 
 /* Whether the account's port says one TLS mode and tls another (465 is
  * implicit TLS, 587 and 25 plain text first): then why holds the fix. */

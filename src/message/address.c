@@ -805,8 +805,7 @@ address_check_envelope(const char *addr, struct error *err)
 			why = "empty domain";
 		else if (len > ADDRESS_MAX)
 			why = "longer than 256 octets (RFC 5321 4.5.3.1.3)";
-		else if (!address_is_ascii(addr) &&
-			 !text_utf8_valid(addr, len))
+		else if (!address_is_ascii(addr) && !text_utf8_valid(addr, len))
 			why = "not UTF-8 (RFC 6531 3.3)";
 	}
 	if (why == NULL)

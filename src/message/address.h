@@ -16,26 +16,26 @@ struct error;
 #define ADDRESS_MAX 256
 
 struct address_list {
-	char  **addrs; /* addr-specs, no angle brackets */
-	size_t  n;
-	size_t  cap;
+	char **addrs; /* addr-specs, no angle brackets */
+	size_t n;
+	size_t cap;
 	/* Private to address.c: a hash index over addrs so the duplicate
 	 * check stays O(1) for 100 000 recipients (tests/FAULTS.md 43).
 	 * Change the list only through address_list_add. */
 	struct address_slot {
 		uint32_t idx1; /* index into addrs + 1; 0: empty */
 		uint32_t hash;
-	} *slots;
-	size_t  n_slots;
-	size_t  n_indexed;
+	} * slots;
+	size_t n_slots;
+	size_t n_indexed;
 };
 
 void address_list_init(struct address_list *l);
 void address_list_free(struct address_list *l);
 /* Append unless an equal address (domain case-insensitive, local part
  * exact) is already there. */
-int address_list_add(struct address_list *l, const char *addr,
-    struct error *err);
+int address_list_add(
+    struct address_list *l, const char *addr, struct error *err);
 /* Make room for n more addresses at once (a caller that knows how many
  * are coming saves the growing). */
 int address_list_reserve(struct address_list *l, size_t n, struct error *err);
@@ -53,8 +53,8 @@ bool address_is_plain(const char *text, size_t len);
  * groups such as "undisclosed-recipients:;" add nothing.  Bad syntax is
  * EX_DATAERR (header) -- callers parsing argv turn it into EX_USAGE.
  */
-int address_parse_list(const char *text, size_t len, struct address_list *out,
-    struct error *err);
+int address_parse_list(
+    const char *text, size_t len, struct address_list *out, struct error *err);
 
 /*
  * Check an envelope address (from -f or a recipient after parsing): no

@@ -647,7 +647,8 @@ message_reader_open(int in_fd, const char *spool_dir,
 	buf_init(&r->hdr, HEADER_BLOCK_MAX + 1);
 	mr->in_fd = in_fd;
 	mr->interruptible = mo->interruptible;
-	mr->limit = mo->header.acct != NULL ? mo->header.acct->max_message_size : 0;
+	mr->limit =
+	    mo->header.acct != NULL ? mo->header.acct->max_message_size : 0;
 	m->size = 0;
 	m->input_bytes = 0;
 

@@ -21,12 +21,12 @@ struct error;
 
 struct message_options {
 	struct header_options header; /* what header.c adds and rewrites;
-	                                 header.acct->max_message_size
-	                                 bounds the read */
-	bool        stop_at_dot;      /* stdin is a terminal and no -i */
-	bool        interruptible;    /* a signal (interrupt.h) before the
-	                                 end ends the read: EX_IOERR, nothing
-	                                 kept */
+					 header.acct->max_message_size
+					 bounds the read */
+	bool stop_at_dot;	      /* stdin is a terminal and no -i */
+	bool interruptible;	      /* a signal (interrupt.h) before the
+					 end ends the read: EX_IOERR, nothing
+					 kept */
 	/* --read-envelope-from: called once the header block is complete,
 	 * with the first From address (NULL: none), before the block is
 	 * processed; it may change header.envelope_from, header.acct and
@@ -38,19 +38,19 @@ struct message_options {
 };
 
 struct message {
-	int                fd;          /* spool, positioned anywhere */
-	char              *spool_path;  /* removed by message_free() */
-	unsigned long long size;        /* wire bytes, without the final dot */
-	bool               has_8bit;    /* any byte >= 0x80 */
-	bool               has_nul;
-	bool               header_too_large;
+	int fd;			 /* spool, positioned anywhere */
+	char *spool_path;	 /* removed by message_free() */
+	unsigned long long size; /* wire bytes, without the final dot */
+	bool has_8bit;		 /* any byte >= 0x80 */
+	bool has_nul;
+	bool header_too_large;
 	struct address_list header_rcpts; /* -t recipients (To, Cc, Bcc or the
-	                                     Resent-* set), completed */
-	char              *message_id;  /* as sent, with <> */
-	const char        *alias_warning; /* an alias used by -t had targets
-	                                     skipped (aliases.h), or NULL */
-	const char        *sender_warning; /* a From or Sender header was
-	                                      replaced or removed, or NULL */
+					     Resent-* set), completed */
+	char *message_id;		  /* as sent, with <> */
+	const char *alias_warning;	  /* an alias used by -t had targets
+					     skipped (aliases.h), or NULL */
+	const char *sender_warning;	  /* a From or Sender header was
+					     replaced or removed, or NULL */
 	unsigned long long input_bytes;
 };
 
@@ -109,7 +109,7 @@ bool message_reader_clean(const struct message_reader *mr);
  * (RFC 5321 2.3.8).
  */
 enum message_eol {
-	MESSAGE_EOL_LF,	  /* a bare LF */
+	MESSAGE_EOL_LF, /* a bare LF */
 	MESSAGE_EOL_CRLF,
 };
 

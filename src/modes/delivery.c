@@ -264,8 +264,8 @@ delivery_set_sender(struct delivery *d, const char *given, struct error *err)
 	if (compute_sender(d, own_listed(d->acct, sysmode_user()), err) == -1)
 		return -1;
 	snprintf(d->sender_warning, sizeof(d->sender_warning),
-	    "sender <%s> is not %s's to use (local_senders): sent as <%s>",
-	    was, sysmode_user(), d->sender[0] != '\0' ? d->sender : "");
+	    "sender <%s> is not %s's to use (local_senders): sent as <%s>", was,
+	    sysmode_user(), d->sender[0] != '\0' ? d->sender : "");
 	log_verbose("%s", d->sender_warning);
 	return 0;
 }
@@ -325,8 +325,8 @@ compute_sender(struct delivery *d, const char *given, struct error *err)
 		    "to add: give the whole address, or set default_domain "
 		    "(or the mail domain in %s)",
 		    d->acct->name,
-		    error_escape(esc, sizeof(esc), l.addrs[0],
-			strlen(l.addrs[0])),
+		    error_escape(
+			esc, sizeof(esc), l.addrs[0], strlen(l.addrs[0])),
 		    d->acct->name, d->acct->config_path, config_mailname_path);
 		address_list_free(&l);
 		return -1;
@@ -431,8 +431,8 @@ delivery_log(struct delivery *d, int exit_code, const char *reply)
 	rec.queue_id = d->queue_id[0] ? d->queue_id : NULL;
 	rec.status =
 	    d->status ? d->status : (exit_code == 0 ? "sent" : "failed");
-	rec.warning = d->alias_warning != NULL ? d->alias_warning
-					       : d->msg.alias_warning;
+	rec.warning =
+	    d->alias_warning != NULL ? d->alias_warning : d->msg.alias_warning;
 	if (rec.warning == NULL && d->sender_warning[0] != '\0')
 		rec.warning = d->sender_warning;
 	if (rec.warning == NULL)
@@ -494,8 +494,7 @@ submit(struct delivery *d, struct error *err)
 	if (rc == -1) {
 		error_prefix(err, "%s", relay.where);
 		delivery_hint(d, &relay, res.phase, err);
-	}
-	else
+	} else
 		snprintf(d->final_reply, sizeof(d->final_reply), "%s",
 		    res.final_reply);
 	if (rc == 0 && res.dsn_ignored)
@@ -656,8 +655,8 @@ delivery_read(struct delivery *d, int fd, bool stop_at_dot, struct error *err)
 
 	if (d->opts->compose.print) {
 		d->logged = true; /* --print sends nothing: no log record */
-		return compose_print(&d->opts->compose, fd, STDOUT_FILENO, &mo,
-		    err);
+		return compose_print(
+		    &d->opts->compose, fd, STDOUT_FILENO, &mo, err);
 	}
 	/* From here on the message is read: every failure keeps it.  In
 	 * compose mode (compose.h) the message is built, not read. */

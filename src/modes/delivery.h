@@ -49,8 +49,8 @@ struct delivery {
 	/* A sender the caller may not use was replaced (sysmode.h): for
 	 * stderr and the log record, or "". */
 	char sender_warning[ERROR_MESSAGE_MAX];
-	char hint[ERROR_MESSAGE_MAX];	 /* what to do, after the error line
-					    (hint.h), or "" */
+	char hint[ERROR_MESSAGE_MAX]; /* what to do, after the error line
+					 (hint.h), or "" */
 };
 
 /* Find and load the configuration opts names (-C, $MAILSUB_CONFIG, XDG,
@@ -71,7 +71,8 @@ int delivery_select(
     struct delivery *d, const char *envelope_from, struct error *err);
 
 /* mailsub(1), DESCRIPTION: given (-f, "<>" or "" for the null sender),
- * else the account's from, else user@default_domain (or the host's name).  A bare name gets
+ * else the account's from, else user@default_domain (or the host's name).  A
+ * bare name gets
  * @default_domain.  Bad addresses are EX_USAGE.  A restricted caller's
  * default is its first exact local_senders address, if any; a sender it
  * may not use (delivery_sender_allowed()) is replaced by that default,

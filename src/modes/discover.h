@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * --configure ADDRESS: a ready account section for an address, from the
- * provider presets (config_provider.h), else the provider that runs the domain's
- * MX hosts (a domain of its own at Microsoft 365, Google Workspace, ...),
- * else the RFC 6186 SRV records _submissions._tcp (implicit TLS, RFC
+ * provider presets (config_provider.h), else the provider that runs the
+ * domain's MX hosts (a domain of its own at Microsoft 365, Google Workspace,
+ * ...), else the RFC 6186 SRV records _submissions._tcp (implicit TLS, RFC
  * 8314) and _submission._tcp (STARTTLS).  The DNS answer parser is pure and
  * tested on canned answers; only discover_run() asks the resolver.
  */

@@ -180,7 +180,8 @@ json_caps(struct buf *out, const struct smtp_caps *caps, bool helo_only,
 		if (cap_names[i].flag == SMTP_CAP_AUTH &&
 		    caps->auth_mechs[0] != '\0' &&
 		    (buf_addch(out, ' ', err) == -1 ||
-			text_append_utf8(out, caps->auth_mechs, true, err) == -1))
+			text_append_utf8(out, caps->auth_mechs, true, err) ==
+			    -1))
 			return -1;
 		if (buf_addch(out, '"', err) == -1)
 			return -1;

@@ -422,8 +422,8 @@ take_request(
 		return 1;
 	buf_init(&line, OAUTH_REDIRECT_MAX);
 	error_clear(&ignored);
-	if (read_line(fd, fdio_now_ms() + REQUEST_TIMEOUT_MS, &line, &ignored) !=
-		0 ||
+	if (read_line(
+		fd, fdio_now_ms() + REQUEST_TIMEOUT_MS, &line, &ignored) != 0 ||
 	    strncmp(buf_str(&line), "GET ", 4) != 0) {
 		respond(fd, "400 Bad Request", "mailsub: not a GET request.");
 		goto out;
@@ -656,9 +656,9 @@ device_grant(const struct oauth_request *req, const struct oauth_login_io *io,
 	if (oauth_http_device(req, &d, err) == -1)
 		goto out;
 	interval = d.interval > 0 ? d.interval : DEVICE_INTERVAL_DEFAULT;
-	deadline =
-	    fdio_now_ms() + 1000 * (d.expires_in > 0 ? d.expires_in
-						: (long long)io->wait_seconds);
+	deadline = fdio_now_ms() +
+		   1000 * (d.expires_in > 0 ? d.expires_in
+					    : (long long)io->wait_seconds);
 	fprintf(io->out,
 	    "To sign in, open %s in a browser (on any device) and enter the "
 	    "code %s\n",

@@ -46,20 +46,20 @@ struct error;
  */
 
 enum queue_area {
-	QUEUE_AREA_NEW,    /* waiting for delivery */
+	QUEUE_AREA_NEW,	   /* waiting for delivery */
 	QUEUE_AREA_FAILED, /* saved after a permanent failure */
 };
 
 /* What a queue file holds besides the envelope: whose message it is and
  * how its attempts went.  Borrowed strings. */
 struct queue_meta {
-	const char  *account;
-	const char  *submitter;    /* login name, NULL: no submitter line */
-	uid_t        submitter_uid;
-	unsigned     attempts;
-	time_t       first_attempt;
-	time_t       last_attempt;
-	const char  *last_error;   /* one line, escaped */
+	const char *account;
+	const char *submitter; /* login name, NULL: no submitter line */
+	uid_t submitter_uid;
+	unsigned attempts;
+	time_t first_attempt;
+	time_t last_attempt;
+	const char *last_error; /* one line, escaped */
 };
 
 /* Create queue_dir and its tmp/, new/ and failed/ (mode 0700).  Each must
@@ -89,16 +89,16 @@ int queue_store(const char *queue_dir, enum queue_area area,
 
 /* A parsed queue file header; every string is owned. */
 struct queue_file {
-	char              *account;
-	char              *submitter;  /* NULL when the file has none */
-	uid_t              submitter_uid;
-	struct envelope    env;
-	unsigned           attempts;
-	time_t             first_attempt;
-	time_t             last_attempt;
-	char              *last_error; /* NULL when absent */
-	off_t              msg_offset; /* where the wire-form message starts */
-	unsigned long long msg_size;   /* its length (file size - offset) */
+	char *account;
+	char *submitter; /* NULL when the file has none */
+	uid_t submitter_uid;
+	struct envelope env;
+	unsigned attempts;
+	time_t first_attempt;
+	time_t last_attempt;
+	char *last_error;	     /* NULL when absent */
+	off_t msg_offset;	     /* where the wire-form message starts */
+	unsigned long long msg_size; /* its length (file size - offset) */
 };
 
 void queue_file_init(struct queue_file *qf);
@@ -182,8 +182,8 @@ int queue_rewrite(const char *queue_dir, const char *id, enum queue_area from,
  * acknowledged to any caller and a half-written queue file never renamed
  * into place, so nothing that was promised is lost.  *removed counts them.
  */
-int queue_recover(const char *queue_dir, time_t max_age, size_t *removed,
-    struct error *err);
+int queue_recover(
+    const char *queue_dir, time_t max_age, size_t *removed, struct error *err);
 
 /* Move the locked file queue_dir/FROM/ID to TO as it is (a damaged file
  * the parser refuses): rename, then fsync both directories. */

@@ -45,7 +45,7 @@ static bool
 gsasl_supports(const char *name)
 {
 	Gsasl *ctx;
-	bool   ok;
+	bool ok;
 
 	if (gsasl_init(&ctx) != GSASL_OK)
 		return false;
@@ -125,15 +125,15 @@ auth_choose(const struct account *acct, const char *server_mechs,
     struct error *err)
 {
 	const struct sasl_mech *m;
-	char                    no_cb[64] = "", unsupported[64] = "";
-	char                    offer[SMTP_AUTH_MECHS_MAX], wanted[256];
-	bool                    plaintext_ok, refused_plain = false;
-	bool                    no_cert = false;
-	size_t                  i;
+	char no_cb[64] = "", unsupported[64] = "";
+	char offer[SMTP_AUTH_MECHS_MAX], wanted[256];
+	bool plaintext_ok, refused_plain = false;
+	bool no_cert = false;
+	size_t i;
 
 	if (list_empty(server_mechs))
-		return error_set(err, EX_UNAVAILABLE,
-		    "server does not offer AUTH");
+		return error_set(
+		    err, EX_UNAVAILABLE, "server does not offer AUTH");
 	plaintext_ok = tls_active || acct->allow_plaintext_auth;
 	error_escape(offer, sizeof(offer), server_mechs, strlen(server_mechs));
 
@@ -227,7 +227,7 @@ auth_choose(const struct account *acct, const char *server_mechs,
 static char *
 b64_encode(const char *p, size_t n, struct error *err)
 {
-	char  *out = NULL;
+	char *out = NULL;
 	size_t len = 0;
 
 	if (n == 0) {
@@ -269,27 +269,26 @@ typedef int (*step_fn)(struct exchange *x, const char *in, size_t in_len,
     char **out, size_t *out_len, struct error *err);
 
 struct exchange {
-	struct conn          *c;
+	struct conn *c;
 	const struct account *acct;
-	const char           *mech;
-	unsigned              flags;
-	step_fn               step;
-	Gsasl_session        *gs;     /* libgsasl mechanisms */
-	const struct buf     *secret; /* XOAUTH2 / OAUTHBEARER token */
-	bool                  done;   /* the client side has finished */
-	bool                  oauth_error; /* the server sent its JSON error */
-	char                  server_said[160]; /* that error, escaped */
-	bool                  scram_cached; /* the salted password came from
-	                                       the cache (RFC 5802 5.1) */
-	bool                  scram_no_cache; /* retrying without it */
+	const char *mech;
+	unsigned flags;
+	step_fn step;
+	Gsasl_session *gs;	  /* libgsasl mechanisms */
+	const struct buf *secret; /* XOAUTH2 / OAUTHBEARER token */
+	bool done;		  /* the client side has finished */
+	bool oauth_error;	  /* the server sent its JSON error */
+	char server_said[160];	  /* that error, escaped */
+	bool scram_cached;	  /* the salted password came from
+				     the cache (RFC 5802 5.1) */
+	bool scram_no_cache;	  /* retrying without it */
 };
 
 static int
-send_line(struct exchange *x, const char *line, bool secret,
-    struct error *err)
+send_line(struct exchange *x, const char *line, bool secret, struct error *err)
 {
 	bool saved = x->c->trace_secret;
-	int  rc;
+	int rc;
 
 	x->c->trace_secret = secret;
 	rc = conn_command(x->c, err, "%s", line);
@@ -311,11 +310,10 @@ cancel(struct exchange *x)
 }
 
 static int
-failure_reply(struct exchange *x, const struct smtp_reply *r,
-    struct error *err)
+failure_reply(struct exchange *x, const struct smtp_reply *r, struct error *err)
 {
 	char sum[300];
-	int  code = r->code;
+	int code = r->code;
 
 	smtp_reply_summary(r, sum, sizeof(sum));
 	if (code / 100 == 4)
@@ -327,8 +325,8 @@ failure_reply(struct exchange *x, const struct smtp_reply *r,
 		    "authentication failed: %s (AUTH %s)%s%s", sum, x->mech,
 		    x->server_said[0] != '\0' ? "; server said " : "",
 		    x->server_said);
-	return error_set(err, EX_PROTOCOL, "unexpected reply to AUTH %s: %s",
-	    x->mech, sum);
+	return error_set(
+	    err, EX_PROTOCOL, "unexpected reply to AUTH %s: %s", x->mech, sum);
 }
 
 /* Send the command, with the initial response when it fits. */
@@ -336,9 +334,9 @@ static int
 send_auth(struct exchange *x, char **pending, struct error *err)
 {
 	struct buf line;
-	char      *ir = NULL, *raw = NULL;
-	size_t     raw_len = 0;
-	int        rc = -1;
+	char *ir = NULL, *raw = NULL;
+	size_t raw_len = 0;
+	int rc = -1;
 
 	buf_init(&line, AUTH_SECRET_MAX * 2);
 	if (x->flags & SASL_MECH_CLIENT_FIRST) {
@@ -357,8 +355,8 @@ send_auth(struct exchange *x, char **pending, struct error *err)
 		ir = NULL;
 	} else {
 		/* RFC 4954 4: a zero-length initial response is "=". */
-		rc = buf_printf(&line, err, "AUTH %s %s", x->mech,
-		    *ir != '\0' ? ir : "=");
+		rc = buf_printf(
+		    &line, err, "AUTH %s %s", x->mech, *ir != '\0' ? ir : "=");
 	}
 	if (rc == 0)
 		rc = send_line(x, buf_str(&line), ir != NULL, err);
@@ -373,12 +371,13 @@ out:
 static int
 answer(struct exchange *x, const struct smtp_reply *r, struct error *err)
 {
-	char  *in = NULL, *out = NULL, *b64 = NULL;
+	char *in = NULL, *out = NULL, *b64 = NULL;
 	size_t in_len = 0, out_len = 0;
-	int    rc = -1;
+	int rc = -1;
 
 	if (r->text_len > 0 && (gsasl_base64_from(r->text, r->text_len, &in,
-	    &in_len) != GSASL_OK || in == NULL)) {
+				    &in_len) != GSASL_OK ||
+				   in == NULL)) {
 		in = NULL;
 		cancel(x);
 		return error_set(err, EX_PROTOCOL,
@@ -423,9 +422,9 @@ static int
 run_exchange(struct exchange *x, struct error *err)
 {
 	struct smtp_reply r;
-	char             *pending = NULL;
-	unsigned          rounds = 0;
-	int               rc = -1;
+	char *pending = NULL;
+	unsigned rounds = 0;
+	int rc = -1;
 
 	smtp_reply_init(&r);
 	if (send_auth(x, &pending, err) == -1)
@@ -491,9 +490,9 @@ static int
 gsasl_step_fn(struct exchange *x, const char *in, size_t in_len, char **out,
     size_t *out_len, struct error *err)
 {
-	char  *o = NULL;
+	char *o = NULL;
 	size_t olen = 0;
-	int    r;
+	int r;
 
 	r = gsasl_step(x->gs, in, in_len, &o, &olen);
 	if (r == GSASL_OK || r == GSASL_NEEDS_MORE) {
@@ -504,8 +503,8 @@ gsasl_step_fn(struct exchange *x, const char *in, size_t in_len, char **out,
 			*out = calloc(1, 1);
 			*out_len = 0;
 			if (*out == NULL)
-				return error_set(err, EX_OSERR,
-				    "out of memory");
+				return error_set(
+				    err, EX_OSERR, "out of memory");
 		}
 		return 0;
 	}
@@ -545,14 +544,16 @@ static void
 scram_cache_name(const struct exchange *x, char *out, size_t size)
 {
 	const char *a = x->acct->name != NULL ? x->acct->name : "";
-	size_t      o = 0;
+	size_t o = 0;
 
 	o = (size_t)snprintf(out, size, "scram-%s-", x->mech);
 	for (; *a != '\0' && o + 1 < size; a++) {
 		char c = *a;
 
 		out[o++] = ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '.' || c == '-') ? c : '_';
+			       (c >= '0' && c <= '9') || c == '.' || c == '-')
+			       ? c
+			       : '_';
 	}
 	out[o < size ? o : size - 1] = '\0';
 }
@@ -566,8 +567,8 @@ scram_cache_id(const struct exchange *x, const char *salt, const char *iter,
 	    "mailsub-scram 1\n%s\n%s\n%u\n%s\n%s\n%s\n%s\n",
 	    x->acct->name != NULL ? x->acct->name : "",
 	    x->acct->current_host != NULL ? x->acct->current_host : "",
-	    x->acct->port, x->acct->user != NULL ? x->acct->user : "",
-	    x->mech, salt, iter);
+	    x->acct->port, x->acct->user != NULL ? x->acct->user : "", x->mech,
+	    salt, iter);
 }
 
 /* libgsasl asks for GSASL_SCRAM_SALTED_PASSWORD once it has the server's
@@ -576,12 +577,12 @@ static int
 scram_callback(Gsasl *ctx, Gsasl_session *gs, Gsasl_property prop)
 {
 	struct exchange *x = gsasl_session_hook_get(gs);
-	const char      *salt, *iter;
-	unsigned char   *val;
-	struct buf       id;
-	char             name[CACHE_NAME_MAX];
-	size_t           len;
-	int              rc = GSASL_NO_CALLBACK;
+	const char *salt, *iter;
+	unsigned char *val;
+	struct buf id;
+	char name[CACHE_NAME_MAX];
+	size_t len;
+	int rc = GSASL_NO_CALLBACK;
 
 	if (prop != GSASL_SCRAM_SALTED_PASSWORD || x == NULL ||
 	    x->scram_no_cache)
@@ -617,8 +618,8 @@ static void
 scram_cache_keep(const struct exchange *x)
 {
 	const char *salt, *iter, *salted;
-	struct buf  entry;
-	char        name[CACHE_NAME_MAX];
+	struct buf entry;
+	char name[CACHE_NAME_MAX];
 
 	if (x->scram_cached || strncmp(x->mech, "SCRAM-", 6) != 0)
 		return;
@@ -666,19 +667,19 @@ run_gsasl(struct exchange *x, const struct buf *password,
     const struct tls_info *info, struct error *err)
 {
 	Gsasl *ctx = NULL;
-	char  *cb = NULL;
-	int    r, rc = -1;
+	char *cb = NULL;
+	int r, rc = -1;
 
 	r = gsasl_init(&ctx);
 	if (r != GSASL_OK)
-		return error_set(err, EX_SOFTWARE, "libgsasl: %s",
-		    gsasl_strerror(r));
+		return error_set(
+		    err, EX_SOFTWARE, "libgsasl: %s", gsasl_strerror(r));
 	gsasl_callback_set(ctx, scram_callback);
 	r = gsasl_client_start(ctx, x->mech, &x->gs);
 	if (r != GSASL_OK) {
 		x->gs = NULL;
-		error_set(err, EX_CONFIG, "AUTH %s: %s", x->mech,
-		    gsasl_strerror(r));
+		error_set(
+		    err, EX_CONFIG, "AUTH %s: %s", x->mech, gsasl_strerror(r));
 		goto out;
 	}
 	gsasl_session_hook_set(x->gs, x);
@@ -704,9 +705,9 @@ run_gsasl(struct exchange *x, const struct buf *password,
 			goto out;
 		if (set_property(x->gs,
 			info->cb_type != NULL &&
-				strcmp(info->cb_type, "tls-exporter") == 0 ?
-			    GSASL_CB_TLS_EXPORTER :
-			    GSASL_CB_TLS_UNIQUE,
+				strcmp(info->cb_type, "tls-exporter") == 0
+			    ? GSASL_CB_TLS_EXPORTER
+			    : GSASL_CB_TLS_UNIQUE,
 			cb, err) == -1)
 			goto out;
 	}
@@ -750,13 +751,13 @@ oauth_step_fn(struct exchange *x, const char *in, size_t in_len, char **out,
 {
 	struct buf msg;
 	const char *user = x->acct->user;
-	int         r;
+	int r;
 
 	if (in != NULL) {
 		/* Both are one-message mechanisms: any challenge before
 		 * the reply is the error, handled in answer(). */
-		return error_set(err, EX_PROTOCOL,
-		    "unexpected AUTH %s challenge", x->mech);
+		return error_set(
+		    err, EX_PROTOCOL, "unexpected AUTH %s challenge", x->mech);
 	}
 	buf_init(&msg, AUTH_SECRET_MAX * 2);
 	if (strcmp(x->mech, "XOAUTH2") == 0) {
@@ -770,9 +771,9 @@ oauth_step_fn(struct exchange *x, const char *in, size_t in_len, char **out,
 		if (r == 0)
 			r = buf_printf(&msg, err,
 			    ",\001host=%s\001port=%u\001auth=Bearer ",
-			    x->acct->current_host != NULL ?
-				x->acct->current_host :
-				"",
+			    x->acct->current_host != NULL
+				? x->acct->current_host
+				: "",
 			    x->acct->port);
 	}
 	if (r == 0)
@@ -875,19 +876,19 @@ int
 auth_login(struct conn *c, const struct account *acct,
     const struct smtp_caps *caps, bool tls_active, struct error *err)
 {
-	const struct tls_info  *info = conn_tls_info(c);
+	const struct tls_info *info = conn_tls_info(c);
 	const struct sasl_mech *m;
-	struct exchange         x;
-	struct buf              password;
-	char                    mech[64];
-	bool                    have_cb, have_user;
-	int                     rc;
+	struct exchange x;
+	struct buf password;
+	char mech[64];
+	bool have_cb, have_user;
+	int rc;
 
 	if (!sasl_auth_needed(acct))
 		return 0;
 	have_user = acct->user != NULL && acct->user[0] != '\0';
 	have_cb = tls_active && info != NULL && info->cb_data != NULL &&
-	    info->cb_len > 0;
+		  info->cb_len > 0;
 	if (auth_choose(acct, caps->auth_mechs, tls_active, have_cb, mech,
 		sizeof(mech), err) == -1)
 		return -1;
@@ -930,8 +931,8 @@ auth_login(struct conn *c, const struct account *acct,
 			x.scram_no_cache = true;
 			x.done = false;
 			x.oauth_error = false;
-			rc = run_gsasl(&x, &password, tls_active ? info : NULL,
-			    err);
+			rc = run_gsasl(
+			    &x, &password, tls_active ? info : NULL, err);
 		}
 	}
 	buf_wipe(&password);

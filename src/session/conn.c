@@ -392,12 +392,12 @@ conn_command(struct conn *c, struct error *err, const char *fmt, ...)
 {
 	/* Every command but a long AUTH line fits here: no allocation and
 	 * one formatting pass per command (10,000 RCPTs are 10,000 calls). */
-	char       small[1024];
+	char small[1024];
 	struct buf line;
-	char      *p = small;
-	va_list    ap;
-	size_t     len;
-	int        n, rc;
+	char *p = small;
+	va_list ap;
+	size_t len;
+	int n, rc;
 
 	va_start(ap, fmt);
 	n = vsnprintf(small, sizeof(small) - 2, fmt, ap);
@@ -416,8 +416,8 @@ conn_command(struct conn *c, struct error *err, const char *fmt, ...)
 		if (rc == -1) {
 			buf_wipe(&line);
 			if (err != NULL && err->exit_code == EX_DATAERR)
-				error_set(err, EX_SOFTWARE,
-				    "command line too long");
+				error_set(
+				    err, EX_SOFTWARE, "command line too long");
 			return -1;
 		}
 		p = line.data;

@@ -20,13 +20,13 @@ struct error;
 /* Facts about an established TLS layer, for AUTH channel binding, -v and
  * --serverinfo.  Filled by tls.c; strings are owned by the transport. */
 struct tls_info {
-	const char          *version;      /* "TLS1.3" */
-	const char          *cipher;       /* "AES-256-GCM" */
-	const unsigned char *cb_data;      /* channel binding data, or NULL */
-	size_t               cb_len;
-	const char          *cb_type;      /* "tls-exporter" or "tls-unique" */
-	const char          *peer_summary; /* certificate chain description */
-	bool                 resumed;      /* session resumption was used */
+	const char *version;	      /* "TLS1.3" */
+	const char *cipher;	      /* "AES-256-GCM" */
+	const unsigned char *cb_data; /* channel binding data, or NULL */
+	size_t cb_len;
+	const char *cb_type;	  /* "tls-exporter" or "tls-unique" */
+	const char *peer_summary; /* certificate chain description */
+	bool resumed;		  /* session resumption was used */
 };
 
 /*
@@ -38,12 +38,12 @@ struct tls_info {
  * returns NULL until TLS is up.  close() releases ctx.
  */
 struct transport {
-	ssize_t (*read)(void *ctx, void *p, size_t n, int timeout_ms,
-	    struct error *err);
+	ssize_t (*read)(
+	    void *ctx, void *p, size_t n, int timeout_ms, struct error *err);
 	int (*write)(void *ctx, const void *p, size_t n, int timeout_ms,
 	    struct error *err);
-	int (*starttls)(struct transport *t, const struct account *acct,
-	    struct error *err);
+	int (*starttls)(
+	    struct transport *t, const struct account *acct, struct error *err);
 	const struct tls_info *(*tls_info)(void *ctx);
 	void (*close)(void *ctx);
 	/*
@@ -62,8 +62,8 @@ struct transport {
 
 /* Called with every line the client sends (dir 'C') or receives ('S'),
  * without the CRLF.  Lines are marked secret while AUTH runs. */
-typedef void (*conn_trace_fn)(void *arg, char dir, const char *line,
-    size_t len, bool secret);
+typedef void (*conn_trace_fn)(
+    void *arg, char dir, const char *line, size_t len, bool secret);
 
 #define CONN_READ_BUFFER 16384
 /* Output is gathered up to this size before one write(). */
@@ -71,21 +71,21 @@ typedef void (*conn_trace_fn)(void *arg, char dir, const char *line,
 
 struct conn {
 	struct transport t;
-	char             rbuf[CONN_READ_BUFFER];
-	size_t           rpos, rlen;
-	struct buf       wbuf;
-	int              timeout_ms; /* per read/write step */
-	conn_trace_fn    trace;
-	void            *trace_arg;
-	bool             trace_secret; /* current client lines hold a secret */
-	bool             eof;
-	bool             io_failed;    /* a read or write failed: link unusable */
+	char rbuf[CONN_READ_BUFFER];
+	size_t rpos, rlen;
+	struct buf wbuf;
+	int timeout_ms; /* per read/write step */
+	conn_trace_fn trace;
+	void *trace_arg;
+	bool trace_secret; /* current client lines hold a secret */
+	bool eof;
+	bool io_failed; /* a read or write failed: link unusable */
 	unsigned long long bytes_out;
 	/* The total deadline (conn_set_deadline); 0 = none. */
-	long long          deadline_ms;    /* CLOCK_MONOTONIC milliseconds */
-	long long          deadline_total; /* the span it was set for, ms */
+	long long deadline_ms;		   /* CLOCK_MONOTONIC milliseconds */
+	long long deadline_total;	   /* the span it was set for, ms */
 	unsigned long long deadline_bytes; /* bytes_out when it was set */
-	char              *fbuf; /* conn_send_file without send_file */
+	char *fbuf; /* conn_send_file without send_file */
 };
 
 /* Take ownership of transport t. */
@@ -98,10 +98,10 @@ void conn_init(struct conn *c, const struct transport *t, int timeout_ms);
 /*
  * Total run time bounded (mailsub(1), DESCRIPTION): from now on the
  * exchange must end within ms milliseconds, plus one for every
- * CONN_DEADLINE_RATE bytes sent after this call; ms <= 0 removes the deadline.  Every read and write step
- * is cut to the time left (per-step timeouts alone let a server that
- * answers just in time, line by line, hold a run for hours), and a step
- * that starts after it fails with EX_TEMPFAIL.
+ * CONN_DEADLINE_RATE bytes sent after this call; ms <= 0 removes the deadline.
+ * Every read and write step is cut to the time left (per-step timeouts alone
+ * let a server that answers just in time, line by line, hold a run for hours),
+ * and a step that starts after it fails with EX_TEMPFAIL.
  */
 void conn_set_deadline(struct conn *c, long long ms);
 /* Close the transport and release buffers (wiping the write buffer). */
@@ -142,16 +142,16 @@ int conn_write_direct(struct conn *c, const void *p, size_t n,
  * Without wait, what the link takes now (0 when it is full) where the
  * transport can tell, else one block; the bytes sent or -1.
  */
-ssize_t conn_send_file(struct conn *c, int fd, off_t off, size_t n, bool wait,
-    struct error *err);
+ssize_t conn_send_file(
+    struct conn *c, int fd, off_t off, size_t n, bool wait, struct error *err);
 /* Whether conn_send_file can go on without blocking (a socket that says
  * when it has room), and the descriptor to poll for POLLOUT, else -1. */
 int conn_send_file_fd(const struct conn *c);
 
 /* Upgrade to TLS.  Fails with EX_PROTOCOL if the server already sent bytes
  * that were not read (STARTTLS response injection, CVE-2011-0411). */
-int conn_starttls(struct conn *c, const struct account *acct,
-    struct error *err) __attribute__((warn_unused_result));
+int conn_starttls(struct conn *c, const struct account *acct, struct error *err)
+    __attribute__((warn_unused_result));
 const struct tls_info *conn_tls_info(const struct conn *c);
 
 #endif

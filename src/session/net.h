@@ -22,8 +22,8 @@ int net_connect(const char *host, unsigned port, const char *source_ip,
 
 /* The socket transport over an already connected descriptor (also used for
  * -bs on stdin/stdout with in_fd != out_fd). */
-int net_transport_fd(int in_fd, int out_fd, struct transport *t,
-    struct error *err);
+int net_transport_fd(
+    int in_fd, int out_fd, struct transport *t, struct error *err);
 
 /* The descriptor under a socket transport, for tls.c; -1 if not a socket
  * transport. */

@@ -67,14 +67,15 @@ open_one(struct relay *r, const char *host, bool verbose,
     enum submit_phase *phase, struct error *err)
 {
 	struct transport t;
-	struct account  *a = &r->acct;
+	struct account *a = &r->acct;
 
 	a->current_host = host;
 	snprintf(r->where, sizeof(r->where), "%s:%u", host, a->port);
 	*phase = SUBMIT_PHASE_CONNECT;
 	log_verbose("connecting to %s (%s)", r->where,
-	    a->tls == ACCOUNT_TLS_ON ? "implicit TLS" :
-	    a->tls == ACCOUNT_TLS_STARTTLS ? "STARTTLS" : "no TLS");
+	    a->tls == ACCOUNT_TLS_ON	     ? "implicit TLS"
+	    : a->tls == ACCOUNT_TLS_STARTTLS ? "STARTTLS"
+					     : "no TLS");
 	if (net_connect(host, a->port, a->source_ip,
 		(int)a->connect_timeout * 1000, &t, err) == -1) {
 		error_prefix(err, "connect");
@@ -123,8 +124,8 @@ add_attempt(char *earlier, size_t size, const struct error *err)
 
 	if (n + 3 >= size)
 		return;
-	snprintf(earlier + n, size - n, "%s%.300s", n ? "; " : "",
-	    err->message);
+	snprintf(
+	    earlier + n, size - n, "%s%.300s", n ? "; " : "", err->message);
 }
 
 int
@@ -132,13 +133,13 @@ relay_open(struct relay *r, const struct account *acct, bool verbose,
     struct error *err)
 {
 	enum submit_phase phase = SUBMIT_PHASE_CONNECT;
-	size_t            i;
+	size_t i;
 
 	memset(r, 0, sizeof(*r));
 	r->acct = *acct;
 	if (acct->domain != NULL)
-		snprintf(r->ehlo_name, sizeof(r->ehlo_name), "%s",
-		    acct->domain);
+		snprintf(
+		    r->ehlo_name, sizeof(r->ehlo_name), "%s", acct->domain);
 	else {
 		net_local_fqdn(r->ehlo_name, sizeof(r->ehlo_name));
 		/* RFC 5321 4.1.4: the client's FQDN.  A host name without

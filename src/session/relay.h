@@ -18,21 +18,21 @@
 struct error;
 
 struct relay {
-	struct account        acct;     /* shallow copy; current_host set */
-	struct conn           conn;
+	struct account acct; /* shallow copy; current_host set */
+	struct conn conn;
 	struct submit_session session;
-	char                  ehlo_name[256];
-	bool                  connected;
-	char                  where[300]; /* "host:port" of the open relay */
-	enum submit_phase     failed_phase; /* where relay_open() failed */
-	char                  earlier[ERROR_MESSAGE_MAX]; /* the failures of the
-	                                       hosts tried before, "; "-separated,
-	                                       or "" */
+	char ehlo_name[256];
+	bool connected;
+	char where[300];		 /* "host:port" of the open relay */
+	enum submit_phase failed_phase;	 /* where relay_open() failed */
+	char earlier[ERROR_MESSAGE_MAX]; /* the failures of the
+			      hosts tried before, "; "-separated,
+			      or "" */
 };
 
 /* mailsub(1), DESCRIPTION: a session (opening and one message) must end
- * within this many times the account's timeout, plus the time the data itself earns
- * (conn_set_deadline); each further message on it gets the same again. */
+ * within this many times the account's timeout, plus the time the data itself
+ * earns (conn_set_deadline); each further message on it gets the same again. */
 #define RELAY_DEADLINE_TIMEOUTS 10
 
 /*

@@ -447,7 +447,8 @@ smtp_send_data(struct conn *c, int fd, off_t offset, unsigned long long size,
 	 * write (one segment, nothing for Nagle to hold); a larger one goes
 	 * from the spool to the link, by sendfile(2) where it can be. */
 	if (size > CONN_WRITE_BUFFER - 5) {
-		if (conn_send_file(c, fd, offset, (size_t)size, true, err) == -1)
+		if (conn_send_file(c, fd, offset, (size_t)size, true, err) ==
+		    -1)
 			return -1;
 		return smtp_send_data_end(c, fd, offset, size, err);
 	}

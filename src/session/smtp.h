@@ -16,7 +16,7 @@ struct error;
 
 /* RFC 5321 4.5.3.1.5 allows 512 octets per reply line; servers exceed it
  * in the text, so accept a few KiB and cap the whole reply. */
-#define SMTP_REPLY_LINE_MAX 4096
+#define SMTP_REPLY_LINE_MAX  4096
 #define SMTP_REPLY_TOTAL_MAX 65536
 #define SMTP_REPLY_LINES_MAX 256
 /* RFC 5321 4.5.3.1.4: 512 octets per command line. */
@@ -25,9 +25,9 @@ struct error;
 #define SMTP_TEXT_LINE_MAX 998
 
 struct smtp_reply {
-	int    code;      /* 200..599 */
-	char   esc[16];   /* enhanced status code "5.1.1" (RFC 3463), or "" */
-	char  *text;      /* all lines' text joined with '\n', NUL-terminated */
+	int code;     /* 200..599 */
+	char esc[16]; /* enhanced status code "5.1.1" (RFC 3463), or "" */
+	char *text;   /* all lines' text joined with '\n', NUL-terminated */
 	size_t text_len;
 	size_t lines;
 };
@@ -69,10 +69,10 @@ enum smtp_cap {
 #define SMTP_AUTH_MECHS_MAX 512
 
 struct smtp_caps {
-	unsigned      flags;
-	unsigned long long size_limit; /* 0 = none announced */
-	char          auth_mechs[SMTP_AUTH_MECHS_MAX]; /* space separated, upper case */
-	char          greeting_name[256];
+	unsigned flags;
+	unsigned long long size_limit;	      /* 0 = none announced */
+	char auth_mechs[SMTP_AUTH_MECHS_MAX]; /* space separated, upper case */
+	char greeting_name[256];
 };
 
 /* Parse the text of an EHLO reply (lines joined with '\n'; the first line

@@ -792,8 +792,8 @@ transaction(struct submit_session *s, const struct envelope *env,
 			 * and the server drops the transaction. */
 			if (msg->stream(msg->stream_arg, s->conn, &size, err) ==
 				-1 ||
-			    smtp_send_data_end(
-				s->conn, msg->fd, msg->offset, size, err) == -1) {
+			    smtp_send_data_end(s->conn, msg->fd, msg->offset,
+				size, err) == -1) {
 				io_failed(s, "DATA", err);
 				goto out;
 			}

@@ -29,7 +29,8 @@ enum submit_phase {
 	SUBMIT_PHASE_MAIL,
 	SUBMIT_PHASE_RCPT,
 	SUBMIT_PHASE_DATA,
-	SUBMIT_PHASE_END_OF_DATA, /* after the final dot: a drop keeps it queued */
+	SUBMIT_PHASE_END_OF_DATA, /* after the final dot: a drop keeps it queued
+				   */
 	SUBMIT_PHASE_RSET,
 	SUBMIT_PHASE_QUIT,
 	SUBMIT_PHASE_DONE,
@@ -39,8 +40,8 @@ const char *submit_phase_name(enum submit_phase phase);
 
 /* The message in wire form (CRLF, dot-stuffed) in a file. */
 struct message_source {
-	int                fd;
-	off_t              offset;
+	int fd;
+	off_t offset;
 	unsigned long long size;
 	/*
 	 * A message still being read (mailsub(1), STREAMING): its size is
@@ -56,44 +57,45 @@ struct message_source {
 };
 
 struct submit_session {
-	const char           *ehlo_name; /* set by the caller: acct->domain or
-	                                    the host's FQDN */
-	struct conn          *conn;
+	const char *ehlo_name; /* set by the caller: acct->domain or
+				  the host's FQDN */
+	struct conn *conn;
 	const struct account *acct;
-	struct smtp_caps      caps;
-	enum submit_phase     phase;
-	bool                  tls_active;
-	bool                  authenticated;
-	bool                  helo_only;   /* server refused EHLO */
-	bool                  closed;      /* after 421 or a protocol error */
-	bool                  out_of_step; /* a reply that fits no command:
-	                                      later replies cannot be matched
-	                                      to their commands */
-	char                  greeting[SMTP_REPLY_LINE_MAX];
-	struct smtp_caps      caps_before_tls; /* for --serverinfo */
-	unsigned              messages_sent;
+	struct smtp_caps caps;
+	enum submit_phase phase;
+	bool tls_active;
+	bool authenticated;
+	bool helo_only;	  /* server refused EHLO */
+	bool closed;	  /* after 421 or a protocol error */
+	bool out_of_step; /* a reply that fits no command:
+			     later replies cannot be matched
+			     to their commands */
+	char greeting[SMTP_REPLY_LINE_MAX];
+	struct smtp_caps caps_before_tls; /* for --serverinfo */
+	unsigned messages_sent;
 };
 
 /* Result of one transaction, for logs and the caller. */
 struct submit_result {
-	enum submit_phase phase;          /* where it ended */
-	char              final_reply[SMTP_REPLY_LINE_MAX]; /* server's last words */
-	char            **refused;        /* recipients refused (5xx), owned */
-	size_t            n_refused;
-	char            **deferred;       /* recipients deferred (4xx), owned */
-	size_t            n_deferred;
-	bool              data_sent;      /* the final dot went out */
-	bool              dsn_ignored;    /* DSN asked for, server lacks it:
-	                                     the caller prints a warning */
+	enum submit_phase phase;	       /* where it ended */
+	char final_reply[SMTP_REPLY_LINE_MAX]; /* server's last words */
+	char **refused; /* recipients refused (5xx), owned */
+	size_t n_refused;
+	char **deferred; /* recipients deferred (4xx), owned */
+	size_t n_deferred;
+	bool data_sent;	  /* the final dot went out */
+	bool dsn_ignored; /* DSN asked for, server lacks it:
+			     the caller prints a warning */
 };
 
 void submit_result_init(struct submit_result *res);
 void submit_result_free(struct submit_result *res);
 
 /*
- * Open the session over conn (s zeroed by the caller, s->ehlo_name set): greeting, EHLO (HELO fallback where allowed),
- * STARTTLS and EHLO again as the account demands, AUTH.  On failure the
- * error names the phase and the server's words; the session is unusable.
+ * Open the session over conn (s zeroed by the caller, s->ehlo_name set):
+ * greeting, EHLO (HELO fallback where allowed), STARTTLS and EHLO again as the
+ * account demands, AUTH.  On failure the error names the phase and the server's
+ * words; the session is unusable.
  */
 int submit_open(struct submit_session *s, struct conn *conn,
     const struct account *acct, struct error *err);

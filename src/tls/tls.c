@@ -48,7 +48,7 @@
 
 /* RFC 9266 2: the tls-exporter channel binding. */
 #define TLS_EXPORTER_LABEL "EXPORTER-Channel-Binding"
-#define TLS_EXPORTER_LEN 32
+#define TLS_EXPORTER_LEN   32
 /* A server asking to renegotiate this often is not worth talking to. */
 #define TLS_RENEGOTIATION_MAX 4
 /* Time granted to send close_notify when closing. */
@@ -61,8 +61,8 @@ int
 tls_wait_fd(int fd, bool want_write, long long deadline)
 {
 	struct pollfd pfd;
-	long long     left;
-	int           r;
+	long long left;
+	int r;
 
 #ifdef TCP_QUICKACK
 	/* Acknowledge at once what arrives while we wait.  A server that
@@ -74,8 +74,8 @@ tls_wait_fd(int fd, bool want_write, long long deadline)
 	if (!want_write) {
 		int one = 1;
 
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one,
-		    sizeof(one));
+		(void)setsockopt(
+		    fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
 	}
 #endif
 	for (;;) {
@@ -138,12 +138,12 @@ static void
 channel_binding(struct tls *tls)
 {
 	gnutls_protocol_t ver = gnutls_protocol_get_version(tls->session);
-	gnutls_datum_t    cb = {NULL, 0};
+	gnutls_datum_t cb = {NULL, 0};
 
 	if (ver == GNUTLS_TLS1_3) {
-		if (gnutls_prf_rfc5705(tls->session,
-			strlen(TLS_EXPORTER_LABEL), TLS_EXPORTER_LABEL, 0,
-			NULL, TLS_EXPORTER_LEN, (char *)tls->cb) == 0) {
+		if (gnutls_prf_rfc5705(tls->session, strlen(TLS_EXPORTER_LABEL),
+			TLS_EXPORTER_LABEL, 0, NULL, TLS_EXPORTER_LEN,
+			(char *)tls->cb) == 0) {
 			tls->info.cb_data = tls->cb;
 			tls->info.cb_len = TLS_EXPORTER_LEN;
 			tls->info.cb_type = "tls-exporter";
@@ -152,8 +152,8 @@ channel_binding(struct tls *tls)
 	}
 	if (!gnutls_session_ext_master_secret_status(tls->session))
 		return;
-	if (gnutls_session_channel_binding(tls->session, GNUTLS_CB_TLS_UNIQUE,
-		&cb) == 0 &&
+	if (gnutls_session_channel_binding(
+		tls->session, GNUTLS_CB_TLS_UNIQUE, &cb) == 0 &&
 	    cb.size > 0 && cb.size <= sizeof(tls->cb)) {
 		memcpy(tls->cb, cb.data, cb.size);
 		tls->info.cb_data = tls->cb;
@@ -205,13 +205,13 @@ tls_free(struct tls *tls)
  * server that was verified the same way (RFC 8446 4.6.1, 2.2).
  */
 void
-tls_session_cache_name(const struct account *acct, const char *host,
-    char *out, size_t size)
+tls_session_cache_name(
+    const struct account *acct, const char *host, char *out, size_t size)
 {
 	gnutls_datum_t key;
-	unsigned char  digest[TLS_SHA256_LEN];
-	char           hexs[TLS_SHA256_LEN * 3 + 1], *text = NULL;
-	int            n;
+	unsigned char digest[TLS_SHA256_LEN];
+	char hexs[TLS_SHA256_LEN * 3 + 1], *text = NULL;
+	int n;
 
 	out[0] = '\0';
 	n = asprintf(&text, "%s\n%s\n%u\n%s\n%s\n%s\n%s\n%s",
@@ -238,7 +238,7 @@ void
 tls_session_offer(struct tls *tls)
 {
 	unsigned char *data;
-	size_t         len;
+	size_t len;
 
 	if (tls->cache_name[0] == '\0')
 		return;
@@ -339,10 +339,10 @@ static ssize_t
 tls_read(void *ctx, void *p, size_t n, int timeout_ms, struct error *err)
 {
 	struct tls *tls = ctx;
-	long long   deadline = tls_deadline_after(timeout_ms);
-	char        msg[200];
-	ssize_t     r;
-	int         w;
+	long long deadline = tls_deadline_after(timeout_ms);
+	char msg[200];
+	ssize_t r;
+	int w;
 
 	/* After close_notify or EOF nothing more can come: keep saying so,
 	 * and touch nothing that closing will free. */
@@ -416,16 +416,15 @@ tls_read(void *ctx, void *p, size_t n, int timeout_ms, struct error *err)
 }
 
 static int
-tls_write(void *ctx, const void *p, size_t n, int timeout_ms,
-    struct error *err)
+tls_write(void *ctx, const void *p, size_t n, int timeout_ms, struct error *err)
 {
-	struct tls          *tls = ctx;
+	struct tls *tls = ctx;
 	const unsigned char *q = p;
-	long long            deadline = tls_deadline_after(timeout_ms);
-	char                 msg[200];
-	ssize_t              r;
-	size_t               chunk;
-	int                  w;
+	long long deadline = tls_deadline_after(timeout_ms);
+	char msg[200];
+	ssize_t r;
+	size_t chunk;
+	int w;
 
 	if (tls->dead)
 		return error_set_class(err, ERROR_CLASS_LINK, EX_TEMPFAIL,
@@ -482,8 +481,8 @@ static void
 tls_close(void *ctx)
 {
 	struct tls *tls = ctx;
-	long long   deadline;
-	int         r, tries;
+	long long deadline;
+	int r, tries;
 
 	if (tls == NULL)
 		return;
@@ -522,8 +521,8 @@ tls_take_over(struct transport *t, struct tls *tls)
 /* --- describing the chain for --serverinfo ---------------------------- */
 
 int
-tls_describe_chain(const struct transport *t, bool json, struct buf *out,
-    struct error *err)
+tls_describe_chain(
+    const struct transport *t, bool json, struct buf *out, struct error *err)
 {
 	const struct tls *tls;
 

@@ -40,8 +40,8 @@ struct tls_module {
 	 * handshake is EX_TEMPFAIL.  On failure *t is left as it was (the
 	 * caller closes it).  tls_upgrade().
 	 */
-	int (*upgrade)(struct transport *t, const struct account *acct,
-	    struct error *err);
+	int (*upgrade)(
+	    struct transport *t, const struct account *acct, struct error *err);
 
 	/* Describe the peer's certificate chain for --serverinfo (text or
 	 * JSON fragment) into out.  tls_describe_chain(). */
@@ -57,10 +57,10 @@ extern TLSMOD_EXPORT const struct tls_module mailsub_tls_module;
 
 /* The entry points themselves, in tls.c and tls_handshake.c (for the unit
  * tests). */
-int tls_upgrade(struct transport *t, const struct account *acct,
-    struct error *err);
-int tls_describe_chain(const struct transport *t, bool json, struct buf *out,
-    struct error *err);
+int tls_upgrade(
+    struct transport *t, const struct account *acct, struct error *err);
+int tls_describe_chain(
+    const struct transport *t, bool json, struct buf *out, struct error *err);
 void tls_versions(const char **built, const char **loaded);
 
 #endif

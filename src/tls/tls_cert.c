@@ -271,9 +271,11 @@ tls_describe_cert(struct buf *out, const gnutls_datum_t *der, unsigned i,
 	if (json) {
 		if (buf_printf(out, err, "%s{\"subject\":", i > 0 ? "," : "") ==
 			-1 ||
-		    text_json_string(out, (const char *)subject.data, err) == -1 ||
+		    text_json_string(out, (const char *)subject.data, err) ==
+			-1 ||
 		    buf_appends(out, ",\"issuer\":", err) == -1 ||
-		    text_json_string(out, (const char *)issuer.data, err) == -1 ||
+		    text_json_string(out, (const char *)issuer.data, err) ==
+			-1 ||
 		    buf_printf(out, err,
 			",\"not_before\":\"%s\",\"not_after\":\"%s\","
 			"\"sha256\":\"%s\",\"tls_fingerprint\":\"sha256:%s\"}",

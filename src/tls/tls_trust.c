@@ -164,7 +164,8 @@ tls_trust_load_matching(gnutls_certificate_credentials_t cred, const char *path,
 		p = stop;
 		if (gnutls_pem_base64_decode2("CERTIFICATE", &pem, &der) < 0)
 			continue;
-		if (tls_trust_der_names(der.data, der.size, &issuer, &subject) &&
+		if (tls_trust_der_names(
+			der.data, der.size, &issuer, &subject) &&
 		    name_wanted(&subject, wanted, n_wanted) &&
 		    gnutls_certificate_set_x509_trust_mem(
 			cred, &der, GNUTLS_X509_FMT_DER) > 0)

@@ -31,7 +31,7 @@ bool tls_trust_der_names(const unsigned char *der, size_t size,
 /* Add to cred, as trust anchors, the certificates of the PEM bundle at
  * path whose subject is one of wanted[0..n_wanted).  The number added (0
  * when none matched), or -1 with errno when the file cannot be read. */
-int tls_trust_load_matching(gnutls_certificate_credentials_t cred, const char *path,
-    const struct trust_name *wanted, size_t n_wanted);
+int tls_trust_load_matching(gnutls_certificate_credentials_t cred,
+    const char *path, const struct trust_name *wanted, size_t n_wanted);
 
 #endif

@@ -126,8 +126,8 @@ unescape(const char *in, char **out, size_t *out_len)
 			if (i + 2 >= n || text_hexval(in[i + 1]) < 0 ||
 			    text_hexval(in[i + 2]) < 0)
 				goto bad;
-			p[o++] =
-			    (char)(text_hexval(in[i + 1]) * 16 + text_hexval(in[i + 2]));
+			p[o++] = (char)(text_hexval(in[i + 1]) * 16 +
+					text_hexval(in[i + 2]));
 			i += 2;
 			break;
 		default:
@@ -708,8 +708,10 @@ sc_write(void *ctx, const void *p, size_t n, int timeout_ms, struct error *err)
 		if (sc->bdat_left > 0) {
 			take = n < sc->bdat_left ? n : (size_t)sc->bdat_left;
 			if (buf_append(&sc->data, q, take, NULL) == -1)
-				fail(sc, "the BDAT chunks are larger than the "
-				    "script keeps", NULL, 0);
+				fail(sc,
+				    "the BDAT chunks are larger than the "
+				    "script keeps",
+				    NULL, 0);
 			sc->bdat_left -= take;
 			q += take;
 			n -= take;

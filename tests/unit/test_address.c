@@ -558,8 +558,8 @@ complete(const struct aliases *a, const char *addr, const char *domain)
 /* Completion that must report a skipped target whose warning holds
  * words. */
 static void
-complete_warned(const struct aliases *a, const char *addr,
-    const char *domain, const char *words)
+complete_warned(const struct aliases *a, const char *addr, const char *domain,
+    const char *words)
 {
 	const char *w = NULL;
 
@@ -666,7 +666,8 @@ test_aliases_loop(void **state)
 	(void)state;
 	a = load_ok("a: b\nb: c\nc: a\n");
 	error_clear(&err);
-	assert_int_equal(address_complete("a", a, "x.org", &list, NULL, &err), -1);
+	assert_int_equal(
+	    address_complete("a", a, "x.org", &list, NULL, &err), -1);
 	assert_int_equal(err.exit_code, EX_CONFIG);
 	assert_non_null(strstr(err.message, "alias loop"));
 	aliases_free(a);
@@ -688,7 +689,8 @@ test_aliases_depth(void **state)
 	a = load_ok("l1: l2\nl2: l3\nl3: l4\nl4: l5\nl5: l6\nl6: l7\n"
 		    "l7: l8\nl8: l9\nl9: end\n");
 	error_clear(&err);
-	assert_int_equal(address_complete("l1", a, "x.org", &list, NULL, &err), -1);
+	assert_int_equal(
+	    address_complete("l1", a, "x.org", &list, NULL, &err), -1);
 	assert_int_equal(err.exit_code, EX_CONFIG);
 	aliases_free(a);
 }
@@ -724,8 +726,9 @@ test_aliases_local_targets_skipped(void **state)
 	assert_int_equal(all, 7);
 	assert_warning(a, "aliases:4: alias \"nobody\": target \"/dev/null\" "
 			  "(a file) skipped: mailsub has no local delivery");
-	assert_warning(a, "aliases:7: alias \"logcheck\": target "
-			  "\"|/usr/sbin/logcheck-filter\" (a pipe to a command)");
+	assert_warning(a,
+	    "aliases:7: alias \"logcheck\": target "
+	    "\"|/usr/sbin/logcheck-filter\" (a pipe to a command)");
 	assert_warning(a, "aliases:8: alias \"archive\": target "
 			  "\"\"|/usr/local/bin/archive -q\"\" (a pipe");
 	assert_warning(a, "aliases:9: alias \"staff\": target "
@@ -913,11 +916,11 @@ test_aliases_many(void **state)
 static void
 test_plain_fast_path(void **state)
 {
-	static const char *const inputs[] = {"r00001@example.org",
-	    "a@b", "first.last@sub.example.org", "x!#$%&'*+-/=?^_`{|}~@y.z",
+	static const char *const inputs[] = {"r00001@example.org", "a@b",
+	    "first.last@sub.example.org", "x!#$%&'*+-/=?^_`{|}~@y.z",
 	    "UPPER@EXAMPLE.ORG", ".a@b", "a.@b", "a..b@c", "a@b.", "a@.b",
-	    "a@b..c", "a@@b", "a@b@c", "@b", "a@", "a", "", "a@b,c@d",
-	    "a(b)@c", "\"q\"@x", "a@[1.2.3.4]", "\xc3\xa4@b.c", "a b@c"};
+	    "a@b..c", "a@@b", "a@b@c", "@b", "a@", "a", "", "a@b,c@d", "a(b)@c",
+	    "\"q\"@x", "a@[1.2.3.4]", "\xc3\xa4@b.c", "a b@c"};
 	struct address_list fast, slow;
 	struct error e1, e2;
 	char padded[64];

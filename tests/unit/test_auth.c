@@ -33,7 +33,7 @@
 #define PASSWORD "s3cr3t-canary"
 /* base64 of "\0user\0" PASSWORD and of PASSWORD */
 #define PLAIN_B64 "AHVzZXIAczNjcjN0LWNhbmFyeQ=="
-#define PASS_B64 "czNjcjN0LWNhbmFyeQ=="
+#define PASS_B64  "czNjcjN0LWNhbmFyeQ=="
 
 /* --- the fake server ---------------------------------------------------- */
 
@@ -44,28 +44,28 @@ enum fake_mode {
 };
 
 struct fake {
-	enum fake_mode     mode;
+	enum fake_mode mode;
 	const char *const *script;
-	size_t             pos;
+	size_t pos;
 	/* FAKE_GSASL */
-	Gsasl             *gs;
-	Gsasl_session     *ss;
-	const char        *server_password;
-	const char        *server_cb;   /* base64 binding the server sees */
-	bool               tamper_final;
-	bool               final_sent;  /* waiting for the empty line */
+	Gsasl *gs;
+	Gsasl_session *ss;
+	const char *server_password;
+	const char *server_cb; /* base64 binding the server sees */
+	bool tamper_final;
+	bool final_sent; /* waiting for the empty line */
 	/* FAKE_ENDLESS */
-	const char        *endless_reply;
+	const char *endless_reply;
 	/* I/O */
-	char               in[80000];
-	size_t             in_len;
-	char               out[80000];
-	size_t             out_len, out_pos;
-	size_t             client_lines;
-	char               last_line[80000];
+	char in[80000];
+	size_t in_len;
+	char out[80000];
+	size_t out_len, out_pos;
+	size_t client_lines;
+	char last_line[80000];
 	/* TLS as the client sees it */
-	bool               tls;
-	struct tls_info    info;
+	bool tls;
+	struct tls_info info;
 };
 
 static void
@@ -100,28 +100,28 @@ script_line(struct fake *f, const char *line)
 	want = f->script[f->pos];
 	assert_true(strncmp(want, "C: ", 3) == 0);
 	if (!matches(want + 3, line))
-		fail_msg("client sent \"%s\", script wants \"%s\"", line,
-		    want + 3);
+		fail_msg(
+		    "client sent \"%s\", script wants \"%s\"", line, want + 3);
 	f->pos++;
 	while (f->script[f->pos] != NULL &&
-	    strncmp(f->script[f->pos], "S: ", 3) == 0)
+	       strncmp(f->script[f->pos], "S: ", 3) == 0)
 		queue_reply(f, f->script[f->pos++] + 3);
 }
 
 static void
 gsasl_reply(struct fake *f, int rc, char *out, size_t out_len)
 {
-	char  *b64 = NULL;
+	char *b64 = NULL;
 	size_t b64_len;
-	char   line[80000];
+	char line[80000];
 
 	if (rc == GSASL_NEEDS_MORE || (rc == GSASL_OK && out_len > 0)) {
 		/* Server-final data goes in a 334 (RFC 4954 4). */
 		if (rc == GSASL_OK && f->tamper_final)
 			out[out_len - 2] ^= 1;
 		if (out_len > 0)
-			assert_int_equal(gsasl_base64_to(out, out_len, &b64,
-					     &b64_len),
+			assert_int_equal(
+			    gsasl_base64_to(out, out_len, &b64, &b64_len),
 			    GSASL_OK);
 		snprintf(line, sizeof(line), "334 %s", b64 ? b64 : "");
 		queue_reply(f, line);
@@ -138,23 +138,23 @@ gsasl_reply(struct fake *f, int rc, char *out, size_t out_len)
 static void
 gsasl_line(struct fake *f, const char *line)
 {
-	char       *in = NULL, *out = NULL, mech[64];
-	size_t      in_len = 0, out_len = 0;
+	char *in = NULL, *out = NULL, mech[64];
+	size_t in_len = 0, out_len = 0;
 	const char *ir;
-	int         rc;
+	int rc;
 
 	if (f->ss == NULL) {
 		assert_true(strncmp(line, "AUTH ", 5) == 0);
 		snprintf(mech, sizeof(mech), "%.*s",
 		    (int)strcspn(line + 5, " "), line + 5);
-		assert_int_equal(gsasl_server_start(f->gs, mech, &f->ss),
-		    GSASL_OK);
+		assert_int_equal(
+		    gsasl_server_start(f->gs, mech, &f->ss), GSASL_OK);
 		gsasl_property_set(f->ss, GSASL_PASSWORD, f->server_password);
 		if (f->server_cb != NULL) {
-			gsasl_property_set(f->ss, GSASL_CB_TLS_EXPORTER,
-			    f->server_cb);
-			gsasl_property_set(f->ss, GSASL_CB_TLS_UNIQUE,
-			    f->server_cb);
+			gsasl_property_set(
+			    f->ss, GSASL_CB_TLS_EXPORTER, f->server_cb);
+			gsasl_property_set(
+			    f->ss, GSASL_CB_TLS_UNIQUE, f->server_cb);
 		}
 		ir = line + 5 + strlen(mech);
 		if (*ir == '\0') {
@@ -163,8 +163,8 @@ gsasl_line(struct fake *f, const char *line)
 		}
 		ir++;
 		if (strcmp(ir, "=") != 0)
-			assert_int_equal(gsasl_base64_from(ir, strlen(ir), &in,
-					     &in_len),
+			assert_int_equal(
+			    gsasl_base64_from(ir, strlen(ir), &in, &in_len),
 			    GSASL_OK);
 	} else if (strcmp(line, "*") == 0) {
 		queue_reply(f, "501 5.7.0 Authentication cancelled");
@@ -174,8 +174,8 @@ gsasl_line(struct fake *f, const char *line)
 		queue_reply(f, "235 2.7.0 Authentication successful");
 		return;
 	} else if (line[0] != '\0') {
-		assert_int_equal(gsasl_base64_from(line, strlen(line), &in,
-				     &in_len),
+		assert_int_equal(
+		    gsasl_base64_from(line, strlen(line), &in, &in_len),
 		    GSASL_OK);
 	}
 	rc = gsasl_step(f->ss, in, in_len, &out, &out_len);
@@ -206,7 +206,7 @@ static ssize_t
 fake_read(void *ctx, void *p, size_t n, int timeout_ms, struct error *err)
 {
 	struct fake *f = ctx;
-	size_t       avail = f->out_len - f->out_pos;
+	size_t avail = f->out_len - f->out_pos;
 
 	if (avail == 0)
 		fail_msg("client waits for a reply that never comes "
@@ -220,11 +220,11 @@ fake_read(void *ctx, void *p, size_t n, int timeout_ms, struct error *err)
 }
 
 static int
-fake_write(void *ctx, const void *p, size_t n, int timeout_ms,
-    struct error *err)
+fake_write(
+    void *ctx, const void *p, size_t n, int timeout_ms, struct error *err)
 {
 	struct fake *f = ctx;
-	char        *crlf;
+	char *crlf;
 
 	assert_true(f->in_len + n < sizeof(f->in));
 	memcpy(f->in + f->in_len, p, n);
@@ -264,11 +264,11 @@ fake_close(void *ctx)
 
 struct trace {
 	size_t lines, secret_lines;
-	char   first_secret[512];
+	char first_secret[512];
 };
 
 static struct trace trace;
-static const char  *canaries[8];
+static const char *canaries[8];
 
 static void
 assert_clean(const char *s)
@@ -277,8 +277,8 @@ assert_clean(const char *s)
 
 	for (i = 0; canaries[i] != NULL; i++)
 		if (strstr(s, canaries[i]) != NULL)
-			fail_msg("secret \"%s\" found in \"%s\"", canaries[i],
-			    s);
+			fail_msg(
+			    "secret \"%s\" found in \"%s\"", canaries[i], s);
 }
 
 static void
@@ -292,8 +292,8 @@ record_trace(void *arg, char dir, const char *line, size_t len, bool secret)
 	if (secret) {
 		trace.secret_lines++;
 		if (trace.secret_lines == 1)
-			snprintf(trace.first_secret,
-			    sizeof(trace.first_secret), "%.500s", copy);
+			snprintf(trace.first_secret, sizeof(trace.first_secret),
+			    "%.500s", copy);
 		assert_int_equal(dir, 'C');
 		return;
 	}
@@ -303,19 +303,19 @@ record_trace(void *arg, char dir, const char *line, size_t len, bool secret)
 /* --- helpers ------------------------------------------------------------- */
 
 struct session {
-	struct account   acct;
-	struct fake      fake;
-	struct conn      conn;
+	struct account acct;
+	struct fake fake;
+	struct conn conn;
 	struct smtp_caps caps;
-	struct error     err;
-	char            *mechs[4];
+	struct error err;
+	char *mechs[4];
 };
 
 static void
 session_init(struct session *s, const char *server_mechs)
 {
 	struct transport t;
-	struct error     e;
+	struct error e;
 
 	memset(s, 0, sizeof(*s));
 	s->acct.name = "test";
@@ -326,8 +326,8 @@ session_init(struct session *s, const char *server_mechs)
 	buf_init(&s->acct.password, 65536);
 	assert_int_equal(buf_appends(&s->acct.password, PASSWORD, &e), 0);
 	s->acct.has_password = true;
-	snprintf(s->caps.auth_mechs, sizeof(s->caps.auth_mechs), "%s",
-	    server_mechs);
+	snprintf(
+	    s->caps.auth_mechs, sizeof(s->caps.auth_mechs), "%s", server_mechs);
 	s->caps.flags = SMTP_CAP_AUTH;
 	s->fake.mode = FAKE_SCRIPT;
 	s->fake.tls = true;
@@ -374,8 +374,8 @@ login(struct session *s, bool tls)
 
 	s->fake.tls = tls;
 	/* Through the module's struct, as the core calls it. */
-	rc = mailsub_sasl_module.login(&s->conn, &s->acct, &s->caps, tls,
-	    &s->err);
+	rc = mailsub_sasl_module.login(
+	    &s->conn, &s->acct, &s->caps, tls, &s->err);
 	assert_clean(s->err.message);
 	assert_null(strstr(s->err.message, PASSWORD));
 	return rc;
@@ -395,8 +395,8 @@ static void
 expect_error(struct session *s, int rc, int code, const char *part)
 {
 	assert_int_equal(rc, -1);
-	print_message("  %s: %s\n", error_exit_name(s->err.exit_code),
-	    s->err.message);
+	print_message(
+	    "  %s: %s\n", error_exit_name(s->err.exit_code), s->err.message);
 	if (s->err.exit_code != code)
 		fail_msg("exit %s, expected %s: %s",
 		    error_exit_name(s->err.exit_code), error_exit_name(code),
@@ -412,7 +412,7 @@ choose_ok(const struct account *a, const char *server, bool tls, bool cb,
     const char *want)
 {
 	struct error err;
-	char         mech[64];
+	char mech[64];
 
 	error_clear(&err);
 	if (auth_choose(a, server, tls, cb, mech, sizeof(mech), &err) != 0)
@@ -425,12 +425,11 @@ choose_fails(const struct account *a, const char *server, bool tls, bool cb,
     int code, const char *msg)
 {
 	struct error err;
-	char         mech[64];
+	char mech[64];
 
 	error_clear(&err);
-	assert_int_equal(auth_choose(a, server, tls, cb, mech, sizeof(mech),
-			     &err),
-	    -1);
+	assert_int_equal(
+	    auth_choose(a, server, tls, cb, mech, sizeof(mech), &err), -1);
 	assert_int_equal(err.exit_code, code);
 	if (strstr(err.message, msg) == NULL)
 		fail_msg("\"%s\" lacks \"%s\"", err.message, msg);
@@ -440,9 +439,9 @@ static void
 test_choose_preference(void **state)
 {
 	struct account a;
-	const char    *all = "PLAIN LOGIN CRAM-MD5 SCRAM-SHA-1 "
-			     "SCRAM-SHA-1-PLUS SCRAM-SHA-256 "
-			     "SCRAM-SHA-256-PLUS";
+	const char *all = "PLAIN LOGIN CRAM-MD5 SCRAM-SHA-1 "
+			  "SCRAM-SHA-1-PLUS SCRAM-SHA-256 "
+			  "SCRAM-SHA-256-PLUS";
 
 	(void)state;
 	memset(&a, 0, sizeof(a));
@@ -461,8 +460,8 @@ test_choose_preference(void **state)
 	/* Mechanisms that must be named are never picked by default. */
 	choose_fails(&a, "XOAUTH2 OAUTHBEARER GSSAPI EXTERNAL", true, true,
 	    EX_UNAVAILABLE, "none of which mailsub uses");
-	choose_fails(&a, "", true, true, EX_UNAVAILABLE,
-	    "server does not offer AUTH");
+	choose_fails(
+	    &a, "", true, true, EX_UNAVAILABLE, "server does not offer AUTH");
 	choose_fails(&a, "   ", true, true, EX_UNAVAILABLE,
 	    "server does not offer AUTH");
 }
@@ -478,8 +477,8 @@ test_choose_plaintext(void **state)
 	choose_fails(&a, "PLAIN", false, false, EX_CONFIG,
 	    "refusing to send the password over an unencrypted connection; "
 	    "use TLS or set allow_plaintext_auth = on");
-	choose_fails(&a, "SCRAM-SHA-256 CRAM-MD5", false, false, EX_CONFIG,
-	    "refusing");
+	choose_fails(
+	    &a, "SCRAM-SHA-256 CRAM-MD5", false, false, EX_CONFIG, "refusing");
 	a.allow_plaintext_auth = true;
 	choose_ok(&a, "PLAIN LOGIN", false, false, "PLAIN");
 	choose_ok(&a, "SCRAM-SHA-256 PLAIN", false, false, "SCRAM-SHA-256");
@@ -491,8 +490,7 @@ test_choose_plaintext(void **state)
 
 		a.auth_mechs = list;
 		a.n_auth_mechs = 1;
-		choose_fails(&a, "PLAIN", false, false, EX_CONFIG,
-		    "refusing");
+		choose_fails(&a, "PLAIN", false, false, EX_CONFIG, "refusing");
 		choose_ok(&a, "PLAIN", true, false, "PLAIN");
 	}
 }
@@ -501,13 +499,13 @@ static void
 test_choose_strict_list(void **state)
 {
 	struct account a;
-	char          *one[] = {"PLAIN"};
-	char          *two[] = {"XOAUTH2", "PLAIN"};
-	char          *plus[] = {"SCRAM-SHA-256-PLUS"};
-	char          *ext[] = {"EXTERNAL"};
-	char          *nosuch[] = {"NO-SUCH-MECH"};
-	char          *digest[] = {"DIGEST-MD5"};
-	char          *lower[] = {"cram-md5"};
+	char *one[] = {"PLAIN"};
+	char *two[] = {"XOAUTH2", "PLAIN"};
+	char *plus[] = {"SCRAM-SHA-256-PLUS"};
+	char *ext[] = {"EXTERNAL"};
+	char *nosuch[] = {"NO-SUCH-MECH"};
+	char *digest[] = {"DIGEST-MD5"};
+	char *lower[] = {"cram-md5"};
 
 	(void)state;
 	memset(&a, 0, sizeof(a));
@@ -535,12 +533,12 @@ test_choose_strict_list(void **state)
 	    EX_UNAVAILABLE, "needs TLS channel binding");
 
 	a.auth_mechs = ext;
-	choose_fails(&a, "EXTERNAL", true, false, EX_CONFIG,
-	    "client certificate");
+	choose_fails(
+	    &a, "EXTERNAL", true, false, EX_CONFIG, "client certificate");
 	a.tls_cert_file = "client.crt";
 	choose_ok(&a, "EXTERNAL PLAIN", true, false, "EXTERNAL");
-	choose_fails(&a, "EXTERNAL", false, false, EX_CONFIG,
-	    "client certificate");
+	choose_fails(
+	    &a, "EXTERNAL", false, false, EX_CONFIG, "client certificate");
 
 	a.auth_mechs = nosuch;
 	choose_fails(&a, "NO-SUCH-MECH", true, false, EX_CONFIG,
@@ -557,9 +555,9 @@ test_choose_strict_list(void **state)
 static void
 test_plain(void **state)
 {
-	struct session    s;
+	struct session s;
 	const char *const script[] = {"C: AUTH PLAIN " PLAIN_B64,
-		"S: 235 2.7.0 Authentication successful", NULL};
+	    "S: 235 2.7.0 Authentication successful", NULL};
 
 	(void)state;
 	session_init(&s, "LOGIN PLAIN");
@@ -577,10 +575,10 @@ static void
 test_plain_long_password(void **state)
 {
 	struct session s;
-	char           pw[700], *b64, *raw;
-	size_t         len, n;
-	char           line[2000];
-	const char    *script[6];
+	char pw[700], *b64, *raw;
+	size_t len, n;
+	char line[2000];
+	const char *script[6];
 
 	(void)state;
 	/* An initial response past 512 octets goes after an empty 334. */
@@ -610,10 +608,10 @@ test_plain_long_password(void **state)
 static void
 test_login(void **state)
 {
-	struct session    s;
+	struct session s;
 	const char *const script[] = {"C: AUTH LOGIN", "S: 334 VXNlcm5hbWU6",
-		"C: dXNlcg==", "S: 334 UGFzc3dvcmQ6", "C: " PASS_B64,
-		"S: 235 2.7.0 ok", NULL};
+	    "C: dXNlcg==", "S: 334 UGFzc3dvcmQ6", "C: " PASS_B64,
+	    "S: 235 2.7.0 ok", NULL};
 
 	(void)state;
 	session_init(&s, "LOGIN");
@@ -628,20 +626,19 @@ test_login(void **state)
 static void
 test_cram_md5_rfc2195(void **state)
 {
-	struct session    s;
+	struct session s;
 	const char *const script[] = {"C: AUTH CRAM-MD5",
-		"S: 334 PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZX"
-		"Q+",
-		"C: dGltIGI5MTNhNjAyYzdlZGE3YTQ5NWI0ZTZlNzMzNGQzODkw",
-		"S: 235 2.7.0 ok", NULL};
+	    "S: 334 PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZX"
+	    "Q+",
+	    "C: dGltIGI5MTNhNjAyYzdlZGE3YTQ5NWI0ZTZlNzMzNGQzODkw",
+	    "S: 235 2.7.0 ok", NULL};
 
 	(void)state;
 	session_init(&s, "CRAM-MD5");
 	s.acct.user = "tim";
 	buf_reset(&s.acct.password);
-	assert_int_equal(buf_appends(&s.acct.password, "tanstaaftanstaaf",
-			     &s.err),
-	    0);
+	assert_int_equal(
+	    buf_appends(&s.acct.password, "tanstaaftanstaaf", &s.err), 0);
 	s.fake.script = script;
 	assert_int_equal(login(&s, true), 0);
 	session_free(&s);
@@ -674,8 +671,8 @@ test_scram_end_to_end(void **state)
 
 	/* Wrong password: the server says 535. */
 	gsasl_session(&s, "SCRAM-SHA-256", "something else");
-	expect_error(&s, login(&s, true), EX_NOPERM,
-	    "authentication failed: 535 5.7.8");
+	expect_error(
+	    &s, login(&s, true), EX_NOPERM, "authentication failed: 535 5.7.8");
 	session_free(&s);
 }
 
@@ -683,14 +680,14 @@ static void
 test_scram_plus(void **state)
 {
 	struct session s;
-	unsigned char  cb[32];
-	char          *b64;
-	size_t         len;
+	unsigned char cb[32];
+	char *b64;
+	size_t len;
 
 	(void)state;
 	memset(cb, 0x5a, sizeof(cb));
-	assert_int_equal(gsasl_base64_to((char *)cb, sizeof(cb), &b64, &len),
-	    GSASL_OK);
+	assert_int_equal(
+	    gsasl_base64_to((char *)cb, sizeof(cb), &b64, &len), GSASL_OK);
 	gsasl_session(&s, "SCRAM-SHA-256 SCRAM-SHA-256-PLUS", PASSWORD);
 	s.fake.info.cb_data = cb;
 	s.fake.info.cb_len = sizeof(cb);
@@ -705,8 +702,7 @@ test_scram_plus(void **state)
 	s.fake.info.cb_len = 12;
 	s.fake.info.cb_type = "tls-unique";
 	gsasl_free(b64);
-	assert_int_equal(gsasl_base64_to((char *)cb, 12, &b64, &len),
-	    GSASL_OK);
+	assert_int_equal(gsasl_base64_to((char *)cb, 12, &b64, &len), GSASL_OK);
 	s.fake.server_cb = b64;
 	assert_int_equal(login(&s, true), 0);
 	session_free(&s);
@@ -740,14 +736,14 @@ test_scram_bad_server_proof(void **state)
 static void
 test_scram_early_235(void **state)
 {
-	struct session    s;
-	const char *const script[] = {"C: AUTH SCRAM-SHA-256 *",
-		"S: 235 2.7.0 ok", NULL};
+	struct session s;
+	const char *const script[] = {
+	    "C: AUTH SCRAM-SHA-256 *", "S: 235 2.7.0 ok", NULL};
 	const char *const script2[] = {"C: AUTH SCRAM-SHA-256 *",
-		/* RFC 5802 5's server-first: its nonce is not ours */
-		"S: 334 cj1meWtvK2QybGJiRmdPTlJ2OXFreGRhd0wzcmZjTkhZSlkxWlZ2"
-		"V1ZzN2oscz1RU1hDUitRNnNlazhiZjkyLGk9NDA5Ng==",
-		"C: *", NULL};
+	    /* RFC 5802 5's server-first: its nonce is not ours */
+	    "S: 334 cj1meWtvK2QybGJiRmdPTlJ2OXFreGRhd0wzcmZjTkhZSlkxWlZ2"
+	    "V1ZzN2oscz1RU1hDUitRNnNlazhiZjkyLGk9NDA5Ng==",
+	    "C: *", NULL};
 
 	(void)state;
 	/* tests/FAULTS.md 39: 235 before the server proved itself. */
@@ -769,29 +765,29 @@ test_failure_replies(void **state)
 {
 	static const struct {
 		const char *reply;
-		int         code;
+		int code;
 		const char *part;
 	} cases[] = {
-		{"535 5.7.8 Username and Password not accepted", EX_NOPERM,
-		    "authentication failed: 535 5.7.8 Username and Password "
-		    "not accepted"},
-		{"454 4.7.0 Temporary authentication failure", EX_TEMPFAIL,
-		    "454 4.7.0"},
-		{"421 4.7.0 closing", EX_TEMPFAIL, "421"},
-		{"530 5.7.0 Authentication required", EX_NOPERM, "530"},
-		{"534 5.7.9 Authentication mechanism is too weak", EX_NOPERM,
-		    "534"},
-		{"538 5.7.11 Encryption required", EX_NOPERM, "538"},
-		{"550 5.7.1 no", EX_NOPERM, "550"},
-		{"250 2.0.0 what", EX_PROTOCOL, "unexpected reply"},
+	    {"535 5.7.8 Username and Password not accepted", EX_NOPERM,
+		"authentication failed: 535 5.7.8 Username and Password "
+		"not accepted"},
+	    {"454 4.7.0 Temporary authentication failure", EX_TEMPFAIL,
+		"454 4.7.0"},
+	    {"421 4.7.0 closing", EX_TEMPFAIL, "421"},
+	    {"530 5.7.0 Authentication required", EX_NOPERM, "530"},
+	    {"534 5.7.9 Authentication mechanism is too weak", EX_NOPERM,
+		"534"},
+	    {"538 5.7.11 Encryption required", EX_NOPERM, "538"},
+	    {"550 5.7.1 no", EX_NOPERM, "550"},
+	    {"250 2.0.0 what", EX_PROTOCOL, "unexpected reply"},
 	};
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct session s;
-		char           reply[200];
-		const char    *script[3];
+		char reply[200];
+		const char *script[3];
 
 		snprintf(reply, sizeof(reply), "S: %s", cases[i].reply);
 		script[0] = "C: AUTH PLAIN " PLAIN_B64;
@@ -800,8 +796,7 @@ test_failure_replies(void **state)
 		session_init(&s, "PLAIN");
 		set_canaries();
 		s.fake.script = script;
-		expect_error(&s, login(&s, true), cases[i].code,
-		    cases[i].part);
+		expect_error(&s, login(&s, true), cases[i].code, cases[i].part);
 		session_free(&s);
 	}
 }
@@ -809,11 +804,11 @@ test_failure_replies(void **state)
 static void
 test_invalid_base64(void **state)
 {
-	struct session    s;
-	const char *const script[] = {"C: AUTH LOGIN", "S: 334 !!notbase64",
-		"C: *", NULL};
-	const char *const script2[] = {"C: AUTH LOGIN", "S: 334 VXNlcm5hbWU",
-		"C: *", NULL};
+	struct session s;
+	const char *const script[] = {
+	    "C: AUTH LOGIN", "S: 334 !!notbase64", "C: *", NULL};
+	const char *const script2[] = {
+	    "C: AUTH LOGIN", "S: 334 VXNlcm5hbWU", "C: *", NULL};
 
 	(void)state;
 	session_init(&s, "LOGIN");
@@ -855,14 +850,14 @@ static void
 test_xoauth2(void **state)
 {
 	struct session s;
-	char           b64line[300], *b64;
-	size_t         len;
-	const char    *raw = "user=user\001auth=Bearer " PASSWORD "\001\001";
-	const char    *ok[3], *bad[6];
+	char b64line[300], *b64;
+	size_t len;
+	const char *raw = "user=user\001auth=Bearer " PASSWORD "\001\001";
+	const char *ok[3], *bad[6];
 
 	(void)state;
-	assert_int_equal(gsasl_base64_to(raw, strlen(raw), &b64, &len),
-	    GSASL_OK);
+	assert_int_equal(
+	    gsasl_base64_to(raw, strlen(raw), &b64, &len), GSASL_OK);
 	snprintf(b64line, sizeof(b64line), "C: AUTH XOAUTH2 %s", b64);
 	ok[0] = b64line;
 	ok[1] = "S: 235 2.7.0 Accepted";
@@ -911,17 +906,17 @@ static void
 test_oauthbearer(void **state)
 {
 	struct session s;
-	char           line[600], *b64, raw[300], big[3000];
-	size_t         len;
-	const char    *ok[3], *bad[6], *split[6];
+	char line[600], *b64, raw[300], big[3000];
+	size_t len;
+	const char *ok[3], *bad[6], *split[6];
 
 	(void)state;
 	/* RFC 7628 3.1, with "," and "=" escaped in the authzid. */
-	snprintf(raw, sizeof(raw), "n,a=us=2Cer=3D,\001host=smtp.example.org"
-				   "\001port=587\001auth=Bearer " PASSWORD
-				   "\001\001");
-	assert_int_equal(gsasl_base64_to(raw, strlen(raw), &b64, &len),
-	    GSASL_OK);
+	snprintf(raw, sizeof(raw),
+	    "n,a=us=2Cer=3D,\001host=smtp.example.org"
+	    "\001port=587\001auth=Bearer " PASSWORD "\001\001");
+	assert_int_equal(
+	    gsasl_base64_to(raw, strlen(raw), &b64, &len), GSASL_OK);
 	snprintf(line, sizeof(line), "C: AUTH OAUTHBEARER %s", b64);
 	gsasl_free(b64);
 	ok[0] = line;
@@ -970,7 +965,7 @@ test_oauthbearer(void **state)
 static void
 test_nothing_sent_when_refused(void **state)
 {
-	struct session    s;
+	struct session s;
 	const char *const none[] = {NULL};
 
 	(void)state;
@@ -985,8 +980,8 @@ test_nothing_sent_when_refused(void **state)
 	/* No AUTH offered but required. */
 	session_init(&s, "");
 	s.fake.script = none;
-	expect_error(&s, login(&s, true), EX_UNAVAILABLE,
-	    "server does not offer AUTH");
+	expect_error(
+	    &s, login(&s, true), EX_UNAVAILABLE, "server does not offer AUTH");
 	session_free(&s);
 
 	/* A password source that fails stops before AUTH. */
@@ -1010,7 +1005,7 @@ test_nothing_sent_when_refused(void **state)
 static void
 test_auth_not_wanted(void **state)
 {
-	struct session    s;
+	struct session s;
 	const char *const none[] = {NULL};
 
 	(void)state;
@@ -1032,9 +1027,9 @@ test_auth_not_wanted(void **state)
 static void
 test_password_command_source(void **state)
 {
-	struct session    s;
-	const char *const script[] = {"C: AUTH PLAIN " PLAIN_B64,
-		"S: 235 2.7.0 ok", NULL};
+	struct session s;
+	const char *const script[] = {
+	    "C: AUTH PLAIN " PLAIN_B64, "S: 235 2.7.0 ok", NULL};
 
 	(void)state;
 	session_init(&s, "PLAIN");
@@ -1051,15 +1046,15 @@ static void
 test_mech_table(void **state)
 {
 	const struct sasl_mech *m, *n;
-	char                    names[512], want[512];
-	Gsasl                  *ctx;
-	size_t                  count = 0, used;
-	bool                    explicit_seen = false;
+	char names[512], want[512];
+	Gsasl *ctx;
+	size_t count = 0, used;
+	bool explicit_seen = false;
 
 	(void)state;
 	assert_int_equal(gsasl_init(&ctx), GSASL_OK);
 	for (m = sasl_mechs; m->name != NULL; m++, count++) {
-		char   lower[64];
+		char lower[64];
 		size_t i;
 
 		/* Upper case, unique, found whatever the case. */
@@ -1143,29 +1138,29 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_choose_preference),
-		cmocka_unit_test(test_choose_plaintext),
-		cmocka_unit_test(test_choose_strict_list),
-		cmocka_unit_test(test_plain),
-		cmocka_unit_test(test_plain_long_password),
-		cmocka_unit_test(test_login),
-		cmocka_unit_test(test_cram_md5_rfc2195),
-		cmocka_unit_test(test_scram_end_to_end),
-		cmocka_unit_test(test_scram_plus),
-		cmocka_unit_test(test_scram_bad_server_proof),
-		cmocka_unit_test(test_scram_early_235),
-		cmocka_unit_test(test_failure_replies),
-		cmocka_unit_test(test_invalid_base64),
-		cmocka_unit_test(test_endless_334),
-		cmocka_unit_test(test_xoauth2),
-		cmocka_unit_test(test_oauthbearer),
+	    cmocka_unit_test(test_choose_preference),
+	    cmocka_unit_test(test_choose_plaintext),
+	    cmocka_unit_test(test_choose_strict_list),
+	    cmocka_unit_test(test_plain),
+	    cmocka_unit_test(test_plain_long_password),
+	    cmocka_unit_test(test_login),
+	    cmocka_unit_test(test_cram_md5_rfc2195),
+	    cmocka_unit_test(test_scram_end_to_end),
+	    cmocka_unit_test(test_scram_plus),
+	    cmocka_unit_test(test_scram_bad_server_proof),
+	    cmocka_unit_test(test_scram_early_235),
+	    cmocka_unit_test(test_failure_replies),
+	    cmocka_unit_test(test_invalid_base64),
+	    cmocka_unit_test(test_endless_334),
+	    cmocka_unit_test(test_xoauth2),
+	    cmocka_unit_test(test_oauthbearer),
 	    cmocka_unit_test(test_oauth_needs_a_token),
-		cmocka_unit_test(test_nothing_sent_when_refused),
-		cmocka_unit_test(test_auth_not_wanted),
-		cmocka_unit_test(test_password_command_source),
-		cmocka_unit_test(test_mech_table),
-		cmocka_unit_test(test_auth_needed),
-		cmocka_unit_test(test_module_struct),
+	    cmocka_unit_test(test_nothing_sent_when_refused),
+	    cmocka_unit_test(test_auth_not_wanted),
+	    cmocka_unit_test(test_password_command_source),
+	    cmocka_unit_test(test_mech_table),
+	    cmocka_unit_test(test_auth_needed),
+	    cmocka_unit_test(test_module_struct),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

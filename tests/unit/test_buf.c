@@ -66,9 +66,9 @@ test_data_never_null(void **state)
 static void
 test_append_grows_and_terminates(void **state)
 {
-	struct buf   b;
+	struct buf b;
 	struct error err;
-	int          i;
+	int i;
 
 	error_clear(&err);
 	buf_init(&b, 1 << 20);
@@ -83,7 +83,7 @@ test_append_grows_and_terminates(void **state)
 static void
 test_cap_is_enforced(void **state)
 {
-	struct buf   b;
+	struct buf b;
 	struct error err;
 
 	error_clear(&err);
@@ -99,7 +99,7 @@ test_cap_is_enforced(void **state)
 static void
 test_printf(void **state)
 {
-	struct buf   b;
+	struct buf b;
 	struct error err;
 
 	error_clear(&err);
@@ -114,9 +114,9 @@ test_printf(void **state)
 static void
 test_reset_and_detach(void **state)
 {
-	struct buf   b;
+	struct buf b;
 	struct error err;
-	char        *p;
+	char *p;
 
 	error_clear(&err);
 	buf_init(&b, 64);
@@ -137,7 +137,7 @@ test_reset_and_detach(void **state)
 static void
 test_wipe(void **state)
 {
-	struct buf   b;
+	struct buf b;
 	struct error err;
 
 	error_clear(&err);
@@ -163,7 +163,7 @@ test_secure_wipe(void **state)
 static void
 test_binary_data(void **state)
 {
-	struct buf   b;
+	struct buf b;
 	struct error err;
 
 	error_clear(&err);
@@ -178,15 +178,15 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_empty_is_empty_string),
-		cmocka_unit_test(test_data_never_null),
-		cmocka_unit_test(test_append_grows_and_terminates),
-		cmocka_unit_test(test_cap_is_enforced),
-		cmocka_unit_test(test_printf),
-		cmocka_unit_test(test_reset_and_detach),
-		cmocka_unit_test(test_wipe),
-		cmocka_unit_test(test_secure_wipe),
-		cmocka_unit_test(test_binary_data),
+	    cmocka_unit_test(test_empty_is_empty_string),
+	    cmocka_unit_test(test_data_never_null),
+	    cmocka_unit_test(test_append_grows_and_terminates),
+	    cmocka_unit_test(test_cap_is_enforced),
+	    cmocka_unit_test(test_printf),
+	    cmocka_unit_test(test_reset_and_detach),
+	    cmocka_unit_test(test_wipe),
+	    cmocka_unit_test(test_secure_wipe),
+	    cmocka_unit_test(test_binary_data),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

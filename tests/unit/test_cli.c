@@ -753,8 +753,9 @@ test_compose_options(void **state)
 	assert_string_equal(opts.compose.to[0], "admin@example.com");
 	assert_int_equal(opts.n_recipients, 1);
 	/* --to, --cc, --bcc: every one in the envelope, Bcc in no header. */
-	assert_int_equal(PARSE("mailsub", "--to", "a@x", "--cc=c@x", "--bcc",
-			     "b@x", "p@x", "--to", "Zo\xc3\xab <z@x>", "-s", "S"),
+	assert_int_equal(
+	    PARSE("mailsub", "--to", "a@x", "--cc=c@x", "--bcc", "b@x", "p@x",
+		"--to", "Zo\xc3\xab <z@x>", "-s", "S"),
 	    0);
 	assert_true(opts.compose.active);
 	assert_int_equal(opts.n_recipients, 5);
@@ -871,19 +872,21 @@ static void
 test_compose_header_arg(void **state)
 {
 	(void)state;
-	assert_int_equal(PARSE("mailsub", "-s", "x", "--header", "X-Empty:", "--header",
-			     "Date: Mon, 1 Jan 2024 00:00:00 +0000", "--header",
-			     "message-id: <x@y>", "a@x"),
+	assert_int_equal(PARSE("mailsub", "-s", "x", "--header", "X-Empty:",
+			     "--header", "Date: Mon, 1 Jan 2024 00:00:00 +0000",
+			     "--header", "message-id: <x@y>", "a@x"),
 	    0);
 	assert_int_equal(opts.compose.n_headers, 3);
 	/* 64: no colon, CR or LF, no name, a space in the name. */
 	EXPECT_USAGE("mailsub", "-s", "x", "--header", "X-Foo bar", "a@x");
 	assert_non_null(strstr(err.message, "colon"));
-	EXPECT_USAGE("mailsub", "-s", "x", "--header", "X-Foo: a\r\nBcc: victim@x", "a@x");
+	EXPECT_USAGE("mailsub", "-s", "x", "--header",
+	    "X-Foo: a\r\nBcc: victim@x", "a@x");
 	EXPECT_USAGE("mailsub", "-s", "x", "--header", "X-Foo: a\nb", "a@x");
 	EXPECT_USAGE("mailsub", "-s", "x", "--header", ": value", "a@x");
 	EXPECT_USAGE("mailsub", "-s", "x", "--header", "X Foo: value", "a@x");
-	EXPECT_USAGE("mailsub", "-s", "x", "--header", "X-\xc3\xa9: value", "a@x");
+	EXPECT_USAGE(
+	    "mailsub", "-s", "x", "--header", "X-\xc3\xa9: value", "a@x");
 	/* Fields compose writes itself name their option. */
 	EXPECT_USAGE("mailsub", "-s", "x", "--header", "Subject: x", "a@x");
 	assert_non_null(strstr(err.message, "-s"));
@@ -893,16 +896,18 @@ test_compose_header_arg(void **state)
 	EXPECT_USAGE("mailsub", "-s", "x", "--header", "To: v@x", "a@x");
 	EXPECT_USAGE("mailsub", "-s", "x", "--header", "Cc: v@x", "a@x");
 	EXPECT_USAGE("mailsub", "-s", "x", "--header", "Reply-To: v@x", "a@x");
-	EXPECT_USAGE("mailsub", "-s", "x", "--header", "MIME-Version: 1.0", "a@x");
-	EXPECT_USAGE("mailsub", "-s", "x", "--header", "Content-Type: text/html", "a@x");
 	EXPECT_USAGE(
-	    "mailsub", "-s", "x", "--header", "Content-Transfer-Encoding: 8bit", "a@x");
+	    "mailsub", "-s", "x", "--header", "MIME-Version: 1.0", "a@x");
+	EXPECT_USAGE(
+	    "mailsub", "-s", "x", "--header", "Content-Type: text/html", "a@x");
+	EXPECT_USAGE("mailsub", "-s", "x", "--header",
+	    "Content-Transfer-Encoding: 8bit", "a@x");
 	/* Date and Message-ID replace the generated ones: once. */
-	EXPECT_USAGE(
-	    "mailsub", "-s", "x", "--header", "Date: a", "--header", "date: b", "a@x");
+	EXPECT_USAGE("mailsub", "-s", "x", "--header", "Date: a", "--header",
+	    "date: b", "a@x");
 	assert_non_null(strstr(err.message, "twice"));
-	EXPECT_USAGE("mailsub", "-s", "x", "--header", "Message-ID: <a@b>", "--header",
-	    "Message-Id: <c@d>", "a@x");
+	EXPECT_USAGE("mailsub", "-s", "x", "--header", "Message-ID: <a@b>",
+	    "--header", "Message-Id: <c@d>", "a@x");
 }
 
 static void
@@ -942,11 +947,11 @@ test_msmtp_options(void **state)
 	const struct cli_setting *cs;
 
 	(void)state;
-	assert_int_equal(PARSE("mailsub", "--host=mx.example.org", "--port",
-			     "2525", "--tls", "--tls-starttls=off", "--auth",
-			     "--user=bob", "--passwordeval=pass show x",
-			     "--timeout=off", "--syslog", "--user=carol",
-			     "a@x"),
+	assert_int_equal(
+	    PARSE("mailsub", "--host=mx.example.org", "--port", "2525", "--tls",
+		"--tls-starttls=off", "--auth", "--user=bob",
+		"--passwordeval=pass show x", "--timeout=off", "--syslog",
+		"--user=carol", "a@x"),
 	    0);
 	assert_int_equal(opts.n_settings, 9);
 	assert_non_null(cs = cli_setting_find(&opts, "host"));

@@ -142,9 +142,11 @@ word_decode(const char *w, size_t n, struct buf *out)
 		if (c == '_')
 			c = ' ';
 		else if (c == '=') {
-			if (text_hexval(w[i + 1]) < 0 || text_hexval(w[i + 2]) < 0)
+			if (text_hexval(w[i + 1]) < 0 ||
+			    text_hexval(w[i + 2]) < 0)
 				return -1;
-			c = (char)(text_hexval(w[i + 1]) << 4 | text_hexval(w[i + 2]));
+			c = (char)(text_hexval(w[i + 1]) << 4 |
+				   text_hexval(w[i + 2]));
 			i += 2;
 		} else if (strchr("!*+-/", c) == NULL &&
 			   !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -627,10 +629,11 @@ param_decode(const char *s, const char *attr)
 			s += 7;
 		for (; *s != '\0' && *s != ';'; s++) {
 			if (*s == '%') {
-				assert_int_equal(buf_addch(&out,
-						     (char)(text_hexval(s[1]) << 4 |
-							    text_hexval(s[2])),
-						     NULL),
+				assert_int_equal(
+				    buf_addch(&out,
+					(char)(text_hexval(s[1]) << 4 |
+					       text_hexval(s[2])),
+					NULL),
 				    0);
 				s += 2;
 			} else

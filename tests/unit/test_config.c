@@ -1038,8 +1038,8 @@ test_oauth2_keys(void **state)
 	a = get_acct(cfg, "ms-pw");
 	assert_int_equal(a->auth, ACCOUNT_AUTH_DEFAULT);
 	assert_int_equal(a->oauth2_provider, ACCOUNT_OAUTH2_MICROSOFT);
-	assert_int_equal(get_acct(cfg, "ms-nouser")->auth,
-	    ACCOUNT_AUTH_DEFAULT);
+	assert_int_equal(
+	    get_acct(cfg, "ms-nouser")->auth, ACCOUNT_AUTH_DEFAULT);
 	/* Outlook.com takes nothing but a token. */
 	a = get_acct(cfg, "ms-noid");
 	assert_int_equal(a->auth, ACCOUNT_AUTH_LIST);

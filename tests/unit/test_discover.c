@@ -424,12 +424,14 @@ test_mx_providers(void **state)
 	    {"smtp.google.com", "workspace"},
 	    {"aspmx3.googlemail.com", "workspace"},
 	    {"mailstore1.secureserver.net", "godaddy"},
-	    {"mx.zoho.com", "zoho"}, {"mx2.zoho.eu", "zoho-eu"},
+	    {"mx.zoho.com", "zoho"},
+	    {"mx2.zoho.eu", "zoho-eu"},
 	    {"in1-smtp.messagingengine.com", "fastmail"},
 	    {"mx01.mail.icloud.com", "icloud"},
 	    {"mailsec.protonmail.ch", "proton"},
 	    {"mxext1.mailbox.org", "mailboxorg"},
-	    {"mx.yandex.net", "yandex"}, {"emx.mail.ru", "mailru"},
+	    {"mx.yandex.net", "yandex"},
+	    {"emx.mail.ru", "mailru"},
 	};
 	const struct config_provider *p;
 	size_t i;
@@ -456,14 +458,24 @@ test_preset_domains(void **state)
 	static const struct {
 		const char *domain, *preset;
 	} cases[] = {
-	    {"outlook.de", "outlook"}, {"hotmail.co.uk", "outlook"},
-	    {"live.fr", "outlook"}, {"HOTMAIL.FR", "outlook"},
-	    {"outlook.com.br", "outlook"}, {"live.co.uk", "outlook"},
-	    {"ymail.com", "yahoo"}, {"yahoo.co.uk", "yahoo"},
-	    {"yahoo.de", "yahoo"}, {"rocketmail.com", "yahoo"},
-	    {"gmx.com", "gmx-com"}, {"gmx.co.uk", "gmx-com"},
-	    {"gmx.de", "gmx"}, {"gmx.net", "gmx"}, {"mail.ru", "mailru"},
-	    {"bk.ru", "mailru"}, {"inbox.ru", "mailru"}, {"list.ru", "mailru"},
+	    {"outlook.de", "outlook"},
+	    {"hotmail.co.uk", "outlook"},
+	    {"live.fr", "outlook"},
+	    {"HOTMAIL.FR", "outlook"},
+	    {"outlook.com.br", "outlook"},
+	    {"live.co.uk", "outlook"},
+	    {"ymail.com", "yahoo"},
+	    {"yahoo.co.uk", "yahoo"},
+	    {"yahoo.de", "yahoo"},
+	    {"rocketmail.com", "yahoo"},
+	    {"gmx.com", "gmx-com"},
+	    {"gmx.co.uk", "gmx-com"},
+	    {"gmx.de", "gmx"},
+	    {"gmx.net", "gmx"},
+	    {"mail.ru", "mailru"},
+	    {"bk.ru", "mailru"},
+	    {"inbox.ru", "mailru"},
+	    {"list.ru", "mailru"},
 	};
 	const struct config_provider *p;
 	size_t i;

@@ -34,7 +34,8 @@ test_prefix(void **state)
 	error_set(&err, EX_TEMPFAIL, "timed out");
 	error_prefix(&err, "%s:%u", "smtp.example.org", 587u);
 	error_prefix(&err, "work");
-	assert_string_equal(err.message, "work: smtp.example.org:587: timed out");
+	assert_string_equal(
+	    err.message, "work: smtp.example.org:587: timed out");
 	assert_int_equal(err.exit_code, EX_TEMPFAIL);
 }
 
@@ -42,7 +43,7 @@ static void
 test_prefix_truncates_safely(void **state)
 {
 	struct error err;
-	char         big[2000];
+	char big[2000];
 
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
@@ -57,31 +58,45 @@ test_prefix_truncates_safely(void **state)
 static void
 test_reply_table(void **state)
 {
-	assert_int_equal(error_from_reply(ERROR_REPLY_GREETING, 421), EX_TEMPFAIL);
-	assert_int_equal(error_from_reply(ERROR_REPLY_GREETING, 554), EX_UNAVAILABLE);
-	assert_int_equal(error_from_reply(ERROR_REPLY_EHLO, 550), EX_UNAVAILABLE);
-	assert_int_equal(error_from_reply(ERROR_REPLY_STARTTLS, 454), EX_TEMPFAIL);
-	assert_int_equal(error_from_reply(ERROR_REPLY_STARTTLS, 501), EX_UNAVAILABLE);
+	assert_int_equal(
+	    error_from_reply(ERROR_REPLY_GREETING, 421), EX_TEMPFAIL);
+	assert_int_equal(
+	    error_from_reply(ERROR_REPLY_GREETING, 554), EX_UNAVAILABLE);
+	assert_int_equal(
+	    error_from_reply(ERROR_REPLY_EHLO, 550), EX_UNAVAILABLE);
+	assert_int_equal(
+	    error_from_reply(ERROR_REPLY_STARTTLS, 454), EX_TEMPFAIL);
+	assert_int_equal(
+	    error_from_reply(ERROR_REPLY_STARTTLS, 501), EX_UNAVAILABLE);
 	assert_int_equal(error_from_reply(ERROR_REPLY_AUTH, 535), EX_NOPERM);
 	assert_int_equal(error_from_reply(ERROR_REPLY_AUTH, 454), EX_TEMPFAIL);
 	assert_int_equal(error_from_reply(ERROR_REPLY_MAIL, 530), EX_NOPERM);
 	assert_int_equal(error_from_reply(ERROR_REPLY_RCPT, 530), EX_NOPERM);
 	assert_int_equal(error_from_reply(ERROR_REPLY_AUTH, 534), EX_NOPERM);
 	/* Before AUTH, a 530 is a refusal no login can change. */
-	assert_int_equal(error_from_reply(ERROR_REPLY_GREETING, 530), EX_UNAVAILABLE);
-	assert_int_equal(error_from_reply(ERROR_REPLY_EHLO, 530), EX_UNAVAILABLE);
-	assert_int_equal(error_from_reply(ERROR_REPLY_STARTTLS, 530), EX_UNAVAILABLE);
-	assert_int_equal(error_from_reply(ERROR_REPLY_STARTTLS, 538), EX_UNAVAILABLE);
-	assert_int_equal(error_from_reply(ERROR_REPLY_MAIL, 553), EX_UNAVAILABLE);
+	assert_int_equal(
+	    error_from_reply(ERROR_REPLY_GREETING, 530), EX_UNAVAILABLE);
+	assert_int_equal(
+	    error_from_reply(ERROR_REPLY_EHLO, 530), EX_UNAVAILABLE);
+	assert_int_equal(
+	    error_from_reply(ERROR_REPLY_STARTTLS, 530), EX_UNAVAILABLE);
+	assert_int_equal(
+	    error_from_reply(ERROR_REPLY_STARTTLS, 538), EX_UNAVAILABLE);
+	assert_int_equal(
+	    error_from_reply(ERROR_REPLY_MAIL, 553), EX_UNAVAILABLE);
 	assert_int_equal(error_from_reply(ERROR_REPLY_MAIL, 552), EX_DATAERR);
 	assert_int_equal(error_from_reply(ERROR_REPLY_MAIL, 451), EX_TEMPFAIL);
 	assert_int_equal(error_from_reply(ERROR_REPLY_RCPT, 550), EX_NOUSER);
 	assert_int_equal(error_from_reply(ERROR_REPLY_RCPT, 450), EX_TEMPFAIL);
 	assert_int_equal(error_from_reply(ERROR_REPLY_RCPT, 452), EX_TEMPFAIL);
-	assert_int_equal(error_from_reply(ERROR_REPLY_DATA, 554), EX_UNAVAILABLE);
-	assert_int_equal(error_from_reply(ERROR_REPLY_END_OF_DATA, 554), EX_UNAVAILABLE);
-	assert_int_equal(error_from_reply(ERROR_REPLY_END_OF_DATA, 552), EX_DATAERR);
-	assert_int_equal(error_from_reply(ERROR_REPLY_END_OF_DATA, 421), EX_TEMPFAIL);
+	assert_int_equal(
+	    error_from_reply(ERROR_REPLY_DATA, 554), EX_UNAVAILABLE);
+	assert_int_equal(
+	    error_from_reply(ERROR_REPLY_END_OF_DATA, 554), EX_UNAVAILABLE);
+	assert_int_equal(
+	    error_from_reply(ERROR_REPLY_END_OF_DATA, 552), EX_DATAERR);
+	assert_int_equal(
+	    error_from_reply(ERROR_REPLY_END_OF_DATA, 421), EX_TEMPFAIL);
 	assert_int_equal(error_from_reply(ERROR_REPLY_OTHER, 250), EX_PROTOCOL);
 	assert_int_equal(error_from_reply(ERROR_REPLY_OTHER, 999), EX_PROTOCOL);
 }
@@ -153,15 +168,15 @@ test_escape(void **state)
 	char out[64];
 
 	assert_string_equal(error_escape(out, sizeof(out), "ok", 2), "ok");
-	assert_string_equal(error_escape(out, sizeof(out), "a\r\nb", 4),
-	    "a\\x0d\\x0ab");
-	assert_string_equal(error_escape(out, sizeof(out), "\x1b[31m", 5),
-	    "\\x1b[31m");
-	assert_string_equal(error_escape(out, sizeof(out), "a\0b", 3),
-	    "a\\x00b");
+	assert_string_equal(
+	    error_escape(out, sizeof(out), "a\r\nb", 4), "a\\x0d\\x0ab");
+	assert_string_equal(
+	    error_escape(out, sizeof(out), "\x1b[31m", 5), "\\x1b[31m");
+	assert_string_equal(
+	    error_escape(out, sizeof(out), "a\0b", 3), "a\\x00b");
 	assert_string_equal(error_escape(out, sizeof(out), "\\", 1), "\\x5c");
-	assert_string_equal(error_escape(out, sizeof(out), "\xc3\xa9", 2),
-	    "\\xc3\\xa9");
+	assert_string_equal(
+	    error_escape(out, sizeof(out), "\xc3\xa9", 2), "\\xc3\\xa9");
 	/* Never overflows, never cuts an escape in half. */
 	assert_string_equal(error_escape(out, 6, "\x01\x02", 2), "\\x01");
 	assert_string_equal(error_escape(out, 1, "abc", 3), "");
@@ -202,12 +217,14 @@ test_hints(void **state)
 	assert_non_null(strstr(h, "app password"));
 	/* Google by its greeting, on a relay name of its own. */
 	h = hint(&a, "relay.example", "220 mx.google.com ESMTP x - gsmtp",
-	    SUBMIT_PHASE_AUTH, EX_NOPERM, "x: authentication failed: 535 5.7.8");
+	    SUBMIT_PHASE_AUTH, EX_NOPERM,
+	    "x: authentication failed: 535 5.7.8");
 	assert_non_null(h);
 	assert_non_null(strstr(h, "apppasswords"));
 	/* A 535 elsewhere says nothing more than the server. */
-	assert_null(hint(&a, "mx.example.net", "220 mx.example.net", SUBMIT_PHASE_AUTH,
-	    EX_NOPERM, "x: authentication failed: 535 5.7.8 bad"));
+	assert_null(
+	    hint(&a, "mx.example.net", "220 mx.example.net", SUBMIT_PHASE_AUTH,
+		EX_NOPERM, "x: authentication failed: 535 5.7.8 bad"));
 	h = hint(&a, "smtp.office365.com", NULL, SUBMIT_PHASE_AUTH, EX_NOPERM,
 	    "x: authentication failed: 535 5.7.139 Authentication "
 	    "unsuccessful, SmtpClientAuthentication is disabled");
@@ -245,14 +262,14 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_set_returns_minus_one),
-		cmocka_unit_test(test_prefix),
-		cmocka_unit_test(test_prefix_truncates_safely),
-		cmocka_unit_test(test_reply_table),
-		cmocka_unit_test(test_hints),
-		cmocka_unit_test(test_temporary),
-		cmocka_unit_test(test_class),
-		cmocka_unit_test(test_escape),
+	    cmocka_unit_test(test_set_returns_minus_one),
+	    cmocka_unit_test(test_prefix),
+	    cmocka_unit_test(test_prefix_truncates_safely),
+	    cmocka_unit_test(test_reply_table),
+	    cmocka_unit_test(test_hints),
+	    cmocka_unit_test(test_temporary),
+	    cmocka_unit_test(test_class),
+	    cmocka_unit_test(test_escape),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -115,8 +115,8 @@ test_find_message_id(void **state)
 	check_mid("Message-ID: <lf@b>\n", "<lf@b>");
 	check_mid("Message-ID: <end@b>", "<end@b>");
 	/* Cut to the room given, always terminated. */
-	flush_find_message_id("Message-ID: <0123456789@b>\r\n\r\n", 30, small,
-	    sizeof(small));
+	flush_find_message_id(
+	    "Message-ID: <0123456789@b>\r\n\r\n", 30, small, sizeof(small));
 	assert_string_equal(small, "<012345");
 	flush_find_message_id("Message-ID: <a@b>", 17, small, 0);
 }

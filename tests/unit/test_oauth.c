@@ -397,7 +397,8 @@ fake_refresh(const struct oauth_request *req, const char *refresh_token,
 	assert_int_equal(
 	    buf_printf(&out->access_token, NULL, "AT-new-%u", refreshes), 0);
 	buf_reset(&out->refresh_token);
-	assert_int_equal(buf_appends(&out->refresh_token, next_refresh, NULL), 0);
+	assert_int_equal(
+	    buf_appends(&out->refresh_token, next_refresh, NULL), 0);
 	out->expires_in = 3600;
 	return 0;
 }

@@ -764,7 +764,6 @@ test_read_many_rcpts(void **state)
 	free(rcpts);
 }
 
-
 /* ---- the queue runner's primitives ---- */
 
 /* Store msg in area with base_env() and its attempts; returns the ID. */
@@ -848,9 +847,8 @@ test_list_sorted_and_filtered(void **state)
 	queue_ids_free(ids, n);
 
 	/* A queue_dir that does not exist is empty, not an error. */
-	assert_int_equal(queue_list("/nonexistent/q", QUEUE_AREA_NEW, &ids,
-			     &n, &err),
-	    0);
+	assert_int_equal(
+	    queue_list("/nonexistent/q", QUEUE_AREA_NEW, &ids, &n, &err), 0);
 	assert_int_equal(n, 0);
 	queue_ids_free(ids, n);
 }
@@ -868,14 +866,14 @@ test_lock_busy_gone(void **state)
 	assert_true(fd1 >= 0);
 	/* flock locks belong to the open file: a second open is refused
 	 * even in the same process, as in another run. */
-	assert_int_equal(queue_lock(qdir, QUEUE_AREA_NEW, id, &fd2, &err),
-	    QUEUE_LOCK_BUSY);
+	assert_int_equal(
+	    queue_lock(qdir, QUEUE_AREA_NEW, id, &fd2, &err), QUEUE_LOCK_BUSY);
 	assert_int_equal(fd2, -1);
 	/* Sent and removed while the other waited: gone. */
 	assert_int_equal(queue_remove(qdir, QUEUE_AREA_NEW, id, &err), 0);
 	close(fd1);
-	assert_int_equal(queue_lock(qdir, QUEUE_AREA_NEW, id, &fd2, &err),
-	    QUEUE_LOCK_GONE);
+	assert_int_equal(
+	    queue_lock(qdir, QUEUE_AREA_NEW, id, &fd2, &err), QUEUE_LOCK_GONE);
 	assert_int_equal(count_dir("new"), 0);
 	/* A removal of what is not there is no error. */
 	assert_int_equal(queue_remove(qdir, QUEUE_AREA_NEW, id, &err), 0);
@@ -1037,9 +1035,8 @@ test_move_damaged(void **state)
 	assert_int_equal(write(fd, "garbage\n", 8), 8);
 	close(fd);
 	error_clear(&err);
-	assert_int_equal(queue_lock(qdir, QUEUE_AREA_NEW, "1.2.3.abc", &fd,
-			     &err),
-	    0);
+	assert_int_equal(
+	    queue_lock(qdir, QUEUE_AREA_NEW, "1.2.3.abc", &fd, &err), 0);
 	assert_int_equal(queue_move(qdir, "1.2.3.abc", QUEUE_AREA_NEW,
 			     QUEUE_AREA_FAILED, &err),
 	    0);
@@ -1094,8 +1091,8 @@ test_recover_stale_tmp(void **state)
 	if (pid == 0)
 		_exit(0);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
-	snprintf(dead, sizeof(dead), "spool-65000000.%ld.1.aabbccddeeff",
-	    (long)pid);
+	snprintf(
+	    dead, sizeof(dead), "spool-65000000.%ld.1.aabbccddeeff", (long)pid);
 	make_tmp(dead, 7200);
 	snprintf(p, sizeof(p), "65000000.%ld.2.aabbccddeeff", (long)pid);
 	make_tmp(p, 7200); /* a half-written queue file */
@@ -1108,8 +1105,8 @@ test_recover_stale_tmp(void **state)
 	    (long)pid);
 	make_tmp(young, 10);
 	/* Locked by a writer: kept. */
-	snprintf(locked, sizeof(locked), "65000000.%ld.4.aabbccddeeff",
-	    (long)pid);
+	snprintf(
+	    locked, sizeof(locked), "65000000.%ld.4.aabbccddeeff", (long)pid);
 	make_tmp(locked, 7200);
 	snprintf(p, sizeof(p), "%s/tmp/%s", qdir, locked);
 	fd = open(p, O_RDONLY);
@@ -1132,8 +1129,8 @@ test_recover_stale_tmp(void **state)
 	assert_int_equal(removed, 1);
 	assert_false(tmp_exists(locked));
 	/* A queue without tmp/ has nothing to recover. */
-	assert_int_equal(queue_recover("/nonexistent/q", 3600, &removed, &err),
-	    0);
+	assert_int_equal(
+	    queue_recover("/nonexistent/q", 3600, &removed, &err), 0);
 	assert_int_equal(removed, 0);
 }
 

@@ -72,8 +72,8 @@ write_file(const char *path, const char *content, mode_t mode)
 	unlink(path);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	assert_true(fd >= 0);
-	assert_int_equal(write(fd, content, strlen(content)),
-	    (ssize_t)strlen(content));
+	assert_int_equal(
+	    write(fd, content, strlen(content)), (ssize_t)strlen(content));
 	assert_int_equal(fchmod(fd, mode), 0);
 	close(fd);
 }
@@ -93,8 +93,8 @@ static void
 test_password_key(void **state)
 {
 	struct account a;
-	struct buf     out;
-	struct error   err;
+	struct buf out;
+	struct error err;
 
 	(void)state;
 	init_account(&a);
@@ -117,9 +117,9 @@ static void
 test_file_first_line(void **state)
 {
 	struct account a;
-	struct buf     out;
-	struct error   err;
-	char           path[128];
+	struct buf out;
+	struct error err;
+	char path[128];
 
 	(void)state;
 	init_account(&a);
@@ -143,9 +143,9 @@ static void
 test_file_mode_refused(void **state)
 {
 	struct account a;
-	struct buf     out;
-	struct error   err;
-	char           path[128];
+	struct buf out;
+	struct error err;
+	char path[128];
 
 	(void)state;
 	init_account(&a);
@@ -174,9 +174,9 @@ static void
 test_file_errors(void **state)
 {
 	struct account a;
-	struct buf     out;
-	struct error   err;
-	char           path[128];
+	struct buf out;
+	struct error err;
+	char path[128];
 
 	(void)state;
 	init_account(&a);
@@ -199,7 +199,10 @@ test_file_errors(void **state)
 
 	/* A byte-order mark is named, not sent as part of the password. */
 	snprintf(path, sizeof(path), "%s/bom", tmpdir);
-	write_file(path, "\xef\xbb\xbf" "canary-bom-pw\n", 0600);
+	write_file(path,
+	    "\xef\xbb\xbf"
+	    "canary-bom-pw\n",
+	    0600);
 	a.password_file = path;
 	error_clear(&err);
 	assert_int_equal(secret_get_password(&a, &out, &err), -1);
@@ -222,7 +225,7 @@ static void
 test_check_file_mode(void **state)
 {
 	struct error err;
-	char         path[128];
+	char path[128];
 
 	(void)state;
 	snprintf(path, sizeof(path), "%s/mode", tmpdir);
@@ -246,8 +249,8 @@ test_check_file_mode(void **state)
 	/* Owned by someone else (root), unless we are root. */
 	if (geteuid() != 0) {
 		error_clear(&err);
-		assert_int_equal(secret_check_file_mode("/etc/passwd", &err),
-		    -1);
+		assert_int_equal(
+		    secret_check_file_mode("/etc/passwd", &err), -1);
 		assert_non_null(strstr(err.message, "owned by uid 0"));
 	}
 }
@@ -255,12 +258,12 @@ test_check_file_mode(void **state)
 /* --- password_command --------------------------------------------------- */
 
 static void
-run(const char *cmd, int timeout_ms, size_t max, int expect_rc,
-    int expect_code, const char *expect_out, const char *expect_msg)
+run(const char *cmd, int timeout_ms, size_t max, int expect_rc, int expect_code,
+    const char *expect_out, const char *expect_msg)
 {
-	struct buf   out;
+	struct buf out;
 	struct error err;
-	int          rc;
+	int rc;
 
 	buf_init(&out, max + 1);
 	error_clear(&err);
@@ -285,8 +288,8 @@ static void
 test_command_ok(void **state)
 {
 	(void)state;
-	run("printf 'cmd-secret\\nsecond\\n'", 5000, 65536, 0, 0,
-	    "cmd-secret", NULL);
+	run("printf 'cmd-secret\\nsecond\\n'", 5000, 65536, 0, 0, "cmd-secret",
+	    NULL);
 	run("printf 'crlf\\r\\n'", 5000, 65536, 0, 0, "crlf", NULL);
 	run("printf 'no-newline'", 5000, 65536, 0, 0, "no-newline", NULL);
 	/* Closing stdout and lingering a little is fine. */
@@ -312,9 +315,9 @@ test_command_failures(void **state)
 static bool
 alive(int pid)
 {
-	char  path[64], line[256], *p;
+	char path[64], line[256], *p;
 	FILE *f;
-	bool  r = false;
+	bool r = false;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
 	f = fopen(path, "r");
@@ -331,9 +334,9 @@ static void
 test_command_timeout(void **state)
 {
 	long long t0;
-	char      pidfile[128], cmd[256];
-	FILE     *f;
-	int       pid = 0;
+	char pidfile[128], cmd[256];
+	FILE *f;
+	int pid = 0;
 
 	(void)state;
 	t0 = now_ms();
@@ -366,16 +369,15 @@ test_command_timeout(void **state)
 
 	/* The default limit is announced in seconds. */
 	{
-		struct buf   out;
+		struct buf out;
 		struct error err;
 
 		buf_init(&out, 100);
 		error_clear(&err);
-		assert_int_equal(secret_run_command("sleep 5", 1000, 100, &out,
-				     &err),
-		    -1);
-		assert_string_equal(err.message,
-		    "password_command timed out after 1 s");
+		assert_int_equal(
+		    secret_run_command("sleep 5", 1000, 100, &out, &err), -1);
+		assert_string_equal(
+		    err.message, "password_command timed out after 1 s");
 		buf_wipe(&out);
 	}
 }
@@ -386,14 +388,14 @@ static void
 test_command_background_child(void **state)
 {
 	long long t0;
-	char      pidfile[128], cmd[256];
-	FILE     *f;
-	int       pid = 0;
+	char pidfile[128], cmd[256];
+	FILE *f;
+	int pid = 0;
 
 	(void)state;
 	snprintf(pidfile, sizeof(pidfile), "%s/bg.pid", tmpdir);
-	snprintf(cmd, sizeof(cmd), "echo bg-pw; sleep 30 & echo $! > %s",
-	    pidfile);
+	snprintf(
+	    cmd, sizeof(cmd), "echo bg-pw; sleep 30 & echo $! > %s", pidfile);
 	t0 = now_ms();
 	run(cmd, 10000, 65536, 0, 0, "bg-pw", NULL);
 	assert_true(now_ms() - t0 < 3000);
@@ -421,8 +423,8 @@ test_command_output_cap(void **state)
 	long long t0;
 
 	(void)state;
-	run("head -c 100000 /dev/zero | tr '\\0' a", 5000, 65536, -1,
-	    EX_CONFIG, NULL, "password_command printed more than 64 KiB");
+	run("head -c 100000 /dev/zero | tr '\\0' a", 5000, 65536, -1, EX_CONFIG,
+	    NULL, "password_command printed more than 64 KiB");
 	/* Endless output stops at the cap, not at the timeout. */
 	t0 = now_ms();
 	run("yes canary", 10000, 65536, -1, EX_CONFIG, NULL,
@@ -437,7 +439,7 @@ static void
 test_command_stdin_is_dev_null(void **state)
 {
 	char buf[64];
-	int  p[2], saved;
+	int p[2], saved;
 
 	(void)state;
 	/* Put a "message" on our stdin: the command must not get it. */
@@ -450,8 +452,8 @@ test_command_stdin_is_dev_null(void **state)
 	close(p[0]);
 
 	run("cat", 5000, 65536, -1, EX_CONFIG, NULL, "printed nothing");
-	run("test -c /dev/stdin && readlink /proc/self/fd/0", 5000, 65536, 0,
-	    0, "/dev/null", NULL);
+	run("test -c /dev/stdin && readlink /proc/self/fd/0", 5000, 65536, 0, 0,
+	    "/dev/null", NULL);
 
 	/* Still all there for the message reader. */
 	memset(buf, 0, sizeof(buf));
@@ -497,8 +499,8 @@ static void
 test_get_password_command(void **state)
 {
 	struct account a;
-	struct buf     out;
-	struct error   err;
+	struct buf out;
+	struct error err;
 
 	(void)state;
 	init_account(&a);
@@ -516,15 +518,15 @@ static void
 test_nothing_configured(void **state)
 {
 	pid_t pid;
-	int   status;
+	int status;
 
 	(void)state;
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		struct account a;
-		struct buf     out;
-		struct error   err;
+		struct buf out;
+		struct error err;
 
 		/* A new session has no controlling terminal. */
 		setsid();
@@ -553,10 +555,10 @@ prompt_child(const char *slave, int report_fd)
 {
 	struct account a;
 	struct termios tio;
-	struct buf     out;
-	struct error   err;
-	char           msg[600];
-	int            fd, rc;
+	struct buf out;
+	struct error err;
+	char msg[600];
+	int fd, rc;
 
 	alarm(20); /* a hung prompt fails the test instead of hanging it */
 	setsid();
@@ -583,9 +585,9 @@ static size_t
 read_master(int m, char *buf, size_t size, const char *want)
 {
 	struct pollfd pfd = {m, POLLIN, 0};
-	size_t        got = 0;
-	ssize_t       n;
-	long long     end = now_ms() + 5000;
+	size_t got = 0;
+	ssize_t n;
+	long long end = now_ms() + 5000;
 
 	buf[0] = '\0';
 	while (got + 1 < size && now_ms() < end) {
@@ -607,9 +609,9 @@ read_master(int m, char *buf, size_t size, const char *want)
 static void
 prompt_session(const char *input, char *report, size_t size)
 {
-	char  screen[512], slave[128];
+	char screen[512], slave[128];
 	pid_t pid;
-	int   m, p[2], status;
+	int m, p[2], status;
 
 	m = posix_openpt(O_RDWR | O_NOCTTY);
 	assert_true(m >= 0);
@@ -635,17 +637,17 @@ prompt_session(const char *input, char *report, size_t size)
 	assert_non_null(
 	    strstr(screen, "Password for alice@smtp.example.org: "));
 	/* Echo was off before the prompt was printed. */
-	assert_int_equal(write(m, input, strlen(input)),
-	    (ssize_t)strlen(input));
+	assert_int_equal(
+	    write(m, input, strlen(input)), (ssize_t)strlen(input));
 	read_master(m, screen, sizeof(screen), NULL);
 	assert_null(strstr(screen, "canary"));
 
 	memset(report, 0, size);
 	{
 		struct pollfd pfd = {p[0], POLLIN, 0};
-		long long     end = now_ms() + 10000;
-		size_t        got = 0;
-		ssize_t       n = 1;
+		long long end = now_ms() + 10000;
+		size_t got = 0;
+		ssize_t n = 1;
 
 		while (n > 0 && now_ms() < end) {
 			if (poll(&pfd, 1, 100) <= 0)
@@ -687,8 +689,7 @@ test_prompt_interrupted(void **state)
 	/* ^C after a few characters: an error, echo restored, nothing
 	 * kept. */
 	prompt_session("half-canary\003", report, sizeof(report));
-	assert_string_equal(report,
-	    "-1||echo|password prompt interrupted");
+	assert_string_equal(report, "-1||echo|password prompt interrupted");
 	/* An empty line is no password. */
 	prompt_session("\n", report, sizeof(report));
 	assert_string_equal(report, "-1||echo|no password entered");
@@ -698,23 +699,23 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_password_key),
-		cmocka_unit_test(test_file_first_line),
-		cmocka_unit_test(test_file_mode_refused),
-		cmocka_unit_test(test_file_errors),
-		cmocka_unit_test(test_check_file_mode),
-		cmocka_unit_test(test_command_ok),
-		cmocka_unit_test(test_command_failures),
-		cmocka_unit_test(test_command_timeout),
-		cmocka_unit_test(test_command_background_child),
-		cmocka_unit_test(test_command_output_cap),
-		cmocka_unit_test(test_command_stdin_is_dev_null),
-		cmocka_unit_test(test_command_closes_fds),
-		cmocka_unit_test(test_command_sigchld_ignored),
-		cmocka_unit_test(test_get_password_command),
-		cmocka_unit_test(test_nothing_configured),
-		cmocka_unit_test(test_prompt_on_tty),
-		cmocka_unit_test(test_prompt_interrupted),
+	    cmocka_unit_test(test_password_key),
+	    cmocka_unit_test(test_file_first_line),
+	    cmocka_unit_test(test_file_mode_refused),
+	    cmocka_unit_test(test_file_errors),
+	    cmocka_unit_test(test_check_file_mode),
+	    cmocka_unit_test(test_command_ok),
+	    cmocka_unit_test(test_command_failures),
+	    cmocka_unit_test(test_command_timeout),
+	    cmocka_unit_test(test_command_background_child),
+	    cmocka_unit_test(test_command_output_cap),
+	    cmocka_unit_test(test_command_stdin_is_dev_null),
+	    cmocka_unit_test(test_command_closes_fds),
+	    cmocka_unit_test(test_command_sigchld_ignored),
+	    cmocka_unit_test(test_get_password_command),
+	    cmocka_unit_test(test_nothing_configured),
+	    cmocka_unit_test(test_prompt_on_tty),
+	    cmocka_unit_test(test_prompt_interrupted),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

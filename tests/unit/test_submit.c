@@ -604,10 +604,12 @@ test_data_exact_bytes(void **state)
 		    0);
 	assert_int_equal(buf_appends(&script, plain_head, NULL), 0);
 	assert_int_equal(buf_appends(&script,
-	    "C: MAIL FROM:<a@example.org>\nS: 250 ok\n"
-	    "C: RCPT TO:<b@example.org>\nS: 250 ok\nC: DATA\nS: 354 go\nD:\n"
-	    "S: 250 2.0.0 queued\nC: QUIT\nS: 221 bye\n",
-	    NULL), 0);
+			     "C: MAIL FROM:<a@example.org>\nS: 250 ok\n"
+			     "C: RCPT TO:<b@example.org>\nS: 250 ok\nC: "
+			     "DATA\nS: 354 go\nD:\n"
+			     "S: 250 2.0.0 queued\nC: QUIT\nS: 221 bye\n",
+			     NULL),
+	    0);
 	memset(&env, 0, sizeof(env));
 	env.sender = "a@example.org";
 	env.rcpts = rcpts;

@@ -43,7 +43,7 @@
 #include "tlsmod.h"
 
 static const char *argv0;
-static char        pki[64];
+static char pki[64];
 
 #define SYSTEM_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
 
@@ -60,24 +60,24 @@ no_skip(void)
 /* --- the server in a child --------------------------------------------- */
 
 enum action {
-	SRV_ECHO,        /* greet, then echo */
-	SRV_SINK,        /* greet, read SINK_BYTES, say how many */
-	SRV_BYE,         /* greet, "partial", close_notify */
-	SRV_ABRUPT,      /* greet, "data", close without close_notify */
-	SRV_ALERT,       /* greet, fatal alert */
+	SRV_ECHO,	 /* greet, then echo */
+	SRV_SINK,	 /* greet, read SINK_BYTES, say how many */
+	SRV_BYE,	 /* greet, "partial", close_notify */
+	SRV_ABRUPT,	 /* greet, "data", close without close_notify */
+	SRV_ALERT,	 /* greet, fatal alert */
 	SRV_REHANDSHAKE, /* greet, HelloRequest, "after", echo */
-	SRV_SILENT,      /* never answers the ClientHello */
-	SRV_CLOSE,       /* closes at once */
-	SRV_PLAINTEXT,   /* speaks SMTP, not TLS */
+	SRV_SILENT,	 /* never answers the ClientHello */
+	SRV_CLOSE,	 /* closes at once */
+	SRV_PLAINTEXT,	 /* speaks SMTP, not TLS */
 };
 
 #define SINK_BYTES (1024 * 1024 + 17)
 
 struct server {
-	const char *cert;  /* file name under pki */
-	const char *prio;  /* NULL: NORMAL */
+	const char *cert; /* file name under pki */
+	const char *prio; /* NULL: NORMAL */
 	enum action action;
-	bool        want_client_cert;
+	bool want_client_cert;
 };
 
 static void
@@ -92,10 +92,10 @@ static size_t
 write_bundle(const char *name, bool with_ca, char *path, size_t size)
 {
 	gnutls_datum_t pem;
-	char           ca[PATH_MAX];
-	const char    *p;
-	size_t         n = 0;
-	FILE          *out;
+	char ca[PATH_MAX];
+	const char *p;
+	size_t n = 0;
+	FILE *out;
 
 	pki_path(path, size, name);
 	out = fopen(path, "w");
@@ -134,7 +134,7 @@ hexify(const unsigned char *p, size_t n, char *out)
 static void
 server_cb(gnutls_session_t s, char *out)
 {
-	unsigned char  buf[64];
+	unsigned char buf[64];
 	gnutls_datum_t cb = {NULL, 0};
 
 	strcpy(out, "-");
@@ -142,8 +142,8 @@ server_cb(gnutls_session_t s, char *out)
 		if (gnutls_prf_rfc5705(s, 24, "EXPORTER-Channel-Binding", 0,
 			NULL, 32, (char *)buf) == 0)
 			hexify(buf, 32, out);
-	} else if (gnutls_session_channel_binding(s, GNUTLS_CB_TLS_UNIQUE,
-		       &cb) == 0) {
+	} else if (gnutls_session_channel_binding(
+		       s, GNUTLS_CB_TLS_UNIQUE, &cb) == 0) {
 		hexify(cb.data, cb.size, out);
 		gnutls_free(cb.data);
 	}
@@ -162,7 +162,7 @@ srv_send(gnutls_session_t s, const char *text)
 static void
 echo(gnutls_session_t s)
 {
-	char    buf[16385];
+	char buf[16385];
 	ssize_t r;
 
 	for (;;) {
@@ -182,13 +182,13 @@ static void
 run_server(int fd, const struct server *o)
 {
 	gnutls_certificate_credentials_t cred;
-	gnutls_session_t                 s;
-	char   cert[PATH_MAX], key[PATH_MAX], ca[PATH_MAX], name[256];
-	char   greet[512], cb[200], buf[16384];
+	gnutls_session_t s;
+	char cert[PATH_MAX], key[PATH_MAX], ca[PATH_MAX], name[256];
+	char greet[512], cb[200], buf[16384];
 	size_t nlen = sizeof(name), total = 0;
 	ssize_t r;
 	unsigned type, status = 1;
-	int    h;
+	int h;
 	const char *group;
 
 	alarm(30); /* never outlive a broken test */
@@ -213,16 +213,16 @@ run_server(int fd, const struct server *o)
 	pki_path(ca, sizeof(ca), "ca.crt");
 
 	gnutls_certificate_allocate_credentials(&cred);
-	if (gnutls_certificate_set_x509_key_file(cred, cert, key,
-		GNUTLS_X509_FMT_PEM) < 0)
+	if (gnutls_certificate_set_x509_key_file(
+		cred, cert, key, GNUTLS_X509_FMT_PEM) < 0)
 		_exit(2);
 	gnutls_init(&s, GNUTLS_SERVER);
-	gnutls_priority_set_direct(s, o->prio != NULL ? o->prio : "NORMAL",
-	    NULL);
+	gnutls_priority_set_direct(
+	    s, o->prio != NULL ? o->prio : "NORMAL", NULL);
 	gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cred);
 	if (o->want_client_cert) {
-		gnutls_certificate_set_x509_trust_file(cred, ca,
-		    GNUTLS_X509_FMT_PEM);
+		gnutls_certificate_set_x509_trust_file(
+		    cred, ca, GNUTLS_X509_FMT_PEM);
 		gnutls_certificate_server_set_request(s, GNUTLS_CERT_REQUEST);
 	}
 	gnutls_transport_set_int(s, fd);
@@ -302,10 +302,10 @@ static pid_t
 start_server(const struct server *o, int *client_fd)
 {
 	pid_t pid;
-	int   sv[2];
+	int sv[2];
 
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv),
-	    0);
+	assert_int_equal(
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
@@ -337,11 +337,11 @@ stop_server(pid_t pid)
 /* --- the client side --------------------------------------------------- */
 
 struct client {
-	struct account   acct;
+	struct account acct;
 	struct transport t;
-	pid_t            pid;
-	char             trust[PATH_MAX];
-	char             ccert[PATH_MAX], ckey[PATH_MAX];
+	pid_t pid;
+	char trust[PATH_MAX];
+	char ccert[PATH_MAX], ckey[PATH_MAX];
 };
 
 static void
@@ -362,7 +362,7 @@ static int
 connect_to(struct client *c, const struct server *o, struct error *err)
 {
 	struct transport before;
-	int              fd, flags, rc;
+	int fd, flags, rc;
 
 	c->pid = start_server(o, &fd);
 	assert_int_equal(net_transport_fd(fd, fd, &c->t, err), 0);
@@ -398,9 +398,9 @@ static void
 read_line(struct client *c, char *out, size_t size)
 {
 	struct error err;
-	size_t       n = 0;
-	ssize_t      r;
-	char         ch;
+	size_t n = 0;
+	ssize_t r;
+	char ch;
 
 	while (n + 1 < size) {
 		error_clear(&err);
@@ -444,8 +444,8 @@ expect_failure(struct client *c, const struct server *o, int code,
 	struct error err;
 
 	assert_int_equal(connect_to(c, o, &err), -1);
-	print_message("  %s: %s\n", error_exit_name(err.exit_code),
-	    err.message);
+	print_message(
+	    "  %s: %s\n", error_exit_name(err.exit_code), err.message);
 	if (err.exit_code != code)
 		fail_msg("exit %d, expected %d: %s", err.exit_code, code,
 		    err.message);
@@ -459,26 +459,24 @@ static void
 fingerprint(const char *name, bool colons, char *out)
 {
 	gnutls_x509_crt_t crt;
-	gnutls_datum_t    pem;
-	unsigned char     fp[32];
-	size_t            n = sizeof(fp), i;
-	char              path[PATH_MAX];
+	gnutls_datum_t pem;
+	unsigned char fp[32];
+	size_t n = sizeof(fp), i;
+	char path[PATH_MAX];
 
 	pki_path(path, sizeof(path), name);
 	assert_int_equal(gnutls_load_file(path, &pem), 0);
 	assert_int_equal(gnutls_x509_crt_init(&crt), 0);
-	assert_int_equal(gnutls_x509_crt_import(crt, &pem,
-			     GNUTLS_X509_FMT_PEM),
-	    0);
-	assert_int_equal(gnutls_x509_crt_get_fingerprint(crt,
-			     GNUTLS_DIG_SHA256, fp, &n),
-	    0);
+	assert_int_equal(
+	    gnutls_x509_crt_import(crt, &pem, GNUTLS_X509_FMT_PEM), 0);
+	assert_int_equal(
+	    gnutls_x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA256, fp, &n), 0);
 	gnutls_x509_crt_deinit(crt);
 	gnutls_free(pem.data);
 	out[0] = '\0';
 	for (i = 0; i < n; i++)
-		sprintf(out + strlen(out), "%s%02X", colons && i ? ":" : "",
-		    fp[i]);
+		sprintf(
+		    out + strlen(out), "%s%02X", colons && i ? ":" : "", fp[i]);
 }
 
 /* --- the tests --------------------------------------------------------- */
@@ -486,11 +484,11 @@ fingerprint(const char *name, bool colons, char *out)
 static void
 test_success_tls13(void **state)
 {
-	struct server          o = {"server.crt", NULL, SRV_ECHO, false};
-	struct client          c;
-	struct error           err;
+	struct server o = {"server.crt", NULL, SRV_ECHO, false};
+	struct client c;
+	struct error err;
 	const struct tls_info *info;
-	char                   sni[256], cb[200], cl[16], hexcb[200], line[64];
+	char sni[256], cb[200], cl[16], hexcb[200], line[64];
 
 	(void)state;
 	client_init(&c);
@@ -522,11 +520,11 @@ test_success_tls13(void **state)
 static void
 test_success_tls12(void **state)
 {
-	struct server          o = {"server.crt", NULL, SRV_ECHO, false};
-	struct client          c;
-	struct error           err;
+	struct server o = {"server.crt", NULL, SRV_ECHO, false};
+	struct client c;
+	struct error err;
 	const struct tls_info *info;
-	char                   sni[256], cb[200], cl[16], hexcb[200];
+	char sni[256], cb[200], cl[16], hexcb[200];
 
 	(void)state;
 	client_init(&c);
@@ -549,11 +547,11 @@ static void
 test_key_exchange_groups(void **state)
 {
 	struct server o = {"server.crt", NULL, SRV_ECHO, false};
-	struct server nist = {
-	    "server.crt", "NORMAL:-GROUP-ALL:+GROUP-SECP384R1", SRV_ECHO, false};
+	struct server nist = {"server.crt",
+	    "NORMAL:-GROUP-ALL:+GROUP-SECP384R1", SRV_ECHO, false};
 	struct client c;
-	struct error  err;
-	char          sni[256], cb[200], cl[16];
+	struct error err;
+	char sni[256], cb[200], cl[16];
 
 	(void)state;
 	client_init(&c);
@@ -603,15 +601,16 @@ test_trust_selection(void **state)
 		     memcmp(subject.der, issuer.der, issuer.len) == 0);
 	/* Anything cut short, or not a certificate, is refused. */
 	for (cut = 0; cut < der.size; cut += 7)
-		assert_false(tls_trust_der_names(der.data, cut, &other, &other));
+		assert_false(
+		    tls_trust_der_names(der.data, cut, &other, &other));
 	assert_false(tls_trust_der_names(
 	    (const unsigned char *)"\x30\x84\xff\xff\xff\xff", 6, &other,
 	    &other));
 	/* The server sends these bytes: every one changed, in a copy
 	 * sized exactly, must stay inside it (ASan watches). */
 	for (cut = 0; cut < der.size; cut++) {
-		static const unsigned char evil[] = {0x00, 0x30, 0x80, 0x84,
-		    0xff};
+		static const unsigned char evil[] = {
+		    0x00, 0x30, 0x80, 0x84, 0xff};
 		unsigned char *copy = malloc(der.size);
 		size_t k;
 
@@ -619,20 +618,21 @@ test_trust_selection(void **state)
 		for (k = 0; k < sizeof(evil); k++) {
 			memcpy(copy, der.data, der.size);
 			copy[cut] = evil[k];
-			(void)tls_trust_der_names(copy, der.size, &other, &other);
+			(void)tls_trust_der_names(
+			    copy, der.size, &other, &other);
 		}
 		free(copy);
 	}
 
 	/* A bundle of the system's CAs (when there) and ours: one anchor
 	 * for this chain, none for a name nobody has. */
-	assert_true(write_bundle("bundle.pem", true, bundle, sizeof(bundle)) >=
-		    1);
+	assert_true(
+	    write_bundle("bundle.pem", true, bundle, sizeof(bundle)) >= 1);
 	assert_int_equal(gnutls_certificate_allocate_credentials(&cred), 0);
 	assert_int_equal(tls_trust_load_matching(cred, bundle, &issuer, 1), 1);
 	assert_int_equal(tls_trust_load_matching(cred, bundle, &subject, 1), 0);
-	assert_int_equal(
-	    tls_trust_load_matching(cred, "/nonexistent/bundle.pem", &issuer, 1),
+	assert_int_equal(tls_trust_load_matching(
+			     cred, "/nonexistent/bundle.pem", &issuer, 1),
 	    -1);
 	gnutls_certificate_free_credentials(cred);
 	gnutls_free(der.data);
@@ -647,10 +647,10 @@ test_bundle_verification(void **state)
 {
 	struct server o = {"server.crt", NULL, SRV_ECHO, false};
 	struct client c;
-	struct error  err;
-	char          bundle[PATH_MAX], others[PATH_MAX];
-	const char   *parts[] = {"certificate not trusted", "issuer unknown",
-            NULL};
+	struct error err;
+	char bundle[PATH_MAX], others[PATH_MAX];
+	const char *parts[] = {
+	    "certificate not trusted", "issuer unknown", NULL};
 
 	(void)state;
 	if (access(SYSTEM_BUNDLE, R_OK) != 0) {
@@ -660,10 +660,10 @@ test_bundle_verification(void **state)
 			    SYSTEM_BUNDLE);
 		skip();
 	}
-	assert_true(write_bundle("bundle.pem", true, bundle, sizeof(bundle)) >
-		    1);
-	assert_true(write_bundle("others.pem", false, others,
-			sizeof(others)) >= 1);
+	assert_true(
+	    write_bundle("bundle.pem", true, bundle, sizeof(bundle)) > 1);
+	assert_true(
+	    write_bundle("others.pem", false, others, sizeof(others)) >= 1);
 	client_init(&c);
 	c.acct.tls_trust_file = bundle;
 	if (connect_to(&c, &o, &err) == -1)
@@ -680,8 +680,8 @@ test_ip_literal_no_sni(void **state)
 {
 	struct server o = {"server.crt", NULL, SRV_ECHO, false};
 	struct client c;
-	struct error  err;
-	char          sni[256], cb[200], cl[16];
+	struct error err;
+	char sni[256], cb[200], cl[16];
 
 	(void)state;
 	/* The certificate has IP SANs; RFC 6066 forbids SNI for IPs. */
@@ -708,9 +708,9 @@ test_chain_and_intermediate(void **state)
 	struct server o = {"inter-server-chain.crt", NULL, SRV_ECHO, false};
 	struct server bare = {"inter-server.crt", NULL, SRV_ECHO, false};
 	struct client c;
-	struct error  err;
-	const char   *issuer[] = {"certificate not trusted",
-            "issuer unknown", NULL};
+	struct error err;
+	const char *issuer[] = {
+	    "certificate not trusted", "issuer unknown", NULL};
 
 	(void)state;
 	client_init(&c);
@@ -728,8 +728,8 @@ test_unknown_issuer(void **state)
 	struct server other = {"other-server.crt", NULL, SRV_ECHO, false};
 	struct server self = {"selfsigned.crt", NULL, SRV_ECHO, false};
 	struct client c;
-	const char   *parts[] = {"certificate not trusted", "issuer unknown",
-            NULL};
+	const char *parts[] = {
+	    "certificate not trusted", "issuer unknown", NULL};
 
 	(void)state;
 	client_init(&c);
@@ -748,10 +748,10 @@ test_name_mismatch(void **state)
 	struct server good = {"server.crt", NULL, SRV_ECHO, false};
 	struct server wrong = {"wrongname.crt", NULL, SRV_ECHO, false};
 	struct client c;
-	const char   *p1[] = {"certificate not trusted", "name mismatch",
-            "not wrong.example", NULL};
-	const char   *p2[] = {"name mismatch",
-            "certificate is for wrong.example, not localhost", NULL};
+	const char *p1[] = {"certificate not trusted", "name mismatch",
+	    "not wrong.example", NULL};
+	const char *p2[] = {"name mismatch",
+	    "certificate is for wrong.example, not localhost", NULL};
 
 	(void)state;
 	client_init(&c);
@@ -766,8 +766,8 @@ test_server_name_override(void **state)
 {
 	struct server wrong = {"wrongname.crt", NULL, SRV_ECHO, false};
 	struct client c;
-	struct error  err;
-	char          sni[256], cb[200], cl[16];
+	struct error err;
+	char sni[256], cb[200], cl[16];
 
 	(void)state;
 	/* Connecting to localhost, verifying (and SNI) as wrong.example. */
@@ -786,10 +786,10 @@ test_expired_and_not_yet_valid(void **state)
 	struct server expired = {"expired.crt", NULL, SRV_ECHO, false};
 	struct server notyet = {"notyet.crt", NULL, SRV_ECHO, false};
 	struct client c;
-	const char   *p1[] = {"certificate not trusted", "expired",
-            "2021-01-01", NULL};
-	const char   *p2[] = {"certificate not trusted", "not yet valid",
-            "2090-01-01", NULL};
+	const char *p1[] = {
+	    "certificate not trusted", "expired", "2021-01-01", NULL};
+	const char *p2[] = {
+	    "certificate not trusted", "not yet valid", "2090-01-01", NULL};
 
 	(void)state;
 	client_init(&c);
@@ -813,8 +813,9 @@ test_describe_cert_json(void **state)
 
 	(void)state;
 	assert_int_equal(gnutls_x509_privkey_init(&key), 0);
-	assert_int_equal(gnutls_x509_privkey_generate(key, GNUTLS_PK_ECDSA,
-			     GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0),
+	assert_int_equal(
+	    gnutls_x509_privkey_generate(key, GNUTLS_PK_ECDSA,
+		GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0),
 	    0);
 	assert_int_equal(gnutls_x509_crt_init(&crt), 0);
 	assert_int_equal(gnutls_x509_crt_set_dn_by_oid(crt,
@@ -847,8 +848,8 @@ test_describe_cert_json(void **state)
 	/* As text, for a terminal: every such byte as \xHH. */
 	buf_reset(&out);
 	assert_int_equal(tls_describe_cert(&out, &der, 0, false, &err), 0);
-	assert_non_null(strstr(buf_str(&out),
-	    "subject: CN=M\\xfcller \\xc3\\xb6 \\x1b[2J\n"));
+	assert_non_null(strstr(
+	    buf_str(&out), "subject: CN=M\\xfcller \\xc3\\xb6 \\x1b[2J\n"));
 	buf_free(&out);
 	gnutls_free(der.data);
 	gnutls_x509_crt_deinit(crt);
@@ -861,12 +862,12 @@ test_pinning(void **state)
 	struct server self = {"selfsigned.crt", NULL, SRV_ECHO, false};
 	struct server good = {"server.crt", NULL, SRV_ECHO, false};
 	struct client c;
-	struct error  err;
-	char          pin[200], fp[120], want[200];
-	const char   *parts[3] = {"certificate fingerprint mismatch: got "
-                                "sha256:",
-            want, NULL};
-	const char   *bad[] = {"tls_fingerprint", NULL};
+	struct error err;
+	char pin[200], fp[120], want[200];
+	const char *parts[3] = {"certificate fingerprint mismatch: got "
+				"sha256:",
+	    want, NULL};
+	const char *bad[] = {"tls_fingerprint", NULL};
 
 	(void)state;
 	/* A self-signed certificate is fine when pinned, even without a
@@ -911,10 +912,10 @@ test_pinning(void **state)
 static void
 test_alert(void **state)
 {
-	struct server o = {"server.crt", "NORMAL:-VERS-ALL:+VERS-TLS1.2",
-	    SRV_ECHO, false};
+	struct server o = {
+	    "server.crt", "NORMAL:-VERS-ALL:+VERS-TLS1.2", SRV_ECHO, false};
 	struct client c;
-	const char   *parts[] = {"TLS handshake failed", NULL};
+	const char *parts[] = {"TLS handshake failed", NULL};
 
 	(void)state;
 	client_init(&c);
@@ -927,13 +928,13 @@ test_not_tls(void **state)
 {
 	struct server o = {"server.crt", NULL, SRV_PLAINTEXT, false};
 	struct client c;
-	const char   *parts[] = {"TLS handshake failed",
-            "the server probably speaks plain SMTP first: then set tls = "
-            "starttls",
-            NULL};
-	const char   *on_587[] = {"TLS handshake failed",
-            "the server speaks plain SMTP first: set tls = starttls", NULL};
-	const char   *after_starttls[] = {"TLS handshake failed", NULL};
+	const char *parts[] = {"TLS handshake failed",
+	    "the server probably speaks plain SMTP first: then set tls = "
+	    "starttls",
+	    NULL};
+	const char *on_587[] = {"TLS handshake failed",
+	    "the server speaks plain SMTP first: set tls = starttls", NULL};
+	const char *after_starttls[] = {"TLS handshake failed", NULL};
 
 	(void)state;
 	/* tls = on against a plain SMTP port: the message says so. */
@@ -953,12 +954,12 @@ test_not_tls(void **state)
 static void
 test_timeout_and_reset(void **state)
 {
-	struct server   silent = {"server.crt", NULL, SRV_SILENT, false};
-	struct server   closing = {"server.crt", NULL, SRV_CLOSE, false};
-	struct client   c;
+	struct server silent = {"server.crt", NULL, SRV_SILENT, false};
+	struct server closing = {"server.crt", NULL, SRV_CLOSE, false};
+	struct client c;
 	struct timespec t0, t1;
-	const char     *p1[] = {"timed out after 1 s", NULL};
-	const char     *p2[] = {"closed", NULL};
+	const char *p1[] = {"timed out after 1 s", NULL};
+	const char *p2[] = {"closed", NULL};
 
 	(void)state;
 	client_init(&c);
@@ -977,9 +978,9 @@ test_config_errors(void **state)
 {
 	struct server o = {"server.crt", NULL, SRV_ECHO, false};
 	struct client c;
-	const char   *p1[] = {"tls_priorities", NULL};
-	const char   *p2[] = {"tls_trust_file", "/nonexistent", NULL};
-	const char   *p3[] = {"tls_cert_file and tls_key_file", NULL};
+	const char *p1[] = {"tls_priorities", NULL};
+	const char *p2[] = {"tls_trust_file", "/nonexistent", NULL};
+	const char *p3[] = {"tls_cert_file and tls_key_file", NULL};
 
 	(void)state;
 	client_init(&c);
@@ -996,10 +997,10 @@ test_config_errors(void **state)
 static void
 test_not_a_socket(void **state)
 {
-	struct account   a;
+	struct account a;
 	struct transport t;
-	struct error     err;
-	struct buf       out;
+	struct error err;
+	struct buf out;
 
 	(void)state;
 	memset(&a, 0, sizeof(a));
@@ -1017,8 +1018,8 @@ test_client_certificate(void **state)
 {
 	struct server o = {"server.crt", NULL, SRV_ECHO, true};
 	struct client c;
-	struct error  err;
-	char          sni[256], cb[200], cl[16];
+	struct error err;
+	char sni[256], cb[200], cl[16];
 
 	(void)state;
 	client_init(&c);
@@ -1046,9 +1047,9 @@ test_large_write(void **state)
 {
 	struct server o = {"server.crt", NULL, SRV_SINK, false};
 	struct client c;
-	struct error  err;
-	char          sni[256], cb[200], cl[16], line[64], want[64];
-	char         *big;
+	struct error err;
+	char sni[256], cb[200], cl[16], line[64], want[64];
+	char *big;
 
 	(void)state;
 	client_init(&c);
@@ -1071,10 +1072,10 @@ test_close_notify_mid_stream(void **state)
 {
 	struct server o = {"server.crt", NULL, SRV_BYE, false};
 	struct client c;
-	struct error  err;
-	char          sni[256], cb[200], cl[16], buf[64];
-	ssize_t       n;
-	int           i;
+	struct error err;
+	char sni[256], cb[200], cl[16], buf[64];
+	ssize_t n;
+	int i;
 
 	(void)state;
 	/* The Exim CVE-2026-45185 shape: close_notify while the client is
@@ -1087,9 +1088,8 @@ test_close_notify_mid_stream(void **state)
 	assert_int_equal(n, 7);
 	assert_memory_equal(buf, "partial", 7);
 	for (i = 0; i < 3; i++)
-		assert_int_equal(c.t.read(c.t.ctx, buf, sizeof(buf), 5000,
-				     &err),
-		    0);
+		assert_int_equal(
+		    c.t.read(c.t.ctx, buf, sizeof(buf), 5000, &err), 0);
 	/* Writing after it may work (half-close) or fail; never crash. */
 	for (i = 0; i < 3; i++)
 		(void)c.t.write(c.t.ctx, "DATA\r\n", 6, 1000, &err);
@@ -1102,8 +1102,8 @@ test_abrupt_close(void **state)
 {
 	struct server o = {"server.crt", NULL, SRV_ABRUPT, false};
 	struct client c;
-	struct error  err;
-	char          sni[256], cb[200], cl[16], buf[64];
+	struct error err;
+	char sni[256], cb[200], cl[16], buf[64];
 
 	(void)state;
 	client_init(&c);
@@ -1128,8 +1128,8 @@ test_fatal_alert_mid_session(void **state)
 {
 	struct server o = {"server.crt", NULL, SRV_ALERT, false};
 	struct client c;
-	struct error  err;
-	char          sni[256], cb[200], cl[16], buf[64];
+	struct error err;
+	char sni[256], cb[200], cl[16], buf[64];
 
 	(void)state;
 	client_init(&c);
@@ -1153,8 +1153,8 @@ test_renegotiation_refused(void **state)
 	struct server o = {"server.crt", "NORMAL:-VERS-ALL:+VERS-TLS1.2",
 	    SRV_REHANDSHAKE, false};
 	struct client c;
-	struct error  err;
-	char          sni[256], cb[200], cl[16], line[64];
+	struct error err;
+	char sni[256], cb[200], cl[16], line[64];
 
 	(void)state;
 	client_init(&c);
@@ -1175,10 +1175,10 @@ test_describe_chain(void **state)
 {
 	struct server o = {"server-chain.crt", NULL, SRV_ECHO, false};
 	struct client c;
-	struct error  err;
-	struct buf    out;
-	char          fp[120], want[200];
-	const char   *s;
+	struct error err;
+	struct buf out;
+	char fp[120], want[200];
+	const char *s;
 
 	(void)state;
 	client_init(&c);
@@ -1216,9 +1216,9 @@ test_describe_chain(void **state)
 static int
 make_pki(void **state)
 {
-	char        script[PATH_MAX], cmd[PATH_MAX * 2], self[PATH_MAX];
+	char script[PATH_MAX], cmd[PATH_MAX * 2], self[PATH_MAX];
 	const char *srcdir = getenv("SRCDIR");
-	int         rc;
+	int rc;
 
 	(void)state;
 	if (srcdir != NULL) {
@@ -1269,32 +1269,32 @@ int
 main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_success_tls13),
-		cmocka_unit_test(test_success_tls12),
-		cmocka_unit_test(test_key_exchange_groups),
-		cmocka_unit_test(test_trust_selection),
-		cmocka_unit_test(test_bundle_verification),
-		cmocka_unit_test(test_ip_literal_no_sni),
-		cmocka_unit_test(test_chain_and_intermediate),
-		cmocka_unit_test(test_unknown_issuer),
-		cmocka_unit_test(test_name_mismatch),
-		cmocka_unit_test(test_server_name_override),
-		cmocka_unit_test(test_expired_and_not_yet_valid),
-		cmocka_unit_test(test_pinning),
-		cmocka_unit_test(test_describe_cert_json),
-		cmocka_unit_test(test_alert),
-		cmocka_unit_test(test_not_tls),
-		cmocka_unit_test(test_timeout_and_reset),
-		cmocka_unit_test(test_config_errors),
-		cmocka_unit_test(test_not_a_socket),
-		cmocka_unit_test(test_client_certificate),
-		cmocka_unit_test(test_large_write),
-		cmocka_unit_test(test_close_notify_mid_stream),
-		cmocka_unit_test(test_abrupt_close),
-		cmocka_unit_test(test_fatal_alert_mid_session),
-		cmocka_unit_test(test_renegotiation_refused),
-		cmocka_unit_test(test_describe_chain),
-		cmocka_unit_test(test_module_struct),
+	    cmocka_unit_test(test_success_tls13),
+	    cmocka_unit_test(test_success_tls12),
+	    cmocka_unit_test(test_key_exchange_groups),
+	    cmocka_unit_test(test_trust_selection),
+	    cmocka_unit_test(test_bundle_verification),
+	    cmocka_unit_test(test_ip_literal_no_sni),
+	    cmocka_unit_test(test_chain_and_intermediate),
+	    cmocka_unit_test(test_unknown_issuer),
+	    cmocka_unit_test(test_name_mismatch),
+	    cmocka_unit_test(test_server_name_override),
+	    cmocka_unit_test(test_expired_and_not_yet_valid),
+	    cmocka_unit_test(test_pinning),
+	    cmocka_unit_test(test_describe_cert_json),
+	    cmocka_unit_test(test_alert),
+	    cmocka_unit_test(test_not_tls),
+	    cmocka_unit_test(test_timeout_and_reset),
+	    cmocka_unit_test(test_config_errors),
+	    cmocka_unit_test(test_not_a_socket),
+	    cmocka_unit_test(test_client_certificate),
+	    cmocka_unit_test(test_large_write),
+	    cmocka_unit_test(test_close_notify_mid_stream),
+	    cmocka_unit_test(test_abrupt_close),
+	    cmocka_unit_test(test_fatal_alert_mid_session),
+	    cmocka_unit_test(test_renegotiation_refused),
+	    cmocka_unit_test(test_describe_chain),
+	    cmocka_unit_test(test_module_struct),
 	};
 
 	(void)argc;
