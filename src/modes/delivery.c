@@ -464,6 +464,33 @@ delivery_hint(struct delivery *d, const struct relay *relay,
 		d->hint[0] = '\0';
 }
 
+/* The transaction over the open relay, and what it leaves for the
+ * caller's line: the final reply, the hint, the DSN warning. */
+static int
+send_over(struct delivery *d, struct relay *relay, const struct envelope *env,
+    const struct message_source *src, struct error *err)
+{
+	struct submit_result res;
+	int rc;
+
+	submit_result_init(&res);
+	rc = submit_send(&relay->session, env, src, &res, err);
+	if (rc == -1) {
+		error_prefix(err, "%s", relay->where);
+		delivery_hint(d, relay, res.phase, err);
+	} else
+		snprintf(d->final_reply, sizeof(d->final_reply), "%s",
+		    res.final_reply);
+	if (rc == 0 && res.dsn_ignored)
+		snprintf(d->warning, sizeof(d->warning),
+		    "%s: warning: the "
+		    "server does not offer DSN; delivery status notifications "
+		    "were not requested",
+		    relay->where);
+	submit_result_free(&res);
+	return rc;
+}
+
 /* Submit the spooled message through the account's relay. */
 static int
 submit(struct delivery *d, struct error *err)
@@ -471,7 +498,6 @@ submit(struct delivery *d, struct error *err)
 	struct relay relay;
 	struct envelope env;
 	struct message_source src;
-	struct submit_result res;
 	int rc;
 
 	if (relay_open(&relay, d->acct, d->opts->verbose, err) == -1) {
@@ -489,21 +515,7 @@ submit(struct delivery *d, struct error *err)
 	src.fd = d->msg.fd;
 	src.offset = 0;
 	src.size = d->msg.size;
-	submit_result_init(&res);
-	rc = submit_send(&relay.session, &env, &src, &res, err);
-	if (rc == -1) {
-		error_prefix(err, "%s", relay.where);
-		delivery_hint(d, &relay, res.phase, err);
-	} else
-		snprintf(d->final_reply, sizeof(d->final_reply), "%s",
-		    res.final_reply);
-	if (rc == 0 && res.dsn_ignored)
-		snprintf(d->warning, sizeof(d->warning),
-		    "%s: warning: the "
-		    "server does not offer DSN; delivery status notifications "
-		    "were not requested",
-		    relay.where);
-	submit_result_free(&res);
+	rc = send_over(d, &relay, &env, &src, err);
 	envelope_free(&env);
 	relay_close(&relay);
 	return rc;
@@ -739,7 +751,6 @@ stream_submit(struct delivery *d, struct stream *st, struct error *err)
 	struct relay relay;
 	struct envelope env;
 	struct message_source src;
-	struct submit_result res;
 	const struct smtp_caps *caps;
 	int rc;
 
@@ -768,25 +779,11 @@ stream_submit(struct delivery *d, struct stream *st, struct error *err)
 	src.fd = d->msg.fd;
 	src.stream = stream_send;
 	src.stream_arg = st;
-	submit_result_init(&res);
-	rc = submit_send(&relay.session, &env, &src, &res, err);
-	if (rc == -1) {
-		error_prefix(err, "%s", relay.where);
-		delivery_hint(d, &relay, res.phase, err);
-	} else
-		snprintf(d->final_reply, sizeof(d->final_reply), "%s",
-		    res.final_reply);
-	if (rc == 0 && res.dsn_ignored)
-		snprintf(d->warning, sizeof(d->warning),
-		    "%s: warning: the "
-		    "server does not offer DSN; delivery status notifications "
-		    "were not requested",
-		    relay.where);
+	rc = send_over(d, &relay, &env, &src, err);
 	if (st->stop == STREAM_FALLBACK)
 		log_verbose("%s: %s: the stream is given up, the message is "
 			    "sent once read",
 		    relay.where, st->why.message);
-	submit_result_free(&res);
 	envelope_free(&env);
 	relay_close(&relay);
 	return rc;

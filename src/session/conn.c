@@ -265,8 +265,8 @@ conn_write_direct(struct conn *c, const void *p, size_t n, struct error *err)
  * TLS link gets full records, few at a time. */
 #define FILE_BLOCK (256 * 1024)
 
-static int
-read_file(int fd, char *p, size_t n, off_t off, struct error *err)
+int
+conn_read_spool(int fd, char *p, size_t n, off_t off, struct error *err)
 {
 	while (n > 0) {
 		ssize_t r = pread(fd, p, n, off);
@@ -324,8 +324,8 @@ conn_send_file(
 	while (done < n) {
 		size_t want = n - done < FILE_BLOCK ? n - done : FILE_BLOCK;
 
-		if (read_file(fd, c->fbuf, want, off + (off_t)done, err) ==
-			-1 ||
+		if (conn_read_spool(
+			fd, c->fbuf, want, off + (off_t)done, err) == -1 ||
 		    send_bytes(c, c->fbuf, want, err) == -1)
 			return -1;
 		done += want;

@@ -154,4 +154,8 @@ int conn_starttls(struct conn *c, const struct account *acct, struct error *err)
     __attribute__((warn_unused_result));
 const struct tls_info *conn_tls_info(const struct conn *c);
 
+/* Exactly n bytes of the spool file fd from off (pread(2)); a short file
+ * is EX_IOERR, since its size was recorded when it was written. */
+int conn_read_spool(int fd, char *p, size_t n, off_t off, struct error *err);
+
 #endif

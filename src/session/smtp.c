@@ -379,30 +379,6 @@ smtp_caps_has_auth(const struct smtp_caps *caps, const char *mech)
 	return false;
 }
 
-/* Exactly n bytes of the spool from off; a short file is an error, since
- * its size was recorded when it was written. */
-static int
-read_spool(int fd, char *p, size_t n, off_t off, struct error *err)
-{
-	while (n > 0) {
-		ssize_t r = pread(fd, p, n, off);
-
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1)
-			return error_set(err, EX_IOERR,
-			    "reading the spool file: %s", strerror(errno));
-		if (r == 0)
-			return error_set(err, EX_IOERR,
-			    "the spool file is %zu bytes shorter than recorded",
-			    n);
-		p += r;
-		n -= (size_t)r;
-		off += r;
-	}
-	return 0;
-}
-
 /* The last two bytes of a message of size bytes ending in p[n - 1]
  * (n >= size when size < 2). */
 static void
@@ -455,7 +431,7 @@ smtp_send_data(struct conn *c, int fd, off_t offset, unsigned long long size,
 	block = malloc(size > 0 ? (size_t)size : 1);
 	if (block == NULL)
 		return error_set(err, EX_OSERR, "out of memory");
-	rc = read_spool(fd, block, (size_t)size, offset, err);
+	rc = conn_read_spool(fd, block, (size_t)size, offset, err);
 	if (rc == 0)
 		rc = conn_write(c, block, (size_t)size, err);
 	tail_of(block, (size_t)size, size, tail);
@@ -473,7 +449,7 @@ smtp_send_data_end(struct conn *c, int fd, off_t offset,
 	size_t n = size >= 2 ? 2 : (size_t)size;
 
 	if (n > 0 &&
-	    read_spool(fd, last, n, offset + (off_t)(size - n), err) == -1)
+	    conn_read_spool(fd, last, n, offset + (off_t)(size - n), err) == -1)
 		return -1;
 	tail_of(last, n, size, tail);
 	return end_data(c, tail, err);
@@ -528,7 +504,7 @@ smtp_send_bdat(struct conn *c, int fd, off_t offset, unsigned long long size,
 		    left < SMTP_BDAT_CHUNK ? (size_t)left : SMTP_BDAT_CHUNK;
 		size_t n;
 
-		if (read_spool(fd, chunk, want, offset, err) == -1) {
+		if (conn_read_spool(fd, chunk, want, offset, err) == -1) {
 			rc = -1;
 			break;
 		}
