@@ -1164,8 +1164,9 @@ def write_report(a, results, s1, s4, cg, cg_bytes, s6, qres, floors,
                     break
     except OSError:
         pass
-    ver = subprocess.run([a.mailsub, "--version"], capture_output=True,
-                         text=True).stdout.strip()
+    # The first line names the version; the rest lists the libraries.
+    ver = (subprocess.run([a.mailsub, "--version"], capture_output=True,
+                          text=True).stdout.splitlines() or [""])[0]
     mver = subprocess.run([a.msmtp, "--version"], capture_output=True,
                           text=True).stdout.splitlines()
     L.append("- Machine: %s, %d CPUs, Linux %s; load average at the end "
