@@ -606,220 +606,288 @@ rcpt_what(char *what, size_t size, const char *rcpt)
 }
 
 /*
- * One transaction for rcpts[0..n).  Recipients put off by a 452 are
- * returned in later/n_later for the next one.
+ * One transaction's inputs and the state its phases share.  The caller
+ * fills the first group; transaction() sets the rest.
  */
-static int
-transaction(struct submit_session *s, const struct envelope *env,
-    char *const *rcpts, size_t n, const struct message_source *msg,
-    const char *mparams, bool use_dsn, struct submit_result *res, char **later,
-    size_t *n_later, struct error *err)
-{
+struct txn {
+	struct submit_session *s;
+	const struct envelope *env;
+	char *const *rcpts; /* this round's recipients, [0..n) */
+	size_t n;
+	const struct message_source *msg;
+	const char *mparams; /* MAIL parameters, checked already */
+	bool use_dsn;
+	struct submit_result *res;
+	char **later; /* put off by a 452, for the next round */
+	size_t n_later;
+
+	bool pipelining;
+	bool chunking;
+	bool data_pipelined; /* DATA went out with MAIL and RCPT */
+	int data_code;	     /* the reply to a pipelined DATA */
+	struct smtp_reply r; /* the last reply read */
+	struct buf rp;	     /* one recipient's parameters */
 	struct rcpt_state st;
-	struct smtp_reply r;
-	struct buf rp;
-	char mail_what[SMTP_COMMAND_LINE_MAX], what[400];
-	bool pipelining = (s->caps.flags & SMTP_CAP_PIPELINING) != 0;
-	/* BDAT would need the spool un-stuffed on the way: a message
-	 * streamed from the spool goes as DATA, which every server takes
-	 * (RFC 3030 2). */
-	bool chunking =
-	    (s->caps.flags & SMTP_CAP_CHUNKING) != 0 && msg->stream == NULL;
-	bool data_pipelined = pipelining && !chunking;
-	int data_code = 0, rc = -1, k;
+};
+
+/* Queue the RCPT command for rcpts[i]; unpipelined, its reply is the next
+ * to come, so nothing may be waiting before it. */
+static int
+send_rcpt(struct txn *t, size_t i, const char *what, struct error *err)
+{
+	struct submit_session *s = t->s;
+
+	if (rcpt_params(t->env, t->rcpts[i], t->use_dsn, &t->rp, err) == -1) {
+		/* MAIL is queued: the session is out of step */
+		s->closed = true;
+		return -1;
+	}
+	if (!t->pipelining && in_step(s, what, err) == -1)
+		return -1;
+	if (conn_command_path(
+		s->conn, err, "RCPT TO:", t->rcpts[i], buf_str(&t->rp)) == -1)
+		return io_failed(s, what, err);
+	return 0;
+}
+
+/* MAIL refused in a pipelined group: the rest of the group was answered
+ * too (503 need MAIL); read it so the session stays in step. */
+static void
+drain_group(struct txn *t)
+{
+	struct error scratch;
 	size_t i;
 
-	memset(&st, 0, sizeof(st));
-	buf_init(&st.refused_text, LIST_TEXT_MAX);
-	buf_init(&st.deferred_text, LIST_TEXT_MAX);
-	buf_init(&rp, PARAMS_MAX);
-	smtp_reply_init(&r);
-	*n_later = 0;
-	snprintf(
-	    mail_what, sizeof(mail_what), "MAIL FROM:<%.300s>", env->sender);
+	error_clear(&scratch);
+	for (i = 0; i < t->n + (t->data_pipelined ? 1 : 0); i++)
+		if (read_reply(t->s, &t->r, "RCPT TO", NULL, &scratch) == -1)
+			return;
+	if (t->data_pipelined && t->r.code == 354)
+		t->s->closed = true;
+}
 
+/* MAIL FROM, with every RCPT and DATA behind it where pipelining is
+ * offered, and its reply. */
+static int
+mail_phase(struct txn *t, struct error *err)
+{
+	struct submit_session *s = t->s;
+	char what[SMTP_COMMAND_LINE_MAX];
+	size_t i;
+
+	snprintf(what, sizeof(what), "MAIL FROM:<%.300s>", t->env->sender);
 	s->phase = SUBMIT_PHASE_MAIL;
-	if (in_step(s, mail_what, err) == -1)
-		goto out;
+	if (in_step(s, what, err) == -1)
+		return -1;
 	if (conn_command_path(
-		s->conn, err, "MAIL FROM:", env->sender, mparams) == -1) {
-		io_failed(s, mail_what, err);
-		goto out;
-	}
-	if (pipelining) {
+		s->conn, err, "MAIL FROM:", t->env->sender, t->mparams) == -1)
+		return io_failed(s, what, err);
+	if (t->pipelining) {
 		/* RFC 2920 3.1: MAIL, every RCPT and DATA may go in one
 		 * group; the replies come back in order. */
-		for (i = 0; i < n; i++) {
-			if (rcpt_params(env, rcpts[i], use_dsn, &rp, err) ==
-			    -1) {
-				/* MAIL is queued: the session is out of step */
-				s->closed = true;
-				goto out;
-			}
-			if (conn_command_path(s->conn, err,
-				"RCPT TO:", rcpts[i], buf_str(&rp)) == -1) {
-				io_failed(s, "RCPT TO", err);
-				goto out;
-			}
-		}
-		if (data_pipelined &&
-		    conn_command(s->conn, err, "DATA") == -1) {
-			io_failed(s, "DATA", err);
-			goto out;
-		}
+		for (i = 0; i < t->n; i++)
+			if (send_rcpt(t, i, "RCPT TO", err) == -1)
+				return -1;
+		if (t->data_pipelined &&
+		    conn_command(s->conn, err, "DATA") == -1)
+			return io_failed(s, "DATA", err);
 	}
-	if (flush(s, mail_what, err) == -1 ||
-	    read_reply(s, &r, mail_what, res, err) == -1)
-		goto out;
-	if (r.code / 100 != 2) {
-		struct error scratch;
+	if (flush(s, what, err) == -1 ||
+	    read_reply(s, &t->r, what, t->res, err) == -1)
+		return -1;
+	if (t->r.code / 100 != 2) {
+		reply_error(s, &t->r, ERROR_REPLY_MAIL, what, err);
+		if (t->pipelining && !s->closed)
+			drain_group(t);
+		return -1;
+	}
+	return 0;
+}
 
-		reply_error(s, &r, ERROR_REPLY_MAIL, mail_what, err);
-		if (!pipelining || s->closed)
-			goto out;
-		/* The rest of the group was answered too (503 need MAIL):
-		 * read it so the session stays in step. */
-		error_clear(&scratch);
-		for (i = 0; i < n + (data_pipelined ? 1 : 0); i++)
-			if (read_reply(s, &r, "RCPT TO", NULL, &scratch) == -1)
-				goto out;
-		if (data_pipelined && r.code == 354)
-			s->closed = true;
-		goto out;
-	}
+/* The RCPT replies (sending each command first when not pipelined), and
+ * the reply to a pipelined DATA. */
+static int
+rcpt_phase(struct txn *t, struct error *err)
+{
+	struct submit_session *s = t->s;
+	char what[400];
+	size_t i;
+	int k;
 
 	s->phase = SUBMIT_PHASE_RCPT;
-	for (i = 0; i < n; i++) {
-		rcpt_what(what, sizeof(what), rcpts[i]);
-		if (!pipelining) {
-			if (rcpt_params(env, rcpts[i], use_dsn, &rp, err) ==
-			    -1) {
-				/* MAIL is queued: the session is out of step */
-				s->closed = true;
-				goto out;
-			}
-			if (in_step(s, what, err) == -1)
-				goto out;
-			if (conn_command_path(s->conn, err,
-				"RCPT TO:", rcpts[i], buf_str(&rp)) == -1) {
-				io_failed(s, what, err);
-				goto out;
-			}
-			if (flush(s, what, err) == -1)
-				goto out;
-		}
-		if (read_reply(s, &r, what, res, err) == -1)
-			goto out;
-		k = classify_rcpt(s, &st, rcpts[i], what, &r, res, err);
+	for (i = 0; i < t->n; i++) {
+		rcpt_what(what, sizeof(what), t->rcpts[i]);
+		if (!t->pipelining && (send_rcpt(t, i, what, err) == -1 ||
+					  flush(s, what, err) == -1))
+			return -1;
+		if (read_reply(s, &t->r, what, t->res, err) == -1)
+			return -1;
+		k = classify_rcpt(
+		    s, &t->st, t->rcpts[i], what, &t->r, t->res, err);
 		if (k == -1)
-			goto out;
+			return -1;
 		if (k == 1) {
-			later[(*n_later)++] = rcpts[i];
-			if (!pipelining) {
+			t->later[t->n_later++] = t->rcpts[i];
+			if (!t->pipelining) {
 				/* Stop here; the rest goes later too. */
-				for (i++; i < n; i++)
-					later[(*n_later)++] = rcpts[i];
+				for (i++; i < t->n; i++)
+					t->later[t->n_later++] = t->rcpts[i];
 				break;
 			}
 		}
 	}
-
-	if (data_pipelined) {
+	if (t->data_pipelined) {
 		s->phase = SUBMIT_PHASE_DATA;
-		if (read_reply(s, &r, "DATA", res, err) == -1)
-			goto out;
-		data_code = r.code;
+		if (read_reply(s, &t->r, "DATA", t->res, err) == -1)
+			return -1;
+		t->data_code = t->r.code;
 	}
+	return 0;
+}
 
-	/* All recipients or none (mailsub(1), DESCRIPTION): a refused or
-	 * deferred one abandons the transaction before any data. */
-	if (st.refused > 0 || st.deferred > 0 || st.accepted == 0) {
-		if (data_code == 354)
-			/* RFC 2920 3.1 leaves no way back from an accepted
-			 * DATA but the data itself: drop the link instead of
-			 * sending the final dot. */
-			s->closed = true;
-		else
-			rset_quietly(s);
-		if (st.refused > 0)
-			error_set_class(err, ERROR_CLASS_PERMFAIL, EX_NOUSER,
-			    "%s", buf_str(&st.refused_text));
-		else if (st.deferred > 0)
-			error_set_class(err, ERROR_CLASS_TEMPFAIL, EX_TEMPFAIL,
-			    "%s", buf_str(&st.deferred_text));
-		else
-			error_set(
-			    err, EX_PROTOCOL, "RCPT TO: no recipient accepted");
-		s->phase = SUBMIT_PHASE_RCPT;
-		goto out;
-	}
+/* All recipients or none (mailsub(1), DESCRIPTION): a refused or
+ * deferred one abandons the transaction before any data. */
+static int
+all_or_none(struct txn *t, struct error *err)
+{
+	struct submit_session *s = t->s;
+	struct rcpt_state *st = &t->st;
+
+	if (st->refused == 0 && st->deferred == 0 && st->accepted > 0)
+		return 0;
+	if (t->data_code == 354)
+		/* RFC 2920 3.1 leaves no way back from an accepted DATA but
+		 * the data itself: drop the link instead of sending the
+		 * final dot. */
+		s->closed = true;
+	else
+		rset_quietly(s);
+	if (st->refused > 0)
+		error_set_class(err, ERROR_CLASS_PERMFAIL, EX_NOUSER, "%s",
+		    buf_str(&st->refused_text));
+	else if (st->deferred > 0)
+		error_set_class(err, ERROR_CLASS_TEMPFAIL, EX_TEMPFAIL, "%s",
+		    buf_str(&st->deferred_text));
+	else
+		error_set(err, EX_PROTOCOL, "RCPT TO: no recipient accepted");
+	s->phase = SUBMIT_PHASE_RCPT;
+	return -1;
+}
+
+/* The message after a 354: from the spool, or from a stream that is
+ * still being read. */
+static int
+send_message(struct txn *t, struct error *err)
+{
+	struct submit_session *s = t->s;
+	const struct message_source *msg = t->msg;
+
+	if (in_step(s, "DATA", err) == -1)
+		return -1;
+	if (msg->stream != NULL) {
+		unsigned long long size = 0;
+
+		/* No dot after a stream that stopped: the link goes, and
+		 * the server drops the transaction. */
+		if (msg->stream(msg->stream_arg, s->conn, &size, err) == -1 ||
+		    smtp_send_data_end(
+			s->conn, msg->fd, msg->offset, size, err) == -1)
+			return io_failed(s, "DATA", err);
+	} else if (smtp_send_data(
+		       s->conn, msg->fd, msg->offset, msg->size, err) == -1)
+		return io_failed(s, "DATA", err);
+	return 0;
+}
+
+/* The message, by BDAT or by DATA (its command and 354 unless it was
+ * pipelined). */
+static int
+data_phase(struct txn *t, struct error *err)
+{
+	struct submit_session *s = t->s;
+	const struct message_source *msg = t->msg;
 
 	s->phase = SUBMIT_PHASE_DATA;
-	if (chunking) {
+	if (t->chunking) {
 		/* RFC 3030: BDAT carries the message without dot-stuffing
 		 * and needs no 354 round trip. */
 		if (in_step(s, "BDAT", err) == -1)
-			goto out;
+			return -1;
 		if (smtp_send_bdat(
-			s->conn, msg->fd, msg->offset, msg->size, err) == -1) {
-			io_failed(s, "BDAT", err);
-			goto out;
-		}
+			s->conn, msg->fd, msg->offset, msg->size, err) == -1)
+			return io_failed(s, "BDAT", err);
 	} else {
-		if (!data_pipelined) {
+		if (!t->data_pipelined) {
 			if (in_step(s, "DATA", err) == -1)
-				goto out;
-			if (conn_command(s->conn, err, "DATA") == -1) {
-				io_failed(s, "DATA", err);
-				goto out;
-			}
+				return -1;
+			if (conn_command(s->conn, err, "DATA") == -1)
+				return io_failed(s, "DATA", err);
 			if (flush(s, "DATA", err) == -1 ||
-			    read_reply(s, &r, "DATA", res, err) == -1)
-				goto out;
-			data_code = r.code;
+			    read_reply(s, &t->r, "DATA", t->res, err) == -1)
+				return -1;
+			t->data_code = t->r.code;
 		}
-		if (data_code != 354) {
-			reply_error(s, &r, ERROR_REPLY_DATA, "DATA", err);
+		if (t->data_code != 354) {
+			reply_error(s, &t->r, ERROR_REPLY_DATA, "DATA", err);
 			rset_quietly(s);
-			goto out;
+			return -1;
 		}
-		if (in_step(s, "DATA", err) == -1)
-			goto out;
-		if (msg->stream != NULL) {
-			unsigned long long size = 0;
-
-			/* No dot after a stream that stopped: the link goes,
-			 * and the server drops the transaction. */
-			if (msg->stream(msg->stream_arg, s->conn, &size, err) ==
-				-1 ||
-			    smtp_send_data_end(s->conn, msg->fd, msg->offset,
-				size, err) == -1) {
-				io_failed(s, "DATA", err);
-				goto out;
-			}
-		} else if (smtp_send_data(s->conn, msg->fd, msg->offset,
-			       msg->size, err) == -1) {
-			io_failed(s, "DATA", err);
-			goto out;
-		}
+		if (send_message(t, err) == -1)
+			return -1;
 	}
-	res->data_sent = true;
+	t->res->data_sent = true;
+	return 0;
+}
 
+/* The reply to the end of data: the server's word on the message. */
+static int
+end_phase(struct txn *t, struct error *err)
+{
 	/* From here a lost link leaves us not knowing whether the server
 	 * took the message: it stays queued (a duplicate beats a loss). */
-	s->phase = SUBMIT_PHASE_END_OF_DATA;
-	if (read_reply(s, &r, "end of data", res, err) == -1)
-		goto out;
-	if (r.code / 100 != 2) {
-		reply_error(s, &r, ERROR_REPLY_END_OF_DATA, "end of data", err);
-		goto out;
-	}
-	rc = 0;
-out:
-	smtp_reply_free(&r);
-	buf_free(&rp);
-	buf_free(&st.refused_text);
-	buf_free(&st.deferred_text);
+	t->s->phase = SUBMIT_PHASE_END_OF_DATA;
+	if (read_reply(t->s, &t->r, "end of data", t->res, err) == -1)
+		return -1;
+	if (t->r.code / 100 != 2)
+		return reply_error(
+		    t->s, &t->r, ERROR_REPLY_END_OF_DATA, "end of data", err);
+	return 0;
+}
+
+/*
+ * One transaction for t->rcpts[0..n).  Recipients put off by a 452 are
+ * returned in t->later/n_later for the next one.
+ */
+static int
+transaction(struct txn *t, struct error *err)
+{
+	unsigned int flags = t->s->caps.flags;
+	int rc = -1;
+
+	t->pipelining = (flags & SMTP_CAP_PIPELINING) != 0;
+	/* BDAT would need the spool un-stuffed on the way: a message
+	 * streamed from the spool goes as DATA, which every server takes
+	 * (RFC 3030 2). */
+	t->chunking =
+	    (flags & SMTP_CAP_CHUNKING) != 0 && t->msg->stream == NULL;
+	t->data_pipelined = t->pipelining && !t->chunking;
+	t->data_code = 0;
+	t->n_later = 0;
+	memset(&t->st, 0, sizeof(t->st));
+	buf_init(&t->st.refused_text, LIST_TEXT_MAX);
+	buf_init(&t->st.deferred_text, LIST_TEXT_MAX);
+	buf_init(&t->rp, PARAMS_MAX);
+	smtp_reply_init(&t->r);
+
+	if (mail_phase(t, err) == 0 && rcpt_phase(t, err) == 0 &&
+	    all_or_none(t, err) == 0 && data_phase(t, err) == 0 &&
+	    end_phase(t, err) == 0)
+		rc = 0;
+
+	smtp_reply_free(&t->r);
+	buf_free(&t->rp);
+	buf_free(&t->st.refused_text);
+	buf_free(&t->st.deferred_text);
 	return rc;
 }
 
@@ -931,8 +999,9 @@ send_envelope(struct submit_session *s, const struct envelope *env,
     struct error *err)
 {
 	struct buf mp;
+	struct txn t;
 	char **cur = NULL, **later = NULL;
-	size_t n_cur, n_later = 0;
+	size_t n_cur;
 	bool want_dsn, use_dsn;
 	int rc = -1;
 
@@ -979,18 +1048,26 @@ send_envelope(struct submit_session *s, const struct envelope *env,
 	}
 	memcpy(cur, env->rcpts, env->n_rcpts * sizeof(*cur));
 	n_cur = env->n_rcpts;
+	t = (struct txn){.s = s,
+	    .env = env,
+	    .msg = msg,
+	    .mparams = buf_str(&mp),
+	    .use_dsn = use_dsn,
+	    .res = res};
 	/* Each round delivers to at least one recipient (a 452 only puts
 	 * one off after another was accepted), so this ends. */
 	while (n_cur > 0) {
 		char **swap;
 
-		if (transaction(s, env, cur, n_cur, msg, buf_str(&mp), use_dsn,
-			res, later, &n_later, err) == -1)
+		t.rcpts = cur;
+		t.n = n_cur;
+		t.later = later;
+		if (transaction(&t, err) == -1)
 			goto out;
 		swap = cur;
 		cur = later;
 		later = swap;
-		n_cur = n_later;
+		n_cur = t.n_later;
 	}
 	s->messages_sent++;
 	s->phase = SUBMIT_PHASE_DONE;
