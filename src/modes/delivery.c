@@ -2,7 +2,10 @@
 /*
  * One message from the caller to the relay: the envelope, the spool, the
  * submission and, when it does not go out, the durable copy in new/ or
- * failed/ (mailsub(1), EXIT STATUS).
+ * failed/ (mailsub(1), EXIT STATUS).  Past 800 lines and one job: the
+ * caller's sender rule, the read, the send (whole or streamed) and the
+ * keeping of what did not go out share struct delivery and must agree on
+ * every exit status; split, each part would need the others' state.
  */
 #include "autoconfig.h"
 

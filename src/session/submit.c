@@ -3,7 +3,10 @@
  * The SMTP dialogue as straight-line code.  Every reply is checked where
  * it is read; a 421, a broken reply or a dead link marks the session closed
  * (no further command, not even QUIT: RFC 5321 3.8), anything else leaves
- * it usable for QUIT or RSET.
+ * it usable for QUIT or RSET.  Past 800 lines and one job: the phases of
+ * one session (greeting, EHLO, STARTTLS, AUTH, the transaction) read top
+ * down in one file, so that the order RFC 5321 and RFC 3207 require is
+ * visible in one place.
  */
 #include "autoconfig.h"
 
