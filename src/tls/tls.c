@@ -109,6 +109,27 @@ tls_wait_error(struct error *err)
 	return error_set(err, EX_OSERR, "poll: %s", strerror(errno));
 }
 
+/* GnuTLS asked for the same call again: wait for the direction it needs
+ * until the deadline; 0 to call again, -1 with err set (what: "waiting
+ * for" or "sending to" the server, for the timeout's message). */
+static int
+wait_again(struct tls *tls, long long deadline, int timeout_ms,
+    const char *what, struct error *err)
+{
+	int w = tls_wait_fd(
+	    tls->fd, gnutls_record_get_direction(tls->session) == 1, deadline);
+
+	if (w == 1)
+		return error_set_class(err, ERROR_CLASS_LINK, EX_TEMPFAIL,
+		    "timed out after %d s %s the server",
+		    (timeout_ms + 999) / 1000, what);
+	if (w == -1) {
+		tls->dead = true;
+		return tls_wait_error(err);
+	}
+	return 0;
+}
+
 /* GnuTLS's messages end in a full stop; ours continue after them. */
 const char *
 tls_strerror(int code, char *buf, size_t size)
@@ -342,7 +363,6 @@ tls_read(void *ctx, void *p, size_t n, int timeout_ms, struct error *err)
 	long long deadline = tls_deadline_after(timeout_ms);
 	char msg[200];
 	ssize_t r;
-	int w;
 
 	/* After close_notify or EOF nothing more can come: keep saying so,
 	 * and touch nothing that closing will free. */
@@ -367,19 +387,9 @@ tls_read(void *ctx, void *p, size_t n, int timeout_ms, struct error *err)
 			return 0;
 		}
 		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
-			w = tls_wait_fd(tls->fd,
-			    gnutls_record_get_direction(tls->session) == 1,
-			    deadline);
-			if (w == 1)
-				return error_set_class(err, ERROR_CLASS_LINK,
-				    EX_TEMPFAIL,
-				    "timed out after %d s waiting for the "
-				    "server",
-				    (timeout_ms + 999) / 1000);
-			if (w == -1) {
-				tls->dead = true;
-				return tls_wait_error(err);
-			}
+			if (wait_again(tls, deadline, timeout_ms, "waiting for",
+				err) == -1)
+				return -1;
 			continue;
 		}
 		if (r == GNUTLS_E_REHANDSHAKE) {
@@ -424,7 +434,6 @@ tls_write(void *ctx, const void *p, size_t n, int timeout_ms, struct error *err)
 	char msg[200];
 	ssize_t r;
 	size_t chunk;
-	int w;
 
 	if (tls->dead)
 		return error_set_class(err, ERROR_CLASS_LINK, EX_TEMPFAIL,
@@ -442,19 +451,9 @@ tls_write(void *ctx, const void *p, size_t n, int timeout_ms, struct error *err)
 		}
 		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
 			/* GnuTLS wants the same arguments again. */
-			w = tls_wait_fd(tls->fd,
-			    gnutls_record_get_direction(tls->session) == 1,
-			    deadline);
-			if (w == 1)
-				return error_set_class(err, ERROR_CLASS_LINK,
-				    EX_TEMPFAIL,
-				    "timed out after %d s sending to the "
-				    "server",
-				    (timeout_ms + 999) / 1000);
-			if (w == -1) {
-				tls->dead = true;
-				return tls_wait_error(err);
-			}
+			if (wait_again(tls, deadline, timeout_ms, "sending to",
+				err) == -1)
+				return -1;
 			continue;
 		}
 		tls->dead = true;
