@@ -9,10 +9,12 @@
 #                                     needs (tests/run-all.sh)
 #
 # Build: build-essential autoconf automake pkg-config libgnutls28-dev
-# libgsasl-dev libiniparser-dev libmagic-dev python3 (the demo's server).
+# libgsasl-dev libiniparser-dev libmagic-dev libidn2-dev libcurl4-gnutls-dev
+# libjansson-dev python3 (the demo's server).
 # Tests: cmocka, gnutls-bin (certtool), dovecot-core (SASL for the test
-# Postfix), aiosmtpd, mandoc, msmtp, esmtp (the bench's second reference
-# client), faketime, clang and its sanitizer runtime, the real callers of
+# Postfix), aiosmtpd, pytest, mandoc, msmtp, esmtp (the bench's second
+# reference client), faketime, clang, clang-format and the sanitizer
+# runtime, ca-certificates, strace, time, the real callers of
 # tests/integration/callers.sh (git-email with libmailtools-perl, php-cli,
 # bsd-mailx, s-nail, mutt), util-linux (script, unshare), bash-completion,
 # and for the package test debhelper, lintian and mmdebstrap.
