@@ -50,6 +50,24 @@ error_worth_other_host(const struct error *err)
 	       err->class == ERROR_CLASS_TEMPFAIL;
 }
 
+bool
+error_is_retryable(const struct error *err)
+{
+	switch (err->class) {
+	case ERROR_CLASS_TEMPFAIL:
+		return true;
+	case ERROR_CLASS_PERMFAIL:
+	case ERROR_CLASS_PROTOCOL:
+		return false;
+	case ERROR_CLASS_LINK:
+	case ERROR_CLASS_LOCAL:
+		/* The class does not say whether it lasts: its producer
+		 * does, with EX_TEMPFAIL (error.h). */
+		break;
+	}
+	return err->exit_code == EX_TEMPFAIL;
+}
+
 int
 error_set(struct error *err, int exit_code, const char *fmt, ...)
 {
@@ -163,12 +181,6 @@ error_set_reply(struct error *err, enum error_reply_context ctx, int reply_code,
 	if (err != NULL)
 		err->class = error_class_of_reply(reply_code);
 	return -1;
-}
-
-bool
-error_is_temporary(int exit_code)
-{
-	return exit_code == EX_TEMPFAIL;
 }
 
 const char *

@@ -54,6 +54,20 @@ bool error_ends_session(const struct error *err);
 /* Another host might not fail the same way: ERROR_CLASS_LINK or
  * ERROR_CLASS_TEMPFAIL. */
 bool error_worth_other_host(const struct error *err);
+/*
+ * The one rule of "defer or give up": whether the message is kept in the
+ * queue for a later attempt (true) or saved in failed/ (false).  A 4xx
+ * (ERROR_CLASS_TEMPFAIL) is retried, a 5xx (PERMFAIL) and a protocol
+ * violation (PROTOCOL) are not.  A failed link (LINK) and a local fault
+ * (LOCAL) are retried when they pass, which only the code that found them
+ * knows and says with EX_TEMPFAIL: a dropped connection, a timeout, a
+ * signal, a password_command or OAuth2 endpoint that did not answer pass;
+ * a name that does not exist (EX_NOHOST), a certificate not trusted
+ * (EX_UNAVAILABLE), out of memory, an unreadable spool (EX_OSERR,
+ * EX_IOERR) do not.  mailsub(1), EXIT STATUS: 75 only when queued, so the
+ * producers keep exit code and class in step (a TEMPFAIL is EX_TEMPFAIL).
+ */
+bool error_is_retryable(const struct error *err);
 /* Put "context: " in front of the existing message. */
 void error_prefix(struct error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -89,9 +103,6 @@ enum error_class error_class_of_reply(int reply_code);
  * error_from_reply(), the class from error_class_of_reply(). */
 int error_set_reply(struct error *err, enum error_reply_context ctx,
     int reply_code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-/* Whether an exit code means "the message went into the queue". */
-bool error_is_temporary(int exit_code);
 
 /* A short name for an exit code ("EX_TEMPFAIL"), for logs and tests. */
 const char *error_exit_name(int exit_code);

@@ -462,6 +462,7 @@ delivery_hint(struct delivery *d, const struct relay *relay,
 	f.greeting = relay->session.greeting;
 	f.phase = phase;
 	f.exit_code = err->exit_code;
+	f.class = err->class;
 	f.message = err->message;
 	if (hint_for(&f, d->hint, sizeof(d->hint)) == NULL)
 		d->hint[0] = '\0';
@@ -693,16 +694,19 @@ delivery_read(struct delivery *d, int fd, bool stop_at_dot, struct error *err)
 	return 0;
 }
 
-/* After a failed submission: kept in new/ or failed/, and the exit
- * status (on_tempfail = queue-ok makes a queued one a success). */
+/* After a failed submission: kept in new/ or failed/ as
+ * error_is_retryable() says, and the exit status (on_tempfail = queue-ok
+ * makes a queued one a success). */
 static int
 delivery_failed(struct delivery *d, struct error *err)
 {
-	if (!error_is_temporary(err->exit_code)) {
+	if (!error_is_retryable(err)) {
 		keep_message(d, QUEUE_AREA_FAILED, err);
 		return -1;
 	}
 	keep_message(d, QUEUE_AREA_NEW, err);
+	/* What the caller is told: a 75 (queued: keep_message() makes it
+	 * 73/74 when it could not be) that queue-ok turns into 0. */
 	if (err->exit_code == EX_TEMPFAIL &&
 	    d->acct->on_tempfail == ACCOUNT_TEMPFAIL_QUEUE_OK) {
 		/* The account asked for queued to count as done: log the
@@ -721,6 +725,7 @@ delivery_send(struct delivery *d, struct error *err)
 	if (d->opts->delivery == CLI_DELIVERY_QUEUE) {
 		error_set(err, EX_TEMPFAIL, "queued on request (-odq)");
 		keep_message(d, QUEUE_AREA_NEW, err);
+		/* keep_message() says "not kept" by the exit code (73/74). */
 		if (err->exit_code != EX_TEMPFAIL)
 			return -1;
 		error_clear(err);

@@ -334,7 +334,9 @@ load(struct runner *rn, const char *qdir, const char *id, struct qmsg *m)
 		return 1;
 	}
 	if (queue_read_envelope(m->fd, &m->qf, &err) == -1) {
-		/* Whose a damaged file is, nobody can tell: root's. */
+		/* Whose a damaged file is, nobody can tell: root's.  Not a
+		 * send's failure: EX_DATAERR is queue.h's word for damaged,
+		 * EX_IOERR for unreadable, both ERROR_CLASS_LOCAL. */
 		if (err.exit_code != EX_DATAERR || sysmode_restricted()) {
 			if (sysmode_restricted()) {
 				qmsg_close(m);
@@ -578,7 +580,7 @@ send_one(struct runner *rn, const struct account *acct, struct relay *relay,
 			/* Its replies may have been another command's: it
 			 * is not to blame, and stays queued. */
 			defer(rn, acct, m, relay->where, &err, false);
-		else if (error_is_temporary(err.exit_code))
+		else if (error_is_retryable(&err))
 			defer(rn, acct, m, relay->where, &err, true);
 		else
 			give_up(rn, acct, m, relay->where, err.message,
@@ -663,11 +665,12 @@ leave_rest(struct runner *rn, const char *qdir, const struct account *acct,
 }
 
 /* A failure that says the relay cannot take any message now, not just
- * the one it happened to: temporary, and not a session out of step. */
+ * the one it happened to: retryable (error_is_retryable()), and not a
+ * session out of step. */
 static const struct error *
 relay_down(const struct relay *relay, const struct error *err)
 {
-	if (relay->session.out_of_step || !error_is_temporary(err->exit_code))
+	if (relay->session.out_of_step || !error_is_retryable(err))
 		return NULL;
 	return err;
 }
@@ -765,8 +768,8 @@ run_group(struct runner *rn, const char *qdir, const struct account *acct,
 					rn->st.untried += n - i - 1;
 					return;
 				}
-				if (!error_is_temporary(err.exit_code) &&
-				    !out_of_step && rn->st.permanent == 0)
+				if (!error_is_retryable(&err) && !out_of_step &&
+				    rn->st.permanent == 0)
 					rn->st.permanent = err.exit_code;
 				defer(rn, acct, &m, relay.where, &err,
 				    !out_of_step);
@@ -866,7 +869,8 @@ run_dir(struct runner *rn, const char *qdir, struct error *err)
 			struct qmsg m;
 
 			close(fd);
-			/* load() moves a damaged file aside. */
+			/* load() moves a damaged file aside (EX_DATAERR, as
+			 * queue.h says it; the class is LOCAL either way). */
 			if (e.exit_code == EX_DATAERR &&
 			    rn->only_account == NULL &&
 			    load(rn, qdir, ids[i], &m) == 0)

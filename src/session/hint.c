@@ -77,7 +77,8 @@ hint_for(const struct hint_facts *f, char *buf, size_t size)
 {
 	const char *note;
 
-	if (f->phase == SUBMIT_PHASE_AUTH && f->exit_code == EX_NOPERM) {
+	/* The server refused the login: its 5xx to AUTH. */
+	if (f->phase == SUBMIT_PHASE_AUTH && f->class == ERROR_CLASS_PERMFAIL) {
 		/* learn.microsoft.com, "Enable or disable SMTP AUTH in
 		 * Exchange Online": 535 5.7.139 Authentication
 		 * unsuccessful, SmtpClientAuthentication is disabled. */
@@ -106,8 +107,11 @@ hint_for(const struct hint_facts *f, char *buf, size_t size)
 	}
 	/* A server that refuses a client which did not log in often says
 	 * only "Access denied" (554 5.7.1, RFC 3463 5.7.1: delivery not
-	 * authorized) to the first RCPT, or 530 (RFC 4954 6). */
-	if (f->acct != NULL && f->acct->user == NULL &&
+	 * authorized) to the first RCPT, or 530 (RFC 4954 6).  The server's
+	 * refusal, not a line of ours that has a number in it ("message is
+	 * 5301234 bytes"). */
+	if (f->class == ERROR_CLASS_PERMFAIL && f->acct != NULL &&
+	    f->acct->user == NULL &&
 	    (f->phase == SUBMIT_PHASE_RCPT || f->phase == SUBMIT_PHASE_MAIL) &&
 	    ((reply_is(f->message, "554") &&
 		 has(f->message, "access denied")) ||
@@ -119,7 +123,8 @@ hint_for(const struct hint_facts *f, char *buf, size_t size)
 		return buf;
 	}
 	/* mailsub.conf(5), PROVIDERS: the note is what error messages
-	 * remind about. */
+	 * remind about.  For every failure the caller is told is a login's
+	 * (77, mailsub(1)), the server's or ours (no OAuth2 token yet). */
 	if (f->exit_code == EX_NOPERM && f->acct != NULL &&
 	    f->acct->provider != NULL &&
 	    (note = config_provider_note(f->acct->provider)) != NULL) {

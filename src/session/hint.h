@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 
+#include "error.h"
 #include "submit.h"
 
 struct account;
@@ -21,7 +22,9 @@ struct hint_facts {
 	const char *greeting;	 /* its greeting line, or NULL */
 	enum submit_phase phase; /* where the dialogue ended */
 	int exit_code;
-	const char *message; /* the failure line, with the server's reply */
+	enum error_class class; /* a hint on the server's words needs its
+				   refusal, ERROR_CLASS_PERMFAIL */
+	const char *message;	/* the failure line, with the server's reply */
 };
 
 /* The hint for f into buf (without "hint: "), or NULL when there is none. */

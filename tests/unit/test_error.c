@@ -151,12 +151,69 @@ test_class(void **state)
 	assert_int_equal(e.class, ERROR_CLASS_LOCAL);
 }
 
-static void
-test_temporary(void **state)
+/* error_is_retryable(), the one rule of "defer or give up", over every
+ * class: a 4xx is retried and a 5xx or protocol violation is not, whatever
+ * exit code they were given; a link or a local fault only when its
+ * producer said EX_TEMPFAIL. */
+static bool
+retryable(enum error_class class, int exit_code)
 {
-	assert_true(error_is_temporary(EX_TEMPFAIL));
-	assert_false(error_is_temporary(EX_UNAVAILABLE));
-	assert_false(error_is_temporary(EX_OK));
+	struct error e;
+
+	error_set_class(&e, class, exit_code, "x");
+	return error_is_retryable(&e);
+}
+
+static void
+test_retryable(void **state)
+{
+	struct error e;
+
+	(void)state;
+	assert_true(retryable(ERROR_CLASS_TEMPFAIL, EX_TEMPFAIL));
+	assert_true(retryable(ERROR_CLASS_TEMPFAIL, EX_UNAVAILABLE));
+	assert_false(retryable(ERROR_CLASS_PERMFAIL, EX_UNAVAILABLE));
+	assert_false(retryable(ERROR_CLASS_PERMFAIL, EX_NOUSER));
+	assert_false(retryable(ERROR_CLASS_PERMFAIL, EX_DATAERR));
+	assert_false(retryable(ERROR_CLASS_PERMFAIL, EX_TEMPFAIL));
+	assert_false(retryable(ERROR_CLASS_PROTOCOL, EX_PROTOCOL));
+	assert_false(retryable(ERROR_CLASS_PROTOCOL, EX_TEMPFAIL));
+	/* A link: dropped or timed out passes; a name that does not exist
+	 * or a certificate not trusted does not (mailsub(1): 68, 69). */
+	assert_true(retryable(ERROR_CLASS_LINK, EX_TEMPFAIL));
+	assert_false(retryable(ERROR_CLASS_LINK, EX_NOHOST));
+	assert_false(retryable(ERROR_CLASS_LINK, EX_UNAVAILABLE));
+	/* Ours: a signal or a timed-out password_command passes; memory, the
+	 * spool, the queue and the configuration do not. */
+	assert_true(retryable(ERROR_CLASS_LOCAL, EX_TEMPFAIL));
+	assert_false(retryable(ERROR_CLASS_LOCAL, EX_OSERR));
+	assert_false(retryable(ERROR_CLASS_LOCAL, EX_IOERR));
+	assert_false(retryable(ERROR_CLASS_LOCAL, EX_CANTCREAT));
+	assert_false(retryable(ERROR_CLASS_LOCAL, EX_CONFIG));
+	assert_false(retryable(ERROR_CLASS_LOCAL, EX_DATAERR));
+
+	/* As the producers set them. */
+	error_set_reply(&e, ERROR_REPLY_RCPT, 451, "RCPT: 451 later");
+	assert_true(error_is_retryable(&e));
+	error_set_reply(&e, ERROR_REPLY_END_OF_DATA, 421, "421 closing");
+	assert_true(error_is_retryable(&e));
+	error_set_reply(&e, ERROR_REPLY_END_OF_DATA, 552, "552 too big");
+	assert_int_equal(e.exit_code, EX_DATAERR);
+	assert_false(error_is_retryable(&e));
+	error_set_reply(&e, ERROR_REPLY_MAIL, 250, "unexpected 250");
+	assert_false(error_is_retryable(&e));
+	error_set(&e, EX_TEMPFAIL, "interrupted by SIGTERM");
+	assert_true(error_is_retryable(&e));
+	error_set(&e, EX_PROTOCOL, "unexpected reply 354");
+	assert_false(error_is_retryable(&e));
+	error_prefix(&e, "mx:25");
+	assert_false(error_is_retryable(&e));
+}
+
+static void
+test_exit_names(void **state)
+{
+	(void)state;
 	assert_string_equal(error_exit_name(EX_TEMPFAIL), "EX_TEMPFAIL");
 	assert_string_equal(error_exit_name(EX_CONFIG), "EX_CONFIG");
 	assert_string_equal(error_exit_name(12345), "unknown");
@@ -184,8 +241,9 @@ test_escape(void **state)
 
 /* hint.c: the failures whose words do not say what to do. */
 static const char *
-hint(const struct account *a, const char *host, const char *greeting,
-    enum submit_phase phase, int code, const char *message)
+hint_of(const struct account *a, const char *host, const char *greeting,
+    enum submit_phase phase, int code, enum error_class class,
+    const char *message)
 {
 	static char buf[512];
 	struct hint_facts f;
@@ -196,8 +254,20 @@ hint(const struct account *a, const char *host, const char *greeting,
 	f.greeting = greeting;
 	f.phase = phase;
 	f.exit_code = code;
+	f.class = class;
 	f.message = message;
 	return hint_for(&f, buf, sizeof(buf));
+}
+
+/* A failure with the server's reply in it: a 5xx is PERMFAIL, a 4xx or
+ * a connection TEMPFAIL or LINK (error_set_reply(), net.c). */
+static const char *
+hint(const struct account *a, const char *host, const char *greeting,
+    enum submit_phase phase, int code, const char *message)
+{
+	return hint_of(a, host, greeting, phase, code,
+	    code == EX_TEMPFAIL ? ERROR_CLASS_LINK : ERROR_CLASS_PERMFAIL,
+	    message);
 }
 
 static void
@@ -240,6 +310,15 @@ test_hints(void **state)
 	    "mx:25: MAIL FROM:<a@x>: 530 5.7.0 Authentication required"));
 	assert_null(hint(&a, "mx", NULL, SUBMIT_PHASE_RCPT, EX_NOUSER,
 	    "mx:25: RCPT TO:<b@x>: 550 5.1.1 unknown user"));
+	/* Our own line before MAIL, with " 530" in a number: no refusal by
+	 * the server, no hint about logging in (the old rule read the text
+	 * alone and gave one). */
+	assert_null(hint_of(&a, "mx", NULL, SUBMIT_PHASE_MAIL, EX_DATAERR,
+	    ERROR_CLASS_LOCAL,
+	    "mx:25: message is 5301234 bytes, server limit is 5242880"));
+	assert_null(hint_of(&a, "mx", NULL, SUBMIT_PHASE_MAIL, EX_DATAERR,
+	    ERROR_CLASS_LOCAL,
+	    "mx:25: message is 900 bytes, server limit is 530"));
 	a.user = user;
 	assert_null(hint(&a, "mx", NULL, SUBMIT_PHASE_RCPT, EX_NOUSER,
 	    "mx:25: RCPT TO:<b@x>: 554 5.7.1 Access denied"));
@@ -253,6 +332,15 @@ test_hints(void **state)
 	h = hint(&a, "127.0.0.1", NULL, SUBMIT_PHASE_AUTH, EX_NOPERM,
 	    "x: authentication failed: 535 5.7.8 bad");
 	assert_non_null(strstr(h, "Google"));
+	/* A login failure we found, or a SCRAM refusal set as ours: the
+	 * provider's note still, since the caller is told 77. */
+	a.provider = yahoo;
+	h = hint_of(&a, "smtp.mail.yahoo.com", NULL, SUBMIT_PHASE_AUTH,
+	    EX_NOPERM, ERROR_CLASS_LOCAL,
+	    "x: authentication failed: server said invalid-proof (AUTH "
+	    "SCRAM-SHA-256)");
+	assert_non_null(h);
+	assert_string_equal(h, "yahoo: app password");
 	/* Not a login failure: no note. */
 	assert_null(hint(&a, "x", NULL, SUBMIT_PHASE_CONNECT, EX_TEMPFAIL,
 	    "x: connect: refused"));
@@ -267,7 +355,8 @@ main(void)
 	    cmocka_unit_test(test_prefix_truncates_safely),
 	    cmocka_unit_test(test_reply_table),
 	    cmocka_unit_test(test_hints),
-	    cmocka_unit_test(test_temporary),
+	    cmocka_unit_test(test_retryable),
+	    cmocka_unit_test(test_exit_names),
 	    cmocka_unit_test(test_class),
 	    cmocka_unit_test(test_escape),
 	};
