@@ -1054,8 +1054,9 @@ class Sink:
             os.unlink(base + ".eml.tmp")
             self.reset()
             return self.reply("552 5.3.4 Message size exceeds fixed limit")
-        if self.args.tempfail_rate and \
-                random.random() < self.args.tempfail_rate:
+        if self.args.defer_data or (self.args.tempfail_rate and
+                                    random.random() <
+                                    self.args.tempfail_rate):
             os.unlink(base + ".eml.tmp")
             self.reset()
             return self.reply("451 4.3.0 Random temporary failure")
@@ -1259,6 +1260,8 @@ def main():
                    help="keep only the envelope, the size and the SHA-256 "
                    "of what DATA carried (the .eml stays empty)")
     p.add_argument("--tempfail-rate", type=float, default=0.0)
+    p.add_argument("--defer-data", action="store_true",
+                   help="answer every final dot with 451 (nothing kept)")
     args = p.parse_args()
 
     if bool(args.tls_cert) != bool(args.tls_key):

@@ -53,12 +53,13 @@ class Sample:
 SPAWN = None  # the launcher binary (spawn.c), set by main()
 
 
-def spawn(argv, stdin_path, env, errpath, count=1):
+def spawn(argv, stdin_path, env, errpath, count=1, pipe=False):
     """Run argv count times in sequence through the launcher, stdin from
-    stdin_path: one Sample (for count > 1: total wall, summed CPU, the
-    largest RSS, the first non-zero exit code)."""
-    out = subprocess.run([SPAWN, "-n", str(count), "-i", stdin_path,
-                          "-e", errpath, "--"] + argv, env=env,
+    stdin_path (through a pipe with pipe): one Sample (for count > 1: total
+    wall, summed CPU, the largest RSS, the first non-zero exit code)."""
+    out = subprocess.run([SPAWN, "-n", str(count), "-i", stdin_path] +
+                         (["-p"] if pipe else []) +
+                         ["-e", errpath, "--"] + argv, env=env,
                          capture_output=True, text=True)
     if out.returncode != 0:
         raise RuntimeError("spawn failed: %s" % out.stderr.strip())
@@ -127,9 +128,9 @@ class Result:
 
 
 def measure(key, title, cmds, stdin_path, env, runs, warmup, logdir,
-            loop=1, prepare=None):
+            loop=1, prepare=None, pipe=False):
     """cmds: {client: argv}.  Interleaved ABBA; prepare(client) runs before
-    every timed run, outside the timing."""
+    every timed run, outside the timing; pipe: stdin through a pipe."""
     res = Result(key, title, list(cmds))
     names = list(cmds)
     errpath = os.path.join(logdir, "%s.stderr" % key)
@@ -138,7 +139,7 @@ def measure(key, title, cmds, stdin_path, env, runs, warmup, logdir,
         for c in order:
             if prepare:
                 prepare(c)
-            s = spawn(cmds[c], stdin_path, env, errpath, loop)
+            s = spawn(cmds[c], stdin_path, env, errpath, loop, pipe)
             if i >= warmup:
                 res.samples[c].append(s)
             if s.rc != 0:
@@ -772,7 +773,15 @@ def main():
     for key, title, size, runs in big:
         done = []
         for link, lname, ktag, acct_args in links:
-            for variant, vargs in (("argv", [rcpt]), ("t", ["-t"])):
+            # The file itself as stdin (mailsub sends it straight from the
+            # file), and over plain SMTP the same through a pipe, as git
+            # or mutt hand it over (mailsub must keep its own copy).
+            variants = [("argv", [rcpt], "in argv"),
+                        ("t", ["-t"], "from the header (-t)")]
+            if link == "plain":
+                variants.append(("pipe", [rcpt], "in argv, input "
+                                 "through a pipe"))
+            for variant, vargs, vtitle in variants:
                 k = "%s-%s%s" % (key, ktag, variant)
                 if not (want(k) or want(key) or want("S4") or
                         (ktag and want("S4-tls"))):
@@ -780,10 +789,9 @@ def main():
                 p = msg(size)
                 ea = E(link) + vargs if E(link) else None
                 r = scenario(k, "%s, %s, recipient %s" % (
-                    title, lname, "in argv" if variant == "argv" else
-                    "from the header (-t)"), acct_args + vargs,
+                    title, lname, vtitle), acct_args + vargs,
                     acct_args + vargs, p, runs, warmup=0, eargs=ea,
-                    chosen=True)
+                    chosen=True, pipe=(variant == "pipe"))
                 if r:
                     r.bytes = os.path.getsize(p)
                     r.link = link

@@ -86,6 +86,8 @@ struct reader {
 
 	char *out;
 	size_t out_len;
+	message_sink sink; /* message_reader_divert(), or NULL: the spool */
+	void *sink_arg;
 
 	bool failed_content; /* the first content error is kept */
 	struct error content;
@@ -124,13 +126,21 @@ write_all(int fd, const char *p, size_t n, const char *path, struct error *err)
 	return 0;
 }
 
+/* n wire bytes to the spool, or to the sink once diverted. */
+static int
+out_emit(struct reader *r, const char *p, size_t n)
+{
+	if (r->sink != NULL)
+		return r->sink(r->sink_arg, p, n, r->err);
+	return write_all(r->m->fd, p, n, r->m->spool_path, r->err);
+}
+
 static int
 out_flush(struct reader *r)
 {
 	if (r->out_len == 0)
 		return 0;
-	if (write_all(r->m->fd, r->out, r->out_len, r->m->spool_path, r->err) ==
-	    -1)
+	if (out_emit(r, r->out, r->out_len) == -1)
 		return -1;
 	r->out_len = 0;
 	return 0;
@@ -149,8 +159,7 @@ out_put(struct reader *r, const char *p, size_t n)
 			continue;
 		}
 		if (r->out_len == 0 && n >= OUT_BLOCK)
-			return write_all(
-			    r->m->fd, p, n, r->m->spool_path, r->err);
+			return out_emit(r, p, n);
 		if (room > n)
 			room = n;
 		memcpy(r->out + r->out_len, p, room);
@@ -735,6 +744,14 @@ message_reader_drain(struct message_reader *mr, int max_ms, struct error *err)
 		if ((rc = message_reader_step(mr, err)) != 1)
 			return rc;
 	}
+}
+
+void
+message_reader_divert(struct message_reader *mr, message_sink sink, void *arg)
+{
+	mr->r.sink = sink;
+	mr->r.sink_arg = arg;
+	mr->r.m->spool_partial = true;
 }
 
 bool

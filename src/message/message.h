@@ -52,6 +52,9 @@ struct message {
 	const char *sender_warning;	  /* a From or Sender header was
 					     replaced or removed, or NULL */
 	unsigned long long input_bytes;
+	bool spool_partial; /* some bytes went to the link only
+			       (message_reader_divert): the spool does
+			       not hold the message */
 };
 
 void message_init(struct message *m);
@@ -95,6 +98,16 @@ void message_reader_free(struct message_reader *mr);
  * (EX_IOERR as for a signal before the end) or failed, the spool gone. */
 int message_reader_drain(
     struct message_reader *mr, int max_ms, struct error *err);
+/* From now on what is read goes to sink instead of the spool, which keeps
+ * what it holds and is marked partial (mailsub(1), STREAMING: a file given
+ * as standard input is its own copy).  The bytes reach sink at each
+ * message_reader_flush(), after the block that made them was checked, and
+ * when a block would overfill the reader's buffer; a sink that fails
+ * makes that step or flush fail as a spool write would. */
+typedef int (*message_sink)(
+    void *arg, const char *p, size_t n, struct error *err);
+void message_reader_divert(
+    struct message_reader *mr, message_sink sink, void *arg);
 /* The header block is over (processed: -t recipients known, Bcc gone). */
 bool message_reader_in_body(const struct message_reader *mr);
 /* No content error so far (header, NUL bytes). */

@@ -9,6 +9,9 @@
  */
 #include "autoconfig.h"
 
+#include <sys/stat.h>
+
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -798,6 +801,29 @@ stream_submit(struct delivery *d, struct stream *st, struct error *err)
 }
 
 /*
+ * A regular file as input was sent straight from the file (stream.h) and
+ * the server did not take it: the file is read again, from where the
+ * first reading began, into a whole spool, whose verdict (content errors,
+ * max_message_size) is the reading's.  The caller must leave the file as
+ * it is until mailsub exits (mailsub(1), STREAMING).
+ */
+static int
+respool(struct delivery *d, const struct message_options *mo,
+    const char *spool_dir, off_t start, struct error *err)
+{
+	struct message_options again = *mo;
+
+	log_verbose("reading the input file again to keep the message");
+	message_free(&d->msg);
+	if (lseek(STDIN_FILENO, start, SEEK_SET) == -1)
+		return error_set(err, EX_IOERR,
+		    "cannot read the input file again: %s", strerror(errno));
+	/* A signal caught already must not cut this reading short. */
+	again.interruptible = false;
+	return message_read(STDIN_FILENO, spool_dir, &again, &d->msg, err);
+}
+
+/*
  * delivery_read() and delivery_send() in one, the sending started before
  * the end of the input when it comes fast (stream.h); the outcome is the
  * same as theirs in every case.
@@ -812,15 +838,20 @@ delivery_stream(struct delivery *d, struct error *err)
 	char hostname[256], spool_dir[4096], own[512];
 	bool tried = false, streamed = false;
 	int rc, sent = -1;
+	struct stat in_st;
+	off_t in_start = -1;
 
 	if (queue_prepare(d->acct->queue_dir, err) == -1)
 		return -1;
+	if (fstat(STDIN_FILENO, &in_st) == 0 && S_ISREG(in_st.st_mode))
+		in_start = lseek(STDIN_FILENO, 0, SEEK_CUR);
 	message_opts(d, STDIN_FILENO, false, hostname, sizeof(hostname), own,
 	    sizeof(own), &mo);
 	snprintf(spool_dir, sizeof(spool_dir), "%s/tmp", d->acct->queue_dir);
 	memset(&st, 0, sizeof(st));
 	st.m = &d->msg;
 	st.in_fd = STDIN_FILENO;
+	st.in_file = in_start >= 0;
 	error_clear(&outcome);
 	if (message_reader_open(
 		STDIN_FILENO, spool_dir, &mo, &d->msg, &st.mr, err) == -1)
@@ -852,7 +883,11 @@ delivery_stream(struct delivery *d, struct error *err)
 		message_reader_free(st.mr);
 		return -1;
 	}
-	if (streamed)
+	if (streamed && sent != 0 && d->msg.spool_partial) {
+		message_reader_free(st.mr);
+		st.mr = NULL;
+		rc = respool(d, &mo, spool_dir, in_start, err);
+	} else if (streamed)
 		rc = stream_read_rest(&st, err);
 	else
 		rc = message_reader_finish(st.mr, err);

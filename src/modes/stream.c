@@ -5,7 +5,9 @@
  * is spooled at once, and the link takes the spool's bytes by sendfile(2)
  * whenever it has room, so neither side waits for the other.  Over TLS
  * the link cannot say when it has room: the loop reads what the input
- * has ready, then sends one large block.
+ * has ready, then sends one large block.  A regular file as input is its
+ * own copy: its blocks go from the reader straight to the link, and the
+ * spool holds only what was read before the stream began.
  */
 #include "autoconfig.h"
 
@@ -18,6 +20,7 @@
 #include "error.h"
 #include "interrupt.h"
 #include "message.h"
+#include "smtp.h"
 #include "stream.h"
 
 /* Blocks read in a row while the input has more ready, over TLS (where
@@ -70,6 +73,15 @@ stop(struct stream *st, enum stream_stop why, const struct error *e,
 	return -1;
 }
 
+/* The link failed: the error as the transport said it. */
+static int
+link_failed(struct stream *st, struct error *err)
+{
+	st->stop = STREAM_LINK;
+	st->why = *err;
+	return -1;
+}
+
 /* After a block: what the spool holds may go to the server as it is. */
 static int
 check(struct stream *st, struct error *err)
@@ -95,8 +107,9 @@ check(struct stream *st, struct error *err)
 	return 0;
 }
 
-/* One block from the input into the spool (and the file): 1 more may
- * come, 0 the end (the message is finished), -1 stopped. */
+/* One block from the input into the spool (or, in a direct stream, to the
+ * link once checked): 1 more may come, 0 the end (the message is
+ * finished), -1 stopped. */
 static int
 read_one(struct stream *st, struct error *err)
 {
@@ -105,40 +118,103 @@ read_one(struct stream *st, struct error *err)
 
 	error_clear(&e);
 	rc = message_reader_step(st->mr, &e);
-	if (rc == 1 && message_reader_flush(st->mr, &e) == -1)
-		rc = -1;
-	if (rc == -1)
-		return stop(st, STREAM_HARD, &e, err);
 	if (rc == 0) {
 		st->ended = true;
 		if (message_reader_finish(st->mr, &e) == -1)
-			return stop(st,
-			    st->m->fd < 0 ? STREAM_HARD : STREAM_CONTENT, &e,
-			    err);
+			rc = -1;
 	}
+	if (rc == -1 && st->link_down) {
+		*err = e;
+		return link_failed(st, err);
+	}
+	if (rc == -1 && st->ended && st->m->fd >= 0)
+		return stop(st, STREAM_CONTENT, &e, err);
+	if (rc == -1)
+		return stop(st, STREAM_HARD, &e, err);
 	if (check(st, err) == -1)
 		return -1;
+	if (rc == 1 && message_reader_flush(st->mr, &e) == -1) {
+		if (st->link_down) {
+			*err = e;
+			return link_failed(st, err);
+		}
+		return stop(st, STREAM_HARD, &e, err);
+	}
 	return rc;
 }
 
-/* The link failed: the error as the transport said it. */
+/* The reader's sink in a direct stream: the checked block to the link. */
 static int
-link_failed(struct stream *st, struct error *err)
+to_link(void *arg, const char *p, size_t n, struct error *err)
 {
-	st->stop = STREAM_LINK;
-	st->why = *err;
-	return -1;
+	struct stream *st = arg;
+
+	if (conn_write_direct(st->link, p, n, err) == -1) {
+		st->link_down = true;
+		return -1;
+	}
+	st->sent += n;
+	if (n >= 2) {
+		st->tail[0] = p[n - 2];
+		st->tail[1] = p[n - 1];
+	} else if (n == 1) {
+		st->tail[0] = st->tail[1];
+		st->tail[1] = p[0];
+	}
+	return 0;
+}
+
+/* A regular file as input: what the spool holds, then block by block from
+ * the reader to the link.  The file does not wait like a pipe, so there is
+ * nothing to poll; the link's own timeouts apply to each write. */
+static int
+send_direct(struct stream *st, struct conn *c, struct error *err)
+{
+	struct error e;
+
+	if (message_reader_flush(st->mr, &e) == -1)
+		return stop(st, STREAM_HARD, &e, err);
+	if (st->m->size > st->sent &&
+	    conn_send_file(c, st->m->fd, (off_t)st->sent,
+		st->m->size - st->sent, true, err) == -1)
+		return link_failed(st, err);
+	st->sent = st->m->size;
+	if (smtp_spool_tail(st->m->fd, 0, st->m->size, st->tail, err) == -1)
+		return stop(st, STREAM_HARD, err, err);
+	st->link = c;
+	message_reader_divert(st->mr, to_link, st);
+	while (!st->ended) {
+		if (interrupt_caught()) {
+			interrupt_check(&e, EX_TEMPFAIL);
+			return stop(st, STREAM_SIGNAL, &e, err);
+		}
+		if (read_one(st, err) == -1)
+			return -1;
+	}
+	if (message_reader_flush(st->mr, err) == -1)
+		return st->link_down ? link_failed(st, err)
+				     : stop(st, STREAM_HARD, err, err);
+	return 0;
 }
 
 int
-stream_send(
-    void *arg, struct conn *c, unsigned long long *size, struct error *err)
+stream_send(void *arg, struct conn *c, unsigned long long *size, char tail[2],
+    struct error *err)
 {
 	struct stream *st = arg;
 	int sock = conn_send_file_fd(c);
 	struct error e;
 
 	st->read_at_start = st->m->input_bytes;
+	/* Only where nothing the check of a block refuses can be on the
+	 * link before it is checked: 8-bit data may go (RFC 6152). */
+	if (st->in_file && st->may_8bit) {
+		if (send_direct(st, c, err) == -1)
+			return -1;
+		*size = st->m->size;
+		memcpy(tail, st->tail, 2);
+		return 0;
+	}
 	while (!st->ended) {
 		unsigned long long pending = st->m->size - st->sent;
 		bool to_link = pending > 0 && sock >= 0;
@@ -216,6 +292,8 @@ stream_send(
 		return link_failed(st, err);
 	st->sent = st->m->size;
 	*size = st->m->size;
+	if (smtp_spool_tail(st->m->fd, 0, st->m->size, tail, err) == -1)
+		return stop(st, STREAM_HARD, err, err);
 	return 0;
 }
 

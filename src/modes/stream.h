@@ -60,6 +60,13 @@ struct stream {
 	bool may_8bit;		       /* 8-bit data was announced (or
 					  the user chose the body type) */
 	unsigned long long size_limit; /* the server's SIZE, 0 none */
+	bool in_file;		       /* the input is a regular file, which
+					  can be read again: once the
+					  stream runs, what is read goes
+					  straight to the link and no
+					  longer to the spool (the caller
+					  reads the file again when the
+					  message must be kept) */
 	/* The outcome. */
 	enum stream_stop stop;
 	struct error why;	 /* for every stop but RUNNING */
@@ -68,6 +75,10 @@ struct stream {
 	unsigned long long sent; /* spool bytes on the link */
 	long long waited_ms;
 	unsigned long long read_at_start;
+	/* Private to stream.c. */
+	struct conn *link;
+	bool link_down; /* the sink of a direct stream failed */
+	char tail[2];	/* its last two bytes sent */
 };
 
 void stream_rate_init(struct stream_rate *sr);
@@ -75,8 +86,8 @@ void stream_rate_init(struct stream_rate *sr);
 bool stream_rate_fast(struct stream_rate *sr, unsigned long long input_bytes);
 
 /* The message_source stream() callback (submit.h): arg is the stream. */
-int stream_send(
-    void *arg, struct conn *c, unsigned long long *size, struct error *err);
+int stream_send(void *arg, struct conn *c, unsigned long long *size,
+    char tail[2], struct error *err);
 
 /*
  * Read the rest of the input into the spool, as message_read() would, and

@@ -426,7 +426,9 @@ smtp_send_data(struct conn *c, int fd, off_t offset, unsigned long long size,
 		if (conn_send_file(c, fd, offset, (size_t)size, true, err) ==
 		    -1)
 			return -1;
-		return smtp_send_data_end(c, fd, offset, size, err);
+		if (smtp_spool_tail(fd, offset, size, tail, err) == -1)
+			return -1;
+		return end_data(c, tail, err);
 	}
 	block = malloc(size > 0 ? (size_t)size : 1);
 	if (block == NULL)
@@ -442,16 +444,22 @@ smtp_send_data(struct conn *c, int fd, off_t offset, unsigned long long size,
 }
 
 int
-smtp_send_data_end(struct conn *c, int fd, off_t offset,
-    unsigned long long size, struct error *err)
+smtp_spool_tail(int fd, off_t offset, unsigned long long size, char tail[2],
+    struct error *err)
 {
-	char last[2], tail[2];
+	char last[2];
 	size_t n = size >= 2 ? 2 : (size_t)size;
 
 	if (n > 0 &&
 	    conn_read_spool(fd, last, n, offset + (off_t)(size - n), err) == -1)
 		return -1;
 	tail_of(last, n, size, tail);
+	return 0;
+}
+
+int
+smtp_send_data_end(struct conn *c, const char tail[2], struct error *err)
+{
 	return end_data(c, tail, err);
 }
 

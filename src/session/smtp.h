@@ -92,10 +92,13 @@ bool smtp_caps_has_auth(const struct smtp_caps *caps, const char *mech);
  */
 int smtp_send_data(struct conn *c, int fd, off_t offset,
     unsigned long long size, struct error *err);
-/* The end of DATA after the size bytes at offset were sent: CRLF if they
- * do not end in one, then ".". */
-int smtp_send_data_end(struct conn *c, int fd, off_t offset,
-    unsigned long long size, struct error *err);
+/* The end of DATA after a message whose last two bytes were tail ("\r\n"
+ * for one of fewer than two bytes): CRLF if they are not one, then ".". */
+int smtp_send_data_end(struct conn *c, const char tail[2], struct error *err);
+/* The tail smtp_send_data_end() wants, of the size bytes of the spool fd
+ * at offset. */
+int smtp_spool_tail(int fd, off_t offset, unsigned long long size, char tail[2],
+    struct error *err);
 int smtp_send_bdat(struct conn *c, int fd, off_t offset,
     unsigned long long size, struct error *err);
 

@@ -789,12 +789,13 @@ send_message(struct txn *t, struct error *err)
 		return -1;
 	if (msg->stream != NULL) {
 		unsigned long long size = 0;
+		char tail[2] = {'\r', '\n'};
 
 		/* No dot after a stream that stopped: the link goes, and
 		 * the server drops the transaction. */
-		if (msg->stream(msg->stream_arg, s->conn, &size, err) == -1 ||
-		    smtp_send_data_end(
-			s->conn, msg->fd, msg->offset, size, err) == -1)
+		if (msg->stream(msg->stream_arg, s->conn, &size, tail, err) ==
+			-1 ||
+		    smtp_send_data_end(s->conn, tail, err) == -1)
 			return io_failed(s, "DATA", err);
 	} else if (smtp_send_data(
 		       s->conn, msg->fd, msg->offset, msg->size, err) == -1)

@@ -48,11 +48,12 @@ struct message_source {
 	 * not known, so no SIZE= is declared and DATA is used even where
 	 * CHUNKING is offered.  After the 354, stream() sends the message
 	 * from offset, all of it, reading the rest as it comes, and sets
-	 * *size; then the final dot follows.  -1 (err set) ends the session
+	 * *size and tail (its last two bytes, "\r\n" when it has fewer);
+	 * then the final dot follows.  -1 (err set) ends the session
 	 * without the final dot, so the server discards what it got.
 	 */
 	int (*stream)(void *arg, struct conn *c, unsigned long long *size,
-	    struct error *err);
+	    char tail[2], struct error *err);
 	void *stream_arg;
 };
 

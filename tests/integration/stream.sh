@@ -8,7 +8,9 @@
 # server, or mailsub with SIGKILL or SIGTERM, at random points of a
 # streamed 200 MiB message never loses it: each run ends delivered once,
 # queued, or with the caller told it was not, and never with a message the
-# server took before its input had ended.
+# server took before its input had ended.  A regular file as input goes
+# to the server straight from the file, and is read again when it must be
+# kept.
 . "$SRCDIR/tests/lib.sh"
 t_init stream
 need_mailsub
@@ -100,6 +102,19 @@ count_msgs()
 		[ -f "$f" ] && n=$((n + 1))
 	done
 	echo $n
+}
+
+# wait_msg SECONDS: until the sink has kept a message (while mailsub runs).
+wait_msg()
+{
+	i=0
+	while [ "$(count_msgs)" = 0 ]; do
+		kill -0 "$MPID" 2>/dev/null || return 1
+		i=$((i + 1))
+		[ $i -le $(($1 * 50)) ] || return 1
+		sleep 0.02
+	done
+	return 0
 }
 
 # sink NAME ARGS...: a sink that keeps only sizes and hashes.
@@ -301,7 +316,50 @@ expect_where none "$Q"
 t_result "over max_message_size mid-stream: 65, nothing kept or delivered"
 server_stop "$SRV_PID"
 
-# 8. Kills at random points of a streamed large message, in each phase:
+# 8. A regular file as input is its own copy: streamed straight from it,
+# byte for byte, and the spool holds no more than what was read before
+# the stream began (looked at while the sink waits before its 250).
+reset
+server_start file --sink --discard --record "$R" --size 300000000 \
+    --end-delay-ms 700
+mk_config "$T/s.ini"
+"$MAILSUB" -C "$T/s.ini" b@example.org <"$T/big.txt" >"$T/stdout" \
+    2>"$T/stderr" &
+MPID=$!
+if wait_msg 60; then
+	spooled=0
+	for f in "$Q"/tmp/spool-*; do
+		[ -f "$f" ] && spooled=$(wc -c <"$f")
+	done
+	[ "$spooled" -le $((8 * MIB)) ] ||
+	    t_err "the spool holds $spooled bytes of a file given as input"
+else
+	t_err "the sink got nothing"
+fi
+end_fifo
+expect_exit 0
+expect_where none "$Q"
+[ "$(count_msgs)" = 1 ] &&
+    [ "$(json "$(one_msg)" wire_sha256)" = "$BIG_SHA" ] ||
+    t_err "not delivered once, byte for byte"
+t_result "a file as input goes straight from the file, not through the spool"
+server_stop "$SRV_PID"
+
+# 9. The server refuses that message after its final dot (451): the file
+# is read again into the queue, byte for byte, and the line says so.
+reset
+server_start defer --sink --discard --record "$R" --size 300000000 \
+    --defer-data
+mk_config "$T/s.ini"
+run_mailsub "$T/big.txt" -v -C "$T/s.ini" b@example.org
+expect_exit 75
+expect_stderr 'reading the input file again'
+expect_stderr 'message queued as'
+expect_where new "$Q" && expect_queued_message "$QFILE" "$T/big.txt"
+t_result "a file as input the server defers: read again, queued intact"
+server_stop "$SRV_PID"
+
+# 10. Kills at random points of a streamed large message, in each phase:
 # while the input is still coming (after a random one of its 8 parts),
 # just after it ended (the rest and the final dot going out), and after
 # the final dot (the sink has kept the message and waits 0.5 s before its
@@ -342,19 +400,6 @@ ksink()
 	    --end-delay-ms 500 ${KPORT:+--port "$KPORT"}
 }
 
-# wait_msg SECONDS: until the sink has kept a message (while mailsub runs).
-wait_msg()
-{
-	i=0
-	while [ "$(count_msgs)" = 0 ]; do
-		kill -0 "$MPID" 2>/dev/null || return 1
-		i=$((i + 1))
-		[ $i -le $(($1 * 50)) ] || return 1
-		sleep 0.02
-	done
-	return 0
-}
-
 # rnd K MAX: the seed's K-th number in [0, MAX).
 rnd()
 {
@@ -369,7 +414,8 @@ mk_config "$T/k.ini"
 K=0
 
 # kill_run WHAT PHASE: WHAT is server, KILL or TERM; PHASE input, eof or
-# dot.
+# dot for a producer on a fifo; file (at a random point of the run) or
+# dot for the file itself as input, which has ended before the run.
 kill_run()
 {
 	what=$1
@@ -380,11 +426,31 @@ kill_run()
 	if [ -z "$SRV_PID" ] || ! kill -0 "$SRV_PID" 2>/dev/null; then
 		ksink
 	fi
-	run_fifo -C "$T/k.ini" b@example.org
-	produce >"$T/fifo" &
-	ppid=$!
+	ppid=
+	case $phase in
+	file | file-dot)
+		now >"$T/eof"
+		"$MAILSUB" -C "$T/k.ini" b@example.org <"$T/big.txt" \
+		    >"$T/stdout" 2>"$T/stderr" &
+		MPID=$!
+		;;
+	*)
+		run_fifo -C "$T/k.ini" b@example.org
+		produce >"$T/fifo" &
+		ppid=$!
+		;;
+	esac
 	delay=$(rnd $K 0.09)
 	case $phase in
+	file)
+		delay=$(rnd $K 0.6)
+		point="from a file, +${delay}s into the run"
+		;;
+	file-dot)
+		delay=$(rnd $K 0.4)
+		wait_msg 30
+		point="from a file, after the final dot +${delay}s"
+		;;
 	input)
 		part=$(awk -v r="$(rnd $K 1)" 'BEGIN { printf "%d", 1 + r * 6 }')
 		wait_file "$T/part.$part" 30 "$MPID"
@@ -409,8 +475,10 @@ kill_run()
 	esac
 	end_fifo
 	# A producer left writing to a fifo nobody reads: ended by PID.
-	kill "$ppid" 2>/dev/null
-	wait "$ppid" 2>/dev/null
+	if [ -n "$ppid" ]; then
+		kill "$ppid" 2>/dev/null
+		wait "$ppid" 2>/dev/null
+	fi
 	if [ "$what" = server ]; then
 		server_stop "$SRV_PID"
 		SRV_PID=
@@ -459,7 +527,7 @@ kill_run()
 	    echo not ended)): exit $RC, $got delivered, $nnew queued"
 }
 
-for phase in input eof dot; do
+for phase in input eof dot file file-dot; do
 	kill_run server $phase
 	kill_run KILL $phase
 	kill_run TERM $phase
