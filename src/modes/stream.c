@@ -261,7 +261,7 @@ stream_send(void *arg, struct conn *c, unsigned long long *size, char tail[2],
 				return stop(st, STREAM_FALLBACK, &e, err);
 			}
 		} else if (n == 0 && sock >= 0) {
-			error_set(err, EX_TEMPFAIL,
+			error_set_class(err, ERROR_CLASS_LINK, EX_TEMPFAIL,
 			    "timed out after %d s sending to the server",
 			    (c->timeout_ms + 999) / 1000);
 			return link_failed(st, err);

@@ -188,17 +188,19 @@ sock_send_file(void *ctx, int fd, off_t *off, size_t n, bool wait,
 		if (errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)
 			return -2;
 		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			/* As sock_write() says them: the link broke. */
 			if (errno == EPIPE || errno == ECONNRESET)
-				return error_set(err, EX_TEMPFAIL,
-				    "connection closed by server");
-			return error_set(err, EX_TEMPFAIL, "write error: %s",
-			    strerror(errno));
+				return error_set_class(err, ERROR_CLASS_LINK,
+				    EX_TEMPFAIL, "connection closed by server");
+			return error_set_class(err, ERROR_CLASS_LINK,
+			    EX_TEMPFAIL, "write error: %s", strerror(errno));
 		}
 		if (!wait)
 			return 0;
 		rc = wait_fd(s->out_fd, POLLOUT, timeout_ms);
 		if (rc == 0)
-			return error_set(err, EX_TEMPFAIL,
+			return error_set_class(err, ERROR_CLASS_LINK,
+			    EX_TEMPFAIL,
 			    "timed out after %d s sending to the server",
 			    (timeout_ms + 999) / 1000);
 		if (rc == -1)
