@@ -13,12 +13,15 @@
 #include "account.h"
 #include "conn.h"
 #include "error.h"
+#include "peer.h"
 #include "submit.h"
 
 struct error;
 
 struct relay {
-	struct account acct; /* shallow copy; current_host set */
+	const struct account *acct; /* relay_open()'s: it must outlive r */
+	struct peer peer;	    /* the host being tried, or the last
+				       one tried */
 	struct conn conn;
 	struct submit_session session;
 	char ehlo_name[256];

@@ -28,6 +28,7 @@
 #include "buf.h"
 #include "conn.h"
 #include "error.h"
+#include "peer.h"
 #include "script_transport.h"
 #include "smtp.h"
 #include "submit.h"
@@ -122,6 +123,7 @@ non_ascii(const char *s)
 
 struct run {
 	struct account acct;
+	struct peer peer;
 	char *hosts[1];
 	char *mechs[8];
 	struct envelope env;
@@ -157,7 +159,6 @@ setup_account(struct run *r, struct script *sc)
 	r->acct.name = (char *)"test";
 	r->acct.hosts = r->hosts;
 	r->acct.n_hosts = 1;
-	r->acct.current_host = r->hosts[0];
 	r->acct.port = 25;
 	r->acct.timeout = 2;
 	r->acct.connect_timeout = 2;
@@ -328,7 +329,9 @@ run_dialogue(struct run *r, struct script *sc)
 	submit_result_init(&r->res);
 	error_clear(&r->err);
 	r->exit_code = 0;
-	if (submit_open(&r->session, &r->conn, &r->acct, &r->err) == -1) {
+	peer_from_account(&r->peer, &r->acct, r->hosts[0]);
+	if (submit_open(&r->session, &r->conn, &r->acct, &r->peer, &r->err) ==
+	    -1) {
 		r->exit_code = r->err.exit_code;
 	} else {
 		r->opened = true;
@@ -427,6 +430,7 @@ bdat_roundtrip(size_t prefix)
 	struct buf wire, plain;
 	struct script *sc;
 	struct account acct;
+	struct peer peer;
 	struct submit_session s;
 	struct submit_result res;
 	struct message_source msg;
@@ -487,7 +491,8 @@ bdat_roundtrip(size_t prefix)
 	conn_init(&c, &t, 1000);
 	error_clear(&err);
 	submit_result_init(&res);
-	assert_int_equal(submit_open(&s, &c, &acct, &err), 0);
+	peer_from_account(&peer, &acct, NULL);
+	assert_int_equal(submit_open(&s, &c, &acct, &peer, &err), 0);
 	if (submit_send(&s, &env, &msg, &res, &err) == -1)
 		fail_msg("prefix %zu: %s / %s", prefix, err.message,
 		    script_failure(sc) ? script_failure(sc) : "");
@@ -532,6 +537,7 @@ inline_session(struct inline_run *ir, const char *script, const char *data,
     size_t data_len, const struct envelope *env, bool two)
 {
 	struct account acct;
+	struct peer peer;
 	struct submit_session s;
 	struct message_source msg;
 	struct transport t;
@@ -555,7 +561,8 @@ inline_session(struct inline_run *ir, const char *script, const char *data,
 	conn_init(&c, &t, 1000);
 	error_clear(&ir->err);
 	submit_result_init(&ir->res);
-	ir->rc = submit_open(&s, &c, &acct, &ir->err);
+	peer_from_account(&peer, &acct, NULL);
+	ir->rc = submit_open(&s, &c, &acct, &peer, &ir->err);
 	if (ir->rc == 0)
 		ir->rc = submit_send(&s, env, &msg, &ir->res, &ir->err);
 	if (ir->rc == 0 && two) {
@@ -862,6 +869,7 @@ test_spool_shorter_than_recorded(void **state)
 {
 	struct script *sc;
 	struct account acct;
+	struct peer peer;
 	struct submit_session s;
 	struct submit_result res;
 	struct message_source msg;
@@ -895,7 +903,8 @@ test_spool_shorter_than_recorded(void **state)
 	conn_init(&c, &t, 1000);
 	error_clear(&err);
 	submit_result_init(&res);
-	assert_int_equal(submit_open(&s, &c, &acct, &err), 0);
+	peer_from_account(&peer, &acct, NULL);
+	assert_int_equal(submit_open(&s, &c, &acct, &peer, &err), 0);
 	assert_int_equal(submit_send(&s, &env, &msg, &res, &err), -1);
 	/* A local read error: the message was not sent; the dot never went
 	 * out, so the server must see the link drop, not an end. */
