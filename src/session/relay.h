@@ -42,7 +42,9 @@ struct relay {
  * Connect and open the session.  A connection failure, a 4xx/421 greeting
  * or a TLS handshake failure moves on to the next host; a permanent refusal
  * does not.  On failure err names "HOST:PORT: PHASE: reason" of the last
- * attempt, followed by the earlier ones; r needs no cleanup.
+ * attempt, followed by the earlier ones; r needs no cleanup.  acct is
+ * kept, not copied (r->acct, and r->peer borrows from it): it must outlive
+ * r.
  */
 int relay_open(struct relay *r, const struct account *acct, bool verbose,
     struct error *err);

@@ -941,6 +941,54 @@ test_send_on_closed_session(void **state)
 	submit_result_free(&res);
 }
 
+/* peer.h: the host given, not the account's first; every link setting
+ * from the account, borrowed. */
+static void
+test_peer_from_account(void **state)
+{
+	char *hosts[] = {(char *)"a.example", (char *)"b.example"};
+	struct account a;
+	struct peer p;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	a.name = (char *)"work";
+	a.hosts = hosts;
+	a.n_hosts = 2;
+	a.port = 465;
+	a.source_ip = (char *)"192.0.2.1";
+	a.timeout = 7;
+	a.connect_timeout = 3;
+	a.tls = ACCOUNT_TLS_ON;
+	a.tls_trust_file = (char *)"/t/ca.crt";
+	a.tls_fingerprint = (char *)"sha256:00";
+	a.tls_cert_file = (char *)"/t/c.crt";
+	a.tls_key_file = (char *)"/t/c.key";
+	a.tls_priorities = (char *)"NORMAL";
+	a.tls_server_name = (char *)"mx.example";
+	memset(&p, 0xff, sizeof(p));
+	peer_from_account(&p, &a, hosts[1]);
+	assert_ptr_equal(p.host, hosts[1]);
+	assert_ptr_equal(p.account, a.name);
+	assert_int_equal(p.port, 465);
+	assert_ptr_equal(p.source_ip, a.source_ip);
+	assert_int_equal(p.timeout, 7);
+	assert_int_equal(p.connect_timeout, 3);
+	assert_int_equal(p.tls, ACCOUNT_TLS_ON);
+	assert_ptr_equal(p.tls_trust_file, a.tls_trust_file);
+	assert_ptr_equal(p.tls_fingerprint, a.tls_fingerprint);
+	assert_ptr_equal(p.tls_cert_file, a.tls_cert_file);
+	assert_ptr_equal(p.tls_key_file, a.tls_key_file);
+	assert_ptr_equal(p.tls_priorities, a.tls_priorities);
+	assert_ptr_equal(p.tls_server_name, a.tls_server_name);
+	/* Unset stays unset. */
+	memset(&a, 0, sizeof(a));
+	peer_from_account(&p, &a, NULL);
+	assert_null(p.host);
+	assert_null(p.tls_trust_file);
+	assert_null(p.tls_server_name);
+}
+
 static void
 test_phase_names(void **state)
 {
@@ -1141,6 +1189,7 @@ main(void)
 	    cmocka_unit_test(test_spool_shorter_than_recorded),
 	    cmocka_unit_test(test_send_on_closed_session),
 	    cmocka_unit_test(test_phase_names),
+	    cmocka_unit_test(test_peer_from_account),
 	    cmocka_unit_test(test_script_detects_mismatch),
 	    cmocka_unit_test(test_script_glob),
 	    cmocka_unit_test(test_script_parse_errors),
