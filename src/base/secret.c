@@ -512,14 +512,15 @@ read_tty_line(int fd, struct buf *out, struct error *err)
 	return rc;
 }
 
-/* Ask on /dev/tty with echo off; 1 if there is no terminal to ask on. */
+/* Ask on /dev/tty with echo off for the password of acct on host (NULL:
+ * the account's first); 1 if there is no terminal to ask on. */
 static int
-prompt_password(const struct account *acct, struct buf *out, struct error *err)
+prompt_password(const struct account *acct, const char *host, struct buf *out,
+    struct error *err)
 {
 	struct sigaction sa, old[N_PROMPT_SIGNALS];
 	struct termios saved, quiet;
 	char prompt[600];
-	const char *host;
 	size_t i;
 	int fd, rc;
 
@@ -534,9 +535,8 @@ prompt_password(const struct account *acct, struct buf *out, struct error *err)
 		close(fd);
 		return 1;
 	}
-	host = acct->current_host != NULL ? acct->current_host
-	       : acct->n_hosts > 0	  ? acct->hosts[0]
-					  : "?";
+	if (host == NULL)
+		host = acct->n_hosts > 0 ? acct->hosts[0] : "?";
 	if (acct->user != NULL)
 		snprintf(prompt, sizeof(prompt),
 		    "Password for %s@%s: ", acct->user, host);
@@ -582,8 +582,8 @@ prompt_password(const struct account *acct, struct buf *out, struct error *err)
 }
 
 int
-secret_get_password(
-    const struct account *acct, struct buf *out, struct error *err)
+secret_get_password(const struct account *acct, const char *host,
+    struct buf *out, struct error *err)
 {
 	int r;
 
@@ -611,7 +611,7 @@ secret_get_password(
 	/* The system account's password is not the caller's to type. */
 	r = acct->system && sysmode_restricted()
 		? 1
-		: prompt_password(acct, out, err);
+		: prompt_password(acct, host, out, err);
 	if (r <= 0)
 		return r;
 	return error_set(err, EX_CONFIG,

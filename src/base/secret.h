@@ -18,10 +18,12 @@ struct error;
 #define SECRET_COMMAND_TIMEOUT_MS 30000
 
 /* Fill out (a buffer the caller wipes) with the account's password or
- * token.  Failures are EX_CONFIG (bad file, permissions, command failed)
- * or EX_TEMPFAIL (command timed out) and never include the secret. */
-int secret_get_password(
-    const struct account *acct, struct buf *out, struct error *err);
+ * token.  host, the server it is for (or NULL: the account's first), is
+ * named when the password is asked for on the terminal.  Failures are
+ * EX_CONFIG (bad file, permissions, command failed) or EX_TEMPFAIL
+ * (command timed out) and never include the secret. */
+int secret_get_password(const struct account *acct, const char *host,
+    struct buf *out, struct error *err);
 
 /* The account's OAuth2 client secret (oauth2_client_secret, _file or
  * _command, read like the password) into out; out stays empty when none

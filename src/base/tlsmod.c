@@ -17,6 +17,7 @@
 #include "auth.h"
 #include "buf.h"
 #include "cache.h"
+#include "config.h"
 #include "conn.h"
 #include "error.h"
 #include "interrupt.h"
@@ -57,6 +58,7 @@ __attribute__((used)) static void (*const module_imports[])(void) = {
     (void (*)(void))cache_forget,
     (void (*)(void))cache_load,
     (void (*)(void))cache_store,
+    (void (*)(void))config_port_tls_mismatch,
     (void (*)(void))conn_command,
     (void (*)(void))conn_flush,
     (void (*)(void))conn_tls_info,

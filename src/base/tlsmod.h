@@ -44,8 +44,8 @@ struct tls_module;
  * NAME_MODULE_ABI the binary was built with, version its PACKAGE_VERSION;
  * a module from another build is refused.  Each NAME_MODULE_ABI is an
  * explicit number, bumped (in the same commit) whenever its struct, any
- * type passed through it or reachable from one (struct account, conn,
- * transport, tls_info, smtp_caps, smtp_reply, error, buf, sasl_mech), or
+ * type passed through it or reachable from one (struct account, peer,
+ * conn, transport, tls_info, smtp_caps, smtp_reply, error, buf, sasl_mech), or
  * a function or table of the binary the module calls (tlsmod.c,
  * module_imports) changes.  This struct itself never changes.
  */

@@ -52,7 +52,6 @@ struct account {
 	/* Server */
 	char **hosts; /* failover order */
 	size_t n_hosts;
-	const char *current_host; /* the host being tried (points into hosts) */
 	unsigned port;
 	char *provider;
 	char *domain;	/* EHLO name; NULL = the host's FQDN */

@@ -96,10 +96,11 @@ int config_select(const struct config *cfg, const char *account_name,
  * use. */
 int config_check_account_files(const struct account *acct, struct error *err);
 
-/* Whether the account's port says one TLS mode and tls another (465 is
- * implicit TLS, 587 and 25 plain text first): then why holds the fix. */
+/* Whether the port says one TLS mode and tls another (465 is implicit
+ * TLS, 587 and 25 plain text first): then why holds the fix.  The TLS
+ * module calls it with its peer's (tlsmod.c, module_imports). */
 bool config_port_tls_mismatch(
-    const struct account *acct, char *why, size_t size);
+    unsigned port, enum account_tls tls, char *why, size_t size);
 
 /* Whether address matches a senders pattern (exact, case-insensitive;
  * "*@domain"; fnmatch(3) wildcards).  Pure; exported for tests. */

@@ -380,7 +380,6 @@ set_host(struct account *a, const char *v, struct error *err)
 	config_keys_free_list(a->hosts, a->n_hosts);
 	a->hosts = hosts;
 	a->n_hosts = n;
-	a->current_host = NULL;
 	return 0;
 }
 

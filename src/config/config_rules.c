@@ -40,23 +40,24 @@ auth_sends_secret(const struct account *a)
 }
 
 bool
-config_port_tls_mismatch(const struct account *a, char *why, size_t size)
+config_port_tls_mismatch(
+    unsigned port, enum account_tls tls, char *why, size_t size)
 {
 	/* RFC 8314 7.3: 465 is implicit TLS; RFC 6409 and 5321: 587 and
 	 * 25 begin in plain text, with STARTTLS (RFC 3207) if at all. */
-	if (a->port == 465 && a->tls != ACCOUNT_TLS_ON) {
+	if (port == 465 && tls != ACCOUNT_TLS_ON) {
 		snprintf(why, size,
 		    "port 465 speaks TLS from the first byte: set tls = on "
 		    "(with tls = %s mailsub waits for a greeting that never "
 		    "comes)",
-		    a->tls == ACCOUNT_TLS_OFF ? "off" : "starttls");
+		    tls == ACCOUNT_TLS_OFF ? "off" : "starttls");
 		return true;
 	}
-	if ((a->port == 587 || a->port == 25) && a->tls == ACCOUNT_TLS_ON) {
+	if ((port == 587 || port == 25) && tls == ACCOUNT_TLS_ON) {
 		snprintf(why, size,
 		    "port %u speaks plain SMTP first: set tls = starttls "
 		    "(with tls = on the TLS handshake fails)",
-		    a->port);
+		    port);
 		return true;
 	}
 	return false;
@@ -164,7 +165,7 @@ config_rules_account(const struct config_loader *ld, struct account *a,
 		return -1;
 	k = org[CONFIG_KEYS_PORT].key != NULL ? org[CONFIG_KEYS_PORT].key
 					      : org[CONFIG_KEYS_TLS].key;
-	if (config_port_tls_mismatch(a, why, sizeof(why)) &&
+	if (config_port_tls_mismatch(a->port, a->tls, why, sizeof(why)) &&
 	    config_add_finding(ld->cfg, err, CONFIG_WARNING,
 		k != NULL ? k->line : ld->lint.sections[sec].line, a->name,
 		NULL, "%s", why) == -1)

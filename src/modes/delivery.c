@@ -461,7 +461,7 @@ delivery_hint(struct delivery *d, const struct relay *relay,
 
 	memset(&f, 0, sizeof(f));
 	f.acct = d->acct;
-	f.host = relay->acct.current_host;
+	f.host = relay->peer.host;
 	f.greeting = relay->session.greeting;
 	f.phase = phase;
 	f.exit_code = err->exit_code;

@@ -316,8 +316,8 @@ describe(const struct account *acct, const struct options *opts,
 	buf_init(&chain, SERVERINFO_OUTPUT_MAX);
 	memset(&si, 0, sizeof(si));
 	si.account = acct->name;
-	si.host = relay.acct.current_host;
-	si.port = relay.acct.port;
+	si.host = relay.peer.host;
+	si.port = relay.peer.port;
 	si.tls_mode = tls_mode_name(acct->tls);
 	si.greeting = relay.session.greeting;
 	si.helo_only = relay.session.helo_only;

@@ -27,6 +27,7 @@
 #include "error.h"
 #include "log.h"
 #include "oauth.h"
+#include "peer.h"
 #include "sasl_mechs.h"
 #include "secret.h"
 #include "smtp.h"
@@ -270,7 +271,8 @@ typedef int (*step_fn)(struct exchange *x, const char *in, size_t in_len,
 
 struct exchange {
 	struct conn *c;
-	const struct account *acct;
+	const struct account *acct; /* the credentials */
+	const struct peer *peer;    /* the server (host, port) */
 	const char *mech;
 	unsigned flags;
 	step_fn step;
@@ -566,9 +568,8 @@ scram_cache_id(const struct exchange *x, const char *salt, const char *iter,
 	return buf_printf(id, NULL,
 	    "mailsub-scram 1\n%s\n%s\n%u\n%s\n%s\n%s\n%s\n",
 	    x->acct->name != NULL ? x->acct->name : "",
-	    x->acct->current_host != NULL ? x->acct->current_host : "",
-	    x->acct->port, x->acct->user != NULL ? x->acct->user : "", x->mech,
-	    salt, iter);
+	    x->peer->host != NULL ? x->peer->host : "", x->peer->port,
+	    x->acct->user != NULL ? x->acct->user : "", x->mech, salt, iter);
 }
 
 /* libgsasl asks for GSASL_SCRAM_SALTED_PASSWORD once it has the server's
@@ -692,9 +693,8 @@ run_gsasl(struct exchange *x, const struct buf *password,
 	/* GSSAPI names the service principal smtp/HOST (RFC 4954 4). */
 	if (set_property(x->gs, GSASL_SERVICE, "smtp", err) == -1)
 		goto out;
-	if (x->acct->current_host != NULL &&
-	    set_property(x->gs, GSASL_HOSTNAME, x->acct->current_host, err) ==
-		-1)
+	if (x->peer->host != NULL &&
+	    set_property(x->gs, GSASL_HOSTNAME, x->peer->host, err) == -1)
 		goto out;
 	/* Only -PLUS gets the binding: libgsasl's plain SCRAM refuses to
 	 * run when it is given one. */
@@ -771,10 +771,8 @@ oauth_step_fn(struct exchange *x, const char *in, size_t in_len, char **out,
 		if (r == 0)
 			r = buf_printf(&msg, err,
 			    ",\001host=%s\001port=%u\001auth=Bearer ",
-			    x->acct->current_host != NULL
-				? x->acct->current_host
-				: "",
-			    x->acct->port);
+			    x->peer->host != NULL ? x->peer->host : "",
+			    x->peer->port);
 	}
 	if (r == 0)
 		r = buf_append(&msg, buf_str(x->secret), x->secret->len, err);
@@ -823,7 +821,7 @@ run_oauth(struct exchange *x, struct buf *token, struct error *err)
 			    "OAUTH2), or a password_command that prints one",
 			    x->mech, acct->name);
 		}
-		rc = secret_get_password(acct, token, err);
+		rc = secret_get_password(acct, x->peer->host, token, err);
 		if (rc == 0)
 			rc = run_exchange(x, err);
 		buf_wipe(token);
@@ -873,7 +871,7 @@ run_oauth(struct exchange *x, struct buf *token, struct error *err)
 /* --- entry point --------------------------------------------------------- */
 
 int
-auth_login(struct conn *c, const struct account *acct,
+auth_login(struct conn *c, const struct account *acct, const struct peer *peer,
     const struct smtp_caps *caps, bool tls_active, struct error *err)
 {
 	const struct tls_info *info = conn_tls_info(c);
@@ -902,13 +900,14 @@ auth_login(struct conn *c, const struct account *acct,
 	memset(&x, 0, sizeof(x));
 	x.c = c;
 	x.acct = acct;
+	x.peer = peer;
 	x.mech = mech;
 	x.flags = m->flags;
 	buf_init(&password, AUTH_SECRET_MAX);
 	if (m->flags & SASL_MECH_TOKEN)
 		return run_oauth(&x, &password, err);
 	if ((m->flags & SASL_MECH_PASSWORD) &&
-	    secret_get_password(acct, &password, err) == -1) {
+	    secret_get_password(acct, peer->host, &password, err) == -1) {
 		buf_wipe(&password);
 		return -1;
 	}

@@ -19,6 +19,7 @@
 struct account;
 struct conn;
 struct error;
+struct peer;
 struct smtp_caps;
 
 /* Upper bound on 334 rounds before the server is called broken. */
@@ -27,23 +28,31 @@ struct smtp_caps;
 /*
  * The version of struct sasl_module and of everything passed through it.
  * Bump it whenever struct sasl_module, a type it passes or reaches (struct
- * conn, transport, tls_info, account, smtp_caps, smtp_reply, error, buf),
- * the mechanism table (struct sasl_mech), or a function of the binary that
- * auth.c calls changes (tlsmod.h).
+ * conn, transport, tls_info, account, peer, smtp_caps, smtp_reply, error,
+ * buf), the mechanism table (struct sasl_mech), or a function of the
+ * binary that auth.c calls changes (tlsmod.h).  5: login() takes the peer,
+ * secret_get_password() the host.
  */
-#define SASL_MODULE_ABI 4
+#define SASL_MODULE_ABI 5
 
 struct sasl_module {
 	struct module_head head; /* {SASL_MODULE_ABI, PACKAGE_VERSION} */
 
 	/*
-	 * Authenticate over c.  535 -> EX_NOPERM, 454 -> EX_TEMPFAIL,
-	 * malformed challenge or too many rounds -> EX_PROTOCOL.  Secrets
-	 * are wiped.  Does nothing (returns 0) when the account does not
-	 * authenticate (sasl_auth_needed()).  auth_login().
+	 * Authenticate over c to peer with acct's credentials.  535 ->
+	 * EX_NOPERM, 454 -> EX_TEMPFAIL, malformed challenge or too many
+	 * rounds -> EX_PROTOCOL.  Secrets are wiped.  Does nothing (returns
+	 * 0) when the account does not authenticate (sasl_auth_needed()).
+	 * auth_login().
+	 *
+	 * The peer, not just its host: what the mechanisms say about the
+	 * server (GSSAPI's smtp/HOST, OAUTHBEARER's host and port, the
+	 * SCRAM cache entry's host and port) then comes from the one struct
+	 * the link was made with, as for TLS.  peer->host may be NULL.
 	 */
 	int (*login)(struct conn *c, const struct account *acct,
-	    const struct smtp_caps *caps, bool tls_active, struct error *err);
+	    const struct peer *peer, const struct smtp_caps *caps,
+	    bool tls_active, struct error *err);
 
 	/* For --version: the libgsasl version the module was built with and
 	 * the one it runs with.  auth_versions(). */
@@ -66,7 +75,8 @@ int auth_choose(const struct account *acct, const char *server_mechs,
 
 /* The login entry point itself (for the unit tests). */
 int auth_login(struct conn *c, const struct account *acct,
-    const struct smtp_caps *caps, bool tls_active, struct error *err);
+    const struct peer *peer, const struct smtp_caps *caps, bool tls_active,
+    struct error *err);
 void auth_versions(const char **built, const char **loaded);
 
 #endif

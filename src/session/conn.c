@@ -15,7 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "account.h"
 #include "conn.h"
 #include "error.h"
 #include "fdio.h"
@@ -446,7 +445,7 @@ out:
 }
 
 int
-conn_starttls(struct conn *c, const struct account *acct, struct error *err)
+conn_starttls(struct conn *c, const struct peer *peer, struct error *err)
 {
 	if (conn_flush(c, err) == -1)
 		return -1;
@@ -460,7 +459,7 @@ conn_starttls(struct conn *c, const struct account *acct, struct error *err)
 	if (c->t.starttls == NULL)
 		return error_set(err, EX_SOFTWARE,
 		    "TLS is not available on this connection");
-	if (c->t.starttls(&c->t, acct, err) == -1)
+	if (c->t.starttls(&c->t, peer, err) == -1)
 		return -1;
 	c->rpos = c->rlen = 0;
 	c->eof = false;

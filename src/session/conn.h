@@ -14,8 +14,8 @@
 
 #include "buf.h"
 
-struct account;
 struct error;
+struct peer;
 
 /* Facts about an established TLS layer, for AUTH channel binding, -v and
  * --serverinfo.  Filled by tls.c; strings are owned by the transport. */
@@ -43,7 +43,7 @@ struct transport {
 	int (*write)(void *ctx, const void *p, size_t n, int timeout_ms,
 	    struct error *err);
 	int (*starttls)(
-	    struct transport *t, const struct account *acct, struct error *err);
+	    struct transport *t, const struct peer *peer, struct error *err);
 	const struct tls_info *(*tls_info)(void *ctx);
 	void (*close)(void *ctx);
 	/*
@@ -148,9 +148,10 @@ ssize_t conn_send_file(
  * when it has room), and the descriptor to poll for POLLOUT, else -1. */
 int conn_send_file_fd(const struct conn *c);
 
-/* Upgrade to TLS.  Fails with EX_PROTOCOL if the server already sent bytes
- * that were not read (STARTTLS response injection, CVE-2011-0411). */
-int conn_starttls(struct conn *c, const struct account *acct, struct error *err)
+/* Upgrade to TLS with peer's settings (peer.h).  Fails with EX_PROTOCOL if
+ * the server already sent bytes that were not read (STARTTLS response
+ * injection, CVE-2011-0411). */
+int conn_starttls(struct conn *c, const struct peer *peer, struct error *err)
     __attribute__((warn_unused_result));
 const struct tls_info *conn_tls_info(const struct conn *c);
 

@@ -21,13 +21,13 @@
  * upgrade, the module loaded the first time (tlsmod.h). */
 static int
 upgrade_through_module(
-    struct transport *t, const struct account *acct, struct error *err)
+    struct transport *t, const struct peer *peer, struct error *err)
 {
 	const struct tls_module *tls = tlsmod_tls(err);
 
 	if (tls == NULL)
 		return -1;
-	return tls->upgrade(t, acct, err);
+	return tls->upgrade(t, peer, err);
 }
 
 /* Only failures that another relay could cure move on to the next host:
@@ -67,30 +67,30 @@ open_one(struct relay *r, const char *host, bool verbose,
     enum submit_phase *phase, struct error *err)
 {
 	struct transport t;
-	struct account *a = &r->acct;
+	const struct peer *p = &r->peer;
 
-	a->current_host = host;
-	snprintf(r->where, sizeof(r->where), "%s:%u", host, a->port);
+	peer_from_account(&r->peer, r->acct, host);
+	snprintf(r->where, sizeof(r->where), "%s:%u", p->host, p->port);
 	*phase = SUBMIT_PHASE_CONNECT;
 	log_verbose("connecting to %s (%s)", r->where,
-	    a->tls == ACCOUNT_TLS_ON	     ? "implicit TLS"
-	    : a->tls == ACCOUNT_TLS_STARTTLS ? "STARTTLS"
+	    p->tls == ACCOUNT_TLS_ON	     ? "implicit TLS"
+	    : p->tls == ACCOUNT_TLS_STARTTLS ? "STARTTLS"
 					     : "no TLS");
-	if (net_connect(host, a->port, a->source_ip,
-		(int)a->connect_timeout * 1000, &t, err) == -1) {
+	if (net_connect(p->host, p->port, p->source_ip,
+		(int)p->connect_timeout * 1000, &t, err) == -1) {
 		error_prefix(err, "connect");
 		return -1;
 	}
 	t.starttls = upgrade_through_module;
-	if (a->tls == ACCOUNT_TLS_ON) {
+	if (p->tls == ACCOUNT_TLS_ON) {
 		*phase = SUBMIT_PHASE_TLS;
-		if (upgrade_through_module(&t, a, err) == -1) {
+		if (upgrade_through_module(&t, p, err) == -1) {
 			t.close(t.ctx);
 			error_prefix(err, "TLS");
 			return -1;
 		}
 	}
-	conn_init(&r->conn, &t, (int)a->timeout * 1000);
+	conn_init(&r->conn, &t, (int)p->timeout * 1000);
 	relay_next_message(r);
 	if (verbose) {
 		r->conn.trace = log_transcript;
@@ -98,9 +98,9 @@ open_one(struct relay *r, const char *host, bool verbose,
 	}
 	memset(&r->session, 0, sizeof(r->session));
 	r->session.ehlo_name = r->ehlo_name;
-	if (submit_open(&r->session, &r->conn, a, err) == -1) {
+	if (submit_open(&r->session, &r->conn, r->acct, p, err) == -1) {
 		*phase = r->session.phase;
-		relay_explain(a, *phase, err);
+		relay_explain(r->acct, *phase, err);
 		conn_free(&r->conn);
 		return -1;
 	}
@@ -112,7 +112,7 @@ void
 relay_next_message(struct relay *r)
 {
 	conn_set_deadline(&r->conn,
-	    (long long)RELAY_DEADLINE_TIMEOUTS * r->acct.timeout * 1000);
+	    (long long)RELAY_DEADLINE_TIMEOUTS * r->peer.timeout * 1000);
 }
 
 /* Keep the failures of earlier hosts: "(after a:25: connect: ...)".  The
@@ -136,7 +136,7 @@ relay_open(struct relay *r, const struct account *acct, bool verbose,
 	size_t i;
 
 	memset(r, 0, sizeof(*r));
-	r->acct = *acct;
+	r->acct = acct;
 	if (acct->domain != NULL)
 		snprintf(
 		    r->ehlo_name, sizeof(r->ehlo_name), "%s", acct->domain);

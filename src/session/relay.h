@@ -13,12 +13,15 @@
 #include "account.h"
 #include "conn.h"
 #include "error.h"
+#include "peer.h"
 #include "submit.h"
 
 struct error;
 
 struct relay {
-	struct account acct; /* shallow copy; current_host set */
+	const struct account *acct; /* relay_open()'s: it must outlive r */
+	struct peer peer;	    /* the host being tried, or the last
+				       one tried */
 	struct conn conn;
 	struct submit_session session;
 	char ehlo_name[256];
@@ -39,7 +42,9 @@ struct relay {
  * Connect and open the session.  A connection failure, a 4xx/421 greeting
  * or a TLS handshake failure moves on to the next host; a permanent refusal
  * does not.  On failure err names "HOST:PORT: PHASE: reason" of the last
- * attempt, followed by the earlier ones; r needs no cleanup.
+ * attempt, followed by the earlier ones; r needs no cleanup.  acct is
+ * kept, not copied (r->acct, and r->peer borrows from it): it must outlive
+ * r.
  */
 int relay_open(struct relay *r, const struct account *acct, bool verbose,
     struct error *err);

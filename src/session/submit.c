@@ -354,7 +354,7 @@ starttls(struct submit_session *s, struct error *err)
 		goto out;
 	}
 	s->phase = SUBMIT_PHASE_TLS;
-	if (conn_starttls(s->conn, s->acct, err) == -1) {
+	if (conn_starttls(s->conn, s->peer, err) == -1) {
 		io_failed(
 		    s, err->exit_code == EX_PROTOCOL ? "STARTTLS" : "TLS", err);
 		goto out;
@@ -376,8 +376,8 @@ authenticate(struct submit_session *s, struct error *err)
 
 	s->phase = SUBMIT_PHASE_AUTH;
 	sasl = tlsmod_sasl(err);
-	if (sasl != NULL &&
-	    sasl->login(s->conn, s->acct, &s->caps, s->tls_active, err) == 0) {
+	if (sasl != NULL && sasl->login(s->conn, s->acct, s->peer, &s->caps,
+				s->tls_active, err) == 0) {
 		s->authenticated = true;
 		return 0;
 	}
@@ -393,7 +393,7 @@ authenticate(struct submit_session *s, struct error *err)
 
 int
 submit_open(struct submit_session *s, struct conn *conn,
-    const struct account *acct, struct error *err)
+    const struct account *acct, const struct peer *peer, struct error *err)
 {
 	struct smtp_reply r;
 	bool need_tls, need_auth;
@@ -401,6 +401,7 @@ submit_open(struct submit_session *s, struct conn *conn,
 	smtp_reply_init(&r);
 	s->conn = conn;
 	s->acct = acct;
+	s->peer = peer;
 	s->closed = false;
 	s->out_of_step = false;
 	s->authenticated = false;

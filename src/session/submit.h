@@ -18,6 +18,7 @@
 struct account;
 struct conn;
 struct error;
+struct peer;
 
 enum submit_phase {
 	SUBMIT_PHASE_CONNECT,
@@ -61,7 +62,10 @@ struct submit_session {
 	const char *ehlo_name; /* set by the caller: acct->domain or
 				  the host's FQDN */
 	struct conn *conn;
-	const struct account *acct;
+	const struct account *acct; /* the dialogue's settings and AUTH's
+				       credentials */
+	const struct peer *peer;    /* the server: for STARTTLS, and the
+				       host AUTH names */
 	struct smtp_caps caps;
 	enum submit_phase phase;
 	bool tls_active;
@@ -93,13 +97,14 @@ void submit_result_init(struct submit_result *res);
 void submit_result_free(struct submit_result *res);
 
 /*
- * Open the session over conn (s zeroed by the caller, s->ehlo_name set):
- * greeting, EHLO (HELO fallback where allowed), STARTTLS and EHLO again as the
- * account demands, AUTH.  On failure the error names the phase and the server's
+ * Open the session over conn (s zeroed by the caller, s->ehlo_name set)
+ * to peer (peer.h; made from acct, and both outlive s): greeting, EHLO
+ * (HELO fallback where allowed), STARTTLS and EHLO again as the account
+ * demands, AUTH.  On failure the error names the phase and the server's
  * words; the session is unusable.
  */
 int submit_open(struct submit_session *s, struct conn *conn,
-    const struct account *acct, struct error *err);
+    const struct account *acct, const struct peer *peer, struct error *err);
 
 /*
  * One transaction: MAIL, RCPT for every recipient and DATA pipelined when

@@ -34,7 +34,6 @@
 #include <gnutls/crypto.h>
 #include <gnutls/x509.h>
 
-#include "account.h"
 #include "buf.h"
 #include "cache.h"
 #include "error.h"
@@ -227,7 +226,7 @@ tls_free(struct tls *tls)
  */
 void
 tls_session_cache_name(
-    const struct account *acct, const char *host, char *out, size_t size)
+    const struct peer *peer, const char *host, char *out, size_t size)
 {
 	gnutls_datum_t key;
 	unsigned char digest[TLS_SHA256_LEN];
@@ -236,12 +235,12 @@ tls_session_cache_name(
 
 	out[0] = '\0';
 	n = asprintf(&text, "%s\n%s\n%u\n%s\n%s\n%s\n%s\n%s",
-	    acct->name ? acct->name : "", host, acct->port,
-	    acct->tls_trust_file ? acct->tls_trust_file : "(system)",
-	    acct->tls_fingerprint ? acct->tls_fingerprint : "",
-	    acct->tls_cert_file ? acct->tls_cert_file : "",
-	    acct->tls_priorities ? acct->tls_priorities : "",
-	    acct->tls_server_name ? acct->tls_server_name : "");
+	    peer->account ? peer->account : "", host, peer->port,
+	    peer->tls_trust_file ? peer->tls_trust_file : "(system)",
+	    peer->tls_fingerprint ? peer->tls_fingerprint : "",
+	    peer->tls_cert_file ? peer->tls_cert_file : "",
+	    peer->tls_priorities ? peer->tls_priorities : "",
+	    peer->tls_server_name ? peer->tls_server_name : "");
 	if (n < 0)
 		return;
 	key.data = (unsigned char *)text;

@@ -14,34 +14,35 @@
 #include "conn.h"
 #include "tlsmod.h"
 
-struct account;
 struct error;
 struct buf;
+struct peer;
 
 /*
  * The version of struct tls_module and of everything passed through it.
  * Bump it whenever struct tls_module, a type it passes or reaches (struct
- * transport, account, tls_info, error, buf), or a function of the binary
+ * transport, peer, tls_info, error, buf), or a function of the binary
  * that tls.c, tls_handshake.c, tls_cert.c or tls_trust.c calls changes
- * (tlsmod.h).
+ * (tlsmod.h).  5: upgrade() takes the peer, not the account.
  */
-#define TLS_MODULE_ABI 4
+#define TLS_MODULE_ABI 5
 
 struct tls_module {
 	struct module_head head; /* {TLS_MODULE_ABI, PACKAGE_VERSION} */
 
 	/*
 	 * Replace the socket transport *t by a TLS transport over the same
-	 * descriptor after a complete, verified handshake.  The server name
-	 * is tls_server_name, else the host being connected to
-	 * (acct->current_host).  Failures are EX_UNAVAILABLE naming the cause
+	 * descriptor after a complete, verified handshake, with the peer's
+	 * TLS settings (peer.h).  The server name is tls_server_name, else
+	 * the host being connected to (peer->host).  Failures are
+	 * EX_UNAVAILABLE naming the cause
 	 * (issuer unknown, name mismatch, expired, not yet valid, pin
 	 * mismatch, handshake alert); a timeout or reset during the
 	 * handshake is EX_TEMPFAIL.  On failure *t is left as it was (the
 	 * caller closes it).  tls_upgrade().
 	 */
 	int (*upgrade)(
-	    struct transport *t, const struct account *acct, struct error *err);
+	    struct transport *t, const struct peer *peer, struct error *err);
 
 	/* Describe the peer's certificate chain for --serverinfo (text or
 	 * JSON fragment) into out.  tls_describe_chain(). */
@@ -58,7 +59,7 @@ extern TLSMOD_EXPORT const struct tls_module mailsub_tls_module;
 /* The entry points themselves, in tls.c and tls_handshake.c (for the unit
  * tests). */
 int tls_upgrade(
-    struct transport *t, const struct account *acct, struct error *err);
+    struct transport *t, const struct peer *peer, struct error *err);
 int tls_describe_chain(
     const struct transport *t, bool json, struct buf *out, struct error *err);
 void tls_versions(const char **built, const char **loaded);

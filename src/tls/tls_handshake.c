@@ -25,11 +25,11 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
-#include "account.h"
 #include "config.h"
 #include "error.h"
 #include "fdio.h"
 #include "net.h"
+#include "peer.h"
 #include "tls.h"
 #include "tls_cert.h"
 #include "tls_transport.h"
@@ -83,7 +83,7 @@ is_ip_literal(const char *host)
 
 static int
 handshake_error(gnutls_session_t session, int rc, const char *hostname,
-    int timeout_ms, const struct account *acct, struct error *err)
+    int timeout_ms, const struct peer *peer, struct error *err)
 {
 	char why[400], msg[200];
 
@@ -115,10 +115,11 @@ handshake_error(gnutls_session_t session, int rc, const char *hostname,
 		 * for plain text first that is the account, not the
 		 * server. */
 		tls_strerror(rc, msg, sizeof(msg));
-		if (acct == NULL || acct->tls != ACCOUNT_TLS_ON)
+		if (peer == NULL || peer->tls != ACCOUNT_TLS_ON)
 			return error_set_class(err, ERROR_CLASS_LINK,
 			    EX_UNAVAILABLE, "TLS handshake failed: %s", msg);
-		if (config_port_tls_mismatch(acct, why, sizeof(why)))
+		if (config_port_tls_mismatch(
+			peer->port, peer->tls, why, sizeof(why)))
 			return error_set(err, EX_CONFIG,
 			    "TLS handshake failed: %s: the server speaks "
 			    "plain SMTP first: set tls = starttls",
@@ -142,27 +143,27 @@ handshake_error(gnutls_session_t session, int rc, const char *hostname,
  * when the session is resumed (verify_peer).
  */
 static int
-load_trust(gnutls_certificate_credentials_t cred, const struct account *acct,
+load_trust(gnutls_certificate_credentials_t cred, const struct peer *peer,
     bool pinned, struct error *err)
 {
 	char msg[200];
 	int r;
 
-	if (acct->tls_trust_file != NULL) {
-		if (access(acct->tls_trust_file, R_OK) == -1)
+	if (peer->tls_trust_file != NULL) {
+		if (access(peer->tls_trust_file, R_OK) == -1)
 			return error_set(err, EX_CONFIG,
-			    "tls_trust_file %s: %s", acct->tls_trust_file,
+			    "tls_trust_file %s: %s", peer->tls_trust_file,
 			    strerror(errno));
 		r = gnutls_certificate_set_x509_trust_file(
-		    cred, acct->tls_trust_file, GNUTLS_X509_FMT_PEM);
+		    cred, peer->tls_trust_file, GNUTLS_X509_FMT_PEM);
 		if (r < 0)
 			return error_set(err, EX_CONFIG,
-			    "tls_trust_file %s: %s", acct->tls_trust_file,
+			    "tls_trust_file %s: %s", peer->tls_trust_file,
 			    tls_strerror(r, msg, sizeof(msg)));
 		if (r == 0)
 			return error_set(err, EX_CONFIG,
 			    "tls_trust_file %s: no certificates in it",
-			    acct->tls_trust_file);
+			    peer->tls_trust_file);
 	} else if (!pinned) {
 		r = gnutls_certificate_set_x509_system_trust(cred);
 		if (r <= 0)
@@ -177,33 +178,33 @@ load_trust(gnutls_certificate_credentials_t cred, const struct account *acct,
 
 /* The client certificate, when the account has one. */
 static int
-load_client_cert(gnutls_certificate_credentials_t cred,
-    const struct account *acct, struct error *err)
+load_client_cert(gnutls_certificate_credentials_t cred, const struct peer *peer,
+    struct error *err)
 {
-	if ((acct->tls_cert_file == NULL) != (acct->tls_key_file == NULL))
+	if ((peer->tls_cert_file == NULL) != (peer->tls_key_file == NULL))
 		return error_set(err, EX_CONFIG,
 		    "tls_cert_file and tls_key_file must be set together");
-	if (acct->tls_cert_file != NULL) {
+	if (peer->tls_cert_file != NULL) {
 		char msg[200];
 		int r;
 
-		if (access(acct->tls_cert_file, R_OK) == -1 ||
-		    access(acct->tls_key_file, R_OK) == -1)
+		if (access(peer->tls_cert_file, R_OK) == -1 ||
+		    access(peer->tls_key_file, R_OK) == -1)
 			return error_set(err, EX_CONFIG, "%s %s: %s",
-			    access(acct->tls_cert_file, R_OK) == -1
+			    access(peer->tls_cert_file, R_OK) == -1
 				? "tls_cert_file"
 				: "tls_key_file",
-			    access(acct->tls_cert_file, R_OK) == -1
-				? acct->tls_cert_file
-				: acct->tls_key_file,
+			    access(peer->tls_cert_file, R_OK) == -1
+				? peer->tls_cert_file
+				: peer->tls_key_file,
 			    strerror(errno));
 		r = gnutls_certificate_set_x509_key_file2(cred,
-		    acct->tls_cert_file, acct->tls_key_file,
+		    peer->tls_cert_file, peer->tls_key_file,
 		    GNUTLS_X509_FMT_PEM, NULL, 0);
 		if (r < 0)
 			return error_set(err, EX_CONFIG,
 			    "tls_cert_file %s / tls_key_file %s: %s",
-			    acct->tls_cert_file, acct->tls_key_file,
+			    peer->tls_cert_file, peer->tls_key_file,
 			    tls_strerror(r, msg, sizeof(msg)));
 	}
 	return 0;
@@ -227,7 +228,7 @@ load_client_cert(gnutls_certificate_credentials_t cred,
 static int
 load_trust_for_chain(struct tls *tls, struct error *err)
 {
-	const char *bundle = tls->acct->tls_trust_file;
+	const char *bundle = tls->peer->tls_trust_file;
 	const gnutls_datum_t *peers;
 	struct trust_name names[TLS_CHAIN_NAMES_MAX];
 	unsigned n_peers = 0, i;
@@ -244,7 +245,7 @@ load_trust_for_chain(struct tls *tls, struct error *err)
 			n += 2;
 	if (n > 0 && tls_trust_load_matching(tls->cred, bundle, names, n) > 0)
 		return 0;
-	return load_trust(tls->cred, tls->acct, false, err);
+	return load_trust(tls->cred, tls->peer, false, err);
 }
 
 /*
@@ -333,7 +334,7 @@ do_handshake(
 			    EX_UNAVAILABLE, "certificate not trusted: %s", why);
 		}
 		return handshake_error(
-		    tls->session, r, hostname, timeout_ms, tls->acct, err);
+		    tls->session, r, hostname, timeout_ms, tls->peer, err);
 	}
 }
 
@@ -383,12 +384,12 @@ global_init(struct error *err)
 /* The name to verify and to send as SNI: tls_server_name, else the host;
  * "[::1]" as written in a config names the address ::1. */
 static void
-server_name(const struct account *acct, char *host, size_t size)
+server_name(const struct peer *peer, char *host, size_t size)
 {
 	const char *name;
 
-	name = acct->tls_server_name != NULL ? acct->tls_server_name
-					     : acct->current_host;
+	name =
+	    peer->tls_server_name != NULL ? peer->tls_server_name : peer->host;
 	if (name == NULL)
 		name = "";
 	if (name[0] == '[' && strlen(name) > 2 && name[strlen(name) - 1] == ']')
@@ -401,7 +402,7 @@ server_name(const struct account *acct, char *host, size_t size)
  * client certificate. */
 static int
 set_credentials(
-    struct tls *tls, const struct account *acct, bool pinned, struct error *err)
+    struct tls *tls, const struct peer *peer, bool pinned, struct error *err)
 {
 	char msg[200];
 	int r;
@@ -413,17 +414,17 @@ set_credentials(
 	/* Without a pin the trust anchors wait for a certificate to check
 	 * (verify_peer); a missing tls_trust_file is still named now. */
 	if (pinned) {
-		if (load_trust(tls->cred, acct, true, err) == -1)
+		if (load_trust(tls->cred, peer, true, err) == -1)
 			return -1;
-	} else if (acct->tls_trust_file != NULL &&
-		   access(acct->tls_trust_file, R_OK) == -1) {
+	} else if (peer->tls_trust_file != NULL &&
+		   access(peer->tls_trust_file, R_OK) == -1) {
 		return error_set(err, EX_CONFIG, "tls_trust_file %s: %s",
-		    acct->tls_trust_file, strerror(errno));
+		    peer->tls_trust_file, strerror(errno));
 	}
-	if (load_client_cert(tls->cred, acct, err) == -1)
+	if (load_client_cert(tls->cred, peer, err) == -1)
 		return -1;
-	tls->acct = acct;
-	tls->client_cert = acct->tls_cert_file != NULL;
+	tls->peer = peer;
+	tls->client_cert = peer->tls_cert_file != NULL;
 	error_clear(&tls->trust_err);
 	return 0;
 }
@@ -431,7 +432,7 @@ set_credentials(
 /* The session before the handshake: priorities, credentials, SNI, the
  * verification callback, the descriptor and a cached ticket to offer. */
 static int
-set_session(struct tls *tls, const struct account *acct, const char *host,
+set_session(struct tls *tls, const struct peer *peer, const char *host,
     bool pinned, struct error *err)
 {
 	const char *prio, *errpos = NULL;
@@ -445,7 +446,7 @@ set_session(struct tls *tls, const struct account *acct, const char *host,
 		return error_set(err, EX_OSERR, "GnuTLS: %s",
 		    tls_strerror(r, msg, sizeof(msg)));
 	}
-	prio = acct->tls_priorities != NULL ? acct->tls_priorities
+	prio = peer->tls_priorities != NULL ? peer->tls_priorities
 					    : TLS_DEFAULT_PRIORITIES;
 	r = gnutls_priority_set_direct(tls->session, prio, &errpos);
 	if (r < 0) {
@@ -478,29 +479,29 @@ set_session(struct tls *tls, const struct account *acct, const char *host,
 	}
 	gnutls_transport_set_int(tls->session, tls->fd);
 	tls_session_cache_name(
-	    acct, host, tls->cache_name, sizeof(tls->cache_name));
+	    peer, host, tls->cache_name, sizeof(tls->cache_name));
 	tls_session_offer(tls);
 	return 0;
 }
 
 int
-tls_upgrade(struct transport *t, const struct account *acct, struct error *err)
+tls_upgrade(struct transport *t, const struct peer *peer, struct error *err)
 {
 	unsigned char pin[TLS_SHA256_LEN];
 	char host[256];
 	struct tls *tls;
-	bool pinned = acct->tls_fingerprint != NULL;
+	bool pinned = peer->tls_fingerprint != NULL;
 	int fd, flags, timeout_ms;
 
 	fd = net_transport_get_fd(t);
 	if (fd == -1)
 		return error_set(
 		    err, EX_SOFTWARE, "TLS needs a socket connection");
-	if (pinned && parse_fingerprint(acct->tls_fingerprint, pin, err) == -1)
+	if (pinned && parse_fingerprint(peer->tls_fingerprint, pin, err) == -1)
 		return -1;
-	server_name(acct, host, sizeof(host));
+	server_name(peer, host, sizeof(host));
 	timeout_ms =
-	    (int)(acct->timeout > 0 ? acct->timeout : TLS_DEFAULT_TIMEOUT_S) *
+	    (int)(peer->timeout > 0 ? peer->timeout : TLS_DEFAULT_TIMEOUT_S) *
 	    1000;
 	if (global_init(err) == -1)
 		return -1;
@@ -521,12 +522,12 @@ tls_upgrade(struct transport *t, const struct account *acct, struct error *err)
 		flags = -1;
 		goto fail;
 	}
-	if (set_credentials(tls, acct, pinned, err) == -1)
+	if (set_credentials(tls, peer, pinned, err) == -1)
 		goto fail;
 	/* verify_peer reads host[], which is ours only until we return. */
 	if (!pinned)
 		tls->host = host;
-	if (set_session(tls, acct, host, pinned, err) == -1)
+	if (set_session(tls, peer, host, pinned, err) == -1)
 		goto fail;
 	if (do_handshake(tls, host, timeout_ms, err) == -1)
 		goto fail;

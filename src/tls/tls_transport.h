@@ -12,10 +12,10 @@
 
 #include <gnutls/gnutls.h>
 
-#include "account.h"
 #include "cache.h"
 #include "conn.h"
 #include "error.h"
+#include "peer.h"
 
 /*
  * TLS 1.2 or newer (RFC 8996 deprecates 1.0 and 1.1).  The same groups as
@@ -29,7 +29,7 @@
 	"+GROUP-SECP256R1:+GROUP-SECP384R1:+GROUP-SECP521R1:+GROUP-X448:"      \
 	"+GROUP-FFDHE2048:+GROUP-FFDHE3072:+GROUP-FFDHE4096:"                  \
 	"+GROUP-FFDHE6144:+GROUP-FFDHE8192"
-/* Used when the account has no timeout (it always should). */
+/* Used when the peer has no timeout (it always should). */
 #define TLS_DEFAULT_TIMEOUT_S 60
 /* Room for a channel binding (tls-exporter: 32 bytes). */
 #define TLS_CB_MAX 64
@@ -54,7 +54,7 @@ struct tls {
 	/* Certificate verification, done by verify_peer() when the server
 	 * shows a certificate: a resumed session shows none, and then the
 	 * trust store is never loaded. */
-	const struct account *acct;
+	const struct peer *peer;
 	const char *host;
 	bool client_cert; /* one is configured */
 	bool got_data;	  /* read since handshake */
@@ -81,9 +81,10 @@ const char *tls_strerror(int code, char *buf, size_t size);
 /* The name of the last alert the session received. */
 const char *tls_alert_name(gnutls_session_t session);
 
-/* The session cache entry's name for acct and host (RFC 8446 4.6.1). */
+/* The session cache entry's name for peer and host, the name verified
+ * (RFC 8446 4.6.1). */
 void tls_session_cache_name(
-    const struct account *acct, const char *host, char *out, size_t size);
+    const struct peer *peer, const char *host, char *out, size_t size);
 
 /* Offer the cached ticket of tls->cache_name, if any. */
 void tls_session_offer(struct tls *tls);

@@ -750,7 +750,7 @@ sc_write(void *ctx, const void *p, size_t n, int timeout_ms, struct error *err)
 }
 
 static int
-sc_starttls(struct transport *t, const struct account *acct, struct error *err)
+sc_starttls(struct transport *t, const struct peer *peer, struct error *err)
 {
 	struct script *sc = t->ctx;
 

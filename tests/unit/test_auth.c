@@ -26,6 +26,7 @@
 #include "buf.h"
 #include "conn.h"
 #include "error.h"
+#include "peer.h"
 #include "sasl_mechs.h"
 #include "smtp.h"
 #include "tlsmod.h"
@@ -304,6 +305,7 @@ record_trace(void *arg, char dir, const char *line, size_t len, bool secret)
 
 struct session {
 	struct account acct;
+	struct peer peer; /* from acct at each login() */
 	struct fake fake;
 	struct conn conn;
 	struct smtp_caps caps;
@@ -320,7 +322,6 @@ session_init(struct session *s, const char *server_mechs)
 	memset(s, 0, sizeof(*s));
 	s->acct.name = "test";
 	s->acct.user = "user";
-	s->acct.current_host = "smtp.example.org";
 	s->acct.port = 587;
 	s->acct.auth = ACCOUNT_AUTH_DEFAULT;
 	buf_init(&s->acct.password, 65536);
@@ -374,8 +375,9 @@ login(struct session *s, bool tls)
 
 	s->fake.tls = tls;
 	/* Through the module's struct, as the core calls it. */
+	peer_from_account(&s->peer, &s->acct, "smtp.example.org");
 	rc = mailsub_sasl_module.login(
-	    &s->conn, &s->acct, &s->caps, tls, &s->err);
+	    &s->conn, &s->acct, &s->peer, &s->caps, tls, &s->err);
 	assert_clean(s->err.message);
 	assert_null(strstr(s->err.message, PASSWORD));
 	return rc;

@@ -60,7 +60,6 @@ init_account(struct account *a)
 	memset(a, 0, sizeof(*a));
 	a->name = "work";
 	a->user = "alice";
-	a->current_host = "smtp.example.org";
 	buf_init(&a->password, 4096);
 }
 
@@ -104,7 +103,7 @@ test_password_key(void **state)
 	a.password_command = "echo other";
 	buf_init(&out, 4096);
 	error_clear(&err);
-	assert_int_equal(secret_get_password(&a, &out, &err), 0);
+	assert_int_equal(secret_get_password(&a, NULL, &out, &err), 0);
 	assert_string_equal(buf_str(&out), "k3y-secret");
 	assert_int_equal(out.len, 10);
 	buf_wipe(&out);
@@ -128,13 +127,13 @@ test_file_first_line(void **state)
 	a.password_file = path;
 	buf_init(&out, 4096);
 	error_clear(&err);
-	assert_int_equal(secret_get_password(&a, &out, &err), 0);
+	assert_int_equal(secret_get_password(&a, NULL, &out, &err), 0);
 	assert_string_equal(buf_str(&out), "file-secret");
 	buf_wipe(&out);
 
 	/* No newline at all is fine too. */
 	write_file(path, "no-newline", 0400);
-	assert_int_equal(secret_get_password(&a, &out, &err), 0);
+	assert_int_equal(secret_get_password(&a, NULL, &out, &err), 0);
 	assert_string_equal(buf_str(&out), "no-newline");
 	buf_wipe(&out);
 }
@@ -154,7 +153,7 @@ test_file_mode_refused(void **state)
 	a.password_file = path;
 	buf_init(&out, 4096);
 	error_clear(&err);
-	assert_int_equal(secret_get_password(&a, &out, &err), -1);
+	assert_int_equal(secret_get_password(&a, NULL, &out, &err), -1);
 	assert_int_equal(err.exit_code, EX_CONFIG);
 	assert_non_null(strstr(err.message, path));
 	assert_non_null(strstr(err.message, "0644"));
@@ -165,7 +164,7 @@ test_file_mode_refused(void **state)
 	/* Group-readable is as bad as world-readable. */
 	write_file(path, "canary-file-pw\n", 0640);
 	error_clear(&err);
-	assert_int_equal(secret_get_password(&a, &out, &err), -1);
+	assert_int_equal(secret_get_password(&a, NULL, &out, &err), -1);
 	assert_non_null(strstr(err.message, "0640"));
 	buf_wipe(&out);
 }
@@ -185,14 +184,14 @@ test_file_errors(void **state)
 	snprintf(path, sizeof(path), "%s/missing", tmpdir);
 	a.password_file = path;
 	error_clear(&err);
-	assert_int_equal(secret_get_password(&a, &out, &err), -1);
+	assert_int_equal(secret_get_password(&a, NULL, &out, &err), -1);
 	assert_int_equal(err.exit_code, EX_CONFIG);
 	assert_non_null(strstr(err.message, "missing"));
 
 	snprintf(path, sizeof(path), "%s/empty", tmpdir);
 	write_file(path, "\nsecond\n", 0600);
 	error_clear(&err);
-	assert_int_equal(secret_get_password(&a, &out, &err), -1);
+	assert_int_equal(secret_get_password(&a, NULL, &out, &err), -1);
 	assert_int_equal(err.exit_code, EX_CONFIG);
 	assert_non_null(strstr(err.message, "empty"));
 	assert_null(strstr(err.message, "second"));
@@ -205,7 +204,7 @@ test_file_errors(void **state)
 	    0600);
 	a.password_file = path;
 	error_clear(&err);
-	assert_int_equal(secret_get_password(&a, &out, &err), -1);
+	assert_int_equal(secret_get_password(&a, NULL, &out, &err), -1);
 	assert_int_equal(err.exit_code, EX_CONFIG);
 	if (strstr(err.message, "bom: UTF-8 byte-order mark; save the file "
 				"without it") == NULL)
@@ -216,7 +215,7 @@ test_file_errors(void **state)
 	/* A directory is not a password file. */
 	a.password_file = tmpdir;
 	error_clear(&err);
-	assert_int_equal(secret_get_password(&a, &out, &err), -1);
+	assert_int_equal(secret_get_password(&a, NULL, &out, &err), -1);
 	assert_int_equal(err.exit_code, EX_CONFIG);
 	buf_wipe(&out);
 }
@@ -507,7 +506,7 @@ test_get_password_command(void **state)
 	a.password_command = "echo token-from-command";
 	buf_init(&out, 65536);
 	error_clear(&err);
-	assert_int_equal(secret_get_password(&a, &out, &err), 0);
+	assert_int_equal(secret_get_password(&a, NULL, &out, &err), 0);
 	assert_string_equal(buf_str(&out), "token-from-command");
 	buf_wipe(&out);
 }
@@ -533,7 +532,7 @@ test_nothing_configured(void **state)
 		init_account(&a);
 		buf_init(&out, 4096);
 		error_clear(&err);
-		if (secret_get_password(&a, &out, &err) != -1)
+		if (secret_get_password(&a, NULL, &out, &err) != -1)
 			_exit(1);
 		if (err.exit_code != EX_CONFIG)
 			_exit(2);
@@ -569,7 +568,8 @@ prompt_child(const char *slave, int report_fd)
 	init_account(&a);
 	buf_init(&out, 4096);
 	error_clear(&err);
-	rc = secret_get_password(&a, &out, &err);
+	/* The host comes from the caller: the account names none. */
+	rc = secret_get_password(&a, "smtp.example.org", &out, &err);
 	if (tcgetattr(fd, &tio) == -1)
 		_exit(11);
 	snprintf(msg, sizeof(msg), "%d|%s|%s|%s", rc, buf_str(&out),

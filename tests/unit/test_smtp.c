@@ -87,7 +87,7 @@ mem_write(void *ctx, const void *p, size_t n, int timeout_ms, struct error *err)
 }
 
 static int
-mem_starttls(struct transport *t, const struct account *acct, struct error *err)
+mem_starttls(struct transport *t, const struct peer *peer, struct error *err)
 {
 	struct mem *m = t->ctx;
 

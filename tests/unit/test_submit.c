@@ -28,6 +28,7 @@
 #include "buf.h"
 #include "conn.h"
 #include "error.h"
+#include "peer.h"
 #include "script_transport.h"
 #include "smtp.h"
 #include "submit.h"
@@ -122,6 +123,7 @@ non_ascii(const char *s)
 
 struct run {
 	struct account acct;
+	struct peer peer;
 	char *hosts[1];
 	char *mechs[8];
 	struct envelope env;
@@ -157,7 +159,6 @@ setup_account(struct run *r, struct script *sc)
 	r->acct.name = (char *)"test";
 	r->acct.hosts = r->hosts;
 	r->acct.n_hosts = 1;
-	r->acct.current_host = r->hosts[0];
 	r->acct.port = 25;
 	r->acct.timeout = 2;
 	r->acct.connect_timeout = 2;
@@ -328,7 +329,9 @@ run_dialogue(struct run *r, struct script *sc)
 	submit_result_init(&r->res);
 	error_clear(&r->err);
 	r->exit_code = 0;
-	if (submit_open(&r->session, &r->conn, &r->acct, &r->err) == -1) {
+	peer_from_account(&r->peer, &r->acct, r->hosts[0]);
+	if (submit_open(&r->session, &r->conn, &r->acct, &r->peer, &r->err) ==
+	    -1) {
 		r->exit_code = r->err.exit_code;
 	} else {
 		r->opened = true;
@@ -427,6 +430,7 @@ bdat_roundtrip(size_t prefix)
 	struct buf wire, plain;
 	struct script *sc;
 	struct account acct;
+	struct peer peer;
 	struct submit_session s;
 	struct submit_result res;
 	struct message_source msg;
@@ -487,7 +491,8 @@ bdat_roundtrip(size_t prefix)
 	conn_init(&c, &t, 1000);
 	error_clear(&err);
 	submit_result_init(&res);
-	assert_int_equal(submit_open(&s, &c, &acct, &err), 0);
+	peer_from_account(&peer, &acct, NULL);
+	assert_int_equal(submit_open(&s, &c, &acct, &peer, &err), 0);
 	if (submit_send(&s, &env, &msg, &res, &err) == -1)
 		fail_msg("prefix %zu: %s / %s", prefix, err.message,
 		    script_failure(sc) ? script_failure(sc) : "");
@@ -532,6 +537,7 @@ inline_session(struct inline_run *ir, const char *script, const char *data,
     size_t data_len, const struct envelope *env, bool two)
 {
 	struct account acct;
+	struct peer peer;
 	struct submit_session s;
 	struct message_source msg;
 	struct transport t;
@@ -555,7 +561,8 @@ inline_session(struct inline_run *ir, const char *script, const char *data,
 	conn_init(&c, &t, 1000);
 	error_clear(&ir->err);
 	submit_result_init(&ir->res);
-	ir->rc = submit_open(&s, &c, &acct, &ir->err);
+	peer_from_account(&peer, &acct, NULL);
+	ir->rc = submit_open(&s, &c, &acct, &peer, &ir->err);
 	if (ir->rc == 0)
 		ir->rc = submit_send(&s, env, &msg, &ir->res, &ir->err);
 	if (ir->rc == 0 && two) {
@@ -862,6 +869,7 @@ test_spool_shorter_than_recorded(void **state)
 {
 	struct script *sc;
 	struct account acct;
+	struct peer peer;
 	struct submit_session s;
 	struct submit_result res;
 	struct message_source msg;
@@ -895,7 +903,8 @@ test_spool_shorter_than_recorded(void **state)
 	conn_init(&c, &t, 1000);
 	error_clear(&err);
 	submit_result_init(&res);
-	assert_int_equal(submit_open(&s, &c, &acct, &err), 0);
+	peer_from_account(&peer, &acct, NULL);
+	assert_int_equal(submit_open(&s, &c, &acct, &peer, &err), 0);
 	assert_int_equal(submit_send(&s, &env, &msg, &res, &err), -1);
 	/* A local read error: the message was not sent; the dot never went
 	 * out, so the server must see the link drop, not an end. */
@@ -930,6 +939,54 @@ test_send_on_closed_session(void **state)
 	submit_close(&s); /* a no-op, never a crash */
 	submit_close(NULL);
 	submit_result_free(&res);
+}
+
+/* peer.h: the host given, not the account's first; every link setting
+ * from the account, borrowed. */
+static void
+test_peer_from_account(void **state)
+{
+	char *hosts[] = {(char *)"a.example", (char *)"b.example"};
+	struct account a;
+	struct peer p;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	a.name = (char *)"work";
+	a.hosts = hosts;
+	a.n_hosts = 2;
+	a.port = 465;
+	a.source_ip = (char *)"192.0.2.1";
+	a.timeout = 7;
+	a.connect_timeout = 3;
+	a.tls = ACCOUNT_TLS_ON;
+	a.tls_trust_file = (char *)"/t/ca.crt";
+	a.tls_fingerprint = (char *)"sha256:00";
+	a.tls_cert_file = (char *)"/t/c.crt";
+	a.tls_key_file = (char *)"/t/c.key";
+	a.tls_priorities = (char *)"NORMAL";
+	a.tls_server_name = (char *)"mx.example";
+	memset(&p, 0xff, sizeof(p));
+	peer_from_account(&p, &a, hosts[1]);
+	assert_ptr_equal(p.host, hosts[1]);
+	assert_ptr_equal(p.account, a.name);
+	assert_int_equal(p.port, 465);
+	assert_ptr_equal(p.source_ip, a.source_ip);
+	assert_int_equal(p.timeout, 7);
+	assert_int_equal(p.connect_timeout, 3);
+	assert_int_equal(p.tls, ACCOUNT_TLS_ON);
+	assert_ptr_equal(p.tls_trust_file, a.tls_trust_file);
+	assert_ptr_equal(p.tls_fingerprint, a.tls_fingerprint);
+	assert_ptr_equal(p.tls_cert_file, a.tls_cert_file);
+	assert_ptr_equal(p.tls_key_file, a.tls_key_file);
+	assert_ptr_equal(p.tls_priorities, a.tls_priorities);
+	assert_ptr_equal(p.tls_server_name, a.tls_server_name);
+	/* Unset stays unset. */
+	memset(&a, 0, sizeof(a));
+	peer_from_account(&p, &a, NULL);
+	assert_null(p.host);
+	assert_null(p.tls_trust_file);
+	assert_null(p.tls_server_name);
 }
 
 static void
@@ -1132,6 +1189,7 @@ main(void)
 	    cmocka_unit_test(test_spool_shorter_than_recorded),
 	    cmocka_unit_test(test_send_on_closed_session),
 	    cmocka_unit_test(test_phase_names),
+	    cmocka_unit_test(test_peer_from_account),
 	    cmocka_unit_test(test_script_detects_mismatch),
 	    cmocka_unit_test(test_script_glob),
 	    cmocka_unit_test(test_script_parse_errors),

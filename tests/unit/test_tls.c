@@ -36,6 +36,7 @@
 #include "conn.h"
 #include "error.h"
 #include "net.h"
+#include "peer.h"
 #include "text.h"
 #include "tls.h"
 #include "tls_cert.h"
@@ -337,7 +338,7 @@ stop_server(pid_t pid)
 /* --- the client side --------------------------------------------------- */
 
 struct client {
-	struct account acct;
+	struct peer peer;
 	struct transport t;
 	pid_t pid;
 	char trust[PATH_MAX];
@@ -348,12 +349,12 @@ static void
 client_init(struct client *c)
 {
 	memset(c, 0, sizeof(*c));
-	c->acct.name = "test";
-	c->acct.current_host = "localhost";
-	c->acct.port = 465;
-	c->acct.timeout = 5;
+	c->peer.account = "test";
+	c->peer.host = "localhost";
+	c->peer.port = 465;
+	c->peer.timeout = 5;
 	pki_path(c->trust, sizeof(c->trust), "ca.crt");
-	c->acct.tls_trust_file = c->trust;
+	c->peer.tls_trust_file = c->trust;
 }
 
 /* Start the server and try the handshake through the module's struct, as
@@ -369,7 +370,7 @@ connect_to(struct client *c, const struct server *o, struct error *err)
 	flags = fcntl(fd, F_GETFL);
 	before = c->t;
 	error_clear(err);
-	rc = mailsub_tls_module.upgrade(&c->t, &c->acct, err);
+	rc = mailsub_tls_module.upgrade(&c->t, &c->peer, err);
 	if (rc == -1) {
 		/* On failure nothing changed: same transport, same mode,
 		 * descriptor still open; the caller closes it. */
@@ -528,7 +529,7 @@ test_success_tls12(void **state)
 
 	(void)state;
 	client_init(&c);
-	c.acct.tls_priorities = "NORMAL:-VERS-ALL:+VERS-TLS1.2";
+	c.peer.tls_priorities = "NORMAL:-VERS-ALL:+VERS-TLS1.2";
 	if (connect_to(&c, &o, &err) == -1)
 		fail_msg("%s", err.message);
 	info = c.t.tls_info(c.t.ctx);
@@ -665,13 +666,13 @@ test_bundle_verification(void **state)
 	assert_true(
 	    write_bundle("others.pem", false, others, sizeof(others)) >= 1);
 	client_init(&c);
-	c.acct.tls_trust_file = bundle;
+	c.peer.tls_trust_file = bundle;
 	if (connect_to(&c, &o, &err) == -1)
 		fail_msg("%s", err.message);
 	client_close(&c);
 
 	client_init(&c);
-	c.acct.tls_trust_file = others;
+	c.peer.tls_trust_file = others;
 	expect_failure(&c, &o, EX_UNAVAILABLE, parts);
 }
 
@@ -686,7 +687,7 @@ test_ip_literal_no_sni(void **state)
 	(void)state;
 	/* The certificate has IP SANs; RFC 6066 forbids SNI for IPs. */
 	client_init(&c);
-	c.acct.current_host = "127.0.0.1";
+	c.peer.host = "127.0.0.1";
 	if (connect_to(&c, &o, &err) == -1)
 		fail_msg("%s", err.message);
 	greeting(&c, sni, cb, cl);
@@ -694,7 +695,7 @@ test_ip_literal_no_sni(void **state)
 	client_close(&c);
 
 	client_init(&c);
-	c.acct.current_host = "[::1]";
+	c.peer.host = "[::1]";
 	if (connect_to(&c, &o, &err) == -1)
 		fail_msg("%s", err.message);
 	greeting(&c, sni, cb, cl);
@@ -738,7 +739,7 @@ test_unknown_issuer(void **state)
 	expect_failure(&c, &self, EX_UNAVAILABLE, parts);
 	/* The system store does not know the test CA either. */
 	client_init(&c);
-	c.acct.tls_trust_file = NULL;
+	c.peer.tls_trust_file = NULL;
 	expect_failure(&c, &other, EX_UNAVAILABLE, parts);
 }
 
@@ -755,7 +756,7 @@ test_name_mismatch(void **state)
 
 	(void)state;
 	client_init(&c);
-	c.acct.tls_server_name = "wrong.example";
+	c.peer.tls_server_name = "wrong.example";
 	expect_failure(&c, &good, EX_UNAVAILABLE, p1);
 	client_init(&c);
 	expect_failure(&c, &wrong, EX_UNAVAILABLE, p2);
@@ -772,7 +773,7 @@ test_server_name_override(void **state)
 	(void)state;
 	/* Connecting to localhost, verifying (and SNI) as wrong.example. */
 	client_init(&c);
-	c.acct.tls_server_name = "wrong.example";
+	c.peer.tls_server_name = "wrong.example";
 	if (connect_to(&c, &wrong, &err) == -1)
 		fail_msg("%s", err.message);
 	greeting(&c, sni, cb, cl);
@@ -877,9 +878,9 @@ test_pinning(void **state)
 	for (char *p = pin + 7; *p; p++)
 		*p = (char)(*p >= 'A' && *p <= 'F' ? *p + 32 : *p);
 	client_init(&c);
-	c.acct.tls_trust_file = NULL;
-	c.acct.tls_fingerprint = pin;
-	c.acct.current_host = "other.example";
+	c.peer.tls_trust_file = NULL;
+	c.peer.tls_fingerprint = pin;
+	c.peer.host = "other.example";
 	if (connect_to(&c, &self, &err) == -1)
 		fail_msg("%s", err.message);
 	client_close(&c);
@@ -888,7 +889,7 @@ test_pinning(void **state)
 	fingerprint("selfsigned.crt", true, fp);
 	snprintf(pin, sizeof(pin), "SHA256:%s", fp);
 	client_init(&c);
-	c.acct.tls_fingerprint = pin;
+	c.peer.tls_fingerprint = pin;
 	if (connect_to(&c, &self, &err) == -1)
 		fail_msg("%s", err.message);
 	client_close(&c);
@@ -898,14 +899,14 @@ test_pinning(void **state)
 	fingerprint("server.crt", true, fp);
 	snprintf(want, sizeof(want), "sha256:%s", fp);
 	client_init(&c);
-	c.acct.tls_fingerprint = pin;
+	c.peer.tls_fingerprint = pin;
 	expect_failure(&c, &good, EX_UNAVAILABLE, parts);
 
 	client_init(&c);
-	c.acct.tls_fingerprint = "sha256:1234";
+	c.peer.tls_fingerprint = "sha256:1234";
 	expect_failure(&c, &good, EX_CONFIG, bad);
 	client_init(&c);
-	c.acct.tls_fingerprint = "md5:00";
+	c.peer.tls_fingerprint = "md5:00";
 	expect_failure(&c, &good, EX_CONFIG, bad);
 }
 
@@ -919,7 +920,7 @@ test_alert(void **state)
 
 	(void)state;
 	client_init(&c);
-	c.acct.tls_priorities = "NORMAL:-VERS-ALL:+VERS-TLS1.3";
+	c.peer.tls_priorities = "NORMAL:-VERS-ALL:+VERS-TLS1.3";
 	expect_failure(&c, &o, EX_UNAVAILABLE, parts);
 }
 
@@ -939,15 +940,15 @@ test_not_tls(void **state)
 	(void)state;
 	/* tls = on against a plain SMTP port: the message says so. */
 	client_init(&c);
-	c.acct.tls = ACCOUNT_TLS_ON;
+	c.peer.tls = ACCOUNT_TLS_ON;
 	expect_failure(&c, &o, EX_UNAVAILABLE, parts);
 	/* on a port that speaks plain text first, it is the account */
 	client_init(&c);
-	c.acct.tls = ACCOUNT_TLS_ON;
-	c.acct.port = 587;
+	c.peer.tls = ACCOUNT_TLS_ON;
+	c.peer.port = 587;
 	expect_failure(&c, &o, EX_CONFIG, on_587);
 	client_init(&c);
-	c.acct.tls = ACCOUNT_TLS_STARTTLS;
+	c.peer.tls = ACCOUNT_TLS_STARTTLS;
 	expect_failure(&c, &o, EX_UNAVAILABLE, after_starttls);
 }
 
@@ -963,7 +964,7 @@ test_timeout_and_reset(void **state)
 
 	(void)state;
 	client_init(&c);
-	c.acct.timeout = 1;
+	c.peer.timeout = 1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	expect_failure(&c, &silent, EX_TEMPFAIL, p1);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -984,29 +985,29 @@ test_config_errors(void **state)
 
 	(void)state;
 	client_init(&c);
-	c.acct.tls_priorities = "NORMAL:+NO-SUCH-THING";
+	c.peer.tls_priorities = "NORMAL:+NO-SUCH-THING";
 	expect_failure(&c, &o, EX_CONFIG, p1);
 	client_init(&c);
-	c.acct.tls_trust_file = "/nonexistent/ca.crt";
+	c.peer.tls_trust_file = "/nonexistent/ca.crt";
 	expect_failure(&c, &o, EX_CONFIG, p2);
 	client_init(&c);
-	c.acct.tls_cert_file = c.trust;
+	c.peer.tls_cert_file = c.trust;
 	expect_failure(&c, &o, EX_CONFIG, p3);
 }
 
 static void
 test_not_a_socket(void **state)
 {
-	struct account a;
+	struct peer p;
 	struct transport t;
 	struct error err;
 	struct buf out;
 
 	(void)state;
-	memset(&a, 0, sizeof(a));
+	memset(&p, 0, sizeof(p));
 	memset(&t, 0, sizeof(t));
 	error_clear(&err);
-	assert_int_equal(tls_upgrade(&t, &a, &err), -1);
+	assert_int_equal(tls_upgrade(&t, &p, &err), -1);
 	assert_int_equal(err.exit_code, EX_SOFTWARE);
 	buf_init(&out, 1024);
 	assert_int_equal(tls_describe_chain(&t, false, &out, &err), -1);
@@ -1025,8 +1026,8 @@ test_client_certificate(void **state)
 	client_init(&c);
 	pki_path(c.ccert, sizeof(c.ccert), "client.crt");
 	pki_path(c.ckey, sizeof(c.ckey), "client.key");
-	c.acct.tls_cert_file = c.ccert;
-	c.acct.tls_key_file = c.ckey;
+	c.peer.tls_cert_file = c.ccert;
+	c.peer.tls_key_file = c.ckey;
 	if (connect_to(&c, &o, &err) == -1)
 		fail_msg("%s", err.message);
 	greeting(&c, sni, cb, cl);
