@@ -66,10 +66,15 @@ is_google(const struct hint_facts *f)
 static bool
 reply_is(const char *message, const char *code)
 {
-	char pat[8];
+	size_t n = strlen(code);
+	const char *p;
 
-	snprintf(pat, sizeof(pat), " %s", code);
-	return has(message, pat);
+	/* The code as a word: " 530 " or " 530-", not " 5300". */
+	for (p = message; (p = strstr(p, code)) != NULL; p += n)
+		if (p > message && p[-1] == ' ' &&
+		    (p[n] == ' ' || p[n] == '-' || p[n] == '\0'))
+			return true;
+	return false;
 }
 
 const char *

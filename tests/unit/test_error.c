@@ -310,6 +310,10 @@ test_hints(void **state)
 	    "mx:25: MAIL FROM:<a@x>: 530 5.7.0 Authentication required"));
 	assert_null(hint(&a, "mx", NULL, SUBMIT_PHASE_RCPT, EX_NOUSER,
 	    "mx:25: RCPT TO:<b@x>: 550 5.1.1 unknown user"));
+	/* A refusal whose words hold a number starting with 530: the code
+	 * is a word of its own. */
+	assert_null(hint(&a, "mx", NULL, SUBMIT_PHASE_RCPT, EX_UNAVAILABLE,
+	    "mx:25: RCPT TO:<b@x>: 552 5.2.2 mailbox over 5300 MB"));
 	/* Our own line before MAIL, with " 530" in a number: no refusal by
 	 * the server, no hint about logging in (the old rule read the text
 	 * alone and gave one). */
