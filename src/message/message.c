@@ -8,7 +8,11 @@
  * leading '.' doubled (RFC 5321 4.5.2).  The line cutter
  * (message_lines_feed) is also what cuts -bs DATA (smtpd.c), so the two
  * ways in share one line rule.  Only the header block is held in memory,
- * bounded by HEADER_BLOCK_MAX, and handed to header.c.
+ * bounded by HEADER_BLOCK_MAX, and handed to header.c.  A stream of a
+ * regular file diverts the same wire bytes to the link instead of the
+ * spool (message_reader_divert).  Past 800 lines and one job: the line
+ * cutter, the header phase and the body phase share struct reader's state
+ * at every byte, and the block-at-a-time reader is that same reader.
  */
 #include "autoconfig.h"
 
