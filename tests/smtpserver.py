@@ -1054,9 +1054,17 @@ class Sink:
             os.unlink(base + ".eml.tmp")
             self.reset()
             return self.reply("552 5.3.4 Message size exceeds fixed limit")
-        if self.args.defer_data or (self.args.tempfail_rate and
-                                    random.random() <
-                                    self.args.tempfail_rate):
+        if self.args.defer_data:
+            # Recorded as what the client sent, then refused for now.
+            self._store(seq, base, os.path.getsize(base + ".eml.tmp"),
+                        "DATA", {"deferred": True,
+                                 "wire_sha256": rd.sha.hexdigest()})
+            self.reset()
+            if self.args.end_delay_ms:
+                time.sleep(self.args.end_delay_ms / 1000.0)
+            return self.reply("451 4.3.0 Try again later")
+        if self.args.tempfail_rate and \
+                random.random() < self.args.tempfail_rate:
             os.unlink(base + ".eml.tmp")
             self.reset()
             return self.reply("451 4.3.0 Random temporary failure")
@@ -1261,7 +1269,8 @@ def main():
                    "of what DATA carried (the .eml stays empty)")
     p.add_argument("--tempfail-rate", type=float, default=0.0)
     p.add_argument("--defer-data", action="store_true",
-                   help="answer every final dot with 451 (nothing kept)")
+                   help="answer every final dot with 451 (the message "
+                   "recorded with \"deferred\": true)")
     args = p.parse_args()
 
     if bool(args.tls_cert) != bool(args.tls_key):

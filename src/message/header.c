@@ -651,8 +651,9 @@ put_missing(struct header_ctx *h, const struct header_found *fd)
 	if (fd->date == NULL) {
 		char line[80];
 
+		h->res->date = h->ho->date != 0 ? h->ho->date : time(NULL);
 		memcpy(line, "Date: ", 6);
-		header_format_date(time(NULL), line + 6, sizeof(line) - 6);
+		header_format_date(h->res->date, line + 6, sizeof(line) - 6);
 		if (put_line(h, line, strlen(line)) == -1)
 			return -1;
 	}
@@ -660,8 +661,12 @@ put_missing(struct header_ctx *h, const struct header_found *fd)
 		char *id;
 		struct buf line;
 
-		if (header_message_id(
-			h->sender, h->ho->hostname, &id, h->err) == -1)
+		if (h->ho->message_id != NULL) {
+			if ((id = strdup(h->ho->message_id)) == NULL)
+				return error_set(
+				    h->err, EX_OSERR, "out of memory");
+		} else if (header_message_id(
+			       h->sender, h->ho->hostname, &id, h->err) == -1)
 			return -1;
 		free(h->res->message_id);
 		h->res->message_id = id;

@@ -26,11 +26,16 @@ struct buf;
 
 /* What the header block gets and how it is rewritten. */
 struct header_options {
-	bool read_recipients;	    /* -t */
-	const char *envelope_from;  /* the decided envelope sender */
-	const char *full_name;	    /* -F */
-	bool passwd_name;	    /* else the password database's */
-	const char *hostname;	    /* for Message-ID */
+	bool read_recipients;	   /* -t */
+	const char *envelope_from; /* the decided envelope sender */
+	const char *full_name;	   /* -F */
+	bool passwd_name;	   /* else the password database's */
+	const char *hostname;	   /* for Message-ID */
+	/* A second reading of the same input (delivery.c, a file read
+	 * again to keep it) generates what the first one did: the Date of
+	 * this time when non-zero, this Message-ID when set. */
+	time_t date;
+	const char *message_id;
 	const struct account *acct; /* add_headers, from_header,
 				       default_domain */
 	const struct aliases *aliases;
@@ -52,6 +57,7 @@ struct header_result {
 	struct address_list rcpts;  /* -t recipients (To, Cc, Bcc or the
 				       Resent-* set), completed */
 	char *message_id;	    /* kept or generated, with <> */
+	time_t date;		    /* the time of a generated Date, or 0 */
 	const char *alias_warning;  /* an alias used by -t had targets
 				       skipped (aliases.h), or NULL */
 	const char *sender_warning; /* a From or Sender header was replaced

@@ -291,6 +291,7 @@ finish_headers(struct reader *r, size_t end, enum header_end how)
 	free(r->m->message_id);
 	r->m->message_id = res.message_id;
 	res.message_id = NULL;
+	r->m->date = res.date;
 	r->m->alias_warning = res.alias_warning;
 	r->m->sender_warning = res.sender_warning;
 	if (rc == 0 && res.failed)

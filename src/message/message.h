@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "address.h"
 #include "header.h"
@@ -47,6 +48,8 @@ struct message {
 	struct address_list header_rcpts; /* -t recipients (To, Cc, Bcc or the
 					     Resent-* set), completed */
 	char *message_id;		  /* as sent, with <> */
+	time_t date;			  /* of the Date field generated, or
+					     0 (header.h) */
 	const char *alias_warning;	  /* an alias used by -t had targets
 					     skipped (aliases.h), or NULL */
 	const char *sender_warning;	  /* a From or Sender header was

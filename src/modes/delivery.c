@@ -27,6 +27,7 @@
 #include "envelope.h"
 #include "error.h"
 #include "hint.h"
+#include "interrupt.h"
 #include "log.h"
 #include "message.h"
 #include "net.h"
@@ -364,7 +365,8 @@ keep_message(struct delivery *d, enum queue_area area, struct error *err)
 	size_t i, n = d->rcpts.n;
 	int rc;
 
-	if (!d->msg_read || d->msg.fd < 0)
+	/* A spool that holds part of the message is never kept. */
+	if (!d->msg_read || d->msg.fd < 0 || d->msg.spool_partial)
 		return;
 	if (d->rcpts_checked < d->rcpts.n) {
 		/* The message was refused for an address that a queue file
@@ -800,27 +802,95 @@ stream_submit(struct delivery *d, struct stream *st, struct error *err)
 	return rc;
 }
 
+/* The file given as input, as it was when the first reading began. */
+struct input_file {
+	off_t start;
+	struct stat st;
+};
+
+/* The file is the one it was, with the same size and time. */
+static bool
+input_unchanged(const struct input_file *in)
+{
+	struct stat now;
+
+	return fstat(STDIN_FILENO, &now) == 0 && now.st_dev == in->st.st_dev &&
+	       now.st_ino == in->st.st_ino && now.st_size == in->st.st_size &&
+	       now.st_mtim.tv_sec == in->st.st_mtim.tv_sec &&
+	       now.st_mtim.tv_nsec == in->st.st_mtim.tv_nsec;
+}
+
+/* The reading again, into a whole spool; after a signal, as stream.c
+ * drains a pipe: for at most STREAM_GAP_MS (mailsub(1), Signals). */
+static int
+read_again(struct delivery *d, const struct message_options *mo,
+    const char *spool_dir, struct error *err)
+{
+	struct message_reader *mr;
+	int rc;
+
+	if (message_reader_open(
+		STDIN_FILENO, spool_dir, mo, &d->msg, &mr, err) == -1)
+		return -1;
+	if (interrupt_caught())
+		rc = message_reader_drain(mr, STREAM_GAP_MS, err);
+	else
+		while ((rc = message_reader_step(mr, err)) == 1)
+			;
+	if (rc == 0)
+		rc = message_reader_finish(mr, err);
+	message_reader_free(mr);
+	return rc;
+}
+
 /*
  * A regular file as input was sent straight from the file (stream.h) and
  * the server did not take it: the file is read again, from where the
  * first reading began, into a whole spool, whose verdict (content errors,
- * max_message_size) is the reading's.  The caller must leave the file as
- * it is until mailsub exits (mailsub(1), STREAMING).
+ * max_message_size) is the reading's, with the Date and Message-ID the
+ * first reading generated, so that what is kept is what the server was
+ * sent.  A file that changed in between is not kept (mailsub(1),
+ * STREAMING); the error then says what the server said.
  */
 static int
-respool(struct delivery *d, const struct message_options *mo,
-    const char *spool_dir, off_t start, struct error *err)
+respool(struct delivery *d, const struct input_file *in,
+    const struct error *outcome, struct error *err)
 {
-	struct message_options again = *mo;
+	struct message_options mo;
+	char hostname[256], spool_dir[4096], own[512];
+	char *message_id = d->msg.message_id;
+	time_t date = d->msg.date;
+	int rc;
 
 	log_verbose("reading the input file again to keep the message");
+	d->msg.message_id = NULL;
 	message_free(&d->msg);
-	if (lseek(STDIN_FILENO, start, SEEK_SET) == -1)
-		return error_set(err, EX_IOERR,
-		    "cannot read the input file again: %s", strerror(errno));
-	/* A signal caught already must not cut this reading short. */
-	again.interruptible = false;
-	return message_read(STDIN_FILENO, spool_dir, &again, &d->msg, err);
+	if (!input_unchanged(in))
+		error_set(err, EX_IOERR,
+		    "the input file changed while it was sent; nothing was "
+		    "queued or saved");
+	else if (lseek(STDIN_FILENO, in->start, SEEK_SET) == -1)
+		error_set(err, EX_IOERR,
+		    "cannot read the input file again: %s; nothing was "
+		    "queued or saved",
+		    strerror(errno));
+	else {
+		/* The options again: the first reading's may point at a
+		 * sender it replaced (--read-envelope-from). */
+		message_opts(d, STDIN_FILENO, false, hostname, sizeof(hostname),
+		    own, sizeof(own), &mo);
+		mo.header.date = date;
+		mo.header.message_id = message_id;
+		snprintf(
+		    spool_dir, sizeof(spool_dir), "%s/tmp", d->acct->queue_dir);
+		rc = read_again(d, &mo, spool_dir, err);
+		free(message_id);
+		return rc;
+	}
+	free(message_id);
+	if (outcome->message[0] != '\0')
+		error_prefix(err, "%s", outcome->message);
+	return -1;
 }
 
 /*
@@ -838,20 +908,20 @@ delivery_stream(struct delivery *d, struct error *err)
 	char hostname[256], spool_dir[4096], own[512];
 	bool tried = false, streamed = false;
 	int rc, sent = -1;
-	struct stat in_st;
-	off_t in_start = -1;
+	struct input_file in;
 
 	if (queue_prepare(d->acct->queue_dir, err) == -1)
 		return -1;
-	if (fstat(STDIN_FILENO, &in_st) == 0 && S_ISREG(in_st.st_mode))
-		in_start = lseek(STDIN_FILENO, 0, SEEK_CUR);
+	in.start = -1;
+	if (fstat(STDIN_FILENO, &in.st) == 0 && S_ISREG(in.st.st_mode))
+		in.start = lseek(STDIN_FILENO, 0, SEEK_CUR);
 	message_opts(d, STDIN_FILENO, false, hostname, sizeof(hostname), own,
 	    sizeof(own), &mo);
 	snprintf(spool_dir, sizeof(spool_dir), "%s/tmp", d->acct->queue_dir);
 	memset(&st, 0, sizeof(st));
 	st.m = &d->msg;
 	st.in_fd = STDIN_FILENO;
-	st.in_file = in_start >= 0;
+	st.in_file = in.start >= 0;
 	error_clear(&outcome);
 	if (message_reader_open(
 		STDIN_FILENO, spool_dir, &mo, &d->msg, &st.mr, err) == -1)
@@ -886,7 +956,7 @@ delivery_stream(struct delivery *d, struct error *err)
 	if (streamed && sent != 0 && d->msg.spool_partial) {
 		message_reader_free(st.mr);
 		st.mr = NULL;
-		rc = respool(d, &mo, spool_dir, in_start, err);
+		rc = respool(d, &in, &outcome, err);
 	} else if (streamed)
 		rc = stream_read_rest(&st, err);
 	else

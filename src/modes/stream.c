@@ -174,6 +174,10 @@ send_direct(struct stream *st, struct conn *c, struct error *err)
 
 	if (message_reader_flush(st->mr, &e) == -1)
 		return stop(st, STREAM_HARD, &e, err);
+	/* From here on the spool is partial, whatever fails: the caller
+	 * reads the file again to keep the message. */
+	st->link = c;
+	message_reader_divert(st->mr, to_link, st);
 	if (st->m->size > st->sent &&
 	    conn_send_file(c, st->m->fd, (off_t)st->sent,
 		st->m->size - st->sent, true, err) == -1)
@@ -181,8 +185,6 @@ send_direct(struct stream *st, struct conn *c, struct error *err)
 	st->sent = st->m->size;
 	if (smtp_spool_tail(st->m->fd, 0, st->m->size, st->tail, err) == -1)
 		return stop(st, STREAM_HARD, err, err);
-	st->link = c;
-	message_reader_divert(st->mr, to_link, st);
 	while (!st->ended) {
 		if (interrupt_caught()) {
 			interrupt_check(&e, EX_TEMPFAIL);

@@ -359,7 +359,53 @@ expect_where new "$Q" && expect_queued_message "$QFILE" "$T/big.txt"
 t_result "a file as input the server defers: read again, queued intact"
 server_stop "$SRV_PID"
 
-# 10. Kills at random points of a streamed large message, in each phase:
+# 10. The same for a message without Date and Message-ID, and the
+# envelope sender taken from its From: the copy kept carries the fields
+# the server was sent, not new ones.
+reset
+server_start defer2 --sink --record "$R" --size 300000000 --defer-data
+mk_config "$T/s.ini"
+sed '/^Message-ID:/d; /^Date:/d' "$T/four.txt" >"$T/noid.txt"
+run_mailsub "$T/noid.txt" -v -C "$T/s.ini" --read-envelope-from \
+    b@example.org
+expect_exit 75
+expect_stderr 'reading the input file again'
+if expect_where new "$Q"; then
+	for h in Message-ID Date; do
+		sent=$(grep -i -m1 "^$h: " "$R"/msg-*.eml | tr -d '\r')
+		kept=$(sed '1,/^$/d' "$QFILE" | grep -i -m1 "^$h: " | tr -d '\r')
+		[ -n "$sent" ] && [ "$sent" = "$kept" ] ||
+		    t_err "$h sent '$sent', kept '$kept'"
+	done
+fi
+t_result "read again, the kept copy has the Date and Message-ID sent"
+server_stop "$SRV_PID"
+
+# 11. A file that changes before it is read again is not kept: 74, and
+# the line says so (the caller has the file).
+reset
+server_start change --sink --discard --record "$R" --size 300000000 \
+    --defer-data --end-delay-ms 1500
+mk_config "$T/s.ini"
+cp "$T/big.txt" "$T/change.txt"
+"$MAILSUB" -C "$T/s.ini" b@example.org <"$T/change.txt" >"$T/stdout" \
+    2>"$T/stderr" &
+MPID=$!
+if wait_msg 60; then
+	echo "a line more" >>"$T/change.txt"
+else
+	t_err "the sink got nothing"
+fi
+end_fifo
+expect_exit 74
+expect_stderr 'the input file changed while it was sent; nothing was queued or saved'
+expect_stderr '451'
+expect_where none "$Q"
+t_result "a file that changed before it is read again: 74, nothing kept"
+server_stop "$SRV_PID"
+rm -f "$T/change.txt" "$T/noid.txt"
+
+# 12. Kills at random points of a streamed large message, in each phase:
 # while the input is still coming (after a random one of its 8 parts),
 # just after it ended (the rest and the final dot going out), and after
 # the final dot (the sink has kept the message and waits 0.5 s before its
