@@ -123,8 +123,8 @@ has_control(const char *s)
 	return false;
 }
 
-/* tests/FAULTS.md 16, 17, 20: a CR or LF here would become an SMTP command or a
- * header line of its own. */
+/* A CR or LF here would become an SMTP command or a header line of its own
+ * (RFC 5321 2.3.8: only CRLF ends a line on the wire). */
 int
 cli_check_control(const char *what, const char *value, struct error *err)
 {
@@ -798,8 +798,8 @@ cli_parse(struct options *opts, int argc, char **argv, struct error *err)
 		int rc;
 
 		/* Like glibc getopt: options may follow recipients, and "--"
-		 * makes everything after it a recipient, even "-oi" (FAULTS
-		 * 20). A lone "-" is not an option. */
+		 * makes everything after it a recipient, even "-oi". A lone
+		 * "-" is not an option. */
 		if (only_recipients || a[0] != '-' || a[1] == '\0')
 			rc = cli_compose_rcpt(&p, &opts->compose.to, &p.to_cap,
 			    &opts->compose.n_to, a, err);

@@ -127,8 +127,8 @@ config_rules_account(const struct config_loader *ld, struct account *a,
 	for (i = 0; i < a->n_hosts; i++)
 		if (!config_keys_is_loopback(a->hosts[i]))
 			remote = true;
-	/* tests/FAULTS.md 7, RFC 8314 3: no password over a link anyone can
-	 * read. */
+	/* RFC 8314 3: no password over a link anyone can read
+	 * (mailsub.conf(5), allow_plaintext_auth). */
 	if (a->tls == ACCOUNT_TLS_OFF && remote && auth_sends_secret(a)) {
 		if (!a->allow_plaintext_auth) {
 			k = org[CONFIG_KEYS_TLS].key;

@@ -20,7 +20,7 @@ struct address_list {
 	size_t n;
 	size_t cap;
 	/* Private to address.c: a hash index over addrs so the duplicate
-	 * check stays O(1) for 100 000 recipients (tests/FAULTS.md 43).
+	 * check stays O(1) for 100 000 recipients.
 	 * Change the list only through address_list_add. */
 	struct address_slot {
 		uint32_t idx1; /* index into addrs + 1; 0: empty */

@@ -323,7 +323,7 @@ end_headers_at_line(struct reader *r, const char *p, size_t n)
 }
 
 /* Over HEADER_BLOCK_MAX: spool everything as it is (normalised), fail at
- * the end (tests/FAULTS.md 41). */
+ * the end (mailsub(1), EXIT STATUS: 65, saved). */
 static int
 header_overflow(struct reader *r, const char *p, size_t n)
 {
@@ -798,7 +798,8 @@ message_reader_finish(struct message_reader *mr, struct error *err)
 		return -1;
 	}
 	if (m->has_nul) {
-		/* tests/FAULTS.md 14: refused, never silently truncated. */
+		/* Refused, never silently truncated (mailsub(1), EXIT
+		 * STATUS). */
 		return error_set(err, EX_DATAERR, "message contains NUL bytes");
 	}
 	return 0;

@@ -335,8 +335,8 @@ starttls(struct submit_session *s, struct error *err)
 
 	smtp_reply_init(&r);
 	s->phase = SUBMIT_PHASE_STARTTLS;
-	/* RFC 3207 4 and tests/FAULTS.md 33: a missing STARTTLS may be an
-	 * attacker stripping it; never continue in plaintext. */
+	/* RFC 3207 4: a missing STARTTLS may be an attacker stripping it;
+	 * never continue in plaintext. */
 	if (!(s->caps.flags & SMTP_CAP_STARTTLS)) {
 		error_set_class(err, ERROR_CLASS_PERMFAIL, EX_UNAVAILABLE,
 		    "STARTTLS: server does not offer STARTTLS");
