@@ -83,6 +83,7 @@ __attribute__((used)) static void (*const module_imports[])(void) = {
     (void (*)(void))smtp_read_reply,
     (void (*)(void))smtp_reply_free,
     (void (*)(void))smtp_reply_init,
+    (void (*)(void))tlsmod_tls, /* the OAuth2 module's PKCE hash */
     (void (*)(void))smtp_reply_summary,
 };
 

@@ -27,12 +27,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifdef HAVE_LIBMAGIC
-#include <magic.h>
-#endif
-
 #include "buf.h"
 #include "compose.h"
+#include "magic_sniff.h"
 #include "compose_head.h"
 #include "error.h"
 #include "fdio.h"
@@ -51,7 +48,6 @@
 #define B64_BLOCK (MIME_B64_LINE_BYTES * 1024)
 #define OUT_BLOCK (64 * 1024)
 /* What libmagic looks at. */
-#define MAGIC_PEEK (64 * 1024)
 /* A part's fields are held in memory. */
 #define HEAD_MAX HEADER_BLOCK_MAX
 /* RFC 2046 5.1.1: a boundary is at most 70 characters. */
@@ -331,43 +327,10 @@ static void
 detect_type(void **cookie, int fd, const char *name, char *dst, size_t size)
 {
 	const char *ext = mime_type_by_name(name);
-	const char *found = NULL;
-	char type[128] = "", charset[64] = "";
+	char type[128], charset[64];
 
-#ifdef HAVE_LIBMAGIC
-	unsigned char *peek = malloc(MAGIC_PEEK);
-	ssize_t got = -1;
-
-	if (peek != NULL)
-		got = pread(fd, peek, MAGIC_PEEK, 0);
-	if (got > 0 && *cookie == NULL) {
-		magic_t m = magic_open(MAGIC_MIME_TYPE | MAGIC_MIME_ENCODING);
-
-		if (m != NULL && magic_load(m, NULL) == -1) {
-			magic_close(m);
-			m = NULL;
-		}
-		*cookie = m;
-	}
-	if (got > 0 && *cookie != NULL)
-		found = magic_buffer(*cookie, peek, (size_t)got);
-	if (found != NULL) {
-		size_t tl = strcspn(found, "; ");
-		const char *cs = strstr(found, "charset=");
-
-		if (tl < sizeof(type)) {
-			memcpy(type, found, tl);
-			type[tl] = '\0';
-		}
-		if (cs != NULL && strlen(cs + 8) < sizeof(charset))
-			snprintf(charset, sizeof(charset), "%s", cs + 8);
-	}
-	free(peek);
-#else
-	(void)cookie;
-	(void)fd;
-	(void)found;
-#endif
+	(void)magic_sniff(
+	    cookie, fd, type, sizeof(type), charset, sizeof(charset));
 	if (type[0] == '\0' || strchr(type, '/') == NULL ||
 	    strcasecmp(type, "application/octet-stream") == 0 ||
 	    type_is(type, "message/") || type_is(type, "multipart/") ||
@@ -499,11 +462,8 @@ open_parts(struct compose *c, const struct compose_options *co, int in_fd,
 	}
 	rc = 0;
 out:
-#ifdef HAVE_LIBMAGIC
 	/* The magic database is large: gone before the streaming starts. */
-	if (cookie != NULL)
-		magic_close(cookie);
-#endif
+	magic_sniff_end(cookie);
 	return rc;
 }
 

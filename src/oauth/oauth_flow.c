@@ -26,15 +26,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <gnutls/crypto.h>
-#include <gnutls/gnutls.h>
-
 #include "buf.h"
 #include "error.h"
 #include "fdio.h"
 #include "oauth_flow.h"
 #include "oauth_module.h"
 #include "text.h"
+#include "tls.h"
+#include "tlsmod.h"
 
 /* RFC 8628 3.5: the polling interval when the server names none, and what
  * slow_down adds to it. */
@@ -93,12 +92,15 @@ int
 oauth_pkce_challenge(
     const char *verifier, char *out, size_t size, struct error *err)
 {
+	const struct tls_module *tls;
 	unsigned char digest[32];
 
 	if (size < 44)
 		return error_set(err, EX_SOFTWARE, "PKCE: buffer too small");
-	if (gnutls_hash_fast(
-		GNUTLS_DIG_SHA256, verifier, strlen(verifier), digest) < 0)
+	/* GnuTLS is the TLS module's (HACKING.md, library ownership). */
+	if ((tls = tlsmod_tls(err)) == NULL)
+		return -1;
+	if (tls->sha256(verifier, strlen(verifier), digest) == -1)
 		return error_set(err, EX_SOFTWARE, "PKCE: SHA-256 failed");
 	oauth_base64url(digest, sizeof(digest), out, size);
 	return 0;

@@ -20,8 +20,8 @@ struct error;
 
 /* The module's ABI (tlsmod.h, struct module_head): raised whenever
  * anything in this header, or a function of the binary the module calls,
- * changes. */
-#define OAUTH_MODULE_ABI 2
+ * changes.  3: the PKCE hash through the TLS module (tlsmod_tls()). */
+#define OAUTH_MODULE_ABI 3
 
 /* A response from the token endpoint is small (RFC 6749 5.1); anything
  * past this is refused. */

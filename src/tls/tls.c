@@ -245,7 +245,7 @@ tls_session_cache_name(
 		return;
 	key.data = (unsigned char *)text;
 	key.size = (unsigned)n;
-	if (tls_sha256(&key, digest) == 0) {
+	if (tls_sha256(key.data, key.size, digest) == 0) {
 		tls_hex(digest, 16, false, hexs);
 		snprintf(out, size, "tls-session-%s", hexs);
 	}
@@ -544,4 +544,5 @@ TLSMOD_EXPORT const struct tls_module mailsub_tls_module = {
     .upgrade = tls_upgrade,
     .describe_chain = tls_describe_chain,
     .versions = tls_versions,
+    .sha256 = tls_sha256,
 };

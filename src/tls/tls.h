@@ -23,9 +23,9 @@ struct peer;
  * Bump it whenever struct tls_module, a type it passes or reaches (struct
  * transport, peer, tls_info, error, buf), or a function of the binary
  * that tls.c, tls_handshake.c, tls_cert.c or tls_trust.c calls changes
- * (tlsmod.h).  5: upgrade() takes the peer, not the account.
+ * (tlsmod.h).  5: upgrade() takes the peer, not the account.  6: sha256().
  */
-#define TLS_MODULE_ABI 5
+#define TLS_MODULE_ABI 6
 
 struct tls_module {
 	struct module_head head; /* {TLS_MODULE_ABI, PACKAGE_VERSION} */
@@ -52,6 +52,11 @@ struct tls_module {
 	/* For --version: the GnuTLS version the module was built with and
 	 * the one it runs with.  tls_versions(). */
 	void (*versions)(const char **built, const char **loaded);
+
+	/* The SHA-256 of n bytes at p into out, for the OAuth2 module's
+	 * PKCE challenge (RFC 7636 4.2), so that GnuTLS has one owner;
+	 * -1 when GnuTLS fails.  tls_sha256() (tls_cert.h). */
+	int (*sha256)(const void *p, size_t n, unsigned char out[32]);
 };
 
 extern TLSMOD_EXPORT const struct tls_module mailsub_tls_module;

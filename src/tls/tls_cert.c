@@ -22,9 +22,9 @@
 #include "tls_cert.h"
 
 int
-tls_sha256(const gnutls_datum_t *der, unsigned char out[TLS_SHA256_LEN])
+tls_sha256(const void *p, size_t n, unsigned char out[TLS_SHA256_LEN])
 {
-	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, der->data, der->size, out) < 0)
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, p, n, out) < 0)
 		return -1;
 	return 0;
 }
@@ -139,7 +139,8 @@ tls_describe_status(gnutls_session_t session, unsigned status,
 		/* The pin that would trust this certificate alone, in the
 		 * form mailsub.conf(5) takes: for a self-signed server,
 		 * once its owner has confirmed it. */
-		if (leaf != NULL && tls_sha256(leaf, fp) == 0) {
+		if (leaf != NULL &&
+		    tls_sha256(leaf->data, leaf->size, fp) == 0) {
 			tls_hex(fp, sizeof(fp), true, fphex);
 			ADD("its pin: tls_fingerprint = sha256:%s", fphex);
 		}
@@ -221,7 +222,7 @@ tls_summarise_peer(gnutls_session_t session)
 	if (gnutls_x509_crt_import(crt, leaf, GNUTLS_X509_FMT_DER) == 0 &&
 	    gnutls_x509_crt_get_dn3(crt, &subject, 0) == 0 &&
 	    gnutls_x509_crt_get_issuer_dn3(crt, &issuer, 0) == 0 &&
-	    tls_sha256(leaf, fp) == 0) {
+	    tls_sha256(leaf->data, leaf->size, fp) == 0) {
 		tls_hex(fp, sizeof(fp), false, fphex);
 		tls_format_time(gnutls_x509_crt_get_expiration_time(crt), until,
 		    sizeof(until));
@@ -256,7 +257,7 @@ tls_describe_cert(struct buf *out, const gnutls_datum_t *der, unsigned i,
 	if (gnutls_x509_crt_import(crt, der, GNUTLS_X509_FMT_DER) < 0 ||
 	    gnutls_x509_crt_get_dn3(crt, &subject, 0) < 0 ||
 	    gnutls_x509_crt_get_issuer_dn3(crt, &issuer, 0) < 0 ||
-	    tls_sha256(der, fp) == -1) {
+	    tls_sha256(der->data, der->size, fp) == -1) {
 		error_set(
 		    err, EX_PROTOCOL, "certificate %u cannot be parsed", i);
 		goto done;

@@ -19,8 +19,9 @@ struct error;
 
 #define TLS_SHA256_LEN 32
 
-/* SHA-256 of a DER certificate; -1 on failure. */
-int tls_sha256(const gnutls_datum_t *der, unsigned char out[TLS_SHA256_LEN]);
+/* SHA-256 of n bytes (a DER certificate, a PKCE verifier); -1 on
+ * failure.  Also the module's sha256() (tls.h). */
+int tls_sha256(const void *p, size_t n, unsigned char out[TLS_SHA256_LEN]);
 /* t as 2006-01-02T15:04:05Z, or "unknown". */
 void tls_format_time(time_t t, char *out, size_t size);
 /* p[0..n) in upper-case hex, colon-separated if asked; out holds 3n+1. */

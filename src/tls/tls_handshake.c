@@ -349,7 +349,7 @@ check_pin(struct tls *tls, const unsigned char want[TLS_SHA256_LEN],
 	char gothex[TLS_SHA256_LEN * 3 + 1];
 	size_t i;
 
-	if (leaf == NULL || tls_sha256(leaf, got) == -1)
+	if (leaf == NULL || tls_sha256(leaf->data, leaf->size, got) == -1)
 		return error_set_class(err, ERROR_CLASS_LINK, EX_UNAVAILABLE,
 		    "certificate fingerprint mismatch: server sent no "
 		    "certificate");
