@@ -252,3 +252,21 @@ text_hexval(int c)
 		return c - 'A' + 10;
 	return -1;
 }
+
+int
+text_each_line(const char *p, size_t n,
+    int (*line)(void *arg, const char *s, size_t len), void *arg)
+{
+	while (n > 0) {
+		const char *nl = memchr(p, '\n', n);
+		size_t len = nl != NULL ? (size_t)(nl - p) : n;
+
+		if (line(arg, p, len) == -1)
+			return -1;
+		if (nl == NULL)
+			break;
+		n -= len + 1;
+		p = nl + 1;
+	}
+	return 0;
+}

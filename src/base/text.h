@@ -69,6 +69,12 @@ bool text_is_escape(const char *s);
 /* The value of the hex digit c (either case), or -1. */
 int text_hexval(int c);
 
+/* Each line of folded text (lines separated by '\n', the last one maybe
+ * without) to line(arg, start, length without the '\n'); the first -1
+ * stops and is returned. */
+int text_each_line(const char *p, size_t n,
+    int (*line)(void *arg, const char *s, size_t len), void *arg);
+
 /* ---- base64 -------------------------------------------------------------- */
 
 /* The characters text_base64() writes for n bytes. */

@@ -25,6 +25,7 @@
 #include "fdio.h"
 #include "header.h"
 #include "header_scan.h"
+#include "text.h"
 
 enum field_id {
 	FIELD_OTHER,
@@ -122,22 +123,17 @@ put_line(struct header_ctx *h, const char *p, size_t n)
 	return h->put(h->arg, p, n);
 }
 
+static int
+put_line_cb(void *arg, const char *p, size_t n)
+{
+	return put_line(arg, p, n);
+}
+
 /* Write folded text (lines separated by '\n') line by line. */
 static int
 put_lines(struct header_ctx *h, const char *p, size_t n)
 {
-	while (n > 0) {
-		const char *nl = memchr(p, '\n', n);
-		size_t len = nl != NULL ? (size_t)(nl - p) : n;
-
-		if (put_line(h, p, len) == -1)
-			return -1;
-		if (nl == NULL)
-			break;
-		n -= len + 1;
-		p = nl + 1;
-	}
-	return 0;
+	return text_each_line(p, n, put_line_cb, h);
 }
 
 /* Content errors do not stop the processing: the whole message is still

@@ -37,6 +37,7 @@
 #include "id.h"
 #include "interrupt.h"
 #include "message.h"
+#include "text.h"
 
 /* Large blocks keep the per-byte cost low (bench/RESULTS.md).  The wire
  * form of a block (CRLF, doubled dots) fits the output buffer, so a reader
@@ -222,22 +223,17 @@ put_line(struct reader *r, const char *p, size_t n)
 	return body_eol(r);
 }
 
+static int
+put_header_line(void *arg, const char *line, size_t len)
+{
+	return put_line(arg, line, len);
+}
+
 /* Write folded text (lines separated by '\n') as wire lines. */
 static int
 put_lines(struct reader *r, const char *p, size_t n)
 {
-	while (n > 0) {
-		const char *nl = memchr(p, '\n', n);
-		size_t len = nl != NULL ? (size_t)(nl - p) : n;
-
-		if (put_line(r, p, len) == -1)
-			return -1;
-		if (nl == NULL)
-			break;
-		n -= len + 1;
-		p = nl + 1;
-	}
-	return 0;
+	return text_each_line(p, n, put_header_line, r);
 }
 
 /* ---- content errors ------------------------------------------------------ */
@@ -252,12 +248,6 @@ content_error(struct reader *r, const struct error *e)
 		return;
 	r->failed_content = true;
 	r->content = *e;
-}
-
-static int
-put_header_line(void *arg, const char *line, size_t len)
-{
-	return put_line(arg, line, len);
 }
 
 /* Process and write the header block hdr[0, end) and the separator. */

@@ -245,6 +245,47 @@ test_base64(void **state)
 	check_b64("\xff\xfe\xfd\xfc", "//79/A==");
 }
 
+/* text_each_line: every line, the empty ones too, and the first -1 ends
+ * the walk. */
+struct seen {
+	char got[64];
+	int calls, stop_at;
+};
+
+static int
+collect(void *arg, const char *s, size_t len)
+{
+	struct seen *w = arg;
+
+	if (++w->calls == w->stop_at)
+		return -1;
+	strncat(w->got, s, len);
+	strcat(w->got, "|");
+	return 0;
+}
+
+static void
+test_each_line(void **state)
+{
+	struct seen w;
+
+	(void)state;
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(text_each_line("a\nbc\n", 5, collect, &w), 0);
+	assert_string_equal(w.got, "a|bc|");
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(text_each_line("a\n\nb", 4, collect, &w), 0);
+	assert_string_equal(w.got, "a||b|");
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(text_each_line("", 0, collect, &w), 0);
+	assert_int_equal(w.calls, 0);
+	memset(&w, 0, sizeof(w));
+	w.stop_at = 2;
+	assert_int_equal(text_each_line("x\ny\nz", 5, collect, &w), -1);
+	assert_string_equal(w.got, "x|");
+	assert_int_equal(w.calls, 2);
+}
+
 int
 main(void)
 {
@@ -256,6 +297,7 @@ main(void)
 	    cmocka_unit_test(test_append_utf8_plain),
 	    cmocka_unit_test(test_escape),
 	    cmocka_unit_test(test_base64),
+	    cmocka_unit_test(test_each_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
