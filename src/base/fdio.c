@@ -135,3 +135,20 @@ fdio_random(void *p, size_t n)
 	for (i = 0; i < n; i++)
 		q[i] = (unsigned char)(mix >> (i % sizeof(mix) * 8) ^ i);
 }
+
+void
+fdio_close_from(int first)
+{
+	long max;
+	int fd;
+
+#if defined(__GLIBC__) && __GLIBC_PREREQ(2, 34)
+	if (close_range((unsigned)first, ~0U, 0) == 0)
+		return;
+#endif
+	max = sysconf(_SC_OPEN_MAX);
+	if (max < 0 || max > FDIO_CLOSE_SCAN_MAX)
+		max = FDIO_CLOSE_SCAN_MAX;
+	for (fd = first; fd < max; fd++)
+		(void)close(fd);
+}

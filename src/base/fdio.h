@@ -48,4 +48,12 @@ long long fdio_now_ms(void);
  * one call to the next (callers need uniqueness, not secrecy). */
 void fdio_random(void *p, size_t n);
 
+/*
+ * In a forked child before exec or a background run: close every
+ * descriptor from first up, by close_range(2) where the C library has it,
+ * else one by one below sysconf(_SC_OPEN_MAX), at most FDIO_CLOSE_SCAN_MAX.
+ */
+#define FDIO_CLOSE_SCAN_MAX 65536
+void fdio_close_from(int first);
+
 #endif

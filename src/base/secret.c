@@ -34,8 +34,6 @@
 
 /* A password file or a typed password longer than this is not a password. */
 #define SECRET_LINE_MAX 4096
-/* Descriptors closed in the child when close_range(2) is unavailable. */
-#define SECRET_FD_SCAN_MAX 4096
 
 /* Keep only the first line (without CR/LF) of what b holds. */
 static void
@@ -167,7 +165,7 @@ command_child(const char *command, int out_fd, bool system)
 	struct rlimit no_core = {0, 0};
 	bool keep_group = getegid() != getgid();
 	sigset_t none;
-	int null_fd, fd;
+	int null_fd;
 
 	/* Its own process group, so a timeout kills everything it started. */
 	setpgid(0, 0);
@@ -188,14 +186,7 @@ command_child(const char *command, int out_fd, bool system)
 		_exit(126);
 	if (keep_group)
 		(void)setrlimit(RLIMIT_CORE, &no_core);
-#if defined(__GLIBC__) && __GLIBC_PREREQ(2, 34)
-	if (close_range(STDERR_FILENO + 1, ~0U, 0) == 0)
-		fd = SECRET_FD_SCAN_MAX;
-	else
-#endif
-		fd = STDERR_FILENO + 1;
-	for (; fd < SECRET_FD_SCAN_MAX; fd++)
-		close(fd);
+	fdio_close_from(STDERR_FILENO + 1);
 	if (system && keep_group)
 		execle("/bin/sh", "sh", "-p", "-c", command, (char *)NULL,
 		    clean_env);

@@ -601,8 +601,8 @@ struct message_reader {
 };
 
 /* The spool is useless now: the caller still holds the message. */
-static void
-drop_spool(struct message *m)
+void
+message_drop_spool(struct message *m)
 {
 	if (m->fd != -1)
 		close(m->fd);
@@ -678,7 +678,7 @@ message_reader_open(int in_fd, const char *spool_dir,
 	r->out = malloc(OUT_BLOCK);
 	if (mr->in == NULL || r->out == NULL) {
 		error_set(err, EX_OSERR, "out of memory");
-		drop_spool(m);
+		message_drop_spool(m);
 		message_reader_free(mr);
 		return -1;
 	}
@@ -716,7 +716,7 @@ message_reader_step(struct message_reader *mr, struct error *err)
 	}
 	return r->phase == PHASE_STOPPED ? 0 : 1;
 hard:
-	drop_spool(m);
+	message_drop_spool(m);
 	return -1;
 }
 
@@ -733,7 +733,7 @@ message_reader_drain(struct message_reader *mr, int max_ms, struct error *err)
 
 		if (fdio_now_ms() - t0 > max_ms || poll(&pfd, 1, 0) != 1) {
 			interrupt_input_error(err);
-			drop_spool(mr->r.m);
+			message_drop_spool(mr->r.m);
 			return -1;
 		}
 		if ((rc = message_reader_step(mr, err)) != 1)
@@ -766,7 +766,7 @@ message_reader_flush(struct message_reader *mr, struct error *err)
 {
 	mr->r.err = err;
 	if (out_flush(&mr->r) == -1) {
-		drop_spool(mr->r.m);
+		message_drop_spool(mr->r.m);
 		return -1;
 	}
 	return 0;
@@ -780,7 +780,7 @@ message_reader_finish(struct message_reader *mr, struct error *err)
 
 	r->err = err;
 	if (finish_input(r) == -1) {
-		drop_spool(m);
+		message_drop_spool(m);
 		return -1;
 	}
 	if (r->failed_content) {

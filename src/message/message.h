@@ -61,6 +61,8 @@ struct message {
 };
 
 void message_init(struct message *m);
+/* Close and remove the spool, which then holds nothing (m->fd -1). */
+void message_drop_spool(struct message *m);
 /* Close and remove the spool (unless it has been moved elsewhere). */
 void message_free(struct message *m);
 

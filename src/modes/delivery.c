@@ -365,9 +365,17 @@ keep_message(struct delivery *d, enum queue_area area, struct error *err)
 	size_t i, n = d->rcpts.n;
 	int rc;
 
-	/* A spool that holds part of the message is never kept. */
-	if (!d->msg_read || d->msg.fd < 0 || d->msg.spool_partial)
+	if (!d->msg_read)
+		return; /* not read: the caller still holds it */
+	if (d->msg.fd < 0 || d->msg.spool_partial) {
+		/* No whole spool: never kept, and the line says so rather
+		 * than a 75 that promises a queued copy. */
+		snprintf(msg, sizeof(msg),
+		    "%.300s; nothing was queued or saved", err->message);
+		error_set(err, EX_IOERR, "%s", msg);
+		d->status = "failed";
 		return;
+	}
 	if (d->rcpts_checked < d->rcpts.n) {
 		/* The message was refused for an address that a queue file
 		 * cannot hold (a control character, too long): it is kept

@@ -45,8 +45,6 @@
 #include "submit.h"
 #include "sysmode.h"
 
-/* The -odb child closes inherited descriptors up to this number. */
-#define FLUSH_CLOSE_FDS_MAX 65536
 /* The header block is searched for the Message-ID in this many bytes. */
 #define MESSAGE_ID_SCAN 16384
 
@@ -1079,7 +1077,6 @@ flush_background(const struct config *cfg, const struct account *acct,
 	struct runner rn;
 	struct error e;
 	pid_t pid;
-	long max;
 	int fd;
 
 	fflush(stdout);
@@ -1101,11 +1098,7 @@ flush_background(const struct config *cfg, const struct account *acct,
 		(void)dup2(fd, STDOUT_FILENO);
 		(void)dup2(fd, STDERR_FILENO);
 	}
-	max = sysconf(_SC_OPEN_MAX);
-	if (max < 0 || max > FLUSH_CLOSE_FDS_MAX)
-		max = FLUSH_CLOSE_FDS_MAX;
-	for (fd = STDERR_FILENO + 1; fd < max; fd++)
-		(void)close(fd);
+	fdio_close_from(STDERR_FILENO + 1);
 	runner_init(&rn, cfg, opts, NULL, NULL);
 	rn.quiet = true;
 	rn.only_account = acct->name;

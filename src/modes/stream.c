@@ -14,10 +14,10 @@
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
-#include <time.h>
 
 #include "conn.h"
 #include "error.h"
+#include "fdio.h"
 #include "interrupt.h"
 #include "message.h"
 #include "smtp.h"
@@ -26,15 +26,6 @@
 /* Blocks read in a row while the input has more ready, over TLS (where
  * each turn of the loop sends one block of conn_send_file). */
 #define READS_PER_TURN 4
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void
 stream_rate_init(struct stream_rate *sr)
@@ -50,12 +41,12 @@ stream_rate_fast(struct stream_rate *sr, unsigned long long input_bytes)
 
 	if (sr->start_ms < 0) {
 		/* The window opens with the first block. */
-		sr->start_ms = now_ms();
+		sr->start_ms = fdio_now_ms();
 		sr->start_bytes = 0;
 	}
 	if (input_bytes - sr->start_bytes < STREAM_START_BYTES)
 		return false;
-	now = now_ms();
+	now = fdio_now_ms();
 	if (now - sr->start_ms <= STREAM_START_MS)
 		return true;
 	sr->start_ms = now;
@@ -236,7 +227,7 @@ stream_send(void *arg, struct conn *c, unsigned long long *size, char tail[2],
 			ms = c->timeout_ms > 0 ? c->timeout_ms : -1;
 		else
 			ms = 0; /* only whether the input has more ready */
-		t0 = now_ms();
+		t0 = fdio_now_ms();
 		n = interrupt_poll(pfd, to_link ? 2 : 1, ms);
 		if (n == -1 && errno == EINTR) {
 			/* A signal: no final dot; stream_read_rest() then
@@ -251,7 +242,7 @@ stream_send(void *arg, struct conn *c, unsigned long long *size, char tail[2],
 		}
 		if (pending == 0) {
 			/* The link is idle, waiting for the caller. */
-			st->waited_ms += now_ms() - t0;
+			st->waited_ms += fdio_now_ms() - t0;
 			if (n == 0 ||
 			    st->waited_ms >
 				STREAM_GAP_MS +
@@ -305,7 +296,11 @@ stream_read_rest(struct stream *st, struct error *err)
 	int rc;
 
 	if (st->stop == STREAM_HARD) {
-		/* The spool is gone: the caller still holds the message. */
+		/* Nothing can be kept: the caller still holds the message.
+		 * A stop before the end of the input (a poll failure) may
+		 * leave a spool with part of it, which must not be saved. */
+		if (!st->ended)
+			message_drop_spool(st->m);
 		*err = st->why;
 		return -1;
 	}

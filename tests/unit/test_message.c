@@ -37,6 +37,7 @@
 #include "error.h"
 #include "header.h"
 #include "message.h"
+#include "stream.h"
 
 static char tmpdir[64];
 static struct account account;
@@ -1767,12 +1768,52 @@ test_max_message_size(void **state)
 	free(in);
 }
 
+/* A stream stopped by a hard error before the end of its input (a poll
+ * failure) leaves nothing to keep: the spool with part of the message is
+ * removed, so that the caller cannot save it (stream.c). */
+static void
+test_stream_hard_stop_drops_partial_spool(void **state)
+{
+	static const char part[] = "Subject: x\n\nthe first part\n";
+	struct message m;
+	struct message_reader *mr;
+	struct stream st;
+	struct error err;
+	int p[2];
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(
+	    write(p[1], part, sizeof(part) - 1), (ssize_t)(sizeof(part) - 1));
+	message_init(&m);
+	assert_int_equal(
+	    message_reader_open(p[0], tmpdir, &mo, &m, &mr, &err), 0);
+	assert_int_equal(message_reader_step(mr, &err), 1);
+	assert_int_equal(message_reader_flush(mr, &err), 0);
+	assert_int_equal(count_files(), 1);
+	memset(&st, 0, sizeof(st));
+	st.mr = mr;
+	st.m = &m;
+	st.in_fd = p[0];
+	st.stop = STREAM_HARD;
+	error_set(&st.why, EX_OSERR, "poll: test");
+	assert_int_equal(stream_read_rest(&st, &err), -1);
+	assert_int_equal(err.exit_code, EX_OSERR);
+	assert_int_equal(m.fd, -1);
+	assert_int_equal(count_files(), 0);
+	message_reader_free(mr);
+	message_free(&m);
+	close(p[0]);
+	close(p[1]);
+}
+
 int
 main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
 	    T(test_lf_becomes_crlf),
+	    T(test_stream_hard_stop_drops_partial_spool),
 	    T(test_crlf_is_kept),
 	    T(test_lone_cr_becomes_space),
 	    T(test_mixed_endings),
