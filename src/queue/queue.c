@@ -340,13 +340,9 @@ queue_store(const char *queue_dir, enum queue_area area,
 		-1 ||
 	    buf_printf(&dir, err, "%s/%s", queue_dir, area_dirs[area]) == -1)
 		goto fail;
-	if (close(fd) == -1) {
-		fd = -1;
-		error_set(err, EX_IOERR, "cannot write %s: %s", tmp.data,
-		    strerror(errno));
-		goto fail;
-	}
-	fd = -1;
+	/* The file stays open, and so locked, until it is in place for
+	 * good: a queue run that finds it in new/ before then must not send
+	 * a message the caller is about to be told was not kept. */
 	if (rename(tmp.data, dst.data) == -1) {
 		error_set(err, EX_CANTCREAT, "cannot rename %s to %s: %s",
 		    tmp.data, dst.data, strerror(errno));
@@ -357,13 +353,20 @@ queue_store(const char *queue_dir, enum queue_area area,
 	 * a file we cannot vouch for must not be reported as queued. */
 	if (sync_dir(dir.data, err) == -1)
 		goto fail;
+	if (close(fd) == -1) {
+		fd = -1;
+		error_set(err, EX_IOERR, "cannot write %s: %s", dst.data,
+		    strerror(errno));
+		goto fail;
+	}
+	fd = -1;
 	*path = buf_detach(&dst);
 	rc = 0;
 	goto out;
 fail:
+	unlink(placed ? dst.data : tmp.data);
 	if (fd != -1)
 		close(fd);
-	unlink(placed ? dst.data : tmp.data);
 out:
 	buf_free(&tmp);
 	buf_free(&dst);
